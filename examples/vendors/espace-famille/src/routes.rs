@@ -1,0 +1,45 @@
+//! The HTTP surface of the simulated Espace famille: the `/api` routes,
+//! gated by the mode switch and the bearer-token check, and the `/_sim`
+//! control routes, open to anyone.
+
+mod activites;
+mod control;
+mod familles;
+mod inscriptions;
+
+use axum::Router;
+use uuid::Uuid;
+use vendor_sim::{Credential, credential, mode};
+
+use crate::{
+    error::{ApiError, EspaceFamilleShape},
+    state::{State, unknown_inscription},
+};
+
+pub(crate) fn router(state: State) -> Router {
+    let api = Router::new()
+        .merge(familles::router())
+        .merge(activites::router())
+        .merge(inscriptions::router());
+    let token = Credential::Bearer(state.token().to_owned());
+    let api = credential::guard::<EspaceFamilleShape, State>(
+        api,
+        token,
+        "Jeton d'accès absent ou invalide",
+    );
+    let api = mode::gate::<EspaceFamilleShape, State>(api, state.mode_switch().clone());
+    Router::new()
+        .merge(api)
+        .merge(vendor_sim::control::router::<EspaceFamilleShape, State>(
+            state.mode_switch().clone(),
+        ))
+        .merge(control::router())
+        .fallback(vendor_sim::control::unknown_route::<EspaceFamilleShape>)
+        .with_state(state)
+}
+
+/// A registration id from the path; anything that is not a UUID names no
+/// registration, hence 404.
+fn inscription_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| unknown_inscription(raw))
+}

@@ -1,0 +1,89 @@
+//! The credential a simulated API demands: an API-key header (ATAL) or a
+//! bearer token (Espace famille).
+
+use std::fmt;
+
+use axum::{
+    Router,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderName, header::AUTHORIZATION},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+
+use crate::error::{Error, ErrorShape};
+
+/// What a caller must present.
+#[derive(Clone)]
+pub enum Credential {
+    /// A header that must carry exactly this value.
+    Header {
+        /// The header name, such as `x-api-key`.
+        name: HeaderName,
+        /// The expected value.
+        value: String,
+    },
+    /// `Authorization: Bearer <token>` with exactly this token.
+    Bearer(String),
+}
+
+impl Credential {
+    /// Whether `headers` carry the credential.
+    pub fn accepts(&self, headers: &HeaderMap) -> bool {
+        match self {
+            Self::Header { name, value } => headers
+                .get(name)
+                .and_then(|given| given.to_str().ok())
+                .is_some_and(|given| given == value),
+            Self::Bearer(token) => headers
+                .get(AUTHORIZATION)
+                .and_then(|given| given.to_str().ok())
+                .and_then(|given| given.split_once(' '))
+                .is_some_and(|(scheme, given)| {
+                    scheme.eq_ignore_ascii_case("bearer") && given.trim() == token
+                }),
+        }
+    }
+}
+
+/// Secrets stay out of logs.
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Header { name, .. } => write!(f, "Credential::Header({name}: ***)"),
+            Self::Bearer(_) => f.write_str("Credential::Bearer(***)"),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Guard {
+    credential: Credential,
+    refusal: &'static str,
+}
+
+/// Wraps every route of `router` so that a request without `credential`
+/// is answered 401 with the French `refusal` message in shape `S`.
+pub fn guard<S, St>(router: Router<St>, credential: Credential, refusal: &'static str) -> Router<St>
+where
+    S: ErrorShape,
+    St: Clone + Send + Sync + 'static,
+{
+    let guard = Guard {
+        credential,
+        refusal,
+    };
+    router.layer(middleware::from_fn_with_state(guard, check::<S>))
+}
+
+async fn check<S: ErrorShape>(
+    State(guard): State<Guard>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if guard.credential.accepts(request.headers()) {
+        next.run(request).await
+    } else {
+        Error::<S>::unauthorized(guard.refusal).into_response()
+    }
+}

@@ -1,0 +1,379 @@
+//! Démarche definitions: what an usager fills in, who processes it, and how.
+//!
+//! A definition is a YAML file (see `examples/demarches/`) read by
+//! [`Definition::from_yaml`]. Reading happens in two passes: serde first (the
+//! shape: unknown keys, wrong types — reported with their path), then
+//! [`check`] (the meaning: duplicate ids, conditions on unknown fields, choice
+//! fields without choices, unknown notification placeholders…), which lists
+//! every problem at once, each with its path and a French message:
+//!
+//! ```text
+//! pages[1].fields[3].choices : un champ de choix doit avoir une liste de choix ou une source de données
+//! ```
+//!
+//! The JSON Schema of the format is [`definition_schema`]; the published copy
+//! `examples/demarches/demarche.schema.json` is compared with it by a test.
+//!
+//! Versions: the store keeps every version of a definition and a demande keeps
+//! the version it was filed on. [`classify_change`] says whether an edit only
+//! touches texts and dates (updated in place) or needs a new version.
+
+mod check;
+mod version;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::condition::Condition;
+use crate::field::{Field, FieldId};
+use crate::notification::{self, MessageText};
+use crate::role::GroupName;
+use crate::workflow::{StatusId, Workflow, WorkflowChoice};
+
+pub use check::check;
+pub use version::{classify_change, Change};
+
+/// The identifier of a démarche in URLs: lowercase ASCII words joined by `-`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Slug(pub String);
+
+impl Slug {
+    /// The slug as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the slug has the required shape: 3 to 80 characters among
+    /// `a-z`, `0-9` and `-`, starting with a letter, without `--` or a
+    /// trailing `-`.
+    pub fn is_well_formed(&self) -> bool {
+        let s = self.0.as_str();
+        (3..=80).contains(&s.len())
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && !s.ends_with('-')
+            && !s.contains("--")
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    }
+}
+
+impl std::fmt::Display for Slug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who can find and file the démarche.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DemarcheVisibility {
+    /// Only agents see it (back-office démarche, *saisie* only).
+    Agents,
+    /// Listed on the usager portal.
+    Everyone,
+    /// Not listed; reachable by direct link only.
+    Hidden,
+}
+
+/// The kind of démarche, which picks the standard workflow and its delays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DemarcheKind {
+    /// *Parcours standard simple*.
+    Simple,
+    /// *Parcours standard complexe* (also démarches interfaced with a business application).
+    Complexe,
+}
+
+/// The period during which usagers can file demandes (both days included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenPeriod {
+    /// First day open; open since go-live when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<NaiveDate>,
+    /// Last day open; open with no end when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+}
+
+/// The presentation page shown before the form.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Presentation {
+    /// A short introduction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// The steps of the démarche, shown numbered.
+    #[serde(default)]
+    pub steps: Vec<String>,
+    /// The documents to have at hand.
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// Average time to fill the form, in minutes.
+    pub average_minutes: u32,
+    /// Practical information (opening hours, contacts…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practical_info: Option<String>,
+    /// Useful links.
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+/// A useful link of the presentation page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// The text of the link.
+    pub label: String,
+    /// The address (`https://…`).
+    pub url: String,
+}
+
+/// The identifier of a page, unique in a definition (`snake_case` ASCII).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct PageId(pub String);
+
+impl PageId {
+    /// The identifier as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for PageId {
+    fn from(id: &str) -> Self {
+        PageId(id.to_owned())
+    }
+}
+
+/// One page of the form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Unique identifier (drafts are saved page by page).
+    pub id: PageId,
+    /// Short title.
+    pub title: String,
+    /// Subtitle, sparingly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtitle: Option<String>,
+    /// The page is shown only when this condition holds (conditional sub-page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Condition>,
+    /// The fields, in order.
+    pub fields: Vec<Field>,
+}
+
+/// The RGPD page: the legal context and the box the usager must tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rgpd {
+    /// The legal context: controller, purpose, retention, rights.
+    pub text: String,
+    /// The label of the consent box.
+    pub consent_label: String,
+}
+
+/// The link to a business connector, carried for the connector work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorLink {
+    /// The connector instance configured by the SI (e.g. `atal-ville`).
+    pub instance: String,
+    /// The status on entering which the demande is transmitted.
+    pub transmit_on: StatusId,
+}
+
+/// A démarche definition, one version of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// Identifier in URLs (`aide-reparation-velo`).
+    pub slug: Slug,
+    /// Title, starting with a verb (*Demander une aide…*).
+    pub title: String,
+    /// Thematic category on both portals.
+    pub category: String,
+    /// Search keywords.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Who can find and file it.
+    pub visibility: DemarcheVisibility,
+    /// Simple or complexe.
+    pub kind: DemarcheKind,
+    /// When usagers can file; always when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_period: Option<OpenPeriod>,
+    /// The processing service: a group such as `Gest_SVL_DACT_Mobilités`.
+    pub service: GroupName,
+    /// The presentation page.
+    pub presentation: Presentation,
+    /// The pages of fields, in order.
+    pub pages: Vec<Page>,
+    /// The RGPD page.
+    pub rgpd: Rgpd,
+    /// The workflow: a standard one with parameters, or a custom one.
+    #[serde(default)]
+    pub workflow: WorkflowChoice,
+    /// Notification texts replacing the defaults, by template key
+    /// (`refusee_usager`…), with `{placeholders}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notifications: BTreeMap<String, MessageText>,
+    /// The business connector, if the démarche is interfaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector: Option<ConnectorLink>,
+}
+
+/// One problem found in a definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Where: `pages[1].fields[3].choices`.
+    pub path: String,
+    /// What, in French.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{} : {}", self.path, self.message)
+        }
+    }
+}
+
+/// A definition that cannot be used, with every problem found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("définition de démarche invalide :{}", list(.problems))]
+pub struct DefinitionError {
+    /// The problems, in the order of the file.
+    pub problems: Vec<Problem>,
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("\n- {p}")).collect()
+}
+
+impl Definition {
+    /// Reads and checks a YAML definition.
+    ///
+    /// # Errors
+    /// A [`DefinitionError`] with the shape error (one, with its path) or
+    /// every problem of meaning found by [`check`].
+    pub fn from_yaml(yaml: &str) -> Result<Definition, DefinitionError> {
+        let deserializer = serde_yaml::Deserializer::from_str(yaml);
+        let definition: Definition = serde_path_to_error::deserialize(deserializer).map_err(shape_error)?;
+        definition.checked()
+    }
+
+    /// Reads and checks a JSON definition (same format as YAML).
+    ///
+    /// # Errors
+    /// As [`Definition::from_yaml`].
+    pub fn from_json(json: &str) -> Result<Definition, DefinitionError> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let definition: Definition = serde_path_to_error::deserialize(&mut deserializer).map_err(shape_error)?;
+        definition.checked()
+    }
+
+    fn checked(self) -> Result<Definition, DefinitionError> {
+        let problems = check(&self);
+        if problems.is_empty() { Ok(self) } else { Err(DefinitionError { problems }) }
+    }
+
+    /// The definition as YAML.
+    ///
+    /// # Errors
+    /// Only if serialisation fails, which a checked definition never does.
+    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
+        serde_yaml::to_string(self)
+    }
+
+    /// Every field of every page, in form order.
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.pages.iter().flat_map(|page| page.fields.iter())
+    }
+
+    /// The field with this id.
+    pub fn field(&self, id: &FieldId) -> Option<&Field> {
+        self.fields().find(|field| &field.id == id)
+    }
+
+    /// The page with this id.
+    pub fn page(&self, id: &PageId) -> Option<&Page> {
+        self.pages.iter().find(|page| &page.id == id)
+    }
+
+    /// Whether usagers can file a demande at `now` (open period, both days
+    /// included, in UTC dates).
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        let today = now.date_naive();
+        match &self.open_period {
+            None => true,
+            Some(period) => {
+                period.from.is_none_or(|from| from <= today) && period.until.is_none_or(|until| today <= until)
+            }
+        }
+    }
+
+    /// The workflow of this definition: the standard template of its kind
+    /// with its parameters, or its custom workflow.
+    pub fn workflow(&self) -> Workflow {
+        crate::workflow::resolve(self)
+    }
+
+    /// The text of a notification: the definition's own, or the default one.
+    pub fn message(&self, template: &str) -> Option<MessageText> {
+        self.notifications.get(template).cloned().or_else(|| notification::default_text(template))
+    }
+}
+
+fn shape_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> DefinitionError {
+    let path = error.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    DefinitionError {
+        problems: vec![Problem {
+            path,
+            message: french_serde_message(&error.inner().to_string()),
+        }],
+    }
+}
+
+/// Serde speaks English; people read French. The usual messages are
+/// translated, the rest is kept after a French prefix.
+fn french_serde_message(message: &str) -> String {
+    let quoted = |rest: &str| rest.split('`').nth(1).unwrap_or_default().to_owned();
+    let location = message.find(" at line ").map(|at| &message[at..]).unwrap_or_default();
+    let location = location.replace(" at line ", " (ligne ").replace(" column ", ", colonne ");
+    let location = if location.is_empty() { location } else { format!("{location})") };
+    let text = if let Some(rest) = message.strip_prefix("unknown field ") {
+        format!("propriété inconnue « {} »", quoted(rest))
+    } else if let Some(rest) = message.strip_prefix("missing field ") {
+        format!("propriété obligatoire manquante « {} »", quoted(rest))
+    } else if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let expected = rest.split_once("expected ").map(|(_, e)| e).unwrap_or_default();
+        let expected = expected.split(" at line ").next().unwrap_or_default().replace('`', "");
+        format!("valeur inconnue « {} » (valeurs possibles : {expected})", quoted(rest))
+    } else if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let rest = rest.split(" at line ").next().unwrap_or_default();
+        format!("type invalide : {}", rest.replace(", expected ", ", attendu : "))
+    } else if let Some(rest) = message.strip_prefix("duplicate field ") {
+        format!("propriété en double « {} »", quoted(rest))
+    } else {
+        return format!("format invalide : {message}");
+    };
+    format!("{text}{location}")
+}
+
+/// The JSON Schema of the definition format, as published in
+/// `examples/demarches/demarche.schema.json`.
+pub fn definition_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Definition);
+    schema.to_value()
+}

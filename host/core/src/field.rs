@@ -1,0 +1,377 @@
+//! Fields of a form: what each kind accepts and how it is described in YAML.
+//!
+//! A field is written in a démarche definition as one YAML mapping whose
+//! `kind` selects the variant and whose other keys are either common to every
+//! kind (`id`, `label`, `help`, `required`, `agent_only`, `condition`,
+//! `prefill`) or specific to the kind (`min`, `choices`, `accept`…):
+//!
+//! ```yaml
+//! - id: montant
+//!   kind: number
+//!   label: Montant de la facture
+//!   required: true
+//!   min: 0
+//!   max: 2000
+//!   unit: €
+//! ```
+//!
+//! The values a field accepts are checked by [`crate::validation`]; what a
+//! value looks like is [`crate::value::Value`].
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::condition::Condition;
+use crate::file::MediaType;
+use crate::profile::ProfileField;
+
+/// Default maximum length of a short text, in characters.
+pub const DEFAULT_TEXT_MAX_LENGTH: u32 = 255;
+/// Default maximum length of a long text, in characters.
+pub const DEFAULT_LONG_TEXT_MAX_LENGTH: u32 = 5000;
+/// Default size cap of one attachment, in megabytes (10 MB).
+pub const DEFAULT_FILE_MAX_SIZE_MB: u32 = 10;
+
+/// The identifier of a field, unique in a definition (`snake_case` ASCII).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct FieldId(pub String);
+
+impl FieldId {
+    /// The identifier as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the identifier has the required shape: a lowercase ASCII letter,
+    /// then lowercase letters, digits or `_`, at most 64 characters.
+    pub fn is_well_formed(&self) -> bool {
+        is_snake_case(&self.0, 64)
+    }
+}
+
+impl std::fmt::Display for FieldId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for FieldId {
+    fn from(id: &str) -> Self {
+        FieldId(id.to_owned())
+    }
+}
+
+/// `[a-z][a-z0-9_]*`, at most `max` bytes: the shape of every identifier
+/// written in a definition (fields, pages, statuses, transitions).
+pub(crate) fn is_snake_case(id: &str, max: usize) -> bool {
+    let mut chars = id.chars();
+    id.len() <= max
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// One field (or text block) of a form page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Field {
+    /// Unique identifier in the definition; the key of the answer.
+    pub id: FieldId,
+    /// Short, non-gendered label (the title text for a `title` block).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    /// Instruction shown under the label, in the imperative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Whether an answer is required when the field is shown. A required
+    /// checkbox must be ticked.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    /// *Cadre réservé à l'administration*: only agents see and fill it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub agent_only: bool,
+    /// Shown (and validated) only when this condition holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Condition>,
+    /// Initial value taken from the usager's profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<ProfileField>,
+    /// The kind and its specific settings.
+    #[serde(flatten)]
+    pub kind: FieldKind,
+}
+
+pub(crate) fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The kinds of fields, with their specific settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FieldKind {
+    /// One line of text.
+    Text {
+        /// Maximum length in characters (default 255).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<u32>,
+        /// A format the text must follow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        format: Option<TextFormat>,
+    },
+    /// Several lines of text.
+    LongText {
+        /// Maximum length in characters (default 5000).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<u32>,
+    },
+    /// An e-mail address.
+    Email {},
+    /// A French phone number (`06 12 34 56 78`, `+33 6 12 34 56 78`).
+    Phone {},
+    /// A number.
+    Number {
+        /// Smallest accepted value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        /// Largest accepted value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+        /// Whether only whole numbers are accepted.
+        #[serde(default, skip_serializing_if = "is_false")]
+        integer: bool,
+        /// Unit shown after the value (`€`, `km`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<String>,
+    },
+    /// A calendar date.
+    Date {
+        /// Earliest accepted date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<DateBound>,
+        /// Latest accepted date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<DateBound>,
+    },
+    /// One value among a list.
+    Choice {
+        /// The static list of choices (or use `source`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<Choice>,
+        /// A data source whose options the caller resolves.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<DataSource>,
+    },
+    /// Several values among a list.
+    MultipleChoice {
+        /// The static list of choices (or use `source`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<Choice>,
+        /// A data source whose options the caller resolves.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<DataSource>,
+        /// Fewest values to select when answered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_choices: Option<u32>,
+        /// Most values to select.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_choices: Option<u32>,
+    },
+    /// A box to tick.
+    Checkbox {},
+    /// One or more attachments (PDF, JPEG or PNG, checked by content).
+    File {
+        /// Accepted types (default: PDF, JPEG and PNG).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        accept: Option<Vec<MediaType>>,
+        /// Size cap of each file in megabytes (default 10).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_size_mb: Option<u32>,
+        /// How many files may be attached (default 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_files: Option<u32>,
+    },
+    /// A postal address, optionally geolocated.
+    Address {
+        /// Whether coordinates (latitude/longitude) are required.
+        #[serde(default, skip_serializing_if = "is_false")]
+        require_coordinates: bool,
+    },
+    /// A title block (the `label` is the title); carries no value.
+    Title {},
+    /// A text block of instructions; carries no value.
+    Comment {
+        /// The text shown.
+        text: String,
+    },
+}
+
+impl FieldKind {
+    /// Whether this kind is a text block without value (`title`, `comment`).
+    pub fn is_block(&self) -> bool {
+        matches!(self, FieldKind::Title {} | FieldKind::Comment { .. })
+    }
+
+    /// The kind's name as written in YAML (`text`, `multiple_choice`…).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldKind::Text { .. } => "text",
+            FieldKind::LongText { .. } => "long_text",
+            FieldKind::Email {} => "email",
+            FieldKind::Phone {} => "phone",
+            FieldKind::Number { .. } => "number",
+            FieldKind::Date { .. } => "date",
+            FieldKind::Choice { .. } => "choice",
+            FieldKind::MultipleChoice { .. } => "multiple_choice",
+            FieldKind::Checkbox {} => "checkbox",
+            FieldKind::File { .. } => "file",
+            FieldKind::Address { .. } => "address",
+            FieldKind::Title {} => "title",
+            FieldKind::Comment { .. } => "comment",
+        }
+    }
+
+    /// The static choices and data source of a choice field, if it is one.
+    pub fn choice_list(&self) -> Option<(&[Choice], Option<&DataSource>)> {
+        match self {
+            FieldKind::Choice { choices, source } | FieldKind::MultipleChoice { choices, source, .. } => {
+                Some((choices.as_slice(), source.as_ref()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Field {
+    /// Whether the field carries a value (every kind but title and comment blocks).
+    pub fn has_value(&self) -> bool {
+        !self.kind.is_block()
+    }
+}
+
+/// A format a short text must follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TextFormat {
+    /// An IBAN, checked with its ISO 13616 key (spaces allowed).
+    Iban,
+    /// A French postcode: five digits.
+    Postcode,
+}
+
+/// One entry of a choice list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    /// The stored value (stable across text updates).
+    pub value: String,
+    /// The label shown.
+    pub label: String,
+}
+
+/// A data source feeding a choice list, served by a connector instance
+/// (for example ATAL's thematics or the children of an Espace famille family).
+/// The caller resolves its options before validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataSource {
+    /// The connector instance (e.g. `atal-ville`).
+    pub connector: String,
+    /// The source name inside the connector (e.g. `thematiques`).
+    pub name: String,
+}
+
+/// A bound of a date field: a fixed date (`2026-09-01`) or `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateBound {
+    /// A fixed calendar date.
+    Fixed(NaiveDate),
+    /// The day of the validation (`today`).
+    Today,
+}
+
+impl DateBound {
+    /// The bound as a date, given today's date.
+    pub fn resolve(self, today: NaiveDate) -> NaiveDate {
+        match self {
+            DateBound::Fixed(date) => date,
+            DateBound::Today => today,
+        }
+    }
+}
+
+impl Serialize for DateBound {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DateBound::Fixed(date) => serializer.serialize_str(&date.format("%Y-%m-%d").to_string()),
+            DateBound::Today => serializer.serialize_str("today"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DateBound {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text == "today" {
+            return Ok(DateBound::Today);
+        }
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(DateBound::Fixed)
+            .map_err(|_| serde::de::Error::custom(format!("date invalide « {text} » : attendu AAAA-MM-JJ ou today")))
+    }
+}
+
+impl JsonSchema for DateBound {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DateBound".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A fixed date (YYYY-MM-DD) or `today`.",
+            "type": "string",
+            "pattern": "^(today|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_snake_case_ascii() {
+        for good in ["nom", "date_naissance", "a1"] {
+            assert!(FieldId::from(good).is_well_formed(), "{good}");
+        }
+        for bad in ["", "Nom", "1a", "date-naissance", "prénom", "a b"] {
+            assert!(!FieldId::from(bad).is_well_formed(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_field_reads_from_yaml_with_its_kind_settings() {
+        let yaml = "id: montant\nkind: number\nlabel: Montant\nrequired: true\nmin: 0\nunit: €\n";
+        let field: Field = serde_yaml::from_str(yaml).unwrap();
+        assert_eq!(field.id, FieldId::from("montant"));
+        assert!(field.required);
+        assert_eq!(
+            field.kind,
+            FieldKind::Number { min: Some(0.0), max: None, integer: false, unit: Some("€".into()) }
+        );
+    }
+
+    #[test]
+    fn a_setting_of_another_kind_is_refused() {
+        let yaml = "id: accord\nkind: checkbox\nlabel: J'accepte\nmin: 3\n";
+        assert!(serde_yaml::from_str::<Field>(yaml).is_err());
+    }
+
+    #[test]
+    fn date_bounds_read_today_or_a_date() {
+        let bound: DateBound = serde_yaml::from_str("today").unwrap();
+        assert_eq!(bound, DateBound::Today);
+        let bound: DateBound = serde_yaml::from_str("2026-09-01").unwrap();
+        assert_eq!(bound, DateBound::Fixed(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()));
+        assert!(serde_yaml::from_str::<DateBound>("01/09/2026").is_err());
+    }
+}

@@ -1,0 +1,329 @@
+//! Validation of answers: per page while filling, and whole at submission.
+//!
+//! Errors are [`FieldError`]s: the field, a stable snake_case code (for
+//! programs and tests) and a French message (for the usager), e.g.
+//! `{ field: "courriel", code: "format_email", message: "Saisissez une adresse e-mail valide, par exemple nom@exemple.fr." }`.
+//!
+//! Rules:
+//! - an id that is not a field of the form is refused (`champ_inconnu`);
+//! - a field hidden by its condition (or its page's) is not required and its
+//!   value is dropped from the cleaned answers;
+//! - *cadre réservé à l'administration* fields are refused when an usager
+//!   sends them (`champ_reserve_administration`) and never required at
+//!   submission; agents fill them later ([`validate_agent_fields`]);
+//! - a choice outside the list is refused (`choix_inconnu`); options of a
+//!   data source are resolved by the caller and passed in [`Context`];
+//! - files are checked by content at upload ([`check_upload`]) and again by
+//!   their recorded type and size at submission;
+//! - at submission the RGPD box must be ticked (`consentement_requis`).
+//!
+//! Answers posted as plain JSON (`{"nom": "Dupont", "montant": 120.5}`) are
+//! read with [`read_answers`].
+
+mod input;
+mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::demarche::{Definition, Page, PageId};
+use crate::field::{Choice, Field, FieldId};
+use crate::file::{sniff_media_type, MediaType};
+use crate::value::Answers;
+
+pub use input::read_answers;
+pub use rules::{normalise_phone, valid_email, valid_iban};
+
+/// The pseudo-field of the RGPD consent box in errors.
+pub const CONSENT_FIELD: &str = "rgpd";
+
+/// A stable error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A required field is empty.
+    Requis,
+    /// The id is not a field of the form.
+    ChampInconnu,
+    /// An usager sent a field reserved to agents.
+    ChampReserveAdministration,
+    /// A value for a title or comment block.
+    ChampSansSaisie,
+    /// The page does not exist.
+    PageInconnue,
+    /// The value has the wrong type for the field.
+    TypeInvalide,
+    /// The text is too long.
+    TexteTropLong,
+    /// Not an e-mail address.
+    FormatEmail,
+    /// Not a French phone number.
+    FormatTelephone,
+    /// Not a valid IBAN.
+    FormatIban,
+    /// Not a five-digit postcode.
+    FormatCodePostal,
+    /// Not a finite number.
+    NombreInvalide,
+    /// A whole number was expected.
+    NombreEntierAttendu,
+    /// Below the minimum.
+    NombreTropPetit,
+    /// Above the maximum.
+    NombreTropGrand,
+    /// Not a date.
+    FormatDate,
+    /// Before the earliest date.
+    DateTropTot,
+    /// After the latest date.
+    DateTropTard,
+    /// A value outside the choice list.
+    ChoixInconnu,
+    /// Fewer choices than required.
+    ChoixTropPeu,
+    /// More choices than allowed.
+    ChoixTropNombreux,
+    /// The options of the data source could not be obtained.
+    SourceIndisponible,
+    /// A file whose content is not an accepted type.
+    TypeFichier,
+    /// A file above the size cap.
+    FichierTropGros,
+    /// More files than allowed.
+    FichiersTropNombreux,
+    /// Street, postcode or city missing.
+    AdresseIncomplete,
+    /// Coordinates out of range, or one without the other.
+    CoordonneesInvalides,
+    /// Coordinates required but missing.
+    CoordonneesRequises,
+    /// The RGPD box is not ticked.
+    ConsentementRequis,
+}
+
+impl ErrorCode {
+    /// The code as text (`format_email`).
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
+/// One error on one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field (or page, or `rgpd` for the consent).
+    pub field: String,
+    /// Stable code.
+    pub code: ErrorCode,
+    /// French message for the usager.
+    pub message: String,
+}
+
+impl FieldError {
+    pub(crate) fn new(field: &str, code: ErrorCode, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_owned(), code, message: message.into() }
+    }
+}
+
+/// Who fills the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filler {
+    /// The usager, on the portal.
+    Usager,
+    /// An agent (*saisie au nom de l'usager*, or the *cadre réservé*).
+    Agent,
+}
+
+/// What validation needs besides the definition and the answers.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// Who fills the form.
+    pub filler: Filler,
+    /// Today's date in the collectivité's time zone, for `today` bounds.
+    pub today: NaiveDate,
+    /// The options of data-source choice fields, resolved by the caller.
+    pub options: &'a BTreeMap<FieldId, Vec<Choice>>,
+}
+
+/// Which pages and fields are shown for these answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visibility {
+    /// Shown pages.
+    pub pages: BTreeSet<PageId>,
+    /// Shown fields (agent-only fields included; callers filter them for usagers).
+    pub fields: BTreeSet<FieldId>,
+}
+
+impl Visibility {
+    /// Whether a field is shown.
+    pub fn shows(&self, field: &FieldId) -> bool {
+        self.fields.contains(field)
+    }
+}
+
+/// Decides which pages and fields are shown, in form order: a hidden field
+/// counts as unanswered for the conditions after it.
+pub fn visibility(definition: &Definition, answers: &Answers) -> Visibility {
+    let mut shown = Visibility::default();
+    let mut effective = Answers::new();
+    for page in &definition.pages {
+        let page_shown = page.condition.as_ref().is_none_or(|c| c.holds(&effective));
+        if page_shown {
+            shown.pages.insert(page.id.clone());
+        }
+        for field in &page.fields {
+            if page_shown && field.condition.as_ref().is_none_or(|c| c.holds(&effective)) {
+                shown.fields.insert(field.id.clone());
+                if let Some(value) = answers.get(&field.id) {
+                    effective.insert(field.id.clone(), value.clone());
+                }
+            }
+        }
+    }
+    shown
+}
+
+/// Validates the answers of one page (the draft may hold other pages'
+/// answers, which conditions read). Returns every error of the page, plus
+/// unknown or forbidden ids anywhere in the draft.
+pub fn validate_page(definition: &Definition, page: &PageId, answers: &Answers, context: &Context<'_>) -> Vec<FieldError> {
+    let Some(page) = definition.page(page) else {
+        return vec![FieldError::new(page.as_str(), ErrorCode::PageInconnue, "Cette page n'existe pas dans le formulaire.")];
+    };
+    let mut errors = foreign_ids(definition, answers, context.filler);
+    let shown = visibility(definition, answers);
+    if shown.pages.contains(&page.id) {
+        errors.extend(check_fields(page, answers, &shown, context).1);
+    }
+    errors
+}
+
+/// Validates a whole submission and returns the cleaned answers: hidden
+/// fields dropped, texts trimmed, phones and IBANs normalised.
+///
+/// # Errors
+/// Every [`FieldError`] found, including `consentement_requis` when the
+/// RGPD box is not ticked.
+pub fn validate_submission(
+    definition: &Definition,
+    answers: &Answers,
+    consent: bool,
+    context: &Context<'_>,
+) -> Result<Answers, Vec<FieldError>> {
+    let mut errors = foreign_ids(definition, answers, context.filler);
+    let shown = visibility(definition, answers);
+    let mut cleaned = Answers::new();
+    for page in definition.pages.iter().filter(|p| shown.pages.contains(&p.id)) {
+        let (values, page_errors) = check_fields(page, answers, &shown, context);
+        cleaned.merge(values);
+        errors.extend(page_errors);
+    }
+    if !consent {
+        errors.push(FieldError::new(
+            CONSENT_FIELD,
+            ErrorCode::ConsentementRequis,
+            "Cochez la case de consentement pour que votre demande soit reçue.",
+        ));
+    }
+    if errors.is_empty() { Ok(cleaned) } else { Err(errors) }
+}
+
+/// Validates the *cadre réservé à l'administration* filled by an agent on a
+/// filed demande: only agent-only fields may be sent. Returns the cleaned
+/// values to merge into the demande's answers.
+///
+/// # Errors
+/// Every [`FieldError`]; a field that is not agent-only is `champ_inconnu`.
+pub fn validate_agent_fields(
+    definition: &Definition,
+    current: &Answers,
+    update: &Answers,
+    context: &Context<'_>,
+) -> Result<Answers, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut cleaned = Answers::new();
+    let mut merged = current.clone();
+    merged.merge(update.clone());
+    let shown = visibility(definition, &merged);
+    for (id, value) in update.iter() {
+        match definition.field(id) {
+            Some(field) if field.agent_only && field.has_value() => {
+                if !shown.shows(id) {
+                    continue;
+                }
+                match rules::check_value(field, value, context) {
+                    Ok(Some(value)) => {
+                        cleaned.insert(id.clone(), value);
+                    }
+                    Ok(None) if field.required => errors.push(rules::required(field)),
+                    Ok(None) => {}
+                    Err(error) => errors.push(error),
+                }
+            }
+            _ => errors.push(unknown(id)),
+        }
+    }
+    if errors.is_empty() { Ok(cleaned) } else { Err(errors) }
+}
+
+/// Checks an uploaded file for a field: its content must be an accepted type
+/// and its size under the cap. The declared name and type are ignored.
+///
+/// # Errors
+/// `type_fichier` or `fichier_trop_gros`, or `type_invalide` if the field
+/// takes no file.
+pub fn check_upload(field: &Field, content: &[u8]) -> Result<MediaType, FieldError> {
+    let media_type = sniff_media_type(content);
+    rules::check_file(field, media_type, content.len() as u64)
+}
+
+fn unknown(id: &FieldId) -> FieldError {
+    FieldError::new(id.as_str(), ErrorCode::ChampInconnu, "Ce champ n'existe pas dans le formulaire.")
+}
+
+/// Ids that are not fields, blocks with values, and agent-only fields sent by an usager.
+fn foreign_ids(definition: &Definition, answers: &Answers, filler: Filler) -> Vec<FieldError> {
+    answers
+        .iter()
+        .filter_map(|(id, _)| match definition.field(id) {
+            None => Some(unknown(id)),
+            Some(field) if !field.has_value() => Some(FieldError::new(
+                id.as_str(),
+                ErrorCode::ChampSansSaisie,
+                "Ce bloc de texte ne reçoit pas de valeur.",
+            )),
+            Some(field) if field.agent_only && filler == Filler::Usager => Some(FieldError::new(
+                id.as_str(),
+                ErrorCode::ChampReserveAdministration,
+                "Ce champ est réservé à l'administration.",
+            )),
+            Some(_) => None,
+        })
+        .collect()
+}
+
+/// Checks the shown fields of a page; returns the cleaned values and errors.
+fn check_fields(page: &Page, answers: &Answers, shown: &Visibility, context: &Context<'_>) -> (Answers, Vec<FieldError>) {
+    let mut values = Answers::new();
+    let mut errors = Vec::new();
+    for field in page.fields.iter().filter(|f| f.has_value() && shown.shows(&f.id)) {
+        if field.agent_only && context.filler == Filler::Usager {
+            continue;
+        }
+        match answers.get(&field.id).map(|value| rules::check_value(field, value, context)) {
+            Some(Ok(Some(value))) => {
+                values.insert(field.id.clone(), value);
+            }
+            Some(Err(error)) => errors.push(error),
+            Some(Ok(None)) | None => {
+                // Agent-only fields are filled during processing, never required at submission.
+                if field.required && !field.agent_only {
+                    errors.push(rules::required(field));
+                }
+            }
+        }
+    }
+    (values, errors)
+}

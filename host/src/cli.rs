@@ -1,0 +1,1 @@
+//! The `guichet` command line.

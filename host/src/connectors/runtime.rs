@@ -1,0 +1,483 @@
+//! The runtime: one wasmtime `Engine` per process, components loaded into
+//! [`ConnectorVersion`]s, and the call path (a fresh `Store` per call).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::Semaphore;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline};
+
+use super::cache::{Cache, CacheError};
+use super::error::{CallError, InstallError};
+use super::host::{AttachmentSource, CallState};
+use super::instance::{Instance, MAX_MEMORY_MIB};
+use super::journal::{self, CallRecord, Journal, Outcome};
+use super::model::{Description, Operation, Request, Response};
+use super::v0_1_0;
+
+/// How the runtime is set up.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Directory of the precompiled-component cache.
+    pub cache_dir: PathBuf,
+    /// Calls running at once; further calls wait for a slot.
+    pub max_concurrent_calls: u32,
+    /// Use wasmtime's pooling allocator (fast instantiation); falls back to the
+    /// on-demand allocator if the pool cannot be reserved.
+    pub pooling: bool,
+    /// Epoch tick: the granularity of deadlines and of yielding to tokio.
+    pub epoch_tick: Duration,
+}
+
+impl RuntimeConfig {
+    /// Defaults with the cache in `cache_dir`.
+    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            cache_dir: cache_dir.into(),
+            max_concurrent_calls: 64,
+            pooling: true,
+            epoch_tick: Duration::from_millis(10),
+        }
+    }
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("démarrage du moteur de connecteurs impossible : {0}")]
+pub struct StartError(String);
+
+/// An installed connector version: validated, described, pre-instantiated.
+pub struct ConnectorVersion {
+    description: Description,
+    digest: String,
+    size: usize,
+    pre: Pre,
+}
+
+enum Pre {
+    V0_1_0(v0_1_0::WorldPre<CallState>),
+}
+
+impl std::fmt::Debug for ConnectorVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectorVersion")
+            .field("name", &self.description.name)
+            .field("version", &self.description.version)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectorVersion {
+    /// What the connector said about itself at install.
+    pub fn description(&self) -> &Description {
+        &self.description
+    }
+
+    /// Connector name.
+    pub fn name(&self) -> &str {
+        &self.description.name
+    }
+
+    /// Connector version.
+    pub fn version(&self) -> &str {
+        &self.description.version
+    }
+
+    /// SHA-256 of the component bytes.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Size of the component in bytes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+}
+
+/// The connector runtime. Cheap to clone; clones share the engine.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: Cache,
+    slots: Semaphore,
+    journal: Arc<dyn Journal>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Runtime {
+    /// Starts the engine, its epoch ticker and the cache.
+    ///
+    /// # Errors
+    /// [`StartError`] when the engine or the cache directory cannot be set up.
+    pub fn new(config: RuntimeConfig, journal: Arc<dyn Journal>) -> Result<Self, StartError> {
+        let engine = if config.pooling {
+            match Engine::new(&engine_config(Some(config.max_concurrent_calls))) {
+                Ok(engine) => engine,
+                Err(e) => {
+                    tracing::warn!(error = %e, "pooling allocator unavailable, using on-demand instances");
+                    Engine::new(&engine_config(None)).map_err(|e| StartError(e.to_string()))?
+                }
+            }
+        } else {
+            Engine::new(&engine_config(None)).map_err(|e| StartError(e.to_string()))?
+        };
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| StartError(e.to_string()))?;
+        v0_1_0::add_to_linker(&mut linker).map_err(|e| StartError(e.to_string()))?;
+        let cache = Cache::new(&config.cache_dir, &engine)
+            .map_err(|e| StartError(format!("{} : {e}", config.cache_dir.display())))?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), config.epoch_tick, ticker_stop.clone())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache,
+                slots: Semaphore::new(config.max_concurrent_calls as usize),
+                journal,
+                ticker_stop,
+            }),
+        })
+    }
+
+    /// The journal every call is recorded to.
+    pub fn journal(&self) -> &Arc<dyn Journal> {
+        &self.inner.journal
+    }
+
+    /// Loads, validates and describes the component in `path`.
+    ///
+    /// # Errors
+    /// See [`Runtime::load`]; also [`InstallError::Read`].
+    pub async fn load_file(&self, path: &Path) -> Result<Arc<ConnectorVersion>, InstallError> {
+        let bytes = tokio::fs::read(path).await.map_err(|e| InstallError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        self.load(bytes).await
+    }
+
+    /// Loads a component: checks it is a component, compiles it (or reads it
+    /// back from the cache), matches it against the supported contracts,
+    /// pre-instantiates it and calls `describe`, whose answer must be valid.
+    ///
+    /// # Errors
+    /// [`InstallError`] naming what is wrong, in French.
+    pub async fn load(&self, bytes: Vec<u8>) -> Result<Arc<ConnectorVersion>, InstallError> {
+        check_header(&bytes)?;
+        let digest = Cache::digest(&bytes);
+        let size = bytes.len();
+        let component = {
+            let inner = self.inner.clone();
+            let digest = digest.clone();
+            tokio::task::spawn_blocking(move || inner.cache.load(&inner.engine, &bytes, &digest))
+                .await
+                .map_err(|e| InstallError::Invalid(e.to_string()))?
+                .map_err(|e| match e {
+                    CacheError::Compile(why) => InstallError::Invalid(why),
+                    CacheError::Io(why) => InstallError::Cache(why),
+                })?
+        };
+        let pre = self.pre_instantiate(&component)?;
+        let unnamed = ConnectorVersion {
+            description: placeholder_description(),
+            digest,
+            size,
+            pre,
+        };
+        let instance = Arc::new(Instance::bare("installation")?);
+        let description = match self.run(&unnamed, &instance, Request::Describe, None).await {
+            Ok(Response::Describe(d)) => d,
+            Ok(other) => return Err(InstallError::Description(format!("réponse inattendue : {other:?}"))),
+            Err(e) => return Err(InstallError::Describe(Box::new(e))),
+        };
+        validate_description(&description)?;
+        Ok(Arc::new(ConnectorVersion {
+            description,
+            ..unnamed
+        }))
+    }
+
+    fn pre_instantiate(&self, component: &Component) -> Result<Pre, InstallError> {
+        let instance_pre = self
+            .inner
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| InstallError::Imports(format!("{e:#}")))?;
+        v0_1_0::WorldPre::new(instance_pre)
+            .map(Pre::V0_1_0)
+            .map_err(|e| InstallError::World {
+                supported: v0_1_0::CONTRACT.to_string(),
+                reason: format!("{e:#}"),
+            })
+    }
+
+    /// Calls one operation of `version` for `instance`, in a fresh store, and
+    /// journals it.
+    ///
+    /// # Errors
+    /// [`CallError`]: the connector's own error, an unsupported operation, a
+    /// trap, a timeout or a memory blow-up — for this call alone.
+    pub async fn call(
+        &self,
+        version: &ConnectorVersion,
+        instance: &Arc<Instance>,
+        request: Request,
+        attachments: Option<Arc<dyn AttachmentSource>>,
+    ) -> Result<Response, CallError> {
+        let operation = request.operation();
+        if operation != Operation::Describe && !version.description.operations.contains(&operation) {
+            let error = CallError::Unsupported(operation);
+            self.journal_call(version, instance, operation, Instant::now(), &Err(error.clone()), Vec::new(), Vec::new());
+            return Err(error);
+        }
+        self.run(version, instance, request, attachments).await
+    }
+
+    async fn run(
+        &self,
+        version: &ConnectorVersion,
+        instance: &Arc<Instance>,
+        request: Request,
+        attachments: Option<Arc<dyn AttachmentSource>>,
+    ) -> Result<Response, CallError> {
+        let operation = request.operation();
+        let _slot = self
+            .inner
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| CallError::Host("moteur arrêté".into()))?;
+        let started = Instant::now();
+        let readable: HashSet<String> = match &request {
+            Request::Transmit { demande, .. } => demande.attachment_ids().into_iter().collect(),
+            _ => HashSet::new(),
+        };
+        let mut store = Store::new(&self.inner.engine, CallState::new(instance.clone(), attachments, readable));
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut context| {
+            let state = context.data_mut();
+            if Instant::now() >= state.deadline {
+                state.timed_out = true;
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        // The epoch deadline stops a busy guest; this one also bounds the time
+        // spent awaiting the host (HTTP), with a small margin so the epoch
+        // trap wins when both apply.
+        let wall = instance.timeout() + Duration::from_millis(250);
+        let outcome = tokio::time::timeout(wall, invoke(&version.pre, &mut store, &request)).await;
+        let result = match outcome {
+            Err(_elapsed) => Err(CallError::Timeout(instance.timeout())),
+            Ok(Ok(Ok(response))) => Ok(response),
+            Ok(Ok(Err(connector_error))) => Err(CallError::Connector(connector_error)),
+            Ok(Err(trap)) => Err(classify_trap(&trap, store.data(), instance)),
+        };
+        let (logs, exchanges) = store.data_mut().take_journal();
+        drop(store);
+        self.journal_call(version, instance, operation, started, &result, logs, exchanges);
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn journal_call(
+        &self,
+        version: &ConnectorVersion,
+        instance: &Instance,
+        operation: Operation,
+        started: Instant,
+        result: &Result<Response, CallError>,
+        logs: Vec<super::model::GuestLog>,
+        http: Vec<super::outbound::Exchange>,
+    ) {
+        let outcome = match result {
+            Ok(_) => Outcome::Ok,
+            Err(CallError::Connector(_)) => Outcome::ConnectorError,
+            Err(CallError::Trap(_)) => Outcome::Trap,
+            Err(CallError::Timeout(_)) => Outcome::Timeout,
+            Err(CallError::MemoryLimit(_)) => Outcome::MemoryLimit,
+            Err(CallError::Unsupported(_) | CallError::Host(_)) => Outcome::HostError,
+        };
+        let record = CallRecord {
+            at: Utc::now() - chrono::Duration::from_std(started.elapsed()).unwrap_or_default(),
+            connector: if version.description.name.is_empty() {
+                instance.connector().to_string()
+            } else {
+                version.description.name.clone()
+            },
+            version: version.description.version.clone(),
+            instance: instance.id().to_string(),
+            operation,
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            outcome,
+            error: result.as_ref().err().map(|e| instance.mask(&e.to_string())),
+            logs,
+            http,
+        };
+        journal::trace(&record);
+        self.inner.journal.record(record);
+    }
+}
+
+async fn invoke(
+    pre: &Pre,
+    store: &mut Store<CallState>,
+    request: &Request,
+) -> wasmtime::Result<Result<Response, super::model::ConnectorError>> {
+    match pre {
+        Pre::V0_1_0(pre) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            v0_1_0::dispatch(&plugin, store, request).await
+        }
+    }
+}
+
+fn classify_trap(error: &wasmtime::Error, state: &CallState, instance: &Instance) -> CallError {
+    if state.limits.exceeded {
+        return CallError::MemoryLimit(instance.memory_bytes());
+    }
+    if state.timed_out {
+        return CallError::Timeout(instance.timeout());
+    }
+    let mut message = match error.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => "dépassement de la pile d'appels (récursion trop profonde)".to_string(),
+        Some(Trap::UnreachableCodeReached) => "arrêt brutal du connecteur (panique)".to_string(),
+        Some(trap) => format!("{trap}"),
+        None => format!("{error:#}"),
+    };
+    let stderr = state.stderr();
+    if !stderr.is_empty() {
+        message.push_str(" — ");
+        message.push_str(&stderr);
+    }
+    CallError::Trap(instance.mask(&message))
+}
+
+fn engine_config(pool_slots: Option<u32>) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.max_wasm_stack(512 * 1024);
+    if let Some(slots) = pool_slots {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(slots)
+            .max_core_instances_per_component(32)
+            .total_core_instances(slots * 32)
+            .max_memories_per_component(2)
+            .total_memories(slots * 2)
+            .max_tables_per_component(8)
+            .total_tables(slots * 8)
+            .total_stacks(slots)
+            .max_memory_size((MAX_MEMORY_MIB * 1024 * 1024) as usize);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+fn spawn_ticker(engine: Engine, tick: Duration, stop: Arc<AtomicBool>) -> Result<(), StartError> {
+    std::thread::Builder::new()
+        .name("guichet-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                engine.increment_epoch();
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| StartError(e.to_string()))
+}
+
+/// Tells a component from a core module or another file by its header.
+fn check_header(bytes: &[u8]) -> Result<(), InstallError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(InstallError::NotWasm);
+    }
+    // Version 1 with layer 0 is a core module; components use layer 1.
+    if bytes[4..8] == [1, 0, 0, 0] {
+        return Err(InstallError::CoreModule);
+    }
+    Ok(())
+}
+
+fn placeholder_description() -> Description {
+    Description {
+        name: String::new(),
+        version: String::new(),
+        vendor: String::new(),
+        summary: String::new(),
+        operations: Vec::new(),
+        config_schema: serde_json::Value::Null,
+        hosts: Vec::new(),
+        data_sources: Vec::new(),
+        contract: String::new(),
+    }
+}
+
+/// Checks what `describe` answered: names, version, schema, hosts, sources.
+fn validate_description(d: &Description) -> Result<(), InstallError> {
+    let bad = |why: String| Err(InstallError::Description(why));
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if !is_name(&d.name) {
+        return bad(format!(
+            "nom « {} » invalide (lettres minuscules, chiffres et tirets)",
+            d.name
+        ));
+    }
+    if !is_semver(&d.version) {
+        return bad(format!("version « {} » invalide (forme attendue : 1.2.3)", d.version));
+    }
+    if d.vendor.trim().is_empty() {
+        return bad("éditeur manquant".into());
+    }
+    if d.operations.is_empty() {
+        return bad("aucune opération déclarée".into());
+    }
+    if !d.config_schema.is_object() {
+        return bad("le schéma de configuration doit être un objet JSON".into());
+    }
+    if let Err(e) = jsonschema::options().should_validate_formats(true).build(&d.config_schema) {
+        return bad(format!("schéma de configuration invalide : {e}"));
+    }
+    for host in &d.hosts {
+        if let Err(e) = super::allowlist::Pattern::parse(host) {
+            return bad(e.to_string());
+        }
+    }
+    if d.operations.contains(&Operation::Lookup) && d.data_sources.is_empty() {
+        return bad("« lookup » est déclarée sans source de données".into());
+    }
+    Ok(())
+}
+
+fn is_semver(version: &str) -> bool {
+    let core = version.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
