@@ -120,7 +120,7 @@ impl From<http::HttpError> for Error {
                 Error::Configuration(format!("hôte non autorisé pour cette instance : {url}"))
             }
             http::HttpError::InvalidUrl(url) => Error::Configuration(format!("URL invalide : {url}")),
-            other => Error::Unavailable(other.to_string()),
+            other => Error::Unavailable(other.message()),
         }
     }
 }

@@ -60,8 +60,12 @@ impl Condition {
     /// empty: `equals` is false, `not_equals` is true.
     pub fn holds(&self, answers: &Answers) -> bool {
         match self {
-            Condition::Equals { field, value } => matches_any(answers.get(field), std::slice::from_ref(value)),
-            Condition::NotEquals { field, value } => !matches_any(answers.get(field), std::slice::from_ref(value)),
+            Condition::Equals { field, value } => {
+                matches_any(answers.get(field), std::slice::from_ref(value))
+            }
+            Condition::NotEquals { field, value } => {
+                !matches_any(answers.get(field), std::slice::from_ref(value))
+            }
             Condition::In { field, values } => matches_any(answers.get(field), values),
             Condition::Checked(field) => matches!(answers.get(field), Some(Value::Checkbox(true))),
             Condition::NotEmpty(field) => answers.get(field).is_some_and(|value| !value.is_empty()),
@@ -95,12 +99,15 @@ impl Condition {
     /// The values compared by `equals`, `not_equals` and `in`, per field.
     pub fn compared_values(&self) -> Vec<(&FieldId, &str)> {
         match self {
-            Condition::Equals { field, value } | Condition::NotEquals { field, value } => vec![(field, value.as_str())],
+            Condition::Equals { field, value } | Condition::NotEquals { field, value } => {
+                vec![(field, value.as_str())]
+            }
             Condition::In { field, values } => values.iter().map(|v| (field, v.as_str())).collect(),
             Condition::Checked(_) | Condition::NotEmpty(_) => Vec::new(),
-            Condition::All(conditions) | Condition::Any(conditions) => {
-                conditions.iter().flat_map(Condition::compared_values).collect()
-            }
+            Condition::All(conditions) | Condition::Any(conditions) => conditions
+                .iter()
+                .flat_map(Condition::compared_values)
+                .collect(),
         }
     }
 }
@@ -118,14 +125,20 @@ mod tests {
     use super::*;
 
     fn answers(pairs: &[(&str, Value)]) -> Answers {
-        pairs.iter().map(|(id, value)| (FieldId::from(*id), value.clone())).collect()
+        pairs
+            .iter()
+            .map(|(id, value)| (FieldId::from(*id), value.clone()))
+            .collect()
     }
 
     #[test]
     fn conditions_test_earlier_answers() {
         let given = answers(&[
             ("regime", Value::Choice("pai".into())),
-            ("jours", Value::Choices(vec!["lundi".into(), "jeudi".into()])),
+            (
+                "jours",
+                Value::Choices(vec!["lundi".into(), "jeudi".into()]),
+            ),
             ("allergies", Value::Checkbox(true)),
             ("precisions", Value::Text(String::new())),
         ]);
@@ -135,17 +148,29 @@ mod tests {
             ("not_equals: { field: regime, value: standard }", true),
             ("not_equals: { field: absent, value: x }", true),
             ("in: { field: jours, values: [mardi, jeudi] }", true),
-            ("in: { field: regime, values: [standard, sans_porc] }", false),
+            (
+                "in: { field: regime, values: [standard, sans_porc] }",
+                false,
+            ),
             ("checked: allergies", true),
             ("checked: absent", false),
             ("not_empty: regime", true),
             ("not_empty: precisions", false),
-            ("all: [ { checked: allergies }, { equals: { field: regime, value: pai } } ]", true),
-            ("all: [ { checked: allergies }, { not_empty: precisions } ]", false),
-            ("any: [ { checked: absent }, { equals: { field: jours, value: lundi } } ]", true),
+            (
+                "all: [ { checked: allergies }, { equals: { field: regime, value: pai } } ]",
+                true,
+            ),
+            (
+                "all: [ { checked: allergies }, { not_empty: precisions } ]",
+                false,
+            ),
+            (
+                "any: [ { checked: absent }, { equals: { field: jours, value: lundi } } ]",
+                true,
+            ),
         ];
         for (yaml, expected) in cases {
-            let condition: Condition = serde_yaml::from_str(yaml).unwrap();
+            let condition: Condition = crate::yaml::from_str(yaml).unwrap();
             assert_eq!(condition.holds(&given), expected, "{yaml}");
         }
     }
@@ -153,9 +178,13 @@ mod tests {
     #[test]
     fn references_list_every_tested_field() {
         let condition: Condition =
-            serde_yaml::from_str("any: [ { checked: a }, { all: [ { not_empty: b }, { in: { field: c, values: [x] } } ] } ]")
+            crate::yaml::from_str("any: [ { checked: a }, { all: [ { not_empty: b }, { in: { field: c, values: [x] } } ] } ]")
                 .unwrap();
-        let ids: Vec<&str> = condition.references().iter().map(|(id, _)| id.as_str()).collect();
+        let ids: Vec<&str> = condition
+            .references()
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
         assert_eq!(ids, ["a", "b", "c"]);
     }
 }

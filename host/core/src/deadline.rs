@@ -158,14 +158,22 @@ fn days(n: u32) -> Duration {
 
 /// When the reminder of `after_days` is due: analysis start + days + time on
 /// hold until `now`. `None` before analysis.
-pub fn reminder_due(demande: &Demande, after_days: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn reminder_due(
+    demande: &Demande,
+    after_days: u32,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let started = demande.dates.analysis_started_at?;
     Some(started + days(after_days) + demande.dates.time_on_hold(now))
 }
 
 /// The processing deadline: analysis start + processing days + time on hold
 /// until `now`. `None` before analysis.
-pub fn processing_deadline(workflow: &Workflow, demande: &Demande, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn processing_deadline(
+    workflow: &Workflow,
+    demande: &Demande,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     reminder_due(demande, workflow.timing.processing_days, now)
 }
 
@@ -176,7 +184,8 @@ pub fn is_late(workflow: &Workflow, demande: &Demande, now: DateTime<Utc>) -> bo
         workflow.phase(&demande.status),
         Some(Phase::Analysis | Phase::Processing | Phase::OnHold)
     );
-    in_progress && processing_deadline(workflow, demande, now).is_some_and(|deadline| now > deadline)
+    in_progress
+        && processing_deadline(workflow, demande, now).is_some_and(|deadline| now > deadline)
 }
 
 /// When archiving is due (closing date + archive delay).
@@ -197,12 +206,22 @@ pub fn no_answer_due(workflow: &Workflow, demande: &Demande) -> Option<DateTime<
 
 /// When the current hold ends by itself, if the workflow caps holds.
 pub fn hold_end_due(workflow: &Workflow, demande: &Demande) -> Option<DateTime<Utc>> {
-    let open = demande.dates.holds.iter().rev().find(|hold| hold.until.is_none())?;
+    let open = demande
+        .dates
+        .holds
+        .iter()
+        .rev()
+        .find(|hold| hold.until.is_none())?;
     Some(open.from + days(workflow.timing.hold_max_days?))
 }
 
 /// When a timer of this kind is due for the demande as it is, if it applies.
-pub fn due_at(workflow: &Workflow, demande: &Demande, kind: TimerKind, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn due_at(
+    workflow: &Workflow,
+    demande: &Demande,
+    kind: TimerKind,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     match kind {
         TimerKind::Reminder { days } => reminder_due(demande, days, now),
         TimerKind::Deadline => processing_deadline(workflow, demande, now),
@@ -216,8 +235,12 @@ pub fn due_at(workflow: &Workflow, demande: &Demande, kind: TimerKind, now: Date
 /// The timer kinds of a group, for this workflow.
 pub fn kinds_of(workflow: &Workflow, group: TimerGroup) -> Vec<TimerKind> {
     let processing = || {
-        let mut kinds: Vec<TimerKind> =
-            workflow.timing.reminder_days.iter().map(|&days| TimerKind::Reminder { days }).collect();
+        let mut kinds: Vec<TimerKind> = workflow
+            .timing
+            .reminder_days
+            .iter()
+            .map(|&days| TimerKind::Reminder { days })
+            .collect();
         kinds.push(TimerKind::Deadline);
         kinds
     };
@@ -229,7 +252,12 @@ pub fn kinds_of(workflow: &Workflow, group: TimerGroup) -> Vec<TimerKind> {
         TimerGroup::Anonymise => vec![TimerKind::Anonymise],
         TimerGroup::All => {
             let mut kinds = processing();
-            kinds.extend([TimerKind::NoAnswer, TimerKind::HoldEnd, TimerKind::Archive, TimerKind::Anonymise]);
+            kinds.extend([
+                TimerKind::NoAnswer,
+                TimerKind::HoldEnd,
+                TimerKind::Archive,
+                TimerKind::Anonymise,
+            ]);
             kinds
         }
     }
@@ -237,7 +265,12 @@ pub fn kinds_of(workflow: &Workflow, group: TimerGroup) -> Vec<TimerKind> {
 
 /// The timers a group starts for the demande as it is (reminders already
 /// sent are not scheduled again; kinds that do not apply are skipped).
-pub fn timers_for(workflow: &Workflow, demande: &Demande, group: TimerGroup, now: DateTime<Utc>) -> Vec<Timer> {
+pub fn timers_for(
+    workflow: &Workflow,
+    demande: &Demande,
+    group: TimerGroup,
+    now: DateTime<Utc>,
+) -> Vec<Timer> {
     kinds_of(workflow, group)
         .into_iter()
         .filter(|kind| !matches!(kind, TimerKind::Reminder { days } if demande.reminders_sent.contains(days)))
@@ -254,12 +287,17 @@ pub fn timers_for(workflow: &Workflow, demande: &Demande, group: TimerGroup, now
 /// timer from the current status, when the timer is not due yet as the
 /// demande stands (moved by a hold), or when a reminder was already sent: the
 /// scheduler drops such timers.
-pub fn fire(workflow: &Workflow, demande: &Demande, kind: TimerKind, now: DateTime<Utc>) -> Result<Outcome, WorkflowError> {
+pub fn fire(
+    workflow: &Workflow,
+    demande: &Demande,
+    kind: TimerKind,
+    now: DateTime<Utc>,
+) -> Result<Outcome, WorkflowError> {
     let stale = || WorkflowError::NothingToFire(kind.to_string());
-    if let TimerKind::Reminder { days } = kind {
-        if demande.reminders_sent.contains(&days) {
-            return Err(stale());
-        }
+    if let TimerKind::Reminder { days } = kind
+        && demande.reminders_sent.contains(&days)
+    {
+        return Err(stale());
     }
     let due = due_at(workflow, demande, kind, now).ok_or_else(stale)?;
     if due > now {

@@ -16,7 +16,9 @@ use crate::value::Answers;
 use crate::workflow::StatusId;
 
 /// The identifier of a demande, chosen by the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct DemandeId(pub Uuid);
 
@@ -27,7 +29,9 @@ impl std::fmt::Display for DemandeId {
 }
 
 /// The identifier of an account (usager or agent), chosen by the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct UserId(pub Uuid);
 

@@ -34,10 +34,12 @@ use crate::role::GroupName;
 use crate::workflow::{StatusId, Workflow, WorkflowChoice};
 
 pub use check::check;
-pub use version::{classify_change, Change};
+pub use version::{Change, classify_change};
 
 /// The identifier of a démarche in URLs: lowercase ASCII words joined by `-`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Slug(pub String);
 
@@ -56,7 +58,8 @@ impl Slug {
             && s.starts_with(|c: char| c.is_ascii_lowercase())
             && !s.ends_with('-')
             && !s.contains("--")
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     }
 }
 
@@ -134,7 +137,9 @@ pub struct Link {
 }
 
 /// The identifier of a page, unique in a definition (`snake_case` ASCII).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct PageId(pub String);
 
@@ -267,8 +272,13 @@ impl Definition {
     /// A [`DefinitionError`] with the shape error (one, with its path) or
     /// every problem of meaning found by [`check`].
     pub fn from_yaml(yaml: &str) -> Result<Definition, DefinitionError> {
-        let deserializer = serde_yaml::Deserializer::from_str(yaml);
-        let definition: Definition = serde_path_to_error::deserialize(deserializer).map_err(shape_error)?;
+        let json = crate::yaml::to_json(yaml).map_err(|error| DefinitionError {
+            problems: vec![Problem {
+                path: String::new(),
+                message: error.to_string(),
+            }],
+        })?;
+        let definition: Definition = serde_path_to_error::deserialize(json).map_err(shape_error)?;
         definition.checked()
     }
 
@@ -278,21 +288,26 @@ impl Definition {
     /// As [`Definition::from_yaml`].
     pub fn from_json(json: &str) -> Result<Definition, DefinitionError> {
         let mut deserializer = serde_json::Deserializer::from_str(json);
-        let definition: Definition = serde_path_to_error::deserialize(&mut deserializer).map_err(shape_error)?;
+        let definition: Definition =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(shape_error)?;
         definition.checked()
     }
 
     fn checked(self) -> Result<Definition, DefinitionError> {
         let problems = check(&self);
-        if problems.is_empty() { Ok(self) } else { Err(DefinitionError { problems }) }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(DefinitionError { problems })
+        }
     }
 
     /// The definition as YAML.
     ///
     /// # Errors
     /// Only if serialisation fails, which a checked definition never does.
-    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
-        serde_yaml::to_string(self)
+    pub fn to_yaml(&self) -> Result<String, crate::yaml::YamlError> {
+        crate::yaml::to_string(self)
     }
 
     /// Every field of every page, in form order.
@@ -317,7 +332,8 @@ impl Definition {
         match &self.open_period {
             None => true,
             Some(period) => {
-                period.from.is_none_or(|from| from <= today) && period.until.is_none_or(|until| today <= until)
+                period.from.is_none_or(|from| from <= today)
+                    && period.until.is_none_or(|until| today <= until)
             }
         }
     }
@@ -330,7 +346,10 @@ impl Definition {
 
     /// The text of a notification: the definition's own, or the default one.
     pub fn message(&self, template: &str) -> Option<MessageText> {
-        self.notifications.get(template).cloned().or_else(|| notification::default_text(template))
+        self.notifications
+            .get(template)
+            .cloned()
+            .or_else(|| notification::default_text(template))
     }
 }
 
@@ -349,20 +368,42 @@ fn shape_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>) -> De
 /// translated, the rest is kept after a French prefix.
 fn french_serde_message(message: &str) -> String {
     let quoted = |rest: &str| rest.split('`').nth(1).unwrap_or_default().to_owned();
-    let location = message.find(" at line ").map(|at| &message[at..]).unwrap_or_default();
-    let location = location.replace(" at line ", " (ligne ").replace(" column ", ", colonne ");
-    let location = if location.is_empty() { location } else { format!("{location})") };
+    let location = message
+        .find(" at line ")
+        .map(|at| &message[at..])
+        .unwrap_or_default();
+    let location = location
+        .replace(" at line ", " (ligne ")
+        .replace(" column ", ", colonne ");
+    let location = if location.is_empty() {
+        location
+    } else {
+        format!("{location})")
+    };
     let text = if let Some(rest) = message.strip_prefix("unknown field ") {
         format!("propriété inconnue « {} »", quoted(rest))
     } else if let Some(rest) = message.strip_prefix("missing field ") {
         format!("propriété obligatoire manquante « {} »", quoted(rest))
     } else if let Some(rest) = message.strip_prefix("unknown variant ") {
-        let expected = rest.split_once("expected ").map(|(_, e)| e).unwrap_or_default();
-        let expected = expected.split(" at line ").next().unwrap_or_default().replace('`', "");
-        format!("valeur inconnue « {} » (valeurs possibles : {expected})", quoted(rest))
+        let expected = rest
+            .split_once("expected ")
+            .map(|(_, e)| e)
+            .unwrap_or_default();
+        let expected = expected
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .replace('`', "");
+        format!(
+            "valeur inconnue « {} » (valeurs possibles : {expected})",
+            quoted(rest)
+        )
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
         let rest = rest.split(" at line ").next().unwrap_or_default();
-        format!("type invalide : {}", rest.replace(", expected ", ", attendu : "))
+        format!(
+            "type invalide : {}",
+            rest.replace(", expected ", ", attendu : ")
+        )
     } else if let Some(rest) = message.strip_prefix("duplicate field ") {
         format!("propriété en double « {} »", quoted(rest))
     } else {

@@ -34,7 +34,9 @@ pub const DEFAULT_LONG_TEXT_MAX_LENGTH: u32 = 5000;
 pub const DEFAULT_FILE_MAX_SIZE_MB: u32 = 10;
 
 /// The identifier of a field, unique in a definition (`snake_case` ASCII).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct FieldId(pub String);
 
@@ -233,9 +235,10 @@ impl FieldKind {
     /// The static choices and data source of a choice field, if it is one.
     pub fn choice_list(&self) -> Option<(&[Choice], Option<&DataSource>)> {
         match self {
-            FieldKind::Choice { choices, source } | FieldKind::MultipleChoice { choices, source, .. } => {
-                Some((choices.as_slice(), source.as_ref()))
-            }
+            FieldKind::Choice { choices, source }
+            | FieldKind::MultipleChoice {
+                choices, source, ..
+            } => Some((choices.as_slice(), source.as_ref())),
             _ => None,
         }
     }
@@ -302,7 +305,9 @@ impl DateBound {
 impl Serialize for DateBound {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            DateBound::Fixed(date) => serializer.serialize_str(&date.format("%Y-%m-%d").to_string()),
+            DateBound::Fixed(date) => {
+                serializer.serialize_str(&date.format("%Y-%m-%d").to_string())
+            }
             DateBound::Today => serializer.serialize_str("today"),
         }
     }
@@ -316,7 +321,11 @@ impl<'de> Deserialize<'de> for DateBound {
         }
         NaiveDate::parse_from_str(&text, "%Y-%m-%d")
             .map(DateBound::Fixed)
-            .map_err(|_| serde::de::Error::custom(format!("date invalide « {text} » : attendu AAAA-MM-JJ ou today")))
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "date invalide « {text} » : attendu AAAA-MM-JJ ou today"
+                ))
+            })
     }
 }
 
@@ -351,27 +360,35 @@ mod tests {
     #[test]
     fn a_field_reads_from_yaml_with_its_kind_settings() {
         let yaml = "id: montant\nkind: number\nlabel: Montant\nrequired: true\nmin: 0\nunit: €\n";
-        let field: Field = serde_yaml::from_str(yaml).unwrap();
+        let field: Field = crate::yaml::from_str(yaml).unwrap();
         assert_eq!(field.id, FieldId::from("montant"));
         assert!(field.required);
         assert_eq!(
             field.kind,
-            FieldKind::Number { min: Some(0.0), max: None, integer: false, unit: Some("€".into()) }
+            FieldKind::Number {
+                min: Some(0.0),
+                max: None,
+                integer: false,
+                unit: Some("€".into())
+            }
         );
     }
 
     #[test]
     fn a_setting_of_another_kind_is_refused() {
         let yaml = "id: accord\nkind: checkbox\nlabel: J'accepte\nmin: 3\n";
-        assert!(serde_yaml::from_str::<Field>(yaml).is_err());
+        assert!(crate::yaml::from_str::<Field>(yaml).is_err());
     }
 
     #[test]
     fn date_bounds_read_today_or_a_date() {
-        let bound: DateBound = serde_yaml::from_str("today").unwrap();
+        let bound: DateBound = crate::yaml::from_str("today").unwrap();
         assert_eq!(bound, DateBound::Today);
-        let bound: DateBound = serde_yaml::from_str("2026-09-01").unwrap();
-        assert_eq!(bound, DateBound::Fixed(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()));
-        assert!(serde_yaml::from_str::<DateBound>("01/09/2026").is_err());
+        let bound: DateBound = crate::yaml::from_str("2026-09-01").unwrap();
+        assert_eq!(
+            bound,
+            DateBound::Fixed(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap())
+        );
+        assert!(crate::yaml::from_str::<DateBound>("01/09/2026").is_err());
     }
 }

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A media type Guichet accepts for attachments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MediaType {
     /// `application/pdf`
@@ -74,7 +76,9 @@ pub fn sniff_media_type(content: &[u8]) -> Option<MediaType> {
 }
 
 /// The identifier of a stored file, chosen by the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct FileId(pub Uuid);
 
@@ -111,7 +115,11 @@ pub fn display_name(declared: &str, media_type: MediaType) -> String {
         .collect::<String>()
         .trim()
         .to_owned();
-    let stem = if clean.is_empty() { "piece-jointe".to_owned() } else { clean };
+    let stem = if clean.is_empty() {
+        "piece-jointe".to_owned()
+    } else {
+        clean
+    };
     format!("{stem}.{}", media_type.extension())
 }
 
@@ -137,8 +145,14 @@ mod tests {
     #[test]
     fn display_name_follows_the_content_not_the_declared_extension() {
         assert_eq!(display_name("scan.pdf", MediaType::Png), "scan.png");
-        assert_eq!(display_name("C:\\Users\\moi\\facture.PDF", MediaType::Pdf), "facture.pdf");
-        assert_eq!(display_name("../../etc/passwd", MediaType::Jpeg), "passwd.jpg");
+        assert_eq!(
+            display_name("C:\\Users\\moi\\facture.PDF", MediaType::Pdf),
+            "facture.pdf"
+        );
+        assert_eq!(
+            display_name("../../etc/passwd", MediaType::Jpeg),
+            "passwd.jpg"
+        );
         assert_eq!(display_name("", MediaType::Pdf), "piece-jointe.pdf");
         assert_eq!(display_name(".pdf", MediaType::Pdf), "piece-jointe.pdf");
     }

@@ -76,12 +76,18 @@ pub struct HistoryEntry {
 
 /// The entries the usager sees, in order.
 pub fn usager_history(entries: &[HistoryEntry]) -> Vec<&HistoryEntry> {
-    entries.iter().filter(|entry| entry.audience.usager_sees()).collect()
+    entries
+        .iter()
+        .filter(|entry| entry.audience.usager_sees())
+        .collect()
 }
 
 /// The entries agents see, in order.
 pub fn agents_history(entries: &[HistoryEntry]) -> Vec<&HistoryEntry> {
-    entries.iter().filter(|entry| entry.audience.agents_see()).collect()
+    entries
+        .iter()
+        .filter(|entry| entry.audience.agents_see())
+        .collect()
 }
 
 /// The status shown to the usager: the latest status of the path that is

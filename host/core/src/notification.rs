@@ -60,7 +60,9 @@ pub struct MessageText {
 }
 
 /// How a notification is delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// E-mail.
@@ -129,7 +131,10 @@ pub struct Rendered {
 /// checked so that only known ones are used).
 pub fn render(text: &MessageText, channel: Channel, params: &BTreeMap<String, String>) -> Rendered {
     match channel {
-        Channel::Mail => Rendered { subject: fill(&text.subject, params), body: fill(&text.body, params) },
+        Channel::Mail => Rendered {
+            subject: fill(&text.subject, params),
+            body: fill(&text.body, params),
+        },
         Channel::Sms => Rendered {
             subject: String::new(),
             body: fill(text.sms.as_deref().unwrap_or(&text.subject), params),
@@ -178,11 +183,14 @@ pub fn placeholders_in(text: &str) -> Vec<&str> {
 
 /// The default French text of a template key, if the key is known.
 pub fn default_text(template: &str) -> Option<MessageText> {
-    DEFAULT_TEXTS.iter().find(|(key, ..)| *key == template).map(|(_, subject, body, sms)| MessageText {
-        subject: (*subject).to_owned(),
-        body: (*body).to_owned(),
-        sms: sms.map(str::to_owned),
-    })
+    DEFAULT_TEXTS
+        .iter()
+        .find(|(key, ..)| *key == template)
+        .map(|(_, subject, body, sms)| MessageText {
+            subject: (*subject).to_owned(),
+            body: (*body).to_owned(),
+            sms: sms.map(str::to_owned),
+        })
 }
 
 /// Every template key with a default text.
@@ -190,7 +198,12 @@ pub fn template_keys() -> impl Iterator<Item = &'static str> {
     DEFAULT_TEXTS.iter().map(|(key, ..)| *key)
 }
 
-type DefaultText = (&'static str, &'static str, &'static str, Option<&'static str>);
+type DefaultText = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
 
 const DEFAULT_TEXTS: [DefaultText; 19] = [
     (
@@ -314,13 +327,24 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn placeholders_are_replaced_and_unknown_ones_left() {
-        let text = MessageText { subject: "Demande {numero}".into(), body: "{motif} {autre} {".into(), sms: None };
-        let rendered = render(&text, Channel::Mail, &params(&[("numero", "2026-000042"), ("motif", "Hors délai")]));
+        let text = MessageText {
+            subject: "Demande {numero}".into(),
+            body: "{motif} {autre} {".into(),
+            sms: None,
+        };
+        let rendered = render(
+            &text,
+            Channel::Mail,
+            &params(&[("numero", "2026-000042"), ("motif", "Hors délai")]),
+        );
         assert_eq!(rendered.subject, "Demande 2026-000042");
         assert_eq!(rendered.body, "Hors délai {autre} {");
     }
@@ -328,17 +352,30 @@ mod tests {
     #[test]
     fn an_sms_uses_its_own_text_or_the_subject() {
         let text = default_text("transmise_usager").unwrap();
-        let rendered = render(&text, Channel::Sms, &params(&[("numero", "42"), ("lien_suivi", "https://x")]));
-        assert_eq!(rendered.body, "Votre demande 42 a bien été transmise. Suivi : https://x");
+        let rendered = render(
+            &text,
+            Channel::Sms,
+            &params(&[("numero", "42"), ("lien_suivi", "https://x")]),
+        );
+        assert_eq!(
+            rendered.body,
+            "Votre demande 42 a bien été transmise. Suivi : https://x"
+        );
         let text = default_text("acceptee_usager").unwrap();
-        assert_eq!(render(&text, Channel::Sms, &params(&[("numero", "42")])).body, "Votre demande 42 a été acceptée");
+        assert_eq!(
+            render(&text, Channel::Sms, &params(&[("numero", "42")])).body,
+            "Votre demande 42 a été acceptée"
+        );
     }
 
     #[test]
     fn default_texts_use_only_known_placeholders() {
         for key in template_keys() {
             let text = default_text(key).unwrap();
-            for used in [&text.subject, &text.body].into_iter().chain(text.sms.as_ref()) {
+            for used in [&text.subject, &text.body]
+                .into_iter()
+                .chain(text.sms.as_ref())
+            {
                 for name in placeholders_in(used) {
                     assert!(PLACEHOLDERS.contains(&name), "{key}: {{{name}}}");
                 }

@@ -68,7 +68,9 @@ impl ProfileField {
     /// Whether a field of this kind can receive the attribute.
     pub fn fits(self, kind: &FieldKind) -> bool {
         match self {
-            ProfileField::FirstName | ProfileField::LastName => matches!(kind, FieldKind::Text { .. }),
+            ProfileField::FirstName | ProfileField::LastName => {
+                matches!(kind, FieldKind::Text { .. })
+            }
             ProfileField::Email => matches!(kind, FieldKind::Email {} | FieldKind::Text { .. }),
             ProfileField::Phone => matches!(kind, FieldKind::Phone {} | FieldKind::Text { .. }),
             ProfileField::Address => matches!(kind, FieldKind::Address { .. }),
@@ -78,7 +80,11 @@ impl ProfileField {
 
     /// The attribute's value in a profile, if known.
     pub fn read(self, profile: &Profile) -> Option<Value> {
-        let text = |t: &Option<String>| t.as_deref().filter(|t| !t.trim().is_empty()).map(|t| Value::Text(t.to_owned()));
+        let text = |t: &Option<String>| {
+            t.as_deref()
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| Value::Text(t.to_owned()))
+        };
         match self {
             ProfileField::FirstName => text(&profile.first_name),
             ProfileField::LastName => text(&profile.last_name),

@@ -30,7 +30,9 @@ use crate::demande::{Demande, UserId};
 use crate::demarche::Slug;
 
 /// A role of the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Level 0: access to the back office.
@@ -121,7 +123,9 @@ impl Role {
 }
 
 /// A right on a démarche.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Right {
     /// Open the back office and see the démarche there.
@@ -197,7 +201,9 @@ impl Rights {
 
     /// The rights held, in [`Right::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = Right> {
-        Right::ALL.into_iter().filter(move |right| self.contains(*right))
+        Right::ALL
+            .into_iter()
+            .filter(move |right| self.contains(*right))
     }
 }
 
@@ -229,10 +235,14 @@ pub struct GroupName(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GroupNameError {
     /// Not four parts separated by `_`.
-    #[error("le nom de groupe « {0} » doit suivre la forme Rôle_Collectivité_Direction_Service (ex. Gest_SVL_DACT_Mobilités)")]
+    #[error(
+        "le nom de groupe « {0} » doit suivre la forme Rôle_Collectivité_Direction_Service (ex. Gest_SVL_DACT_Mobilités)"
+    )]
     Shape(String),
     /// The first part is not a role prefix.
-    #[error("le nom de groupe « {name} » commence par « {prefix} », qui n'est pas un rôle (Agent, Obs, Cons, Saisie, Gest, Qual, Admin)")]
+    #[error(
+        "le nom de groupe « {name} » commence par « {prefix} », qui n'est pas un rôle (Agent, Obs, Cons, Saisie, Gest, Qual, Admin)"
+    )]
     UnknownRole {
         /// The refused name.
         name: String,
@@ -251,7 +261,8 @@ impl GroupName {
     pub fn parse(name: &str) -> Result<GroupName, GroupNameError> {
         let name: String = name.trim().nfc().collect();
         let parts: Vec<&str> = name.split('_').collect();
-        let part_ok = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '-');
+        let part_ok =
+            |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '-');
         if parts.len() != 4 || !parts.iter().all(part_ok) {
             return Err(GroupNameError::Shape(name));
         }
@@ -264,7 +275,11 @@ impl GroupName {
 
     /// The role the group holds, read from its first part.
     pub fn role(&self) -> Role {
-        self.0.split('_').next().and_then(Role::from_prefix).unwrap_or(Role::Agent)
+        self.0
+            .split('_')
+            .next()
+            .and_then(Role::from_prefix)
+            .unwrap_or(Role::Agent)
     }
 
     /// The name as text.
@@ -275,7 +290,11 @@ impl GroupName {
     /// The same organisation unit (`Collectivité_Direction_Service`) with
     /// another role: the Qualité group of a Gestionnaire group is its manager.
     pub fn with_role(&self, role: Role) -> GroupName {
-        let unit = self.0.split_once('_').map(|(_, unit)| unit).unwrap_or_default();
+        let unit = self
+            .0
+            .split_once('_')
+            .map(|(_, unit)| unit)
+            .unwrap_or_default();
         GroupName(format!("{}_{unit}", role.prefix()))
     }
 }
@@ -348,7 +367,9 @@ pub fn rights(groups: &[GroupName], grants: &[Grant], demarche: &Slug) -> Rights
     grants
         .iter()
         .filter(|grant| grant.covers(demarche) && groups.contains(&grant.group))
-        .fold(Rights::NONE, |acc, grant| acc.union(grant.group.role().rights()))
+        .fold(Rights::NONE, |acc, grant| {
+            acc.union(grant.group.role().rights())
+        })
 }
 
 /// Whether an usager may read a demande: only their own.
@@ -367,20 +388,44 @@ mod tests {
     /// The table of the seed, row by row: (role, [back office, read, comment,
     /// file on behalf, process, statistics, administration]).
     const MATRIX: [(Role, [bool; 7]); 7] = [
-        (Role::Agent, [true, false, false, false, false, false, false]),
-        (Role::Observateur, [true, true, false, false, false, false, false]),
-        (Role::Consultant, [true, true, true, false, false, false, false]),
-        (Role::SaisieBo, [true, false, false, true, false, false, false]),
-        (Role::Gestionnaire, [true, true, true, true, true, false, false]),
+        (
+            Role::Agent,
+            [true, false, false, false, false, false, false],
+        ),
+        (
+            Role::Observateur,
+            [true, true, false, false, false, false, false],
+        ),
+        (
+            Role::Consultant,
+            [true, true, true, false, false, false, false],
+        ),
+        (
+            Role::SaisieBo,
+            [true, false, false, true, false, false, false],
+        ),
+        (
+            Role::Gestionnaire,
+            [true, true, true, true, true, false, false],
+        ),
         (Role::Qualite, [true, true, true, true, true, true, false]),
-        (Role::Administrateur, [true, true, true, true, true, true, true]),
+        (
+            Role::Administrateur,
+            [true, true, true, true, true, true, true],
+        ),
     ];
 
     #[test]
     fn every_role_has_exactly_the_rights_of_the_table() {
         for (role, expected) in MATRIX {
             for (right, held) in Right::ALL.into_iter().zip(expected) {
-                assert_eq!(role.rights().contains(right), held, "{} / {}", role.label(), right.label());
+                assert_eq!(
+                    role.rights().contains(right),
+                    held,
+                    "{} / {}",
+                    role.label(),
+                    right.label()
+                );
             }
         }
     }
@@ -388,15 +433,27 @@ mod tests {
     #[test]
     fn levels_follow_the_table() {
         let levels: Vec<Option<u8>> = Role::ALL.iter().map(|r| r.level()).collect();
-        assert_eq!(levels, [Some(0), Some(1), Some(2), None, Some(6), Some(8), Some(9)]);
+        assert_eq!(
+            levels,
+            [Some(0), Some(1), Some(2), None, Some(6), Some(8), Some(9)]
+        );
     }
 
     #[test]
     fn group_names_follow_the_organisation_chart() {
         let name = group("Gest_SVL_DACT_Mobilités");
         assert_eq!(name.role(), Role::Gestionnaire);
-        assert_eq!(name.with_role(Role::Qualite).as_str(), "Qual_SVL_DACT_Mobilités");
-        for bad in ["Gest_SVL_DACT", "Gest_SVL__Mobilités", "Chef_SVL_DACT_Mobilités", "Gest SVL DACT Mobilités", ""] {
+        assert_eq!(
+            name.with_role(Role::Qualite).as_str(),
+            "Qual_SVL_DACT_Mobilités"
+        );
+        for bad in [
+            "Gest_SVL_DACT",
+            "Gest_SVL__Mobilités",
+            "Chef_SVL_DACT_Mobilités",
+            "Gest SVL DACT Mobilités",
+            "",
+        ] {
             assert!(GroupName::parse(bad).is_err(), "{bad}");
         }
     }
@@ -413,8 +470,14 @@ mod tests {
         let velo = Slug("aide-reparation-velo".into());
         let voirie = Slug("signalement-voie-publique".into());
         let grants = [
-            Grant { group: group("Gest_SVL_DACT_Mobilités"), scope: Scope::Demarche(velo.clone()) },
-            Grant { group: group("Obs_SVL_DGS_GRU"), scope: Scope::All },
+            Grant {
+                group: group("Gest_SVL_DACT_Mobilités"),
+                scope: Scope::Demarche(velo.clone()),
+            },
+            Grant {
+                group: group("Obs_SVL_DGS_GRU"),
+                scope: Scope::All,
+            },
         ];
         let member_of = [group("Gest_SVL_DACT_Mobilités"), group("Obs_SVL_DGS_GRU")];
 

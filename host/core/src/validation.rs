@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::demarche::{Definition, Page, PageId};
 use crate::field::{Choice, Field, FieldId};
-use crate::file::{sniff_media_type, MediaType};
+use crate::file::{MediaType, sniff_media_type};
 use crate::value::Answers;
 
 pub use input::read_answers;
@@ -104,9 +104,39 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The code as text (`format_email`).
-    pub fn as_str(self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    /// The code as text (`format_email`), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Requis => "requis",
+            ErrorCode::ChampInconnu => "champ_inconnu",
+            ErrorCode::ChampReserveAdministration => "champ_reserve_administration",
+            ErrorCode::ChampSansSaisie => "champ_sans_saisie",
+            ErrorCode::PageInconnue => "page_inconnue",
+            ErrorCode::TypeInvalide => "type_invalide",
+            ErrorCode::TexteTropLong => "texte_trop_long",
+            ErrorCode::FormatEmail => "format_email",
+            ErrorCode::FormatTelephone => "format_telephone",
+            ErrorCode::FormatIban => "format_iban",
+            ErrorCode::FormatCodePostal => "format_code_postal",
+            ErrorCode::NombreInvalide => "nombre_invalide",
+            ErrorCode::NombreEntierAttendu => "nombre_entier_attendu",
+            ErrorCode::NombreTropPetit => "nombre_trop_petit",
+            ErrorCode::NombreTropGrand => "nombre_trop_grand",
+            ErrorCode::FormatDate => "format_date",
+            ErrorCode::DateTropTot => "date_trop_tot",
+            ErrorCode::DateTropTard => "date_trop_tard",
+            ErrorCode::ChoixInconnu => "choix_inconnu",
+            ErrorCode::ChoixTropPeu => "choix_trop_peu",
+            ErrorCode::ChoixTropNombreux => "choix_trop_nombreux",
+            ErrorCode::SourceIndisponible => "source_indisponible",
+            ErrorCode::TypeFichier => "type_fichier",
+            ErrorCode::FichierTropGros => "fichier_trop_gros",
+            ErrorCode::FichiersTropNombreux => "fichiers_trop_nombreux",
+            ErrorCode::AdresseIncomplete => "adresse_incomplete",
+            ErrorCode::CoordonneesInvalides => "coordonnees_invalides",
+            ErrorCode::CoordonneesRequises => "coordonnees_requises",
+            ErrorCode::ConsentementRequis => "consentement_requis",
+        }
     }
 }
 
@@ -123,7 +153,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub(crate) fn new(field: &str, code: ErrorCode, message: impl Into<String>) -> Self {
-        FieldError { field: field.to_owned(), code, message: message.into() }
+        FieldError {
+            field: field.to_owned(),
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -188,9 +222,18 @@ pub fn visibility(definition: &Definition, answers: &Answers) -> Visibility {
 /// Validates the answers of one page (the draft may hold other pages'
 /// answers, which conditions read). Returns every error of the page, plus
 /// unknown or forbidden ids anywhere in the draft.
-pub fn validate_page(definition: &Definition, page: &PageId, answers: &Answers, context: &Context<'_>) -> Vec<FieldError> {
+pub fn validate_page(
+    definition: &Definition,
+    page: &PageId,
+    answers: &Answers,
+    context: &Context<'_>,
+) -> Vec<FieldError> {
     let Some(page) = definition.page(page) else {
-        return vec![FieldError::new(page.as_str(), ErrorCode::PageInconnue, "Cette page n'existe pas dans le formulaire.")];
+        return vec![FieldError::new(
+            page.as_str(),
+            ErrorCode::PageInconnue,
+            "Cette page n'existe pas dans le formulaire.",
+        )];
     };
     let mut errors = foreign_ids(definition, answers, context.filler);
     let shown = visibility(definition, answers);
@@ -215,7 +258,11 @@ pub fn validate_submission(
     let mut errors = foreign_ids(definition, answers, context.filler);
     let shown = visibility(definition, answers);
     let mut cleaned = Answers::new();
-    for page in definition.pages.iter().filter(|p| shown.pages.contains(&p.id)) {
+    for page in definition
+        .pages
+        .iter()
+        .filter(|p| shown.pages.contains(&p.id))
+    {
         let (values, page_errors) = check_fields(page, answers, &shown, context);
         cleaned.merge(values);
         errors.extend(page_errors);
@@ -227,7 +274,11 @@ pub fn validate_submission(
             "Cochez la case de consentement pour que votre demande soit reçue.",
         ));
     }
-    if errors.is_empty() { Ok(cleaned) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(cleaned)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Validates the *cadre réservé à l'administration* filled by an agent on a
@@ -265,7 +316,11 @@ pub fn validate_agent_fields(
             _ => errors.push(unknown(id)),
         }
     }
-    if errors.is_empty() { Ok(cleaned) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(cleaned)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Checks an uploaded file for a field: its content must be an accepted type
@@ -280,7 +335,11 @@ pub fn check_upload(field: &Field, content: &[u8]) -> Result<MediaType, FieldErr
 }
 
 fn unknown(id: &FieldId) -> FieldError {
-    FieldError::new(id.as_str(), ErrorCode::ChampInconnu, "Ce champ n'existe pas dans le formulaire.")
+    FieldError::new(
+        id.as_str(),
+        ErrorCode::ChampInconnu,
+        "Ce champ n'existe pas dans le formulaire.",
+    )
 }
 
 /// Ids that are not fields, blocks with values, and agent-only fields sent by an usager.
@@ -305,14 +364,26 @@ fn foreign_ids(definition: &Definition, answers: &Answers, filler: Filler) -> Ve
 }
 
 /// Checks the shown fields of a page; returns the cleaned values and errors.
-fn check_fields(page: &Page, answers: &Answers, shown: &Visibility, context: &Context<'_>) -> (Answers, Vec<FieldError>) {
+fn check_fields(
+    page: &Page,
+    answers: &Answers,
+    shown: &Visibility,
+    context: &Context<'_>,
+) -> (Answers, Vec<FieldError>) {
     let mut values = Answers::new();
     let mut errors = Vec::new();
-    for field in page.fields.iter().filter(|f| f.has_value() && shown.shows(&f.id)) {
+    for field in page
+        .fields
+        .iter()
+        .filter(|f| f.has_value() && shown.shows(&f.id))
+    {
         if field.agent_only && context.filler == Filler::Usager {
             continue;
         }
-        match answers.get(&field.id).map(|value| rules::check_value(field, value, context)) {
+        match answers
+            .get(&field.id)
+            .map(|value| rules::check_value(field, value, context))
+        {
             Some(Ok(Some(value))) => {
                 values.insert(field.id.clone(), value);
             }

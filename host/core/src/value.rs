@@ -58,7 +58,9 @@ impl Value {
             Value::Choices(values) => values.is_empty(),
             Value::Files(files) => files.is_empty(),
             Value::Checkbox(ticked) => !ticked,
-            Value::Address(address) => address.street.trim().is_empty() && address.city.trim().is_empty(),
+            Value::Address(address) => {
+                address.street.trim().is_empty() && address.city.trim().is_empty()
+            }
             Value::Number(_) | Value::Date(_) => false,
         }
     }
@@ -188,6 +190,30 @@ impl IntoIterator for Answers {
     }
 }
 
+/// A number written the French way (`1 234,5`).
+pub fn french_number(n: f64) -> String {
+    let text = if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{n:.0}")
+    } else {
+        format!("{n:.2}")
+    };
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(frac) => format!("{sign}{grouped},{frac}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,7 +224,10 @@ mod tests {
         let answers: Answers = [
             (FieldId::from("nom"), Value::Text("Dupont".into())),
             (FieldId::from("montant"), Value::Number(120.5)),
-            (FieldId::from("debut"), Value::Date(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap())),
+            (
+                FieldId::from("debut"),
+                Value::Date(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()),
+            ),
             (FieldId::from("jours"), Value::Choices(vec!["lundi".into()])),
         ]
         .into_iter()
@@ -233,7 +262,17 @@ mod tests {
         assert_eq!(address("20000").departement().as_deref(), Some("2A"));
         assert_eq!(address("20200").departement().as_deref(), Some("2B"));
         assert_eq!(address("1300").departement(), None);
-        assert_eq!(address("13001").one_line(), "1 place de la Mairie, 13001 Ville");
+        assert_eq!(
+            address("13001").one_line(),
+            "1 place de la Mairie, 13001 Ville"
+        );
+    }
+
+    #[test]
+    fn numbers_are_written_the_french_way() {
+        assert_eq!(french_number(1234.5), "1\u{202f}234,50");
+        assert_eq!(french_number(500.0), "500");
+        assert_eq!(french_number(-12.0), "-12");
     }
 
     #[test]

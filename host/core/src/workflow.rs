@@ -21,6 +21,8 @@
 //! the new demande, the history entries, the notification jobs and the timer
 //! changes, to be stored in one transaction. An error means no outcome at all.
 
+mod action;
+mod builder;
 mod check;
 mod engine;
 pub mod template;
@@ -30,24 +32,25 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::demande::{Demande, RefusalType, UserId};
-use crate::deadline::TimerChange;
+use crate::demande::Demande;
 use crate::field::FieldId;
-use crate::file::{FileId, FileRef};
-use crate::history::{Audience, HistoryEntry};
-use crate::notification::{Channel, NotificationJob, RecipientKind};
-use crate::role::{GroupName, Right, Rights};
+use crate::history::Audience;
+use crate::notification::{Channel, RecipientKind};
+use crate::role::{GroupName, Right};
 
+pub use action::{Action, Actor, Inputs, Outcome, WorkflowError};
 pub use check::check_workflow;
-pub use engine::{apply, start, NewDemande};
 pub(crate) use engine::fire_timer;
-pub use template::{resolve, AtDeadline, StandardParameters};
+pub use engine::{NewDemande, apply, start};
+pub use template::{AtDeadline, StandardParameters, resolve};
 
 /// The `from` entry meaning every status that is not archived, anonymised or trashed.
 pub const ANY_STATUS: &str = "*";
 
 /// The identifier of a status (`en_cours_analyse`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct StatusId(pub String);
 
@@ -71,7 +74,9 @@ impl fmt::Display for StatusId {
 }
 
 /// The identifier of a transition (`refuser`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct TransitionId(pub String);
 
@@ -179,7 +184,11 @@ impl Serialize for Target {
 impl<'de> Deserialize<'de> for Target {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Ok(if text == PREVIOUS { Target::Previous } else { Target::Status(StatusId(text)) })
+        Ok(if text == PREVIOUS {
+            Target::Previous
+        } else {
+            Target::Status(StatusId(text))
+        })
     }
 }
 
@@ -392,8 +401,8 @@ pub struct Workflow {
     pub on_submit: Effects,
     /// Delays.
     pub timing: Timing,
-    /// Services a demande can be transferred to or shared with; any service
-    /// when empty.
+    /// Services a demande can be transferred to, shared with or chased
+    /// (*relance service*); any service when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transfer_targets: Vec<GroupName>,
     /// Answers kept at anonymisation (static choices and checkboxes not
@@ -428,7 +437,9 @@ impl Workflow {
 
     /// The transition with this id.
     pub fn transition(&self, id: &TransitionId) -> Option<&Transition> {
-        self.transitions.iter().find(|transition| &transition.id == id)
+        self.transitions
+            .iter()
+            .find(|transition| &transition.id == id)
     }
 
     /// The phase of a status (`None` for an unknown status).
@@ -439,7 +450,9 @@ impl Workflow {
     /// Whether `transition` can leave `status`.
     pub fn allows(&self, transition: &Transition, status: &StatusId) -> bool {
         transition.from.iter().any(|from| {
-            from == status || (from.as_str() == ANY_STATUS && self.phase(status).is_some_and(|p| !p.is_terminal()))
+            from == status
+                || (from.as_str() == ANY_STATUS
+                    && self.phase(status).is_some_and(|p| !p.is_terminal()))
         })
     }
 
@@ -453,174 +466,4 @@ impl Workflow {
             .filter(|t| engine::actor_may_run(t, demande, actor).is_ok())
             .collect()
     }
-}
-
-/// Who runs an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    /// An usager (only on their own demandes).
-    Usager(UserId),
-    /// An agent, with their rights on the démarche (see [`crate::role::rights`]).
-    Agent {
-        /// The agent's account.
-        id: UserId,
-        /// Their rights on the démarche of the demande.
-        rights: Rights,
-    },
-    /// The platform (timers).
-    System,
-}
-
-/// The inputs of an action.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Inputs {
-    /// Free text (exchange, comment, answer).
-    #[serde(default)]
-    pub message: Option<String>,
-    /// A file, already checked and stored.
-    #[serde(default)]
-    pub attachment: Option<FileRef>,
-    /// The refusal type.
-    #[serde(default)]
-    pub refusal_type: Option<RefusalType>,
-    /// The refusal justification.
-    #[serde(default)]
-    pub justification: Option<String>,
-    /// The closing comment.
-    #[serde(default)]
-    pub closing_comment: Option<String>,
-    /// A service (transfer, joint processing, *relance service*).
-    #[serde(default)]
-    pub service: Option<GroupName>,
-    /// The actor confirmed.
-    #[serde(default)]
-    pub confirmed: bool,
-}
-
-/// An action asked by an usager or an agent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Action {
-    /// The transition to run.
-    pub transition: TransitionId,
-    /// Its inputs.
-    #[serde(default)]
-    pub inputs: Inputs,
-}
-
-impl Action {
-    /// An action without inputs.
-    pub fn new(transition: &str) -> Self {
-        Action { transition: TransitionId::from(transition), inputs: Inputs::default() }
-    }
-
-    /// With a message.
-    pub fn message(mut self, text: &str) -> Self {
-        self.inputs.message = Some(text.to_owned());
-        self
-    }
-
-    /// With an attachment.
-    pub fn attachment(mut self, file: FileRef) -> Self {
-        self.inputs.attachment = Some(file);
-        self
-    }
-
-    /// With a refusal type and justification.
-    pub fn refusal(mut self, kind: RefusalType, justification: &str) -> Self {
-        self.inputs.refusal_type = Some(kind);
-        self.inputs.justification = Some(justification.to_owned());
-        self
-    }
-
-    /// With a closing comment.
-    pub fn closing_comment(mut self, text: &str) -> Self {
-        self.inputs.closing_comment = Some(text.to_owned());
-        self
-    }
-
-    /// With a service.
-    pub fn service(mut self, service: GroupName) -> Self {
-        self.inputs.service = Some(service);
-        self
-    }
-
-    /// Confirmed by the actor.
-    pub fn confirmed(mut self) -> Self {
-        self.inputs.confirmed = true;
-        self
-    }
-}
-
-/// What a transition produces, to be stored in one transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    /// The demande after the transition.
-    pub demande: Demande,
-    /// History entries to append.
-    pub history: Vec<HistoryEntry>,
-    /// Notification jobs to enqueue.
-    pub notifications: Vec<NotificationJob>,
-    /// Timers to cancel then schedule, in order.
-    pub timers: Vec<TimerChange>,
-    /// Files the store must delete (anonymisation).
-    pub files_to_delete: Vec<FileId>,
-    /// Whether the store must erase the free texts and attachments of every
-    /// earlier history entry and pending job of the demande (anonymisation,
-    /// see [`crate::anonymise::redact_history`]).
-    pub erase_personal_data: bool,
-}
-
-/// Why an action or a timer cannot run. Nothing is applied.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WorkflowError {
-    /// No such transition in the workflow.
-    #[error("action inconnue « {0} »")]
-    UnknownTransition(TransitionId),
-    /// The transition does not leave the current status.
-    #[error("l'action « {transition} » n'est pas possible au statut « {status} »")]
-    NotAllowedFromStatus {
-        /// The transition's label.
-        transition: String,
-        /// The current status's label.
-        status: String,
-    },
-    /// The transition is run by someone else (usager, agent or platform).
-    #[error("l'action « {0} » n'est pas ouverte à cet utilisateur")]
-    WrongActor(String),
-    /// An usager acting on someone else's demande.
-    #[error("cette demande n'est pas la vôtre")]
-    NotOwner,
-    /// The agent lacks the right.
-    #[error("droit manquant : {}", .0.label())]
-    RightMissing(Right),
-    /// A required input is missing or blank.
-    #[error("information obligatoire manquante : {}", .0.label())]
-    MissingInput(Input),
-    /// An input the transition does not take.
-    #[error("information non attendue pour cette action : {}", .0.label())]
-    UnexpectedInput(Input),
-    /// A free text is too long.
-    #[error("le texte « {} » dépasse {max} caractères", .input.label())]
-    TextTooLong {
-        /// Which input.
-        input: Input,
-        /// The limit.
-        max: usize,
-    },
-    /// The action needs a confirmation.
-    #[error("cette action doit être confirmée")]
-    ConfirmationRequired,
-    /// The service cannot receive the demande.
-    #[error("le service « {0} » ne peut pas recevoir cette demande")]
-    InvalidService(GroupName),
-    /// Back to the previous status without one recorded.
-    #[error("aucun statut antérieur à la mise en attente n'est connu")]
-    NoPreviousStatus,
-    /// The workflow leads to a status it does not define.
-    #[error("le circuit ne définit pas le statut « {0} »")]
-    UnknownStatus(StatusId),
-    /// No automatic transition answers this timer now (stale or moved timer):
-    /// the scheduler drops it.
-    #[error("le minuteur « {0} » n'a rien à déclencher")]
-    NothingToFire(String),
 }

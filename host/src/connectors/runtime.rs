@@ -299,6 +299,22 @@ impl Runtime {
         result
     }
 
+    /// Time to create a Store and instantiate `version` for `instance`, then
+    /// drop both: the fixed cost of every call (for the benchmark).
+    #[doc(hidden)]
+    pub async fn measure_instantiation(&self, version: &ConnectorVersion, instance: &Arc<Instance>) -> Duration {
+        let started = Instant::now();
+        let mut store = Store::new(&self.inner.engine, CallState::new(instance.clone(), None, HashSet::new()));
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(u64::MAX / 2);
+        let instantiated = match &version.pre {
+            Pre::V0_1_0(pre) => pre.instantiate_async(&mut store).await.is_ok(),
+        };
+        std::hint::black_box(instantiated);
+        drop(store);
+        started.elapsed()
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn journal_call(
         &self,

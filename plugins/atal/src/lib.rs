@@ -81,7 +81,6 @@ impl Connector for Atal {
     }
 }
 
-#[cfg(feature = "component")]
 guichet_sdk::export_connector!(Atal);
 
 #[cfg(test)]

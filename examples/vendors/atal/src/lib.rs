@@ -27,8 +27,8 @@ pub mod works_request;
 use std::{io, net::SocketAddr};
 
 use uuid::Uuid;
-use vendor_sim::Server;
 pub use vendor_sim::Mode;
+use vendor_sim::Server;
 
 pub use crate::{
     error::ApiError,

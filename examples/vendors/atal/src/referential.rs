@@ -94,15 +94,31 @@ impl Referential {
         })
         .collect();
         let third_parties = [
-            ("101", "Hôtel de Ville - accueil", ThirdPartyKind::Requesting),
+            (
+                "101",
+                "Hôtel de Ville - accueil",
+                ThirdPartyKind::Requesting,
+            ),
             ("105", "Mairie annexe Nord", ThirdPartyKind::Requesting),
             ("106", "Mairie annexe Sud", ThirdPartyKind::Requesting),
-            ("110", "Portail citoyen (téléservices)", ThirdPartyKind::Requesting),
-            ("201", "Centre technique municipal - voirie", ThirdPartyKind::Recipient),
+            (
+                "110",
+                "Portail citoyen (téléservices)",
+                ThirdPartyKind::Requesting,
+            ),
+            (
+                "201",
+                "Centre technique municipal - voirie",
+                ThirdPartyKind::Recipient,
+            ),
             ("202", "Régie éclairage public", ThirdPartyKind::Recipient),
             ("203", "Service propreté urbaine", ThirdPartyKind::Recipient),
             ("204", "Service espaces verts", ThirdPartyKind::Recipient),
-            ("205", "Atelier signalisation et mobilier urbain", ThirdPartyKind::Recipient),
+            (
+                "205",
+                "Atelier signalisation et mobilier urbain",
+                ThirdPartyKind::Recipient,
+            ),
         ]
         .into_iter()
         .map(|(id, name, kind)| ThirdParty {

@@ -15,7 +15,9 @@ use crate::{
     DEFAULT_API_KEY,
     error::ApiError,
     referential::Referential,
-    works_request::{AgentResponse, Attachment, NewResponse, NewWorksRequest, StateCode, WorksRequest},
+    works_request::{
+        AgentResponse, Attachment, NewResponse, NewWorksRequest, StateCode, WorksRequest,
+    },
 };
 
 /// What `POST /api/WorksRequests` answers.
@@ -103,7 +105,10 @@ impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("State")
             .field("mode", &self.mode.get())
-            .field("works_requests", &self.store.with(|store| store.requests.len()))
+            .field(
+                "works_requests",
+                &self.store.with(|store| store.requests.len()),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -256,7 +256,11 @@ impl NewWorksRequest {
 
     fn problems(&self, referential: &Referential) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.object.as_deref().is_none_or(|object| object.trim().is_empty()) {
+        if self
+            .object
+            .as_deref()
+            .is_none_or(|object| object.trim().is_empty())
+        {
             problems.push("Le champ Object est obligatoire".to_owned());
         }
         match self.request_type.as_deref() {
@@ -284,7 +288,11 @@ impl NewWorksRequest {
         }
         let references = [
             ("RequesterId", &self.requester_id, None),
-            ("RecipientId", &self.recipient_id, Some(ThirdPartyKind::Recipient)),
+            (
+                "RecipientId",
+                &self.recipient_id,
+                Some(ThirdPartyKind::Recipient),
+            ),
             (
                 "RequestingDepartmentId",
                 &self.requesting_department_id,

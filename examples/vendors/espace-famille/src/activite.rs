@@ -49,7 +49,8 @@ impl Filtre {
     /// Whether `activite` passes the filter.
     pub fn accepts(&self, activite: &Activite) -> bool {
         let q = self.q.as_deref().map(search_key).unwrap_or_default();
-        self.categorie.is_none_or(|categorie| activite.categorie == categorie)
+        self.categorie
+            .is_none_or(|categorie| activite.categorie == categorie)
             && search_key(&activite.libelle).contains(&q)
     }
 }
@@ -64,27 +65,65 @@ impl Activite {
 /// The demo catalogue documented in the README.
 pub fn seeded() -> Vec<Activite> {
     [
-        ("CANT-2026", "Restauration scolaire 2026-2027", Categorie::Cantine, 3, 11,
-            "Selon quotient familial : de 0,80 € à 4,90 € le repas"),
-        ("PERI-MATIN-2026", "Accueil périscolaire du matin 2026-2027", Categorie::Periscolaire, 3, 11,
-            "1,20 € la séance"),
-        ("PERI-SOIR-2026", "Accueil du soir et étude surveillée (élémentaire) 2026-2027", Categorie::Periscolaire, 6, 11,
-            "2,10 € la séance"),
-        ("ALSH-MERC-2026", "Centre de loisirs du mercredi 2026-2027", Categorie::CentreDeLoisirs, 3, 11,
-            "Selon quotient familial : de 4 € à 18 € la journée"),
-        ("ALSH-MATER-2026", "Centre de loisirs maternel des vacances scolaires", Categorie::CentreDeLoisirs, 3, 5,
-            "Selon quotient familial : de 4 € à 18 € la journée"),
-        ("SEJ-ETE-2027", "Séjour d'été à la mer - Île d'Oléron (juillet 2027)", Categorie::CentreDeLoisirs, 8, 14,
-            "Forfait de 180 € à 420 € selon quotient familial"),
+        (
+            "CANT-2026",
+            "Restauration scolaire 2026-2027",
+            Categorie::Cantine,
+            3,
+            11,
+            "Selon quotient familial : de 0,80 € à 4,90 € le repas",
+        ),
+        (
+            "PERI-MATIN-2026",
+            "Accueil périscolaire du matin 2026-2027",
+            Categorie::Periscolaire,
+            3,
+            11,
+            "1,20 € la séance",
+        ),
+        (
+            "PERI-SOIR-2026",
+            "Accueil du soir et étude surveillée (élémentaire) 2026-2027",
+            Categorie::Periscolaire,
+            6,
+            11,
+            "2,10 € la séance",
+        ),
+        (
+            "ALSH-MERC-2026",
+            "Centre de loisirs du mercredi 2026-2027",
+            Categorie::CentreDeLoisirs,
+            3,
+            11,
+            "Selon quotient familial : de 4 € à 18 € la journée",
+        ),
+        (
+            "ALSH-MATER-2026",
+            "Centre de loisirs maternel des vacances scolaires",
+            Categorie::CentreDeLoisirs,
+            3,
+            5,
+            "Selon quotient familial : de 4 € à 18 € la journée",
+        ),
+        (
+            "SEJ-ETE-2027",
+            "Séjour d'été à la mer - Île d'Oléron (juillet 2027)",
+            Categorie::CentreDeLoisirs,
+            8,
+            14,
+            "Forfait de 180 € à 420 € selon quotient familial",
+        ),
     ]
     .into_iter()
-    .map(|(id, libelle, categorie, age_min, age_max, tarif)| Activite {
-        id: id.into(),
-        libelle: libelle.into(),
-        categorie,
-        age_min,
-        age_max,
-        tarif: tarif.into(),
-    })
+    .map(
+        |(id, libelle, categorie, age_min, age_max, tarif)| Activite {
+            id: id.into(),
+            libelle: libelle.into(),
+            categorie,
+            age_min,
+            age_max,
+            tarif: tarif.into(),
+        },
+    )
     .collect()
 }

@@ -223,7 +223,10 @@ impl TryFrom<DemandeRattachement> for Rattachement {
 }
 
 fn forme_invalide(detail: &str) -> ApiError {
-    ApiError::bad_request("rattachement_invalide", format!("Rattachement invalide : {detail}"))
+    ApiError::bad_request(
+        "rattachement_invalide",
+        format!("Rattachement invalide : {detail}"),
+    )
 }
 
 /// A `YYYY-MM-DD` date from the body field `field`.
@@ -248,12 +251,40 @@ pub fn seeded() -> Vec<Famille> {
             secret: "s3cret-dupont".into(),
             adresse: adresse("12 rue des Lilas", "69003", "Lyon"),
             responsables: vec![
-                responsable("R-0001", "DUPONT", "Marc", date(1984, 6, 2), "marc.dupont@example.fr", "06 12 34 56 78"),
-                responsable("R-0002", "DUPONT", "Sophie", date(1986, 9, 21), "sophie.dupont@example.fr", "06 98 76 54 32"),
+                responsable(
+                    "R-0001",
+                    "DUPONT",
+                    "Marc",
+                    date(1984, 6, 2),
+                    "marc.dupont@example.fr",
+                    "06 12 34 56 78",
+                ),
+                responsable(
+                    "R-0002",
+                    "DUPONT",
+                    "Sophie",
+                    date(1986, 9, 21),
+                    "sophie.dupont@example.fr",
+                    "06 98 76 54 32",
+                ),
             ],
             enfants: vec![
-                enfant("E-0001", "DUPONT", "Léa", date(2016, 4, 12), "École élémentaire Jean Jaurès", "CM2"),
-                enfant("E-0002", "DUPONT", "Hugo", date(2019, 1, 20), "École élémentaire Jean Jaurès", "CE1"),
+                enfant(
+                    "E-0001",
+                    "DUPONT",
+                    "Léa",
+                    date(2016, 4, 12),
+                    "École élémentaire Jean Jaurès",
+                    "CM2",
+                ),
+                enfant(
+                    "E-0002",
+                    "DUPONT",
+                    "Hugo",
+                    date(2019, 1, 20),
+                    "École élémentaire Jean Jaurès",
+                    "CE1",
+                ),
             ],
             factures: vec![
                 facture("FAC-2026-000412", date(2026, 8, 31), 86.40, true),
@@ -267,10 +298,20 @@ pub fn seeded() -> Vec<Famille> {
             secret: "s3cret-martin".into(),
             adresse: adresse("5 place Bellecour", "69002", "Lyon"),
             responsables: vec![responsable(
-                "R-0003", "MARTIN", "Élodie", date(1990, 11, 3), "elodie.martin@example.fr", "07 11 22 33 44",
+                "R-0003",
+                "MARTIN",
+                "Élodie",
+                date(1990, 11, 3),
+                "elodie.martin@example.fr",
+                "07 11 22 33 44",
             )],
             enfants: vec![enfant(
-                "E-0003", "MARTIN", "Chloé", date(2022, 3, 8), "École maternelle Les Tilleuls", "Moyenne section",
+                "E-0003",
+                "MARTIN",
+                "Chloé",
+                date(2022, 3, 8),
+                "École maternelle Les Tilleuls",
+                "Moyenne section",
             )],
             factures: vec![facture("FAC-2026-001306", date(2026, 10, 31), 24.00, false)],
         },
@@ -280,12 +321,40 @@ pub fn seeded() -> Vec<Famille> {
             secret: "s3cret-benoit".into(),
             adresse: adresse("8 chemin des Vignes", "69005", "Lyon"),
             responsables: vec![
-                responsable("R-0004", "BENOÎT", "Thomas", date(1979, 2, 14), "thomas.benoit@example.fr", "06 55 44 33 22"),
-                responsable("R-0005", "BENOÎT", "Nadia", date(1981, 7, 30), "nadia.benoit@example.fr", "06 66 77 88 99"),
+                responsable(
+                    "R-0004",
+                    "BENOÎT",
+                    "Thomas",
+                    date(1979, 2, 14),
+                    "thomas.benoit@example.fr",
+                    "06 55 44 33 22",
+                ),
+                responsable(
+                    "R-0005",
+                    "BENOÎT",
+                    "Nadia",
+                    date(1981, 7, 30),
+                    "nadia.benoit@example.fr",
+                    "06 66 77 88 99",
+                ),
             ],
             enfants: vec![
-                enfant("E-0004", "BENOÎT", "Inès", date(2017, 11, 30), "École élémentaire Jean Jaurès", "CE2"),
-                enfant("E-0005", "BENOÎT", "Noah", date(2013, 5, 17), "Collège Jean Moulin", "4e"),
+                enfant(
+                    "E-0004",
+                    "BENOÎT",
+                    "Inès",
+                    date(2017, 11, 30),
+                    "École élémentaire Jean Jaurès",
+                    "CE2",
+                ),
+                enfant(
+                    "E-0005",
+                    "BENOÎT",
+                    "Noah",
+                    date(2013, 5, 17),
+                    "Collège Jean Moulin",
+                    "4e",
+                ),
             ],
             factures: vec![facture("FAC-2026-001307", date(2026, 10, 31), 131.75, true)],
         },
@@ -368,7 +437,12 @@ mod tests {
     fn seeded_dates_are_all_valid() {
         let epoch = NaiveDate::default();
         for famille in seeded() {
-            assert!(famille.responsables.iter().all(|r| r.date_naissance != epoch));
+            assert!(
+                famille
+                    .responsables
+                    .iter()
+                    .all(|r| r.date_naissance != epoch)
+            );
             assert!(famille.enfants.iter().all(|e| e.date_naissance != epoch));
             assert!(famille.factures.iter().all(|f| f.date != epoch));
         }

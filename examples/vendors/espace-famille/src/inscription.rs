@@ -199,7 +199,10 @@ impl NewInscription {
                 )
             })?;
         let enfant = famille.enfant(&self.id_enfant).ok_or_else(|| {
-            if familles.iter().any(|other| other.enfant(&self.id_enfant).is_some()) {
+            if familles
+                .iter()
+                .any(|other| other.enfant(&self.id_enfant).is_some())
+            {
                 ApiError::bad_request(
                     "enfant_hors_famille",
                     format!(

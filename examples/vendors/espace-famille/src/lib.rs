@@ -30,8 +30,8 @@ pub mod state;
 use std::{io, net::SocketAddr};
 
 use uuid::Uuid;
-use vendor_sim::Server;
 pub use vendor_sim::Mode;
+use vendor_sim::Server;
 
 pub use crate::{
     error::ApiError,

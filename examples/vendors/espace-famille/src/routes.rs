@@ -7,7 +7,7 @@ mod control;
 mod familles;
 mod inscriptions;
 
-use axum::Router;
+use axum::{Json, Router, routing::get};
 use uuid::Uuid;
 use vendor_sim::{Credential, credential, mode};
 
@@ -18,6 +18,7 @@ use crate::{
 
 pub(crate) fn router(state: State) -> Router {
     let api = Router::new()
+        .route("/api/ping", get(ping))
         .merge(familles::router())
         .merge(activites::router())
         .merge(inscriptions::router());
@@ -36,6 +37,11 @@ pub(crate) fn router(state: State) -> Router {
         .merge(control::router())
         .fallback(vendor_sim::control::unknown_route::<EspaceFamilleShape>)
         .with_state(state)
+}
+
+/// The availability check.
+async fn ping() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "statut": "ok", "version": "3.2-sim" }))
 }
 
 /// A registration id from the path; anything that is not a UUID names no

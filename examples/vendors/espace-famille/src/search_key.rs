@@ -32,7 +32,10 @@ mod tests {
     fn accents_case_and_hyphens_do_not_matter() {
         assert_eq!(search_key("Léa"), search_key("LEA"));
         assert_eq!(search_key("BENOÎT"), "benoit");
-        assert_eq!(search_key("  Jean-Édouard  d’Aubigné "), "jean edouard d aubigne");
+        assert_eq!(
+            search_key("  Jean-Édouard  d’Aubigné "),
+            "jean edouard d aubigne"
+        );
         assert_eq!(search_key("Cœur"), "coeur");
     }
 }

@@ -266,7 +266,9 @@ impl State {
 
 impl Store {
     fn famille(&self, id: &str) -> Option<&Famille> {
-        self.familles.iter().find(|famille| famille.id_famille == id)
+        self.familles
+            .iter()
+            .find(|famille| famille.id_famille == id)
     }
 
     fn inscription(&self, id: Uuid) -> Result<&Inscription, ApiError> {

@@ -87,3 +87,49 @@ async fn check<S: ErrorShape>(
         Error::<S>::unauthorized(guard.refusal).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(name: &'static str, value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            name,
+            HeaderValue::from_str(value).expect("a valid header value"),
+        );
+        headers
+    }
+
+    #[test]
+    fn api_key_must_match_exactly() {
+        let key = Credential::Header {
+            name: HeaderName::from_static("x-api-key"),
+            value: "k".into(),
+        };
+
+        assert!(key.accepts(&headers("x-api-key", "k")));
+        assert!(!key.accepts(&headers("x-api-key", "K")));
+        assert!(!key.accepts(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_but_the_token_is_not() {
+        let token = Credential::Bearer("t0k".into());
+
+        assert!(token.accepts(&headers("authorization", "Bearer t0k")));
+        assert!(token.accepts(&headers("authorization", "bearer t0k")));
+        assert!(!token.accepts(&headers("authorization", "Bearer T0K")));
+        assert!(!token.accepts(&headers("authorization", "t0k")));
+        assert!(!token.accepts(&headers("authorization", "Basic t0k")));
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let token = Credential::Bearer("t0k".into());
+
+        assert!(!format!("{token:?}").contains("t0k"));
+    }
+}

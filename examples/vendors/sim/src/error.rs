@@ -149,7 +149,10 @@ impl<S> From<QueryRejection> for Error<S> {
     fn from(rejection: QueryRejection) -> Self {
         Self::bad_request(
             "parametres_invalides",
-            format!("Paramètres de requête invalides : {}", rejection.body_text()),
+            format!(
+                "Paramètres de requête invalides : {}",
+                rejection.body_text()
+            ),
         )
     }
 }
@@ -165,10 +168,7 @@ impl<S> From<PathRejection> for Error<S> {
 
 impl<S> From<MultipartRejection> for Error<S> {
     fn from(_: MultipartRejection) -> Self {
-        Self::bad_request(
-            "multipart_attendu",
-            "Requête multipart/form-data attendue",
-        )
+        Self::bad_request("multipart_attendu", "Requête multipart/form-data attendue")
     }
 }
 

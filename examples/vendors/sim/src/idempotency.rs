@@ -137,3 +137,68 @@ impl<T: Serialize> IntoResponse for Outcome<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+    use serde_json::json;
+
+    use super::*;
+
+    struct Plain;
+
+    fn claim(key: &str, body: serde_json::Value) -> Option<Claim> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            IDEMPOTENCY_KEY,
+            HeaderValue::from_str(key).expect("a valid header value"),
+        );
+        Claim::from_headers::<Plain>(&headers, body).expect("a valid key")
+    }
+
+    #[test]
+    fn same_key_and_body_replays_the_first_id() {
+        let mut ledger = Ledger::default();
+        ledger.record(claim("k1", json!({ "a": 1 })), 7);
+
+        let replayed = ledger.replay::<Plain>(claim("k1", json!({ "a": 1 })).as_ref());
+
+        assert_eq!(replayed.expect("no conflict"), Some(7));
+    }
+
+    #[test]
+    fn same_key_with_another_body_conflicts() {
+        let mut ledger = Ledger::default();
+        ledger.record(claim("k1", json!({ "a": 1 })), 7);
+
+        let conflict = ledger
+            .replay::<Plain>(claim("k1", json!({ "a": 2 })).as_ref())
+            .expect_err("a conflict");
+
+        assert_eq!(conflict.status(), StatusCode::CONFLICT);
+    }
+
+    #[test]
+    fn requests_without_a_key_are_never_replayed() {
+        let mut ledger = Ledger::default();
+        ledger.record(None, 7);
+
+        assert_eq!(ledger.replay::<Plain>(None).expect("no conflict"), None);
+        assert!(ledger.entries.is_empty());
+    }
+
+    #[test]
+    fn blank_or_oversized_keys_are_rejected() {
+        for key in [" ".to_owned(), "k".repeat(MAX_KEY_LEN + 1)] {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                IDEMPOTENCY_KEY,
+                HeaderValue::from_str(&key).expect("a valid header value"),
+            );
+
+            let refused = Claim::from_headers::<Plain>(&headers, json!({})).expect_err("refused");
+
+            assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        }
+    }
+}

@@ -76,9 +76,7 @@ async fn apply_mode<S: ErrorShape>(
     next: Next,
 ) -> Response {
     match switch.get() {
-        Mode::Fail => {
-            Error::<S>::internal("Erreur interne simulée (mode panne)").into_response()
-        }
+        Mode::Fail => Error::<S>::internal("Erreur interne simulée (mode panne)").into_response(),
         Mode::Slow(delay) => {
             tokio::time::sleep(delay).await;
             next.run(request).await

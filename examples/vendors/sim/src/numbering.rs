@@ -70,3 +70,42 @@ impl Numbering {
         self.last = number.sequence;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn on(year: i32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(year, 6, 1, 12, 0, 0)
+            .single()
+            .expect("a valid date")
+    }
+
+    #[test]
+    fn numbers_follow_each_other_within_a_year() {
+        let mut numbering = Numbering::new("DI", 6);
+        let first = numbering.peek(on(2026));
+        numbering.take(&first);
+
+        assert_eq!(first.to_string(), "DI-2026-000001");
+        assert_eq!(numbering.peek(on(2026)).to_string(), "DI-2026-000002");
+    }
+
+    #[test]
+    fn a_peeked_number_is_not_consumed() {
+        let numbering = Numbering::new("INS", 4);
+        let _ = numbering.peek(on(2026));
+
+        assert_eq!(numbering.peek(on(2026)).to_string(), "INS-2026-0001");
+    }
+
+    #[test]
+    fn the_sequence_starts_again_each_year() {
+        let mut numbering = Numbering::new("INS", 4);
+        numbering.take(&numbering.peek(on(2026)));
+
+        assert_eq!(numbering.peek(on(2027)).to_string(), "INS-2027-0001");
+    }
+}

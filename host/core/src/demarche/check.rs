@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Definition, DemarcheKind, Problem};
 use crate::condition::Condition;
-use crate::field::{is_snake_case, Field, FieldId, FieldKind, DateBound};
-use crate::notification::{self, placeholders_in, PLACEHOLDERS};
-use crate::workflow::{check_workflow, StandardParameters, WorkflowChoice};
+use crate::field::{DateBound, Field, FieldId, FieldKind, is_snake_case};
+use crate::notification::{self, PLACEHOLDERS, placeholders_in};
+use crate::workflow::{StandardParameters, WorkflowChoice, check_workflow};
 
 /// Largest size cap of a file field, in megabytes.
 pub const MAX_FILE_SIZE_MB: u32 = 100;
@@ -15,7 +15,10 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem { path: path.into(), message: message.into() });
+        self.0.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     fn blank(&mut self, path: impl Into<String>, text: &str, what: &str) {
@@ -37,34 +40,60 @@ pub fn check(definition: &Definition) -> Vec<Problem> {
     for (i, keyword) in d.keywords.iter().enumerate() {
         p.blank(format!("keywords[{i}]"), keyword, "le mot-clé");
     }
-    if let Some(period) = &d.open_period {
-        if let (Some(from), Some(until)) = (period.from, period.until) {
-            if from > until {
-                p.add("open_period", format!("la période d'ouverture finit ({until}) avant de commencer ({from})"));
-            }
-        }
+    if let Some(period) = &d.open_period
+        && let (Some(from), Some(until)) = (period.from, period.until)
+        && from > until
+    {
+        p.add(
+            "open_period",
+            format!("la période d'ouverture finit ({until}) avant de commencer ({from})"),
+        );
     }
     if d.presentation.average_minutes == 0 {
-        p.add("presentation.average_minutes", "le temps moyen de saisie doit être d'au moins une minute");
+        p.add(
+            "presentation.average_minutes",
+            "le temps moyen de saisie doit être d'au moins une minute",
+        );
     }
     for (i, step) in d.presentation.steps.iter().enumerate() {
         p.blank(format!("presentation.steps[{i}]"), step, "l'étape");
     }
     for (i, link) in d.presentation.links.iter().enumerate() {
-        p.blank(format!("presentation.links[{i}].label"), &link.label, "le libellé du lien");
+        p.blank(
+            format!("presentation.links[{i}].label"),
+            &link.label,
+            "le libellé du lien",
+        );
         if !(link.url.starts_with("https://") || link.url.starts_with("http://")) {
-            p.add(format!("presentation.links[{i}].url"), format!("adresse « {} » invalide : elle doit commencer par https://", link.url));
+            p.add(
+                format!("presentation.links[{i}].url"),
+                format!(
+                    "adresse « {} » invalide : elle doit commencer par https://",
+                    link.url
+                ),
+            );
         }
     }
     check_pages(d, &mut p);
     p.blank("rgpd.text", &d.rgpd.text, "le texte RGPD");
-    p.blank("rgpd.consent_label", &d.rgpd.consent_label, "le libellé de la case de consentement");
+    p.blank(
+        "rgpd.consent_label",
+        &d.rgpd.consent_label,
+        "le libellé de la case de consentement",
+    );
     check_workflow_choice(d, &mut p);
     check_notifications(d, &mut p);
     if let Some(connector) = &d.connector {
-        p.blank("connector.instance", &connector.instance, "l'instance du connecteur");
+        p.blank(
+            "connector.instance",
+            &connector.instance,
+            "l'instance du connecteur",
+        );
         if d.workflow().status(&connector.transmit_on).is_none() {
-            p.add("connector.transmit_on", format!("le circuit n'a pas de statut « {} »", connector.transmit_on));
+            p.add(
+                "connector.transmit_on",
+                format!("le circuit n'a pas de statut « {} »", connector.transmit_on),
+            );
         }
     }
     p.0
@@ -82,31 +111,67 @@ fn check_pages(d: &Definition, p: &mut Problems) {
     for (pi, page) in d.pages.iter().enumerate() {
         let at = format!("pages[{pi}]");
         if !is_snake_case(page.id.as_str(), 64) {
-            p.add(format!("{at}.id"), format!("identifiant de page invalide « {} » (minuscules, chiffres et _)", page.id.as_str()));
+            p.add(
+                format!("{at}.id"),
+                format!(
+                    "identifiant de page invalide « {} » (minuscules, chiffres et _)",
+                    page.id.as_str()
+                ),
+            );
         }
         if !page_ids.insert(&page.id) {
-            p.add(format!("{at}.id"), format!("page « {} » définie deux fois", page.id.as_str()));
+            p.add(
+                format!("{at}.id"),
+                format!("page « {} » définie deux fois", page.id.as_str()),
+            );
         }
         p.blank(format!("{at}.title"), &page.title, "le titre de la page");
         if page.fields.is_empty() {
             p.add(format!("{at}.fields"), "la page n'a aucun champ");
         }
         if let Some(condition) = &page.condition {
-            let before: BTreeMap<&FieldId, &Field> =
-                earlier.iter().filter(|(_, (page_index, _))| *page_index < pi).map(|(id, (_, f))| (*id, *f)).collect();
-            check_condition(condition, &before, &all, false, &format!("{at}.condition"), p);
+            let before: BTreeMap<&FieldId, &Field> = earlier
+                .iter()
+                .filter(|(_, (page_index, _))| *page_index < pi)
+                .map(|(id, (_, f))| (*id, *f))
+                .collect();
+            check_condition(
+                condition,
+                &before,
+                &all,
+                false,
+                &format!("{at}.condition"),
+                p,
+            );
         }
         for (fi, field) in page.fields.iter().enumerate() {
             let at = format!("{at}.fields[{fi}]");
             if !field.id.is_well_formed() {
-                p.add(format!("{at}.id"), format!("identifiant de champ invalide « {} » (minuscules, chiffres et _)", field.id));
+                p.add(
+                    format!("{at}.id"),
+                    format!(
+                        "identifiant de champ invalide « {} » (minuscules, chiffres et _)",
+                        field.id
+                    ),
+                );
             }
             if earlier.contains_key(&field.id) {
-                p.add(format!("{at}.id"), format!("champ « {} » défini deux fois", field.id));
+                p.add(
+                    format!("{at}.id"),
+                    format!("champ « {} » défini deux fois", field.id),
+                );
             }
             if let Some(condition) = &field.condition {
-                let before: BTreeMap<&FieldId, &Field> = earlier.iter().map(|(id, (_, f))| (*id, *f)).collect();
-                check_condition(condition, &before, &all, field.agent_only, &format!("{at}.condition"), p);
+                let before: BTreeMap<&FieldId, &Field> =
+                    earlier.iter().map(|(id, (_, f))| (*id, *f)).collect();
+                check_condition(
+                    condition,
+                    &before,
+                    &all,
+                    field.agent_only,
+                    &format!("{at}.condition"),
+                    p,
+                );
             }
             check_field(field, &at, p);
             earlier.entry(&field.id).or_insert((pi, field));
@@ -121,78 +186,160 @@ fn check_field(field: &Field, at: &str, p: &mut Problems) {
     }
     if field.kind.is_block() {
         if field.required {
-            p.add(format!("{at}.required"), "un bloc de texte ne peut pas être obligatoire");
+            p.add(
+                format!("{at}.required"),
+                "un bloc de texte ne peut pas être obligatoire",
+            );
         }
         if field.prefill.is_some() {
-            p.add(format!("{at}.prefill"), "un bloc de texte ne peut pas être prérempli");
+            p.add(
+                format!("{at}.prefill"),
+                "un bloc de texte ne peut pas être prérempli",
+            );
         }
     }
     if let Some(source) = field.prefill {
         if !source.fits(&field.kind) {
-            p.add(format!("{at}.prefill"), format!("« {} » ne convient pas à un champ de type {}", source.name(), field.kind.name()));
+            p.add(
+                format!("{at}.prefill"),
+                format!(
+                    "« {} » ne convient pas à un champ de type {}",
+                    source.name(),
+                    field.kind.name()
+                ),
+            );
         }
         if field.agent_only {
             p.add(format!("{at}.prefill"), "un champ réservé à l'administration ne se préremplit pas depuis le profil de l'usager");
         }
     }
     match &field.kind {
-        FieldKind::Text { max_length, .. } | FieldKind::LongText { max_length } => {
-            if max_length.is_some_and(|max| max == 0 || max > 100_000) {
-                p.add(format!("{at}.max_length"), "la longueur maximale doit être comprise entre 1 et 100 000");
-            }
+        FieldKind::Text { max_length, .. } | FieldKind::LongText { max_length }
+            if max_length.is_some_and(|max| max == 0 || max > 100_000) =>
+        {
+            p.add(
+                format!("{at}.max_length"),
+                "la longueur maximale doit être comprise entre 1 et 100 000",
+            );
         }
         FieldKind::Number { min, max, .. } => {
             if min.is_some_and(|v| !v.is_finite()) || max.is_some_and(|v| !v.is_finite()) {
-                p.add(format!("{at}.min"), "les bornes doivent être des nombres finis");
+                p.add(
+                    format!("{at}.min"),
+                    "les bornes doivent être des nombres finis",
+                );
             }
-            if let (Some(min), Some(max)) = (min, max) {
-                if min > max {
-                    p.add(format!("{at}.min"), format!("le minimum ({min}) dépasse le maximum ({max})"));
-                }
+            if let (Some(min), Some(max)) = (min, max)
+                && min > max
+            {
+                p.add(
+                    format!("{at}.min"),
+                    format!("le minimum ({min}) dépasse le maximum ({max})"),
+                );
             }
         }
-        FieldKind::Date { min: Some(DateBound::Fixed(min)), max: Some(DateBound::Fixed(max)) } if min > max => {
-            p.add(format!("{at}.min"), format!("la date minimale ({min}) suit la date maximale ({max})"));
+        FieldKind::Date {
+            min: Some(DateBound::Fixed(min)),
+            max: Some(DateBound::Fixed(max)),
+        } if min > max => {
+            p.add(
+                format!("{at}.min"),
+                format!("la date minimale ({min}) suit la date maximale ({max})"),
+            );
         }
-        FieldKind::Choice { choices, source } | FieldKind::MultipleChoice { choices, source, .. } => {
+        FieldKind::Choice { choices, source }
+        | FieldKind::MultipleChoice {
+            choices, source, ..
+        } => {
             if choices.is_empty() && source.is_none() {
-                p.add(format!("{at}.choices"), "un champ de choix doit avoir une liste de choix ou une source de données");
+                p.add(
+                    format!("{at}.choices"),
+                    "un champ de choix doit avoir une liste de choix ou une source de données",
+                );
             }
             if !choices.is_empty() && source.is_some() {
-                p.add(format!("{at}.source"), "un champ de choix a une liste de choix ou une source de données, pas les deux");
+                p.add(
+                    format!("{at}.source"),
+                    "un champ de choix a une liste de choix ou une source de données, pas les deux",
+                );
             }
             let mut values = BTreeSet::new();
             for (ci, choice) in choices.iter().enumerate() {
-                p.blank(format!("{at}.choices[{ci}].value"), &choice.value, "la valeur du choix");
-                p.blank(format!("{at}.choices[{ci}].label"), &choice.label, "le libellé du choix");
+                p.blank(
+                    format!("{at}.choices[{ci}].value"),
+                    &choice.value,
+                    "la valeur du choix",
+                );
+                p.blank(
+                    format!("{at}.choices[{ci}].label"),
+                    &choice.label,
+                    "le libellé du choix",
+                );
                 if !values.insert(&choice.value) {
-                    p.add(format!("{at}.choices[{ci}].value"), format!("valeur de choix « {} » en double", choice.value));
+                    p.add(
+                        format!("{at}.choices[{ci}].value"),
+                        format!("valeur de choix « {} » en double", choice.value),
+                    );
                 }
             }
             if let Some(source) = source {
-                p.blank(format!("{at}.source.connector"), &source.connector, "l'instance de connecteur");
-                p.blank(format!("{at}.source.name"), &source.name, "le nom de la source");
+                p.blank(
+                    format!("{at}.source.connector"),
+                    &source.connector,
+                    "l'instance de connecteur",
+                );
+                p.blank(
+                    format!("{at}.source.name"),
+                    &source.name,
+                    "le nom de la source",
+                );
             }
-            if let FieldKind::MultipleChoice { min_choices, max_choices, .. } = &field.kind {
-                if let (Some(min), Some(max)) = (min_choices, max_choices) {
-                    if min > max {
-                        p.add(format!("{at}.min_choices"), format!("le nombre minimal de choix ({min}) dépasse le maximal ({max})"));
-                    }
+            if let FieldKind::MultipleChoice {
+                min_choices,
+                max_choices,
+                ..
+            } = &field.kind
+            {
+                if let (Some(min), Some(max)) = (min_choices, max_choices)
+                    && min > max
+                {
+                    p.add(
+                        format!("{at}.min_choices"),
+                        format!("le nombre minimal de choix ({min}) dépasse le maximal ({max})"),
+                    );
                 }
                 if max_choices == &Some(0) {
-                    p.add(format!("{at}.max_choices"), "le nombre maximal de choix doit être d'au moins 1");
+                    p.add(
+                        format!("{at}.max_choices"),
+                        "le nombre maximal de choix doit être d'au moins 1",
+                    );
                 }
             }
         }
-        FieldKind::File { accept, max_size_mb, max_files } => {
+        FieldKind::File {
+            accept,
+            max_size_mb,
+            max_files,
+        } => {
             if accept.as_ref().is_some_and(Vec::is_empty) {
-                p.add(format!("{at}.accept"), "la liste des formats acceptés est vide");
+                p.add(
+                    format!("{at}.accept"),
+                    "la liste des formats acceptés est vide",
+                );
             }
             if max_size_mb.is_some_and(|mb| mb == 0 || mb > MAX_FILE_SIZE_MB) {
-                p.add(format!("{at}.max_size_mb"), format!("la taille maximale doit être comprise entre 1 et {MAX_FILE_SIZE_MB} Mo"));
+                p.add(
+                    format!("{at}.max_size_mb"),
+                    format!(
+                        "la taille maximale doit être comprise entre 1 et {MAX_FILE_SIZE_MB} Mo"
+                    ),
+                );
             }
             if max_files.is_some_and(|n| n == 0 || n > 20) {
-                p.add(format!("{at}.max_files"), "le nombre de fichiers doit être compris entre 1 et 20");
+                p.add(
+                    format!("{at}.max_files"),
+                    "le nombre de fichiers doit être compris entre 1 et 20",
+                );
             }
         }
         FieldKind::Comment { text } => p.blank(format!("{at}.text"), text, "le texte"),
@@ -208,17 +355,23 @@ fn check_condition(
     at: &str,
     p: &mut Problems,
 ) {
-    if let Condition::All(list) | Condition::Any(list) = condition {
-        if list.is_empty() {
-            p.add(at, "une condition « all » ou « any » doit contenir au moins une condition");
-        }
+    if let Condition::All(list) | Condition::Any(list) = condition
+        && list.is_empty()
+    {
+        p.add(
+            at,
+            "une condition « all » ou « any » doit contenir au moins une condition",
+        );
     }
     for (id, operator) in condition.references() {
         let Some(field) = before.get(id) else {
             if all.contains_key(id) {
                 p.add(at, format!("la condition porte sur « {id} », placé après : une condition ne regarde que les champs précédents"));
             } else {
-                p.add(at, format!("la condition porte sur un champ inconnu « {id} »"));
+                p.add(
+                    at,
+                    format!("la condition porte sur un champ inconnu « {id} »"),
+                );
             }
             continue;
         };
@@ -226,37 +379,58 @@ fn check_condition(
             "checked" => matches!(field.kind, FieldKind::Checkbox {}),
             "equals" | "not_equals" | "in" => matches!(
                 field.kind,
-                FieldKind::Choice { .. } | FieldKind::MultipleChoice { .. } | FieldKind::Text { .. }
+                FieldKind::Choice { .. }
+                    | FieldKind::MultipleChoice { .. }
+                    | FieldKind::Text { .. }
             ),
             _ => field.has_value(),
         };
         if !fits {
-            p.add(at, format!("« {operator} » ne s'applique pas au champ « {id} » de type {}", field.kind.name()));
+            p.add(
+                at,
+                format!(
+                    "« {operator} » ne s'applique pas au champ « {id} » de type {}",
+                    field.kind.name()
+                ),
+            );
         }
         if field.agent_only && !for_agents {
             p.add(at, format!("la condition porte sur « {id} », réservé à l'administration, que l'usager ne voit pas"));
         }
     }
     for (id, value) in condition.compared_values() {
-        let static_choices = before.get(id).and_then(|f| f.kind.choice_list()).filter(|(_, source)| source.is_none());
-        if let Some((choices, _)) = static_choices {
-            if !choices.iter().any(|c| c.value == value) {
-                p.add(at, format!("« {value} » n'est pas une valeur de choix du champ « {id} »"));
-            }
+        let static_choices = before
+            .get(id)
+            .and_then(|f| f.kind.choice_list())
+            .filter(|(_, source)| source.is_none());
+        if let Some((choices, _)) = static_choices
+            && !choices.iter().any(|c| c.value == value)
+        {
+            p.add(
+                at,
+                format!("« {value} » n'est pas une valeur de choix du champ « {id} »"),
+            );
         }
     }
 }
 
 fn check_workflow_choice(d: &Definition, p: &mut Problems) {
-    let template_exists = |key: &str| d.notifications.contains_key(key) || notification::default_text(key).is_some();
+    let template_exists =
+        |key: &str| d.notifications.contains_key(key) || notification::default_text(key).is_some();
     match &d.workflow {
         WorkflowChoice::Standard(parameters) => {
             check_standard(d.kind, parameters, p);
             // The templates pass the workflow checks; anything found here is
             // a parameter problem already reported above, or a bug.
-            if p.0.iter().all(|problem| !problem.path.starts_with("workflow")) {
+            if p.0
+                .iter()
+                .all(|problem| !problem.path.starts_with("workflow"))
+            {
                 for problem in check_workflow(&d.workflow(), &template_exists) {
-                    p.add(format!("workflow.standard.{}", problem.path), problem.message);
+                    p.add(
+                        format!("workflow.standard.{}", problem.path),
+                        problem.message,
+                    );
                 }
             }
         }
@@ -279,17 +453,28 @@ fn check_standard(kind: DemarcheKind, s: &StandardParameters, p: &mut Problems) 
         ];
         for (name, set) in complexe_only {
             if set {
-                p.add(at(name), "ce paramètre n'existe que dans le parcours standard complexe");
+                p.add(
+                    at(name),
+                    "ce paramètre n'existe que dans le parcours standard complexe",
+                );
             }
         }
     }
     let processing = s.processing_days.unwrap_or(27);
     if processing == 0 {
-        p.add(at("processing_days"), "le délai de traitement doit être d'au moins un jour");
+        p.add(
+            at("processing_days"),
+            "le délai de traitement doit être d'au moins un jour",
+        );
     }
     for (i, days) in s.reminder_days.iter().flatten().enumerate() {
         if *days == 0 || *days >= processing {
-            p.add(at(&format!("reminder_days[{i}]")), format!("une relance ({days} jours) doit précéder l'échéance de {processing} jours"));
+            p.add(
+                at(&format!("reminder_days[{i}]")),
+                format!(
+                    "une relance ({days} jours) doit précéder l'échéance de {processing} jours"
+                ),
+            );
         }
     }
     for (name, value) in [
@@ -302,17 +487,32 @@ fn check_standard(kind: DemarcheKind, s: &StandardParameters, p: &mut Problems) 
             p.add(at(name), "le délai doit être d'au moins un jour");
         }
     }
-    let archive = s.archive_after_days.unwrap_or(if kind == DemarcheKind::Simple { 7 } else { 27 });
-    let anonymise = s.anonymise_after_days.unwrap_or(if kind == DemarcheKind::Simple { 365 } else { 730 });
+    let archive = s
+        .archive_after_days
+        .unwrap_or(if kind == DemarcheKind::Simple { 7 } else { 27 });
+    let anonymise = s
+        .anonymise_after_days
+        .unwrap_or(if kind == DemarcheKind::Simple {
+            365
+        } else {
+            730
+        });
     if anonymise <= archive {
-        p.add(at("anonymise_after_days"), "l'anonymisation doit suivre l'archivage");
+        p.add(
+            at("anonymise_after_days"),
+            "l'anonymisation doit suivre l'archivage",
+        );
     }
 }
 
 fn check_notifications(d: &Definition, p: &mut Problems) {
     let mut known: BTreeSet<String> = notification::template_keys().map(str::to_owned).collect();
     if let WorkflowChoice::Custom(workflow) = &d.workflow {
-        let effects = workflow.transitions.iter().map(|t| &t.effects).chain([&workflow.on_submit]);
+        let effects = workflow
+            .transitions
+            .iter()
+            .map(|t| &t.effects)
+            .chain([&workflow.on_submit]);
         known.extend(effects.flat_map(|e| e.notify.iter().map(|n| n.template.clone())));
     }
     for (key, text) in &d.notifications {
@@ -322,11 +522,18 @@ fn check_notifications(d: &Definition, p: &mut Problems) {
         }
         p.blank(format!("{at}.subject"), &text.subject, "l'objet");
         p.blank(format!("{at}.body"), &text.body, "le corps du message");
-        let parts = [("subject", Some(&text.subject)), ("body", Some(&text.body)), ("sms", text.sms.as_ref())];
+        let parts = [
+            ("subject", Some(&text.subject)),
+            ("body", Some(&text.body)),
+            ("sms", text.sms.as_ref()),
+        ];
         for (part, content) in parts {
             for name in content.map(|c| placeholders_in(c)).unwrap_or_default() {
                 if !PLACEHOLDERS.contains(&name) {
-                    p.add(format!("{at}.{part}"), format!("paramètre de modèle inconnu {{{name}}}"));
+                    p.add(
+                        format!("{at}.{part}"),
+                        format!("paramètre de modèle inconnu {{{name}}}"),
+                    );
                 }
             }
         }

@@ -68,9 +68,14 @@ fn without_texts(definition: &Definition) -> Definition {
         service,
         presentation: blank_presentation(),
         pages: pages.into_iter().map(blank_page).collect(),
-        rgpd: Rgpd { text: String::new(), consent_label: String::new() },
+        rgpd: Rgpd {
+            text: String::new(),
+            consent_label: String::new(),
+        },
         workflow: match workflow {
-            WorkflowChoice::Custom(custom) => WorkflowChoice::Custom(Box::new(blank_workflow(*custom))),
+            WorkflowChoice::Custom(custom) => {
+                WorkflowChoice::Custom(Box::new(blank_workflow(*custom)))
+            }
             standard => standard,
         },
         notifications: Default::default(),
@@ -90,38 +95,121 @@ fn blank_presentation() -> Presentation {
 }
 
 fn blank_page(page: Page) -> Page {
-    let Page { id, title: _, subtitle: _, condition, fields } = page;
-    Page { id, title: String::new(), subtitle: None, condition, fields: fields.into_iter().map(blank_field).collect() }
+    let Page {
+        id,
+        title: _,
+        subtitle: _,
+        condition,
+        fields,
+    } = page;
+    Page {
+        id,
+        title: String::new(),
+        subtitle: None,
+        condition,
+        fields: fields.into_iter().map(blank_field).collect(),
+    }
 }
 
 fn blank_field(field: Field) -> Field {
-    let Field { id, label: _, help: _, required, agent_only, condition, prefill, kind } = field;
+    let Field {
+        id,
+        label: _,
+        help: _,
+        required,
+        agent_only,
+        condition,
+        prefill,
+        kind,
+    } = field;
     let blank_choices = |choices: Vec<Choice>| {
-        choices.into_iter().map(|Choice { value, label: _ }| Choice { value, label: String::new() }).collect()
+        choices
+            .into_iter()
+            .map(|Choice { value, label: _ }| Choice {
+                value,
+                label: String::new(),
+            })
+            .collect()
     };
     let kind = match kind {
-        FieldKind::Choice { choices, source } => FieldKind::Choice { choices: blank_choices(choices), source },
-        FieldKind::MultipleChoice { choices, source, min_choices, max_choices } => {
-            FieldKind::MultipleChoice { choices: blank_choices(choices), source, min_choices, max_choices }
-        }
-        FieldKind::Number { min, max, integer, unit: _ } => FieldKind::Number { min, max, integer, unit: None },
-        FieldKind::Comment { text: _ } => FieldKind::Comment { text: String::new() },
+        FieldKind::Choice { choices, source } => FieldKind::Choice {
+            choices: blank_choices(choices),
+            source,
+        },
+        FieldKind::MultipleChoice {
+            choices,
+            source,
+            min_choices,
+            max_choices,
+        } => FieldKind::MultipleChoice {
+            choices: blank_choices(choices),
+            source,
+            min_choices,
+            max_choices,
+        },
+        FieldKind::Number {
+            min,
+            max,
+            integer,
+            unit: _,
+        } => FieldKind::Number {
+            min,
+            max,
+            integer,
+            unit: None,
+        },
+        FieldKind::Comment { text: _ } => FieldKind::Comment {
+            text: String::new(),
+        },
         other => other,
     };
-    Field { id, label: String::new(), help: None, required, agent_only, condition, prefill, kind }
+    Field {
+        id,
+        label: String::new(),
+        help: None,
+        required,
+        agent_only,
+        condition,
+        prefill,
+        kind,
+    }
 }
 
 fn blank_workflow(workflow: Workflow) -> Workflow {
-    let Workflow { initial, statuses, transitions, on_submit, timing, transfer_targets, retained_fields } = workflow;
+    let Workflow {
+        initial,
+        statuses,
+        transitions,
+        on_submit,
+        timing,
+        transfer_targets,
+        retained_fields,
+    } = workflow;
     Workflow {
         initial,
         statuses: statuses
             .into_iter()
-            .map(|Status { id, label: _, visibility, phase }| Status { id, label: String::new(), visibility, phase })
+            .map(
+                |Status {
+                     id,
+                     label: _,
+                     visibility,
+                     phase,
+                 }| Status {
+                    id,
+                    label: String::new(),
+                    visibility,
+                    phase,
+                },
+            )
             .collect(),
         transitions: transitions
             .into_iter()
-            .map(|t| Transition { label: String::new(), effects: blank_effects(t.effects), ..t })
+            .map(|t| Transition {
+                label: String::new(),
+                effects: blank_effects(t.effects),
+                ..t
+            })
             .collect(),
         on_submit: blank_effects(on_submit),
         timing,

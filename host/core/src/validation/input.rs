@@ -31,14 +31,22 @@ use crate::value::{Address, Answers, Value};
 /// error at once.
 pub fn read_answers(definition: &Definition, json: &Json) -> Result<Answers, Vec<FieldError>> {
     let Some(object) = json.as_object() else {
-        return Err(vec![FieldError::new("", ErrorCode::TypeInvalide, "Les réponses doivent être un objet JSON.")]);
+        return Err(vec![FieldError::new(
+            "",
+            ErrorCode::TypeInvalide,
+            "Les réponses doivent être un objet JSON.",
+        )]);
     };
     let mut answers = Answers::new();
     let mut errors = Vec::new();
     for (id, raw) in object {
         let field_id = FieldId(id.clone());
         let Some(field) = definition.field(&field_id) else {
-            errors.push(FieldError::new(id, ErrorCode::ChampInconnu, "Ce champ n'existe pas dans le formulaire."));
+            errors.push(FieldError::new(
+                id,
+                ErrorCode::ChampInconnu,
+                "Ce champ n'existe pas dans le formulaire.",
+            ));
             continue;
         };
         if raw.is_null() {
@@ -51,37 +59,68 @@ pub fn read_answers(definition: &Definition, json: &Json) -> Result<Answers, Vec
             Err(error) => errors.push(error),
         }
     }
-    if errors.is_empty() { Ok(answers) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(answers)
+    } else {
+        Err(errors)
+    }
 }
 
 fn read_value(field: &Field, raw: &Json) -> Result<Value, FieldError> {
     let id = field.id.as_str();
     let wrong = || {
-        FieldError::new(id, ErrorCode::TypeInvalide, format!("Cette réponse ne convient pas à un champ de type {}.", field.kind.name()))
+        FieldError::new(
+            id,
+            ErrorCode::TypeInvalide,
+            format!(
+                "Cette réponse ne convient pas à un champ de type {}.",
+                field.kind.name()
+            ),
+        )
     };
     match &field.kind {
-        FieldKind::Text { .. } | FieldKind::LongText { .. } | FieldKind::Email {} | FieldKind::Phone {} => {
-            raw.as_str().map(|s| Value::Text(s.to_owned())).ok_or_else(wrong)
-        }
+        FieldKind::Text { .. }
+        | FieldKind::LongText { .. }
+        | FieldKind::Email {}
+        | FieldKind::Phone {} => raw
+            .as_str()
+            .map(|s| Value::Text(s.to_owned()))
+            .ok_or_else(wrong),
         FieldKind::Number { .. } => {
             let number = match raw {
                 Json::Number(n) => n.as_f64(),
-                Json::String(s) => s.trim().replace([' ', '\u{202f}', '\u{a0}'], "").replace(',', ".").parse::<f64>().ok(),
+                Json::String(s) => s
+                    .trim()
+                    .replace([' ', '\u{202f}', '\u{a0}'], "")
+                    .replace(',', ".")
+                    .parse::<f64>()
+                    .ok(),
                 _ => None,
             };
             number
                 .filter(|n| n.is_finite())
                 .map(Value::Number)
-                .ok_or_else(|| FieldError::new(id, ErrorCode::NombreInvalide, "Saisissez un nombre."))
+                .ok_or_else(|| {
+                    FieldError::new(id, ErrorCode::NombreInvalide, "Saisissez un nombre.")
+                })
         }
         FieldKind::Date { .. } => {
             let text = raw.as_str().ok_or_else(wrong)?.trim();
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
                 .map(Value::Date)
-                .map_err(|_| FieldError::new(id, ErrorCode::FormatDate, "Saisissez une date au format JJ/MM/AAAA."))
+                .map_err(|_| {
+                    FieldError::new(
+                        id,
+                        ErrorCode::FormatDate,
+                        "Saisissez une date au format JJ/MM/AAAA.",
+                    )
+                })
         }
-        FieldKind::Choice { .. } => raw.as_str().map(|s| Value::Choice(s.to_owned())).ok_or_else(wrong),
+        FieldKind::Choice { .. } => raw
+            .as_str()
+            .map(|s| Value::Choice(s.to_owned()))
+            .ok_or_else(wrong),
         FieldKind::MultipleChoice { .. } => match raw {
             Json::String(s) => Ok(Value::Choices(vec![s.clone()])),
             Json::Array(items) => items
@@ -107,11 +146,19 @@ fn read_value(field: &Field, raw: &Json) -> Result<Value, FieldError> {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Files)
         }
-        FieldKind::Address { .. } => serde_json::from_value::<Address>(raw.clone()).map(Value::Address).map_err(|_| {
-            FieldError::new(id, ErrorCode::AdresseIncomplete, "Indiquez la rue, le code postal et la ville.")
-        }),
-        FieldKind::Title {} | FieldKind::Comment { .. } => {
-            Err(FieldError::new(id, ErrorCode::ChampSansSaisie, "Ce bloc de texte ne reçoit pas de valeur."))
-        }
+        FieldKind::Address { .. } => serde_json::from_value::<Address>(raw.clone())
+            .map(Value::Address)
+            .map_err(|_| {
+                FieldError::new(
+                    id,
+                    ErrorCode::AdresseIncomplete,
+                    "Indiquez la rue, le code postal et la ville.",
+                )
+            }),
+        FieldKind::Title {} | FieldKind::Comment { .. } => Err(FieldError::new(
+            id,
+            ErrorCode::ChampSansSaisie,
+            "Ce bloc de texte ne reçoit pas de valeur.",
+        )),
     }
 }

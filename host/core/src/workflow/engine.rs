@@ -2,19 +2,28 @@
 //!
 //! Every check happens before anything is built, and the outcome is built on
 //! a copy of the demande: an error leaves nothing half-applied.
+//!
+//! Order of a run: the actor (kind, ownership, right), the status, the
+//! inputs (required, accepted, length, confirmation, service); then the
+//! status change and what its [`Phase`] implies, the inputs recorded on the
+//! demande (refusal, closing comment, service change), and the effects
+//! (timers cancelled then started, history entries, notification jobs).
+//! Two automatic cases record data of their own: closing at the deadline
+//! writes a standard closing comment, and the no-answer cancellation records
+//! the refusal type *Absence de réponse usager*.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    Action, Actor, ActorKind, Input, Inputs, Outcome, Phase, ServiceChange, Target, Transition, Workflow,
-    WorkflowError,
+    Action, Actor, ActorKind, Input, Inputs, Outcome, Phase, ServiceChange, Target, Transition,
+    Workflow, WorkflowError,
 };
 use crate::deadline::{self, TimerChange, TimerKind};
 use crate::demande::{
-    Demande, DemandeId, DemarcheRef, FiledBy, HoldPeriod, KeyDates, Refusal, RefusalType, Services, StatusChange,
-    UserId,
+    Demande, DemandeId, DemarcheRef, FiledBy, HoldPeriod, KeyDates, Refusal, RefusalType, Services,
+    StatusChange, UserId,
 };
 use crate::history::{Author, HistoryEntry};
 use crate::notification::{NotificationJob, Recipient, RecipientKind};
@@ -52,7 +61,12 @@ pub struct NewDemande {
 /// # Errors
 /// [`WorkflowError::UnknownStatus`] if the initial status is not defined
 /// (checked workflows always define it).
-pub fn start(workflow: &Workflow, new: NewDemande, author: Author, now: DateTime<Utc>) -> Result<Outcome, WorkflowError> {
+pub fn start(
+    workflow: &Workflow,
+    new: NewDemande,
+    author: Author,
+    now: DateTime<Utc>,
+) -> Result<Outcome, WorkflowError> {
     if workflow.status(&workflow.initial).is_none() {
         return Err(WorkflowError::UnknownStatus(workflow.initial.clone()));
     }
@@ -64,8 +78,14 @@ pub fn start(workflow: &Workflow, new: NewDemande, author: Author, now: DateTime
         filed_by: new.filed_by,
         status: workflow.initial.clone(),
         status_before_hold: None,
-        path: vec![StatusChange { status: workflow.initial.clone(), at: now }],
-        services: Services { primary: new.service, joint: Vec::new() },
+        path: vec![StatusChange {
+            status: workflow.initial.clone(),
+            at: now,
+        }],
+        services: Services {
+            primary: new.service,
+            joint: Vec::new(),
+        },
         answers: new.answers,
         dates: KeyDates {
             submitted_at: now,
@@ -82,7 +102,14 @@ pub fn start(workflow: &Workflow, new: NewDemande, author: Author, now: DateTime
         departement: None,
     };
     let mut outcome = empty_outcome(demande);
-    let step = Step { workflow, event: SUBMISSION_EVENT, author, inputs: &Inputs::default(), now, trigger: None };
+    let step = Step {
+        workflow,
+        event: SUBMISSION_EVENT,
+        author,
+        inputs: &Inputs::default(),
+        now,
+        trigger: None,
+    };
     step.write_effects(&workflow.on_submit, &mut outcome);
     Ok(outcome)
 }
@@ -109,7 +136,14 @@ pub fn apply(
         return Err(not_allowed(workflow, transition, demande));
     }
     check_inputs(workflow, transition, demande, &action.inputs)?;
-    let step = Step { workflow, event: &transition.id.0, author, inputs: &action.inputs, now, trigger: None };
+    let step = Step {
+        workflow,
+        event: &transition.id.0,
+        author,
+        inputs: &action.inputs,
+        now,
+        trigger: None,
+    };
     step.run(transition, demande)
 }
 
@@ -124,17 +158,30 @@ pub(crate) fn fire_timer(
         .transitions
         .iter()
         .find(|t| {
-            t.actor == ActorKind::Automatic && t.on_timer == Some(kind.trigger()) && workflow.allows(t, &demande.status)
+            t.actor == ActorKind::Automatic
+                && t.on_timer == Some(kind.trigger())
+                && workflow.allows(t, &demande.status)
         })
         .ok_or_else(|| WorkflowError::NothingToFire(kind.to_string()))?;
     let inputs = Inputs::default();
-    let step = Step { workflow, event: &transition.id.0, author: Author::System, inputs: &inputs, now, trigger: Some(kind) };
+    let step = Step {
+        workflow,
+        event: &transition.id.0,
+        author: Author::System,
+        inputs: &inputs,
+        now,
+        trigger: Some(kind),
+    };
     step.run(transition, demande)
 }
 
 /// Whether this actor may run the transition on this demande (status aside),
 /// and as which author.
-pub(crate) fn actor_may_run(transition: &Transition, demande: &Demande, actor: &Actor) -> Result<Author, WorkflowError> {
+pub(crate) fn actor_may_run(
+    transition: &Transition,
+    demande: &Demande,
+    actor: &Actor,
+) -> Result<Author, WorkflowError> {
     let wrong = || WorkflowError::WrongActor(transition.label.clone());
     match (transition.actor, actor) {
         (ActorKind::Usager, Actor::Usager(id)) => {
@@ -146,24 +193,56 @@ pub(crate) fn actor_may_run(transition: &Transition, demande: &Demande, actor: &
         }
         (ActorKind::Agent, Actor::Agent { id, rights }) => {
             let needed = transition.right.unwrap_or(Right::BackOffice);
-            if rights.contains(needed) { Ok(Author::Agent(*id)) } else { Err(WorkflowError::RightMissing(needed)) }
+            if rights.contains(needed) {
+                Ok(Author::Agent(*id))
+            } else {
+                Err(WorkflowError::RightMissing(needed))
+            }
         }
         _ => Err(wrong()),
     }
 }
 
 fn not_allowed(workflow: &Workflow, transition: &Transition, demande: &Demande) -> WorkflowError {
-    let status = workflow.status(&demande.status).map_or_else(|| demande.status.0.clone(), |s| s.label.clone());
-    WorkflowError::NotAllowedFromStatus { transition: transition.label.clone(), status }
+    let status = workflow
+        .status(&demande.status)
+        .map_or_else(|| demande.status.0.clone(), |s| s.label.clone());
+    WorkflowError::NotAllowedFromStatus {
+        transition: transition.label.clone(),
+        status,
+    }
 }
 
-fn check_inputs(workflow: &Workflow, transition: &Transition, demande: &Demande, inputs: &Inputs) -> Result<(), WorkflowError> {
+fn check_inputs(
+    workflow: &Workflow,
+    transition: &Transition,
+    demande: &Demande,
+    inputs: &Inputs,
+) -> Result<(), WorkflowError> {
     let given = [
-        (Input::Message, inputs.message.as_deref().is_some_and(|t| !t.trim().is_empty())),
+        (
+            Input::Message,
+            inputs
+                .message
+                .as_deref()
+                .is_some_and(|t| !t.trim().is_empty()),
+        ),
         (Input::Attachment, inputs.attachment.is_some()),
         (Input::RefusalType, inputs.refusal_type.is_some()),
-        (Input::Justification, inputs.justification.as_deref().is_some_and(|t| !t.trim().is_empty())),
-        (Input::ClosingComment, inputs.closing_comment.as_deref().is_some_and(|t| !t.trim().is_empty())),
+        (
+            Input::Justification,
+            inputs
+                .justification
+                .as_deref()
+                .is_some_and(|t| !t.trim().is_empty()),
+        ),
+        (
+            Input::ClosingComment,
+            inputs
+                .closing_comment
+                .as_deref()
+                .is_some_and(|t| !t.trim().is_empty()),
+        ),
         (Input::Service, inputs.service.is_some()),
     ];
     for (input, present) in given {
@@ -182,15 +261,22 @@ fn check_inputs(workflow: &Workflow, transition: &Transition, demande: &Demande,
         (Input::ClosingComment, &inputs.closing_comment),
     ];
     for (input, text) in texts {
-        if text.as_deref().is_some_and(|t| t.chars().count() > MAX_TEXT_LENGTH) {
-            return Err(WorkflowError::TextTooLong { input, max: MAX_TEXT_LENGTH });
+        if text
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > MAX_TEXT_LENGTH)
+        {
+            return Err(WorkflowError::TextTooLong {
+                input,
+                max: MAX_TEXT_LENGTH,
+            });
         }
     }
     if transition.confirm && !inputs.confirmed {
         return Err(WorkflowError::ConfirmationRequired);
     }
     if let Some(service) = &inputs.service {
-        let listed = workflow.transfer_targets.is_empty() || workflow.transfer_targets.contains(service);
+        let listed =
+            workflow.transfer_targets.is_empty() || workflow.transfer_targets.contains(service);
         let already = demande.services.all().any(|s| s == service);
         let pointless = match transition.service_change {
             Some(ServiceChange::Transfer | ServiceChange::Join) => already,
@@ -230,16 +316,27 @@ impl Step<'_> {
         let target = match &transition.to {
             None => None,
             Some(Target::Status(id)) => Some(id.clone()),
-            Some(Target::Previous) => Some(before.status_before_hold.clone().ok_or(WorkflowError::NoPreviousStatus)?),
+            Some(Target::Previous) => Some(
+                before
+                    .status_before_hold
+                    .clone()
+                    .ok_or(WorkflowError::NoPreviousStatus)?,
+            ),
         };
         let mut files_to_delete = Vec::new();
         let mut erase = false;
         if let Some(target) = target.filter(|target| target != &before.status) {
-            let entered = self.workflow.phase(&target).ok_or_else(|| WorkflowError::UnknownStatus(target.clone()))?;
+            let entered = self
+                .workflow
+                .phase(&target)
+                .ok_or_else(|| WorkflowError::UnknownStatus(target.clone()))?;
             let left = self.workflow.phase(&before.status);
             self.change_status(&mut demande, target, left, entered);
             if entered == Phase::Anonymised {
-                files_to_delete = crate::anonymise::anonymise_demande(&mut demande, &self.workflow.retained_fields);
+                files_to_delete = crate::anonymise::anonymise_demande(
+                    &mut demande,
+                    &self.workflow.retained_fields,
+                );
                 erase = true;
             }
         }
@@ -251,10 +348,22 @@ impl Step<'_> {
         Ok(outcome)
     }
 
-    fn change_status(&self, demande: &mut Demande, target: super::StatusId, left: Option<Phase>, entered: Phase) {
+    fn change_status(
+        &self,
+        demande: &mut Demande,
+        target: super::StatusId,
+        left: Option<Phase>,
+        entered: Phase,
+    ) {
         let now = self.now;
         if left == Some(Phase::OnHold) {
-            if let Some(hold) = demande.dates.holds.iter_mut().rev().find(|hold| hold.until.is_none()) {
+            if let Some(hold) = demande
+                .dates
+                .holds
+                .iter_mut()
+                .rev()
+                .find(|hold| hold.until.is_none())
+            {
                 hold.until = Some(now);
             }
             demande.status_before_hold = None;
@@ -275,7 +384,10 @@ impl Step<'_> {
             }
             Phase::OnHold => {
                 demande.status_before_hold = Some(demande.status.clone());
-                demande.dates.holds.push(HoldPeriod { from: now, until: None });
+                demande.dates.holds.push(HoldPeriod {
+                    from: now,
+                    until: None,
+                });
             }
             Phase::Closed => {
                 demande.dates.closed_at = Some(now);
@@ -285,28 +397,39 @@ impl Step<'_> {
             Phase::Anonymised => demande.dates.anonymised_at = Some(now),
             Phase::Processing | Phase::Trashed => {}
         }
-        demande.path.push(StatusChange { status: target.clone(), at: now });
+        demande.path.push(StatusChange {
+            status: target.clone(),
+            at: now,
+        });
         demande.status = target;
     }
 
     fn record_inputs(&self, transition: &Transition, demande: &mut Demande) {
         let inputs = self.inputs;
         if let (Some(kind), Some(justification)) = (inputs.refusal_type, &inputs.justification) {
-            demande.refusal = Some(Refusal { kind, justification: justification.trim().to_owned() });
+            demande.refusal = Some(Refusal {
+                kind,
+                justification: justification.trim().to_owned(),
+            });
         }
         if let Some(comment) = &inputs.closing_comment {
             demande.closing_comment = Some(comment.trim().to_owned());
         }
         match self.trigger {
             Some(TimerKind::Reminder { days }) => demande.reminders_sent.push(days),
-            Some(TimerKind::Deadline) if self.workflow.phase(&demande.status) == Some(Phase::Closed) => {
-                demande.closing_comment = Some("Clôture automatique à l'échéance de traitement.".to_owned());
+            Some(TimerKind::Deadline)
+                if self.workflow.phase(&demande.status) == Some(Phase::Closed) =>
+            {
+                demande.closing_comment =
+                    Some("Clôture automatique à l'échéance de traitement.".to_owned());
             }
             Some(TimerKind::NoAnswer) => {
                 let days = self.workflow.timing.no_answer_days.unwrap_or_default();
                 demande.refusal = Some(Refusal {
                     kind: RefusalType::AbsenceReponseUsager,
-                    justification: format!("Aucune réponse de l'usager dans le délai de {days} jours."),
+                    justification: format!(
+                        "Aucune réponse de l'usager dans le délai de {days} jours."
+                    ),
                 });
             }
             _ => {}
@@ -314,8 +437,12 @@ impl Step<'_> {
         if let Some(service) = &inputs.service {
             match transition.service_change {
                 Some(ServiceChange::Transfer) => {
-                    let previous = std::mem::replace(&mut demande.services.primary, service.clone());
-                    demande.services.joint.retain(|joint| joint != service && joint != &previous);
+                    let previous =
+                        std::mem::replace(&mut demande.services.primary, service.clone());
+                    demande
+                        .services
+                        .joint
+                        .retain(|joint| joint != service && joint != &previous);
                 }
                 Some(ServiceChange::Join) => demande.services.joint.push(service.clone()),
                 None => {}
@@ -330,11 +457,16 @@ impl Step<'_> {
                 demande.awaiting_usager_since = None;
             }
             for kind in deadline::kinds_of(self.workflow, *group) {
-                outcome.timers.push(TimerChange::Cancel { demande: demande.id, kind });
+                outcome.timers.push(TimerChange::Cancel {
+                    demande: demande.id,
+                    kind,
+                });
             }
         }
         for group in &effects.start {
-            if *group == super::TimerGroup::NoAnswer && self.workflow.timing.no_answer_days.is_some() {
+            if *group == super::TimerGroup::NoAnswer
+                && self.workflow.timing.no_answer_days.is_some()
+            {
                 demande.awaiting_usager_since = Some(self.now);
             }
             for timer in deadline::timers_for(self.workflow, demande, *group, self.now) {
@@ -342,10 +474,14 @@ impl Step<'_> {
             }
         }
         let params = self.params(demande);
-        let message = [&self.inputs.message, &self.inputs.justification, &self.inputs.closing_comment]
-            .into_iter()
-            .find_map(|text| text.as_deref().map(str::trim).filter(|t| !t.is_empty()))
-            .map(str::to_owned);
+        let message = [
+            &self.inputs.message,
+            &self.inputs.justification,
+            &self.inputs.closing_comment,
+        ]
+        .into_iter()
+        .find_map(|text| text.as_deref().map(str::trim).filter(|t| !t.is_empty()))
+        .map(str::to_owned);
         for text in &effects.history {
             outcome.history.push(HistoryEntry {
                 demande: demande.id,
@@ -377,8 +513,19 @@ impl Step<'_> {
         match kind {
             RecipientKind::Usager => vec![Recipient::Usager],
             RecipientKind::Service => vec![Recipient::Service(demande.services.primary.clone())],
-            RecipientKind::Services => demande.services.all().cloned().map(Recipient::Service).collect(),
-            RecipientKind::TargetService => self.inputs.service.iter().cloned().map(Recipient::Service).collect(),
+            RecipientKind::Services => demande
+                .services
+                .all()
+                .cloned()
+                .map(Recipient::Service)
+                .collect(),
+            RecipientKind::TargetService => self
+                .inputs
+                .service
+                .iter()
+                .cloned()
+                .map(Recipient::Service)
+                .collect(),
             RecipientKind::Manager => vec![Recipient::Manager(demande.services.primary.clone())],
         }
     }
@@ -394,12 +541,19 @@ impl Step<'_> {
             params.insert("commentaire".to_owned(), comment.clone());
         }
         if let Some(deadline) = deadline::processing_deadline(self.workflow, demande, self.now) {
-            params.insert("echeance".to_owned(), deadline.format("%d/%m/%Y").to_string());
+            params.insert(
+                "echeance".to_owned(),
+                deadline.format("%d/%m/%Y").to_string(),
+            );
         }
         if let Some(TimerKind::Reminder { days }) = self.trigger {
             params.insert("jours".to_owned(), days.to_string());
         }
-        let service = self.inputs.service.as_ref().unwrap_or(&demande.services.primary);
+        let service = self
+            .inputs
+            .service
+            .as_ref()
+            .unwrap_or(&demande.services.primary);
         params.insert("service".to_owned(), service.to_string());
         params
     }

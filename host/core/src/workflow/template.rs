@@ -28,11 +28,12 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::builder::T;
 use super::{
-    ActorKind, Effects, HistoryText, Input, Notify, Phase, ServiceChange, Status, StatusId, StatusVisibility,
-    Target, TimerGroup, TimerTrigger, Timing, Transition, TransitionId, Workflow, WorkflowChoice, ANY_STATUS,
+    ANY_STATUS, Effects, HistoryText, Input, Notify, Phase, ServiceChange, Status, StatusId,
+    StatusVisibility, TimerGroup, TimerTrigger, Timing, Transition, Workflow, WorkflowChoice,
 };
-use crate::demarche::{DemarcheKind, Definition};
+use crate::demarche::{Definition, DemarcheKind};
 use crate::history::Audience;
 use crate::notification::{Channel, RecipientKind};
 use crate::role::{GroupName, Right};
@@ -103,8 +104,12 @@ pub fn standard(kind: DemarcheKind, parameters: &StandardParameters) -> Workflow
     let timing = Timing {
         processing_days: p.processing_days.unwrap_or(27),
         reminder_days: p.reminder_days.clone().unwrap_or_else(|| vec![15, 21]),
-        archive_after_days: p.archive_after_days.unwrap_or(if complexe { 27 } else { 7 }),
-        anonymise_after_days: p.anonymise_after_days.unwrap_or(if complexe { 730 } else { 365 }),
+        archive_after_days: p
+            .archive_after_days
+            .unwrap_or(if complexe { 27 } else { 7 }),
+        anonymise_after_days: p
+            .anonymise_after_days
+            .unwrap_or(if complexe { 730 } else { 365 }),
         no_answer_days: p.no_answer_days.filter(|_| complexe),
         hold_max_days: p.hold_max_days.filter(|_| complexe),
     };
@@ -113,7 +118,11 @@ pub fn standard(kind: DemarcheKind, parameters: &StandardParameters) -> Workflow
         hold: complexe && p.hold.unwrap_or(true),
         no_answer: timing.no_answer_days.is_some(),
         sms: p.sms.unwrap_or(complexe),
-        at_deadline: p.at_deadline.unwrap_or(if complexe { AtDeadline::Escalate } else { AtDeadline::Close }),
+        at_deadline: p.at_deadline.unwrap_or(if complexe {
+            AtDeadline::Escalate
+        } else {
+            AtDeadline::Close
+        }),
     };
     Workflow {
         initial: StatusId::from(TRANSMISE),
@@ -129,7 +138,11 @@ pub fn standard(kind: DemarcheKind, parameters: &StandardParameters) -> Workflow
             cancel: Vec::new(),
         },
         timing,
-        transfer_targets: if complexe { p.transfer_targets.clone() } else { Vec::new() },
+        transfer_targets: if complexe {
+            p.transfer_targets.clone()
+        } else {
+            Vec::new()
+        },
         retained_fields: Vec::new(),
     }
 }
@@ -165,7 +178,12 @@ fn statuses(o: &Options) -> Vec<Status> {
         (TRANSMISE, "Demande transmise", Everyone, Submitted),
         (ANALYSE, "Demande en cours d'analyse", Everyone, Analysis),
         (ACCEPTEE, "Demande acceptée", Everyone, Processing),
-        (TRAITEMENT, "Demande en cours de traitement", Everyone, Processing),
+        (
+            TRAITEMENT,
+            "Demande en cours de traitement",
+            Everyone,
+            Processing,
+        ),
     ];
     if o.hold {
         list.push((ATTENTE, "Demande mise en attente", Everyone, OnHold));
@@ -173,10 +191,20 @@ fn statuses(o: &Options) -> Vec<Status> {
     list.extend([
         (TRAITEE, "Demande traitée", Everyone, Closed),
         (REFUSEE, "Demande refusée par le service", Everyone, Closed),
-        (ABANDONNEE, "Demande abandonnée par l'usager", Everyone, Closed),
+        (
+            ABANDONNEE,
+            "Demande abandonnée par l'usager",
+            Everyone,
+            Closed,
+        ),
     ]);
     if o.no_answer {
-        list.push((ANNULEE, "Demande annulée par le service pour absence de réponse", Everyone, Closed));
+        list.push((
+            ANNULEE,
+            "Demande annulée par le service pour absence de réponse",
+            Everyone,
+            Closed,
+        ));
     }
     list.extend([
         (ARCHIVEE, "Demande archivée", Everyone, Archived),
@@ -184,7 +212,12 @@ fn statuses(o: &Options) -> Vec<Status> {
         (CORBEILLE, "Demande à la corbeille", Agent, Trashed),
     ]);
     list.into_iter()
-        .map(|(id, label, visibility, phase)| Status { id: StatusId::from(id), label: label.to_owned(), visibility, phase })
+        .map(|(id, label, visibility, phase)| Status {
+            id: StatusId::from(id),
+            label: label.to_owned(),
+            visibility,
+            phase,
+        })
         .collect()
 }
 
@@ -198,47 +231,108 @@ fn transitions(o: &Options) -> Vec<Transition> {
     if o.no_answer {
         closed.push(ANNULEE);
     }
-    let closing = |t: T| t.cancel(&[TimerGroup::Processing, TimerGroup::NoAnswer, TimerGroup::HoldEnd]).start(&[TimerGroup::Archive, TimerGroup::Anonymise]);
-    let (take_id, take_label) =
-        if o.complexe { ("receptionner", "Réceptionner la demande") } else { ("prendre_en_compte", "Prendre en compte la demande") };
+    let closing = |t: T| {
+        t.cancel(&[
+            TimerGroup::Processing,
+            TimerGroup::NoAnswer,
+            TimerGroup::HoldEnd,
+        ])
+        .start(&[TimerGroup::Archive, TimerGroup::Anonymise])
+    };
+    let (take_id, take_label) = if o.complexe {
+        ("receptionner", "Réceptionner la demande")
+    } else {
+        ("prendre_en_compte", "Prendre en compte la demande")
+    };
 
     let mut list = vec![
-        T::agent(take_id, take_label, &[TRANSMISE], Some(ANALYSE), Right::Process)
-            .history(Audience::Both, "Demande réceptionnée, en cours d'analyse")
-            .notices(usager_notices(o, "prise_en_compte_usager", true))
-            .start(&[TimerGroup::Processing]),
-        T::agent("accepter", "Accepter la demande", &[ANALYSE], Some(ACCEPTEE), Right::Process)
-            .history(Audience::Both, "Demande acceptée")
-            .notices(usager_notices(o, "acceptee_usager", false)),
+        T::agent(
+            take_id,
+            take_label,
+            &[TRANSMISE],
+            Some(ANALYSE),
+            Right::Process,
+        )
+        .history(Audience::Both, "Demande réceptionnée, en cours d'analyse")
+        .notices(usager_notices(o, "prise_en_compte_usager", true))
+        .start(&[TimerGroup::Processing]),
+        T::agent(
+            "accepter",
+            "Accepter la demande",
+            &[ANALYSE],
+            Some(ACCEPTEE),
+            Right::Process,
+        )
+        .history(Audience::Both, "Demande acceptée")
+        .notices(usager_notices(o, "acceptee_usager", false)),
         closing(
-            T::agent("refuser", "Refuser la demande", &IN_PROGRESS, Some(REFUSEE), Right::Process)
-                .requires(&[Input::RefusalType, Input::Justification])
-                .confirm()
-                .history(Audience::Both, "Demande refusée par le service ({type_refus})")
-                .notices(usager_notices(o, "refusee_usager", true)),
+            T::agent(
+                "refuser",
+                "Refuser la demande",
+                &IN_PROGRESS,
+                Some(REFUSEE),
+                Right::Process,
+            )
+            .requires(&[Input::RefusalType, Input::Justification])
+            .confirm()
+            .history(
+                Audience::Both,
+                "Demande refusée par le service ({type_refus})",
+            )
+            .notices(usager_notices(o, "refusee_usager", true)),
         ),
-        T::agent("commencer_traitement", "Commencer le traitement", &[ACCEPTEE], Some(TRAITEMENT), Right::Process)
-            .history(Audience::Both, "Demande en cours de traitement"),
+        T::agent(
+            "commencer_traitement",
+            "Commencer le traitement",
+            &[ACCEPTEE],
+            Some(TRAITEMENT),
+            Right::Process,
+        )
+        .history(Audience::Both, "Demande en cours de traitement"),
         closing(
-            T::agent("cloturer", "Clôturer la demande", &[ACCEPTEE, TRAITEMENT], Some(TRAITEE), Right::Process)
-                .requires(&[Input::ClosingComment])
-                .confirm()
-                .history(Audience::Both, "Demande traitée")
-                .notices(usager_notices(o, "traitee_usager", true)),
+            T::agent(
+                "cloturer",
+                "Clôturer la demande",
+                &[ACCEPTEE, TRAITEMENT],
+                Some(TRAITEE),
+                Right::Process,
+            )
+            .requires(&[Input::ClosingComment])
+            .confirm()
+            .history(Audience::Both, "Demande traitée")
+            .notices(usager_notices(o, "traitee_usager", true)),
         ),
         closing(
-            T::usager("abandonner", "Abandonner votre démarche", &IN_PROGRESS, Some(ABANDONNEE))
-                .confirm()
-                .history(Audience::Both, "Demande abandonnée par l'usager")
-                .notices(vec![notify("abandon_service", RecipientKind::Service), notify("abandon_usager", RecipientKind::Usager)]),
+            T::usager(
+                "abandonner",
+                "Abandonner votre démarche",
+                &IN_PROGRESS,
+                Some(ABANDONNEE),
+            )
+            .confirm()
+            .history(Audience::Both, "Demande abandonnée par l'usager")
+            .notices(vec![
+                notify("abandon_service", RecipientKind::Service),
+                notify("abandon_usager", RecipientKind::Usager),
+            ]),
         ),
         {
-            let exchange = T::agent("echanger", "Échanger avec l'usager", &[ANY_STATUS], None, Right::Process)
-                .requires(&[Input::Message])
-                .accepts(&[Input::Attachment])
-                .history(Audience::Both, "Message du service")
-                .notices(usager_notices(o, "echange_usager", false));
-            if o.no_answer { exchange.start(&[TimerGroup::NoAnswer]) } else { exchange }
+            let exchange = T::agent(
+                "echanger",
+                "Échanger avec l'usager",
+                &[ANY_STATUS],
+                None,
+                Right::Process,
+            )
+            .requires(&[Input::Message])
+            .accepts(&[Input::Attachment])
+            .history(Audience::Both, "Message du service")
+            .notices(usager_notices(o, "echange_usager", false));
+            if o.no_answer {
+                exchange.start(&[TimerGroup::NoAnswer])
+            } else {
+                exchange
+            }
         },
         T::usager("repondre", "Répondre au service", &[ANY_STATUS], None)
             .requires(&[Input::Message])
@@ -246,46 +340,114 @@ fn transitions(o: &Options) -> Vec<Transition> {
             .history(Audience::Both, "Réponse de l'usager")
             .notices(vec![notify("reponse_service", RecipientKind::Service)])
             .cancel(&[TimerGroup::NoAnswer]),
-        T::agent("commenter", "Ajouter un commentaire interne", &[ANY_STATUS], None, Right::Comment)
-            .requires(&[Input::Message])
-            .accepts(&[Input::Attachment])
-            .history(Audience::Agents, "Commentaire interne"),
-        T::automatic("relance", "Relance de l'agent", &IN_PROGRESS, None, TimerTrigger::Reminder)
-            .history(Audience::Agents, "Relance : demande en cours depuis {jours} jours, échéance le {echeance}")
-            .notices(vec![notify("relance_agent", RecipientKind::Service)]),
+        T::agent(
+            "commenter",
+            "Ajouter un commentaire interne",
+            &[ANY_STATUS],
+            None,
+            Right::Comment,
+        )
+        .requires(&[Input::Message])
+        .accepts(&[Input::Attachment])
+        .history(Audience::Agents, "Commentaire interne"),
+        T::automatic(
+            "relance",
+            "Relance de l'agent",
+            &IN_PROGRESS,
+            None,
+            TimerTrigger::Reminder,
+        )
+        .history(
+            Audience::Agents,
+            "Relance : demande en cours depuis {jours} jours, échéance le {echeance}",
+        )
+        .notices(vec![notify("relance_agent", RecipientKind::Service)]),
         match o.at_deadline {
             AtDeadline::Close => closing(
-                T::automatic("echeance", "Clôture à l'échéance", &IN_PROGRESS, Some(TRAITEE), TimerTrigger::Deadline)
-                    .history(Audience::Both, "Demande clôturée automatiquement à l'échéance de traitement")
-                    .notices(usager_notices(o, "traitee_usager", true)),
+                T::automatic(
+                    "echeance",
+                    "Clôture à l'échéance",
+                    &IN_PROGRESS,
+                    Some(TRAITEE),
+                    TimerTrigger::Deadline,
+                )
+                .history(
+                    Audience::Both,
+                    "Demande clôturée automatiquement à l'échéance de traitement",
+                )
+                .notices(usager_notices(o, "traitee_usager", true)),
             ),
-            AtDeadline::Escalate => {
-                T::automatic("echeance", "Échéance dépassée", &open[1..], None, TimerTrigger::Deadline)
-                    .history(Audience::Agents, "Échéance de traitement dépassée ({echeance})")
-                    .notices(vec![
-                        notify("echeance_depassee", RecipientKind::Service),
-                        notify("echeance_depassee", RecipientKind::Manager),
-                    ])
-            }
+            AtDeadline::Escalate => T::automatic(
+                "echeance",
+                "Échéance dépassée",
+                &open[1..],
+                None,
+                TimerTrigger::Deadline,
+            )
+            .history(
+                Audience::Agents,
+                "Échéance de traitement dépassée ({echeance})",
+            )
+            .notices(vec![
+                notify("echeance_depassee", RecipientKind::Service),
+                notify("echeance_depassee", RecipientKind::Manager),
+            ]),
         },
-        T::automatic("archiver", "Archivage", &closed, Some(ARCHIVEE), TimerTrigger::Archive)
-            .history(Audience::Both, "Demande archivée"),
+        T::automatic(
+            "archiver",
+            "Archivage",
+            &closed,
+            Some(ARCHIVEE),
+            TimerTrigger::Archive,
+        )
+        .history(Audience::Both, "Demande archivée"),
         {
             let mut from = closed.clone();
             from.push(ARCHIVEE);
-            let anonymise = T::automatic("anonymiser", "Anonymisation", &from, Some(ANONYMISEE), TimerTrigger::Anonymise)
-                .history(Audience::Both, "Données personnelles et pièces jointes supprimées (RGPD)")
-                .cancel(&[TimerGroup::All]);
-            if o.complexe { anonymise.notices(vec![notify("anonymisation_usager", RecipientKind::Usager)]) } else { anonymise }
+            let anonymise = T::automatic(
+                "anonymiser",
+                "Anonymisation",
+                &from,
+                Some(ANONYMISEE),
+                TimerTrigger::Anonymise,
+            )
+            .history(
+                Audience::Both,
+                "Données personnelles et pièces jointes supprimées (RGPD)",
+            )
+            .cancel(&[TimerGroup::All]);
+            if o.complexe {
+                anonymise.notices(vec![notify("anonymisation_usager", RecipientKind::Usager)])
+            } else {
+                anonymise
+            }
         },
-        T::agent("retour_transmise", "Revenir au statut « Demande transmise »", &[ANY_STATUS], Some(TRANSMISE), Right::Administration)
-            .confirm()
-            .history(Audience::Agents, "Retour au statut « Demande transmise » par l'administration")
-            .cancel(&[TimerGroup::All]),
-        T::agent("corbeille", "Mettre à la corbeille", &[ANY_STATUS], Some(CORBEILLE), Right::Administration)
-            .confirm()
-            .history(Audience::Agents, "Demande mise à la corbeille par l'administration")
-            .cancel(&[TimerGroup::All]),
+        T::agent(
+            "retour_transmise",
+            "Revenir au statut « Demande transmise »",
+            &[ANY_STATUS],
+            Some(TRANSMISE),
+            Right::Administration,
+        )
+        .confirm()
+        .history(
+            Audience::Agents,
+            "Retour au statut « Demande transmise » par l'administration",
+        )
+        .cancel(&[TimerGroup::All]),
+        T::agent(
+            "corbeille",
+            "Mettre à la corbeille",
+            &[ANY_STATUS],
+            Some(CORBEILLE),
+            Right::Administration,
+        )
+        .confirm()
+        .history(
+            Audience::Agents,
+            "Demande mise à la corbeille par l'administration",
+        )
+        .cancel(&[TimerGroup::All]),
     ];
     if o.hold {
         let resume = |t: T| {
@@ -295,38 +457,92 @@ fn transitions(o: &Options) -> Vec<Transition> {
                 .start(&[TimerGroup::Processing])
         };
         list.extend([
-            T::agent("mettre_en_attente", "Mettre en attente", &IN_PROGRESS, Some(ATTENTE), Right::Process)
-                .accepts(&[Input::Message])
-                .history(Audience::Both, "Demande mise en attente")
-                .notices(usager_notices(o, "mise_en_attente_usager", false))
-                .cancel(&[TimerGroup::Processing])
-                .start(&[TimerGroup::HoldEnd]),
-            resume(T::agent("reprendre", "Reprendre le traitement", &[ATTENTE], None, Right::Process).to_previous()),
-            resume(T::automatic("reprise_automatique", "Reprise automatique", &[ATTENTE], None, TimerTrigger::HoldEnd).to_previous()),
+            T::agent(
+                "mettre_en_attente",
+                "Mettre en attente",
+                &IN_PROGRESS,
+                Some(ATTENTE),
+                Right::Process,
+            )
+            .accepts(&[Input::Message])
+            .history(Audience::Both, "Demande mise en attente")
+            .notices(usager_notices(o, "mise_en_attente_usager", false))
+            .cancel(&[TimerGroup::Processing])
+            .start(&[TimerGroup::HoldEnd]),
+            resume(
+                T::agent(
+                    "reprendre",
+                    "Reprendre le traitement",
+                    &[ATTENTE],
+                    None,
+                    Right::Process,
+                )
+                .back_to_previous(),
+            ),
+            resume(
+                T::automatic(
+                    "reprise_automatique",
+                    "Reprise automatique",
+                    &[ATTENTE],
+                    None,
+                    TimerTrigger::HoldEnd,
+                )
+                .back_to_previous(),
+            ),
         ]);
     }
     if o.complexe {
         list.extend([
-            T::agent("transferer", "Transférer vers un autre service", &open, None, Right::Process)
-                .requires(&[Input::Service])
-                .accepts(&[Input::Message])
-                .service_change(ServiceChange::Transfer)
-                .history(Audience::Agents, "Demande transférée au service {service}")
-                .notices(vec![notify("transfert_service", RecipientKind::TargetService)]),
-            T::agent("ajouter_service", "Ajouter un autre service", &open, None, Right::Process)
-                .requires(&[Input::Service])
-                .accepts(&[Input::Message])
-                .service_change(ServiceChange::Join)
-                .history(Audience::Agents, "Service {service} associé au traitement")
-                .notices(vec![notify("ajout_service", RecipientKind::TargetService)]),
-            T::agent("relancer_service", "Relancer un service", &[ANY_STATUS], None, Right::Process)
-                .requires(&[Input::Service, Input::Message])
-                .history(Audience::Agents, "Relance du service {service}")
-                .notices(vec![notify("relance_service", RecipientKind::TargetService)]),
-            T::agent("echange_interne", "Échange interne", &[ANY_STATUS], None, Right::Comment)
-                .requires(&[Input::Message])
-                .accepts(&[Input::Attachment])
-                .history(Audience::Agents, "Échange interne"),
+            T::agent(
+                "transferer",
+                "Transférer vers un autre service",
+                &open,
+                None,
+                Right::Process,
+            )
+            .requires(&[Input::Service])
+            .accepts(&[Input::Message])
+            .service_change(ServiceChange::Transfer)
+            .history(Audience::Agents, "Demande transférée au service {service}")
+            .notices(vec![notify(
+                "transfert_service",
+                RecipientKind::TargetService,
+            )]),
+            T::agent(
+                "ajouter_service",
+                "Ajouter un autre service",
+                &open,
+                None,
+                Right::Process,
+            )
+            .requires(&[Input::Service])
+            .accepts(&[Input::Message])
+            .service_change(ServiceChange::Join)
+            .history(Audience::Agents, "Service {service} associé au traitement")
+            .notices(vec![notify("ajout_service", RecipientKind::TargetService)]),
+            T::agent(
+                "relancer_service",
+                "Relancer un service",
+                &[ANY_STATUS],
+                None,
+                Right::Process,
+            )
+            .requires(&[Input::Service, Input::Message])
+            .history(Audience::Agents, "Relance du service {service}")
+            .notices(vec![notify(
+                "relance_service",
+                RecipientKind::TargetService,
+            )]),
+            T::agent(
+                "echange_interne",
+                "Échange interne",
+                &[ANY_STATUS],
+                None,
+                Right::Comment,
+            )
+            .requires(&[Input::Message])
+            .accepts(&[Input::Attachment])
+            .history(Audience::Agents, "Échange interne"),
         ]);
     }
     if o.no_answer {
@@ -335,20 +551,36 @@ fn transitions(o: &Options) -> Vec<Transition> {
             from.push(ATTENTE);
         }
         list.push(closing(
-            T::automatic("annulation_absence_reponse", "Annulation pour absence de réponse", &from, Some(ANNULEE), TimerTrigger::NoAnswer)
-                .history(Audience::Both, "Demande annulée par le service pour absence de réponse")
-                .notices(usager_notices(o, "annulee_absence_reponse_usager", true)),
+            T::automatic(
+                "annulation_absence_reponse",
+                "Annulation pour absence de réponse",
+                &from,
+                Some(ANNULEE),
+                TimerTrigger::NoAnswer,
+            )
+            .history(
+                Audience::Both,
+                "Demande annulée par le service pour absence de réponse",
+            )
+            .notices(usager_notices(o, "annulee_absence_reponse_usager", true)),
         ));
     }
     list.into_iter().map(|t| t.0).collect()
 }
 
 fn both(text: &str) -> HistoryText {
-    HistoryText { audience: Audience::Both, text: text.to_owned() }
+    HistoryText {
+        audience: Audience::Both,
+        text: text.to_owned(),
+    }
 }
 
 fn notify(template: &str, to: RecipientKind) -> Notify {
-    Notify { template: template.to_owned(), channel: Channel::Mail, to }
+    Notify {
+        template: template.to_owned(),
+        channel: Channel::Mail,
+        to,
+    }
 }
 
 /// A mail to the usager, plus an SMS when the démarche sends SMS and the
@@ -356,90 +588,11 @@ fn notify(template: &str, to: RecipientKind) -> Notify {
 fn usager_notices(o: &Options, template: &str, sms_worthy: bool) -> Vec<Notify> {
     let mut notices = vec![notify(template, RecipientKind::Usager)];
     if o.sms && sms_worthy {
-        notices.push(Notify { template: template.to_owned(), channel: Channel::Sms, to: RecipientKind::Usager });
+        notices.push(Notify {
+            template: template.to_owned(),
+            channel: Channel::Sms,
+            to: RecipientKind::Usager,
+        });
     }
     notices
-}
-
-/// A transition under construction.
-struct T(Transition);
-
-impl T {
-    fn new(id: &str, label: &str, from: &[&str], to: Option<&str>, actor: ActorKind) -> T {
-        T(Transition {
-            id: TransitionId::from(id),
-            label: label.to_owned(),
-            from: from.iter().map(|s| StatusId::from(*s)).collect(),
-            to: to.map(|s| Target::Status(StatusId::from(s))),
-            actor,
-            right: None,
-            on_timer: None,
-            requires: Vec::new(),
-            accepts: Vec::new(),
-            confirm: false,
-            service_change: None,
-            effects: Effects::default(),
-        })
-    }
-
-    fn agent(id: &str, label: &str, from: &[&str], to: Option<&str>, right: Right) -> T {
-        let mut t = T::new(id, label, from, to, ActorKind::Agent);
-        t.0.right = Some(right);
-        t
-    }
-
-    fn usager(id: &str, label: &str, from: &[&str], to: Option<&str>) -> T {
-        T::new(id, label, from, to, ActorKind::Usager)
-    }
-
-    fn automatic(id: &str, label: &str, from: &[&str], to: Option<&str>, trigger: TimerTrigger) -> T {
-        let mut t = T::new(id, label, from, to, ActorKind::Automatic);
-        t.0.on_timer = Some(trigger);
-        t
-    }
-
-    fn to_previous(mut self) -> T {
-        self.0.to = Some(Target::Previous);
-        self
-    }
-
-    fn requires(mut self, inputs: &[Input]) -> T {
-        self.0.requires.extend_from_slice(inputs);
-        self
-    }
-
-    fn accepts(mut self, inputs: &[Input]) -> T {
-        self.0.accepts.extend_from_slice(inputs);
-        self
-    }
-
-    fn confirm(mut self) -> T {
-        self.0.confirm = true;
-        self
-    }
-
-    fn service_change(mut self, change: ServiceChange) -> T {
-        self.0.service_change = Some(change);
-        self
-    }
-
-    fn history(mut self, audience: Audience, text: &str) -> T {
-        self.0.effects.history.push(HistoryText { audience, text: text.to_owned() });
-        self
-    }
-
-    fn notices(mut self, notices: Vec<Notify>) -> T {
-        self.0.effects.notify.extend(notices);
-        self
-    }
-
-    fn start(mut self, groups: &[TimerGroup]) -> T {
-        self.0.effects.start.extend_from_slice(groups);
-        self
-    }
-
-    fn cancel(mut self, groups: &[TimerGroup]) -> T {
-        self.0.effects.cancel.extend_from_slice(groups);
-        self
-    }
 }

@@ -18,10 +18,10 @@ use axum::{
 };
 use vendor_sim::{Claim, Outcome};
 
-use super::existing_works_request;
+use super::{existing_works_request, works_request_id};
 use crate::{
     error::ApiError,
-    state::{Receipt, State, Upload},
+    state::{Receipt, State, Upload, unknown_request},
     works_request::{Attachment, NewWorksRequest},
 };
 
@@ -32,7 +32,8 @@ const MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
 const MULTIPART_OVERHEAD_BYTES: usize = 64 * 1024;
 
 pub(super) fn router() -> Router<State> {
-    let body_limit = usize::try_from(MAX_ATTACHMENT_BYTES).unwrap_or(usize::MAX)
+    let body_limit = usize::try_from(MAX_ATTACHMENT_BYTES)
+        .unwrap_or(usize::MAX)
         .saturating_add(MULTIPART_OVERHEAD_BYTES);
     Router::new()
         .route("/api/WorksRequests", post(create))
@@ -66,15 +67,13 @@ async fn read(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Path(raw) = path?;
     let Query(query) = query?;
-    let id = existing_works_request(&state, &raw)?;
+    let id = works_request_id(&raw)?;
     let expand_responses = query
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("$expand"))
         .flat_map(|(_, value)| value.split(','))
         .any(|entity| entity.trim().eq_ignore_ascii_case("Responses"));
-    let request = state
-        .works_request(id)
-        .ok_or_else(|| crate::state::unknown_request(id))?;
+    let request = state.works_request(id).ok_or_else(|| unknown_request(id))?;
     Ok(Json(request.to_json(expand_responses)))
 }
 

@@ -9,12 +9,14 @@ use axum::{
     http::HeaderMap,
     routing::{get, post},
 };
+use serde::Serialize;
+use uuid::Uuid;
 use vendor_sim::{Claim, Outcome};
 
 use super::inscription_id;
 use crate::{
     error::ApiError,
-    inscription::{Inscription, NewInscription},
+    inscription::{Inscription, NewInscription, Statut},
     state::{State, unknown_inscription},
 };
 
@@ -25,11 +27,11 @@ pub(super) fn router() -> Router<State> {
 }
 
 /// What the creation answers: the id, the number and the status.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize)]
 struct Accuse {
-    id: uuid::Uuid,
+    id: Uuid,
     numero: String,
-    statut: crate::inscription::Statut,
+    statut: Statut,
 }
 
 impl From<Inscription> for Accuse {

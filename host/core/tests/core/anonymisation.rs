@@ -1,0 +1,196 @@
+//! Anonymisation erases every personal value and keeps what statistics need.
+
+use guichet_core::anonymise::retained_fields;
+use guichet_core::deadline::TimerKind;
+use guichet_core::file::{FileId, MediaType};
+use guichet_core::value::Value;
+use guichet_core::workflow::{Action, Actor};
+
+use crate::support::*;
+
+const PERSONAL: [&str; 12] = [
+    "Camille",
+    "Martin",
+    "camille.martin@exemple.fr",
+    "06 12 34 56 78",
+    "République",
+    "Marseille",
+    "Lampadaire éteint",
+    "devant l'école",
+    "pair ou impair",
+    "devant le 12",
+    "Lampe remplacée",
+    "piece-30",
+];
+
+#[test]
+fn after_anonymisation_no_personal_value_remains() {
+    let mut store = Store::signalement();
+    store
+        .act(Action::new("receptionner"), &gestionnaire())
+        .unwrap();
+    store
+        .act(
+            Action::new("echanger").message("Le lampadaire est-il côté pair ou impair ?"),
+            &gestionnaire(),
+        )
+        .unwrap();
+    store
+        .act(
+            Action::new("repondre")
+                .message("Côté pair, devant le 12.")
+                .attachment(file(30, MediaType::Jpeg, 5000)),
+            &Actor::Usager(USAGER),
+        )
+        .unwrap();
+    store.act(Action::new("accepter"), &gestionnaire()).unwrap();
+    store
+        .act(
+            Action::new("cloturer")
+                .closing_comment("Lampe remplacée par l'équipe Éclairage.")
+                .confirmed(),
+            &gestionnaire(),
+        )
+        .unwrap();
+
+    store.advance(days(730));
+
+    assert_eq!(store.status(), "anonymisee");
+    let everything = serde_json::to_string(&(&store.demande, &store.history, &store.jobs)).unwrap();
+    for personal in PERSONAL {
+        assert!(
+            !everything.contains(personal),
+            "« {personal} » survived in {everything}"
+        );
+    }
+    assert_eq!(store.demande.usager, None);
+    let mut deleted = store.deleted_files.clone();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        [FileId(id(1002)), FileId(id(1003)), FileId(id(1030))]
+    );
+}
+
+#[test]
+fn anonymisation_keeps_what_statistics_need() {
+    let mut store = Store::signalement();
+    store
+        .act(Action::new("receptionner"), &gestionnaire())
+        .unwrap();
+    store.act(Action::new("accepter"), &gestionnaire()).unwrap();
+    store
+        .act(
+            Action::new("cloturer").closing_comment("Fait.").confirmed(),
+            &gestionnaire(),
+        )
+        .unwrap();
+
+    assert_eq!(
+        store.advance(days(730)),
+        [TimerKind::Archive, TimerKind::Anonymise]
+    );
+
+    let kept: Vec<(&str, &Value)> = store
+        .demande
+        .answers
+        .iter()
+        .map(|(id, v)| (id.as_str(), v))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("categorie", &choice("eclairage")),
+            ("rappel_souhaite", &Value::Checkbox(true))
+        ]
+    );
+    assert_eq!(store.demande.departement.as_deref(), Some("13"));
+    assert_eq!(store.demande.numero, "2026-000042");
+    assert_eq!(
+        store.demande.demarche.slug.as_str(),
+        "signalement-voie-publique"
+    );
+    let path: Vec<&str> = store
+        .demande
+        .path
+        .iter()
+        .map(|c| c.status.as_str())
+        .collect();
+    assert_eq!(
+        path,
+        [
+            "transmise",
+            "en_cours_analyse",
+            "acceptee",
+            "traitee",
+            "archivee",
+            "anonymisee"
+        ]
+    );
+    assert_eq!(store.demande.dates.submitted_at, start());
+    assert!(store.demande.dates.closed_at.is_some());
+    assert!(
+        store
+            .history
+            .iter()
+            .all(|h| h.message.is_none() && h.attachment.is_none())
+    );
+    assert!(store.history.iter().any(|h| h.text == "Demande traitée"));
+}
+
+#[test]
+fn a_refused_demande_keeps_its_refusal_type_but_not_its_justification() {
+    let mut store = Store::velo();
+    store
+        .act(Action::new("prendre_en_compte"), &gestionnaire())
+        .unwrap();
+    let refusal = Action::new("refuser")
+        .refusal(
+            guichet_core::demande::RefusalType::Annulee,
+            "Doublon de la demande de M. Martin.",
+        )
+        .confirmed();
+    store.act(refusal, &gestionnaire()).unwrap();
+
+    assert_eq!(
+        store.advance(days(365)),
+        [TimerKind::Archive, TimerKind::Anonymise]
+    );
+
+    let refusal = store.demande.refusal.clone().unwrap();
+    assert_eq!(refusal.kind, guichet_core::demande::RefusalType::Annulee);
+    assert!(refusal.justification.is_empty());
+    assert!(
+        !serde_json::to_string(&store.history)
+            .unwrap()
+            .contains("Martin")
+    );
+}
+
+#[test]
+fn retained_fields_are_static_choices_and_checkboxes_not_from_the_profile() {
+    let cantine = example("inscription-restauration-scolaire");
+    let kept: Vec<String> = retained_fields(&cantine)
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            "lien_enfant",
+            "ecole",
+            "classe",
+            "jours",
+            "regime",
+            "allergie",
+            "allergenes",
+            "pai",
+            "tarif",
+            "inscrit_espace_famille"
+        ]
+    );
+    assert!(
+        !kept.contains(&"enfant".to_owned()),
+        "a child chosen from a data source is personal"
+    );
+}

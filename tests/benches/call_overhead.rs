@@ -1,0 +1,215 @@
+//! Per-call overhead of a connector: a fresh Store, instantiation, `transmit`
+//! of a ~2 KB demande through the ATAL mapping with no I/O, and drop — beside
+//! the same mapping as plain native Rust, and instantiation alone.
+//!
+//! Run: `cargo bench -p guichet-tests --bench call_overhead`
+//! (results are written down in BENCHMARKS.md). Not a test: nothing here
+//! asserts a duration.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use guichet_host::connectors::journal::MemoryJournal;
+use guichet_host::connectors::model::{self, Request};
+use guichet_host::connectors::{Instance, InstanceConfig, Runtime, RuntimeConfig};
+use guichet_tests::{cache_dir, components};
+
+const RUNS: usize = 10_000;
+const WARMUP: usize = 500;
+
+fn demande() -> model::Demande {
+    let text = |t: &str| model::FieldValue::Text(t.to_string());
+    let mut fields = vec![
+        ("objet", text("Nid de poule dangereux devant l'école maternelle")),
+        ("description", text(&"Un trou profond s'est formé sur la chaussée, les vélos l'évitent au dernier moment. ".repeat(8))),
+        (
+            "categorie",
+            model::FieldValue::Choice(model::Choice {
+                value: "12".into(),
+                label: "Voirie - nid de poule".into(),
+            }),
+        ),
+        (
+            "adresse",
+            model::FieldValue::Address(model::Address {
+                label: "12 rue de la République, 69001 Lyon".into(),
+                street: Some("12 rue de la République".into()),
+                postcode: Some("69001".into()),
+                city: Some("Lyon".into()),
+                latitude: Some(45.767),
+                longitude: Some(4.836),
+            }),
+        ),
+    ];
+    for i in 0..12 {
+        fields.push((
+            "complement",
+            text(&format!("Précision complémentaire numéro {i} apportée par l'usager.")),
+        ));
+    }
+    model::Demande {
+        id: "3f1c2a8e-0000-4000-8000-000000000001".into(),
+        numero: "SIG-2026-000042".into(),
+        demarche: "signalement-voie-publique".into(),
+        demarche_version: 1,
+        submitted_at: "2026-11-29T09:30:00Z".into(),
+        usager: model::Identity {
+            first_name: "Léa".into(),
+            last_name: "Martin".into(),
+            email: Some("lea.martin@example.org".into()),
+            mobile: Some("0612345678".into()),
+            ..Default::default()
+        },
+        fields: fields
+            .into_iter()
+            .map(|(id, value)| model::Field {
+                id: id.into(),
+                label: id.into(),
+                value,
+            })
+            .collect(),
+    }
+}
+
+/// The same demande as the SDK's (guest-side) type, for the native mapping.
+fn sdk_demande(d: &model::Demande) -> guichet_sdk::Demande {
+    let value = |v: &model::FieldValue| match v {
+        model::FieldValue::Text(t) => guichet_sdk::FieldValue::Text(t.clone()),
+        model::FieldValue::Choice(c) => guichet_sdk::FieldValue::Choice(guichet_sdk::Choice {
+            value: c.value.clone(),
+            label: c.label.clone(),
+        }),
+        model::FieldValue::Address(a) => guichet_sdk::FieldValue::Address(guichet_sdk::Address {
+            label: a.label.clone(),
+            street: a.street.clone(),
+            postcode: a.postcode.clone(),
+            city: a.city.clone(),
+            latitude: a.latitude,
+            longitude: a.longitude,
+        }),
+        _ => guichet_sdk::FieldValue::Boolean(false),
+    };
+    guichet_sdk::Demande {
+        id: d.id.clone(),
+        numero: d.numero.clone(),
+        demarche: d.demarche.clone(),
+        demarche_version: d.demarche_version,
+        submitted_at: d.submitted_at.clone(),
+        usager: guichet_sdk::Identity {
+            first_name: d.usager.first_name.clone(),
+            last_name: d.usager.last_name.clone(),
+            email: d.usager.email.clone(),
+            phone: None,
+            mobile: d.usager.mobile.clone(),
+            address: None,
+            birth_date: None,
+        },
+        fields: d
+            .fields
+            .iter()
+            .map(|f| guichet_sdk::Field {
+                id: f.id.clone(),
+                label: f.label.clone(),
+                value: value(&f.value),
+            })
+            .collect(),
+    }
+}
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    mean: Duration,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    Stats {
+        p50: at(0.50),
+        p99: at(0.99),
+        mean,
+    }
+}
+
+fn print(name: &str, s: &Stats) {
+    println!(
+        "{name:<58} p50 {:>8.1} µs   p99 {:>8.1} µs   mean {:>8.1} µs",
+        s.p50.as_secs_f64() * 1e6,
+        s.p99.as_secs_f64() * 1e6,
+        s.mean.as_secs_f64() * 1e6
+    );
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let demande = demande();
+    let size = serde_json::to_vec(&demande)?.len();
+    println!("demande: {size} bytes of JSON, {} fields; {RUNS} runs after {WARMUP} warm-up runs\n", demande.fields.len());
+
+    // Native mapping: the same function the component runs.
+    let native_input = sdk_demande(&demande);
+    let settings = guichet_connector_atal::mapping::Settings::default();
+    let mut native = Vec::with_capacity(RUNS);
+    for i in 0..RUNS + WARMUP {
+        let started = Instant::now();
+        let body = guichet_connector_atal::mapping::works_request(black_box(&native_input), &settings)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let json = serde_json::to_vec(&body)?;
+        black_box(json.len());
+        if i >= WARMUP {
+            native.push(started.elapsed());
+        }
+    }
+
+    for pooling in [true, false] {
+        let journal = Arc::new(MemoryJournal::new(1_000));
+        let mut config = RuntimeConfig::new(cache_dir());
+        config.pooling = pooling;
+        let rt = Runtime::new(config, journal)?;
+        let version = runtime.block_on(rt.load_file(components::BENCH.as_ref()))?;
+        let instance = Arc::new(Instance::new(
+            InstanceConfig {
+                id: "bench".into(),
+                connector: "bench".into(),
+                settings: serde_json::json!({}),
+                allowed_hosts: vec![],
+                timeout_ms: None,
+                memory_mib: None,
+                http: Default::default(),
+            },
+            version.description(),
+        )?);
+
+        let mut whole = Vec::with_capacity(RUNS);
+        let mut instantiate = Vec::with_capacity(RUNS);
+        runtime.block_on(async {
+            for i in 0..RUNS + WARMUP {
+                let request = Request::Transmit {
+                    demande: demande.clone(),
+                    idempotency_key: "k".into(),
+                };
+                let started = Instant::now();
+                let response = rt.call(&version, &instance, request, None).await;
+                let elapsed = started.elapsed();
+                black_box(response.is_ok());
+                if i >= WARMUP {
+                    whole.push(elapsed);
+                }
+            }
+            for i in 0..RUNS + WARMUP {
+                let elapsed = rt.measure_instantiation(&version, &instance).await;
+                if i >= WARMUP {
+                    instantiate.push(elapsed);
+                }
+            }
+        });
+        let allocator = if pooling { "pooling" } else { "on-demand" };
+        print(&format!("whole call: Store + instantiate + transmit + drop ({allocator})"), &stats(whole));
+        print(&format!("instantiation alone ({allocator})"), &stats(instantiate));
+    }
+    print("native mapping (works_request + serde_json::to_vec)", &stats(native));
+    Ok(())
+}

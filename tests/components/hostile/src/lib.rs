@@ -1,0 +1,86 @@
+//! A hostile connector for the sandbox tests. Its `check` misbehaves as the
+//! instance setting `behaviour` says; every behaviour must end as a clear
+//! error for that call alone.
+
+use guichet_sdk::http::Request;
+use guichet_sdk::{Availability, Connector, Description, Error, Operation, config, export_connector, log};
+
+/// The connector.
+pub struct Hostile;
+
+fn ok(message: String) -> Result<Availability, Error> {
+    Ok(Availability {
+        available: true,
+        message,
+        remote_version: None,
+    })
+}
+
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64, pad: [u64; 32]) -> u64 {
+    let pad = std::hint::black_box(pad);
+    recurse(depth + 1, pad) + pad[(depth % 32) as usize]
+}
+
+impl Connector for Hostile {
+    fn describe() -> Description {
+        Description {
+            name: "hostile".into(),
+            version: "0.1.0".into(),
+            vendor: "Tests".into(),
+            summary: "Composant hostile pour les tests du bac à sable".into(),
+            operations: vec![Operation::Check],
+            config_schema: serde_json::json!({
+                "type": "object",
+                "properties": {
+                    "behaviour": { "type": "string" },
+                    "url": { "type": "string" },
+                    "token": { "type": "string", "x-secret": true }
+                }
+            })
+            .to_string(),
+            hosts: vec![],
+            data_sources: vec![],
+        }
+    }
+
+    fn check() -> Result<Availability, Error> {
+        let behaviour = config::require("behaviour")?;
+        match behaviour.as_str() {
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1024 * 1024]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recursion" => ok(recurse(0, [7; 32]).to_string()),
+            "panic" => panic!("le connecteur hostile panique volontairement"),
+            "http" => {
+                // Fetch the configured URL; the host decides whether it may.
+                let url = config::require("url")?;
+                let response = Request::get(url).send()?;
+                ok(format!("HTTP {} ({} octets)", response.status, response.body.len()))
+            }
+            "filesystem" => match std::fs::read_to_string("/etc/passwd") {
+                Ok(text) => ok(format!("lu {} octets", text.len())),
+                Err(e) => Err(Error::Other(format!("fichier illisible : {e}"))),
+            },
+            "environment" => ok(format!("{} variables d'environnement", std::env::vars().count())),
+            "log-secret" => {
+                let token = config::require_secret("token")?;
+                log::info(&format!("le jeton est {}", token.expose()));
+                Err(Error::Other(format!("échec avec le jeton {}", token.expose())))
+            }
+            other => Err(Error::InvalidInput(format!("comportement inconnu : {other}"))),
+        }
+    }
+}
+
+export_connector!(Hostile);

@@ -1,0 +1,91 @@
+//! Shared fixtures of the integration suites: the guest components built by
+//! `build.rs`, a runtime with an in-memory journal, and the simulated vendor
+//! servers with instances configured for them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use guichet_host::connectors::journal::MemoryJournal;
+use guichet_host::connectors::{InstanceConfig, Registry, Runtime, RuntimeConfig};
+
+/// Paths of the guest components.
+pub mod components {
+    include!(concat!(env!("OUT_DIR"), "/components.rs"));
+}
+
+/// The API key of the simulated ATAL (its default demo value).
+pub const ATAL_KEY: &str = atal_sim::DEFAULT_API_KEY;
+/// The token of the simulated Espace famille (its default demo value).
+pub const FAMILLE_TOKEN: &str = espace_famille_sim::DEFAULT_TOKEN;
+
+/// A registry over a fresh runtime, with its journal.
+///
+/// # Panics
+/// When the runtime cannot start (tests only).
+pub fn registry() -> (Arc<Registry>, Arc<MemoryJournal>) {
+    let journal = Arc::new(MemoryJournal::default());
+    let runtime = Runtime::new(RuntimeConfig::new(cache_dir()), journal.clone()).expect("runtime starts");
+    (Arc::new(Registry::new(runtime)), journal)
+}
+
+/// The shared cache of precompiled components (content-addressed, so sharing
+/// it across tests is safe).
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(components::HELLO)
+        .parent()
+        .map(|p| p.join("cache"))
+        .unwrap_or_else(|| std::env::temp_dir().join("guichet-test-cache"))
+}
+
+/// A simulated ATAL on a free loopback port.
+///
+/// # Panics
+/// When the port cannot be bound (tests only).
+pub async fn atal() -> atal_sim::Handle {
+    atal_sim::spawn(loopback()).await.expect("ATAL simulator starts")
+}
+
+/// A simulated Espace famille on a free loopback port.
+///
+/// # Panics
+/// When the port cannot be bound (tests only).
+pub async fn espace_famille() -> espace_famille_sim::Handle {
+    espace_famille_sim::spawn(loopback()).await.expect("Espace famille simulator starts")
+}
+
+fn loopback() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// An ATAL instance configuration for the simulator at `base_url`.
+pub fn atal_config(id: &str, base_url: &str) -> InstanceConfig {
+    instance_config(
+        id,
+        "atal",
+        base_url,
+        serde_json::json!({ "base_url": base_url, "api_key": ATAL_KEY, "requester_id": "105" }),
+    )
+}
+
+/// An Espace famille instance configuration for the simulator at `base_url`.
+pub fn famille_config(id: &str, base_url: &str) -> InstanceConfig {
+    instance_config(
+        id,
+        "espace-famille",
+        base_url,
+        serde_json::json!({ "base_url": base_url, "token": FAMILLE_TOKEN }),
+    )
+}
+
+/// An instance configuration allowing exactly `base_url`'s origin.
+pub fn instance_config(id: &str, connector: &str, base_url: &str, settings: serde_json::Value) -> InstanceConfig {
+    InstanceConfig {
+        id: id.into(),
+        connector: connector.into(),
+        settings,
+        allowed_hosts: vec![base_url.to_string()],
+        timeout_ms: None,
+        memory_mib: None,
+        http: Default::default(),
+    }
+}
