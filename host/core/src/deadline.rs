@@ -13,7 +13,8 @@
 //! anonymisation, the no-answer cancellation) and returns an
 //! [`Outcome`] like any action. A stale timer (moved by a hold, or
 //! whose status has passed) gives [`WorkflowError::NothingToFire`], and the
-//! scheduler simply drops it.
+//! scheduler simply drops it. Either way the scheduler deletes the row of
+//! the timer it fired, in the transaction that stores the outcome.
 
 use std::fmt;
 use std::str::FromStr;
@@ -304,4 +305,28 @@ pub fn fire(
         return Err(stale());
     }
     crate::workflow::fire_timer(workflow, demande, kind, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timer_kinds_have_stable_storage_keys() {
+        let kinds = [
+            (TimerKind::Reminder { days: 15 }, "reminder_15"),
+            (TimerKind::Deadline, "deadline"),
+            (TimerKind::NoAnswer, "no_answer"),
+            (TimerKind::HoldEnd, "hold_end"),
+            (TimerKind::Archive, "archive"),
+            (TimerKind::Anonymise, "anonymise"),
+        ];
+        for (kind, key) in kinds {
+            assert_eq!(kind.to_string(), key);
+            assert_eq!(key.parse::<TimerKind>(), Ok(kind));
+        }
+        for bad in ["reminder_", "reminder_x", "rappel", ""] {
+            assert!(bad.parse::<TimerKind>().is_err(), "{bad}");
+        }
+    }
 }

@@ -47,7 +47,7 @@ pub struct DemarcheRef {
 /// How an agent received a demande filed on behalf of an usager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Channel {
+pub enum FilingChannel {
     /// By phone.
     Telephone,
     /// At the counter.
@@ -56,13 +56,13 @@ pub enum Channel {
     Courrier,
 }
 
-impl Channel {
+impl FilingChannel {
     /// The channel's name shown to people.
     pub fn label(self) -> &'static str {
         match self {
-            Channel::Telephone => "téléphone",
-            Channel::Guichet => "guichet",
-            Channel::Courrier => "courrier",
+            FilingChannel::Telephone => "téléphone",
+            FilingChannel::Guichet => "guichet",
+            FilingChannel::Courrier => "courrier",
         }
     }
 }
@@ -73,7 +73,7 @@ pub struct FiledBy {
     /// The agent who filled the form.
     pub agent: UserId,
     /// How the usager reached the agent.
-    pub channel: Channel,
+    pub channel: FilingChannel,
 }
 
 /// The services processing a demande.

@@ -20,6 +20,8 @@
 //!   store writes in one transaction.
 //! - [`role::rights`] computes the rights of a person on a démarche from
 //!   their groups and the grants; [`history`] filters what usagers see.
+//! - [`anonymise`] says what anonymisation erases and keeps;
+//!   [`notification::render`] fills a job's text for delivery.
 //!
 //! # Design
 //!

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::demande::{Channel, Demande, DemandeId, DemarcheRef, FiledBy, UserId};
+use crate::demande::{Demande, DemandeId, DemarcheRef, FiledBy, FilingChannel, UserId};
 use crate::demarche::{Definition, DemarcheVisibility};
 use crate::field::{Choice, FieldId};
 use crate::history::{Audience, Author, HistoryEntry};
@@ -31,7 +31,7 @@ pub enum Filer {
         /// Their rights on the démarche.
         rights: Rights,
         /// How the usager reached them.
-        channel: Channel,
+        channel: FilingChannel,
         /// The usager's account, when they have one.
         usager: Option<UserId>,
     },

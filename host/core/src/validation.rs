@@ -301,6 +301,7 @@ pub fn validate_agent_fields(
     for (id, value) in update.iter() {
         match definition.field(id) {
             Some(field) if field.agent_only && field.has_value() => {
+                // A hidden agent-only field keeps no value, as at submission.
                 if !shown.shows(id) {
                     continue;
                 }

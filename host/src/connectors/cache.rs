@@ -6,19 +6,28 @@
 //! so a new wasmtime build or different engine settings never read a stale
 //! artifact. Files are written atomically (temporary file, then rename).
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 /// The cache directory of one engine.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
     engine_hash: String,
+    /// One lock per component digest, so concurrent loads of the same
+    /// component compile it once.
+    loading: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
+
+/// Distinguishes temporary files of concurrent writers in one process.
+static TEMPORARY: AtomicU64 = AtomicU64::new(0);
 
 impl Cache {
     /// A cache in `dir` (created when missing) for `engine`.
@@ -32,6 +41,7 @@ impl Cache {
         Ok(Self {
             dir: dir.to_path_buf(),
             engine_hash: format!("{:016x}", hasher.finish()),
+            loading: Mutex::new(HashMap::new()),
         })
     }
 
@@ -50,6 +60,11 @@ impl Cache {
     /// # Errors
     /// A compilation error, or an I/O error writing the cache.
     pub fn load(&self, engine: &Engine, bytes: &[u8], digest: &str) -> Result<Component, CacheError> {
+        let lock = {
+            let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+            loading.entry(digest.to_string()).or_default().clone()
+        };
+        let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = self.path(digest);
         if path.exists() {
             match deserialize(engine, &path) {
@@ -60,7 +75,11 @@ impl Cache {
         let compiled = engine
             .precompile_component(bytes)
             .map_err(|e| CacheError::Compile(format!("{e:#}")))?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let tmp = path.with_extension(format!(
+            "tmp-{}-{}",
+            std::process::id(),
+            TEMPORARY.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::write(&tmp, &compiled).map_err(|e| CacheError::Io(e.to_string()))?;
         std::fs::rename(&tmp, &path).map_err(|e| CacheError::Io(e.to_string()))?;
         deserialize(engine, &path).map_err(|e| CacheError::Compile(format!("{e:#}")))

@@ -1,7 +1,7 @@
 //! Every role × every action, at the engine level; usagers see only their
 //! own demandes and the usager-visible history.
 
-use guichet_core::demande::Channel;
+use guichet_core::demande::FilingChannel;
 use guichet_core::demarche::{DemarcheKind, Slug};
 use guichet_core::history::{Audience, usager_history};
 use guichet_core::role::{Grant, Right, Role, Scope, rights, usager_may_read};
@@ -123,7 +123,7 @@ fn filing_on_behalf_of_an_usager_needs_the_saisie_right() {
             filer: Filer::Agent {
                 id: AGENT,
                 rights: role.rights(),
-                channel: Channel::Guichet,
+                channel: FilingChannel::Guichet,
                 usager: Some(USAGER),
             },
         };

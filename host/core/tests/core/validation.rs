@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use guichet_core::demande::Channel;
+use guichet_core::demande::FilingChannel;
 use guichet_core::demarche::PageId;
 use guichet_core::field::{Choice, FieldId};
 use guichet_core::file::MediaType;
@@ -483,7 +483,7 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
         filer: Filer::Agent {
             id: AGENT,
             rights,
-            channel: Channel::Telephone,
+            channel: FilingChannel::Telephone,
             usager: None,
         },
     };
@@ -499,7 +499,7 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
     let filed_by = outcome.demande.filed_by.unwrap();
     assert_eq!(
         (filed_by.agent, filed_by.channel),
-        (AGENT, Channel::Telephone)
+        (AGENT, FilingChannel::Telephone)
     );
     assert_eq!(outcome.demande.demarche.version, 3);
     assert!(
