@@ -1,1 +1,94 @@
-//! The `guichet` command line.
+//! The `guichet` command line: `connector check|call` for vendors and the IT
+//! department (more commands join as the platform grows).
+//!
+//! Results go to standard output as JSON; messages for people go to standard
+//! error, in French. Exit codes: 0 success, 1 invalid input (file, component,
+//! configuration, arguments), 2 the connector call failed.
+
+mod connector;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Guichet: télédémarches and sandboxed connectors for collectivités.
+#[derive(Debug, Parser)]
+#[command(name = "guichet", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Connector components: validate, call by hand.
+    #[command(subcommand)]
+    Connector(connector::Command),
+}
+
+/// Failure of a command: a French message and an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    /// Invalid input: exit code 1.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: 1,
+        }
+    }
+
+    /// The operation itself failed: exit code 2.
+    pub fn call(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: 2,
+        }
+    }
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return report(Failure::input(format!("démarrage impossible : {e}"))),
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Connector(command) => connector::run(command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => report(failure),
+    }
+}
+
+fn report(failure: Failure) -> ExitCode {
+    eprintln!("erreur : {}", failure.message);
+    ExitCode::from(failure.code)
+}
+
+/// Logs to standard error; `RUST_LOG` sets the level (default: warnings).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Writes a JSON value to standard output.
+fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::input(e.to_string()))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}").map_err(|e| Failure::input(e.to_string()))
+}

@@ -384,6 +384,18 @@ impl ConnectorError {
         }
     }
 
+    /// The same error with its message rewritten by `f`.
+    pub fn map_message(self, f: impl FnOnce(&str) -> String) -> Self {
+        match self {
+            ConnectorError::InvalidInput(m) => ConnectorError::InvalidInput(f(&m)),
+            ConnectorError::NotFound(m) => ConnectorError::NotFound(f(&m)),
+            ConnectorError::Unavailable(m) => ConnectorError::Unavailable(f(&m)),
+            ConnectorError::Rejected(m) => ConnectorError::Rejected(f(&m)),
+            ConnectorError::Configuration(m) => ConnectorError::Configuration(f(&m)),
+            ConnectorError::Other(m) => ConnectorError::Other(f(&m)),
+        }
+    }
+
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, ConnectorError::Unavailable(_))

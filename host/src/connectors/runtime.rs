@@ -290,7 +290,8 @@ impl Runtime {
         let result = match outcome {
             Err(_elapsed) => Err(CallError::Timeout(instance.timeout())),
             Ok(Ok(Ok(response))) => Ok(response),
-            Ok(Ok(Err(connector_error))) => Err(CallError::Connector(connector_error)),
+            // A connector may quote a secret in its error: mask it like its logs.
+            Ok(Ok(Err(connector_error))) => Err(CallError::Connector(connector_error.map_message(|m| instance.mask(m)))),
             Ok(Err(trap)) => Err(classify_trap(&trap, store.data(), instance)),
         };
         let (logs, exchanges) = store.data_mut().take_journal();
@@ -378,6 +379,11 @@ fn classify_trap(error: &wasmtime::Error, state: &CallState, instance: &Instance
     let mut message = match error.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => "dépassement de la pile d'appels (récursion trop profonde)".to_string(),
         Some(Trap::UnreachableCodeReached) => "arrêt brutal du connecteur (panique)".to_string(),
+        // A Rust guest's stack lives in its linear memory: overflowing it reads
+        // below address 0.
+        Some(Trap::MemoryOutOfBounds) => {
+            "accès mémoire hors limites (souvent une récursion trop profonde)".to_string()
+        }
         Some(trap) => format!("{trap}"),
         None => format!("{error:#}"),
     };

@@ -1,0 +1,187 @@
+//! `guichet connector …`: validate a component, call one operation by hand.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Subcommand;
+
+use super::{Failure, print_json};
+use crate::connectors::host::MemoryAttachments;
+use crate::connectors::journal::MemoryJournal;
+use crate::connectors::model::{LookupQuery, Operation, Request};
+use crate::connectors::{Instance, InstanceConfig, Runtime, RuntimeConfig};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum Command {
+    /// Validates a component and prints its description as JSON.
+    Check {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// Directory of the precompiled-component cache.
+        #[arg(long, env = "GUICHET_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Runs one operation by hand against a live vendor and prints the answer.
+    ///
+    /// INPUT is JSON: transmit `{"demande": {…}, "idempotency_key": "…"}`;
+    /// status and card `{"remote_id": "…"}`; lookup `{"source": "…", "q": "…"}`;
+    /// check and describe take none.
+    Call {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// Instance configuration (JSON: settings, allowed_hosts, timeout_ms…).
+        #[arg(long)]
+        config: PathBuf,
+        /// describe, check, transmit, status, lookup or card.
+        operation: String,
+        /// The operation's input, as JSON (or `@file.json`).
+        input: Option<String>,
+        /// Attachment content for transmit: `ID=PATH`, repeatable.
+        #[arg(long = "attachment", value_name = "ID=PATH")]
+        attachments: Vec<String>,
+        /// Directory of the precompiled-component cache.
+        #[arg(long, env = "GUICHET_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+}
+
+pub(super) async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Check { file, cache_dir } => check(&file, cache_dir).await,
+        Command::Call {
+            file,
+            config,
+            operation,
+            input,
+            attachments,
+            cache_dir,
+        } => call(&file, &config, &operation, input.as_deref(), &attachments, cache_dir).await,
+    }
+}
+
+fn runtime(cache_dir: Option<PathBuf>) -> Result<(Runtime, Arc<MemoryJournal>), Failure> {
+    let dir = cache_dir.unwrap_or_else(|| std::env::temp_dir().join("guichet-cache"));
+    let journal = Arc::new(MemoryJournal::new(100));
+    let mut config = RuntimeConfig::new(dir);
+    // One call at a time: no pool to reserve for a command-line run.
+    config.max_concurrent_calls = 4;
+    let runtime = Runtime::new(config, journal.clone()).map_err(|e| Failure::input(e.to_string()))?;
+    Ok((runtime, journal))
+}
+
+async fn check(file: &Path, cache_dir: Option<PathBuf>) -> Result<(), Failure> {
+    let (runtime, _) = runtime(cache_dir)?;
+    let version = runtime
+        .load_file(file)
+        .await
+        .map_err(|e| Failure::input(format!("{} : {e}", file.display())))?;
+    print_json(version.description())
+}
+
+async fn call(
+    file: &Path,
+    config: &Path,
+    operation: &str,
+    input: Option<&str>,
+    attachments: &[String],
+    cache_dir: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let operation = Operation::parse(operation).ok_or_else(|| {
+        Failure::input(format!(
+            "opération inconnue « {operation} » (describe, check, transmit, status, lookup, card)"
+        ))
+    })?;
+    let (runtime, journal) = runtime(cache_dir)?;
+    let version = runtime
+        .load_file(file)
+        .await
+        .map_err(|e| Failure::input(format!("{} : {e}", file.display())))?;
+    let config = read_config(config, version.name())?;
+    let instance = Arc::new(Instance::new(config, version.description()).map_err(|e| Failure::input(e.to_string()))?);
+    let request = request(operation, input)?;
+    let files = read_attachments(attachments)?;
+    let result = runtime
+        .call(&version, &instance, request, Some(Arc::new(files)))
+        .await;
+    for record in journal.records().iter().filter(|r| r.operation == operation) {
+        for log in &record.logs {
+            eprintln!("[{}] {}", log.level, log.message);
+        }
+        for exchange in &record.http {
+            let outcome = exchange
+                .status
+                .map(|s| s.to_string())
+                .or_else(|| exchange.error.clone())
+                .unwrap_or_default();
+            eprintln!("http {} {} → {} ({:.0} ms)", exchange.method, exchange.url, outcome, exchange.duration_ms);
+        }
+    }
+    match result {
+        Ok(response) => print_json(&response),
+        Err(e) => Err(Failure::call(format!("[{}] {e}", e.code()))),
+    }
+}
+
+/// Reads an instance configuration file; `id` defaults to `cli` and
+/// `connector` to the component's name.
+fn read_config(path: &Path, connector: &str) -> Result<InstanceConfig, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::input(format!("lecture impossible de {} : {e}", path.display())))?;
+    let mut value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Failure::input(format!("{} n'est pas du JSON valide : {e}", path.display())))?;
+    let object = value
+        .as_object_mut()
+        .ok_or_else(|| Failure::input(format!("{} doit contenir un objet JSON", path.display())))?;
+    object.entry("id").or_insert_with(|| "cli".into());
+    object.entry("connector").or_insert_with(|| connector.into());
+    serde_json::from_value(value)
+        .map_err(|e| Failure::input(format!("configuration {} invalide : {e}", path.display())))
+}
+
+fn request(operation: Operation, input: Option<&str>) -> Result<Request, Failure> {
+    let input = match input {
+        Some(text) if text.starts_with('@') => Some(
+            std::fs::read_to_string(&text[1..])
+                .map_err(|e| Failure::input(format!("lecture impossible de {} : {e}", &text[1..])))?,
+        ),
+        other => other.map(str::to_string),
+    };
+    let value: serde_json::Value = match &input {
+        Some(text) => {
+            serde_json::from_str(text).map_err(|e| Failure::input(format!("entrée JSON invalide : {e}")))?
+        }
+        None => serde_json::json!({}),
+    };
+    let needs = |what: &str| Failure::input(format!("l'opération « {operation} » attend {what}"));
+    let parse = |value: serde_json::Value, what: &str| -> Result<Request, Failure> {
+        let mut object = match value {
+            serde_json::Value::Object(map) => map,
+            _ => return Err(needs(what)),
+        };
+        object.insert("operation".into(), operation.as_str().into());
+        serde_json::from_value(serde_json::Value::Object(object))
+            .map_err(|e| Failure::input(format!("entrée invalide pour « {operation} » ({what}) : {e}")))
+    };
+    match operation {
+        Operation::Describe => Ok(Request::Describe),
+        Operation::Check => Ok(Request::Check),
+        Operation::Transmit => parse(value, r#"{"demande": {…}, "idempotency_key": "…"}"#),
+        Operation::Status | Operation::Card => parse(value, r#"{"remote_id": "…"}"#),
+        Operation::Lookup => serde_json::from_value::<LookupQuery>(value)
+            .map(Request::Lookup)
+            .map_err(|e| Failure::input(format!("entrée invalide pour « lookup » : {e}"))),
+    }
+}
+
+fn read_attachments(specs: &[String]) -> Result<MemoryAttachments, Failure> {
+    let mut files = HashMap::new();
+    for spec in specs {
+        let (id, path) = spec
+            .split_once('=')
+            .ok_or_else(|| Failure::input(format!("pièce jointe « {spec} » : forme ID=CHEMIN attendue")))?;
+        let bytes = std::fs::read(path).map_err(|e| Failure::input(format!("lecture impossible de {path} : {e}")))?;
+        files.insert(id.to_string(), bytes);
+    }
+    Ok(MemoryAttachments(files))
+}

@@ -1,0 +1,366 @@
+//! Demandes: numbering, reading, the usager's list and the agents'
+//! processing table. Writing goes through [`crate::outcome`].
+//!
+//! A demande is stored whole as JSON beside the columns the lists filter
+//! and sort on: status and its phase, services (`demande_services`, for
+//! joint processing), submission date and the processing deadline. The
+//! deadline column holds the deadline *without* the current hold; with
+//! `on_hold_since` it gives the deadline at any instant (a hold moves it
+//! day by day) and the *late* flag in SQL, through an index:
+//! late ⇔ in processing and `processing_deadline < COALESCE(on_hold_since, now)`
+//! — the same rule as `guichet_core::deadline::is_late`.
+//!
+//! Numbers (`ARV-2026-000123`) are unique per démarche and year: a counter
+//! row per (démarche, year) is incremented by one upsert, which PostgreSQL
+//! serialises on the row lock and SQLite on its single writer. A number is
+//! reserved before the demande is built (the workflow writes it into texts
+//! and mails); a submission that fails afterwards leaves a gap, never a
+//! duplicate.
+
+use chrono::{DateTime, Datelike, Utc};
+use guichet_core::deadline;
+use guichet_core::demande::{Demande, DemandeId, DemarcheRef, UserId};
+use guichet_core::demarche::Slug;
+use guichet_core::role::GroupName;
+use guichet_core::workflow::{Phase, StatusId};
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::demarche::VersionFacts;
+use crate::error::{Result, StoreError};
+use crate::sql::{RowExt, Sql, millis};
+use crate::Store;
+
+/// The row version of a demande, for optimistic concurrency: a write names
+/// the revision it read, and fails with [`StoreError::Conflict`] if the
+/// demande changed since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Revision(pub i64);
+
+/// A demande as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDemande {
+    /// The demande.
+    pub demande: Demande,
+    /// Its revision, to name when writing an outcome computed from it.
+    pub revision: Revision,
+    /// Last written.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The identity of a demande about to be filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    /// A fresh identifier.
+    pub id: DemandeId,
+    /// The next number of the démarche for the year (`ARV-2026-000123`).
+    pub numero: String,
+}
+
+/// Filters and page of the processing table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessingQuery {
+    /// The démarches to list (those the agent may read); empty lists nothing.
+    pub demarches: Vec<Slug>,
+    /// Only these statuses (all when empty).
+    pub statuses: Vec<StatusId>,
+    /// Only demandes processed by this service (primary or joint).
+    pub service: Option<GroupName>,
+    /// Only late demandes (`Some(true)`) or only those not late (`Some(false)`).
+    pub late: Option<bool>,
+    /// Rows to skip.
+    pub offset: u32,
+    /// Rows to return.
+    pub limit: u32,
+}
+
+impl ProcessingQuery {
+    /// Every demande of these démarches, first page of 50.
+    pub fn of(demarches: Vec<Slug>) -> ProcessingQuery {
+        ProcessingQuery {
+            demarches,
+            statuses: Vec::new(),
+            service: None,
+            late: None,
+            offset: 0,
+            limit: 50,
+        }
+    }
+}
+
+/// A line of the processing table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessingRow {
+    /// The demande.
+    pub id: DemandeId,
+    /// Its number.
+    pub numero: String,
+    /// Its démarche version.
+    pub demarche: DemarcheRef,
+    /// Its status.
+    pub status: StatusId,
+    /// Its service in charge.
+    pub service: GroupName,
+    /// Filed.
+    pub submitted_at: DateTime<Utc>,
+    /// The processing deadline as of the query (moved by holds).
+    pub deadline: Option<DateTime<Utc>>,
+    /// In processing past its deadline.
+    pub late: bool,
+    /// Last written.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of the processing table, sorted by deadline (none last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessingPage {
+    /// The rows of the page.
+    pub rows: Vec<ProcessingRow>,
+    /// How many rows match, all pages together.
+    pub total: u64,
+}
+
+/// The phases during which a demande can be late.
+const IN_PROGRESS: [Phase; 3] = [Phase::Analysis, Phase::Processing, Phase::OnHold];
+
+/// The stable key of a phase.
+pub(crate) fn phase_key(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Submitted => "submitted",
+        Phase::Analysis => "analysis",
+        Phase::Processing => "processing",
+        Phase::OnHold => "on_hold",
+        Phase::Closed => "closed",
+        Phase::Archived => "archived",
+        Phase::Anonymised => "anonymised",
+        Phase::Trashed => "trashed",
+    }
+}
+
+/// The columns computed from a demande for filtering and sorting.
+pub(crate) struct Columns {
+    pub phase: &'static str,
+    pub processing_deadline: Option<i64>,
+    pub on_hold_since: Option<i64>,
+}
+
+pub(crate) fn columns(demande: &Demande, facts: &VersionFacts) -> Columns {
+    let open_hold = demande
+        .dates
+        .holds
+        .iter()
+        .rev()
+        .find(|hold| hold.until.is_none())
+        .map(|hold| hold.from);
+    // At the start of the open hold (or at any instant without one), the
+    // time on hold counts only the closed holds.
+    let at = open_hold.unwrap_or(demande.dates.submitted_at);
+    Columns {
+        phase: facts
+            .phases
+            .get(&demande.status)
+            .map_or("unknown", |phase| phase_key(*phase)),
+        processing_deadline: deadline::reminder_due(demande, facts.processing_days, at).map(millis),
+        on_hold_since: open_hold.map(millis),
+    }
+}
+
+fn version_of(n: i64) -> Result<u32> {
+    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("version {n}")))
+}
+
+pub(crate) fn stored(row: &AnyRow) -> Result<StoredDemande> {
+    Ok(StoredDemande {
+        demande: row.json("data")?,
+        revision: Revision(row.int("revision")?),
+        updated_at: row.instant("updated_at")?,
+    })
+}
+
+fn group(text: String) -> Result<GroupName> {
+    GroupName::parse(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn processing_row(row: &AnyRow, now: DateTime<Utc>) -> Result<ProcessingRow> {
+    let base = row.instant_opt("processing_deadline")?;
+    let hold = row.instant_opt("on_hold_since")?;
+    let deadline = base.map(|base| base + hold.map_or(chrono::Duration::zero(), |from| now - from));
+    let phase = row.text("phase")?;
+    let in_progress = IN_PROGRESS.iter().any(|p| phase_key(*p) == phase);
+    Ok(ProcessingRow {
+        id: DemandeId(row.uuid("id")?),
+        numero: row.text("numero")?,
+        demarche: DemarcheRef {
+            slug: Slug(row.text("slug")?),
+            version: version_of(row.int("version")?)?,
+        },
+        status: StatusId(row.text("status")?),
+        service: group(row.text("primary_service")?)?,
+        submitted_at: row.instant("submitted_at")?,
+        late: in_progress && deadline.is_some_and(|deadline| now > deadline),
+        deadline,
+        updated_at: row.instant("updated_at")?,
+    })
+}
+
+/// The `WHERE` clause of the processing table.
+fn processing_filter(sql: &mut Sql, query: &ProcessingQuery, now: DateTime<Utc>) {
+    sql.push(" WHERE d.slug IN (");
+    for (i, slug) in query.demarches.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(slug.as_str().to_owned());
+    }
+    sql.push(")");
+    if !query.statuses.is_empty() {
+        sql.push(" AND d.status IN (");
+        for (i, status) in query.statuses.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(status.as_str().to_owned());
+        }
+        sql.push(")");
+    }
+    if let Some(service) = &query.service {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM demande_services s WHERE s.demande_id = d.id AND s.service = ",
+        )
+        .bind(service.as_str().to_owned())
+        .push(")");
+    }
+    if let Some(late) = query.late {
+        sql.push(if late { " AND (" } else { " AND NOT (" });
+        sql.push("d.phase IN (");
+        for (i, phase) in IN_PROGRESS.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(phase_key(*phase).to_owned());
+        }
+        sql.push(") AND d.processing_deadline IS NOT NULL AND d.processing_deadline < COALESCE(d.on_hold_since, ")
+            .bind(millis(now))
+            .push("))");
+    }
+}
+
+impl Store {
+    /// Reserves the identity of a demande about to be filed: a fresh id and
+    /// the démarche's next number for the year of `now`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown démarche.
+    pub async fn reserve_demande(&self, slug: &Slug, now: DateTime<Utc>) -> Result<Reservation> {
+        let prefix = self.numero_prefix(slug).await?;
+        let year = now.year();
+        let mut tx = self.begin().await?;
+        let number = sqlx::query(
+            "INSERT INTO numero_counters (slug, year, last_number) VALUES ($1, $2, 1) \
+             ON CONFLICT (slug, year) DO UPDATE SET last_number = numero_counters.last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(slug.as_str().to_owned())
+        .bind(i64::from(year))
+        .fetch_one(&mut *tx)
+        .await?
+        .int("last_number")?;
+        tx.commit().await?;
+        Ok(Reservation {
+            id: DemandeId(Uuid::new_v4()),
+            numero: format!("{prefix}-{year}-{number:06}"),
+        })
+    }
+
+    /// A demande with its revision.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such demande.
+    pub async fn demande(&self, id: DemandeId) -> Result<StoredDemande> {
+        let row = sqlx::query("SELECT data, revision, updated_at FROM demandes WHERE id = $1")
+            .bind(id.0.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("demande"))?;
+        stored(&row)
+    }
+
+    /// A demande by its number within its démarche.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such demande.
+    pub async fn demande_by_numero(&self, slug: &Slug, numero: &str) -> Result<StoredDemande> {
+        let row = sqlx::query(
+            "SELECT data, revision, updated_at FROM demandes WHERE slug = $1 AND numero = $2",
+        )
+        .bind(slug.as_str().to_owned())
+        .bind(numero.to_owned())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("demande"))?;
+        stored(&row)
+    }
+
+    /// An usager's own demandes, most recent first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn usager_demandes(&self, usager: UserId) -> Result<Vec<StoredDemande>> {
+        let rows = sqlx::query(
+            "SELECT data, revision, updated_at FROM demandes WHERE usager_id = $1 \
+             ORDER BY submitted_at DESC, id",
+        )
+        .bind(usager.0.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(stored).collect()
+    }
+
+    /// The agents' processing table: the demandes of the given démarches,
+    /// filtered, sorted by processing deadline (earliest first, none last,
+    /// then by submission), one page.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn processing_table(
+        &self,
+        query: &ProcessingQuery,
+        now: DateTime<Utc>,
+    ) -> Result<ProcessingPage> {
+        if query.demarches.is_empty() {
+            return Ok(ProcessingPage {
+                rows: Vec::new(),
+                total: 0,
+            });
+        }
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM demandes d");
+        processing_filter(&mut count, query, now);
+        let (text, args) = count.finish()?;
+        let total = sqlx::query_with(&text, args)
+            .fetch_one(&self.read)
+            .await?
+            .int("n")?;
+        let mut select = Sql::new(
+            "SELECT d.id, d.numero, d.slug, d.version, d.status, d.phase, d.primary_service, \
+             d.submitted_at, d.processing_deadline, d.on_hold_since, d.updated_at FROM demandes d",
+        );
+        processing_filter(&mut select, query, now);
+        select
+            .push(
+                " ORDER BY CASE WHEN d.processing_deadline IS NULL THEN 1 ELSE 0 END, \
+                 d.processing_deadline, d.submitted_at, d.id LIMIT ",
+            )
+            .bind(i64::from(query.limit))
+            .push(" OFFSET ")
+            .bind(i64::from(query.offset));
+        let (text, args) = select.finish()?;
+        let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
+        Ok(ProcessingPage {
+            rows: rows
+                .iter()
+                .map(|row| processing_row(row, now))
+                .collect::<Result<_>>()?,
+            total: crate::sql::unsigned(total),
+        })
+    }
+}

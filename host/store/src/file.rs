@@ -1,0 +1,351 @@
+//! Attachments: their metadata in the database, their content in a
+//! directory ([`FileStore`]).
+//!
+//! A file belongs to a draft while the form is being filled, then to the
+//! demande it was filed with ([`FileOwner`]). The content is written before
+//! the metadata (a failed insert removes it again), and deleted after the
+//! metadata: deletions are recorded in the same transaction as the change
+//! that asks for them (`file_deletions`: anonymisation, a deleted draft)
+//! and carried out once it is committed, so a rolled-back change never
+//! loses a file, and a crash in between leaves only rows that
+//! [`Store::purge_deleted_files`] finishes.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use guichet_core::demande::DemandeId;
+use guichet_core::field::FieldId;
+use guichet_core::file::{FileId, FileRef, MediaType, display_name};
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::draft::DraftId;
+use crate::error::{Result, StoreError};
+use crate::sql::{RowExt, count, millis, unsigned};
+use crate::Store;
+
+/// A directory holding the content of attachments, one file per id
+/// (`<dir>/<first two hex digits>/<uuid>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStore {
+    dir: PathBuf,
+}
+
+impl FileStore {
+    /// A file store in `dir` (created when the first file is written).
+    pub fn new(dir: impl Into<PathBuf>) -> FileStore {
+        FileStore { dir: dir.into() }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the content of a file is kept.
+    pub fn path(&self, id: FileId) -> PathBuf {
+        let name = id.0.simple().to_string();
+        self.dir.join(&name[..2]).join(name)
+    }
+
+    /// Writes the content of a file (through a temporary file renamed into
+    /// place, so a reader never sees half a file).
+    ///
+    /// # Errors
+    /// An I/O error.
+    pub async fn write(&self, id: FileId, content: &[u8]) -> Result<()> {
+        let path = self.path(id);
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let temporary = path.with_extension(format!("tmp-{}", Uuid::new_v4().simple()));
+        tokio::fs::write(&temporary, content).await?;
+        tokio::fs::rename(&temporary, &path).await?;
+        Ok(())
+    }
+
+    /// Reads the content of a file.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such file, an I/O error.
+    pub async fn read(&self, id: FileId) -> Result<Vec<u8>> {
+        match tokio::fs::read(self.path(id)).await {
+            Ok(content) => Ok(content),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Err(StoreError::NotFound("fichier"))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Deletes the content of a file; deleting a missing file is not an error.
+    ///
+    /// # Errors
+    /// An I/O error.
+    pub async fn delete(&self, id: FileId) -> Result<()> {
+        match tokio::fs::remove_file(self.path(id)).await {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Whether the content of a file is on disk.
+    pub async fn exists(&self, id: FileId) -> bool {
+        tokio::fs::try_exists(self.path(id)).await.unwrap_or(false)
+    }
+}
+
+/// Who a file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOwner {
+    /// A draft being filled.
+    Draft(DraftId),
+    /// A filed demande (its answers or a history entry).
+    Demande(DemandeId),
+}
+
+/// A file to store: its content already checked by
+/// `guichet_core::validation::check_upload`, which gave its media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile<'a> {
+    /// The owner.
+    pub owner: FileOwner,
+    /// The field it answers, if any (none for a history attachment).
+    pub field: Option<FieldId>,
+    /// The name the uploader gave (cleaned by `display_name`).
+    pub declared_name: &'a str,
+    /// The type found in the content.
+    pub media_type: MediaType,
+    /// The content.
+    pub content: &'a [u8],
+}
+
+/// A stored file's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// The reference answers and history entries carry.
+    pub file: FileRef,
+    /// The owner.
+    pub owner: FileOwner,
+    /// The field it answers, if any.
+    pub field: Option<FieldId>,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+fn media_type_key(media_type: MediaType) -> &'static str {
+    match media_type {
+        MediaType::Pdf => "pdf",
+        MediaType::Jpeg => "jpeg",
+        MediaType::Png => "png",
+    }
+}
+
+fn media_type_from_key(key: &str) -> Result<MediaType> {
+    match key {
+        "pdf" => Ok(MediaType::Pdf),
+        "jpeg" => Ok(MediaType::Jpeg),
+        "png" => Ok(MediaType::Png),
+        other => Err(StoreError::Corrupt(format!("type de fichier « {other} »"))),
+    }
+}
+
+const FILE_COLUMNS: &str =
+    "id, draft_id, demande_id, field_id, name, media_type, size, sha256, created_at";
+
+fn stored_file(row: &AnyRow) -> Result<StoredFile> {
+    let owner = match (row.uuid_opt("draft_id")?, row.uuid_opt("demande_id")?) {
+        (Some(draft), None) => FileOwner::Draft(DraftId(draft)),
+        (None, Some(demande)) => FileOwner::Demande(DemandeId(demande)),
+        _ => return Err(StoreError::Corrupt("fichier sans propriétaire unique".into())),
+    };
+    Ok(StoredFile {
+        file: FileRef {
+            id: FileId(row.uuid("id")?),
+            name: row.text("name")?,
+            media_type: media_type_from_key(&row.text("media_type")?)?,
+            size: unsigned(row.int("size")?),
+        },
+        owner,
+        field: row.text_opt("field_id")?.map(FieldId),
+        sha256: row.text("sha256")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+fn owner_columns(owner: FileOwner) -> (Option<String>, Option<String>) {
+    match owner {
+        FileOwner::Draft(draft) => (Some(draft.0.to_string()), None),
+        FileOwner::Demande(demande) => (None, Some(demande.0.to_string())),
+    }
+}
+
+impl Store {
+    /// Stores a file: content on disk, then metadata.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an unknown owner, an I/O or database
+    /// error; the content is removed again if the metadata is not written.
+    pub async fn save_file(&self, new: NewFile<'_>, now: DateTime<Utc>) -> Result<StoredFile> {
+        let id = FileId(Uuid::new_v4());
+        let stored = StoredFile {
+            file: FileRef {
+                id,
+                name: display_name(new.declared_name, new.media_type),
+                media_type: new.media_type,
+                size: new.content.len() as u64,
+            },
+            owner: new.owner,
+            field: new.field,
+            sha256: hex::encode(Sha256::digest(new.content)),
+            created_at: now,
+        };
+        self.files.write(id, new.content).await?;
+        let (draft, demande) = owner_columns(new.owner);
+        let inserted = sqlx::query(
+            "INSERT INTO files (id, draft_id, demande_id, field_id, name, media_type, size, sha256, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(id.0.to_string())
+        .bind(draft)
+        .bind(demande)
+        .bind(stored.field.as_ref().map(|f| f.as_str().to_owned()))
+        .bind(stored.file.name.clone())
+        .bind(media_type_key(new.media_type).to_owned())
+        .bind(count(stored.file.size))
+        .bind(stored.sha256.clone())
+        .bind(millis(now))
+        .execute(&self.write)
+        .await;
+        if let Err(error) = inserted {
+            if let Err(cleanup) = self.files.delete(id).await {
+                tracing::warn!(%cleanup, "fichier orphelin non supprimé");
+            }
+            return Err(error.into());
+        }
+        Ok(stored)
+    }
+
+    /// A file's metadata.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such file.
+    pub async fn file(&self, id: FileId) -> Result<StoredFile> {
+        let row = sqlx::query(&format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1"))
+            .bind(id.0.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("fichier"))?;
+        stored_file(&row)
+    }
+
+    /// A file's content.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such file.
+    pub async fn file_content(&self, id: FileId) -> Result<Vec<u8>> {
+        self.file(id).await?;
+        self.files.read(id).await
+    }
+
+    /// The files of a draft or a demande, oldest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn files_of(&self, owner: FileOwner) -> Result<Vec<StoredFile>> {
+        let (column, id) = match owner {
+            FileOwner::Draft(draft) => ("draft_id", draft.0),
+            FileOwner::Demande(demande) => ("demande_id", demande.0),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE {column} = $1 ORDER BY created_at, id"
+        ))
+        .bind(id.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(stored_file).collect()
+    }
+
+    /// Deletes from disk the files whose deletion was committed and not
+    /// carried out yet (after a crash); returns how many were deleted.
+    ///
+    /// # Errors
+    /// A database or I/O error (what was deleted before stays deleted).
+    pub async fn purge_deleted_files(&self) -> Result<u64> {
+        let rows = sqlx::query("SELECT file_id FROM file_deletions ORDER BY requested_at")
+            .fetch_all(&self.read)
+            .await?;
+        let ids: Vec<FileId> = rows
+            .iter()
+            .map(|row| Ok(FileId(row.uuid("file_id")?)))
+            .collect::<Result<_>>()?;
+        self.delete_files_now(&ids).await?;
+        Ok(ids.len() as u64)
+    }
+
+    /// Deletes committed deletions from disk, then their rows.
+    pub(crate) async fn delete_files_now(&self, ids: &[FileId]) -> Result<()> {
+        for id in ids {
+            self.files.delete(*id).await?;
+            sqlx::query("DELETE FROM file_deletions WHERE file_id = $1")
+                .bind(id.0.to_string())
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Moves files to a filed demande (those its answers name).
+pub(crate) async fn attach_to_demande(
+    conn: &mut AnyConnection,
+    files: &[FileId],
+    demande: DemandeId,
+) -> Result<()> {
+    for file in files {
+        sqlx::query("UPDATE files SET draft_id = NULL, demande_id = $1 WHERE id = $2")
+            .bind(demande.0.to_string())
+            .bind(file.0.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The files still owned by a draft.
+pub(crate) async fn draft_files(conn: &mut AnyConnection, draft: DraftId) -> Result<Vec<FileId>> {
+    let rows = sqlx::query("SELECT id FROM files WHERE draft_id = $1")
+        .bind(draft.0.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|row| Ok(FileId(row.uuid("id")?))).collect()
+}
+
+/// Records the deletion of files in the current transaction: their metadata
+/// goes now, their content once the transaction is committed.
+pub(crate) async fn record_deletions(
+    conn: &mut AnyConnection,
+    files: &[FileId],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for file in files {
+        sqlx::query("DELETE FROM files WHERE id = $1")
+            .bind(file.0.to_string())
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO file_deletions (file_id, requested_at) VALUES ($1, $2) \
+             ON CONFLICT (file_id) DO NOTHING",
+        )
+        .bind(file.0.to_string())
+        .bind(millis(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The history entries of demandes (both audiences in one table; readers
+//! filter with `guichet_core::history::{usager_history, agents_history}`).
+
+use guichet_core::anonymise::redact_history;
+use guichet_core::demande::{DemandeId, UserId};
+use guichet_core::file::FileId;
+use guichet_core::history::{Audience, Author, HistoryEntry};
+use guichet_core::workflow::StatusId;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use crate::error::{Result, StoreError};
+use crate::sql::{RowExt, millis, to_json};
+use crate::Store;
+
+fn audience_key(audience: Audience) -> &'static str {
+    match audience {
+        Audience::Usager => "usager",
+        Audience::Agents => "agents",
+        Audience::Both => "both",
+    }
+}
+
+fn audience_from_key(key: &str) -> Result<Audience> {
+    match key {
+        "usager" => Ok(Audience::Usager),
+        "agents" => Ok(Audience::Agents),
+        "both" => Ok(Audience::Both),
+        other => Err(StoreError::Corrupt(format!("audience « {other} »"))),
+    }
+}
+
+fn author_columns(author: Author) -> (&'static str, Option<String>) {
+    match author {
+        Author::Usager(id) => ("usager", id.map(|id| id.0.to_string())),
+        Author::Agent(id) => ("agent", Some(id.0.to_string())),
+        Author::System => ("system", None),
+    }
+}
+
+fn author(row: &AnyRow) -> Result<Author> {
+    let id = row.uuid_opt("author_id")?.map(UserId);
+    match (row.text("author_kind")?.as_str(), id) {
+        ("usager", id) => Ok(Author::Usager(id)),
+        ("agent", Some(id)) => Ok(Author::Agent(id)),
+        ("system", _) => Ok(Author::System),
+        (other, _) => Err(StoreError::Corrupt(format!("auteur « {other} »"))),
+    }
+}
+
+const HISTORY_COLUMNS: &str =
+    "seq, demande_id, occurred_at, audience, author_kind, author_id, event, status, body, message, attachment";
+
+fn entry(row: &AnyRow) -> Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        demande: DemandeId(row.uuid("demande_id")?),
+        at: row.instant("occurred_at")?,
+        audience: audience_from_key(&row.text("audience")?)?,
+        author: author(row)?,
+        event: row.text("event")?,
+        status: StatusId(row.text("status")?),
+        text: row.text("body")?,
+        message: row.text_opt("message")?,
+        attachment: row.json_opt("attachment")?,
+    })
+}
+
+/// Appends entries, in order.
+pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[HistoryEntry]) -> Result<()> {
+    for entry in entries {
+        let (author_kind, author_id) = author_columns(entry.author);
+        sqlx::query(
+            "INSERT INTO history (demande_id, occurred_at, audience, author_kind, author_id, event, \
+             status, body, message, attachment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(entry.demande.0.to_string())
+        .bind(millis(entry.at))
+        .bind(audience_key(entry.audience).to_owned())
+        .bind(author_kind.to_owned())
+        .bind(author_id)
+        .bind(entry.event.clone())
+        .bind(entry.status.as_str().to_owned())
+        .bind(entry.text.clone())
+        .bind(entry.message.clone())
+        .bind(entry.attachment.as_ref().map(to_json).transpose()?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Redacts every entry of a demande with `redact_history` (free texts,
+/// attachments, the usager's account) and rewrites the changed ones;
+/// returns the attached files to delete.
+pub(crate) async fn redact(conn: &mut AnyConnection, demande: DemandeId) -> Result<Vec<FileId>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {HISTORY_COLUMNS} FROM history WHERE demande_id = $1 ORDER BY seq"
+    ))
+    .bind(demande.0.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let seqs: Vec<i64> = rows.iter().map(|row| row.int("seq")).collect::<Result<_>>()?;
+    let before: Vec<HistoryEntry> = rows.iter().map(entry).collect::<Result<_>>()?;
+    let mut after = before.clone();
+    let files = redact_history(&mut after);
+    for ((seq, old), new) in seqs.into_iter().zip(&before).zip(&after) {
+        if old == new {
+            continue;
+        }
+        let (author_kind, author_id) = author_columns(new.author);
+        sqlx::query(
+            "UPDATE history SET author_kind = $1, author_id = $2, body = $3, message = $4, \
+             attachment = $5 WHERE seq = $6",
+        )
+        .bind(author_kind.to_owned())
+        .bind(author_id)
+        .bind(new.text.clone())
+        .bind(new.message.clone())
+        .bind(new.attachment.as_ref().map(to_json).transpose()?)
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(files)
+}
+
+impl Store {
+    /// Every history entry of a demande, both audiences, in order. Filter
+    /// with `guichet_core::history::usager_history` before showing it to
+    /// the usager.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn history(&self, demande: DemandeId) -> Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {HISTORY_COLUMNS} FROM history WHERE demande_id = $1 ORDER BY seq"
+        ))
+        .bind(demande.0.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(entry).collect()
+    }
+}

@@ -1,0 +1,372 @@
+//! The durable outbox: every side effect (a mail, an SMS, a connector call)
+//! is a job row written in the same transaction as the state change that
+//! caused it, then claimed by a worker, executed, and marked done or failed
+//! (retried later, attempts counted).
+//!
+//! A job is a `kind` string and a JSON payload, so new kinds (connector
+//! calls) need no migration; notification jobs are
+//! [`NotificationJob`]s under the kind [`NOTIFICATION_JOB`].
+//!
+//! Claiming marks jobs `running` for a worker with a lease of
+//! [`JOB_LEASE`]: on PostgreSQL, several hosts claim with `FOR UPDATE SKIP
+//! LOCKED`, so one job goes to one worker; on SQLite, the single writer
+//! does the same with one `UPDATE … RETURNING`. A running job whose lease
+//! ended (its worker died) is claimed again.
+
+use chrono::{DateTime, Duration, Utc};
+use guichet_core::demande::DemandeId;
+use guichet_core::notification::NotificationJob;
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::error::{Result, StoreError};
+use crate::sql::{RowExt, millis, to_json, unsigned};
+use crate::Store;
+
+/// The kind of notification jobs (payload: a [`NotificationJob`]).
+pub const NOTIFICATION_JOB: &str = "notification";
+
+/// How long a claimed job is reserved for its worker.
+pub const JOB_LEASE: Duration = Duration::minutes(5);
+
+/// Longest error text kept on a failed job, in characters.
+pub const MAX_ERROR_LENGTH: usize = 4000;
+
+/// The identifier of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub Uuid);
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting for its `next_attempt_at`.
+    Pending,
+    /// Claimed by a worker.
+    Running,
+    /// Done.
+    Done,
+    /// Failed for good (no retry asked).
+    Failed,
+}
+
+impl JobStatus {
+    fn key(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    fn from_key(key: &str) -> Result<JobStatus> {
+        match key {
+            "pending" => Ok(JobStatus::Pending),
+            "running" => Ok(JobStatus::Running),
+            "done" => Ok(JobStatus::Done),
+            "failed" => Ok(JobStatus::Failed),
+            other => Err(StoreError::Corrupt(format!("état de tâche « {other} »"))),
+        }
+    }
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    /// What to do (`notification`, a connector call…).
+    pub kind: String,
+    /// The demande concerned, if any (its jobs are dropped at anonymisation).
+    pub demande: Option<DemandeId>,
+    /// The data the worker needs.
+    pub payload: serde_json::Value,
+    /// Not before.
+    pub run_at: DateTime<Utc>,
+}
+
+impl NewJob {
+    /// The job delivering a notification.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] if the notification does not serialise.
+    pub fn notification(notification: &NotificationJob, run_at: DateTime<Utc>) -> Result<NewJob> {
+        Ok(NewJob {
+            kind: NOTIFICATION_JOB.to_owned(),
+            demande: Some(notification.demande),
+            payload: serde_json::to_value(notification)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?,
+            run_at,
+        })
+    }
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Identifier.
+    pub id: JobId,
+    /// What to do.
+    pub kind: String,
+    /// The demande concerned, if any.
+    pub demande: Option<DemandeId>,
+    /// The data the worker needs.
+    pub payload: serde_json::Value,
+    /// Where it stands.
+    pub status: JobStatus,
+    /// How many times it was claimed.
+    pub attempts: u32,
+    /// Not before.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The worker holding or last holding it.
+    pub claimed_by: Option<String>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// Enqueued.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+const JOB_COLUMNS: &str = "id, kind, demande_id, payload, status, attempts, next_attempt_at, \
+                           claimed_by, last_error, created_at, updated_at";
+
+fn job(row: &AnyRow) -> Result<Job> {
+    Ok(Job {
+        id: JobId(row.uuid("id")?),
+        kind: row.text("kind")?,
+        demande: row.uuid_opt("demande_id")?.map(DemandeId),
+        payload: row.json("payload")?,
+        status: JobStatus::from_key(&row.text("status")?)?,
+        attempts: u32::try_from(unsigned(row.int("attempts")?)).unwrap_or(u32::MAX),
+        next_attempt_at: row.instant("next_attempt_at")?,
+        claimed_by: row.text_opt("claimed_by")?,
+        last_error: row.text_opt("last_error")?,
+        created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
+    })
+}
+
+/// Inserts jobs in the current transaction; returns their ids.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    jobs: &[NewJob],
+    now: DateTime<Utc>,
+) -> Result<Vec<JobId>> {
+    let mut ids = Vec::with_capacity(jobs.len());
+    for new in jobs {
+        let id = JobId(Uuid::new_v4());
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, demande_id, payload, status, attempts, next_attempt_at, \
+             claimed_by, lease_until, last_error, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6, NULL, NULL, NULL, $7, $8)",
+        )
+        .bind(id.0.to_string())
+        .bind(new.kind.clone())
+        .bind(new.demande.map(|d| d.0.to_string()))
+        .bind(to_json(&new.payload)?)
+        .bind(JobStatus::Pending.key().to_owned())
+        .bind(millis(new.run_at))
+        .bind(millis(now))
+        .bind(millis(now))
+        .execute(&mut *conn)
+        .await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Deletes every job of a demande (anonymisation: payloads carry the
+/// demande's free texts).
+pub(crate) async fn delete_of(conn: &mut AnyConnection, demande: DemandeId) -> Result<()> {
+    sqlx::query("DELETE FROM jobs WHERE demande_id = $1")
+        .bind(demande.0.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Enqueues one job on its own (jobs caused by a state change go with
+    /// it: see [`crate::outcome::Extras::jobs`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an unknown demande, a database error.
+    pub async fn enqueue(&self, job: NewJob, now: DateTime<Utc>) -> Result<JobId> {
+        let mut tx = self.begin().await?;
+        let ids = insert(&mut tx, std::slice::from_ref(&job), now).await?;
+        tx.commit().await?;
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("tâche non créée".into()))
+    }
+
+    /// Claims up to `limit` jobs ready at `now` for `worker` (pending and
+    /// due, or running with an ended lease), oldest due first; counts one
+    /// attempt each.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn claim_jobs(&self, worker: &str, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>> {
+        let sql = format!(
+            "UPDATE jobs SET status = $1, claimed_by = $2, lease_until = $3, \
+             attempts = attempts + 1, updated_at = $4 \
+             WHERE id IN (SELECT id FROM jobs WHERE (status = $5 AND next_attempt_at <= $6) \
+             OR (status = $1 AND lease_until <= $6) ORDER BY next_attempt_at, created_at LIMIT $7{}) \
+             RETURNING {JOB_COLUMNS}",
+            self.skip_locked()
+        );
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(&sql)
+            .bind(JobStatus::Running.key().to_owned())
+            .bind(worker.to_owned())
+            .bind(millis(now + JOB_LEASE))
+            .bind(millis(now))
+            .bind(JobStatus::Pending.key().to_owned())
+            .bind(millis(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut jobs: Vec<Job> = rows.iter().map(job).collect::<Result<_>>()?;
+        jobs.sort_by_key(|j| (j.next_attempt_at, j.created_at, j.id));
+        Ok(jobs)
+    }
+
+    /// Marks a job done.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if `worker` does not hold it (its lease
+    /// ended and another worker claimed it), [`StoreError::NotFound`] if it
+    /// is gone.
+    pub async fn complete_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, lease_until = NULL, last_error = NULL, updated_at = $2 \
+             WHERE id = $3 AND status = $4 AND claimed_by = $5",
+        )
+        .bind(JobStatus::Done.key().to_owned())
+        .bind(millis(now))
+        .bind(id.0.to_string())
+        .bind(JobStatus::Running.key().to_owned())
+        .bind(worker.to_owned())
+        .execute(&self.write)
+        .await?;
+        self.held(id, done.rows_affected()).await
+    }
+
+    /// Records a failed attempt: the job is retried at `retry_at`, or fails
+    /// for good when `retry_at` is `None`.
+    ///
+    /// # Errors
+    /// As [`Store::complete_job`].
+    pub async fn fail_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (status, next) = match retry_at {
+            Some(at) => (JobStatus::Pending, at),
+            None => (JobStatus::Failed, now),
+        };
+        let error: String = error.chars().take(MAX_ERROR_LENGTH).collect();
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3, \
+             updated_at = $4 WHERE id = $5 AND status = $6 AND claimed_by = $7",
+        )
+        .bind(status.key().to_owned())
+        .bind(millis(next))
+        .bind(error)
+        .bind(millis(now))
+        .bind(id.0.to_string())
+        .bind(JobStatus::Running.key().to_owned())
+        .bind(worker.to_owned())
+        .execute(&self.write)
+        .await?;
+        self.held(id, done.rows_affected()).await
+    }
+
+    async fn held(&self, id: JobId, changed: u64) -> Result<()> {
+        if changed > 0 {
+            return Ok(());
+        }
+        self.job(id).await?;
+        Err(StoreError::Conflict(format!(
+            "la tâche {id} n'est pas détenue par ce processus"
+        )))
+    }
+
+    /// Puts a failed job back in the queue, due at `now`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no failed job with this id.
+    pub async fn retry_job(&self, id: JobId, now: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, next_attempt_at = $2, updated_at = $3 \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(JobStatus::Pending.key().to_owned())
+        .bind(millis(now))
+        .bind(millis(now))
+        .bind(id.0.to_string())
+        .bind(JobStatus::Failed.key().to_owned())
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("tâche en échec"));
+        }
+        Ok(())
+    }
+
+    /// A job.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such job.
+    pub async fn job(&self, id: JobId) -> Result<Job> {
+        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+            .bind(id.0.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("tâche"))?;
+        job(&row)
+    }
+
+    /// The jobs that failed for good, most recent first, at most `limit`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id LIMIT $2"
+        ))
+        .bind(JobStatus::Failed.key().to_owned())
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(job).collect()
+    }
+
+    /// The jobs of a demande, oldest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn jobs_of(&self, demande: DemandeId) -> Result<Vec<Job>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE demande_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(demande.0.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(job).collect()
+    }
+}

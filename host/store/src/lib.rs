@@ -1,0 +1,343 @@
+//! The persistence of Guichet: démarches and their versions, accounts,
+//! groups and grants, drafts, demandes with their histories, timers, the
+//! durable outbox of jobs, attachments, and the connector journal — on
+//! SQLite (the embedded default, a file created on first start) or on
+//! PostgreSQL (several host processes sharing one database), with the same
+//! queries and the same test suite on both.
+//!
+//! # Where to start
+//!
+//! [`Store::connect`] opens (and migrates) a database from its URL. Then one
+//! module per aggregate adds its methods to [`Store`]: [`demarche`]
+//! (import with versioning, catalogue), [`account`] (users, sessions, API
+//! tokens), [`group`] (groups, members, grants, rights), [`draft`],
+//! [`demande`] (filing, reading, the processing table) and [`outcome`]
+//! (writing a workflow [`Outcome`](guichet_core::workflow::Outcome)
+//! atomically), [`timer`], [`job`], [`file`] and [`connector`].
+//!
+//! # Design decisions
+//!
+//! - **One set of runtime-checked, portable queries through `sqlx::Any`**,
+//!   rather than one implementation per backend behind a trait. The two
+//!   backends share nearly all their SQL: `INSERT … ON CONFLICT … DO UPDATE`,
+//!   `RETURNING`, row values, `LIKE … ESCAPE`, `CAST(… AS TEXT)` are the same
+//!   on SQLite ≥ 3.35 and PostgreSQL. One implementation means one place to
+//!   fix a bug and no drift between backends, and the same test suite runs
+//!   on both (`tests/`). The price is losing sqlx's compile-time checking
+//!   (its macros check against one database kind only), which the suite
+//!   pays back by running every query on both backends. The few places where
+//!   the SQL must differ branch on [`Backend`]: claiming jobs and timers
+//!   adds `FOR UPDATE SKIP LOCKED` on PostgreSQL, and write transactions
+//!   start with `BEGIN IMMEDIATE` on SQLite.
+//! - **Storage forms** (see [`sql`]): instants are `BIGINT` epoch
+//!   milliseconds, dates `TEXT` `YYYY-MM-DD`, ids `TEXT` UUIDs, structured
+//!   values `TEXT` JSON. A demande is kept whole as JSON (`data`), beside the
+//!   columns that are filtered, sorted or joined on.
+//! - **Migrations** are numbered and immutable, one directory per backend
+//!   (`migrations/sqlite/`, `migrations/postgres/`), because DDL types and
+//!   identity columns differ; both are embedded in the binary and applied by
+//!   [`Store::migrate`] (sqlx's migrator: checksums refuse an edited landed
+//!   migration; an advisory lock serialises hosts migrating at once on
+//!   PostgreSQL).
+//! - **SQLite** runs in WAL mode (readers never block the writer) with a
+//!   busy timeout, and `synchronous = NORMAL` (durable at checkpoints, safe
+//!   with WAL). SQLite allows one writer at a time, so the store keeps one
+//!   pool of a single connection for writes, which queues writers in the
+//!   process instead of letting them poll the file lock, and a pool of
+//!   readers. Write transactions start with `BEGIN IMMEDIATE` so that a
+//!   second process (a CLI import beside a server) waits for the lock
+//!   instead of failing on a lock upgrade. `sqlite::memory:` is therefore not
+//!   supported: the two pools would see two databases.
+//! - **PostgreSQL** uses one pool of [`POSTGRES_POOL_SIZE`] connections
+//!   (several hosts × 10 stays far below PostgreSQL's default limit of 100)
+//!   and `READ COMMITTED`; concurrent writers are made safe by row locks:
+//!   optimistic revisions on demandes, upserts on counters, `SKIP LOCKED`
+//!   on claims.
+//! - **Nothing is half-written**: every write that touches several rows is
+//!   one transaction, rolled back on any error. The only effect outside the
+//!   database, deleting files from disk, is recorded in the transaction
+//!   (`file_deletions`) and carried out after the commit; what a crash
+//!   leaves is carried out by [`Store::purge_deleted_files`].
+
+pub mod account;
+pub mod connector;
+pub mod demande;
+pub mod demarche;
+pub mod draft;
+mod error;
+pub mod file;
+pub mod group;
+mod history;
+pub mod job;
+pub mod outcome;
+mod search;
+mod sql;
+pub mod timer;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
+
+pub use error::{Result, StoreError};
+pub use file::FileStore;
+
+use crate::demarche::VersionFacts;
+
+/// Connections of the PostgreSQL pool of one host.
+pub const POSTGRES_POOL_SIZE: u32 = 10;
+
+/// Reader connections of the SQLite pool (writes have their own connection).
+pub const SQLITE_READERS: u32 = 4;
+
+/// How long a SQLite connection waits for the file lock held by another
+/// process before failing.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The database kind behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: one file, one host.
+    Sqlite,
+    /// PostgreSQL: one database shared by several hosts.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names: `sqlite:…` or `postgres:…`/`postgresql:…`.
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`] for any other scheme.
+    pub fn of(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(redacted(url)))
+        }
+    }
+}
+
+/// The URL without its password, for messages.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The storage of Guichet: a database (SQLite or PostgreSQL) and a
+/// directory of files. Cheap to clone; clones share the pools.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+    files: FileStore,
+    facts: Arc<Mutex<HashMap<(String, u32), Arc<VersionFacts>>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date; keeps
+    /// attachments in `files`.
+    ///
+    /// `url` is `sqlite://path/to/guichet.db` (the file and its directory
+    /// are created on first start) or `postgres://user@host/database`.
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`], a database error if it cannot be
+    /// reached, or a migration error.
+    pub async fn connect(url: &str, files: FileStore) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url)?;
+        let (read, write) = match backend {
+            Backend::Sqlite => sqlite_pools(url).await?,
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(POSTGRES_POOL_SIZE)
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        let store = Store {
+            backend,
+            read,
+            write,
+            files,
+            facts: Arc::default(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations not applied yet (idempotent).
+    ///
+    /// # Errors
+    /// A migration error, for instance when a landed migration was edited.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await?;
+        Ok(())
+    }
+
+    /// The database kind.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The directory of attachments.
+    pub fn files(&self) -> &FileStore {
+        &self.files
+    }
+
+    /// Closes the pools (waits for connections in use to come back).
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite (take the
+    /// write lock now, not on the first write), `BEGIN` on PostgreSQL.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
+    }
+
+    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, nothing on SQLite (whose
+    /// single writer already excludes concurrent claims).
+    pub(crate) fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// The version facts cached for a démarche version.
+    pub(crate) fn cached_facts(&self, slug: &str, version: u32) -> Option<Arc<VersionFacts>> {
+        let facts = self.facts.lock().unwrap_or_else(PoisonError::into_inner);
+        facts.get(&(slug.to_owned(), version)).cloned()
+    }
+
+    /// Remembers the facts of a démarche version (they never change: what
+    /// they hold is structural, and a structural change makes a new version).
+    pub(crate) fn cache_facts(&self, slug: &str, version: u32, facts: Arc<VersionFacts>) {
+        let mut cache = self.facts.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.insert((slug.to_owned(), version), facts);
+    }
+}
+
+/// The writer and reader pools of a SQLite file, created on first start in
+/// WAL mode.
+async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool)> {
+    let url = sqlite_url_creating(url)?;
+    let options: AnyConnectOptions = url.parse()?;
+    let mut first = options.connect().await?;
+    first.execute("PRAGMA journal_mode = WAL").await?;
+    first.close().await?;
+    let pool = |size: u32| {
+        AnyPoolOptions::new()
+            .max_connections(size)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    let busy = SQLITE_BUSY_TIMEOUT.as_millis();
+                    conn.execute(
+                        format!(
+                            "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"
+                        )
+                        .as_str(),
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options.clone())
+    };
+    let write = pool(1).await?;
+    let read = pool(SQLITE_READERS).await?;
+    Ok((read, write))
+}
+
+/// The SQLite URL with `mode=rwc` (create the file) unless a mode is given,
+/// after creating the file's directory.
+fn sqlite_url_creating(url: &str) -> Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path.starts_with(":memory:") || query.contains("mode=memory") {
+        return Err(StoreError::UnsupportedUrl(format!(
+            "{url} (SQLite en mémoire non pris en charge : indiquez un fichier)"
+        )));
+    }
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(if query.contains("mode=") {
+        url.to_owned()
+    } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_are_told_by_the_url_scheme() {
+        assert_eq!(Backend::of("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::of("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::of("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        let refused = Backend::of("mysql://root:secret@h/db").unwrap_err();
+        assert!(!refused.to_string().contains("secret"), "{refused}");
+    }
+
+    #[test]
+    fn sqlite_urls_create_the_file_unless_told_otherwise() {
+        let dir = std::env::temp_dir().join(format!("guichet-url-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/g.db", dir.display());
+        assert_eq!(sqlite_url_creating(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(dir.is_dir());
+        assert_eq!(
+            sqlite_url_creating(&format!("{url}?mode=ro")).unwrap(),
+            format!("{url}?mode=ro")
+        );
+        assert!(sqlite_url_creating("sqlite::memory:").is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

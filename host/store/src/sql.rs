@@ -1,0 +1,206 @@
+//! Portable SQL: how values cross into the database, and a small builder
+//! for queries whose filters vary.
+//!
+//! `sqlx::Any` carries only integers, floats, text, bytes and booleans, so
+//! every other type has one storage form, the same on both backends:
+//! instants are `BIGINT` milliseconds since the Unix epoch (they sort and
+//! compare as numbers and index well), dates are `TEXT` `YYYY-MM-DD` (they
+//! sort as text), identifiers are `TEXT` UUIDs, structured values are `TEXT`
+//! JSON. Placeholders are `$1`, `$2`… in increasing order of first
+//! appearance, because SQLite numbers `$n` parameters in the order it first
+//! meets them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Arguments, Encode, Row, Type};
+use uuid::Uuid;
+
+use crate::error::{Result, StoreError};
+
+/// An instant as stored: milliseconds since the Unix epoch.
+pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+/// An instant read back from milliseconds.
+pub(crate) fn instant(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("instant hors limites : {ms}")))
+}
+
+/// An optional instant read back.
+pub(crate) fn instant_opt(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+    ms.map(instant).transpose()
+}
+
+/// A date as stored: `YYYY-MM-DD`.
+pub(crate) fn date_text(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// A value as stored JSON.
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Stored JSON read back.
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A UUID read back from text.
+pub(crate) fn uuid(text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Corrupt(format!("identifiant « {text} » : {e}")))
+}
+
+/// A non-negative count as stored (counts above `i64::MAX` do not occur).
+pub(crate) fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A stored count read back (negative values read as 0).
+pub(crate) fn unsigned(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or_default()
+}
+
+/// Column readers with the store's error type.
+pub(crate) trait RowExt {
+    /// A text column.
+    fn text(&self, column: &str) -> Result<String>;
+    /// A nullable text column.
+    fn text_opt(&self, column: &str) -> Result<Option<String>>;
+    /// An integer column.
+    fn int(&self, column: &str) -> Result<i64>;
+    /// A nullable integer column.
+    fn int_opt(&self, column: &str) -> Result<Option<i64>>;
+    /// An instant column.
+    fn instant(&self, column: &str) -> Result<DateTime<Utc>> {
+        instant(self.int(column)?)
+    }
+    /// A nullable instant column.
+    fn instant_opt(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
+        instant_opt(self.int_opt(column)?)
+    }
+    /// A JSON column.
+    fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
+        from_json(&self.text(column)?)
+    }
+    /// A nullable JSON column.
+    fn json_opt<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
+        self.text_opt(column)?.as_deref().map(from_json).transpose()
+    }
+    /// A UUID column.
+    fn uuid(&self, column: &str) -> Result<Uuid> {
+        uuid(&self.text(column)?)
+    }
+    /// A nullable UUID column.
+    fn uuid_opt(&self, column: &str) -> Result<Option<Uuid>> {
+        self.text_opt(column)?.as_deref().map(uuid).transpose()
+    }
+}
+
+impl RowExt for AnyRow {
+    fn text(&self, column: &str) -> Result<String> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn text_opt(&self, column: &str) -> Result<Option<String>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn int(&self, column: &str) -> Result<i64> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn int_opt(&self, column: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+/// A query built piece by piece, numbering its placeholders as it goes.
+pub(crate) struct Sql {
+    text: String,
+    args: AnyArguments<'static>,
+    bound: usize,
+    error: Option<String>,
+}
+
+impl Sql {
+    /// Starts a query.
+    pub(crate) fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: AnyArguments::default(),
+            bound: 0,
+            error: None,
+        }
+    }
+
+    /// Appends SQL text.
+    pub(crate) fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends the next placeholder and binds its value.
+    pub(crate) fn bind<T>(&mut self, value: T) -> &mut Sql
+    where
+        T: 'static + Encode<'static, Any> + Type<Any>,
+    {
+        self.bound += 1;
+        self.text.push('$');
+        self.text.push_str(&self.bound.to_string());
+        if let Err(error) = self.args.add(value)
+            && self.error.is_none()
+        {
+            self.error = Some(error.to_string());
+        }
+        self
+    }
+
+    /// The text and arguments, ready for `sqlx::query_with`.
+    pub(crate) fn finish(self) -> Result<(String, AnyArguments<'static>)> {
+        match self.error {
+            Some(error) => Err(StoreError::Invalid(error)),
+            None => Ok((self.text, self.args)),
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.bind(1_i64).push(" AND b = ").bind("x".to_owned());
+        let (text, _) = sql.finish().unwrap();
+        assert_eq!(text, "SELECT 1 WHERE a = $1 AND b = $2");
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+
+    #[test]
+    fn instants_round_trip_through_milliseconds() {
+        let at = DateTime::from_timestamp_millis(1_772_442_000_123).unwrap();
+        assert_eq!(instant(millis(at)).unwrap(), at);
+    }
+}
