@@ -111,6 +111,7 @@ struct Inner {
     linker: Linker<CallState>,
     cache: Cache,
     slots: Semaphore,
+    max_slots: usize,
     journal: Arc<dyn Journal>,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -151,10 +152,16 @@ impl Runtime {
                 linker,
                 cache,
                 slots: Semaphore::new(config.max_concurrent_calls as usize),
+                max_slots: config.max_concurrent_calls as usize,
                 journal,
                 ticker_stop,
             }),
         })
+    }
+
+    /// Calls running now (for health and metrics).
+    pub fn calls_in_flight(&self) -> usize {
+        self.inner.max_slots - self.inner.slots.available_permits()
     }
 
     /// The journal every call is recorded to.

@@ -71,6 +71,7 @@ mod history;
 pub mod job;
 pub mod outcome;
 mod search;
+pub mod session;
 mod sql;
 pub mod timer;
 

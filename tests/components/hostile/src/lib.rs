@@ -8,6 +8,10 @@ use guichet_sdk::{Availability, Connector, Description, Error, Operation, config
 /// The connector.
 pub struct Hostile;
 
+/// The hot-swap tests install this component twice: as built, and built with
+/// the `second-version` feature.
+const VERSION: &str = if cfg!(feature = "second-version") { "0.2.0" } else { "0.1.0" };
+
 fn ok(message: String) -> Result<Availability, Error> {
     Ok(Availability {
         available: true,
@@ -26,7 +30,7 @@ impl Connector for Hostile {
     fn describe() -> Description {
         Description {
             name: "hostile".into(),
-            version: "0.1.0".into(),
+            version: VERSION.into(),
             vendor: "Tests".into(),
             summary: "Composant hostile pour les tests du bac à sable".into(),
             operations: vec![Operation::Check],
@@ -73,6 +77,15 @@ impl Connector for Hostile {
                 Err(e) => Err(Error::Other(format!("fichier illisible : {e}"))),
             },
             "environment" => ok(format!("{} variables d'environnement", std::env::vars().count())),
+            "version" => ok(VERSION.to_string()),
+            "busy-version" => {
+                // Work for a while, then say which version did it.
+                let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
+                while std::time::Instant::now() < until {
+                    std::hint::black_box(0);
+                }
+                ok(VERSION.to_string())
+            }
             "log-secret" => {
                 let token = config::require_secret("token")?;
                 log::info(&format!("le jeton est {}", token.expose()));

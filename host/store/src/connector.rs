@@ -1,0 +1,265 @@
+//! What connectors leave behind: the journal of their calls (for the SI to
+//! see every exchange and error) and the link of a demande to its record in
+//! a business application (for agents to see the remote number, status and
+//! card).
+//!
+//! The connector runtime's own record type lives in the host; the store
+//! takes a plain [`ConnectorCall`], with logs and HTTP exchanges as JSON.
+
+use chrono::{DateTime, Utc};
+use guichet_core::demande::DemandeId;
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::error::{Result, StoreError};
+use crate::sql::{RowExt, Sql, count, millis, to_json, unsigned};
+use crate::Store;
+
+/// The identifier of a journal entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CallId(pub Uuid);
+
+/// One call of a connector, as journaled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectorCall {
+    /// The connector's name (`atal`).
+    pub connector: String,
+    /// Its version (`1.2.0`).
+    pub connector_version: String,
+    /// The configured instance (`atal-ville`).
+    pub instance: String,
+    /// The operation (`transmit`, `status`, `lookup`, `card`, `check`).
+    pub operation: String,
+    /// When the call started.
+    pub at: DateTime<Utc>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// How it ended (`ok`, `error`, `trap`, `timeout`…).
+    pub outcome: String,
+    /// The error, if any.
+    pub error: Option<String>,
+    /// The structured logs the component wrote.
+    pub logs: serde_json::Value,
+    /// The HTTP exchanges it made.
+    pub exchanges: serde_json::Value,
+    /// The demande concerned, if any.
+    pub demande: Option<DemandeId>,
+}
+
+/// Which journal entries to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallQuery {
+    /// Only this instance.
+    pub instance: Option<String>,
+    /// Only calls about this demande.
+    pub demande: Option<DemandeId>,
+    /// At most this many, latest first.
+    pub limit: u32,
+}
+
+/// The record of a demande in a business application, as its connector last
+/// reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteLink {
+    /// The demande.
+    pub demande: DemandeId,
+    /// The connector instance.
+    pub instance: String,
+    /// The id in the business application.
+    pub remote_id: String,
+    /// The number shown to people, if the application has one.
+    pub display_id: Option<String>,
+    /// The last remote status read (code, label, final, comments).
+    pub remote_status: Option<serde_json::Value>,
+    /// The last card read (what agents see on the demande).
+    pub card: Option<serde_json::Value>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+const CALL_COLUMNS: &str = "id, connector, connector_version, instance, operation, called_at, \
+                            duration_ms, outcome, error, logs, exchanges, demande_id";
+
+fn call(row: &AnyRow) -> Result<(CallId, ConnectorCall)> {
+    Ok((
+        CallId(row.uuid("id")?),
+        ConnectorCall {
+            connector: row.text("connector")?,
+            connector_version: row.text("connector_version")?,
+            instance: row.text("instance")?,
+            operation: row.text("operation")?,
+            at: row.instant("called_at")?,
+            duration_ms: unsigned(row.int("duration_ms")?),
+            outcome: row.text("outcome")?,
+            error: row.text_opt("error")?,
+            logs: row.json("logs")?,
+            exchanges: row.json("exchanges")?,
+            demande: row.uuid_opt("demande_id")?.map(DemandeId),
+        },
+    ))
+}
+
+const LINK_COLUMNS: &str =
+    "demande_id, instance, remote_id, display_id, remote_status, card, updated_at";
+
+fn link(row: &AnyRow) -> Result<RemoteLink> {
+    Ok(RemoteLink {
+        demande: DemandeId(row.uuid("demande_id")?),
+        instance: row.text("instance")?,
+        remote_id: row.text("remote_id")?,
+        display_id: row.text_opt("display_id")?,
+        remote_status: row.json_opt("remote_status")?,
+        card: row.json_opt("card")?,
+        updated_at: row.instant("updated_at")?,
+    })
+}
+
+/// Erases what connectors recorded about a demande that may quote the
+/// usager (anonymisation): logs, exchanges and errors of its calls, the
+/// remote status and card of its links. Remote ids and timings stay.
+pub(crate) async fn erase_of(conn: &mut AnyConnection, demande: DemandeId) -> Result<()> {
+    sqlx::query(
+        "UPDATE connector_calls SET logs = $1, exchanges = $2, error = NULL WHERE demande_id = $3",
+    )
+    .bind("[]".to_owned())
+    .bind("[]".to_owned())
+    .bind(demande.0.to_string())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE connector_links SET remote_status = NULL, card = NULL WHERE demande_id = $1",
+    )
+    .bind(demande.0.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Journals a connector call.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an unknown demande, a database error.
+    pub async fn record_connector_call(&self, call: &ConnectorCall) -> Result<CallId> {
+        let id = CallId(Uuid::new_v4());
+        sqlx::query(
+            "INSERT INTO connector_calls (id, connector, connector_version, instance, operation, \
+             called_at, duration_ms, outcome, error, logs, exchanges, demande_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(id.0.to_string())
+        .bind(call.connector.clone())
+        .bind(call.connector_version.clone())
+        .bind(call.instance.clone())
+        .bind(call.operation.clone())
+        .bind(millis(call.at))
+        .bind(count(call.duration_ms))
+        .bind(call.outcome.clone())
+        .bind(call.error.clone())
+        .bind(to_json(&call.logs)?)
+        .bind(to_json(&call.exchanges)?)
+        .bind(call.demande.map(|d| d.0.to_string()))
+        .execute(&self.write)
+        .await?;
+        Ok(id)
+    }
+
+    /// Journal entries, latest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn connector_calls(&self, query: &CallQuery) -> Result<Vec<(CallId, ConnectorCall)>> {
+        let mut sql = Sql::new(&format!("SELECT {CALL_COLUMNS} FROM connector_calls WHERE 1 = 1"));
+        if let Some(instance) = &query.instance {
+            sql.push(" AND instance = ").bind(instance.clone());
+        }
+        if let Some(demande) = query.demande {
+            sql.push(" AND demande_id = ").bind(demande.0.to_string());
+        }
+        sql.push(" ORDER BY called_at DESC, id LIMIT ")
+            .bind(i64::from(query.limit));
+        let (text, args) = sql.finish()?;
+        let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
+        rows.iter().map(call).collect()
+    }
+
+    /// Creates or updates the link of a demande to its remote record. A
+    /// `None` status or card keeps the one stored (a status poll does not
+    /// erase the card, and the reverse).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an unknown demande, a database error.
+    pub async fn upsert_remote_link(&self, link: &RemoteLink) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO connector_links (demande_id, instance, remote_id, display_id, remote_status, \
+             card, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (demande_id, instance) DO UPDATE SET remote_id = excluded.remote_id, \
+             display_id = COALESCE(excluded.display_id, connector_links.display_id), \
+             remote_status = COALESCE(excluded.remote_status, connector_links.remote_status), \
+             card = COALESCE(excluded.card, connector_links.card), updated_at = excluded.updated_at",
+        )
+        .bind(link.demande.0.to_string())
+        .bind(link.instance.clone())
+        .bind(link.remote_id.clone())
+        .bind(link.display_id.clone())
+        .bind(link.remote_status.as_ref().map(to_json).transpose()?)
+        .bind(link.card.as_ref().map(to_json).transpose()?)
+        .bind(millis(link.updated_at))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The link of a demande to one connector instance.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is none.
+    pub async fn remote_link(&self, demande: DemandeId, instance: &str) -> Result<RemoteLink> {
+        let row = sqlx::query(&format!(
+            "SELECT {LINK_COLUMNS} FROM connector_links WHERE demande_id = $1 AND instance = $2"
+        ))
+        .bind(demande.0.to_string())
+        .bind(instance.to_owned())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("lien de connecteur"))?;
+        link(&row)
+    }
+
+    /// Every link of a demande, by instance.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn remote_links(&self, demande: DemandeId) -> Result<Vec<RemoteLink>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {LINK_COLUMNS} FROM connector_links WHERE demande_id = $1 ORDER BY instance"
+        ))
+        .bind(demande.0.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(link).collect()
+    }
+
+    /// The link holding a remote id (to route a vendor's notification).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is none.
+    pub async fn remote_link_by_remote_id(
+        &self,
+        instance: &str,
+        remote_id: &str,
+    ) -> Result<RemoteLink> {
+        let row = sqlx::query(&format!(
+            "SELECT {LINK_COLUMNS} FROM connector_links WHERE instance = $1 AND remote_id = $2"
+        ))
+        .bind(instance.to_owned())
+        .bind(remote_id.to_owned())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("lien de connecteur"))?;
+        link(&row)
+    }
+}

@@ -1,0 +1,225 @@
+//! Groups named `Role_Collectivité_Direction_Service`, their members, and
+//! the grants that give a group its role on one démarche or on all.
+//!
+//! A grant stores no role of its own: the role is the group name's first
+//! part (`Gest_…` → Gestionnaire), as `guichet_core::role` reads it, so the
+//! two can never disagree. [`Store::access`] returns the groups of a person
+//! and the grants of those groups: what `guichet_core::role::rights` needs,
+//! for every démarche at once.
+
+use chrono::{DateTime, Utc};
+use guichet_core::demande::UserId;
+use guichet_core::demarche::Slug;
+use guichet_core::role::{self, Grant, GroupName, Rights, Scope};
+use sqlx::any::AnyRow;
+
+use crate::error::{Result, StoreError};
+use crate::sql::{RowExt, millis};
+use crate::Store;
+
+/// The stored scope meaning every démarche (slugs never contain `*`).
+const ALL: &str = "*";
+
+/// The groups of a person and the grants of those groups.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Access {
+    /// The groups the person is a member of.
+    pub groups: Vec<GroupName>,
+    /// The grants of those groups.
+    pub grants: Vec<Grant>,
+}
+
+impl Access {
+    /// The person's rights on a démarche (`guichet_core::role::rights`).
+    pub fn rights(&self, demarche: &Slug) -> Rights {
+        role::rights(&self.groups, &self.grants, demarche)
+    }
+}
+
+fn group_name(text: &str) -> Result<GroupName> {
+    GroupName::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn scope_key(scope: &Scope) -> String {
+    match scope {
+        Scope::All => ALL.to_owned(),
+        Scope::Demarche(slug) => slug.as_str().to_owned(),
+    }
+}
+
+fn grant(row: &AnyRow) -> Result<Grant> {
+    let scope = row.text("scope")?;
+    Ok(Grant {
+        group: group_name(&row.text("group_name")?)?,
+        scope: if scope == ALL {
+            Scope::All
+        } else {
+            Scope::Demarche(Slug(scope))
+        },
+    })
+}
+
+impl Store {
+    /// Creates a group.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if it exists.
+    pub async fn create_group(&self, name: &GroupName, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO agent_groups (name, created_at) VALUES ($1, $2)")
+            .bind(name.as_str().to_owned())
+            .bind(millis(now))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a group with its memberships and grants.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such group.
+    pub async fn delete_group(&self, name: &GroupName) -> Result<()> {
+        let done = sqlx::query("DELETE FROM agent_groups WHERE name = $1")
+            .bind(name.as_str().to_owned())
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("groupe"));
+        }
+        Ok(())
+    }
+
+    /// Every group, by name.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn groups(&self) -> Result<Vec<GroupName>> {
+        let rows = sqlx::query("SELECT name FROM agent_groups ORDER BY name")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(|row| group_name(&row.text("name")?)).collect()
+    }
+
+    /// Adds a member to a group (adding one twice is not an error).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an unknown group or account.
+    pub async fn add_member(&self, group: &GroupName, user: UserId) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO group_members (group_name, user_id) VALUES ($1, $2) \
+             ON CONFLICT (group_name, user_id) DO NOTHING",
+        )
+        .bind(group.as_str().to_owned())
+        .bind(user.0.to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a member from a group.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if they were not a member.
+    pub async fn remove_member(&self, group: &GroupName, user: UserId) -> Result<()> {
+        let done = sqlx::query("DELETE FROM group_members WHERE group_name = $1 AND user_id = $2")
+            .bind(group.as_str().to_owned())
+            .bind(user.0.to_string())
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("membre du groupe"));
+        }
+        Ok(())
+    }
+
+    /// The members of a group.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn members(&self, group: &GroupName) -> Result<Vec<UserId>> {
+        let rows = sqlx::query(
+            "SELECT user_id FROM group_members WHERE group_name = $1 ORDER BY user_id",
+        )
+        .bind(group.as_str().to_owned())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(|row| Ok(UserId(row.uuid("user_id")?))).collect()
+    }
+
+    /// The groups of a person, by name.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn groups_of(&self, user: UserId) -> Result<Vec<GroupName>> {
+        let rows = sqlx::query(
+            "SELECT group_name FROM group_members WHERE user_id = $1 ORDER BY group_name",
+        )
+        .bind(user.0.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| group_name(&row.text("group_name")?))
+            .collect()
+    }
+
+    /// Grants a group its role on a scope (granting twice is not an error).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an unknown group.
+    pub async fn grant(&self, grant: &Grant, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO grants (group_name, scope, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (group_name, scope) DO NOTHING",
+        )
+        .bind(grant.group.as_str().to_owned())
+        .bind(scope_key(&grant.scope))
+        .bind(millis(now))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Withdraws a grant.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such grant.
+    pub async fn revoke(&self, grant: &Grant) -> Result<()> {
+        let done = sqlx::query("DELETE FROM grants WHERE group_name = $1 AND scope = $2")
+            .bind(grant.group.as_str().to_owned())
+            .bind(scope_key(&grant.scope))
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("habilitation"));
+        }
+        Ok(())
+    }
+
+    /// Every grant, by group then scope.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn grants(&self) -> Result<Vec<Grant>> {
+        let rows = sqlx::query("SELECT group_name, scope FROM grants ORDER BY group_name, scope")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(grant).collect()
+    }
+
+    /// The groups of a person and their grants; `.rights(slug)` gives the
+    /// person's rights on a démarche.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn access(&self, user: UserId) -> Result<Access> {
+        let groups = self.groups_of(user).await?;
+        let rows = sqlx::query(
+            "SELECT g.group_name, g.scope FROM grants g JOIN group_members m \
+             ON m.group_name = g.group_name WHERE m.user_id = $1 ORDER BY g.group_name, g.scope",
+        )
+        .bind(user.0.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        let grants = rows.iter().map(grant).collect::<Result<_>>()?;
+        Ok(Access { groups, grants })
+    }
+}

@@ -1,0 +1,241 @@
+//! Writing a workflow [`Outcome`] in one transaction: the demande, its
+//! history entries, its notification jobs, its timer changes and the files
+//! it deletes — all or nothing.
+//!
+//! [`Store::insert_demande`] stores the outcome of a submission;
+//! [`Store::apply_outcome`] the outcome of an action or a timer, with
+//! optimistic concurrency: it names the [`Revision`] the outcome was
+//! computed from, and when two agents act at once the second write finds
+//! another revision and fails with [`StoreError::Conflict`] (on PostgreSQL
+//! it waits for the first one's row lock, then sees the new revision).
+//!
+//! An outcome that erases personal data (anonymisation) is written exactly
+//! as `guichet_core`'s reference store does it: every earlier history entry
+//! is redacted with `guichet_core::anonymise::redact_history`, the
+//! demande's pending (and past) jobs are dropped — their payloads carry free
+//! texts — and its files are deleted, from the database in the transaction
+//! and from disk after the commit. The connector journal and links of the
+//! demande lose their logs, exchanges, remote status and card, which may
+//! quote the usager.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use guichet_core::deadline::Timer;
+use guichet_core::demande::Demande;
+use guichet_core::file::FileId;
+use guichet_core::value::Value;
+use guichet_core::workflow::Outcome;
+use sqlx::AnyConnection;
+
+use crate::demande::{Revision, columns};
+use crate::draft::{DraftId, delete_draft_in};
+use crate::error::{Result, StoreError};
+use crate::job::NewJob;
+use crate::sql::{RowExt, millis, to_json};
+use crate::{Store, connector, file, history, job, timer};
+
+/// What is written with an outcome, in the same transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extras {
+    /// Jobs besides the outcome's notifications (connector calls…).
+    pub jobs: Vec<NewJob>,
+    /// The timer whose firing produced the outcome: deleted, unless it was
+    /// rescheduled meanwhile.
+    pub fired_timer: Option<Timer>,
+    /// The draft the demande was filed from: deleted, the files its answers
+    /// name moving to the demande, the others deleted.
+    pub draft: Option<DraftId>,
+}
+
+/// The files named by the answers of a demande.
+fn answer_files(demande: &Demande) -> Vec<FileId> {
+    demande
+        .answers
+        .iter()
+        .filter_map(|(_, value)| match value {
+            Value::Files(files) => Some(files.iter().map(|file| file.id)),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+impl Store {
+    /// Stores a submission's outcome: the new demande (revision 1), its
+    /// history, notification jobs and timers, the extras.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the id or number is taken,
+    /// [`StoreError::Invalid`] for an unknown démarche version, usager or
+    /// draft; nothing is written then.
+    pub async fn insert_demande(
+        &self,
+        outcome: &Outcome,
+        extras: Extras,
+        now: DateTime<Utc>,
+    ) -> Result<Revision> {
+        let demande = &outcome.demande;
+        let slug = demande.demarche.slug.as_str().to_owned();
+        let mut tx = self.begin().await?;
+        let facts = self
+            .version_facts(&mut tx, &slug, demande.demarche.version)
+            .await?;
+        let computed = columns(demande, &facts);
+        sqlx::query(
+            "INSERT INTO demandes (id, numero, slug, version, usager_id, status, phase, primary_service, \
+             submitted_at, processing_deadline, on_hold_since, revision, updated_at, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13)",
+        )
+        .bind(demande.id.0.to_string())
+        .bind(demande.numero.clone())
+        .bind(slug)
+        .bind(i64::from(demande.demarche.version))
+        .bind(demande.usager.map(|u| u.0.to_string()))
+        .bind(demande.status.as_str().to_owned())
+        .bind(computed.phase.to_owned())
+        .bind(demande.services.primary.as_str().to_owned())
+        .bind(millis(demande.dates.submitted_at))
+        .bind(computed.processing_deadline)
+        .bind(computed.on_hold_since)
+        .bind(millis(now))
+        .bind(to_json(demande)?)
+        .execute(&mut *tx)
+        .await?;
+        write_services(&mut tx, demande, false).await?;
+        let mut deleted = Vec::new();
+        if let Some(draft) = extras.draft {
+            file::attach_to_demande(&mut tx, &answer_files(demande), demande.id).await?;
+            deleted = delete_draft_in(&mut tx, draft, now).await?;
+        }
+        deleted.extend(write_effects(&mut tx, outcome, &extras, Vec::new(), now).await?);
+        tx.commit().await?;
+        self.delete_files_now(&deleted).await?;
+        Ok(Revision(1))
+    }
+
+    /// Stores the outcome of an action or a timer computed from the demande
+    /// at revision `expected`; returns the new revision.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the demande changed since `expected`
+    /// (reload it and run the action again), [`StoreError::NotFound`] if it
+    /// does not exist; nothing is written then.
+    pub async fn apply_outcome(
+        &self,
+        outcome: &Outcome,
+        expected: Revision,
+        extras: Extras,
+        now: DateTime<Utc>,
+    ) -> Result<Revision> {
+        let demande = &outcome.demande;
+        let id = demande.id.0.to_string();
+        let mut tx = self.begin().await?;
+        let facts = self
+            .version_facts(&mut tx, demande.demarche.slug.as_str(), demande.demarche.version)
+            .await?;
+        let computed = columns(demande, &facts);
+        let updated = sqlx::query(
+            "UPDATE demandes SET usager_id = $1, status = $2, phase = $3, primary_service = $4, \
+             processing_deadline = $5, on_hold_since = $6, revision = revision + 1, updated_at = $7, \
+             data = $8 WHERE id = $9 AND revision = $10 RETURNING revision",
+        )
+        .bind(demande.usager.map(|u| u.0.to_string()))
+        .bind(demande.status.as_str().to_owned())
+        .bind(computed.phase.to_owned())
+        .bind(demande.services.primary.as_str().to_owned())
+        .bind(computed.processing_deadline)
+        .bind(computed.on_hold_since)
+        .bind(millis(now))
+        .bind(to_json(demande)?)
+        .bind(id.clone())
+        .bind(expected.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = updated else {
+            let exists = sqlx::query("SELECT revision FROM demandes WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StoreError::Conflict(format!(
+                    "la demande {} a été modifiée entre-temps",
+                    demande.numero
+                )),
+                None => StoreError::NotFound("demande"),
+            });
+        };
+        let revision = Revision(row.int("revision")?);
+        write_services(&mut tx, demande, true).await?;
+        let mut erased = Vec::new();
+        if outcome.erase_personal_data {
+            erased = history::redact(&mut tx, demande.id).await?;
+            erased.extend(demande_files(&mut tx, demande).await?);
+            job::delete_of(&mut tx, demande.id).await?;
+            connector::erase_of(&mut tx, demande.id).await?;
+        }
+        let deleted = write_effects(&mut tx, outcome, &extras, erased, now).await?;
+        tx.commit().await?;
+        self.delete_files_now(&deleted).await?;
+        Ok(revision)
+    }
+}
+
+/// The files stored for a demande.
+async fn demande_files(conn: &mut AnyConnection, demande: &Demande) -> Result<Vec<FileId>> {
+    let rows = sqlx::query("SELECT id FROM files WHERE demande_id = $1")
+        .bind(demande.id.0.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok(FileId(row.uuid("id")?)))
+        .collect()
+}
+
+/// The services of a demande, for the processing table's service filter.
+async fn write_services(conn: &mut AnyConnection, demande: &Demande, replace: bool) -> Result<()> {
+    let id = demande.id.0.to_string();
+    if replace {
+        sqlx::query("DELETE FROM demande_services WHERE demande_id = $1")
+            .bind(id.clone())
+            .execute(&mut *conn)
+            .await?;
+    }
+    let services: BTreeSet<&str> = demande.services.all().map(|s| s.as_str()).collect();
+    for service in services {
+        sqlx::query("INSERT INTO demande_services (demande_id, service) VALUES ($1, $2)")
+            .bind(id.clone())
+            .bind(service.to_owned())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes what every outcome carries: history, jobs, the fired timer, timer
+/// changes, file deletions (the outcome's and `more`). Returns the files to
+/// delete from disk after the commit.
+async fn write_effects(
+    conn: &mut AnyConnection,
+    outcome: &Outcome,
+    extras: &Extras,
+    more: Vec<FileId>,
+    now: DateTime<Utc>,
+) -> Result<Vec<FileId>> {
+    history::insert(conn, &outcome.history).await?;
+    let mut jobs = outcome
+        .notifications
+        .iter()
+        .map(|notification| NewJob::notification(notification, now))
+        .collect::<Result<Vec<_>>>()?;
+    jobs.extend(extras.jobs.iter().cloned());
+    job::insert(conn, &jobs, now).await?;
+    if let Some(fired) = &extras.fired_timer {
+        timer::delete_exact(conn, fired).await?;
+    }
+    timer::apply_changes(conn, &outcome.timers).await?;
+    let files: BTreeSet<FileId> = outcome.files_to_delete.iter().copied().chain(more).collect();
+    let files: Vec<FileId> = files.into_iter().collect();
+    file::record_deletions(conn, &files, now).await?;
+    Ok(files)
+}

@@ -1,0 +1,133 @@
+//! The `guichet connector` command line, run as a process.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use guichet_tests::{atal, components};
+
+/// The `guichet` binary of this build, built on first use.
+fn guichet() -> Command {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    let binary = BINARY.get_or_init(|| {
+        // tests run from target/<profile>/deps/; the binary sits in target/<profile>/.
+        let exe = std::env::current_exe().expect("test executable");
+        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "guichet-host", "--bin", "guichet"])
+            .args(if profile_dir.ends_with("release") { &["--release"][..] } else { &[][..] })
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .env("CARGO_TARGET_DIR", profile_dir.parent().expect("target dir"))
+            .status()
+            .expect("cargo builds guichet");
+        assert!(status.success());
+        profile_dir.join("guichet")
+    });
+    let mut command = Command::new(binary);
+    command.env("GUICHET_CACHE_DIR", guichet_tests::cache_dir());
+    command
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn check_accepts_both_first_party_connectors_and_prints_their_description() {
+    for (file, name) in [(components::ATAL, "atal"), (components::ESPACE_FAMILLE, "espace-famille")] {
+        let output = guichet().args(["connector", "check", file]).output().expect("runs");
+
+        assert!(output.status.success(), "{}", stderr(&output));
+        let description: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON on stdout");
+        assert_eq!(description["name"], name);
+        assert_eq!(description["contract"], "guichet:connector@0.1.0");
+        assert!(description["config_schema"]["properties"].is_object());
+    }
+}
+
+#[test]
+fn check_rejects_what_is_not_a_valid_connector_with_a_clear_message() {
+    let text_file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    for (file, expected) in [
+        (text_file, "n'est pas un composant WebAssembly"),
+        (components::NOT_A_CONNECTOR, "aucun contrat pris en charge"),
+        (components::BAD_SCHEMA, "schéma de configuration invalide"),
+        ("/nulle/part.wasm", "lecture impossible"),
+    ] {
+        let output = guichet().args(["connector", "check", file]).output().expect("runs");
+
+        assert_eq!(output.status.code(), Some(1), "{file}");
+        assert!(stderr(&output).contains(expected), "{file}: {}", stderr(&output));
+        assert!(stdout(&output).is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_runs_one_operation_against_a_live_vendor() {
+    let sim = atal().await;
+    let dir = std::env::temp_dir().join(format!("guichet-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("atal.json");
+    std::fs::write(
+        &config,
+        serde_json::json!({
+            "settings": { "base_url": sim.base_url(), "api_key": guichet_tests::ATAL_KEY },
+            "allowed_hosts": [sim.base_url()]
+        })
+        .to_string(),
+    )
+    .expect("config written");
+    let config = config.to_string_lossy().into_owned();
+
+    let lookup = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || {
+            guichet()
+                .args(["connector", "call", components::ATAL, "--config", &config, "lookup"])
+                .arg(r#"{"source": "thematics", "q": "voirie"}"#)
+                .output()
+                .expect("runs")
+        }
+    })
+    .await
+    .expect("joined");
+    let refused = tokio::task::spawn_blocking(move || {
+        guichet()
+            .args(["connector", "call", components::ATAL, "--config", &config, "status"])
+            .arg(r#"{"remote_id": "00000000-0000-0000-0000-000000000000"}"#)
+            .output()
+            .expect("runs")
+    })
+    .await
+    .expect("joined");
+
+    assert!(lookup.status.success(), "{}", stderr(&lookup));
+    let items: serde_json::Value = serde_json::from_str(&stdout(&lookup)).expect("JSON");
+    assert!(items["lookup"].as_array().is_some_and(|a| !a.is_empty()), "{items}");
+    assert!(stderr(&lookup).contains("/api/Thematics → 200"), "{}", stderr(&lookup));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("[not_found]"), "{}", stderr(&refused));
+}
+
+#[test]
+fn call_with_bad_arguments_explains_what_is_expected() {
+    let output = guichet()
+        .args(["connector", "call", components::HELLO, "--config", "/nulle/part.json", "status"])
+        .output()
+        .expect("runs");
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("lecture impossible"), "{}", stderr(&output));
+
+    let output = guichet()
+        .args(["connector", "call", components::HELLO, "--config", "/dev/null", "envoyer"])
+        .output()
+        .expect("runs");
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("opération inconnue"), "{}", stderr(&output));
+}
