@@ -6,6 +6,7 @@
 //! configuration, arguments), 2 the connector call failed.
 
 mod connector;
+mod demo;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,8 @@ enum Command {
     /// Connector components: validate, call by hand.
     #[command(subcommand)]
     Connector(connector::Command),
+    /// Runs the demo: the API with both connectors against the simulated vendors.
+    Demo(demo::Demo),
 }
 
 /// Failure of a command: a French message and an exit code.
@@ -54,14 +57,23 @@ impl Failure {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    if !matches!(cli.command, Command::Demo(_)) {
+        init_tracing("warn");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => return report(Failure::input(format!("démarrage impossible : {e}"))),
     };
     let result = runtime.block_on(async {
         match cli.command {
             Command::Connector(command) => connector::run(command).await,
+            Command::Demo(options) => {
+                init_tracing_for_servers();
+                demo::run(options).await
+            }
         }
     });
     match result {
@@ -75,14 +87,25 @@ fn report(failure: Failure) -> ExitCode {
     ExitCode::from(failure.code)
 }
 
-/// Logs to standard error; `RUST_LOG` sets the level (default: warnings).
-fn init_tracing() {
+/// Servers log their activity: info by default.
+fn init_tracing_for_servers() {
+    init_tracing("info");
+}
+
+/// Logs to standard error; `RUST_LOG` overrides the default level.
+fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Writes a text for people to standard output.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// Writes a JSON value to standard output.

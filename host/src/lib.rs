@@ -6,7 +6,9 @@
 //!
 //! Where to start:
 //! - [`connectors`]: the connector runtime (WIT contract, sandbox, registry).
+//! - [`http`]: the HTTP API.
 //! - [`cli`]: the `guichet` command line.
 
 pub mod cli;
 pub mod connectors;
+pub mod http;

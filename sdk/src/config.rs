@@ -52,7 +52,9 @@ pub fn require_secret(key: &str) -> Result<Secret, Error> {
 }
 
 fn missing(key: &str) -> Error {
-    Error::Configuration(format!("paramètre « {key} » manquant dans la configuration"))
+    Error::Configuration(format!(
+        "paramètre « {key} » manquant dans la configuration"
+    ))
 }
 
 /// A secret value. Its `Debug` and `Display` print `***`; [`Secret::expose`]

@@ -41,9 +41,9 @@ pub mod lookup;
 pub mod testing;
 
 pub use bindings::guichet::connector::types::{
-    AgentCard as Card, Address, AttachmentRef, Availability, CardEntry, CardSection, Choice, ConnectorError as Error,
-    DataSource, Demande, Description, Field, FieldValue, Identity, LookupItem, LookupQuery, Operation,
-    Receipt, RemoteComment, RemoteStatus,
+    Address, AgentCard as Card, AttachmentRef, Availability, CardEntry, CardSection, Choice,
+    ConnectorError as Error, DataSource, Demande, Description, Field, FieldValue, Identity,
+    LookupItem, LookupQuery, Operation, Receipt, RemoteComment, RemoteStatus,
 };
 
 /// Version of the WIT contract this SDK builds against.
@@ -110,7 +110,9 @@ pub trait Connector {
 }
 
 fn unsupported(operation: &str) -> Error {
-    Error::Other(format!("opération « {operation} » non prise en charge par ce connecteur"))
+    Error::Other(format!(
+        "opération « {operation} » non prise en charge par ce connecteur"
+    ))
 }
 
 impl From<http::HttpError> for Error {
@@ -119,7 +121,9 @@ impl From<http::HttpError> for Error {
             http::HttpError::Forbidden(url) => {
                 Error::Configuration(format!("hôte non autorisé pour cette instance : {url}"))
             }
-            http::HttpError::InvalidUrl(url) => Error::Configuration(format!("URL invalide : {url}")),
+            http::HttpError::InvalidUrl(url) => {
+                Error::Configuration(format!("URL invalide : {url}"))
+            }
             other => Error::Unavailable(other.message()),
         }
     }
@@ -156,7 +160,8 @@ macro_rules! export_connector {
                 }
                 fn lookup_items(
                     query: $crate::LookupQuery,
-                ) -> ::core::result::Result<::std::vec::Vec<$crate::LookupItem>, $crate::Error> {
+                ) -> ::core::result::Result<::std::vec::Vec<$crate::LookupItem>, $crate::Error>
+                {
                     <$connector as $crate::Connector>::lookup(query)
                 }
                 fn card(
@@ -166,7 +171,7 @@ macro_rules! export_connector {
                 }
             }
 
-            $crate::__private::export!(GuichetExport with_types_in $crate::__private::bindings);
+    $crate::__private::export!(GuichetExport with_types_in $crate::__private::bindings);
         };
     };
 }
@@ -175,6 +180,6 @@ macro_rules! export_connector {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bindings;
-    pub use crate::bindings::exports::guichet::connector::connector::Guest;
     pub use crate::bindings::export;
+    pub use crate::bindings::exports::guichet::connector::connector::Guest;
 }

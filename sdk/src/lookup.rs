@@ -10,7 +10,10 @@ pub fn filter(items: Vec<LookupItem>, query: &LookupQuery) -> Vec<LookupItem> {
         return items.into_iter().filter(|i| &i.id == id).collect();
     }
     match query.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
-        Some(q) => items.into_iter().filter(|i| fold(&i.text).contains(&q)).collect(),
+        Some(q) => items
+            .into_iter()
+            .filter(|i| fold(&i.text).contains(&q))
+            .collect(),
         None => items,
     }
 }

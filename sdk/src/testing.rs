@@ -160,10 +160,9 @@ pub(crate) fn http(
     let answered = with_current(|host| {
         host.state.borrow_mut().requests.push(request.clone());
         let state = host.state.borrow();
-        let route = state
-            .routes
-            .iter()
-            .find(|r| r.method == request.method && strip_query(&r.url) == strip_query(&request.url));
+        let route = state.routes.iter().find(|r| {
+            r.method == request.method && strip_query(&r.url) == strip_query(&request.url)
+        });
         match route {
             Some(route) => (route.handler)(&request),
             None => Err(HttpError::Connection(format!(

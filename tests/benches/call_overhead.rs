@@ -45,7 +45,9 @@ fn demande() -> model::Demande {
     for i in 0..12 {
         fields.push((
             "complement",
-            text(&format!("Précision complémentaire numéro {i} apportée par l'usager.")),
+            text(&format!(
+                "Précision complémentaire numéro {i} apportée par l'usager."
+            )),
         ));
     }
     model::Demande {
@@ -144,10 +146,15 @@ fn print(name: &str, s: &Stats) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let demande = demande();
     let size = serde_json::to_vec(&demande)?.len();
-    println!("demande: {size} bytes of JSON, {} fields; {RUNS} runs after {WARMUP} warm-up runs\n", demande.fields.len());
+    println!(
+        "demande: {size} bytes of JSON, {} fields; {RUNS} runs after {WARMUP} warm-up runs\n",
+        demande.fields.len()
+    );
 
     // Native mapping: the same function the component runs.
     let native_input = sdk_demande(&demande);
@@ -155,8 +162,9 @@ fn main() -> anyhow::Result<()> {
     let mut native = Vec::with_capacity(RUNS);
     for i in 0..RUNS + WARMUP {
         let started = Instant::now();
-        let body = guichet_connector_atal::mapping::works_request(black_box(&native_input), &settings)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let body =
+            guichet_connector_atal::mapping::works_request(black_box(&native_input), &settings)
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let json = serde_json::to_vec(&body)?;
         black_box(json.len());
         if i >= WARMUP {
@@ -188,7 +196,7 @@ fn main() -> anyhow::Result<()> {
         runtime.block_on(async {
             for i in 0..RUNS + WARMUP {
                 let request = Request::Transmit {
-                    demande: demande.clone(),
+                    demande: Box::new(demande.clone()),
                     idempotency_key: "k".into(),
                 };
                 let started = Instant::now();
@@ -207,9 +215,18 @@ fn main() -> anyhow::Result<()> {
             }
         });
         let allocator = if pooling { "pooling" } else { "on-demand" };
-        print(&format!("whole call: Store + instantiate + transmit + drop ({allocator})"), &stats(whole));
-        print(&format!("instantiation alone ({allocator})"), &stats(instantiate));
+        print(
+            &format!("whole call: Store + instantiate + transmit + drop ({allocator})"),
+            &stats(whole),
+        );
+        print(
+            &format!("instantiation alone ({allocator})"),
+            &stats(instantiate),
+        );
     }
-    print("native mapping (works_request + serde_json::to_vec)", &stats(native));
+    print(
+        "native mapping (works_request + serde_json::to_vec)",
+        &stats(native),
+    );
     Ok(())
 }

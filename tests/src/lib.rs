@@ -24,7 +24,8 @@ pub const FAMILLE_TOKEN: &str = espace_famille_sim::DEFAULT_TOKEN;
 /// When the runtime cannot start (tests only).
 pub fn registry() -> (Arc<Registry>, Arc<MemoryJournal>) {
     let journal = Arc::new(MemoryJournal::default());
-    let runtime = Runtime::new(RuntimeConfig::new(cache_dir()), journal.clone()).expect("runtime starts");
+    let runtime =
+        Runtime::new(RuntimeConfig::new(cache_dir()), journal.clone()).expect("runtime starts");
     (Arc::new(Registry::new(runtime)), journal)
 }
 
@@ -42,7 +43,9 @@ pub fn cache_dir() -> PathBuf {
 /// # Panics
 /// When the port cannot be bound (tests only).
 pub async fn atal() -> atal_sim::Handle {
-    atal_sim::spawn(loopback()).await.expect("ATAL simulator starts")
+    atal_sim::spawn(loopback())
+        .await
+        .expect("ATAL simulator starts")
 }
 
 /// A simulated Espace famille on a free loopback port.
@@ -50,7 +53,9 @@ pub async fn atal() -> atal_sim::Handle {
 /// # Panics
 /// When the port cannot be bound (tests only).
 pub async fn espace_famille() -> espace_famille_sim::Handle {
-    espace_famille_sim::spawn(loopback()).await.expect("Espace famille simulator starts")
+    espace_famille_sim::spawn(loopback())
+        .await
+        .expect("Espace famille simulator starts")
 }
 
 fn loopback() -> std::net::SocketAddr {
@@ -78,7 +83,12 @@ pub fn famille_config(id: &str, base_url: &str) -> InstanceConfig {
 }
 
 /// An instance configuration allowing exactly `base_url`'s origin.
-pub fn instance_config(id: &str, connector: &str, base_url: &str, settings: serde_json::Value) -> InstanceConfig {
+pub fn instance_config(
+    id: &str,
+    connector: &str,
+    base_url: &str,
+    settings: serde_json::Value,
+) -> InstanceConfig {
     InstanceConfig {
         id: id.into(),
         connector: connector.into(),

@@ -12,12 +12,22 @@ fn guichet() -> Command {
     let binary = BINARY.get_or_init(|| {
         // tests run from target/<profile>/deps/; the binary sits in target/<profile>/.
         let exe = std::env::current_exe().expect("test executable");
-        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+        let profile_dir = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .expect("target/<profile>");
         let status = Command::new(env!("CARGO"))
             .args(["build", "-q", "-p", "guichet-host", "--bin", "guichet"])
-            .args(if profile_dir.ends_with("release") { &["--release"][..] } else { &[][..] })
+            .args(if profile_dir.ends_with("release") {
+                &["--release"][..]
+            } else {
+                &[][..]
+            })
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .env("CARGO_TARGET_DIR", profile_dir.parent().expect("target dir"))
+            .env(
+                "CARGO_TARGET_DIR",
+                profile_dir.parent().expect("target dir"),
+            )
             .status()
             .expect("cargo builds guichet");
         assert!(status.success());
@@ -38,11 +48,18 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn check_accepts_both_first_party_connectors_and_prints_their_description() {
-    for (file, name) in [(components::ATAL, "atal"), (components::ESPACE_FAMILLE, "espace-famille")] {
-        let output = guichet().args(["connector", "check", file]).output().expect("runs");
+    for (file, name) in [
+        (components::ATAL, "atal"),
+        (components::ESPACE_FAMILLE, "espace-famille"),
+    ] {
+        let output = guichet()
+            .args(["connector", "check", file])
+            .output()
+            .expect("runs");
 
         assert!(output.status.success(), "{}", stderr(&output));
-        let description: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON on stdout");
+        let description: serde_json::Value =
+            serde_json::from_str(&stdout(&output)).expect("JSON on stdout");
         assert_eq!(description["name"], name);
         assert_eq!(description["contract"], "guichet:connector@0.1.0");
         assert!(description["config_schema"]["properties"].is_object());
@@ -58,10 +75,17 @@ fn check_rejects_what_is_not_a_valid_connector_with_a_clear_message() {
         (components::BAD_SCHEMA, "schéma de configuration invalide"),
         ("/nulle/part.wasm", "lecture impossible"),
     ] {
-        let output = guichet().args(["connector", "check", file]).output().expect("runs");
+        let output = guichet()
+            .args(["connector", "check", file])
+            .output()
+            .expect("runs");
 
         assert_eq!(output.status.code(), Some(1), "{file}");
-        assert!(stderr(&output).contains(expected), "{file}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(expected),
+            "{file}: {}",
+            stderr(&output)
+        );
         assert!(stdout(&output).is_empty());
     }
 }
@@ -87,7 +111,14 @@ async fn call_runs_one_operation_against_a_live_vendor() {
         let config = config.clone();
         move || {
             guichet()
-                .args(["connector", "call", components::ATAL, "--config", &config, "lookup"])
+                .args([
+                    "connector",
+                    "call",
+                    components::ATAL,
+                    "--config",
+                    &config,
+                    "lookup",
+                ])
                 .arg(r#"{"source": "thematics", "q": "voirie"}"#)
                 .output()
                 .expect("runs")
@@ -97,7 +128,14 @@ async fn call_runs_one_operation_against_a_live_vendor() {
     .expect("joined");
     let refused = tokio::task::spawn_blocking(move || {
         guichet()
-            .args(["connector", "call", components::ATAL, "--config", &config, "status"])
+            .args([
+                "connector",
+                "call",
+                components::ATAL,
+                "--config",
+                &config,
+                "status",
+            ])
             .arg(r#"{"remote_id": "00000000-0000-0000-0000-000000000000"}"#)
             .output()
             .expect("runs")
@@ -107,27 +145,60 @@ async fn call_runs_one_operation_against_a_live_vendor() {
 
     assert!(lookup.status.success(), "{}", stderr(&lookup));
     let items: serde_json::Value = serde_json::from_str(&stdout(&lookup)).expect("JSON");
-    assert!(items["lookup"].as_array().is_some_and(|a| !a.is_empty()), "{items}");
-    assert!(stderr(&lookup).contains("/api/Thematics → 200"), "{}", stderr(&lookup));
+    assert!(
+        items["lookup"].as_array().is_some_and(|a| !a.is_empty()),
+        "{items}"
+    );
+    assert!(
+        stderr(&lookup).contains("/api/Thematics → 200"),
+        "{}",
+        stderr(&lookup)
+    );
     assert_eq!(refused.status.code(), Some(2));
-    assert!(stderr(&refused).contains("[not_found]"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("[not_found]"),
+        "{}",
+        stderr(&refused)
+    );
 }
 
 #[test]
 fn call_with_bad_arguments_explains_what_is_expected() {
     let output = guichet()
-        .args(["connector", "call", components::HELLO, "--config", "/nulle/part.json", "status"])
+        .args([
+            "connector",
+            "call",
+            components::HELLO,
+            "--config",
+            "/nulle/part.json",
+            "status",
+        ])
         .output()
         .expect("runs");
 
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("lecture impossible"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("lecture impossible"),
+        "{}",
+        stderr(&output)
+    );
 
     let output = guichet()
-        .args(["connector", "call", components::HELLO, "--config", "/dev/null", "envoyer"])
+        .args([
+            "connector",
+            "call",
+            components::HELLO,
+            "--config",
+            "/dev/null",
+            "envoyer",
+        ])
         .output()
         .expect("runs");
 
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("opération inconnue"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("opération inconnue"),
+        "{}",
+        stderr(&output)
+    );
 }

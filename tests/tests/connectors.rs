@@ -8,7 +8,8 @@ use guichet_host::connectors::host::MemoryAttachments;
 use guichet_host::connectors::instance::ConfigError;
 use guichet_host::connectors::journal::Outcome;
 use guichet_host::connectors::model::{
-    Address, AttachmentRef, Choice, ConnectorError, Demande, Field, FieldValue, Identity, LookupQuery,
+    Address, AttachmentRef, Choice, ConnectorError, Demande, Field, FieldValue, Identity,
+    LookupQuery,
 };
 use guichet_host::connectors::registry::RegistryError;
 use guichet_host::connectors::{CallError, Registry};
@@ -49,7 +50,10 @@ fn signalement(numero: &str) -> Demande {
         usager: usager(),
         fields: vec![
             field("objet", FieldValue::Text("Nid de poule dangereux".into())),
-            field("description", FieldValue::Text("Trou profond devant l'école.".into())),
+            field(
+                "description",
+                FieldValue::Text("Trou profond devant l'école.".into()),
+            ),
             field("categorie", choice("12", "Voirie - nid de poule")),
             field(
                 "adresse",
@@ -80,7 +84,11 @@ fn photos() -> Arc<MemoryAttachments> {
     )])))
 }
 
-async fn with_atal() -> (Arc<Registry>, atal_sim::Handle, Arc<guichet_host::connectors::journal::MemoryJournal>) {
+async fn with_atal() -> (
+    Arc<Registry>,
+    atal_sim::Handle,
+    Arc<guichet_host::connectors::journal::MemoryJournal>,
+) {
     let (registry, journal) = registry();
     let sim = atal().await;
     registry
@@ -111,7 +119,10 @@ fn query(source: &str, q: Option<&str>, params: &[(&str, &str)]) -> LookupQuery 
         source: source.into(),
         q: q.map(Into::into),
         id: None,
-        params: params.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect::<BTreeMap<_, _>>(),
+        params: params
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect::<BTreeMap<_, _>>(),
     }
 }
 
@@ -137,7 +148,12 @@ async fn atal_transmit_creates_a_work_request_with_its_photo() {
     let (registry, sim, _) = with_atal().await;
 
     let receipt = registry
-        .transmit("atal-ville", signalement("SIG-2026-000001"), "sig-1", Some(photos()))
+        .transmit(
+            "atal-ville",
+            signalement("SIG-2026-000001"),
+            "sig-1",
+            Some(photos()),
+        )
         .await
         .expect("transmitted");
 
@@ -158,53 +174,89 @@ async fn atal_transmit_twice_with_the_same_key_creates_one_record() {
     let (registry, sim, _) = with_atal().await;
 
     let first = registry
-        .transmit("atal-ville", signalement("SIG-2026-000002"), "sig-2", Some(photos()))
+        .transmit(
+            "atal-ville",
+            signalement("SIG-2026-000002"),
+            "sig-2",
+            Some(photos()),
+        )
         .await
         .expect("first transmit");
     let second = registry
-        .transmit("atal-ville", signalement("SIG-2026-000002"), "sig-2", Some(photos()))
+        .transmit(
+            "atal-ville",
+            signalement("SIG-2026-000002"),
+            "sig-2",
+            Some(photos()),
+        )
         .await
         .expect("second transmit");
 
     assert_eq!(first, second);
     let records = sim.works_requests();
     assert_eq!(records.len(), 1);
-    assert_eq!(records[0].attachments.len(), 1, "the photo is not sent twice");
+    assert_eq!(
+        records[0].attachments.len(),
+        1,
+        "the photo is not sent twice"
+    );
 }
 
 #[tokio::test]
 async fn atal_status_follows_the_vendor_agents() {
     let (registry, sim, _) = with_atal().await;
     let receipt = registry
-        .transmit("atal-ville", signalement("SIG-2026-000003"), "sig-3", Some(photos()))
+        .transmit(
+            "atal-ville",
+            signalement("SIG-2026-000003"),
+            "sig-3",
+            Some(photos()),
+        )
         .await
         .expect("transmitted");
     let id = receipt.remote_id.parse().expect("uuid");
 
-    let received = registry.status("atal-ville", &receipt.remote_id).await.expect("status");
+    let received = registry
+        .status("atal-ville", &receipt.remote_id)
+        .await
+        .expect("status");
     sim.set_request_state(
         id,
         atal_sim::StateCode::Done,
-        Some(atal_sim::NewResponse::new("Équipe voirie Nord", "Trou rebouché le jour même.")),
+        Some(atal_sim::NewResponse::new(
+            "Équipe voirie Nord",
+            "Trou rebouché le jour même.",
+        )),
     )
     .expect("vendor agent closes the request");
-    let done = registry.status("atal-ville", &receipt.remote_id).await.expect("status");
+    let done = registry
+        .status("atal-ville", &receipt.remote_id)
+        .await
+        .expect("status");
 
     assert_eq!(received.code, "RECEIVED");
     assert!(!received.is_final);
     assert_eq!(done.code, "DONE");
     assert!(done.is_final);
     assert_eq!(done.comments.len(), 1);
-    assert_eq!(done.comments[0].author.as_deref(), Some("Équipe voirie Nord"));
+    assert_eq!(
+        done.comments[0].author.as_deref(),
+        Some("Équipe voirie Nord")
+    );
 }
 
 #[tokio::test]
 async fn atal_status_of_an_unknown_request_is_not_found() {
     let (registry, _sim, _) = with_atal().await;
 
-    let result = registry.status("atal-ville", "00000000-0000-0000-0000-000000000000").await;
+    let result = registry
+        .status("atal-ville", "00000000-0000-0000-0000-000000000000")
+        .await;
 
-    assert!(matches!(connector_error(result), ConnectorError::NotFound(_)));
+    assert!(matches!(
+        connector_error(result),
+        ConnectorError::NotFound(_)
+    ));
 }
 
 #[tokio::test]
@@ -236,7 +288,11 @@ async fn atal_lookup_lists_request_types_and_services() {
 
     assert!(thematics.len() >= 8);
     assert!(!lighting.is_empty());
-    assert!(lighting.iter().all(|i| i.text.to_lowercase().contains("clairage")));
+    assert!(
+        lighting
+            .iter()
+            .all(|i| i.text.to_lowercase().contains("clairage"))
+    );
     assert!(services.iter().any(|s| s.text == "Mairie annexe Nord"));
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].text, "Voirie - nid de poule");
@@ -246,41 +302,70 @@ async fn atal_lookup_lists_request_types_and_services() {
 async fn atal_card_shows_number_status_and_responses() {
     let (registry, sim, _) = with_atal().await;
     let receipt = registry
-        .transmit("atal-ville", signalement("SIG-2026-000004"), "sig-4", Some(photos()))
+        .transmit(
+            "atal-ville",
+            signalement("SIG-2026-000004"),
+            "sig-4",
+            Some(photos()),
+        )
         .await
         .expect("transmitted");
     sim.set_request_state(
         receipt.remote_id.parse().expect("uuid"),
         atal_sim::StateCode::InProgress,
-        Some(atal_sim::NewResponse::new("Équipe voirie", "Intervention prévue mardi.")),
+        Some(atal_sim::NewResponse::new(
+            "Équipe voirie",
+            "Intervention prévue mardi.",
+        )),
     )
     .expect("vendor agent answers");
 
-    let card = registry.card("atal-ville", &receipt.remote_id).await.expect("card");
+    let card = registry
+        .card("atal-ville", &receipt.remote_id)
+        .await
+        .expect("card");
 
     let number = receipt.display_id.expect("display id");
     assert_eq!(card.title, format!("ATAL — {number}"));
     let lines: Vec<String> = card
         .sections
         .iter()
-        .flat_map(|s| s.entries.iter().map(|e| format!("{}: {}", e.label, e.value)))
+        .flat_map(|s| {
+            s.entries
+                .iter()
+                .map(|e| format!("{}: {}", e.label, e.value))
+        })
         .collect();
-    assert!(lines.contains(&"État: En cours de traitement".to_string()), "{lines:?}");
-    assert!(lines.iter().any(|l| l.contains("Intervention prévue mardi.")), "{lines:?}");
+    assert!(
+        lines.contains(&"État: En cours de traitement".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Intervention prévue mardi.")),
+        "{lines:?}"
+    );
 }
 
 #[tokio::test]
 async fn atal_with_a_wrong_api_key_is_a_configuration_error() {
     let (registry, _) = registry();
     let sim = atal().await;
-    registry.install_file(components::ATAL.as_ref()).await.expect("installs");
+    registry
+        .install_file(components::ATAL.as_ref())
+        .await
+        .expect("installs");
     let mut config = atal_config("atal-faux", &sim.base_url());
     config.settings["api_key"] = "pas-la-bonne".into();
     registry.configure(config, None).expect("configured");
 
     let result = registry.check("atal-faux").await;
 
-    assert!(matches!(connector_error(result), ConnectorError::Configuration(_)));
+    assert!(matches!(
+        connector_error(result),
+        ConnectorError::Configuration(_)
+    ));
 }
 
 #[tokio::test]
@@ -289,16 +374,24 @@ async fn atal_transmit_without_category_is_invalid_input_and_sends_nothing() {
     let mut demande = signalement("SIG-2026-000005");
     demande.fields.retain(|f| f.id != "categorie");
 
-    let result = registry.transmit("atal-ville", demande, "sig-5", None).await;
+    let result = registry
+        .transmit("atal-ville", demande, "sig-5", None)
+        .await;
 
-    assert!(matches!(connector_error(result), ConnectorError::InvalidInput(_)));
+    assert!(matches!(
+        connector_error(result),
+        ConnectorError::InvalidInput(_)
+    ));
     assert!(sim.works_requests().is_empty());
 }
 
 #[tokio::test]
 async fn a_configuration_missing_a_required_secret_is_refused() {
     let (registry, _) = registry();
-    registry.install_file(components::ATAL.as_ref()).await.expect("installs");
+    registry
+        .install_file(components::ATAL.as_ref())
+        .await
+        .expect("installs");
     let mut config = atal_config("atal-incomplet", "http://127.0.0.1:9");
     config.settings = serde_json::json!({ "base_url": "http://127.0.0.1:9" });
 
@@ -316,7 +409,10 @@ async fn a_configuration_missing_a_required_secret_is_refused() {
 #[tokio::test]
 async fn configuration_errors_are_listed_without_echoing_secrets() {
     let (registry, _) = registry();
-    registry.install_file(components::ATAL.as_ref()).await.expect("installs");
+    registry
+        .install_file(components::ATAL.as_ref())
+        .await
+        .expect("installs");
     let mut config = atal_config("atal-errone", "http://127.0.0.1:9");
     config.settings = serde_json::json!({
         "base_url": "pas une url",
@@ -324,7 +420,10 @@ async fn configuration_errors_are_listed_without_echoing_secrets() {
         "couleur": "bleu"
     });
 
-    let error = registry.configure(config, None).expect_err("refused").to_string();
+    let error = registry
+        .configure(config, None)
+        .expect_err("refused")
+        .to_string();
 
     assert!(error.contains("/base_url"), "{error}");
     assert!(error.contains("/api_key"), "{error}");
@@ -335,7 +434,10 @@ async fn configuration_errors_are_listed_without_echoing_secrets() {
 #[tokio::test]
 async fn bad_allow_list_entries_and_limits_are_refused() {
     let (registry, _) = registry();
-    registry.install_file(components::ATAL.as_ref()).await.expect("installs");
+    registry
+        .install_file(components::ATAL.as_ref())
+        .await
+        .expect("installs");
     let mut wildcard = atal_config("atal-joker", "http://127.0.0.1:9");
     wildcard.allowed_hosts = vec!["https://*".into()];
     let mut memory = atal_config("atal-memoire", "http://127.0.0.1:9");
@@ -374,7 +476,10 @@ async fn a_failing_vendor_is_unavailable_then_recovers() {
     sim.set_mode(atal_sim::Mode::Normal);
     let recovered = registry.check("atal-ville").await;
 
-    assert!(matches!(connector_error(failed), ConnectorError::Unavailable(_)));
+    assert!(matches!(
+        connector_error(failed),
+        ConnectorError::Unavailable(_)
+    ));
     assert!(recovered.expect("recovered").available);
 }
 
@@ -382,7 +487,10 @@ async fn a_failing_vendor_is_unavailable_then_recovers() {
 async fn a_slow_vendor_hits_the_http_timeout() {
     let (registry, _) = registry();
     let sim = atal().await;
-    registry.install_file(components::ATAL.as_ref()).await.expect("installs");
+    registry
+        .install_file(components::ATAL.as_ref())
+        .await
+        .expect("installs");
     let mut config = atal_config("atal-lent", &sim.base_url());
     config.http.total_timeout_ms = 200;
     registry.configure(config, None).expect("configured");
@@ -391,7 +499,10 @@ async fn a_slow_vendor_hits_the_http_timeout() {
     let result = registry.check("atal-lent").await;
 
     let error = connector_error(result);
-    assert!(matches!(&error, ConnectorError::Unavailable(m) if m.contains("délai")), "{error:?}");
+    assert!(
+        matches!(&error, ConnectorError::Unavailable(m) if m.contains("délai")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -418,7 +529,11 @@ async fn famille_links_an_usager_by_code_and_secret_or_by_name_and_birth_date() 
     let by_code = registry
         .lookup(
             "famille-ville",
-            query("family-link", None, &[("family-code", "F-0001"), ("secret", "s3cret-dupont")]),
+            query(
+                "family-link",
+                None,
+                &[("family-code", "F-0001"), ("secret", "s3cret-dupont")],
+            ),
         )
         .await
         .expect("linked by code");
@@ -428,7 +543,11 @@ async fn famille_links_an_usager_by_code_and_secret_or_by_name_and_birth_date() 
             query(
                 "family-link",
                 None,
-                &[("last-name", "Dupont"), ("first-name", "Léa"), ("birth-date", "2016-04-12")],
+                &[
+                    ("last-name", "Dupont"),
+                    ("first-name", "Léa"),
+                    ("birth-date", "2016-04-12"),
+                ],
             ),
         )
         .await
@@ -436,14 +555,21 @@ async fn famille_links_an_usager_by_code_and_secret_or_by_name_and_birth_date() 
     let wrong = registry
         .lookup(
             "famille-ville",
-            query("family-link", None, &[("family-code", "F-0001"), ("secret", "devine")]),
+            query(
+                "family-link",
+                None,
+                &[("family-code", "F-0001"), ("secret", "devine")],
+            ),
         )
         .await;
 
     assert_eq!(by_code[0].id, "F-0001");
     assert_eq!(by_code[0].text, "Famille DUPONT");
     assert_eq!(by_name[0].id, "F-0001");
-    assert!(matches!(connector_error(wrong), ConnectorError::Rejected(_)));
+    assert!(matches!(
+        connector_error(wrong),
+        ConnectorError::Rejected(_)
+    ));
 }
 
 #[tokio::test]
@@ -451,22 +577,35 @@ async fn famille_lists_children_and_the_activity_catalogue() {
     let (registry, _sim) = with_famille().await;
 
     let children = registry
-        .lookup("famille-ville", query("children", None, &[("family-id", "F-0001")]))
+        .lookup(
+            "famille-ville",
+            query("children", None, &[("family-id", "F-0001")]),
+        )
         .await
         .expect("children");
     let canteens = registry
-        .lookup("famille-ville", query("activities", None, &[("category", "cantine")]))
+        .lookup(
+            "famille-ville",
+            query("activities", None, &[("category", "cantine")]),
+        )
         .await
         .expect("activities");
     let searched = registry
-        .lookup("famille-ville", query("activities", Some("periscolaire"), &[]))
+        .lookup(
+            "famille-ville",
+            query("activities", Some("periscolaire"), &[]),
+        )
         .await
         .expect("search");
 
     let names: Vec<&str> = children.iter().map(|c| c.text.as_str()).collect();
     assert_eq!(names, ["Léa DUPONT", "Hugo DUPONT"]);
     assert!(!canteens.is_empty());
-    assert!(canteens.iter().all(|a| a.extra.as_ref().is_some_and(|e| e["categorie"] == "cantine")));
+    assert!(canteens.iter().all(|a| {
+        a.extra
+            .as_ref()
+            .is_some_and(|e| e["categorie"] == "cantine")
+    }));
     assert!(!searched.is_empty());
 }
 
@@ -518,8 +657,14 @@ async fn famille_registers_a_child_once_per_key_and_reads_the_registration() {
         None,
     )
     .expect("service validates");
-    let status = registry.status("famille-ville", &first.remote_id).await.expect("status");
-    let card = registry.card("famille-ville", &first.remote_id).await.expect("card");
+    let status = registry
+        .status("famille-ville", &first.remote_id)
+        .await
+        .expect("status");
+    let card = registry
+        .card("famille-ville", &first.remote_id)
+        .await
+        .expect("card");
 
     assert_eq!(first, again);
     assert_eq!(sim.inscriptions().len(), 1);

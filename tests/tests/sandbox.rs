@@ -20,7 +20,9 @@ struct Canary {
 }
 
 async fn canary() -> Canary {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let connections = Arc::new(AtomicUsize::new(0));
     let counter = connections.clone();
@@ -44,8 +46,14 @@ struct Sandbox {
 async fn sandbox() -> Sandbox {
     let (registry, journal) = registry();
     let atal = atal().await;
-    registry.install_file(components::HOSTILE.as_ref()).await.expect("hostile installs");
-    registry.install_file(components::ATAL.as_ref()).await.expect("ATAL installs");
+    registry
+        .install_file(components::HOSTILE.as_ref())
+        .await
+        .expect("hostile installs");
+    registry
+        .install_file(components::ATAL.as_ref())
+        .await
+        .expect("ATAL installs");
     registry
         .configure(atal_config("atal-ville", &atal.base_url()), None)
         .expect("ATAL configured");
@@ -72,11 +80,17 @@ impl Sandbox {
     /// call's error.
     async fn hostile_call_beside_good_ones(&self, config: InstanceConfig) -> CallError {
         let id = config.id.clone();
-        self.registry.configure(config, None).expect("hostile configured");
+        self.registry
+            .configure(config, None)
+            .expect("hostile configured");
         let good = (0..10).map(|_| self.registry.check("atal-ville"));
         let (bad, good) = tokio::join!(self.registry.check(&id), futures::future::join_all(good));
         for result in good {
-            assert!(result.expect("a good call succeeds beside a hostile one").available);
+            assert!(
+                result
+                    .expect("a good call succeeds beside a hostile one")
+                    .available
+            );
         }
         match bad {
             Err(RegistryError::Call(e)) => e,
@@ -122,16 +136,23 @@ async fn a_memory_bomb_hits_the_memory_cap() {
 async fn deep_recursion_is_a_trap_for_that_call_alone() {
     let sandbox = sandbox().await;
 
-    let error = sandbox.hostile_call_beside_good_ones(hostile("recursion", "recursion", None, &[])).await;
+    let error = sandbox
+        .hostile_call_beside_good_ones(hostile("recursion", "recursion", None, &[]))
+        .await;
 
-    assert!(matches!(&error, CallError::Trap(m) if m.contains("récursion")), "{error:?}");
+    assert!(
+        matches!(&error, CallError::Trap(m) if m.contains("récursion")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_is_a_trap_carrying_its_message() {
     let sandbox = sandbox().await;
 
-    let error = sandbox.hostile_call_beside_good_ones(hostile("panique", "panic", None, &[])).await;
+    let error = sandbox
+        .hostile_call_beside_good_ones(hostile("panique", "panic", None, &[]))
+        .await;
 
     assert!(
         matches!(&error, CallError::Trap(m) if m.contains("panique volontairement")),
@@ -143,7 +164,9 @@ async fn a_panic_is_a_trap_carrying_its_message() {
 /// The error the guest got back from the host for its HTTP request.
 fn http_refusal(error: &CallError) -> String {
     match error {
-        CallError::Connector(ConnectorError::Configuration(m) | ConnectorError::Unavailable(m)) => m.clone(),
+        CallError::Connector(ConnectorError::Configuration(m) | ConnectorError::Unavailable(m)) => {
+            m.clone()
+        }
         other => panic!("expected the connector to report the host's refusal, got {other:?}"),
     }
 }
@@ -170,7 +193,12 @@ async fn a_redirect_to_a_forbidden_host_is_refused() {
         sandbox.atal.base_url(),
         canary.port
     );
-    let config = hostile("redirection", "http", Some(&url), &[sandbox.atal.base_url()]);
+    let config = hostile(
+        "redirection",
+        "http",
+        Some(&url),
+        &[sandbox.atal.base_url()],
+    );
 
     let error = sandbox.hostile_call_beside_good_ones(config).await;
 
@@ -187,7 +215,10 @@ async fn an_oversized_response_is_cut_at_the_cap() {
 
     let error = sandbox.hostile_call_beside_good_ones(config).await;
 
-    assert!(http_refusal(&error).contains("trop volumineuse"), "{error:?}");
+    assert!(
+        http_refusal(&error).contains("trop volumineuse"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,9 +236,17 @@ async fn loopback_and_private_addresses_not_in_the_allow_list_are_refused() {
     ];
 
     for (i, url) in targets.iter().enumerate() {
-        let config = hostile(&format!("prive-{i}"), "http", Some(url), &[sandbox.atal.base_url()]);
+        let config = hostile(
+            &format!("prive-{i}"),
+            "http",
+            Some(url),
+            &[sandbox.atal.base_url()],
+        );
         let error = sandbox.hostile_call_beside_good_ones(config).await;
-        assert!(http_refusal(&error).contains("non autorisé"), "{url}: {error:?}");
+        assert!(
+            http_refusal(&error).contains("non autorisé"),
+            "{url}: {error:?}"
+        );
     }
     assert_eq!(canary.connections.load(Ordering::SeqCst), 0);
 }
@@ -215,11 +254,21 @@ async fn loopback_and_private_addresses_not_in_the_allow_list_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guests_see_no_filesystem_and_no_environment() {
     let sandbox = sandbox().await;
-    sandbox.registry.configure(hostile("fichiers", "filesystem", None, &[]), None).expect("configured");
-    sandbox.registry.configure(hostile("environnement", "environment", None, &[]), None).expect("configured");
+    sandbox
+        .registry
+        .configure(hostile("fichiers", "filesystem", None, &[]), None)
+        .expect("configured");
+    sandbox
+        .registry
+        .configure(hostile("environnement", "environment", None, &[]), None)
+        .expect("configured");
 
     let files = sandbox.registry.check("fichiers").await;
-    let environment = sandbox.registry.check("environnement").await.expect("answers");
+    let environment = sandbox
+        .registry
+        .check("environnement")
+        .await
+        .expect("answers");
 
     assert!(
         matches!(files, Err(RegistryError::Call(CallError::Connector(ConnectorError::Other(ref m)))) if m.contains("illisible")),
@@ -231,7 +280,10 @@ async fn guests_see_no_filesystem_and_no_environment() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_never_reach_the_journal() {
     let sandbox = sandbox().await;
-    sandbox.registry.configure(hostile("bavard", "log-secret", None, &[]), None).expect("configured");
+    sandbox
+        .registry
+        .configure(hostile("bavard", "log-secret", None, &[]), None)
+        .expect("configured");
 
     let result = sandbox.registry.check("bavard").await;
 
@@ -256,9 +308,13 @@ async fn every_hostile_behaviour_at_once_leaves_good_calls_unharmed() {
     ] {
         let mut config = hostile(id, behaviour, url, &[]);
         config.timeout_ms = Some(500);
-        sandbox.registry.configure(config, None).expect("configured");
+        sandbox
+            .registry
+            .configure(config, None)
+            .expect("configured");
     }
-    let hostile_calls = ["h-loop", "h-memory", "h-recursion", "h-panic", "h-http"].map(|id| sandbox.registry.check(id));
+    let hostile_calls = ["h-loop", "h-memory", "h-recursion", "h-panic", "h-http"]
+        .map(|id| sandbox.registry.check(id));
     let good_calls = (0..20).map(|_| sandbox.registry.check("atal-ville"));
 
     let (bad, good) = tokio::join!(
@@ -274,18 +330,28 @@ async fn every_hostile_behaviour_at_once_leaves_good_calls_unharmed() {
 async fn a_file_that_is_not_webassembly_is_refused_at_install() {
     let (registry, _) = registry();
 
-    let text = registry.install(b"ceci n'est pas un composant".to_vec()).await;
+    let text = registry
+        .install(b"ceci n'est pas un composant".to_vec())
+        .await;
     let core_module = registry.install(b"\0asm\x01\0\0\0".to_vec()).await;
 
-    assert!(matches!(text, Err(RegistryError::Install(InstallError::NotWasm))));
-    assert!(matches!(core_module, Err(RegistryError::Install(InstallError::CoreModule))));
+    assert!(matches!(
+        text,
+        Err(RegistryError::Install(InstallError::NotWasm))
+    ));
+    assert!(matches!(
+        core_module,
+        Err(RegistryError::Install(InstallError::CoreModule))
+    ));
 }
 
 #[tokio::test]
 async fn a_component_of_another_world_is_refused_at_install() {
     let (registry, _) = registry();
 
-    let result = registry.install_file(components::NOT_A_CONNECTOR.as_ref()).await;
+    let result = registry
+        .install_file(components::NOT_A_CONNECTOR.as_ref())
+        .await;
 
     assert!(
         matches!(&result, Err(RegistryError::Install(InstallError::World { reason, .. })) if reason.contains("guichet:connector/connector@0.1.0")),
@@ -310,8 +376,14 @@ async fn a_component_with_an_invalid_configuration_schema_is_refused_at_install(
 async fn installing_the_same_component_twice_is_harmless() {
     let (registry, _) = registry();
 
-    let first = registry.install_file(components::HELLO.as_ref()).await.expect("installs");
-    let second = registry.install_file(components::HELLO.as_ref()).await.expect("installs again");
+    let first = registry
+        .install_file(components::HELLO.as_ref())
+        .await
+        .expect("installs");
+    let second = registry
+        .install_file(components::HELLO.as_ref())
+        .await
+        .expect("installs again");
 
     assert_eq!(first.digest(), second.digest());
     assert_eq!(registry.versions("hello").len(), 1);
@@ -320,7 +392,10 @@ async fn installing_the_same_component_twice_is_harmless() {
 #[tokio::test]
 async fn an_operation_the_connector_does_not_declare_is_refused_without_calling_it() {
     let (registry, journal) = registry();
-    registry.install_file(components::HELLO.as_ref()).await.expect("installs");
+    registry
+        .install_file(components::HELLO.as_ref())
+        .await
+        .expect("installs");
     registry
         .configure(
             instance_config(
@@ -335,6 +410,12 @@ async fn an_operation_the_connector_does_not_declare_is_refused_without_calling_
 
     let result = registry.status("bonjour", "x").await;
 
-    assert!(matches!(result, Err(RegistryError::Call(CallError::Unsupported(_)))));
-    assert_eq!(journal.records().last().map(|r| r.outcome), Some(Outcome::HostError));
+    assert!(matches!(
+        result,
+        Err(RegistryError::Call(CallError::Unsupported(_)))
+    ));
+    assert_eq!(
+        journal.records().last().map(|r| r.outcome),
+        Some(Outcome::HostError)
+    );
 }

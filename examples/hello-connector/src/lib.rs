@@ -7,7 +7,9 @@
 //! it with `guichet connector check target/wasm32-wasip2/release/hello_connector.wasm`.
 
 use guichet_sdk::http::{self, Request};
-use guichet_sdk::{Connector, Demande, Description, Error, Operation, Receipt, config, export_connector, log};
+use guichet_sdk::{
+    Connector, Demande, Description, Error, Operation, Receipt, config, export_connector, log,
+};
 
 /// The connector. It keeps no state: every call runs in a fresh instance.
 pub struct Hello;
@@ -18,7 +20,8 @@ impl Connector for Hello {
             name: "hello".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             vendor: "Guichet".into(),
-            summary: "Connecteur d'exemple : envoie un résumé de la demande à un service web.".into(),
+            summary: "Connecteur d'exemple : envoie un résumé de la demande à un service web."
+                .into(),
             operations: vec![Operation::Transmit],
             config_schema: serde_json::json!({
                 "type": "object",
@@ -65,9 +68,9 @@ export_connector!(Hello);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use guichet_sdk::Identity;
     use guichet_sdk::http::{Method, Response};
     use guichet_sdk::testing::MockHost;
-    use guichet_sdk::Identity;
 
     fn demande() -> Demande {
         Demande {

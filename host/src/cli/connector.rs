@@ -56,7 +56,17 @@ pub(super) async fn run(command: Command) -> Result<(), Failure> {
             input,
             attachments,
             cache_dir,
-        } => call(&file, &config, &operation, input.as_deref(), &attachments, cache_dir).await,
+        } => {
+            call(
+                &file,
+                &config,
+                &operation,
+                input.as_deref(),
+                &attachments,
+                cache_dir,
+            )
+            .await
+        }
     }
 }
 
@@ -66,7 +76,8 @@ fn runtime(cache_dir: Option<PathBuf>) -> Result<(Runtime, Arc<MemoryJournal>), 
     let mut config = RuntimeConfig::new(dir);
     // One call at a time: no pool to reserve for a command-line run.
     config.max_concurrent_calls = 4;
-    let runtime = Runtime::new(config, journal.clone()).map_err(|e| Failure::input(e.to_string()))?;
+    let runtime =
+        Runtime::new(config, journal.clone()).map_err(|e| Failure::input(e.to_string()))?;
     Ok((runtime, journal))
 }
 
@@ -98,13 +109,19 @@ async fn call(
         .await
         .map_err(|e| Failure::input(format!("{} : {e}", file.display())))?;
     let config = read_config(config, version.name())?;
-    let instance = Arc::new(Instance::new(config, version.description()).map_err(|e| Failure::input(e.to_string()))?);
+    let instance = Arc::new(
+        Instance::new(config, version.description()).map_err(|e| Failure::input(e.to_string()))?,
+    );
     let request = request(operation, input)?;
     let files = read_attachments(attachments)?;
     let result = runtime
         .call(&version, &instance, request, Some(Arc::new(files)))
         .await;
-    for record in journal.records().iter().filter(|r| r.operation == operation) {
+    for record in journal
+        .records()
+        .iter()
+        .filter(|r| r.operation == operation)
+    {
         for log in &record.logs {
             eprintln!("[{}] {}", log.level, log.message);
         }
@@ -114,7 +131,10 @@ async fn call(
                 .map(|s| s.to_string())
                 .or_else(|| exchange.error.clone())
                 .unwrap_or_default();
-            eprintln!("http {} {} → {} ({:.0} ms)", exchange.method, exchange.url, outcome, exchange.duration_ms);
+            eprintln!(
+                "http {} {} → {} ({:.0} ms)",
+                exchange.method, exchange.url, outcome, exchange.duration_ms
+            );
         }
     }
     match result {
@@ -128,29 +148,32 @@ async fn call(
 fn read_config(path: &Path, connector: &str) -> Result<InstanceConfig, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::input(format!("lecture impossible de {} : {e}", path.display())))?;
-    let mut value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Failure::input(format!("{} n'est pas du JSON valide : {e}", path.display())))?;
+    let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Failure::input(format!("{} n'est pas du JSON valide : {e}", path.display()))
+    })?;
     let object = value
         .as_object_mut()
         .ok_or_else(|| Failure::input(format!("{} doit contenir un objet JSON", path.display())))?;
     object.entry("id").or_insert_with(|| "cli".into());
-    object.entry("connector").or_insert_with(|| connector.into());
+    object
+        .entry("connector")
+        .or_insert_with(|| connector.into());
     serde_json::from_value(value)
         .map_err(|e| Failure::input(format!("configuration {} invalide : {e}", path.display())))
 }
 
 fn request(operation: Operation, input: Option<&str>) -> Result<Request, Failure> {
     let input = match input {
-        Some(text) if text.starts_with('@') => Some(
-            std::fs::read_to_string(&text[1..])
-                .map_err(|e| Failure::input(format!("lecture impossible de {} : {e}", &text[1..])))?,
-        ),
+        Some(text) if text.starts_with('@') => {
+            Some(std::fs::read_to_string(&text[1..]).map_err(|e| {
+                Failure::input(format!("lecture impossible de {} : {e}", &text[1..]))
+            })?)
+        }
         other => other.map(str::to_string),
     };
     let value: serde_json::Value = match &input {
-        Some(text) => {
-            serde_json::from_str(text).map_err(|e| Failure::input(format!("entrée JSON invalide : {e}")))?
-        }
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| Failure::input(format!("entrée JSON invalide : {e}")))?,
         None => serde_json::json!({}),
     };
     let needs = |what: &str| Failure::input(format!("l'opération « {operation} » attend {what}"));
@@ -160,8 +183,11 @@ fn request(operation: Operation, input: Option<&str>) -> Result<Request, Failure
             _ => return Err(needs(what)),
         };
         object.insert("operation".into(), operation.as_str().into());
-        serde_json::from_value(serde_json::Value::Object(object))
-            .map_err(|e| Failure::input(format!("entrée invalide pour « {operation} » ({what}) : {e}")))
+        serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
+            Failure::input(format!(
+                "entrée invalide pour « {operation} » ({what}) : {e}"
+            ))
+        })
     };
     match operation {
         Operation::Describe => Ok(Request::Describe),
@@ -177,10 +203,13 @@ fn request(operation: Operation, input: Option<&str>) -> Result<Request, Failure
 fn read_attachments(specs: &[String]) -> Result<MemoryAttachments, Failure> {
     let mut files = HashMap::new();
     for spec in specs {
-        let (id, path) = spec
-            .split_once('=')
-            .ok_or_else(|| Failure::input(format!("pièce jointe « {spec} » : forme ID=CHEMIN attendue")))?;
-        let bytes = std::fs::read(path).map_err(|e| Failure::input(format!("lecture impossible de {path} : {e}")))?;
+        let (id, path) = spec.split_once('=').ok_or_else(|| {
+            Failure::input(format!(
+                "pièce jointe « {spec} » : forme ID=CHEMIN attendue"
+            ))
+        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::input(format!("lecture impossible de {path} : {e}")))?;
         files.insert(id.to_string(), bytes);
     }
     Ok(MemoryAttachments(files))

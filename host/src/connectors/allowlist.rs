@@ -77,7 +77,11 @@ impl Pattern {
             HostPattern::Subdomains(suffix.to_ascii_lowercase())
         } else if host.contains('*') {
             return Err(error("le joker n'est permis qu'en tête (*.exemple.fr)"));
-        } else if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        } else if let Ok(ip) = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
             HostPattern::Ip(ip)
         } else if host.is_empty() {
             return Err(error("hôte manquant"));
@@ -95,7 +99,9 @@ impl Pattern {
             (HostPattern::Name(name), Host::Domain(d)) => name.eq_ignore_ascii_case(d),
             (HostPattern::Subdomains(suffix), Host::Domain(d)) => {
                 let d = d.to_ascii_lowercase();
-                d.len() > suffix.len() + 1 && d.ends_with(suffix.as_str()) && d[..d.len() - suffix.len()].ends_with('.')
+                d.len() > suffix.len() + 1
+                    && d.ends_with(suffix.as_str())
+                    && d[..d.len() - suffix.len()].ends_with('.')
             }
             (HostPattern::Ip(ip), Host::Ipv4(v4)) => *ip == IpAddr::V4(*v4),
             (HostPattern::Ip(ip), Host::Ipv6(v6)) => *ip == IpAddr::V6(*v6),
@@ -261,17 +267,35 @@ mod tests {
 
     #[test]
     fn entries_are_normalised_for_display() {
-        let list = AllowList::parse(&["HTTPS://Atal.Ville.fr", "http://[::1]:80", "https://*.x.fr:*"])
-            .expect("valid");
+        let list = AllowList::parse(&[
+            "HTTPS://Atal.Ville.fr",
+            "http://[::1]:80",
+            "https://*.x.fr:*",
+        ])
+        .expect("valid");
         assert_eq!(
             list.entries(),
-            ["https://atal.ville.fr:443", "http://[::1]:80", "https://*.x.fr:*"]
+            [
+                "https://atal.ville.fr:443",
+                "http://[::1]:80",
+                "https://*.x.fr:*"
+            ]
         );
     }
 
     #[test]
     fn private_addresses_are_recognised() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.169.254",
+            "::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "100.64.0.1",
+        ] {
             assert!(is_private(ip.parse().expect("ip")), "{ip}");
         }
         for ip in ["93.184.216.34", "2a00:1450::1"] {

@@ -51,7 +51,8 @@ impl Cache {
     }
 
     fn path(&self, digest: &str) -> PathBuf {
-        self.dir.join(format!("{digest}-{}.cwasm", self.engine_hash))
+        self.dir
+            .join(format!("{digest}-{}.cwasm", self.engine_hash))
     }
 
     /// The component for `bytes`: read back precompiled when cached, otherwise
@@ -59,7 +60,12 @@ impl Cache {
     ///
     /// # Errors
     /// A compilation error, or an I/O error writing the cache.
-    pub fn load(&self, engine: &Engine, bytes: &[u8], digest: &str) -> Result<Component, CacheError> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        digest: &str,
+    ) -> Result<Component, CacheError> {
         let lock = {
             let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
             loading.entry(digest.to_string()).or_default().clone()
@@ -69,7 +75,9 @@ impl Cache {
         if path.exists() {
             match deserialize(engine, &path) {
                 Ok(component) => return Ok(component),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "stale precompiled component, recompiling"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "stale precompiled component, recompiling")
+                }
             }
         }
         let compiled = engine

@@ -32,9 +32,7 @@ pub enum InstallError {
     #[error("le composant demande des capacités que Guichet ne fournit pas : {0}")]
     Imports(String),
     /// It implements no supported world.
-    #[error(
-        "le composant n'implémente aucun contrat pris en charge ({supported}) : {reason}"
-    )]
+    #[error("le composant n'implémente aucun contrat pris en charge ({supported}) : {reason}")]
     World {
         /// Supported contract versions.
         supported: String,

@@ -95,7 +95,9 @@ impl CallState {
 
     /// What the guest wrote to stderr (a panic message), masked.
     pub(super) fn stderr(&self) -> String {
-        let text = String::from_utf8_lossy(&self.stderr.contents()).trim().to_string();
+        let text = String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_string();
         self.instance.mask(&text)
     }
 
@@ -105,14 +107,20 @@ impl CallState {
         if self.dropped_logs > 0 {
             logs.push(GuestLog {
                 level: "warn".into(),
-                message: format!("{} enregistrements de journal ignorés (limite de {MAX_LOGS})", self.dropped_logs),
+                message: format!(
+                    "{} enregistrements de journal ignorés (limite de {MAX_LOGS})",
+                    self.dropped_logs
+                ),
                 fields: Vec::new(),
             });
         }
         (logs, std::mem::take(&mut self.exchanges))
     }
 
-    pub(super) async fn send_http(&mut self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    pub(super) async fn send_http(
+        &mut self,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, HttpError> {
         let (result, mut exchange) = self.instance.outbound().send(request).await;
         exchange.url = self.instance.mask(&exchange.url);
         exchange.error = exchange.error.map(|e| self.instance.mask(&e));
@@ -120,7 +128,12 @@ impl CallState {
         result
     }
 
-    pub(super) fn write_log(&mut self, level: &str, message: String, fields: Vec<(String, String)>) {
+    pub(super) fn write_log(
+        &mut self,
+        level: &str,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) {
         if self.logs.len() >= MAX_LOGS {
             self.dropped_logs += 1;
             return;
@@ -148,13 +161,18 @@ impl CallState {
 
     /// Reads an attachment of this call's demande. The future owns what it
     /// needs, so it does not borrow the (non-`Sync`) call state across I/O.
-    pub(super) fn read_attachment(&self, id: &str) -> impl Future<Output = Result<Vec<u8>, String>> + Send + 'static {
+    pub(super) fn read_attachment(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<u8>, String>> + Send + 'static {
         let id = id.to_string();
         let allowed = self.readable.contains(&id);
         let source = self.attachments.clone();
         async move {
             if !allowed {
-                return Err(format!("la pièce jointe « {id} » n'appartient pas à cette demande"));
+                return Err(format!(
+                    "la pièce jointe « {id} » n'appartient pas à cette demande"
+                ));
             }
             match source {
                 Some(source) => source.read(&id).await,
@@ -201,7 +219,12 @@ impl MemoryCap {
 }
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired as u64 > self.max_bytes {
             self.exceeded = true;
             wasmtime::bail!("limite de mémoire de {} octets atteinte", self.max_bytes);
@@ -209,7 +232,12 @@ impl ResourceLimiter for MemoryCap {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }

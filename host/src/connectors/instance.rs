@@ -143,7 +143,11 @@ impl Instance {
                 found: description.name.clone(),
             });
         }
-        validate_settings(&description.name, &description.config_schema, &config.settings)?;
+        validate_settings(
+            &description.name,
+            &description.config_schema,
+            &config.settings,
+        )?;
         let secret_keys = description.secret_keys();
         let mut settings = BTreeMap::new();
         let mut secrets = BTreeMap::new();
@@ -160,9 +164,15 @@ impl Instance {
                 }
             }
         }
-        let timeout = Duration::from_millis(config.timeout_ms.unwrap_or(DEFAULT_TIMEOUT.as_millis() as u64));
+        let timeout = Duration::from_millis(
+            config
+                .timeout_ms
+                .unwrap_or(DEFAULT_TIMEOUT.as_millis() as u64),
+        );
         if timeout.is_zero() || timeout > Duration::from_secs(300) {
-            return Err(ConfigError::Limit("le délai doit être compris entre 1 ms et 300 s".into()));
+            return Err(ConfigError::Limit(
+                "le délai doit être compris entre 1 ms et 300 s".into(),
+            ));
         }
         let memory_mib = config.memory_mib.unwrap_or(DEFAULT_MEMORY_MIB);
         if !(1..=MAX_MEMORY_MIB).contains(&memory_mib) {
@@ -171,7 +181,8 @@ impl Instance {
             )));
         }
         let allow = AllowList::parse(&config.allowed_hosts)?;
-        let outbound = Outbound::new(allow, config.http).map_err(|e| ConfigError::Http(e.to_string()))?;
+        let outbound =
+            Outbound::new(allow, config.http).map_err(|e| ConfigError::Http(e.to_string()))?;
         Ok(Self {
             id: config.id,
             connector: config.connector,
@@ -251,7 +262,9 @@ impl Instance {
 fn is_slug(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
 }
 
@@ -259,14 +272,19 @@ fn is_slug(id: &str) -> bool {
 ///
 /// # Errors
 /// [`ConfigError::Schema`].
-pub fn validate_settings(connector: &str, schema: &serde_json::Value, settings: &serde_json::Value) -> Result<(), ConfigError> {
+pub fn validate_settings(
+    connector: &str,
+    schema: &serde_json::Value,
+    settings: &serde_json::Value,
+) -> Result<(), ConfigError> {
     let schema_error = |problems: String| ConfigError::Schema {
         connector: connector.to_string(),
         problems,
     };
     let validator = jsonschema::options()
         .should_validate_formats(true)
-        .build(schema).map_err(|e| schema_error(format!("schéma du connecteur invalide : {e}")))?;
+        .build(schema)
+        .map_err(|e| schema_error(format!("schéma du connecteur invalide : {e}")))?;
     let problems: Vec<String> = validator
         .iter_errors(settings)
         .map(|e| {

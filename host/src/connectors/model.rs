@@ -105,7 +105,9 @@ impl Description {
             .map(|props| {
                 props
                     .iter()
-                    .filter(|(_, schema)| schema.get("x-secret") == Some(&serde_json::Value::Bool(true)))
+                    .filter(|(_, schema)| {
+                        schema.get("x-secret") == Some(&serde_json::Value::Bool(true))
+                    })
                     .map(|(key, _)| key.clone())
                     .collect()
             })
@@ -413,7 +415,7 @@ pub enum Request {
     /// `transmit`.
     Transmit {
         /// The demande.
-        demande: Demande,
+        demande: Box<Demande>,
         /// Idempotency key.
         idempotency_key: String,
     },

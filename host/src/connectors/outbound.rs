@@ -135,7 +135,8 @@ impl Outbound {
     async fn follow(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let mut method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| HttpError::Other(format!("méthode invalide : {}", request.method)))?;
-        let mut url = Url::parse(&request.url).map_err(|e| HttpError::InvalidUrl(format!("{} ({e})", request.url)))?;
+        let mut url = Url::parse(&request.url)
+            .map_err(|e| HttpError::InvalidUrl(format!("{} ({e})", request.url)))?;
         let mut body = request.body;
         let mut hops = 0u8;
         let first_origin = origin(&url);
@@ -157,8 +158,10 @@ impl Outbound {
             }
             let response = builder.send().await.map_err(classify)?;
             let status = response.status();
-            if status.is_redirection() {
-                if let Some(location) = response.headers().get(reqwest::header::LOCATION) {
+            if status.is_redirection()
+                && let Some(location) = response.headers().get(reqwest::header::LOCATION)
+            {
+                {
                     hops += 1;
                     if hops > self.policy.max_redirects {
                         return Err(HttpError::TooManyRedirects);
@@ -171,8 +174,7 @@ impl Outbound {
                         .map_err(|e| HttpError::InvalidUrl(format!("{location} ({e})")))?;
                     // Browsers' rule: 303, and 301/302 after a POST, continue as GET.
                     if status == reqwest::StatusCode::SEE_OTHER
-                        || (method == reqwest::Method::POST
-                            && matches!(status.as_u16(), 301 | 302))
+                        || (method == reqwest::Method::POST && matches!(status.as_u16(), 301 | 302))
                     {
                         method = reqwest::Method::GET;
                         body = None;
@@ -193,7 +195,12 @@ impl Outbound {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
@@ -224,7 +231,8 @@ fn is_forwardable(name: &str, cross_origin_redirect: bool) -> bool {
         name.as_str(),
         "authorization" | "proxy-authorization" | "cookie" | "x-api-key"
     );
-    !connection_level && !(cross_origin_redirect && credential)
+    let dropped = connection_level || (cross_origin_redirect && credential);
+    !dropped
 }
 
 /// `scheme://host:port` of a URL, for messages.
@@ -276,9 +284,8 @@ impl Resolve for GuardedResolver {
         let allow = self.allow.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let exact = allow.names_exactly(&host);
             let kept: Vec<SocketAddr> = addrs
                 .into_iter()

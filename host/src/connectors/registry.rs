@@ -14,7 +14,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use super::error::{CallError, InstallError};
 use super::host::AttachmentSource;
 use super::instance::{ConfigError, Instance, InstanceConfig};
-use super::model::{Availability, Card, Demande, LookupItem, LookupQuery, Receipt, RemoteStatus, Request, Response};
+use super::model::{
+    Availability, Card, Demande, LookupItem, LookupQuery, Receipt, RemoteStatus, Request, Response,
+};
 use super::runtime::{ConnectorVersion, Runtime};
 
 /// Why a registry operation failed. French messages for administrators.
@@ -147,7 +149,11 @@ impl Registry {
         }
         versions.push(loaded.clone());
         versions.sort_by_key(|v| version_key(v.version()));
-        tracing::info!(connector = loaded.name(), version = loaded.version(), "connector installed");
+        tracing::info!(
+            connector = loaded.name(),
+            version = loaded.version(),
+            "connector installed"
+        );
         Ok(loaded)
     }
 
@@ -161,7 +167,11 @@ impl Registry {
         self.read().versions.keys().cloned().collect()
     }
 
-    fn find_version(state: &State, name: &str, version: Option<&str>) -> Result<Arc<ConnectorVersion>, RegistryError> {
+    fn find_version(
+        state: &State,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Arc<ConnectorVersion>, RegistryError> {
         let versions = state
             .versions
             .get(name)
@@ -187,7 +197,11 @@ impl Registry {
     ///
     /// # Errors
     /// Unknown connector or version; configuration refused by the schema.
-    pub fn configure(&self, config: InstanceConfig, version: Option<&str>) -> Result<InstanceInfo, RegistryError> {
+    pub fn configure(
+        &self,
+        config: InstanceConfig,
+        version: Option<&str>,
+    ) -> Result<InstanceInfo, RegistryError> {
         let mut state = self.write();
         let active = Self::find_version(&state, &config.connector, version)?;
         let instance = Arc::new(Instance::new(config.clone(), active.description())?);
@@ -208,7 +222,11 @@ impl Registry {
     ///
     /// # Errors
     /// Unknown instance or version; configuration refused by the new schema.
-    pub fn activate(&self, instance_id: &str, version: &str) -> Result<InstanceInfo, RegistryError> {
+    pub fn activate(
+        &self,
+        instance_id: &str,
+        version: &str,
+    ) -> Result<InstanceInfo, RegistryError> {
         let mut state = self.write();
         let (config, current) = {
             let slot = state
@@ -226,7 +244,11 @@ impl Registry {
         slot.instance = instance;
         slot.previous = Some(current);
         slot.active = next;
-        tracing::info!(instance = instance_id, version, "connector version activated");
+        tracing::info!(
+            instance = instance_id,
+            version,
+            "connector version activated"
+        );
         Ok(info(slot))
     }
 
@@ -277,7 +299,10 @@ impl Registry {
                 .ok_or_else(|| RegistryError::UnknownInstance(instance_id.to_string()))?;
             (slot.active.clone(), slot.instance.clone())
         };
-        Ok(self.runtime.call(&version, &instance, request, attachments).await?)
+        Ok(self
+            .runtime
+            .call(&version, &instance, request, attachments)
+            .await?)
     }
 
     /// `check` on an instance.
@@ -303,7 +328,7 @@ impl Registry {
         attachments: Option<Arc<dyn AttachmentSource>>,
     ) -> Result<Receipt, RegistryError> {
         let request = Request::Transmit {
-            demande,
+            demande: Box::new(demande),
             idempotency_key: idempotency_key.to_string(),
         };
         match self.call(instance_id, request, attachments).await? {
@@ -316,7 +341,11 @@ impl Registry {
     ///
     /// # Errors
     /// See [`Registry::call`].
-    pub async fn status(&self, instance_id: &str, remote_id: &str) -> Result<RemoteStatus, RegistryError> {
+    pub async fn status(
+        &self,
+        instance_id: &str,
+        remote_id: &str,
+    ) -> Result<RemoteStatus, RegistryError> {
         let request = Request::Status {
             remote_id: remote_id.to_string(),
         };
@@ -330,7 +359,11 @@ impl Registry {
     ///
     /// # Errors
     /// See [`Registry::call`].
-    pub async fn lookup(&self, instance_id: &str, query: LookupQuery) -> Result<Vec<LookupItem>, RegistryError> {
+    pub async fn lookup(
+        &self,
+        instance_id: &str,
+        query: LookupQuery,
+    ) -> Result<Vec<LookupItem>, RegistryError> {
         match self.call(instance_id, Request::Lookup(query), None).await? {
             Response::Lookup(items) => Ok(items),
             other => Err(unexpected(other)),
@@ -353,7 +386,9 @@ impl Registry {
 }
 
 fn unexpected(response: Response) -> RegistryError {
-    RegistryError::Call(CallError::Host(format!("réponse inattendue : {response:?}")))
+    RegistryError::Call(CallError::Host(format!(
+        "réponse inattendue : {response:?}"
+    )))
 }
 
 fn info(slot: &Slot) -> InstanceInfo {

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
 
 use super::cache::{Cache, CacheError};
 use super::error::{CallError, InstallError};
@@ -140,7 +143,8 @@ impl Runtime {
             Engine::new(&engine_config(None)).map_err(|e| StartError(e.to_string()))?
         };
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| StartError(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| StartError(e.to_string()))?;
         v0_1_0::add_to_linker(&mut linker).map_err(|e| StartError(e.to_string()))?;
         let cache = Cache::new(&config.cache_dir, &engine)
             .map_err(|e| StartError(format!("{} : {e}", config.cache_dir.display())))?;
@@ -174,10 +178,12 @@ impl Runtime {
     /// # Errors
     /// See [`Runtime::load`]; also [`InstallError::Read`].
     pub async fn load_file(&self, path: &Path) -> Result<Arc<ConnectorVersion>, InstallError> {
-        let bytes = tokio::fs::read(path).await.map_err(|e| InstallError::Read {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| InstallError::Read {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         self.load(bytes).await
     }
 
@@ -212,7 +218,11 @@ impl Runtime {
         let instance = Arc::new(Instance::bare("installation")?);
         let description = match self.run(&unnamed, &instance, Request::Describe, None).await {
             Ok(Response::Describe(d)) => d,
-            Ok(other) => return Err(InstallError::Description(format!("réponse inattendue : {other:?}"))),
+            Ok(other) => {
+                return Err(InstallError::Description(format!(
+                    "réponse inattendue : {other:?}"
+                )));
+            }
             Err(e) => return Err(InstallError::Describe(Box::new(e))),
         };
         validate_description(&description)?;
@@ -250,9 +260,18 @@ impl Runtime {
         attachments: Option<Arc<dyn AttachmentSource>>,
     ) -> Result<Response, CallError> {
         let operation = request.operation();
-        if operation != Operation::Describe && !version.description.operations.contains(&operation) {
+        if operation != Operation::Describe && !version.description.operations.contains(&operation)
+        {
             let error = CallError::Unsupported(operation);
-            self.journal_call(version, instance, operation, Instant::now(), &Err(error.clone()), Vec::new(), Vec::new());
+            self.journal_call(
+                version,
+                instance,
+                operation,
+                Instant::now(),
+                &Err(error.clone()),
+                Vec::new(),
+                Vec::new(),
+            );
             return Err(error);
         }
         self.run(version, instance, request, attachments).await
@@ -277,7 +296,10 @@ impl Runtime {
             Request::Transmit { demande, .. } => demande.attachment_ids().into_iter().collect(),
             _ => HashSet::new(),
         };
-        let mut store = Store::new(&self.inner.engine, CallState::new(instance.clone(), attachments, readable));
+        let mut store = Store::new(
+            &self.inner.engine,
+            CallState::new(instance.clone(), attachments, readable),
+        );
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|mut context| {
@@ -298,21 +320,32 @@ impl Runtime {
             Err(_elapsed) => Err(CallError::Timeout(instance.timeout())),
             Ok(Ok(Ok(response))) => Ok(response),
             // A connector may quote a secret in its error: mask it like its logs.
-            Ok(Ok(Err(connector_error))) => Err(CallError::Connector(connector_error.map_message(|m| instance.mask(m)))),
+            Ok(Ok(Err(connector_error))) => Err(CallError::Connector(
+                connector_error.map_message(|m| instance.mask(m)),
+            )),
             Ok(Err(trap)) => Err(classify_trap(&trap, store.data(), instance)),
         };
         let (logs, exchanges) = store.data_mut().take_journal();
         drop(store);
-        self.journal_call(version, instance, operation, started, &result, logs, exchanges);
+        self.journal_call(
+            version, instance, operation, started, &result, logs, exchanges,
+        );
         result
     }
 
     /// Time to create a Store and instantiate `version` for `instance`, then
     /// drop both: the fixed cost of every call (for the benchmark).
     #[doc(hidden)]
-    pub async fn measure_instantiation(&self, version: &ConnectorVersion, instance: &Arc<Instance>) -> Duration {
+    pub async fn measure_instantiation(
+        &self,
+        version: &ConnectorVersion,
+        instance: &Arc<Instance>,
+    ) -> Duration {
         let started = Instant::now();
-        let mut store = Store::new(&self.inner.engine, CallState::new(instance.clone(), None, HashSet::new()));
+        let mut store = Store::new(
+            &self.inner.engine,
+            CallState::new(instance.clone(), None, HashSet::new()),
+        );
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(u64::MAX / 2);
         let instantiated = match &version.pre {
@@ -384,7 +417,9 @@ fn classify_trap(error: &wasmtime::Error, state: &CallState, instance: &Instance
         return CallError::Timeout(instance.timeout());
     }
     let mut message = match error.downcast_ref::<Trap>() {
-        Some(Trap::StackOverflow) => "dépassement de la pile d'appels (récursion trop profonde)".to_string(),
+        Some(Trap::StackOverflow) => {
+            "dépassement de la pile d'appels (récursion trop profonde)".to_string()
+        }
         Some(Trap::UnreachableCodeReached) => "arrêt brutal du connecteur (panique)".to_string(),
         // A Rust guest's stack lives in its linear memory: overflowing it reads
         // below address 0.
@@ -468,7 +503,8 @@ fn validate_description(d: &Description) -> Result<(), InstallError> {
     let is_name = |s: &str| {
         !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
     if !is_name(&d.name) {
         return bad(format!(
@@ -477,7 +513,10 @@ fn validate_description(d: &Description) -> Result<(), InstallError> {
         ));
     }
     if !is_semver(&d.version) {
-        return bad(format!("version « {} » invalide (forme attendue : 1.2.3)", d.version));
+        return bad(format!(
+            "version « {} » invalide (forme attendue : 1.2.3)",
+            d.version
+        ));
     }
     if d.vendor.trim().is_empty() {
         return bad("éditeur manquant".into());
@@ -488,7 +527,10 @@ fn validate_description(d: &Description) -> Result<(), InstallError> {
     if !d.config_schema.is_object() {
         return bad("le schéma de configuration doit être un objet JSON".into());
     }
-    if let Err(e) = jsonschema::options().should_validate_formats(true).build(&d.config_schema) {
+    if let Err(e) = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&d.config_schema)
+    {
         return bad(format!("schéma de configuration invalide : {e}"));
     }
     for host in &d.hosts {

@@ -143,7 +143,9 @@ fn field_value(v: &model::FieldValue) -> types::FieldValue {
         model::FieldValue::Boolean(b) => types::FieldValue::Boolean(*b),
         model::FieldValue::Date(d) => types::FieldValue::Date(d.clone()),
         model::FieldValue::Choice(c) => types::FieldValue::Choice(choice(c)),
-        model::FieldValue::Choices(cs) => types::FieldValue::Choices(cs.iter().map(choice).collect()),
+        model::FieldValue::Choices(cs) => {
+            types::FieldValue::Choices(cs.iter().map(choice).collect())
+        }
         model::FieldValue::Address(a) => types::FieldValue::Address(address(a)),
         model::FieldValue::Files(files) => types::FieldValue::Files(
             files
@@ -210,7 +212,11 @@ fn lookup_query(q: &model::LookupQuery) -> types::LookupQuery {
         source: q.source.clone(),
         q: q.q.clone(),
         id: q.id.clone(),
-        params: q.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        params: q
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 
@@ -218,7 +224,9 @@ fn lookup_item(i: types::LookupItem) -> model::LookupItem {
     model::LookupItem {
         id: i.id,
         text: i.text,
-        extra: i.extra.map(|e| serde_json::from_str(&e).unwrap_or(serde_json::Value::String(e))),
+        extra: i
+            .extra
+            .map(|e| serde_json::from_str(&e).unwrap_or(serde_json::Value::String(e))),
     }
 }
 

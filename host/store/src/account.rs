@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis, to_json};
-use crate::Store;
 
 /// Whether an account files demandes or processes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,15 +208,24 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such account.
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
-        self.update_user("UPDATE users SET password_hash = $1 WHERE id = $2", hash.to_owned(), id)
-            .await
+        self.update_user(
+            "UPDATE users SET password_hash = $1 WHERE id = $2",
+            hash.to_owned(),
+            id,
+        )
+        .await
     }
 
     /// Replaces the name shown and the profile.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such account.
-    pub async fn update_profile(&self, id: UserId, display_name: &str, profile: &Profile) -> Result<()> {
+    pub async fn update_profile(
+        &self,
+        id: UserId,
+        display_name: &str,
+        profile: &Profile,
+    ) -> Result<()> {
         let done = sqlx::query("UPDATE users SET display_name = $1, profile = $2 WHERE id = $3")
             .bind(display_name.to_owned())
             .bind(to_json(profile)?)

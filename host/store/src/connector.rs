@@ -13,9 +13,9 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, Sql, count, millis, to_json, unsigned};
-use crate::Store;
 
 /// The identifier of a journal entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -172,7 +172,9 @@ impl Store {
     /// # Errors
     /// A database error.
     pub async fn connector_calls(&self, query: &CallQuery) -> Result<Vec<(CallId, ConnectorCall)>> {
-        let mut sql = Sql::new(&format!("SELECT {CALL_COLUMNS} FROM connector_calls WHERE 1 = 1"));
+        let mut sql = Sql::new(&format!(
+            "SELECT {CALL_COLUMNS} FROM connector_calls WHERE 1 = 1"
+        ));
         if let Some(instance) = &query.instance {
             sql.push(" AND instance = ").bind(instance.clone());
         }

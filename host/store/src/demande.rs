@@ -26,10 +26,10 @@ use guichet_core::workflow::{Phase, StatusId};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::demarche::VersionFacts;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, Sql, millis};
-use crate::Store;
 
 /// The row version of a demande, for optimistic concurrency: a write names
 /// the revision it read, and fails with [`StoreError::Conflict`] if the

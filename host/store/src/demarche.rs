@@ -17,10 +17,10 @@ use guichet_core::workflow::{Phase, StatusId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::search;
 use crate::sql::{RowExt, Sql, date_text, like_escape, millis, to_json};
-use crate::Store;
 
 /// The language a definition was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +157,11 @@ pub fn default_numero_prefix(slug: &Slug) -> String {
     let words: Vec<&str> = slug.as_str().split('-').filter(|w| !w.is_empty()).collect();
     let prefix: String = match words.as_slice() {
         [one] => one.chars().take(4).collect(),
-        many => many.iter().filter_map(|w| w.chars().next()).take(6).collect(),
+        many => many
+            .iter()
+            .filter_map(|w| w.chars().next())
+            .take(6)
+            .collect(),
     };
     prefix.to_uppercase()
 }
@@ -334,7 +338,9 @@ impl Store {
     /// for an unknown démarche.
     pub async fn set_numero_prefix(&self, slug: &Slug, prefix: &str) -> Result<()> {
         let well_formed = (1..=12).contains(&prefix.len())
-            && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         if !well_formed {
             return Err(StoreError::Invalid(format!(
                 "préfixe de numéro « {prefix} » : 1 à 12 majuscules ou chiffres"
@@ -385,7 +391,12 @@ fn catalogue_sql(query: &CatalogueQuery) -> Sql {
     if let Some(category) = &query.category {
         sql.push(" AND v.category = ").bind(category.clone());
     }
-    for word in query.search.as_deref().map(search::words).unwrap_or_default() {
+    for word in query
+        .search
+        .as_deref()
+        .map(search::words)
+        .unwrap_or_default()
+    {
         sql.push(" AND v.search_text LIKE ")
             .bind(format!("%{}%", like_escape(&word)))
             .push(" ESCAPE '\\'");

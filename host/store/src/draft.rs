@@ -15,10 +15,10 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::file::{draft_files, record_deletions};
 use crate::sql::{RowExt, millis, to_json};
-use crate::Store;
 
 /// The identifier of a draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -172,7 +172,9 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("brouillon"))?;
         let mut saved = draft(&row)?;
-        saved.answers.retain(|field, _| !page_fields.contains(field));
+        saved
+            .answers
+            .retain(|field, _| !page_fields.contains(field));
         saved.answers.merge(answers);
         saved.updated_at = now;
         sqlx::query("UPDATE drafts SET answers = $1, updated_at = $2 WHERE id = $3")
@@ -193,7 +195,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let files = delete_draft_in(&mut tx, id, now).await?;
         tx.commit().await?;
-        self.delete_files_now(&files).await
+        self.delete_files_after_commit(&files).await;
+        Ok(())
     }
 }
 

@@ -21,10 +21,10 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::draft::DraftId;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, count, millis, unsigned};
-use crate::Store;
 
 /// A directory holding the content of attachments, one file per id
 /// (`<dir>/<first two hex digits>/<uuid>`).
@@ -162,7 +162,11 @@ fn stored_file(row: &AnyRow) -> Result<StoredFile> {
     let owner = match (row.uuid_opt("draft_id")?, row.uuid_opt("demande_id")?) {
         (Some(draft), None) => FileOwner::Draft(DraftId(draft)),
         (None, Some(demande)) => FileOwner::Demande(DemandeId(demande)),
-        _ => return Err(StoreError::Corrupt("fichier sans propriétaire unique".into())),
+        _ => {
+            return Err(StoreError::Corrupt(
+                "fichier sans propriétaire unique".into(),
+            ));
+        }
     };
     Ok(StoredFile {
         file: FileRef {
@@ -284,20 +288,31 @@ impl Store {
             .iter()
             .map(|row| Ok(FileId(row.uuid("file_id")?)))
             .collect::<Result<_>>()?;
-        self.delete_files_now(&ids).await?;
+        for id in &ids {
+            self.delete_file_now(*id).await?;
+        }
         Ok(ids.len() as u64)
     }
 
-    /// Deletes committed deletions from disk, then their rows.
-    pub(crate) async fn delete_files_now(&self, ids: &[FileId]) -> Result<()> {
-        for id in ids {
-            self.files.delete(*id).await?;
-            sqlx::query("DELETE FROM file_deletions WHERE file_id = $1")
-                .bind(id.0.to_string())
-                .execute(&self.write)
-                .await?;
-        }
+    /// Deletes a committed deletion from disk, then its row.
+    async fn delete_file_now(&self, id: FileId) -> Result<()> {
+        self.files.delete(id).await?;
+        sqlx::query("DELETE FROM file_deletions WHERE file_id = $1")
+            .bind(id.0.to_string())
+            .execute(&self.write)
+            .await?;
         Ok(())
+    }
+
+    /// Carries out deletions just committed. The change they belong to is
+    /// done whatever happens here: a failure is logged and left to
+    /// [`Store::purge_deleted_files`], never reported as a failed write.
+    pub(crate) async fn delete_files_after_commit(&self, ids: &[FileId]) {
+        for id in ids {
+            if let Err(error) = self.delete_file_now(*id).await {
+                tracing::warn!(file = %id.0, %error, "suppression de fichier reportée");
+            }
+        }
     }
 }
 

@@ -13,9 +13,9 @@ use guichet_core::demarche::Slug;
 use guichet_core::role::{self, Grant, GroupName, Rights, Scope};
 use sqlx::any::AnyRow;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis};
-use crate::Store;
 
 /// The stored scope meaning every démarche (slugs never contain `*`).
 const ALL: &str = "*";
@@ -96,7 +96,9 @@ impl Store {
         let rows = sqlx::query("SELECT name FROM agent_groups ORDER BY name")
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(|row| group_name(&row.text("name")?)).collect()
+        rows.iter()
+            .map(|row| group_name(&row.text("name")?))
+            .collect()
     }
 
     /// Adds a member to a group (adding one twice is not an error).
@@ -136,13 +138,14 @@ impl Store {
     /// # Errors
     /// A database error.
     pub async fn members(&self, group: &GroupName) -> Result<Vec<UserId>> {
-        let rows = sqlx::query(
-            "SELECT user_id FROM group_members WHERE group_name = $1 ORDER BY user_id",
-        )
-        .bind(group.as_str().to_owned())
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(|row| Ok(UserId(row.uuid("user_id")?))).collect()
+        let rows =
+            sqlx::query("SELECT user_id FROM group_members WHERE group_name = $1 ORDER BY user_id")
+                .bind(group.as_str().to_owned())
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|row| Ok(UserId(row.uuid("user_id")?)))
+            .collect()
     }
 
     /// The groups of a person, by name.

@@ -9,9 +9,9 @@ use guichet_core::workflow::StatusId;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis, to_json};
-use crate::Store;
 
 fn audience_key(audience: Audience) -> &'static str {
     match audience {
@@ -48,8 +48,7 @@ fn author(row: &AnyRow) -> Result<Author> {
     }
 }
 
-const HISTORY_COLUMNS: &str =
-    "seq, demande_id, occurred_at, audience, author_kind, author_id, event, status, body, message, attachment";
+const HISTORY_COLUMNS: &str = "seq, demande_id, occurred_at, audience, author_kind, author_id, event, status, body, message, attachment";
 
 fn entry(row: &AnyRow) -> Result<HistoryEntry> {
     Ok(HistoryEntry {
@@ -99,7 +98,10 @@ pub(crate) async fn redact(conn: &mut AnyConnection, demande: DemandeId) -> Resu
     .bind(demande.0.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    let seqs: Vec<i64> = rows.iter().map(|row| row.int("seq")).collect::<Result<_>>()?;
+    let seqs: Vec<i64> = rows
+        .iter()
+        .map(|row| row.int("seq"))
+        .collect::<Result<_>>()?;
     let before: Vec<HistoryEntry> = rows.iter().map(entry).collect::<Result<_>>()?;
     let mut after = before.clone();
     let files = redact_history(&mut after);

@@ -21,9 +21,9 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis, to_json, unsigned};
-use crate::Store;
 
 /// The kind of notification jobs (payload: a [`NotificationJob`]).
 pub const NOTIFICATION_JOB: &str = "notification";
@@ -215,7 +215,12 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
-    pub async fn claim_jobs(&self, worker: &str, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>> {
+    pub async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Job>> {
         let sql = format!(
             "UPDATE jobs SET status = $1, claimed_by = $2, lease_until = $3, \
              attempts = attempts + 1, updated_at = $4 \

@@ -136,6 +136,9 @@ fn redacted(url: &str) -> String {
     }
 }
 
+/// The structural facts of démarche versions, by (slug, version).
+type FactsCache = Mutex<HashMap<(String, u32), Arc<VersionFacts>>>;
+
 /// The storage of Guichet: a database (SQLite or PostgreSQL) and a
 /// directory of files. Cheap to clone; clones share the pools.
 #[derive(Clone)]
@@ -144,7 +147,7 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     files: FileStore,
-    facts: Arc<Mutex<HashMap<(String, u32), Arc<VersionFacts>>>>,
+    facts: Arc<FactsCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -316,10 +319,7 @@ mod tests {
     #[test]
     fn backends_are_told_by_the_url_scheme() {
         assert_eq!(Backend::of("sqlite://x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(
-            Backend::of("postgres://u@h/db").unwrap(),
-            Backend::Postgres
-        );
+        assert_eq!(Backend::of("postgres://u@h/db").unwrap(), Backend::Postgres);
         assert_eq!(
             Backend::of("postgresql://u@h/db").unwrap(),
             Backend::Postgres
@@ -332,7 +332,10 @@ mod tests {
     fn sqlite_urls_create_the_file_unless_told_otherwise() {
         let dir = std::env::temp_dir().join(format!("guichet-url-{}", uuid::Uuid::new_v4()));
         let url = format!("sqlite://{}/g.db", dir.display());
-        assert_eq!(sqlite_url_creating(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert_eq!(
+            sqlite_url_creating(&url).unwrap(),
+            format!("{url}?mode=rwc")
+        );
         assert!(dir.is_dir());
         assert_eq!(
             sqlite_url_creating(&format!("{url}?mode=ro")).unwrap(),

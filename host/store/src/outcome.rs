@@ -110,7 +110,7 @@ impl Store {
         }
         deleted.extend(write_effects(&mut tx, outcome, &extras, Vec::new(), now).await?);
         tx.commit().await?;
-        self.delete_files_now(&deleted).await?;
+        self.delete_files_after_commit(&deleted).await;
         Ok(Revision(1))
     }
 
@@ -132,7 +132,11 @@ impl Store {
         let id = demande.id.0.to_string();
         let mut tx = self.begin().await?;
         let facts = self
-            .version_facts(&mut tx, demande.demarche.slug.as_str(), demande.demarche.version)
+            .version_facts(
+                &mut tx,
+                demande.demarche.slug.as_str(),
+                demande.demarche.version,
+            )
             .await?;
         let computed = columns(demande, &facts);
         let updated = sqlx::query(
@@ -176,7 +180,7 @@ impl Store {
         }
         let deleted = write_effects(&mut tx, outcome, &extras, erased, now).await?;
         tx.commit().await?;
-        self.delete_files_now(&deleted).await?;
+        self.delete_files_after_commit(&deleted).await;
         Ok(revision)
     }
 }
@@ -187,9 +191,7 @@ async fn demande_files(conn: &mut AnyConnection, demande: &Demande) -> Result<Ve
         .bind(demande.id.0.to_string())
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter()
-        .map(|row| Ok(FileId(row.uuid("id")?)))
-        .collect()
+    rows.iter().map(|row| Ok(FileId(row.uuid("id")?))).collect()
 }
 
 /// The services of a demande, for the processing table's service filter.
@@ -234,7 +236,12 @@ async fn write_effects(
         timer::delete_exact(conn, fired).await?;
     }
     timer::apply_changes(conn, &outcome.timers).await?;
-    let files: BTreeSet<FileId> = outcome.files_to_delete.iter().copied().chain(more).collect();
+    let files: BTreeSet<FileId> = outcome
+        .files_to_delete
+        .iter()
+        .copied()
+        .chain(more)
+        .collect();
     let files: Vec<FileId> = files.into_iter().collect();
     file::record_deletions(conn, &files, now).await?;
     Ok(files)

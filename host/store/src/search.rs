@@ -34,7 +34,11 @@ pub(crate) fn fold(text: &str) -> String {
 
 /// The words of a search query, folded.
 pub(crate) fn words(query: &str) -> Vec<String> {
-    fold(query).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
+    fold(query)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,10 +13,10 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::account::{USER_COLUMNS_U, User, user};
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis, to_json};
-use crate::Store;
 
 /// A secret token, shown once. Its `Debug` does not print it.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,7 +29,8 @@ impl Secret {
     /// [`StoreError::Invalid`] if the operating system has no randomness.
     pub fn generate() -> Result<Secret> {
         let mut bytes = [0_u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| StoreError::Invalid(format!("aléa indisponible : {e}")))?;
+        getrandom::fill(&mut bytes)
+            .map_err(|e| StoreError::Invalid(format!("aléa indisponible : {e}")))?;
         Ok(Secret(hex::encode(bytes)))
     }
 
@@ -103,7 +104,12 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for an unknown account.
-    pub async fn create_session(&self, user: UserId, now: DateTime<Utc>, ttl: Duration) -> Result<NewSession> {
+    pub async fn create_session(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<NewSession> {
         let token = Secret::generate()?;
         let expires_at = now + ttl;
         sqlx::query(
@@ -200,11 +206,15 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if the secret is unknown or revoked, or its
     /// account disabled.
-    pub async fn api_token_user(&self, secret: &Secret, now: DateTime<Utc>) -> Result<(User, ApiToken)> {
-        let row = sqlx::query(&format!(
+    pub async fn api_token_user(
+        &self,
+        secret: &Secret,
+        now: DateTime<Utc>,
+    ) -> Result<(User, ApiToken)> {
+        let row = sqlx::query(
             "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 \
-             RETURNING id, name, user_id, scopes, created_at, last_used_at"
-        ))
+             RETURNING id, name, user_id, scopes, created_at, last_used_at",
+        )
         .bind(millis(now))
         .bind(secret.hash())
         .fetch_optional(&self.write)

@@ -16,9 +16,9 @@ use guichet_core::demande::DemandeId;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis};
-use crate::Store;
 
 /// How long a claimed timer is reserved for the host that claimed it.
 pub const TIMER_LEASE: Duration = Duration::minutes(5);
@@ -66,12 +66,13 @@ pub(crate) async fn apply_changes(conn: &mut AnyConnection, changes: &[TimerChan
 /// Deletes a timer if it is still the one given (same due date: a timer
 /// rescheduled meanwhile stays). Returns whether it was deleted.
 pub(crate) async fn delete_exact(conn: &mut AnyConnection, timer: &Timer) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM timers WHERE demande_id = $1 AND kind = $2 AND due_at = $3")
-        .bind(timer.demande.0.to_string())
-        .bind(timer.kind.to_string())
-        .bind(millis(timer.due_at))
-        .execute(&mut *conn)
-        .await?;
+    let done =
+        sqlx::query("DELETE FROM timers WHERE demande_id = $1 AND kind = $2 AND due_at = $3")
+            .bind(timer.demande.0.to_string())
+            .bind(timer.kind.to_string())
+            .bind(millis(timer.due_at))
+            .execute(&mut *conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -15,8 +15,8 @@ pub mod mapping;
 mod vendor;
 
 use guichet_sdk::{
-    Availability, Card, Connector, DataSource, Demande, Description, Error, LookupItem, LookupQuery, Operation,
-    Receipt, RemoteStatus,
+    Availability, Card, Connector, DataSource, Demande, Description, Error, LookupItem,
+    LookupQuery, Operation, Receipt, RemoteStatus,
 };
 
 /// The ATAL connector.
@@ -77,7 +77,10 @@ impl Connector for Atal {
 
     fn card(remote_id: &str) -> Result<Card, Error> {
         let request = vendor::read(remote_id)?;
-        Ok(mapping::card(&request, guichet_sdk::config::get("app_url").as_deref()))
+        Ok(mapping::card(
+            &request,
+            guichet_sdk::config::get("app_url").as_deref(),
+        ))
     }
 }
 

@@ -162,7 +162,10 @@ pub fn works_request(demande: &Demande, settings: &Settings) -> Result<WorksRequ
         .text(&fields.object)
         .map(str::to_string)
         .unwrap_or_else(|| category.label.clone());
-    let description = demande.text(&fields.description).unwrap_or_default().to_string();
+    let description = demande
+        .text(&fields.description)
+        .unwrap_or_default()
+        .to_string();
     let address = demande.address(&fields.address);
     let usager = &demande.usager;
     let home = usager.address.as_ref();
@@ -282,12 +285,12 @@ pub fn remote_status(request: &RemoteRequest) -> RemoteStatus {
 
 /// The card an agent sees on the demande.
 pub fn card(request: &RemoteRequest, app_url: Option<&str>) -> Card {
-    let number = request.request_number.clone().unwrap_or_else(|| request.id.clone());
+    let number = request
+        .request_number
+        .clone()
+        .unwrap_or_else(|| request.id.clone());
     let state = request.request_state.clone().unwrap_or_default();
-    let mut entries = vec![
-        entry("Numéro ATAL", &number),
-        entry("État", &state.label),
-    ];
+    let mut entries = vec![entry("Numéro ATAL", &number), entry("État", &state.label)];
     if let Some(object) = &request.object {
         entries.push(entry("Objet", object));
     }
@@ -297,7 +300,10 @@ pub fn card(request: &RemoteRequest, app_url: Option<&str>) -> Card {
     if let Some(date) = &request.creation_date {
         entries.push(entry("Créée le", date));
     }
-    entries.push(entry("Pièces jointes", &request.attachments.len().to_string()));
+    entries.push(entry(
+        "Pièces jointes",
+        &request.attachments.len().to_string(),
+    ));
     let responses = if request.responses.is_empty() {
         vec![entry("Réponses", "Aucune réponse pour le moment")]
     } else {
@@ -327,7 +333,8 @@ pub fn card(request: &RemoteRequest, app_url: Option<&str>) -> Card {
                 entries: responses,
             },
         ],
-        link: app_url.map(|base| guichet_sdk::http::join(base, &format!("WorksRequests/{}", request.id))),
+        link: app_url
+            .map(|base| guichet_sdk::http::join(base, &format!("WorksRequests/{}", request.id))),
     }
 }
 

@@ -3,7 +3,8 @@
 use guichet_sdk::http::{Method, Response};
 use guichet_sdk::testing::MockHost;
 use guichet_sdk::{
-    Address, AttachmentRef, Choice, Connector, Demande, Error, Field, FieldValue, Identity, LookupQuery,
+    Address, AttachmentRef, Choice, Connector, Demande, Error, Field, FieldValue, Identity,
+    LookupQuery,
 };
 use serde_json::json;
 
@@ -44,7 +45,10 @@ pub(crate) fn signalement() -> Demande {
         },
         fields: vec![
             field("objet", FieldValue::Text("Nid de poule dangereux".into())),
-            field("description", FieldValue::Text("Trou profond devant l'école.".into())),
+            field(
+                "description",
+                FieldValue::Text("Trou profond devant l'école.".into()),
+            ),
             field(
                 "categorie",
                 FieldValue::Choice(Choice {
@@ -83,7 +87,10 @@ fn transmit_maps_the_signalement_and_uploads_the_photo() {
         .respond(
             Method::Post,
             &format!("{BASE}/api/WorksRequests"),
-            Response::json_body(201, &json!({"Id": "u-1", "RequestNumber": "DI-2026-000001"})),
+            Response::json_body(
+                201,
+                &json!({"Id": "u-1", "RequestNumber": "DI-2026-000001"}),
+            ),
         )
         .respond(
             Method::Post,
@@ -100,7 +107,8 @@ fn transmit_maps_the_signalement_and_uploads_the_photo() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].header_value("X-API-Key"), Some("cle-secrete"));
     assert_eq!(sent[0].header_value("Idempotency-Key"), Some("cle-idem"));
-    let body: serde_json::Value = serde_json::from_slice(sent[0].body.as_deref().unwrap_or_default()).expect("json");
+    let body: serde_json::Value =
+        serde_json::from_slice(sent[0].body.as_deref().unwrap_or_default()).expect("json");
     assert_eq!(body["Object"], "Nid de poule dangereux");
     assert_eq!(body["RequestType"], "12");
     assert_eq!(body["Latitude"], 45.767);
@@ -139,7 +147,10 @@ fn a_vendor_refusal_keeps_its_message() {
 
     let result = host.run(|| Atal::transmit(signalement(), "k"));
 
-    assert_eq!(result.err(), Some(Error::Rejected("RequestType inconnu".into())));
+    assert_eq!(
+        result.err(),
+        Some(Error::Rejected("RequestType inconnu".into()))
+    );
 }
 
 #[test]
@@ -226,5 +237,8 @@ fn card_shows_number_state_and_responses() {
 
     assert_eq!(card.title, "ATAL — DI-2026-000001");
     assert_eq!(card.sections[0].entries[1].value, "En cours de traitement");
-    assert_eq!(card.link.as_deref(), Some("https://atal.ville.fr/WorksRequests/u-1"));
+    assert_eq!(
+        card.link.as_deref(),
+        Some("https://atal.ville.fr/WorksRequests/u-1")
+    );
 }

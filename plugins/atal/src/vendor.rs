@@ -31,7 +31,7 @@ impl Api {
 }
 
 fn send(request: Request) -> Result<Response, Error> {
-    Ok(request.send()?.error_for_status()?)
+    request.send()?.error_for_status()
 }
 
 fn settings() -> Result<Settings, Error> {
@@ -60,7 +60,10 @@ pub fn check() -> Result<Availability, Error> {
         message: if available {
             "ATAL répond et accepte la clé d'API.".into()
         } else {
-            format!("ATAL répond avec l'état « {} ».", answer.status.unwrap_or_default())
+            format!(
+                "ATAL répond avec l'état « {} ».",
+                answer.status.unwrap_or_default()
+            )
         },
         remote_version: answer.version,
     })
@@ -86,8 +89,15 @@ pub fn transmit(demande: &Demande, idempotency_key: &str) -> Result<Receipt, Err
     let created: Created = response.json()?;
     log::write(
         log::Level::Info,
-        if replayed { "demande d'intervention déjà créée" } else { "demande d'intervention créée" },
-        &[("numero", demande.numero.as_str()), ("atal_id", created.id.as_str())],
+        if replayed {
+            "demande d'intervention déjà créée"
+        } else {
+            "demande d'intervention créée"
+        },
+        &[
+            ("numero", demande.numero.as_str()),
+            ("atal_id", created.id.as_str()),
+        ],
     );
     // On a replay, ATAL already has some photos: send only the missing ones.
     let already: Vec<String> = if replayed {
@@ -106,8 +116,11 @@ pub fn transmit(demande: &Demande, idempotency_key: &str) -> Result<Receipt, Err
         let bytes = attachments::read(photo)?;
         let form = Multipart::new().file("file", &photo.filename, &photo.media_type, &bytes);
         send(
-            api.post(&format!("api/WorksRequests/{}/Attachments", http::encode(&created.id)))
-                .multipart(form),
+            api.post(&format!(
+                "api/WorksRequests/{}/Attachments",
+                http::encode(&created.id)
+            ))
+            .multipart(form),
         )?;
     }
     Ok(Receipt {
@@ -121,10 +134,15 @@ pub fn read(remote_id: &str) -> Result<RemoteRequest, Error> {
 }
 
 fn read_with(api: &Api, remote_id: &str) -> Result<RemoteRequest, Error> {
-    let path = format!("api/WorksRequests/{}?$expand=Responses", http::encode(remote_id));
+    let path = format!(
+        "api/WorksRequests/{}?$expand=Responses",
+        http::encode(remote_id)
+    );
     let response = api.get(&path).send()?;
     if response.status == 404 {
-        return Err(Error::NotFound(format!("demande d'intervention ATAL {remote_id}")));
+        return Err(Error::NotFound(format!(
+            "demande d'intervention ATAL {remote_id}"
+        )));
     }
     response.error_for_status()?.json()
 }
@@ -152,7 +170,11 @@ pub fn lookup(query: &LookupQuery) -> Result<Vec<LookupItem>, Error> {
             .map(|t| item(t.id, t.label))
             .collect(),
         "requesting-services" | "recipient-services" => {
-            let kind = if query.source == "requesting-services" { 2 } else { 1 };
+            let kind = if query.source == "requesting-services" {
+                2
+            } else {
+                1
+            };
             send(api.get(&format!("api/ThirdParties?type={kind}")))?
                 .json::<Vec<ThirdParty>>()?
                 .into_iter()
@@ -169,5 +191,9 @@ pub fn lookup(query: &LookupQuery) -> Result<Vec<LookupItem>, Error> {
 }
 
 fn item(id: String, text: String) -> LookupItem {
-    LookupItem { id, text, extra: None }
+    LookupItem {
+        id,
+        text,
+        extra: None,
+    }
 }

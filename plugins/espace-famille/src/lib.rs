@@ -14,8 +14,8 @@ pub mod mapping;
 mod vendor;
 
 use guichet_sdk::{
-    Availability, Card, Connector, DataSource, Demande, Description, Error, LookupItem, LookupQuery, Operation,
-    Receipt, RemoteStatus,
+    Availability, Card, Connector, DataSource, Demande, Description, Error, LookupItem,
+    LookupQuery, Operation, Receipt, RemoteStatus,
 };
 
 /// The Espace famille connector.

@@ -1,6 +1,8 @@
 //! Pure mapping between Guichet demandes and Espace famille's JSON.
 
-use guichet_sdk::{Card, CardEntry, CardSection, Demande, Error, LookupItem, RemoteComment, RemoteStatus};
+use guichet_sdk::{
+    Card, CardEntry, CardSection, Demande, Error, LookupItem, RemoteComment, RemoteStatus,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -104,7 +106,10 @@ pub fn registration(demande: &Demande, fields: &FieldIds) -> Result<NewRegistrat
             .date(&fields.start_date)
             .map(str::to_string)
             .ok_or_else(|| {
-                Error::InvalidInput(format!("date de début manquante (champ « {} »)", fields.start_date))
+                Error::InvalidInput(format!(
+                    "date de début manquante (champ « {} »)",
+                    fields.start_date
+                ))
             })?,
         jours: demande
             .choices(&fields.days)
@@ -290,7 +295,9 @@ pub fn card(r: &Registration, family: Option<&Family>, activity: Option<&Activit
         ),
         entry(
             "Activité",
-            &activity.map(|a| a.libelle.clone()).unwrap_or_else(|| r.id_activite.clone()),
+            &activity
+                .map(|a| a.libelle.clone())
+                .unwrap_or_else(|| r.id_activite.clone()),
         ),
         entry("Début", &r.date_debut),
     ];

@@ -10,7 +10,9 @@ use crate::EspaceFamille;
 const BASE: &str = "https://api.espace-famille.example";
 
 fn host() -> MockHost {
-    MockHost::new().config("base_url", BASE).secret("token", "jeton")
+    MockHost::new()
+        .config("base_url", BASE)
+        .secret("token", "jeton")
 }
 
 fn choice(value: &str) -> FieldValue {
@@ -49,10 +51,19 @@ fn inscription() -> Demande {
             field("enfant", choice("E-0001")),
             field("activite", choice("CANT-2026")),
             field("date_debut", FieldValue::Date("2027-01-04".into())),
-            field("jours", FieldValue::Choices(vec![
-                Choice { value: "lundi".into(), label: "Lundi".into() },
-                Choice { value: "jeudi".into(), label: "Jeudi".into() },
-            ])),
+            field(
+                "jours",
+                FieldValue::Choices(vec![
+                    Choice {
+                        value: "lundi".into(),
+                        label: "Lundi".into(),
+                    },
+                    Choice {
+                        value: "jeudi".into(),
+                        label: "Jeudi".into(),
+                    },
+                ]),
+            ),
         ],
     }
 }
@@ -62,7 +73,10 @@ fn query(source: &str, params: &[(&str, &str)]) -> LookupQuery {
         source: source.into(),
         q: None,
         id: None,
-        params: params.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+        params: params
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect(),
     }
 }
 
@@ -74,14 +88,20 @@ fn transmit_registers_the_child_with_the_key() {
         Response::json_body(201, &json!({"id": "i-1", "numero": "INS-2026-0001"})),
     );
 
-    let receipt = host.run(|| EspaceFamille::transmit(inscription(), "k-1")).expect("registered");
+    let receipt = host
+        .run(|| EspaceFamille::transmit(inscription(), "k-1"))
+        .expect("registered");
 
     assert_eq!(receipt.display_id.as_deref(), Some("INS-2026-0001"));
     let sent = &host.requests()[0];
     assert_eq!(sent.header_value("Authorization"), Some("Bearer jeton"));
     assert_eq!(sent.header_value("Idempotency-Key"), Some("k-1"));
-    let body: serde_json::Value = serde_json::from_slice(sent.body.as_deref().unwrap_or_default()).expect("json");
-    assert_eq!(body, json!({"id_famille": "F-0001", "id_enfant": "E-0001", "id_activite": "CANT-2026", "date_debut": "2027-01-04", "jours": ["lundi", "jeudi"]}));
+    let body: serde_json::Value =
+        serde_json::from_slice(sent.body.as_deref().unwrap_or_default()).expect("json");
+    assert_eq!(
+        body,
+        json!({"id_famille": "F-0001", "id_enfant": "E-0001", "id_activite": "CANT-2026", "date_debut": "2027-01-04", "jours": ["lundi", "jeudi"]})
+    );
 }
 
 #[test]
@@ -99,17 +119,26 @@ fn linking_with_a_wrong_secret_is_rejected() {
     let host = host().respond(
         Method::Post,
         &format!("{BASE}/api/familles/rattachement"),
-        Response::json_body(403, &json!({"erreur": "secret incorrect", "code": "secret_incorrect"})),
+        Response::json_body(
+            403,
+            &json!({"erreur": "secret incorrect", "code": "secret_incorrect"}),
+        ),
     );
 
-    let result = host.run(|| EspaceFamille::lookup(query("family-link", &[("family-code", "F-0001"), ("secret", "x")])));
+    let result = host.run(|| {
+        EspaceFamille::lookup(query(
+            "family-link",
+            &[("family-code", "F-0001"), ("secret", "x")],
+        ))
+    });
 
     assert!(matches!(result, Err(Error::Rejected(_))), "{result:?}");
 }
 
 #[test]
 fn linking_needs_both_code_and_secret() {
-    let result = host().run(|| EspaceFamille::lookup(query("family-link", &[("family-code", "F-0001")])));
+    let result =
+        host().run(|| EspaceFamille::lookup(query("family-link", &[("family-code", "F-0001")])));
 
     assert!(matches!(result, Err(Error::InvalidInput(_))));
 }
@@ -135,5 +164,8 @@ fn status_reads_the_registration() {
 
     assert!(status.is_final);
     assert_eq!(status.label, "Validée");
-    assert_eq!(status.comments[0].author.as_deref(), Some("Service scolaire"));
+    assert_eq!(
+        status.comments[0].author.as_deref(),
+        Some("Service scolaire")
+    );
 }

@@ -2,7 +2,9 @@
 
 use guichet_sdk::http::{self, Request, Response};
 use guichet_sdk::lookup::{filter, param};
-use guichet_sdk::{Availability, Card, Demande, Error, LookupItem, LookupQuery, Receipt, config, log};
+use guichet_sdk::{
+    Availability, Card, Demande, Error, LookupItem, LookupQuery, Receipt, config, log,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -31,7 +33,7 @@ impl Api {
 }
 
 fn send(request: Request) -> Result<Response, Error> {
-    Ok(request.send()?.error_for_status()?)
+    request.send()?.error_for_status()
 }
 
 /// GET that turns a 404 into `not-found` naming `what`.
@@ -40,7 +42,7 @@ fn fetch(api: &Api, path: &str, what: &str) -> Result<Response, Error> {
     if response.status == 404 {
         return Err(Error::NotFound(what.to_string()));
     }
-    Ok(response.error_for_status()?)
+    response.error_for_status()
 }
 
 #[derive(Deserialize)]
@@ -82,8 +84,15 @@ pub fn register(demande: &Demande, idempotency_key: &str) -> Result<Receipt, Err
     let created: Created = response.json()?;
     log::write(
         log::Level::Info,
-        if response.status == 200 { "inscription déjà enregistrée" } else { "inscription créée" },
-        &[("numero", demande.numero.as_str()), ("inscription", created.numero.as_str())],
+        if response.status == 200 {
+            "inscription déjà enregistrée"
+        } else {
+            "inscription créée"
+        },
+        &[
+            ("numero", demande.numero.as_str()),
+            ("inscription", created.numero.as_str()),
+        ],
     );
     Ok(Receipt {
         remote_id: created.id,
@@ -126,7 +135,11 @@ pub fn card(remote_id: &str) -> Result<Card, Error> {
     )
     .and_then(|r| r.json())
     .ok();
-    Ok(mapping::card(&registration, family.as_ref(), activity.as_ref()))
+    Ok(mapping::card(
+        &registration,
+        family.as_ref(),
+        activity.as_ref(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -147,7 +160,10 @@ pub fn lookup(query: &LookupQuery) -> Result<Vec<LookupItem>, Error> {
                 &format!("famille {family_id}"),
             )?
             .json()?;
-            Ok(filter(children.iter().map(mapping::child_item).collect(), query))
+            Ok(filter(
+                children.iter().map(mapping::child_item).collect(),
+                query,
+            ))
         }
         "activities" => {
             let mut path = String::from("api/activites");
@@ -155,7 +171,10 @@ pub fn lookup(query: &LookupQuery) -> Result<Vec<LookupItem>, Error> {
                 path.push_str(&format!("?categorie={}", http::encode(category)));
             }
             let activities: Vec<Activity> = send(api.get(&path))?.json()?;
-            Ok(filter(activities.iter().map(mapping::activity_item).collect(), query))
+            Ok(filter(
+                activities.iter().map(mapping::activity_item).collect(),
+                query,
+            ))
         }
         "family" => {
             let family_id = require_param(query, "family-id")?;
@@ -181,7 +200,9 @@ fn link(api: &Api, query: &LookupQuery) -> Result<LookupItem, Error> {
     let body = match (param(query, "family-code"), param(query, "secret")) {
         (Some(code), Some(secret)) => json!({ "code_famille": code, "secret": secret }),
         (Some(_), None) | (None, Some(_)) => {
-            return Err(Error::InvalidInput("le code famille et le code secret vont ensemble".into()));
+            return Err(Error::InvalidInput(
+                "le code famille et le code secret vont ensemble".into(),
+            ));
         }
         (None, None) => {
             let last = require_param(query, "last-name")?;
@@ -195,10 +216,15 @@ fn link(api: &Api, query: &LookupQuery) -> Result<LookupItem, Error> {
     };
     let response = api.post("api/familles/rattachement").json(&body)?.send()?;
     match response.status {
-        403 => Err(Error::Rejected("code famille ou code secret incorrect".into())),
-        404 => Err(Error::NotFound("aucune famille ne correspond à ces informations".into())),
+        403 => Err(Error::Rejected(
+            "code famille ou code secret incorrect".into(),
+        )),
+        404 => Err(Error::NotFound(
+            "aucune famille ne correspond à ces informations".into(),
+        )),
         409 => Err(Error::Rejected(
-            "plusieurs familles correspondent : utilisez votre code famille et votre code secret".into(),
+            "plusieurs familles correspondent : utilisez votre code famille et votre code secret"
+                .into(),
         )),
         _ => {
             let link: Link = response.error_for_status()?.json()?;

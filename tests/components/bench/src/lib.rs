@@ -6,8 +6,8 @@
 #[allow(dead_code)]
 mod mapping;
 
-use mapping::{Settings, works_request};
 use guichet_sdk::{Connector, Demande, Description, Error, Operation, Receipt, export_connector};
+use mapping::{Settings, works_request};
 
 /// The connector.
 pub struct Bench;

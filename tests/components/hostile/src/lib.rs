@@ -3,14 +3,20 @@
 //! error for that call alone.
 
 use guichet_sdk::http::Request;
-use guichet_sdk::{Availability, Connector, Description, Error, Operation, config, export_connector, log};
+use guichet_sdk::{
+    Availability, Connector, Description, Error, Operation, config, export_connector, log,
+};
 
 /// The connector.
 pub struct Hostile;
 
 /// The hot-swap tests install this component twice: as built, and built with
 /// the `second-version` feature.
-const VERSION: &str = if cfg!(feature = "second-version") { "0.2.0" } else { "0.1.0" };
+const VERSION: &str = if cfg!(feature = "second-version") {
+    "0.2.0"
+} else {
+    "0.1.0"
+};
 
 fn ok(message: String) -> Result<Availability, Error> {
     Ok(Availability {
@@ -70,13 +76,20 @@ impl Connector for Hostile {
                 // Fetch the configured URL; the host decides whether it may.
                 let url = config::require("url")?;
                 let response = Request::get(url).send()?;
-                ok(format!("HTTP {} ({} octets)", response.status, response.body.len()))
+                ok(format!(
+                    "HTTP {} ({} octets)",
+                    response.status,
+                    response.body.len()
+                ))
             }
             "filesystem" => match std::fs::read_to_string("/etc/passwd") {
                 Ok(text) => ok(format!("lu {} octets", text.len())),
                 Err(e) => Err(Error::Other(format!("fichier illisible : {e}"))),
             },
-            "environment" => ok(format!("{} variables d'environnement", std::env::vars().count())),
+            "environment" => ok(format!(
+                "{} variables d'environnement",
+                std::env::vars().count()
+            )),
             "version" => ok(VERSION.to_string()),
             "busy-version" => {
                 // Work for a while, then say which version did it.
@@ -89,9 +102,14 @@ impl Connector for Hostile {
             "log-secret" => {
                 let token = config::require_secret("token")?;
                 log::info(&format!("le jeton est {}", token.expose()));
-                Err(Error::Other(format!("échec avec le jeton {}", token.expose())))
+                Err(Error::Other(format!(
+                    "échec avec le jeton {}",
+                    token.expose()
+                )))
             }
-            other => Err(Error::InvalidInput(format!("comportement inconnu : {other}"))),
+            other => Err(Error::InvalidInput(format!(
+                "comportement inconnu : {other}"
+            ))),
         }
     }
 }

@@ -1,0 +1,183 @@
+//! `cargo xtask demo` and `cargo xtask test`: the two set-up commands of the
+//! README. Each prepares what it needs on a fresh machine with only the Rust
+//! toolchain: the `wasm32-wasip2` target, the connector components, and (for
+//! the tests) a running PostgreSQL. Uses only the standard library, so it
+//! builds in seconds.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+use std::time::Duration;
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let extra: Vec<String> = std::env::args().skip(2).collect();
+    let result = match task.as_str() {
+        "demo" => demo(&extra),
+        "test" => test(&extra),
+        _ => {
+            Err("usage : cargo xtask demo | cargo xtask test [arguments de cargo test]".to_string())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask : {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let status = command.status().map_err(|e| format!("{what} : {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} a échoué ({status})"))
+    }
+}
+
+/// Adds the wasm32-wasip2 target when it is missing.
+fn ensure_wasm_target() -> Result<(), String> {
+    let listed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup introuvable : {e}"))?;
+    if String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-wasip2")
+    {
+        return Ok(());
+    }
+    run(
+        Command::new("rustup").args(["target", "add", "wasm32-wasip2"]),
+        "rustup target add wasm32-wasip2",
+    )
+}
+
+fn demo(extra: &[String]) -> Result<(), String> {
+    ensure_wasm_target()?;
+    eprintln!("xtask : construction des connecteurs (wasm32-wasip2)…");
+    run(
+        cargo().args([
+            "build",
+            "--profile",
+            "guest",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            "guichet-connector-atal",
+            "-p",
+            "guichet-connector-espace-famille",
+        ]),
+        "la construction des connecteurs",
+    )?;
+    eprintln!("xtask : construction de Guichet et des applications simulées…");
+    run(
+        cargo().args([
+            "build",
+            "-p",
+            "guichet-host",
+            "-p",
+            "atal-sim",
+            "-p",
+            "espace-famille-sim",
+        ]),
+        "la construction de Guichet",
+    )?;
+    let bin = root().join("target").join("debug");
+    let mut children = Children(Vec::new());
+    for (name, port) in [("atal-sim", 8091), ("espace-famille-sim", 8092)] {
+        let child = Command::new(bin.join(name))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .spawn()
+            .map_err(|e| format!("{name} : {e}"))?;
+        children.0.push(child);
+        wait_for_port(port, name)?;
+    }
+    let status = Command::new(bin.join("guichet"))
+        .current_dir(root())
+        .arg("demo")
+        .args(extra)
+        .status()
+        .map_err(|e| format!("guichet : {e}"))?;
+    drop(children);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("guichet demo s'est arrêté ({status})"))
+    }
+}
+
+/// Child processes killed when dropped (the demo's simulated vendors).
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn wait_for_port(port: u16, name: &str) -> Result<(), String> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    for _ in 0..100 {
+        if TcpStream::connect_timeout(&address, Duration::from_millis(100)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "{name} n'écoute pas sur le port {port} (port déjà pris ?)"
+    ))
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    ensure_wasm_target()?;
+    ensure_postgres()?;
+    run(
+        cargo()
+            .args(["test", "--workspace", "--locked"])
+            .args(extra),
+        "cargo test",
+    )
+}
+
+/// Starts the machine's PostgreSQL cluster when nothing listens on 5432.
+fn ensure_postgres() -> Result<(), String> {
+    let address = SocketAddr::from(([127, 0, 0, 1], 5432));
+    if TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_ok() {
+        return Ok(());
+    }
+    eprintln!("xtask : PostgreSQL ne répond pas, démarrage du cluster…");
+    let versions = std::fs::read_dir("/etc/postgresql")
+        .map_err(|e| format!("PostgreSQL absent de cette machine (/etc/postgresql : {e})"))?;
+    for version in versions.flatten() {
+        let version = version.file_name().to_string_lossy().into_owned();
+        let _ = Command::new("pg_ctlcluster")
+            .args(["--skip-systemctl-redirect", &version, "main", "start"])
+            .status();
+    }
+    for _ in 0..100 {
+        if TcpStream::connect_timeout(&address, Duration::from_millis(100)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err("PostgreSQL n'a pas démarré sur 127.0.0.1:5432".into())
+}
