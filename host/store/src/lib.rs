@@ -9,11 +9,12 @@
 //!
 //! [`Store::connect`] opens (and migrates) a database from its URL. Then one
 //! module per aggregate adds its methods to [`Store`]: [`demarche`]
-//! (import with versioning, catalogue), [`account`] (users, sessions, API
-//! tokens), [`group`] (groups, members, grants, rights), [`draft`],
+//! (import with versioning, catalogue), [`account`] (users), [`session`]
+//! (sessions, API tokens), [`group`] (groups, members, grants, rights),
+//! [`draft`],
 //! [`demande`] (filing, reading, the processing table) and [`outcome`]
 //! (writing a workflow [`Outcome`](guichet_core::workflow::Outcome)
-//! atomically), [`timer`], [`job`], [`file`] and [`connector`].
+//! atomically), [`timer`], [`job`], [`file`](mod@file) and [`connector`].
 //!
 //! # Design decisions
 //!
@@ -29,7 +30,7 @@
 //!   the SQL must differ branch on [`Backend`]: claiming jobs and timers
 //!   adds `FOR UPDATE SKIP LOCKED` on PostgreSQL, and write transactions
 //!   start with `BEGIN IMMEDIATE` on SQLite.
-//! - **Storage forms** (see [`sql`]): instants are `BIGINT` epoch
+//! - **Storage forms** (module `sql`): instants are `BIGINT` epoch
 //!   milliseconds, dates `TEXT` `YYYY-MM-DD`, ids `TEXT` UUIDs, structured
 //!   values `TEXT` JSON. A demande is kept whole as JSON (`data`), beside the
 //!   columns that are filtered, sorted or joined on.
@@ -57,7 +58,9 @@
 //!   one transaction, rolled back on any error. The only effect outside the
 //!   database, deleting files from disk, is recorded in the transaction
 //!   (`file_deletions`) and carried out after the commit; what a crash
-//!   leaves is carried out by [`Store::purge_deleted_files`].
+//!   leaves is carried out by [`Store::purge_deleted_files`]. This is why
+//!   [`Store::connect`] takes the [`FileStore`] beside the URL: the store
+//!   that commits an anonymisation is the one that can delete its files.
 
 pub mod account;
 pub mod connector;
