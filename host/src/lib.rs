@@ -7,8 +7,12 @@
 //! Where to start:
 //! - [`connectors`]: the connector runtime (WIT contract, sandbox, registry).
 //! - [`http`]: the HTTP API.
+//! - [`jobs`]: the scheduler of timers (reminders, deadlines, archive, anonymisation).
+//! - the domain is the crate `guichet-core` (`host/core`), storage the crate
+//!   `guichet-store` (`host/store`).
 //! - [`cli`]: the `guichet` command line.
 
 pub mod cli;
 pub mod connectors;
 pub mod http;
+pub mod jobs;
