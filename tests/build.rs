@@ -80,7 +80,6 @@ fn main() {
             "guest",
             "--target",
             "wasm32-wasip2",
-            "--locked",
         ])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
@@ -115,7 +114,6 @@ fn main() {
             "guest",
             "--target",
             "wasm32-wasip2",
-            "--locked",
         ])
         .args(["-p", "hostile-connector", "--features", "second-version"])
         .arg("--manifest-path")
