@@ -74,13 +74,7 @@ fn main() {
     let mut command = Command::new(cargo);
     command
         .current_dir(&root)
-        .args([
-            "build",
-            "--profile",
-            "guest",
-            "--target",
-            "wasm32-wasip2",
-        ])
+        .args(["build", "--profile", "guest", "--target", "wasm32-wasip2"])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir);
@@ -108,13 +102,7 @@ fn main() {
     let mut second = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     second
         .current_dir(&root)
-        .args([
-            "build",
-            "--profile",
-            "guest",
-            "--target",
-            "wasm32-wasip2",
-        ])
+        .args(["build", "--profile", "guest", "--target", "wasm32-wasip2"])
         .args(["-p", "hostile-connector", "--features", "second-version"])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"));

@@ -1,12 +1,19 @@
-//! The `guichet` command line: `connector check|call` for vendors and the IT
-//! department (more commands join as the platform grows).
+//! The `guichet` command line: `serve` (the platform), `migrate`,
+//! `admin create` (the first administrator), `demarche import|schema`,
+//! `connector check|call` for vendors and the IT department, and `demo`.
+//!
+//! The database is `--database-url` or `DATABASE_URL` (`sqlite://…` or
+//! `postgres://…`), by default the SQLite file `guichet.db` in the data
+//! directory (`--data-dir`, `GUICHET_DATA_DIR`, default `guichet-data`).
 //!
 //! Results go to standard output as JSON; messages for people go to standard
 //! error, in French. Exit codes: 0 success, 1 invalid input (file, component,
 //! configuration, arguments), 2 the connector call failed.
 
 mod connector;
+mod demarche;
 mod demo;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -22,6 +29,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Runs the platform: the HTTP API and the scheduler.
+    Serve(serve::Serve),
+    /// Creates or updates the database schema, then exits.
+    Migrate(serve::Database),
+    /// Administration from the command line.
+    #[command(subcommand)]
+    Admin(serve::AdminCommand),
+    /// Démarche definitions: import, JSON Schema.
+    #[command(subcommand)]
+    Demarche(demarche::Command),
     /// Connector components: validate, call by hand.
     #[command(subcommand)]
     Connector(connector::Command),
@@ -57,7 +74,7 @@ impl Failure {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Demo(_)) {
+    if !matches!(cli.command, Command::Demo(_) | Command::Serve(_)) {
         init_tracing("warn");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -70,6 +87,13 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Connector(command) => connector::run(command).await,
+            Command::Serve(options) => {
+                init_tracing_for_servers();
+                serve::serve(options).await
+            }
+            Command::Migrate(options) => serve::migrate(options).await,
+            Command::Admin(command) => serve::admin(command).await,
+            Command::Demarche(command) => demarche::run(command).await,
             Command::Demo(options) => {
                 init_tracing_for_servers();
                 demo::run(options).await

@@ -1,74 +1,219 @@
-//! The HTTP API (axum, JSON). One router file per resource, each exposing
-//! `router()`; [`router`] assembles them over the shared [`AppState`], and
-//! tests call it directly. Errors are [`ApiError`]: a stable snake_case code,
-//! an HTTP status and a French message.
+//! The HTTP API (axum, JSON). One route file per resource, each exposing
+//! `router()`: [`auth`] (register, login, logout, me), [`catalogue`]
+//! (démarches on the usager portal), [`drafts`] (filling a form, uploads,
+//! summary, submission — also the *saisie au nom de l'usager*),
+//! [`demandes`] (an usager's own demandes, history, reply, abandon),
+//! [`agent`] (the back office: processing table, detail, actions, *cadre
+//! réservé*), [`admin`] (démarches and versions, groups, grants, users, API
+//! tokens), [`connectors`] (connector administration) and [`openapi`] (the
+//! document at `GET /api/openapi.json`). [`router`] assembles them over the
+//! shared [`AppState`]; tests call it directly.
 //!
-//! Authentication, for now: machine clients send `Authorization: Bearer
-//! <admin token>`; nothing is served anonymously but the health check.
+//! Errors are [`ApiError`]: `{"code", "message"}` with a stable snake_case
+//! code and an HTTP status; every extractor rejects in that shape
+//! ([`extract`]). Who may call what is said once per route ([`routes::Doc`])
+//! and enforced by the extractors of [`auth`] and the rights checks of each
+//! handler: nothing writes anonymously (401), a missing right is 403, and an
+//! usager asking for someone else's demande gets 404, as if it did not exist.
+//!
+//! Time is read from the injected clock of the state, never from the system.
 
+pub mod admin;
+pub mod agent;
+pub mod auth;
+pub mod catalogue;
 pub mod connectors;
+pub mod demandes;
+pub mod drafts;
 mod error;
+pub mod extract;
+pub mod form;
+pub mod openapi;
+pub mod routes;
+mod upload;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use guichet_core::clock::Clock;
+use guichet_core::demande::DemandeId;
+use guichet_core::file::{FileId, FileRef, display_name};
+use guichet_core::workflow::{self, Action, Actor, Outcome, Workflow};
+use guichet_store::Store;
+use guichet_store::demande::StoredDemande;
+use guichet_store::demarche::StoredDefinition;
+use guichet_store::file::{FileOwner, NewFile};
+use guichet_store::outcome::Extras;
 
 use crate::connectors::Registry;
+use crate::connectors::journal::MemoryJournal;
 
-pub use error::ApiError;
+pub use auth::{Admin, PasswordCost};
+pub use error::{ApiError, FieldProblem};
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// Installed connectors and their instances.
-    pub registry: Arc<Registry>,
-    /// The journal of connector calls.
-    pub journal: Arc<crate::connectors::journal::MemoryJournal>,
-    /// Bearer token of the platform administrator (hashed comparison is not
-    /// needed for a single static token; it is compared in constant time).
-    pub admin_token: Arc<str>,
+/// Tunables of the API.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a session lasts.
+    pub session_ttl: chrono::Duration,
+    /// Whether the session cookie is marked `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// The cost of password hashes.
+    pub password_cost: PasswordCost,
+    /// Largest multipart request (a file and its form), in bytes; each
+    /// file field has its own, smaller, cap.
+    pub upload_limit: usize,
 }
 
-/// The whole API.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .nest("/api/connectors", connectors::router())
-        .fallback(|| async { ApiError::not_found("cette adresse n'existe pas") })
-        .with_state(state)
-}
-
-/// An authenticated platform administrator.
-pub struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::unauthenticated(
-                    "jeton d'accès manquant (en-tête Authorization: Bearer …)",
-                )
-            })?;
-        if constant_time_eq(token.as_bytes(), state.admin_token.as_bytes()) {
-            Ok(Admin)
-        } else {
-            Err(ApiError::unauthenticated("jeton d'accès invalide"))
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_ttl: chrono::Duration::hours(12),
+            secure_cookies: false,
+            password_cost: PasswordCost::Standard,
+            upload_limit: 25 * 1024 * 1024,
         }
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database and the file storage.
+    pub store: Store,
+    /// The clock every handler reads "now" from.
+    pub clock: Arc<dyn Clock>,
+    /// Installed connectors and their instances.
+    pub registry: Arc<Registry>,
+    /// The journal of connector calls.
+    pub journal: Arc<MemoryJournal>,
+    /// Tunables.
+    pub settings: Arc<Settings>,
+}
+
+/// Every documented route of the API.
+pub fn api() -> routes::ApiRouter {
+    routes::ApiRouter::new()
+        .get(
+            "/health",
+            || async { "ok" },
+            routes::Doc::new("État du service (répond « ok »)", routes::Access::Public)
+                .answers(routes::Body::None),
+        )
+        .merge(auth::router())
+        .merge(catalogue::router())
+        .merge(drafts::router())
+        .merge(demandes::router())
+        .merge(agent::router())
+        .merge(admin::router())
+        .merge(connectors::router())
+        .merge(openapi::router())
+}
+
+/// The whole API over a state.
+pub fn router(state: AppState) -> Router {
+    let limit = state.settings.upload_limit;
+    let (router, _) = api().into_parts();
+    router
+        .fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "route_not_found",
+                "cette adresse n'existe pas",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "méthode non prise en charge à cette adresse",
+            )
+        })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// A demande with the definition of the version it was filed on.
+pub(crate) struct Loaded {
+    /// The demande and its revision.
+    pub stored: StoredDemande,
+    /// The definition of its version.
+    pub definition: StoredDefinition,
+}
+
+impl Loaded {
+    /// Reads a demande and its version's definition.
+    pub(crate) async fn read(state: &AppState, id: DemandeId) -> Result<Loaded, ApiError> {
+        let stored = state.store.demande(id).await?;
+        let reference = &stored.demande.demarche;
+        let definition = state
+            .store
+            .demarche_version(&reference.slug, reference.version)
+            .await?;
+        Ok(Loaded { stored, definition })
+    }
+
+    /// The workflow of the demande's version.
+    pub(crate) fn workflow(&self) -> Workflow {
+        self.definition.definition.workflow()
+    }
+}
+
+impl Loaded {
+    /// Runs an action on the demande and stores its outcome; an attached
+    /// file is checked, then stored with the outcome only once the workflow
+    /// has accepted the action (so a refused action stores no file).
+    ///
+    /// # Errors
+    /// The workflow's refusal, a refused file, or the store's error
+    /// (`conflict` when the demande changed meanwhile).
+    pub(crate) async fn perform(
+        &self,
+        state: &AppState,
+        mut action: Action,
+        actor: &Actor,
+        upload: Option<upload::Upload>,
+    ) -> Result<Outcome, ApiError> {
+        let now = state.clock.now();
+        let workflow = self.workflow();
+        let demande = &self.stored.demande;
+        let checked = match &upload {
+            Some(file) => {
+                let media_type = upload::check_attachment(&file.content)?;
+                action.inputs.attachment = Some(FileRef {
+                    id: FileId(uuid::Uuid::nil()),
+                    name: display_name(&file.name, media_type),
+                    media_type,
+                    size: file.content.len() as u64,
+                });
+                Some(media_type)
+            }
+            None => None,
+        };
+        // A dry run first: nothing is stored for a refused action.
+        let mut outcome = workflow::apply(&workflow, demande, action.clone(), actor, now)?;
+        if let (Some(file), Some(media_type)) = (upload, checked) {
+            let stored = state
+                .store
+                .save_file(
+                    NewFile {
+                        owner: FileOwner::Demande(demande.id),
+                        field: None,
+                        declared_name: &file.name,
+                        media_type,
+                        content: &file.content,
+                    },
+                    now,
+                )
+                .await?;
+            action.inputs.attachment = Some(stored.file);
+            outcome = workflow::apply(&workflow, demande, action, actor, now)?;
+        }
+        state
+            .store
+            .apply_outcome(&outcome, self.stored.revision, Extras::default(), now)
+            .await?;
+        Ok(outcome)
+    }
 }

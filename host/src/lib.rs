@@ -5,6 +5,8 @@
 //! embed the runtime in another Rust program) and the `guichet` binary.
 //!
 //! Where to start:
+//! - [`app`]: assembling the application (configuration, store, registry,
+//!   scheduler, router) — what `guichet serve` runs.
 //! - [`connectors`]: the connector runtime (WIT contract, sandbox, registry).
 //! - [`http`]: the HTTP API.
 //! - [`jobs`]: the scheduler of timers (reminders, deadlines, archive, anonymisation).
@@ -12,6 +14,7 @@
 //!   `guichet-store` (`host/store`).
 //! - [`cli`]: the `guichet` command line.
 
+pub mod app;
 pub mod cli;
 pub mod connectors;
 pub mod http;

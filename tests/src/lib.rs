@@ -1,6 +1,8 @@
 //! Shared fixtures of the integration suites: the guest components built by
 //! `build.rs`, a runtime with an in-memory journal, and the simulated vendor
-//! servers with instances configured for them.
+//! servers with instances configured for them; and ([`app`]) the HTTP API
+//! on a fresh database with a manual clock, for the `api` and `workflow`
+//! suites.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,3 +101,7 @@ pub fn instance_config(
         http: Default::default(),
     }
 }
+
+pub mod app;
+pub mod filing;
+pub mod storage;

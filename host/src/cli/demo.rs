@@ -1,17 +1,32 @@
-//! `guichet demo`: the host on loopback with the ATAL and Espace famille
-//! connectors installed and configured against the simulated vendor servers
-//! (which `cargo xtask demo` starts beside it).
+//! `guichet demo`: the platform on loopback, ready to try with `curl`.
+//!
+//! It starts from a fresh SQLite database in the demo's data directory,
+//! installs the ATAL and Espace famille connectors and configures them
+//! against the simulated vendor servers (which `cargo xtask demo` starts
+//! beside it), imports the three example démarches, creates one agent per
+//! role of the collectivité's table in groups named like its organisation
+//! chart (`Gest_SVL_DACT_Mobilités`…) granted on the examples, plus an
+//! usager with a full profile, prints the logins and how to log in, and
+//! serves the API with its scheduler until Ctrl-C.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
+use guichet_core::clock::{Clock, SystemClock};
+use guichet_core::demarche::Slug;
+use guichet_core::profile::Profile;
+use guichet_core::role::{Grant, GroupName, Right, Scope};
+use guichet_core::value::Address;
+use guichet_store::Store;
+use guichet_store::account::{NewUser, UserKind};
 
-use super::Failure;
-use crate::connectors::journal::MemoryJournal;
-use crate::connectors::{InstanceConfig, Registry, Runtime, RuntimeConfig};
-use crate::http::{AppState, router};
+use super::{Failure, say};
+use crate::app::{App, Config};
+use crate::connectors::{InstanceConfig, Registry};
+use crate::http::{PasswordCost, auth::hash_password};
 
 /// Options of `guichet demo`.
 #[derive(Debug, Args)]
@@ -22,6 +37,9 @@ pub(super) struct Demo {
     /// Directory holding the built connector components.
     #[arg(long, default_value = "target/wasm32-wasip2/guest")]
     components: PathBuf,
+    /// Directory of the example démarches.
+    #[arg(long, default_value = "examples/demarches")]
+    examples: PathBuf,
     /// Base URL of the simulated ATAL.
     #[arg(long, default_value = "http://127.0.0.1:8091")]
     atal_url: String,
@@ -34,24 +52,174 @@ pub(super) struct Demo {
     /// Token of the simulated Espace famille.
     #[arg(long, default_value = "demo-espace-famille-token")]
     famille_token: String,
-    /// Directory for the demo's data (cache of precompiled components).
+    /// Directory for the demo's data (database, files, component cache);
+    /// its database and files are reset at each start.
     #[arg(long, default_value = ".guichet-demo")]
     data_dir: PathBuf,
 }
 
+/// The example démarches, by file name.
+const EXAMPLES: [&str; 3] = [
+    "aide-reparation-velo",
+    "signalement-voie-publique",
+    "inscription-restauration-scolaire",
+];
+
+/// One demo account: role, login, password, name, groups.
+struct Account {
+    role: &'static str,
+    login: &'static str,
+    password: &'static str,
+    name: &'static str,
+    groups: &'static [&'static str],
+}
+
+const ACCOUNTS: [Account; 7] = [
+    Account {
+        role: "Agent",
+        login: "agent@ville.example.fr",
+        password: "agent-demo-2026",
+        name: "Alex Accueil",
+        groups: &["Agent_SVL_DGS_Accueil"],
+    },
+    Account {
+        role: "Observateur",
+        login: "observateur@ville.example.fr",
+        password: "observateur-demo-2026",
+        name: "Odile Observatrice",
+        groups: &["Obs_SVL_DGS_GRU"],
+    },
+    Account {
+        role: "Consultant",
+        login: "consultant@ville.example.fr",
+        password: "consultant-demo-2026",
+        name: "Claude Consultant",
+        groups: &["Cons_SVL_DACT_Mobilités"],
+    },
+    Account {
+        role: "Saisie BO",
+        login: "saisie@ville.example.fr",
+        password: "saisie-demo-2026",
+        name: "Sacha Saisie",
+        groups: &["Saisie_SVL_DGS_Accueil"],
+    },
+    Account {
+        role: "Gestionnaire",
+        login: "gestionnaire@ville.example.fr",
+        password: "gestionnaire-demo-2026",
+        name: "Dominique Gestionnaire",
+        groups: &[
+            "Gest_SVL_DACT_Mobilités",
+            "Gest_SVL_DTE_Voirie",
+            "Gest_SVL_DEJ_RestaurationScolaire",
+        ],
+    },
+    Account {
+        role: "Qualité",
+        login: "qualite@ville.example.fr",
+        password: "qualite-demo-2026",
+        name: "Quentin Qualité",
+        groups: &["Qual_SVL_DGS_Qualité"],
+    },
+    Account {
+        role: "Administrateur",
+        login: "admin@ville.example.fr",
+        password: "admin-demo-2026",
+        name: "Ada Administratrice",
+        groups: &["Admin_SVL_DSI_Guichet"],
+    },
+];
+
+/// The demo usager.
+const USAGER_LOGIN: &str = "camille.martin@example.fr";
+const USAGER_PASSWORD: &str = "usager-demo-2026";
+
+/// Groups and what they are granted: a démarche slug, or every démarche.
+const GRANTS: [(&str, Option<&str>); 14] = [
+    ("Agent_SVL_DGS_Accueil", Some("aide-reparation-velo")),
+    ("Agent_SVL_DGS_Accueil", Some("signalement-voie-publique")),
+    (
+        "Agent_SVL_DGS_Accueil",
+        Some("inscription-restauration-scolaire"),
+    ),
+    ("Obs_SVL_DGS_GRU", Some("aide-reparation-velo")),
+    ("Obs_SVL_DGS_GRU", Some("signalement-voie-publique")),
+    ("Obs_SVL_DGS_GRU", Some("inscription-restauration-scolaire")),
+    ("Cons_SVL_DACT_Mobilités", Some("aide-reparation-velo")),
+    ("Saisie_SVL_DGS_Accueil", Some("aide-reparation-velo")),
+    ("Saisie_SVL_DGS_Accueil", Some("signalement-voie-publique")),
+    ("Gest_SVL_DACT_Mobilités", Some("aide-reparation-velo")),
+    ("Gest_SVL_DTE_Voirie", Some("signalement-voie-publique")),
+    (
+        "Gest_SVL_DEJ_RestaurationScolaire",
+        Some("inscription-restauration-scolaire"),
+    ),
+    ("Qual_SVL_DGS_Qualité", None),
+    ("Admin_SVL_DSI_Guichet", None),
+];
+
+/// The services a signalement can be transferred to (its `transfer_targets`).
+const TRANSFER_TARGETS: [&str; 3] = [
+    "Gest_SVL_DTE_Éclairage",
+    "Gest_SVL_DTE_Propreté",
+    "Gest_SVL_DTE_EspacesVerts",
+];
+
 pub(super) async fn run(options: Demo) -> Result<(), Failure> {
-    let journal = Arc::new(MemoryJournal::default());
-    let runtime = Runtime::new(
-        RuntimeConfig::new(options.data_dir.join("cache")),
-        journal.clone(),
-    )
-    .map_err(|e| Failure::input(e.to_string()))?;
-    let registry = Arc::new(Registry::new(runtime));
+    reset(&options.data_dir)?;
+    let config = Config::new(options.data_dir.clone(), None, options.listen);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = App::start(&config, clock.clone())
+        .await
+        .map_err(|e| Failure::input(e.to_string()))?;
+    install_connectors(&app.state.registry, &options).await?;
+    let now = clock.now();
+    let store = &app.state.store;
+    for name in EXAMPLES {
+        let path = options.examples.join(format!("{name}.yaml"));
+        let (definition, source) = super::demarche::read(&path)?;
+        store
+            .import_demarche(&definition, &source, now)
+            .await
+            .map_err(fail)?;
+    }
+    seed_accounts(store, now).await?;
+    let token = admin_token(store, now).await?;
+    say(&welcome(&options, &app.state.registry, &token));
+    app.serve(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| Failure::call(e.to_string()))
+}
+
+fn fail(error: impl std::fmt::Display) -> Failure {
+    Failure::call(error.to_string())
+}
+
+/// Removes the previous demo's database and files (the component cache stays).
+fn reset(data_dir: &Path) -> Result<(), Failure> {
+    for name in ["guichet.db", "guichet.db-wal", "guichet.db-shm"] {
+        let path = data_dir.join(name);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .map_err(|e| Failure::input(format!("{} : {e}", path.display())))?;
+        }
+    }
+    let files = data_dir.join("files");
+    if files.exists() {
+        std::fs::remove_dir_all(&files)
+            .map_err(|e| Failure::input(format!("{} : {e}", files.display())))?;
+    }
+    Ok(())
+}
+
+async fn install_connectors(registry: &Registry, options: &Demo) -> Result<(), Failure> {
     let connectors = [
         (
             "guichet_connector_atal.wasm",
             InstanceConfig {
-                id: "atal-demo".into(),
+                id: "atal-ville".into(),
                 connector: "atal".into(),
                 settings: serde_json::json!({
                     "base_url": options.atal_url,
@@ -67,7 +235,7 @@ pub(super) async fn run(options: Demo) -> Result<(), Failure> {
         (
             "guichet_connector_espace_famille.wasm",
             InstanceConfig {
-                id: "espace-famille-demo".into(),
+                id: "espace-famille-ville".into(),
                 connector: "espace-famille".into(),
                 settings: serde_json::json!({
                     "base_url": options.famille_url,
@@ -90,39 +258,173 @@ pub(super) async fn run(options: Demo) -> Result<(), Failure> {
             .configure(config, None)
             .map_err(|e| Failure::input(e.to_string()))?;
     }
-    let admin_token: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
-    let state = AppState {
-        registry: registry.clone(),
-        journal,
-        admin_token: admin_token.clone(),
-    };
-    let listener = tokio::net::TcpListener::bind(options.listen)
+    Ok(())
+}
+
+fn group(name: &str) -> Result<GroupName, Failure> {
+    GroupName::parse(name).map_err(|e| Failure::input(e.to_string()))
+}
+
+async fn seed_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Failure> {
+    let mut names: Vec<&str> = GRANTS.iter().map(|(g, _)| *g).collect();
+    names.extend(TRANSFER_TARGETS);
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        store.create_group(&group(name)?, now).await.map_err(fail)?;
+    }
+    for (name, slug) in GRANTS {
+        let scope = slug.map_or(Scope::All, |s| Scope::Demarche(Slug(s.to_owned())));
+        store
+            .grant(
+                &Grant {
+                    group: group(name)?,
+                    scope,
+                },
+                now,
+            )
+            .await
+            .map_err(fail)?;
+    }
+    for target in TRANSFER_TARGETS {
+        let grant = Grant {
+            group: group(target)?,
+            scope: Scope::Demarche(Slug("signalement-voie-publique".to_owned())),
+        };
+        store.grant(&grant, now).await.map_err(fail)?;
+    }
+    let hashes = futures::future::try_join_all(
+        ACCOUNTS
+            .iter()
+            .map(|a| a.password)
+            .chain([USAGER_PASSWORD])
+            .map(|password| hash_password(password.to_owned(), PasswordCost::Standard)),
+    )
+    .await
+    .map_err(|e| Failure::call(e.message))?;
+    for (account, hash) in ACCOUNTS.iter().zip(&hashes) {
+        let user = store
+            .create_user(
+                NewUser {
+                    login: account.login.to_owned(),
+                    display_name: account.name.to_owned(),
+                    kind: UserKind::Agent,
+                    profile: Profile {
+                        email: Some(account.login.to_owned()),
+                        ..Profile::default()
+                    },
+                    password_hash: Some(hash.clone()),
+                },
+                now,
+            )
+            .await
+            .map_err(fail)?;
+        for name in account.groups {
+            store
+                .add_member(&group(name)?, user.id)
+                .await
+                .map_err(fail)?;
+        }
+    }
+    let usager_hash = hashes.last().cloned().unwrap_or_default();
+    store
+        .create_user(
+            NewUser {
+                login: USAGER_LOGIN.to_owned(),
+                display_name: "Camille Martin".to_owned(),
+                kind: UserKind::Usager,
+                profile: usager_profile(),
+                password_hash: Some(usager_hash),
+            },
+            now,
+        )
         .await
-        .map_err(|e| Failure::input(format!("écoute impossible sur {} : {e}", options.listen)))?;
+        .map_err(fail)?;
+    Ok(())
+}
+
+fn usager_profile() -> Profile {
+    Profile {
+        first_name: Some("Camille".to_owned()),
+        last_name: Some("Martin".to_owned()),
+        email: Some(USAGER_LOGIN.to_owned()),
+        phone: Some("06 12 34 56 78".to_owned()),
+        address: Some(Address {
+            street: "12 rue de la République".to_owned(),
+            complement: Some("Bâtiment B".to_owned()),
+            postcode: "13001".to_owned(),
+            city: "Marseille".to_owned(),
+            label: None,
+            latitude: Some(43.2965),
+            longitude: Some(5.3698),
+        }),
+        birth_date: NaiveDate::from_ymd_opt(1988, 4, 12),
+    }
+}
+
+/// An API token of the administrator, for the connector administration.
+async fn admin_token(store: &Store, now: DateTime<Utc>) -> Result<String, Failure> {
+    let admin = store
+        .user_by_login("admin@ville.example.fr")
+        .await
+        .map_err(fail)?;
+    let scopes = [Right::Administration]
+        .iter()
+        .filter_map(|r| serde_json::to_value(r).ok())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect::<Vec<_>>();
+    let (_, secret) = store
+        .create_api_token(admin.id, "démo-connecteurs", &scopes, now)
+        .await
+        .map_err(fail)?;
+    Ok(secret.expose().to_owned())
+}
+
+fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
     let base = format!("http://{}", options.listen);
-    super::say(&format!(
+    let mut accounts = String::new();
+    for account in &ACCOUNTS {
+        accounts.push_str(&format!(
+            "  {:<15} {:<32} {:<24} {}\n",
+            account.role,
+            account.login,
+            account.password,
+            account.groups.join(", ")
+        ));
+    }
+    accounts.push_str(&format!(
+        "  {:<15} {:<32} {}\n",
+        "Usager", USAGER_LOGIN, USAGER_PASSWORD
+    ));
+    format!(
         "Guichet (démo) écoute sur {base}\n\
          \n\
+         Démarches importées : {}\n\
          Connecteurs installés : {}\n\
          Applications simulées : ATAL {} — Espace famille {}\n\
          \n\
-         Jeton administrateur :\n  export TOKEN={admin_token}\n\
-         Essayez :\n  \
+         Comptes (rôle, identifiant, mot de passe, groupes) :\n{accounts}\
+         \n\
+         Se connecter (le cookie de session est gardé dans un fichier) :\n  \
+         curl -s -c usager.txt -H 'Content-Type: application/json' \\\n       \
+         -d '{{\"login\":\"{USAGER_LOGIN}\",\"password\":\"{USAGER_PASSWORD}\"}}' {base}/api/auth/login\n  \
+         curl -s -b usager.txt {base}/api/me\n  \
+         curl -s '{base}/api/demarches?q=velo'\n\
+         La suite pas à pas : README, section « Démo : déposer et traiter une demande avec curl ».\n\
+         Description de l'API : {base}/api/openapi.json\n\
+         \n\
+         Jeton d'API de l'administrateur (administration des connecteurs) :\n  \
+         export TOKEN={token}\n  \
          curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/connectors/instances\n  \
-         curl -s -X POST -H \"Authorization: Bearer $TOKEN\" {base}/api/connectors/instances/atal-demo/check\n  \
+         curl -s -X POST -H \"Authorization: Bearer $TOKEN\" {base}/api/connectors/instances/atal-ville/check\n  \
          curl -s -X POST -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n       \
-         -d '{{\"source\":\"thematics\",\"q\":\"voirie\"}}' {base}/api/connectors/instances/atal-demo/lookup\n  \
+         -d '{{\"source\":\"thematics\",\"q\":\"voirie\"}}' {base}/api/connectors/instances/atal-ville/lookup\n  \
          curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/connectors/journal\n\
          \n\
          Ctrl-C pour arrêter.",
+        EXAMPLES.join(", "),
         registry.connectors().join(", "),
         options.atal_url,
         options.famille_url,
-    ));
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| Failure::input(e.to_string()))
+    )
 }

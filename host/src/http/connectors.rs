@@ -1,11 +1,14 @@
 //! `/api/connectors`: installed connectors, their instances, calls by hand,
-//! version activation and rollback, and the call journal. Administrators only.
+//! version activation and rollback, and the call journal. Administrators
+//! only: the Administrateur role on every démarche, or a machine token with
+//! the `administration` scope (see [`super::auth`]).
 
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::routes::{Access, ApiRouter, Doc};
 use super::{Admin, ApiError, AppState};
 use crate::connectors::journal::CallRecord;
 use crate::connectors::model::{
@@ -13,19 +16,68 @@ use crate::connectors::model::{
 };
 use crate::connectors::registry::InstanceInfo;
 
-/// The routes, to nest under `/api/connectors`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list))
-        .route("/instances", get(instances))
-        .route("/instances/{id}/check", post(check))
-        .route("/instances/{id}/lookup", post(lookup))
-        .route("/instances/{id}/transmit", post(transmit))
-        .route("/instances/{id}/status/{remote_id}", get(status))
-        .route("/instances/{id}/card/{remote_id}", get(card))
-        .route("/instances/{id}/activate", post(activate))
-        .route("/instances/{id}/rollback", post(rollback))
-        .route("/journal", get(journal))
+/// The routes.
+pub fn router() -> ApiRouter {
+    let admin = Access::Administrator;
+    ApiRouter::new()
+        .get(
+            "/api/connectors",
+            list,
+            Doc::new("Connecteurs installés et leurs versions", admin).json(),
+        )
+        .get(
+            "/api/connectors/instances",
+            instances,
+            Doc::new("Instances configurées et leur version active", admin).json(),
+        )
+        .post(
+            "/api/connectors/instances/{id}/check",
+            check,
+            Doc::new("Vérifier la disponibilité d'une instance", admin).json(),
+        )
+        .post(
+            "/api/connectors/instances/{id}/lookup",
+            lookup,
+            Doc::new(
+                "Interroger une source de données ({source, q?, id?, params?})",
+                admin,
+            )
+            .json_both(),
+        )
+        .post(
+            "/api/connectors/instances/{id}/transmit",
+            transmit,
+            Doc::new(
+                "Transmettre une demande à la main ({demande, idempotency_key})",
+                admin,
+            )
+            .json_both(),
+        )
+        .get(
+            "/api/connectors/instances/{id}/status/{remote_id}",
+            status,
+            Doc::new("Lire le statut distant d'une demande", admin).json(),
+        )
+        .get(
+            "/api/connectors/instances/{id}/card/{remote_id}",
+            card,
+            Doc::new("Lire la fiche distante d'une demande", admin).json(),
+        )
+        .post(
+            "/api/connectors/instances/{id}/activate",
+            activate,
+            Doc::new("Activer une version installée ({version})", admin).json_both(),
+        )
+        .post(
+            "/api/connectors/instances/{id}/rollback",
+            rollback,
+            Doc::new("Revenir à la version précédente", admin).json(),
+        )
+        .get(
+            "/api/connectors/journal",
+            journal,
+            Doc::new("Journal des appels (filtres instance, limit)", admin).json(),
+        )
 }
 
 /// An installed connector and its versions.
@@ -71,7 +123,7 @@ async fn instances(_: Admin, State(state): State<AppState>) -> Json<Vec<Instance
 async fn check(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Availability>, ApiError> {
     Ok(Json(state.registry.check(&id).await?))
 }
@@ -79,8 +131,8 @@ async fn check(
 async fn lookup(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Json(query): Json<LookupQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(query): ApiJson<LookupQuery>,
 ) -> Result<Json<Vec<LookupItem>>, ApiError> {
     Ok(Json(state.registry.lookup(&id, query).await?))
 }
@@ -94,8 +146,8 @@ struct TransmitBody {
 async fn transmit(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Json(body): Json<TransmitBody>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<TransmitBody>,
 ) -> Result<Json<Receipt>, ApiError> {
     if body.idempotency_key.trim().is_empty() {
         return Err(ApiError::invalid("la clé d'idempotence est obligatoire"));
@@ -111,7 +163,7 @@ async fn transmit(
 async fn status(
     _: Admin,
     State(state): State<AppState>,
-    Path((id, remote_id)): Path<(String, String)>,
+    ApiPath((id, remote_id)): ApiPath<(String, String)>,
 ) -> Result<Json<RemoteStatus>, ApiError> {
     Ok(Json(state.registry.status(&id, &remote_id).await?))
 }
@@ -119,7 +171,7 @@ async fn status(
 async fn card(
     _: Admin,
     State(state): State<AppState>,
-    Path((id, remote_id)): Path<(String, String)>,
+    ApiPath((id, remote_id)): ApiPath<(String, String)>,
 ) -> Result<Json<Card>, ApiError> {
     Ok(Json(state.registry.card(&id, &remote_id).await?))
 }
@@ -132,8 +184,8 @@ struct ActivateBody {
 async fn activate(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Json(body): Json<ActivateBody>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ActivateBody>,
 ) -> Result<Json<InstanceInfo>, ApiError> {
     Ok(Json(state.registry.activate(&id, &body.version)?))
 }
@@ -141,7 +193,7 @@ async fn activate(
 async fn rollback(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<InstanceInfo>, ApiError> {
     Ok(Json(state.registry.rollback(&id)?))
 }
@@ -155,7 +207,7 @@ struct JournalQuery {
 async fn journal(
     _: Admin,
     State(state): State<AppState>,
-    Query(query): Query<JournalQuery>,
+    ApiQuery(query): ApiQuery<JournalQuery>,
 ) -> Json<Vec<CallRecord>> {
     let limit = query.limit.unwrap_or(100).min(1_000);
     Json(

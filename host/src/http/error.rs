@@ -1,16 +1,63 @@
-//! The API's one error type.
+//! The API's one error type: `{"code": "…", "message": "…"}` with an HTTP
+//! status, plus `errors` (one per field) for validation failures.
+//!
+//! Codes are stable snake_case, for programs; messages are French, for
+//! people. Every failure of the layers below maps here: store errors
+//! (`not_found` 404, `conflict` 409, `invalid` 422, the rest 500 with the
+//! detail logged, never shown), workflow refusals with the core's French
+//! message (`action_not_allowed` 409, `forbidden` 403, `invalid_action` 422…),
+//! form validation (`validation_failed` 422 with the field errors of
+//! `guichet_core::validation`), and refused definitions.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use guichet_core::demarche::DefinitionError;
+use guichet_core::submission::{AgentFieldsError, SubmitError};
+use guichet_core::validation::FieldError;
+use guichet_core::workflow::WorkflowError;
+use guichet_store::StoreError;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::connectors::CallError;
 use crate::connectors::registry::RegistryError;
 
-/// An API error: `{"code": "…", "message": "…"}` with an HTTP status. Codes are
-/// stable snake_case; messages are French, for people.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One problem on one field of a request (a form field, a page, `rgpd`, a
+/// path in a definition).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct FieldProblem {
+    /// The field.
+    pub field: String,
+    /// Stable snake_case code (`requis`, `format_email`, `type_fichier`…).
+    pub code: String,
+    /// French message for the person filling the form.
+    pub message: String,
+}
+
+impl FieldProblem {
+    /// A problem.
+    pub fn new(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FieldError> for FieldProblem {
+    fn from(error: FieldError) -> Self {
+        Self {
+            field: error.field,
+            code: error.code.as_str().to_owned(),
+            message: error.message,
+        }
+    }
+}
+
+/// An API error.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ApiError {
     #[serde(skip)]
     status: StatusCode,
@@ -18,6 +65,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// French message.
     pub message: String,
+    /// The problems, field by field (validation failures only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
 }
 
 impl ApiError {
@@ -27,6 +77,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            errors: Vec::new(),
         }
     }
 
@@ -40,9 +91,50 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
     }
 
+    /// 403 `forbidden`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
     /// 400 `invalid_request`.
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// 409 `conflict`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    /// 422 `validation_failed` with the problems, field by field.
+    pub fn validation(problems: Vec<FieldProblem>) -> Self {
+        let message = match problems.len() {
+            1 => "le formulaire comporte 1 erreur".to_owned(),
+            n => format!("le formulaire comporte {n} erreurs"),
+        };
+        Self {
+            errors: problems,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message,
+            )
+        }
+    }
+
+    /// 422 `validation_failed` from the core's field errors.
+    pub fn fields(errors: Vec<FieldError>) -> Self {
+        Self::validation(errors.into_iter().map(FieldProblem::from).collect())
+    }
+
+    /// 500 `internal`: the detail is logged, never shown.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "erreur interne");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "erreur interne du serveur ; réessayez plus tard",
+        )
     }
 
     /// The HTTP status.
@@ -54,6 +146,97 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match &error {
+            StoreError::NotFound(_) => Self::not_found(error.to_string()),
+            StoreError::Conflict(message) => Self::conflict(message.clone()),
+            StoreError::Invalid(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                error.to_string(),
+            ),
+            _ => Self::internal(error),
+        }
+    }
+}
+
+impl From<WorkflowError> for ApiError {
+    fn from(error: WorkflowError) -> Self {
+        let message = error.to_string();
+        let (status, code) = match &error {
+            WorkflowError::UnknownTransition(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "unknown_action")
+            }
+            WorkflowError::NotAllowedFromStatus { .. } | WorkflowError::NoPreviousStatus => {
+                (StatusCode::CONFLICT, "action_not_allowed")
+            }
+            WorkflowError::WrongActor(_) | WorkflowError::RightMissing(_) => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
+            WorkflowError::NotOwner => (StatusCode::NOT_FOUND, "not_found"),
+            WorkflowError::MissingInput(_)
+            | WorkflowError::UnexpectedInput(_)
+            | WorkflowError::TextTooLong { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_action")
+            }
+            WorkflowError::ConfirmationRequired => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "confirmation_required")
+            }
+            WorkflowError::InvalidService(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_service")
+            }
+            WorkflowError::NothingToFire(_) => (StatusCode::CONFLICT, "action_not_allowed"),
+            WorkflowError::UnknownStatus(_) => return Self::internal(error),
+        };
+        Self::new(status, code, message)
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> Self {
+        match error {
+            SubmitError::Closed => {
+                Self::new(StatusCode::CONFLICT, "demarche_closed", error.to_string())
+            }
+            SubmitError::AgentsOnly => Self::forbidden(error.to_string()),
+            SubmitError::RightMissing => Self::forbidden(error.to_string()),
+            SubmitError::Invalid(errors) => Self::fields(errors),
+            SubmitError::Workflow(error) => Self::from(error),
+        }
+    }
+}
+
+impl From<AgentFieldsError> for ApiError {
+    fn from(error: AgentFieldsError) -> Self {
+        match error {
+            AgentFieldsError::RightMissing => Self::forbidden(error.to_string()),
+            AgentFieldsError::Frozen => {
+                Self::new(StatusCode::CONFLICT, "demande_frozen", error.to_string())
+            }
+            AgentFieldsError::Invalid(errors) => Self::fields(errors),
+        }
+    }
+}
+
+impl From<DefinitionError> for ApiError {
+    fn from(error: DefinitionError) -> Self {
+        let count = error.problems.len();
+        Self {
+            errors: error
+                .problems
+                .into_iter()
+                .map(|p| FieldProblem::new(&p.path, "definition_invalide", p.message))
+                .collect(),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_definition",
+                format!("définition de démarche invalide ({count} problème(s))"),
+            )
+        }
     }
 }
 

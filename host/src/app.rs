@@ -1,0 +1,165 @@
+//! Assembling the application: configuration, store, connector registry,
+//! scheduler and HTTP router.
+//!
+//! [`Config`] says where things live: the data directory (attachments under
+//! `files/`, the precompiled-component cache under `cache/`, and the SQLite
+//! database `guichet.db` unless a database URL says otherwise), the listen
+//! address and the API's [`Settings`]. [`App::start`] opens (and migrates)
+//! the store and starts the connector runtime with the clock it is given;
+//! [`App::serve`] runs the scheduler on that clock beside the HTTP server
+//! until the shutdown future resolves. Tests build an [`AppState`] with a
+//! `ManualClock` and call `jobs::fire_due_timers` themselves.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use guichet_core::clock::Clock;
+use guichet_store::{FileStore, Store, StoreError};
+
+use crate::connectors::journal::MemoryJournal;
+use crate::connectors::{Registry, Runtime, RuntimeConfig};
+use crate::http::{AppState, Settings, router};
+
+/// How often the scheduler looks for due timers.
+pub const SCHEDULER_PERIOD: Duration = Duration::from_secs(30);
+
+/// Where the application keeps its data and listens.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The database: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The data directory (files, component cache, default SQLite file).
+    pub data_dir: PathBuf,
+    /// The HTTP address.
+    pub listen: SocketAddr,
+    /// Tunables of the API.
+    pub settings: Settings,
+}
+
+/// The default database: a SQLite file in the data directory.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("guichet.db").display())
+}
+
+impl Config {
+    /// A configuration; without a database URL, SQLite in `data_dir`.
+    pub fn new(data_dir: PathBuf, database_url: Option<String>, listen: SocketAddr) -> Config {
+        Config {
+            database_url: database_url
+                .filter(|url| !url.trim().is_empty())
+                .unwrap_or_else(|| default_database_url(&data_dir)),
+            data_dir,
+            listen,
+            settings: Settings::default(),
+        }
+    }
+
+    /// The directory of attachments.
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
+    /// The cache of precompiled components.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache")
+    }
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened or migrated.
+    #[error("base de données : {0}")]
+    Store(#[from] StoreError),
+    /// The connector runtime could not start.
+    #[error("moteur de connecteurs : {0}")]
+    Runtime(String),
+    /// The address could not be bound.
+    #[error("écoute impossible sur {0} : {1}")]
+    Listen(SocketAddr, std::io::Error),
+    /// The server stopped on an error.
+    #[error("serveur : {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the store of a configuration (creating the SQLite file on first
+/// start) and brings its schema up to date.
+///
+/// # Errors
+/// [`StartError::Store`].
+pub async fn open_store(config: &Config) -> Result<Store, StartError> {
+    Ok(Store::connect(&config.database_url, FileStore::new(config.files_dir())).await?)
+}
+
+/// A connector registry over a fresh runtime with its journal.
+///
+/// # Errors
+/// [`StartError::Runtime`].
+pub fn connector_registry(
+    config: RuntimeConfig,
+) -> Result<(Arc<Registry>, Arc<MemoryJournal>), StartError> {
+    let journal = Arc::new(MemoryJournal::default());
+    let runtime =
+        Runtime::new(config, journal.clone()).map_err(|e| StartError::Runtime(e.to_string()))?;
+    Ok((Arc::new(Registry::new(runtime)), journal))
+}
+
+/// The application, ready to serve.
+#[derive(Clone)]
+pub struct App {
+    /// What the handlers share.
+    pub state: AppState,
+    /// Where it listens.
+    pub listen: SocketAddr,
+}
+
+impl App {
+    /// Opens the store, starts the connector runtime, and reads time from
+    /// `clock`.
+    ///
+    /// # Errors
+    /// A [`StartError`].
+    pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
+        let store = open_store(config).await?;
+        let (registry, journal) = connector_registry(RuntimeConfig::new(config.cache_dir()))?;
+        Ok(App {
+            state: AppState {
+                store,
+                clock,
+                registry,
+                journal,
+                settings: Arc::new(config.settings.clone()),
+            },
+            listen: config.listen,
+        })
+    }
+
+    /// Serves the API and runs the scheduler on the state's clock until
+    /// `shutdown` resolves.
+    ///
+    /// # Errors
+    /// [`StartError::Listen`] or [`StartError::Serve`].
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(|e| StartError::Listen(self.listen, e))?;
+        let scheduler = tokio::spawn(crate::jobs::run(
+            Arc::new(self.state.store.clone()),
+            self.state.clock.clone(),
+            format!("guichet-{}", std::process::id()),
+            SCHEDULER_PERIOD,
+        ));
+        let served = axum::serve(listener, router(self.state.clone()))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        scheduler.abort();
+        self.state.store.close().await;
+        served.map_err(StartError::Serve)
+    }
+}

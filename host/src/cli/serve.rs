@@ -1,0 +1,173 @@
+//! `guichet serve`, `guichet migrate` and `guichet admin create`: run the
+//! platform, bring a database up to date, create the first administrator.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use guichet_core::clock::{Clock, SystemClock};
+use guichet_core::role::{Grant, GroupName, Scope};
+use guichet_store::StoreError;
+use guichet_store::account::{NewUser, UserKind};
+
+use super::{Failure, say};
+use crate::app::{App, Config, open_store};
+use crate::http::{PasswordCost, auth::hash_password};
+
+/// Where the data lives.
+#[derive(Debug, Args)]
+pub(super) struct Database {
+    /// Data directory: attachments, component cache, default SQLite file.
+    #[arg(long, env = "GUICHET_DATA_DIR", default_value = "guichet-data")]
+    pub data_dir: PathBuf,
+    /// Database URL (`sqlite://…` or `postgres://…`); default: the SQLite
+    /// file `guichet.db` in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl Database {
+    pub(super) fn config(&self, listen: SocketAddr) -> Config {
+        Config::new(self.data_dir.clone(), self.database_url.clone(), listen)
+    }
+}
+
+/// Options of `guichet serve`.
+#[derive(Debug, Args)]
+pub(super) struct Serve {
+    /// Address of the API.
+    #[arg(long, env = "GUICHET_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    database: Database,
+    /// Mark the session cookie `Secure` (when served behind HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
+    let mut config = options.database.config(options.listen);
+    config.settings.secure_cookies = options.secure_cookies;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = App::start(&config, clock)
+        .await
+        .map_err(|e| Failure::input(e.to_string()))?;
+    tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "Guichet démarre");
+    say(&format!("Guichet écoute sur http://{}", config.listen));
+    app.serve(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| Failure::call(e.to_string()))
+}
+
+pub(super) async fn migrate(options: Database) -> Result<(), Failure> {
+    let config = options.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let store = open_store(&config)
+        .await
+        .map_err(|e| Failure::input(e.to_string()))?;
+    store.close().await;
+    say(&format!(
+        "Base de données à jour : {}",
+        redact(&config.database_url)
+    ));
+    Ok(())
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AdminCommand {
+    /// Creates an administrator: an agent account in an `Admin_…` group
+    /// granted on every démarche.
+    Create {
+        /// Login of the account.
+        #[arg(long)]
+        login: String,
+        /// Password (at least 8 characters).
+        #[arg(long, env = "GUICHET_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The administrators' group.
+        #[arg(long, default_value = "Admin_SVL_DSI_Guichet")]
+        group: String,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+pub(super) async fn admin(command: AdminCommand) -> Result<(), Failure> {
+    let AdminCommand::Create {
+        login,
+        password,
+        group,
+        database,
+    } = command;
+    if password.chars().count() < crate::http::auth::MIN_PASSWORD_CHARS {
+        return Err(Failure::input(
+            "le mot de passe doit faire au moins 8 caractères",
+        ));
+    }
+    let group = GroupName::parse(&group).map_err(|e| Failure::input(e.to_string()))?;
+    let config = database.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let store = open_store(&config)
+        .await
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let now = SystemClock.now();
+    let hash = hash_password(password, PasswordCost::Standard)
+        .await
+        .map_err(|e| Failure::call(e.message))?;
+    let user = store
+        .create_user(
+            NewUser {
+                display_name: login.clone(),
+                login,
+                kind: UserKind::Agent,
+                profile: Default::default(),
+                password_hash: Some(hash),
+            },
+            now,
+        )
+        .await
+        .map_err(|e| Failure::input(e.to_string()))?;
+    ensure_group(&store, &group, now).await?;
+    store
+        .add_member(&group, user.id)
+        .await
+        .map_err(|e| Failure::call(e.to_string()))?;
+    store.close().await;
+    say(&format!(
+        "Administrateur « {} » créé dans le groupe {group}.",
+        user.login
+    ));
+    Ok(())
+}
+
+/// Creates a group granted on every démarche, unless it exists.
+pub(super) async fn ensure_group(
+    store: &guichet_store::Store,
+    group: &GroupName,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Failure> {
+    match store.create_group(group, now).await {
+        Ok(()) | Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(Failure::call(e.to_string())),
+    }
+    let grant = Grant {
+        group: group.clone(),
+        scope: Scope::All,
+    };
+    match store.grant(&grant, now).await {
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(Failure::call(e.to_string())),
+    }
+}

@@ -1,0 +1,242 @@
+//! Démarches: import (YAML or JSON body), the list, the versions of one,
+//! one version with its source, and the JSON Schema of the format.
+//!
+//! An import is classified by the store exactly as
+//! `guichet_core::demarche::classify_change` says: the first import creates
+//! version 1 (201), an identical one changes nothing (200 `unchanged`),
+//! texts and dates only update the current version in place (200
+//! `updated_in_place`), anything structural makes a new version (201
+//! `new_version`) and filed demandes keep theirs.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use guichet_core::demarche::{Definition, Slug, definition_schema};
+use guichet_core::role::Right;
+use guichet_store::demarche::{CatalogueQuery, DefinitionSource, ImportKind, SourceFormat};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::http::auth::{Admin, CurrentUser};
+use crate::http::extract::{ApiPath, JSON_LIMIT, body_bytes};
+use crate::http::routes::{Access, ApiRouter, Body, Doc};
+use crate::http::{ApiError, AppState};
+
+/// The routes.
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .post(
+            "/api/admin/demarches",
+            import,
+            Doc::new(
+                "Importer une définition de démarche (YAML, ou JSON) : création, mise à jour sur place ou nouvelle version",
+                Access::Administrator,
+            )
+            .reads(Body::Yaml)
+            .gives::<Imported>()
+            .status(201),
+        )
+        .get(
+            "/api/admin/demarches",
+            list,
+            Doc::new("Toutes les démarches, quelle que soit leur visibilité", Access::Administrator)
+                .gives::<Vec<DemarcheSummary>>(),
+        )
+        .get(
+            "/api/admin/demarches/{slug}/versions",
+            versions,
+            Doc::new("Les versions d'une démarche", Access::Administrator)
+                .gives::<Vec<VersionSummary>>(),
+        )
+        .get(
+            "/api/admin/demarches/{slug}/versions/{version}",
+            version,
+            Doc::new("Une version d'une démarche et son texte source", Access::Administrator)
+                .gives::<VersionDetail>(),
+        )
+        .get(
+            "/api/schemas/demarche.json",
+            schema,
+            Doc::new("Le schéma JSON du format des démarches", Access::Public)
+                .answers(Body::Json(|_| schemars::json_schema!({"type": "object"}))),
+        )
+}
+
+/// What an import did.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Imported {
+    /// The démarche.
+    pub slug: String,
+    /// The version now current.
+    pub version: u32,
+    /// `created`, `unchanged`, `updated_in_place` or `new_version`.
+    pub kind: String,
+}
+
+async fn import(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    request: Request,
+) -> Result<Response, ApiError> {
+    if current.is_usager() {
+        return Err(ApiError::forbidden("droit manquant : administration"));
+    }
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+    let bytes = body_bytes(request, JSON_LIMIT).await?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::invalid("la définition doit être du texte UTF-8"))?;
+    let (definition, format) = if json {
+        (Definition::from_json(&text)?, SourceFormat::Json)
+    } else {
+        (Definition::from_yaml(&text)?, SourceFormat::Yaml)
+    };
+    if !current
+        .rights(&definition.slug)
+        .contains(Right::Administration)
+    {
+        return Err(ApiError::forbidden("droit manquant : administration"));
+    }
+    let imported = state
+        .store
+        .import_demarche(
+            &definition,
+            &DefinitionSource { format, text },
+            state.clock.now(),
+        )
+        .await?;
+    let (status, kind) = match imported.kind {
+        ImportKind::Created => (StatusCode::CREATED, "created"),
+        ImportKind::NewVersion => (StatusCode::CREATED, "new_version"),
+        ImportKind::Unchanged => (StatusCode::OK, "unchanged"),
+        ImportKind::UpdatedInPlace => (StatusCode::OK, "updated_in_place"),
+    };
+    Ok((
+        status,
+        Json(Imported {
+            slug: imported.slug.0,
+            version: imported.version,
+            kind: kind.to_owned(),
+        }),
+    )
+        .into_response())
+}
+
+/// A démarche in the administration list.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DemarcheSummary {
+    /// Slug.
+    pub slug: String,
+    /// Current version.
+    pub version: u32,
+    /// Title.
+    pub title: String,
+    /// Category.
+    pub category: String,
+    /// `agents`, `everyone` or `hidden`.
+    pub visibility: guichet_core::demarche::DemarcheVisibility,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<Vec<DemarcheSummary>>, ApiError> {
+    let entries = state
+        .store
+        .agent_catalogue(&CatalogueQuery::default())
+        .await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|e| DemarcheSummary {
+                slug: e.slug.0,
+                version: e.version,
+                title: e.title,
+                category: e.category,
+                visibility: e.visibility,
+            })
+            .collect(),
+    ))
+}
+
+/// A version of a démarche.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionSummary {
+    /// Number.
+    pub version: u32,
+    /// Title in that version.
+    pub title: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last updated in place.
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn versions(
+    State(state): State<AppState>,
+    _: Admin,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Json<Vec<VersionSummary>>, ApiError> {
+    let slug = Slug(slug);
+    let numbers = state.store.demarche_versions(&slug).await?;
+    if numbers.is_empty() {
+        return Err(ApiError::not_found("cette démarche n'existe pas"));
+    }
+    let mut list = Vec::new();
+    for number in numbers {
+        let stored = state.store.demarche_version(&slug, number).await?;
+        list.push(VersionSummary {
+            version: stored.version,
+            title: stored.definition.title,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+        });
+    }
+    Ok(Json(list))
+}
+
+/// One version with its source text.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionDetail {
+    /// Number.
+    pub version: u32,
+    /// The definition.
+    pub definition: Definition,
+    /// `yaml` or `json`.
+    pub source_format: String,
+    /// The text it was imported from.
+    pub source: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last updated in place.
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn version(
+    State(state): State<AppState>,
+    _: Admin,
+    ApiPath((slug, version)): ApiPath<(String, u32)>,
+) -> Result<Json<VersionDetail>, ApiError> {
+    let stored = state.store.demarche_version(&Slug(slug), version).await?;
+    Ok(Json(VersionDetail {
+        version: stored.version,
+        definition: stored.definition,
+        source_format: match stored.source.format {
+            SourceFormat::Yaml => "yaml",
+            SourceFormat::Json => "json",
+        }
+        .to_owned(),
+        source: stored.source.text,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+    }))
+}
+
+async fn schema() -> Json<serde_json::Value> {
+    Json(definition_schema())
+}

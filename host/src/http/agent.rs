@@ -1,0 +1,482 @@
+//! `/api/agent`: the back office.
+//!
+//! - the démarches an agent works on, with their rights on each;
+//! - the processing table, filtered by démarche, status, late flag and
+//!   service, over the démarches the agent may read only;
+//! - the detail of a demande: answers, the agents' history, and the actions
+//!   the agent can run now (`Workflow::available`);
+//! - every action through one route, `POST …/actions`, with the core's
+//!   [`Action`] as JSON (or a multipart form with the action as JSON in the
+//!   part `action` and a file in the part `file`, for an exchange with the
+//!   usager or a comment with an attachment); the workflow checks the
+//!   transition's right, inputs and confirmation;
+//! - the *cadre réservé à l'administration* (`PUT …/agent-fields`).
+//!
+//! Reading needs the `read` right on the démarche, acting at least
+//! `back_office` (the transition says which right it needs).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use guichet_core::deadline;
+use guichet_core::demande::{Demande, DemandeId, FiledBy};
+use guichet_core::demarche::{Definition, Slug};
+use guichet_core::history::{agents_history, agents_status};
+use guichet_core::role::{GroupName, Right, Rights};
+use guichet_core::submission::fill_agent_fields;
+use guichet_core::validation::{Context, Filler, read_answers};
+use guichet_core::value::Answers;
+use guichet_core::workflow::{Action, Actor, Workflow};
+use guichet_store::demande::ProcessingQuery;
+use guichet_store::demarche::CatalogueQuery;
+use guichet_store::outcome::Extras;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::auth::AgentUser;
+use super::demandes::{ActionView, HistoryItem, StatusView, demande_file, history_item, send_file};
+use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
+use super::form::{SummaryPageView, resolve_options, summary_view};
+use super::routes::{Access, ApiRouter, Body, Doc};
+use super::upload::{JsonOrForm, json_or_form};
+use super::{ApiError, AppState, FieldProblem, Loaded};
+
+/// The routes.
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .get(
+            "/api/agent/demarches",
+            demarches,
+            Doc::new(
+                "Les démarches de mon back office et mes droits sur chacune",
+                Access::Agent("back_office"),
+            )
+            .gives::<Vec<AgentDemarche>>(),
+        )
+        .get(
+            "/api/agent/demandes",
+            table,
+            Doc::new(
+                "Tableau de traitement (filtres : demarche, status, late, service, offset, limit)",
+                Access::Agent("read"),
+            )
+            .gives::<Table>(),
+        )
+        .get(
+            "/api/agent/demandes/{id}",
+            show,
+            Doc::new(
+                "Détail d'une demande : réponses, historique des agents, actions possibles",
+                Access::Agent("read"),
+            )
+            .gives::<AgentDemande>(),
+        )
+        .post(
+            "/api/agent/demandes/{id}/actions",
+            act,
+            Doc::new(
+                "Exécuter une action du circuit (JSON, ou multipart : action + file)",
+                Access::Agent("back_office"),
+            )
+            .takes::<Action>()
+            .gives::<AgentDemande>(),
+        )
+        .put(
+            "/api/agent/demandes/{id}/agent-fields",
+            agent_fields,
+            Doc::new(
+                "Remplir le cadre réservé à l'administration (JSON simple)",
+                Access::Agent("process"),
+            )
+            .takes::<serde_json::Map<String, serde_json::Value>>()
+            .gives::<AgentDemande>(),
+        )
+        .get(
+            "/api/agent/demandes/{id}/files/{file}",
+            download,
+            Doc::new("Télécharger une pièce de la demande", Access::Agent("read"))
+                .answers(Body::File),
+        )
+}
+
+/// A démarche of the back office.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AgentDemarche {
+    /// Slug.
+    pub slug: String,
+    /// Current version.
+    pub version: u32,
+    /// Title.
+    pub title: String,
+    /// Category.
+    pub category: String,
+    /// My rights on it.
+    pub rights: Rights,
+}
+
+async fn demarches(
+    State(state): State<AppState>,
+    AgentUser(agent): AgentUser,
+) -> Result<Json<Vec<AgentDemarche>>, ApiError> {
+    let entries = state
+        .store
+        .agent_catalogue(&CatalogueQuery::default())
+        .await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .filter_map(|entry| {
+                let rights = agent.rights(&entry.slug);
+                rights.contains(Right::BackOffice).then_some(AgentDemarche {
+                    slug: entry.slug.0,
+                    version: entry.version,
+                    title: entry.title,
+                    category: entry.category,
+                    rights,
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// Filters of the processing table.
+#[derive(Debug, Default, Deserialize)]
+pub struct TableFilters {
+    /// One démarche.
+    pub demarche: Option<String>,
+    /// Statuses, separated by commas.
+    pub status: Option<String>,
+    /// Only late (`true`) or not late (`false`) demandes.
+    pub late: Option<bool>,
+    /// Only demandes processed by this service (primary or joint).
+    pub service: Option<String>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+    /// Rows to return (at most 200).
+    pub limit: Option<u32>,
+}
+
+/// The processing table.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Table {
+    /// Rows matching, all pages.
+    pub total: u64,
+    /// This page.
+    pub rows: Vec<TableRow>,
+}
+
+/// A line of the processing table.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TableRow {
+    /// Identifier.
+    pub id: Uuid,
+    /// Number.
+    pub numero: String,
+    /// Démarche.
+    pub demarche: String,
+    /// Version.
+    pub version: u32,
+    /// Status.
+    pub status: StatusView,
+    /// Service in charge.
+    pub service: String,
+    /// Filed.
+    pub submitted_at: DateTime<Utc>,
+    /// Processing deadline (moved by holds).
+    pub deadline: Option<DateTime<Utc>>,
+    /// Past the deadline.
+    pub late: bool,
+}
+
+async fn table(
+    State(state): State<AppState>,
+    AgentUser(agent): AgentUser,
+    ApiQuery(filters): ApiQuery<TableFilters>,
+) -> Result<Json<Table>, ApiError> {
+    let now = state.clock.now();
+    let readable: Vec<Slug> = state
+        .store
+        .agent_catalogue(&CatalogueQuery::default())
+        .await?
+        .into_iter()
+        .map(|entry| entry.slug)
+        .filter(|slug| agent.rights(slug).contains(Right::Read))
+        .collect();
+    let missing = || ApiError::forbidden("droit manquant : lecture des demandes");
+    let demarches = match filters.demarche {
+        Some(slug) if readable.contains(&Slug(slug.clone())) => vec![Slug(slug)],
+        Some(_) => return Err(missing()),
+        None if readable.is_empty() => return Err(missing()),
+        None => readable,
+    };
+    let service = match filters.service.as_deref().filter(|s| !s.is_empty()) {
+        Some(name) => Some(GroupName::parse(name).map_err(|e| {
+            ApiError::validation(vec![FieldProblem::new(
+                "service",
+                "service_invalide",
+                e.to_string(),
+            )])
+        })?),
+        None => None,
+    };
+    let query = ProcessingQuery {
+        demarches,
+        statuses: filters
+            .status
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(guichet_core::workflow::StatusId::from)
+            .collect(),
+        service,
+        late: filters.late,
+        offset: filters.offset.unwrap_or(0),
+        limit: filters.limit.unwrap_or(50).clamp(1, 200),
+    };
+    let page = state.store.processing_table(&query, now).await?;
+    let mut workflows: HashMap<(Slug, u32), Workflow> = HashMap::new();
+    let mut rows = Vec::new();
+    for row in page.rows {
+        let key = (row.demarche.slug.clone(), row.demarche.version);
+        if !workflows.contains_key(&key) {
+            let definition = state.store.demarche_version(&key.0, key.1).await?;
+            workflows.insert(key.clone(), definition.definition.workflow());
+        }
+        let label = workflows
+            .get(&key)
+            .and_then(|w| w.status(&row.status))
+            .map_or_else(|| row.status.0.clone(), |s| s.label.clone());
+        rows.push(TableRow {
+            id: row.id.0,
+            numero: row.numero,
+            demarche: row.demarche.slug.0,
+            version: row.demarche.version,
+            status: StatusView {
+                id: row.status.0,
+                label,
+            },
+            service: row.service.as_str().to_owned(),
+            submitted_at: row.submitted_at,
+            deadline: row.deadline,
+            late: row.late,
+        });
+    }
+    Ok(Json(Table {
+        total: page.total,
+        rows,
+    }))
+}
+
+/// A demande as agents see it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AgentDemande {
+    /// Identifier.
+    pub id: Uuid,
+    /// Number.
+    pub numero: String,
+    /// Démarche.
+    pub demarche: String,
+    /// Version.
+    pub version: u32,
+    /// The démarche's title.
+    pub title: String,
+    /// Status (agents' view).
+    pub status: StatusView,
+    /// Primary service.
+    pub service: String,
+    /// Services added for joint processing.
+    pub joint_services: Vec<String>,
+    /// The usager's account, if any.
+    pub usager: Option<Uuid>,
+    /// Set for a *saisie au nom de l'usager*.
+    pub filed_by: Option<FiledBy>,
+    /// Filed.
+    pub submitted_at: DateTime<Utc>,
+    /// Processing deadline (moved by holds).
+    pub deadline: Option<DateTime<Utc>>,
+    /// Past the deadline.
+    pub late: bool,
+    /// Reminders already sent (days).
+    pub reminders_sent: Vec<u32>,
+    /// The answers (typed), agent-only fields included.
+    pub answers: Answers,
+    /// The answers as shown to people.
+    pub summary: Vec<SummaryPageView>,
+    /// The agents' history.
+    pub history: Vec<HistoryItem>,
+    /// What this agent can do now.
+    pub actions: Vec<ActionView>,
+}
+
+async fn detail(
+    state: &AppState,
+    loaded: &Loaded,
+    rights: Rights,
+    agent: &AgentUser,
+) -> Result<AgentDemande, ApiError> {
+    let now = state.clock.now();
+    let workflow = loaded.workflow();
+    let definition: &Definition = &loaded.definition.definition;
+    let demande: &Demande = &loaded.stored.demande;
+    let entries = state.store.history(demande.id).await?;
+    let options = resolve_options(state, definition).await;
+    let status = agents_status(&workflow, demande).map_or_else(
+        || StatusView {
+            id: demande.status.0.clone(),
+            label: demande.status.0.clone(),
+        },
+        |s| StatusView {
+            id: s.id.0.clone(),
+            label: s.label.clone(),
+        },
+    );
+    let actor = Actor::Agent {
+        id: agent.0.user.id,
+        rights,
+    };
+    Ok(AgentDemande {
+        id: demande.id.0,
+        numero: demande.numero.clone(),
+        demarche: demande.demarche.slug.0.clone(),
+        version: demande.demarche.version,
+        title: definition.title.clone(),
+        status,
+        service: demande.services.primary.as_str().to_owned(),
+        joint_services: demande
+            .services
+            .joint
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        usager: demande.usager.map(|u| u.0),
+        filed_by: demande.filed_by,
+        submitted_at: demande.dates.submitted_at,
+        deadline: deadline::processing_deadline(&workflow, demande, now),
+        late: deadline::is_late(&workflow, demande, now),
+        reminders_sent: demande.reminders_sent.clone(),
+        answers: demande.answers.clone(),
+        summary: summary_view(definition, &demande.answers, Filler::Agent, &options),
+        history: agents_history(&entries)
+            .into_iter()
+            .map(|entry| history_item(entry, true))
+            .collect(),
+        actions: workflow
+            .available(demande, &actor)
+            .into_iter()
+            .map(ActionView::from)
+            .collect(),
+    })
+}
+
+/// A demande the agent holds `right` on, with their rights.
+async fn load(
+    state: &AppState,
+    agent: &AgentUser,
+    id: Uuid,
+    right: Right,
+) -> Result<(Loaded, Rights), ApiError> {
+    let loaded = Loaded::read(state, DemandeId(id)).await?;
+    let rights = agent.0.rights(&loaded.stored.demande.demarche.slug);
+    if rights.contains(right) {
+        Ok((loaded, rights))
+    } else {
+        Err(ApiError::forbidden(format!(
+            "droit manquant : {}",
+            right.label()
+        )))
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    agent: AgentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AgentDemande>, ApiError> {
+    let (loaded, rights) = load(&state, &agent, id, Right::Read).await?;
+    Ok(Json(detail(&state, &loaded, rights, &agent).await?))
+}
+
+async fn act(
+    State(state): State<AppState>,
+    agent: AgentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    request: Request,
+) -> Result<Json<AgentDemande>, ApiError> {
+    let (action, upload) = match json_or_form::<Action>(request, &state).await? {
+        JsonOrForm::Json(action) => (action, None),
+        JsonOrForm::Form(mut form) => {
+            let Some(text) = form.texts.remove("action") else {
+                return Err(ApiError::validation(vec![FieldProblem::new(
+                    "action",
+                    "requis",
+                    "Le formulaire doit contenir l'action en JSON dans la partie « action ».",
+                )]));
+            };
+            (parse_json::<Action>(text.as_bytes())?, form.file)
+        }
+    };
+    if action.inputs.attachment.is_some() {
+        return Err(ApiError::validation(vec![FieldProblem::new(
+            "inputs.attachment",
+            "non_attendu",
+            "Envoyez la pièce jointe dans la partie « file » d'un formulaire multipart.",
+        )]));
+    }
+    let (loaded, rights) = load(&state, &agent, id, Right::BackOffice).await?;
+    let actor = Actor::Agent {
+        id: agent.0.user.id,
+        rights,
+    };
+    loaded.perform(&state, action, &actor, upload).await?;
+    let reloaded = Loaded::read(&state, DemandeId(id)).await?;
+    Ok(Json(detail(&state, &reloaded, rights, &agent).await?))
+}
+
+async fn agent_fields(
+    State(state): State<AppState>,
+    agent: AgentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<AgentDemande>, ApiError> {
+    let now = state.clock.now();
+    let (loaded, rights) = load(&state, &agent, id, Right::BackOffice).await?;
+    let definition = &loaded.definition.definition;
+    let update = read_answers(definition, &body).map_err(ApiError::fields)?;
+    let options = resolve_options(&state, definition).await;
+    let context = Context {
+        filler: Filler::Agent,
+        today: now.date_naive(),
+        options: &options,
+    };
+    let outcome = fill_agent_fields(
+        definition,
+        &loaded.workflow(),
+        &loaded.stored.demande,
+        &update,
+        agent.0.user.id,
+        rights,
+        &context,
+        now,
+    )?;
+    state
+        .store
+        .apply_outcome(&outcome, loaded.stored.revision, Extras::default(), now)
+        .await?;
+    let reloaded = Loaded::read(&state, DemandeId(id)).await?;
+    Ok(Json(detail(&state, &reloaded, rights, &agent).await?))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    agent: AgentUser,
+    ApiPath((id, file)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    load(&state, &agent, id, Right::Read).await?;
+    let file = demande_file(&state, DemandeId(id), file).await?;
+    send_file(&state, &file).await
+}

@@ -1,0 +1,163 @@
+//! `/api/demarches`: the usager portal's catalogue (by category, keyword
+//! search ignoring case and accents) and the presentation page of a
+//! démarche with its form (without the *cadre réservé à l'administration*).
+//! Public: reading the catalogue needs no account.
+
+use axum::Json;
+use axum::extract::State;
+use guichet_core::demarche::{
+    Definition, DemarcheKind, DemarcheVisibility, Page, Presentation, Rgpd, Slug,
+};
+use guichet_store::StoreError;
+use guichet_store::demarche::{CatalogueEntry, CatalogueQuery};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::extract::{ApiPath, ApiQuery};
+use super::routes::{Access, ApiRouter, Doc};
+use super::{ApiError, AppState};
+
+/// The routes.
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .get(
+            "/api/demarches",
+            list,
+            Doc::new(
+                "Catalogue des démarches ouvertes, par catégorie et recherche par mots-clés",
+                Access::Public,
+            )
+            .gives::<Vec<CatalogueItem>>(),
+        )
+        .get(
+            "/api/demarches/{slug}",
+            show,
+            Doc::new(
+                "Page de présentation d'une démarche et son formulaire",
+                Access::Public,
+            )
+            .gives::<DemarchePage>(),
+        )
+}
+
+/// Filters of the catalogue.
+#[derive(Debug, Default, Deserialize)]
+pub struct Filters {
+    /// Only this category.
+    pub category: Option<String>,
+    /// Words to find in titles, categories and keywords.
+    pub q: Option<String>,
+}
+
+/// A démarche of the catalogue.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CatalogueItem {
+    /// Identifier in URLs.
+    pub slug: String,
+    /// Its current version.
+    pub version: u32,
+    /// Title.
+    pub title: String,
+    /// Thematic category.
+    pub category: String,
+    /// Keywords.
+    pub keywords: Vec<String>,
+}
+
+impl From<CatalogueEntry> for CatalogueItem {
+    fn from(entry: CatalogueEntry) -> Self {
+        CatalogueItem {
+            slug: entry.slug.0,
+            version: entry.version,
+            title: entry.title,
+            category: entry.category,
+            keywords: entry.keywords,
+        }
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(filters): ApiQuery<Filters>,
+) -> Result<Json<Vec<CatalogueItem>>, ApiError> {
+    let query = CatalogueQuery {
+        category: filters.category.filter(|c| !c.trim().is_empty()),
+        search: filters.q.filter(|q| !q.trim().is_empty()),
+    };
+    let entries = state.store.catalogue(&query, state.clock.now()).await?;
+    Ok(Json(entries.into_iter().map(CatalogueItem::from).collect()))
+}
+
+/// The presentation page of a démarche and its form, as the usager sees it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DemarchePage {
+    /// Identifier in URLs.
+    pub slug: String,
+    /// Current version.
+    pub version: u32,
+    /// Title.
+    pub title: String,
+    /// Category.
+    pub category: String,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// Simple or complexe.
+    pub kind: DemarcheKind,
+    /// Whether demandes can be filed today.
+    pub open: bool,
+    /// Steps, documents, average time, practical information, links.
+    pub presentation: Presentation,
+    /// The pages of the form, without agent-only fields.
+    pub pages: Vec<Page>,
+    /// The RGPD page and its consent box.
+    pub rgpd: Rgpd,
+}
+
+/// The pages an usager fills: agent-only fields (and pages made only of
+/// them) left out.
+pub fn usager_pages(definition: &Definition) -> Vec<Page> {
+    definition
+        .pages
+        .iter()
+        .map(|page| Page {
+            fields: page
+                .fields
+                .iter()
+                .filter(|f| !f.agent_only)
+                .cloned()
+                .collect(),
+            ..page.clone()
+        })
+        .filter(|page| !page.fields.is_empty())
+        .collect()
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Json<DemarchePage>, ApiError> {
+    let stored = state
+        .store
+        .demarche(&Slug(slug))
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound(_) => ApiError::not_found("cette démarche n'existe pas"),
+            other => other.into(),
+        })?;
+    let definition = stored.definition;
+    if definition.visibility == DemarcheVisibility::Agents {
+        return Err(ApiError::not_found("cette démarche n'existe pas"));
+    }
+    Ok(Json(DemarchePage {
+        open: definition.is_open(state.clock.now()),
+        pages: usager_pages(&definition),
+        slug: definition.slug.0,
+        version: stored.version,
+        title: definition.title,
+        category: definition.category,
+        keywords: definition.keywords,
+        kind: definition.kind,
+        presentation: definition.presentation,
+        rgpd: definition.rgpd,
+    }))
+}

@@ -1,0 +1,419 @@
+//! `/api/demandes`: an usager's own demandes — the list with the status as
+//! the usager sees it, the detail with the summary and the actions open to
+//! them, their history (usager-visible entries only), *Répondre au service*
+//! (with an optional file) and abandon (with confirmation, from *en cours
+//! d'analyse*, *acceptée* and *en cours de traitement* only, as the
+//! workflow says). Someone else's demande answers 404, never 403, so that
+//! ids cannot be probed.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use guichet_core::demande::DemandeId;
+use guichet_core::file::{FileId, FileRef};
+use guichet_core::history::{Author, HistoryEntry, usager_history, usager_status};
+use guichet_core::role::usager_may_read;
+use guichet_core::validation::Filler;
+use guichet_core::value::Value;
+use guichet_core::workflow::{Action, Actor, Input, Transition, Workflow};
+use guichet_store::StoreError;
+use guichet_store::file::FileOwner;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::auth::UsagerUser;
+use super::extract::{ApiJson, ApiPath};
+use super::form::{SummaryPageView, resolve_options, summary_view};
+use super::routes::{Access, ApiRouter, Body, Doc};
+use super::upload::{JsonOrForm, json_or_form};
+use super::{ApiError, AppState, FieldProblem, Loaded};
+
+/// The routes.
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .get(
+            "/api/demandes",
+            list,
+            Doc::new("Mes demandes et leur statut", Access::Usager).gives::<Vec<DemandeItem>>(),
+        )
+        .get(
+            "/api/demandes/{id}",
+            show,
+            Doc::new(
+                "Une de mes demandes : statut, récapitulatif, actions possibles",
+                Access::Usager,
+            )
+            .gives::<UsagerDemande>(),
+        )
+        .get(
+            "/api/demandes/{id}/history",
+            history,
+            Doc::new("L'historique de ma demande", Access::Usager).gives::<Vec<HistoryItem>>(),
+        )
+        .post(
+            "/api/demandes/{id}/reply",
+            reply,
+            Doc::new(
+                "Répondre au service (JSON {message}, ou multipart message + file)",
+                Access::Usager,
+            )
+            .takes::<Reply>()
+            .gives::<UsagerDemande>(),
+        )
+        .post(
+            "/api/demandes/{id}/abandon",
+            abandon,
+            Doc::new(
+                "Abandonner ma démarche (confirmation requise)",
+                Access::Usager,
+            )
+            .takes::<Confirmation>()
+            .gives::<UsagerDemande>(),
+        )
+        .get(
+            "/api/demandes/{id}/files/{file}",
+            download,
+            Doc::new("Télécharger une pièce de ma demande", Access::Usager).answers(Body::File),
+        )
+}
+
+/// A status, with its label.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatusView {
+    /// Identifier.
+    pub id: String,
+    /// Label.
+    pub label: String,
+}
+
+/// A line of my demandes.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DemandeItem {
+    /// Identifier.
+    pub id: Uuid,
+    /// Number.
+    pub numero: String,
+    /// The démarche's slug.
+    pub demarche: String,
+    /// The démarche's title.
+    pub title: String,
+    /// The status as the usager sees it.
+    pub status: StatusView,
+    /// Filed.
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// An action a person can run, for the buttons of a page.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ActionView {
+    /// The transition to name in the action.
+    pub transition: String,
+    /// Label of the button.
+    pub label: String,
+    /// Inputs that must be given.
+    pub requires: Vec<Input>,
+    /// Inputs that may be given.
+    pub accepts: Vec<Input>,
+    /// Whether `confirmed: true` is needed.
+    pub confirm: bool,
+}
+
+impl From<&Transition> for ActionView {
+    fn from(t: &Transition) -> Self {
+        ActionView {
+            transition: t.id.0.clone(),
+            label: t.label.clone(),
+            requires: t.requires.clone(),
+            accepts: t.accepts.clone(),
+            confirm: t.confirm,
+        }
+    }
+}
+
+/// One of my demandes.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UsagerDemande {
+    /// Identifier.
+    pub id: Uuid,
+    /// Number.
+    pub numero: String,
+    /// The démarche's slug.
+    pub demarche: String,
+    /// The version filed on.
+    pub version: u32,
+    /// The démarche's title.
+    pub title: String,
+    /// The status as the usager sees it.
+    pub status: StatusView,
+    /// Filed.
+    pub submitted_at: DateTime<Utc>,
+    /// The answers, as shown to people.
+    pub summary: Vec<SummaryPageView>,
+    /// What the usager can do now.
+    pub actions: Vec<ActionView>,
+}
+
+/// An entry of a history.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct HistoryItem {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The event (`depot`, `prendre_en_compte`, `echanger`…).
+    pub event: String,
+    /// Who: `usager`, `agent` or `systeme`.
+    pub author: String,
+    /// The agent's account, in the agents' history only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Uuid>,
+    /// The status after the event.
+    pub status: String,
+    /// The text written by the workflow.
+    pub text: String,
+    /// The free text typed by a person.
+    pub message: Option<String>,
+    /// The file attached.
+    pub attachment: Option<FileRef>,
+}
+
+/// An entry as shown; agents see which agent wrote it.
+pub(crate) fn history_item(entry: &HistoryEntry, show_agent: bool) -> HistoryItem {
+    let (author, agent) = match entry.author {
+        Author::Usager(_) => ("usager", None),
+        Author::Agent(id) => ("agent", show_agent.then_some(id.0)),
+        Author::System => ("systeme", None),
+    };
+    HistoryItem {
+        at: entry.at,
+        event: entry.event.clone(),
+        author: author.to_owned(),
+        agent,
+        status: entry.status.0.clone(),
+        text: entry.text.clone(),
+        message: entry.message.clone(),
+        attachment: entry.attachment.clone(),
+    }
+}
+
+fn status_view(workflow: &Workflow, demande: &guichet_core::demande::Demande) -> StatusView {
+    match usager_status(workflow, demande) {
+        Some(status) => StatusView {
+            id: status.id.0.clone(),
+            label: status.label.clone(),
+        },
+        None => StatusView {
+            id: demande.status.0.clone(),
+            label: demande.status.0.clone(),
+        },
+    }
+}
+
+/// The caller's own demande; 404 for any other.
+async fn own(state: &AppState, usager: &UsagerUser, id: Uuid) -> Result<Loaded, ApiError> {
+    let missing = || ApiError::not_found("cette demande n'existe pas");
+    let loaded = match Loaded::read(state, DemandeId(id)).await {
+        Ok(loaded) => loaded,
+        Err(error) if error.code == "not_found" => return Err(missing()),
+        Err(error) => return Err(error),
+    };
+    if usager_may_read(usager.0.user.id, &loaded.stored.demande) {
+        Ok(loaded)
+    } else {
+        Err(missing())
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    usager: UsagerUser,
+) -> Result<Json<Vec<DemandeItem>>, ApiError> {
+    let mut items = Vec::new();
+    for stored in state.store.usager_demandes(usager.0.user.id).await? {
+        let demande = stored.demande;
+        let definition = state
+            .store
+            .demarche_version(&demande.demarche.slug, demande.demarche.version)
+            .await?
+            .definition;
+        items.push(DemandeItem {
+            id: demande.id.0,
+            numero: demande.numero.clone(),
+            demarche: demande.demarche.slug.0.clone(),
+            title: definition.title.clone(),
+            status: status_view(&definition.workflow(), &demande),
+            submitted_at: demande.dates.submitted_at,
+        });
+    }
+    Ok(Json(items))
+}
+
+async fn detail(state: &AppState, usager: &UsagerUser, loaded: &Loaded) -> UsagerDemande {
+    let workflow = loaded.workflow();
+    let definition = &loaded.definition.definition;
+    let demande = &loaded.stored.demande;
+    let options = resolve_options(state, definition).await;
+    UsagerDemande {
+        id: demande.id.0,
+        numero: demande.numero.clone(),
+        demarche: demande.demarche.slug.0.clone(),
+        version: demande.demarche.version,
+        title: definition.title.clone(),
+        status: status_view(&workflow, demande),
+        submitted_at: demande.dates.submitted_at,
+        summary: summary_view(definition, &demande.answers, Filler::Usager, &options),
+        actions: workflow
+            .available(demande, &Actor::Usager(usager.0.user.id))
+            .into_iter()
+            .map(ActionView::from)
+            .collect(),
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    usager: UsagerUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<UsagerDemande>, ApiError> {
+    let loaded = own(&state, &usager, id).await?;
+    Ok(Json(detail(&state, &usager, &loaded).await))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    usager: UsagerUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<HistoryItem>>, ApiError> {
+    own(&state, &usager, id).await?;
+    let entries = state.store.history(DemandeId(id)).await?;
+    Ok(Json(
+        usager_history(&entries)
+            .into_iter()
+            .map(|entry| history_item(entry, false))
+            .collect(),
+    ))
+}
+
+/// *Répondre au service*.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    /// The answer.
+    pub message: String,
+}
+
+/// A confirmation.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation {
+    /// Must be `true`.
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+async fn act(
+    state: &AppState,
+    usager: &UsagerUser,
+    id: Uuid,
+    action: Action,
+    upload: Option<super::upload::Upload>,
+) -> Result<Json<UsagerDemande>, ApiError> {
+    let loaded = own(state, usager, id).await?;
+    let actor = Actor::Usager(usager.0.user.id);
+    loaded.perform(state, action, &actor, upload).await?;
+    let reloaded = Loaded::read(state, DemandeId(id)).await?;
+    Ok(Json(detail(state, usager, &reloaded).await))
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    usager: UsagerUser,
+    ApiPath(id): ApiPath<Uuid>,
+    request: Request,
+) -> Result<Json<UsagerDemande>, ApiError> {
+    let (message, upload) = match json_or_form::<Reply>(request, &state).await? {
+        JsonOrForm::Json(reply) => (reply.message, None),
+        JsonOrForm::Form(mut form) => (form.texts.remove("message").unwrap_or_default(), form.file),
+    };
+    if message.trim().is_empty() {
+        return Err(ApiError::validation(vec![FieldProblem::new(
+            "message",
+            "requis",
+            "Écrivez votre réponse.",
+        )]));
+    }
+    act(
+        &state,
+        &usager,
+        id,
+        Action::new("repondre").message(&message),
+        upload,
+    )
+    .await
+}
+
+async fn abandon(
+    State(state): State<AppState>,
+    usager: UsagerUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<Confirmation>,
+) -> Result<Json<UsagerDemande>, ApiError> {
+    let mut action = Action::new("abandonner");
+    action.inputs.confirmed = body.confirmed;
+    act(&state, &usager, id, action, None).await
+}
+
+/// Sends a stored file.
+pub(crate) async fn send_file(state: &AppState, file: &FileRef) -> Result<Response, ApiError> {
+    let content = state.store.file_content(file.id).await?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file.name.replace(['"', '\\', '\r', '\n'], "_")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.media_type.mime().to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        content,
+    )
+        .into_response())
+}
+
+/// A file of the demande by id, if it belongs to it.
+pub(crate) async fn demande_file(
+    state: &AppState,
+    demande: DemandeId,
+    file: Uuid,
+) -> Result<FileRef, ApiError> {
+    match state.store.file(FileId(file)).await {
+        Ok(stored) if stored.owner == FileOwner::Demande(demande) => Ok(stored.file),
+        Ok(_) | Err(StoreError::NotFound(_)) => Err(ApiError::not_found("ce fichier n'existe pas")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn download(
+    State(state): State<AppState>,
+    usager: UsagerUser,
+    ApiPath((id, file)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    let loaded = own(&state, &usager, id).await?;
+    let file = demande_file(&state, DemandeId(id), file).await?;
+    // Only what the usager can see: their answers and the attachments of
+    // their history, never an internal comment's.
+    let definition = &loaded.definition.definition;
+    let in_answers = loaded.stored.demande.answers.iter().any(|(field, value)| {
+        definition.field(field).is_some_and(|f| !f.agent_only)
+            && matches!(value, Value::Files(files) if files.iter().any(|f| f.id == file.id))
+    });
+    let entries = state.store.history(DemandeId(id)).await?;
+    let in_history = usager_history(&entries)
+        .iter()
+        .any(|entry| entry.attachment.as_ref().is_some_and(|a| a.id == file.id));
+    if !(in_answers || in_history) {
+        return Err(ApiError::not_found("ce fichier n'existe pas"));
+    }
+    send_file(&state, &file).await
+}

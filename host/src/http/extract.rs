@@ -1,0 +1,143 @@
+//! Extractors that reject in the API's error shape.
+//!
+//! axum's own `Json`, `Path` and `Query` answer a bad request with plain
+//! text; these wrap them so that every rejection is an [`ApiError`]:
+//! malformed JSON → 400 `malformed_json`, JSON of the wrong shape (unknown
+//! or missing property, wrong type) → 422 `invalid_body`, a body that is
+//! not JSON → 415 `unsupported_media_type`, a path that names nothing → 404,
+//! a bad query string → 400 `invalid_request`.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::ApiError;
+
+/// Largest JSON body accepted (démarche definitions included).
+pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A JSON body.
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
+}
+
+/// Reads JSON from bytes with the API's rejections.
+///
+/// # Errors
+/// 400 `malformed_json` for a syntax error, 422 `invalid_body` for JSON of
+/// the wrong shape.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, so that a truncated body is malformed whatever its start.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("corps JSON mal formé : {error}"),
+        )
+    })?;
+    serde_json::from_value(value).map_err(|error| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("contenu JSON non conforme : {error}"),
+        )
+    })
+}
+
+/// Reads a request body, at most `limit` bytes.
+///
+/// # Errors
+/// 413 `payload_too_large` past the limit, 400 if the body cannot be read.
+pub async fn body_bytes(request: Request, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|error| {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|source| source.to_string().contains("length limit"));
+            if too_large || error.to_string().contains("length limit") {
+                too_large_error(limit)
+            } else {
+                ApiError::invalid(format!("corps de requête illisible : {error}"))
+            }
+        })
+}
+
+/// 413 `payload_too_large`.
+pub fn too_large_error(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!(
+            "la requête dépasse la taille admise ({} Mo)",
+            limit / (1024 * 1024)
+        ),
+    )
+}
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "le corps doit être du JSON (Content-Type: application/json)",
+            ));
+        }
+        let bytes = body_bytes(request, JSON_LIMIT).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Path parameters; one that cannot be read names nothing: 404.
+#[derive(Debug, Clone)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|_| ApiError::not_found("aucune ressource à cette adresse"))
+    }
+}
+
+/// Query-string parameters.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|error| ApiError::invalid(format!("paramètres d'adresse invalides : {error}")))
+    }
+}

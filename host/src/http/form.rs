@@ -1,0 +1,108 @@
+//! What the form routes share: the options of data-source fields (asked
+//! to the connector instance the source names) and the summary as shown to
+//! people.
+
+use std::collections::BTreeMap;
+
+use guichet_core::demarche::Definition;
+use guichet_core::field::{Choice, FieldId};
+use guichet_core::summary::summary;
+use guichet_core::validation::Filler;
+use guichet_core::value::Answers;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::AppState;
+use crate::connectors::model::LookupQuery;
+
+/// The options of data-source fields, from the connector instance named by
+/// the source when it is configured; a source that cannot answer gives no
+/// options (validation then says `source_indisponible`).
+pub async fn resolve_options(
+    state: &AppState,
+    definition: &Definition,
+) -> BTreeMap<FieldId, Vec<Choice>> {
+    let mut options = BTreeMap::new();
+    let instances: Vec<String> = state
+        .registry
+        .instances()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    for field in definition.fields() {
+        let Some((_, Some(source))) = field.kind.choice_list() else {
+            continue;
+        };
+        if !instances.contains(&source.connector) {
+            continue;
+        }
+        let query = LookupQuery {
+            source: source.name.clone(),
+            q: None,
+            id: None,
+            params: BTreeMap::new(),
+        };
+        match state.registry.lookup(&source.connector, query).await {
+            Ok(items) => {
+                options.insert(
+                    field.id.clone(),
+                    items
+                        .into_iter()
+                        .map(|item| Choice {
+                            value: item.id,
+                            label: item.text,
+                        })
+                        .collect(),
+                );
+            }
+            Err(error) => {
+                tracing::warn!(field = %field.id, %error, "source de données indisponible");
+            }
+        }
+    }
+    options
+}
+
+/// A page of the summary.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SummaryPageView {
+    /// The page's title.
+    pub title: String,
+    /// The answers shown.
+    pub items: Vec<SummaryItemView>,
+}
+
+/// An answer of the summary.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SummaryItemView {
+    /// The field.
+    pub field: String,
+    /// Its label.
+    pub label: String,
+    /// The value as shown to people.
+    pub value: String,
+}
+
+/// The summary of answers, as shown to `filler`.
+pub fn summary_view(
+    definition: &Definition,
+    answers: &Answers,
+    filler: Filler,
+    options: &BTreeMap<FieldId, Vec<Choice>>,
+) -> Vec<SummaryPageView> {
+    summary(definition, answers, filler, options)
+        .into_iter()
+        .map(|page| SummaryPageView {
+            title: page.title,
+            items: page
+                .items
+                .into_iter()
+                .map(|item| SummaryItemView {
+                    field: item.field.0,
+                    label: item.label,
+                    value: item.value,
+                })
+                .collect(),
+        })
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! Reading uploads: multipart forms with one file and text parts, and
+//! routes that take either JSON or a multipart form (an action with an
+//! optional attachment).
+//!
+//! The file's type is decided by its content, never by its name or declared
+//! type (`guichet_core::file::sniff_media_type`): an executable renamed
+//! `facture.pdf` is refused.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+use guichet_core::field::DEFAULT_FILE_MAX_SIZE_MB;
+use guichet_core::file::{MediaType, sniff_media_type};
+
+use super::extract::ApiJson;
+use super::{ApiError, AppState, FieldProblem};
+
+/// The part holding the file.
+pub const FILE_PART: &str = "file";
+
+/// An uploaded file.
+pub struct Upload {
+    /// The name the uploader gave.
+    pub name: String,
+    /// The content.
+    pub content: Bytes,
+}
+
+/// A multipart form: at most one file, and text parts.
+#[derive(Default)]
+pub struct Form {
+    /// The part named `file`.
+    pub file: Option<Upload>,
+    /// The other parts, as text.
+    pub texts: BTreeMap<String, String>,
+}
+
+fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            status,
+            "payload_too_large",
+            "le fichier dépasse la taille admise par le serveur",
+        )
+    } else {
+        ApiError::invalid(format!("formulaire multipart illisible : {text}"))
+    }
+}
+
+/// Reads a multipart form.
+///
+/// # Errors
+/// 400 for an unreadable form, 413 past the server's upload limit.
+pub async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Result<Form, ApiError> {
+    let mut multipart = multipart
+        .map_err(|rejection| multipart_error(rejection.status(), rejection.body_text()))?;
+    let mut form = Form::default();
+    loop {
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+        let Some(field) = field else {
+            return Ok(form);
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == FILE_PART {
+            let declared = field.file_name().unwrap_or_default().to_owned();
+            let content = field
+                .bytes()
+                .await
+                .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+            form.file = Some(Upload {
+                name: declared,
+                content,
+            });
+        } else {
+            let text = field
+                .text()
+                .await
+                .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+            form.texts.insert(name, text);
+        }
+    }
+}
+
+/// Whether the request carries a multipart form.
+pub fn is_multipart(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// A body that is either JSON or a multipart form.
+pub enum JsonOrForm<T> {
+    /// JSON.
+    Json(T),
+    /// A multipart form.
+    Form(Form),
+}
+
+/// Reads a JSON body or a multipart form, by `Content-Type`.
+///
+/// # Errors
+/// As [`ApiJson`] and [`read_form`].
+pub async fn json_or_form<T: serde::de::DeserializeOwned>(
+    request: Request,
+    state: &AppState,
+) -> Result<JsonOrForm<T>, ApiError> {
+    if is_multipart(&request) {
+        let multipart = Multipart::from_request(request, state).await;
+        Ok(JsonOrForm::Form(read_form(multipart).await?))
+    } else {
+        let ApiJson(body) = ApiJson::<T>::from_request(request, state).await?;
+        Ok(JsonOrForm::Json(body))
+    }
+}
+
+/// Checks an attachment of a history entry (exchange, reply, comment):
+/// PDF, JPEG or PNG by content, at most the default cap of a file field.
+///
+/// # Errors
+/// 422 `validation_failed` with `type_fichier` or `fichier_trop_gros`.
+pub fn check_attachment(content: &[u8]) -> Result<MediaType, ApiError> {
+    let Some(media_type) = sniff_media_type(content) else {
+        return Err(ApiError::validation(vec![FieldProblem::new(
+            FILE_PART,
+            "type_fichier",
+            "Ce fichier n'est ni un PDF, ni une image JPEG ou PNG.",
+        )]));
+    };
+    let cap = u64::from(DEFAULT_FILE_MAX_SIZE_MB) * 1024 * 1024;
+    if content.len() as u64 > cap {
+        return Err(ApiError::validation(vec![FieldProblem::new(
+            FILE_PART,
+            "fichier_trop_gros",
+            format!("Ce fichier dépasse {DEFAULT_FILE_MAX_SIZE_MB} Mo."),
+        )]));
+    }
+    Ok(media_type)
+}

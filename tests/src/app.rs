@@ -1,0 +1,597 @@
+//! The API under test: [`spawn_app`] starts the real router on a free
+//! loopback port over a fresh database, with a [`ManualClock`] that tests
+//! move by hand; [`Client`] speaks JSON to it as an usager, an agent, a
+//! machine or nobody.
+//!
+//! [`on_both_backends!`](crate::on_both_backends) runs each listed
+//! `async fn name(app: TestApp)` twice, as `name::sqlite` (a new file in a
+//! temporary directory) and `name::postgres` (a new database
+//! `guichet_api_<uuid>` created through
+//! `postgres://postgres@127.0.0.1:5432/postgres`, or `GUICHET_TEST_POSTGRES`,
+//! and dropped at the end). An unreachable PostgreSQL fails the test
+//! loudly, unless `GUICHET_SKIP_POSTGRES=1` says to skip that half.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use futures::FutureExt;
+use guichet_core::clock::ManualClock;
+use guichet_core::demarche::{Definition, Slug};
+use guichet_core::profile::Profile;
+use guichet_core::role::{Grant, GroupName, Scope};
+use guichet_host::connectors::RuntimeConfig;
+use guichet_host::http::{AppState, PasswordCost, Settings, auth::hash_password, router};
+use guichet_host::jobs::{Fired, fire_due_timers};
+use guichet_store::account::{NewUser, UserKind};
+use guichet_store::demarche::{DefinitionSource, SourceFormat};
+use guichet_store::{FileStore, Store};
+use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+use uuid::Uuid;
+
+/// Runs each named `async fn(TestApp)` on SQLite and on PostgreSQL, as the
+/// tests `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::app::run($crate::app::Backend::Sqlite, super::$name).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::app::run($crate::app::Backend::Postgres, super::$name).await;
+            }
+        }
+    )+};
+}
+
+/// The database of a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+/// Monday 2 March 2026, 9:00 UTC: where every test's clock starts.
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// The running API and what a test needs to look underneath.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The store the API writes to.
+    pub store: Store,
+    /// The clock the API reads.
+    pub clock: ManualClock,
+    /// The database URL.
+    pub url: String,
+    /// The directory of attachments.
+    pub files_dir: PathBuf,
+    /// The backend.
+    pub backend: Backend,
+    http: reqwest::Client,
+    people: Arc<Mutex<Vec<Person>>>,
+}
+
+/// Someone logged in: login, password, and their (shared) session cookie.
+type Person = (String, String, Arc<Mutex<String>>);
+
+fn admin_url() -> String {
+    std::env::var("GUICHET_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn database_url(admin: &str, database: &str) -> String {
+    match admin.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{database}"),
+        None => panic!("GUICHET_TEST_POSTGRES must end with /database: {admin}"),
+    }
+}
+
+/// Starts the API on a fresh database of `backend`, runs `body`, then
+/// removes everything (also when the body panics, whose panic is resumed).
+///
+/// # Panics
+/// When the database or the server cannot start.
+pub async fn run<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    sqlx::any::install_default_drivers();
+    let dir = std::env::temp_dir()
+        .join("guichet-api-tests")
+        .join(Uuid::new_v4().simple().to_string());
+    let files_dir = dir.join("files");
+    let (url, database) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.join("guichet.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            if std::env::var("GUICHET_SKIP_POSTGRES").as_deref() == Ok("1") {
+                eprintln!("PostgreSQL skipped: GUICHET_SKIP_POSTGRES=1");
+                return;
+            }
+            let admin = admin_url();
+            let database = format!("guichet_api_{}", Uuid::new_v4().simple());
+            let mut conn = sqlx::AnyConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL unreachable at {admin}: {e}. Start it, or set \
+                         GUICHET_SKIP_POSTGRES=1 to skip the PostgreSQL half on purpose."
+                    )
+                });
+            conn.execute(format!("CREATE DATABASE {database}").as_str())
+                .await
+                .expect("database created");
+            conn.close().await.expect("connection closed");
+            (database_url(&admin, &database), Some(database))
+        }
+    };
+    let store = Store::connect(&url, FileStore::new(&files_dir))
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?} store at {url}: {e}"));
+    let clock = ManualClock::new(start());
+    let mut runtime = RuntimeConfig::new(crate::cache_dir());
+    runtime.pooling = false;
+    let (registry, journal) =
+        guichet_host::app::connector_registry(runtime).expect("connector runtime starts");
+    let state = AppState {
+        store: store.clone(),
+        clock: Arc::new(clock.clone()),
+        registry,
+        journal,
+        settings: Arc::new(Settings {
+            password_cost: PasswordCost::Fast,
+            ..Settings::default()
+        }),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port bound");
+    let address = listener.local_addr().expect("local address");
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router(state)).await;
+    });
+    let app = TestApp {
+        base: format!("http://{address}"),
+        store: store.clone(),
+        clock,
+        url,
+        files_dir,
+        backend,
+        http: reqwest::Client::new(),
+        people: Arc::default(),
+    };
+    let outcome = AssertUnwindSafe(body(app)).catch_unwind().await;
+    server.abort();
+    store.close().await;
+    if let Some(database) = database
+        && let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url()).await
+    {
+        let dropped = conn
+            .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+            .await;
+        if let Err(e) = dropped {
+            eprintln!("could not drop {database}: {e}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// An answer of the API.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The body as JSON (`Null` when empty or not JSON).
+    pub body: Value,
+    /// The `Set-Cookie` headers.
+    pub cookies: Vec<String>,
+    /// The raw body.
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    /// The error code of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    /// The codes of the field errors, as `field:code`.
+    pub fn field_errors(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|e| {
+                        format!(
+                            "{}:{}",
+                            e["field"].as_str().unwrap_or_default(),
+                            e["code"].as_str().unwrap_or_default()
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asserts the status, printing the body otherwise; returns the body.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
+        &self.body
+    }
+}
+
+/// What a client sends to prove who it is.
+#[derive(Clone)]
+enum Auth {
+    None,
+    /// A session cookie, renewed by [`TestApp`] after clock jumps.
+    Cookie(Arc<Mutex<String>>),
+    Bearer(String),
+}
+
+/// A client of the API, logged in or not.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    auth: Auth,
+}
+
+impl Client {
+    async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let request = match &self.auth {
+            Auth::Cookie(cookie) => {
+                let value = cookie
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                request.header(COOKIE, value)
+            }
+            Auth::Bearer(secret) => request.header(AUTHORIZATION, format!("Bearer {secret}")),
+            Auth::None => request,
+        };
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let cookies = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        let bytes = response.bytes().await.expect("body read").to_vec();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            cookies,
+            bytes,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET`.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    /// `POST` with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    /// `PUT` with a JSON body.
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(self.http.put(self.url(path)).json(&body)).await
+    }
+
+    /// `DELETE`, with an optional JSON body.
+    pub async fn delete(&self, path: &str, body: Option<Value>) -> Reply {
+        let request = self.http.delete(self.url(path));
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        self.send(request).await
+    }
+
+    /// A request with a raw body and content type.
+    pub async fn raw(&self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        self.send(
+            self.http
+                .request(method, self.url(path))
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body),
+        )
+        .await
+    }
+
+    /// `POST` of a multipart form: text parts and at most one file.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        texts: &[(&str, &str)],
+        file: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in texts {
+            form = form.text((*name).to_owned(), (*value).to_owned());
+        }
+        if let Some((name, content)) = file {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(content).file_name(name.to_owned()),
+            );
+        }
+        self.send(self.http.post(self.url(path)).multipart(form))
+            .await
+    }
+}
+
+/// The session cookie (`name=value`) of a login answer.
+pub fn session_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("guichet_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+impl TestApp {
+    /// A client without credentials.
+    pub fn anonymous(&self) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            auth: Auth::None,
+        }
+    }
+
+    /// A client sending this session cookie.
+    pub fn with_cookie(&self, cookie: &str) -> Client {
+        Client {
+            auth: Auth::Cookie(Arc::new(Mutex::new(cookie.to_owned()))),
+            ..self.anonymous()
+        }
+    }
+
+    /// A client sending this API token.
+    pub fn with_token(&self, secret: &str) -> Client {
+        Client {
+            auth: Auth::Bearer(secret.to_owned()),
+            ..self.anonymous()
+        }
+    }
+
+    async fn open_session(&self, login: &str, password: &str) -> String {
+        let reply = self
+            .anonymous()
+            .post(
+                "/api/auth/login",
+                serde_json::json!({ "login": login, "password": password }),
+            )
+            .await;
+        reply.expect(200);
+        session_cookie(&reply).expect("session cookie")
+    }
+
+    /// Logs in through the API. Sessions last 12 hours of the clock: the
+    /// person logs in again after each clock jump ([`TestApp::jump_days`]).
+    ///
+    /// # Panics
+    /// When the login is refused.
+    pub async fn login(&self, login: &str, password: &str) -> Client {
+        let cookie = Arc::new(Mutex::new(self.open_session(login, password).await));
+        self.people
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((login.to_owned(), password.to_owned(), cookie.clone()));
+        Client {
+            auth: Auth::Cookie(cookie),
+            ..self.anonymous()
+        }
+    }
+
+    /// Everyone logged in with [`TestApp::login`] logs in again (their
+    /// sessions expired while the clock jumped).
+    pub async fn log_everyone_in_again(&self) {
+        let people = self
+            .people
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for (login, password, cookie) in people {
+            let fresh = self.open_session(&login, &password).await;
+            *cookie.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+        }
+    }
+
+    /// Registers an usager (first name, last name; login = e-mail) through
+    /// the API and logs them in.
+    pub async fn usager(&self, first: &str, last: &str, email: &str) -> Client {
+        let password = "mot-de-passe-usager";
+        self.anonymous()
+            .post(
+                "/api/auth/register",
+                serde_json::json!({
+                    "login": email,
+                    "password": password,
+                    "profile": {
+                        "first_name": first,
+                        "last_name": last,
+                        "phone": "06 12 34 56 78",
+                        "address": {
+                            "street": "12 rue de la République",
+                            "postcode": "13001",
+                            "city": "Marseille",
+                            "latitude": 43.2965,
+                            "longitude": 5.3698
+                        },
+                        "birth_date": "1988-04-12"
+                    }
+                }),
+            )
+            .await
+            .expect(201);
+        self.login(email, password).await
+    }
+
+    /// Creates an agent in the store, member of `groups`, and logs them in.
+    pub async fn agent(&self, login: &str, groups: &[&str]) -> Client {
+        let password = "mot-de-passe-agent";
+        let hash = hash_password(password.to_owned(), PasswordCost::Fast)
+            .await
+            .expect("hash");
+        let user = self
+            .store
+            .create_user(
+                NewUser {
+                    login: login.to_owned(),
+                    display_name: login.to_owned(),
+                    kind: UserKind::Agent,
+                    profile: Profile::default(),
+                    password_hash: Some(hash),
+                },
+                self.clock_now(),
+            )
+            .await
+            .expect("agent created");
+        for group in groups {
+            let name = GroupName::parse(group).expect("group name");
+            if !self.store.groups().await.expect("groups").contains(&name) {
+                self.store
+                    .create_group(&name, self.clock_now())
+                    .await
+                    .expect("group created");
+            }
+            self.store
+                .add_member(&name, user.id)
+                .await
+                .expect("member added");
+        }
+        self.login(login, password).await
+    }
+
+    /// Grants a group (created if needed) on a démarche, or on all.
+    pub async fn grant(&self, group: &str, demarche: Option<&str>) {
+        let name = GroupName::parse(group).expect("group name");
+        if !self.store.groups().await.expect("groups").contains(&name) {
+            self.store
+                .create_group(&name, self.clock_now())
+                .await
+                .expect("group created");
+        }
+        let scope = demarche.map_or(Scope::All, |slug| Scope::Demarche(Slug(slug.to_owned())));
+        self.store
+            .grant(&Grant { group: name, scope }, self.clock_now())
+            .await
+            .expect("grant");
+    }
+
+    /// Imports an example démarche of `examples/demarches/`.
+    pub async fn import(&self, name: &str) -> Definition {
+        let (definition, source) = example(name);
+        self.store
+            .import_demarche(&definition, &source, self.clock_now())
+            .await
+            .expect("import");
+        definition
+    }
+
+    /// The API's "now".
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use guichet_core::clock::Clock;
+        self.clock.now()
+    }
+
+    /// Moves the clock by `days`, fires every due timer as the scheduler
+    /// would, and logs everyone in again.
+    pub async fn jump_days(&self, days: i64) -> Fired {
+        self.clock.advance(Duration::days(days));
+        self.fire_and_log_in_again().await
+    }
+
+    /// Moves the clock to `start() + days`, fires every due timer, and logs
+    /// everyone in again.
+    pub async fn at_day(&self, days: f64) -> Fired {
+        self.clock
+            .set(start() + Duration::minutes((days * 24.0 * 60.0) as i64));
+        self.fire_and_log_in_again().await
+    }
+
+    async fn fire_and_log_in_again(&self) -> Fired {
+        let fired = fire_due_timers(&self.store, "test-scheduler", self.clock_now())
+            .await
+            .expect("timers fired");
+        self.log_everyone_in_again().await;
+        fired
+    }
+}
+
+/// Reads an example definition from `examples/demarches/` with its text.
+///
+/// # Panics
+/// When the file is missing or invalid.
+pub fn example(name: &str) -> (Definition, DefinitionSource) {
+    let text = std::fs::read_to_string(example_path(name)).expect("example read");
+    let definition = Definition::from_yaml(&text).expect("example valid");
+    (
+        definition,
+        DefinitionSource {
+            format: SourceFormat::Yaml,
+            text,
+        },
+    )
+}
+
+/// The path of an example definition.
+pub fn example_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/demarches")
+        .join(format!("{name}.yaml"))
+}
+
+/// A small PDF.
+pub fn pdf(marker: &str) -> Vec<u8> {
+    format!("%PDF-1.7\n% {marker}\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n").into_bytes()
+}
+
+/// A small JPEG.
+pub fn jpeg(marker: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
+    bytes.extend_from_slice(marker.as_bytes());
+    bytes
+}
+
+/// A Windows executable (to rename `facture.pdf`).
+pub fn exe() -> Vec<u8> {
+    let mut bytes = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec();
+    bytes.extend_from_slice(b"This program cannot be run in DOS mode.");
+    bytes
+}

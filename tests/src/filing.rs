@@ -1,0 +1,184 @@
+//! The usager's and the agents' steps through the API, shared by the `api`
+//! and `workflow` suites: filing the example démarches, running actions.
+
+use serde_json::{Value, json};
+
+use crate::app::{Client, Reply, pdf};
+
+/// The Mobilités service processing the vélo démarche.
+pub const MOBILITES: &str = "Gest_SVL_DACT_Mobilités";
+/// The Voirie service processing signalements.
+pub const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
+/// The vélo démarche (simple).
+pub const VELO: &str = "aide-reparation-velo";
+/// The signalement démarche (complexe).
+pub const SIGNALEMENT: &str = "signalement-voie-publique";
+
+/// Opens a draft of a démarche; returns its id.
+///
+/// # Panics
+/// When the API refuses.
+pub async fn open_draft(client: &Client, demarche: &str) -> String {
+    let reply = client
+        .post("/api/drafts", json!({ "demarche": demarche }))
+        .await;
+    assert!(
+        reply.status == 201 || reply.status == 200,
+        "draft refused: {}",
+        reply.body
+    );
+    reply.body["id"].as_str().expect("draft id").to_owned()
+}
+
+/// Saves a page of a draft, expecting success.
+pub async fn save_page(client: &Client, draft: &str, page: &str, answers: Value) -> Value {
+    client
+        .put(&format!("/api/drafts/{draft}/pages/{page}"), answers)
+        .await
+        .expect(200)
+        .clone()
+}
+
+/// The vélo repair page's answers.
+pub fn velo_repair() -> Value {
+    json!({
+        "type_velo": "electrique",
+        "date_reparation": "20/02/2026",
+        "reparateur": "Cycles du Vieux-Port",
+        "montant": "86,50"
+    })
+}
+
+/// Fills the vélo form (identity prefilled from the profile): uploads the
+/// invoice, saves the repair and payment pages; returns the draft id.
+pub async fn fill_velo(usager: &Client, invoice: Vec<u8>) -> String {
+    let draft = open_draft(usager, VELO).await;
+    usager
+        .post_form(
+            &format!("/api/drafts/{draft}/files/facture"),
+            &[],
+            Some(("facture-velo.pdf", invoice)),
+        )
+        .await
+        .expect(201);
+    save_page(usager, &draft, "reparation", velo_repair()).await;
+    save_page(
+        usager,
+        &draft,
+        "versement",
+        json!({
+            "titulaire_compte": "Camille Martin",
+            "iban": "FR76 3000 6000 0112 3456 7890 189",
+            "attestation": true
+        }),
+    )
+    .await;
+    draft
+}
+
+/// Submits a draft with the RGPD consent; returns the demande's id.
+pub async fn submit(usager: &Client, draft: &str) -> String {
+    let reply = usager
+        .post(
+            &format!("/api/drafts/{draft}/submit"),
+            json!({ "consent": true }),
+        )
+        .await;
+    reply.expect(201);
+    reply.body["id"].as_str().expect("demande id").to_owned()
+}
+
+/// Files a vélo demande; returns its id.
+pub async fn file_velo(usager: &Client) -> String {
+    let draft = fill_velo(usager, pdf("facture Cycles du Vieux-Port")).await;
+    submit(usager, &draft).await
+}
+
+/// Fills and files a signalement, with a photo when given; returns its id.
+pub async fn file_signalement(usager: &Client, photo: Option<Vec<u8>>) -> String {
+    let draft = open_draft(usager, SIGNALEMENT).await;
+    save_page(
+        usager,
+        &draft,
+        "signalement",
+        json!({
+            "objet": "Lampadaire éteint",
+            "categorie": "eclairage",
+            "description": "Le lampadaire devant l'école Jules-Ferry est éteint depuis une semaine."
+        }),
+    )
+    .await;
+    save_page(
+        usager,
+        &draft,
+        "lieu",
+        json!({
+            "localisation": {
+                "street": "12 rue de la République",
+                "postcode": "13001",
+                "city": "Marseille",
+                "latitude": 43.2965,
+                "longitude": 5.3698
+            },
+            "precision_lieu": "devant le numéro 12, côté école"
+        }),
+    )
+    .await;
+    if let Some(photo) = photo {
+        usager
+            .post_form(
+                &format!("/api/drafts/{draft}/files/photos"),
+                &[],
+                Some(("photo-du-lampadaire.jpg", photo)),
+            )
+            .await
+            .expect(201);
+    }
+    submit(usager, &draft).await
+}
+
+/// Runs an action as an agent.
+pub async fn act(agent: &Client, demande: &str, action: Value) -> Reply {
+    agent
+        .post(&format!("/api/agent/demandes/{demande}/actions"), action)
+        .await
+}
+
+/// Runs an action without inputs, expecting success.
+pub async fn step(agent: &Client, demande: &str, transition: &str) -> Value {
+    act(agent, demande, json!({ "transition": transition }))
+        .await
+        .expect(200)
+        .clone()
+}
+
+/// The agent's view of a demande.
+pub async fn agent_view(agent: &Client, demande: &str) -> Value {
+    agent
+        .get(&format!("/api/agent/demandes/{demande}"))
+        .await
+        .expect(200)
+        .clone()
+}
+
+/// The usager's view of their demande.
+pub async fn usager_view(usager: &Client, demande: &str) -> Value {
+    usager
+        .get(&format!("/api/demandes/{demande}"))
+        .await
+        .expect(200)
+        .clone()
+}
+
+/// The events of a history answer, in order.
+pub fn events(history: &Value) -> Vec<String> {
+    history
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| e["event"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

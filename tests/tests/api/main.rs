@@ -1,0 +1,18 @@
+//! The HTTP API through a real server on a free port, on SQLite and on
+//! PostgreSQL: authentication, the usager's path, the full role × action
+//! matrix of the collectivité's table, bad inputs (each a clear error that
+//! writes nothing), administration, and the OpenAPI document against the
+//! router.
+//!
+//! `cargo test -p guichet-tests --test api sqlite` (or `postgres`) runs one
+//! half.
+
+// Fixtures unwrap too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+mod admin;
+mod auth;
+mod bad_inputs;
+mod matrix;
+mod openapi;
+mod usager;

@@ -1,0 +1,164 @@
+//! The usager's path: catalogue, presentation page, draft prefilled from
+//! the profile, summary, submission, my demandes.
+
+use guichet_tests::app::TestApp;
+use guichet_tests::filing::*;
+use guichet_tests::on_both_backends;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    catalogue_filters_by_category_and_searches_keywords_without_accents,
+    presentation_page_shows_the_form_without_the_cadre_reserve,
+    draft_is_prefilled_from_the_profile_and_summarised_before_submission,
+    my_demandes_show_the_status_as_the_usager_sees_it,
+);
+
+fn slugs(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn catalogue_filters_by_category_and_searches_keywords_without_accents(app: TestApp) {
+    for name in [VELO, SIGNALEMENT, "inscription-restauration-scolaire"] {
+        app.import(name).await;
+    }
+    let anonymous = app.anonymous();
+    let all = anonymous.get("/api/demarches").await;
+    assert_eq!(
+        slugs(all.expect(200)),
+        [VELO, SIGNALEMENT],
+        "the canteen opens on 1 May only"
+    );
+    for query in ["velo", "VÉLO", "r%C3%A9paration", "nid-de-poule"] {
+        let found = anonymous.get(&format!("/api/demarches?q={query}")).await;
+        let expected = if query == "nid-de-poule" {
+            SIGNALEMENT
+        } else {
+            VELO
+        };
+        assert_eq!(slugs(found.expect(200)), [expected], "{query}");
+    }
+    let category = anonymous
+        .get("/api/demarches?category=Voirie%20et%20propret%C3%A9")
+        .await;
+    assert_eq!(slugs(category.expect(200)), [SIGNALEMENT]);
+
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-05-04T08:00:00Z")
+            .unwrap()
+            .into(),
+    );
+    let may = anonymous.get("/api/demarches?q=cantine").await;
+    assert_eq!(
+        slugs(may.expect(200)),
+        ["inscription-restauration-scolaire"]
+    );
+}
+
+async fn presentation_page_shows_the_form_without_the_cadre_reserve(app: TestApp) {
+    app.import(VELO).await;
+    let page = app.anonymous().get(&format!("/api/demarches/{VELO}")).await;
+    let page = page.expect(200);
+    assert_eq!(page["title"], "Demander une aide à la réparation d'un vélo");
+    assert_eq!(page["presentation"]["average_minutes"], 10);
+    assert_eq!(page["open"], true);
+    let text = page.to_string();
+    assert!(
+        !text.contains("montant_accorde"),
+        "agent-only fields stay hidden"
+    );
+    assert!(page["rgpd"]["consent_label"].is_string());
+    let pages: Vec<&str> = page["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(pages, ["identite", "reparation", "versement"]);
+    let missing = app.anonymous().get("/api/demarches/inconnue").await;
+    assert_eq!((missing.status, missing.code()), (404, "not_found"));
+}
+
+async fn draft_is_prefilled_from_the_profile_and_summarised_before_submission(app: TestApp) {
+    app.import(VELO).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    let opened = usager
+        .post("/api/drafts", json!({ "demarche": VELO }))
+        .await;
+    let opened = opened.expect(201).clone();
+    assert_eq!(opened["answers"]["prenom"]["value"], "Camille");
+    assert_eq!(
+        opened["answers"]["courriel"]["value"],
+        "camille.martin@exemple.test"
+    );
+    assert_eq!(opened["answers"]["adresse"]["value"]["city"], "Marseille");
+    let again = usager
+        .post("/api/drafts", json!({ "demarche": VELO }))
+        .await;
+    assert_eq!(
+        again.expect(200)["id"],
+        opened["id"],
+        "one draft per démarche"
+    );
+
+    let draft = fill_velo(&usager, guichet_tests::app::pdf("facture")).await;
+    let summary = usager.get(&format!("/api/drafts/{draft}/summary")).await;
+    let text = summary.expect(200).to_string();
+    for shown in [
+        "Vélo à assistance électrique",
+        "86,50 €",
+        "20/02/2026",
+        "facture-velo.pdf",
+        "Oui",
+    ] {
+        assert!(text.contains(shown), "{shown} in {text}");
+    }
+    assert!(!text.contains("Montant accordé"));
+    let filed = usager
+        .post(
+            &format!("/api/drafts/{draft}/submit"),
+            json!({ "consent": true }),
+        )
+        .await;
+    let filed = filed.expect(201);
+    assert_eq!(filed["status"], "transmise");
+    assert!(filed["numero"].as_str().unwrap().starts_with("ARV-2026-"));
+    let gone = usager.get(&format!("/api/drafts/{draft}")).await;
+    assert_eq!(gone.status, 404, "the draft became the demande");
+}
+
+async fn my_demandes_show_the_status_as_the_usager_sees_it(app: TestApp) {
+    app.import(VELO).await;
+    app.grant(MOBILITES, Some(VELO)).await;
+    app.grant("Admin_SVL_DSI_Guichet", None).await;
+    let admin = app
+        .agent("admin@ville.test", &["Admin_SVL_DSI_Guichet"])
+        .await;
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    let id = file_velo(&usager).await;
+    step(&admin, &id, "prendre_en_compte").await;
+    act(
+        &admin,
+        &id,
+        json!({ "transition": "corbeille", "inputs": { "confirmed": true } }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(agent_view(&admin, &id).await["status"]["id"], "corbeille");
+    let mine = usager.get("/api/demandes").await;
+    let mine = mine.expect(200);
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(
+        mine[0]["status"]["id"], "en_cours_analyse",
+        "the agent-only trash shows as the status before it"
+    );
+    let history = usager.get(&format!("/api/demandes/{id}/history")).await;
+    assert_eq!(events(history.expect(200)), ["depot", "prendre_en_compte"]);
+}

@@ -1,0 +1,16 @@
+//! Both standard paths of the collectivité end to end through the HTTP
+//! API, on SQLite and on PostgreSQL, with the clock jumped by days and the
+//! scheduler's round run after each jump: the *parcours simple* (vélo) and
+//! the *parcours complexe* (signalement), reminders, deadlines, hold,
+//! transfer, exchanges, cancellation for no answer, archiving, and
+//! anonymisation proved by scanning every table and the file storage.
+//!
+//! `cargo test -p guichet-tests --test workflow sqlite` (or `postgres`)
+//! runs one half.
+
+// Fixtures unwrap too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+mod anonymisation;
+mod complexe;
+mod simple;
