@@ -452,7 +452,12 @@ fn engine_config(pool_slots: Option<u32>) -> Config {
             .max_tables_per_component(8)
             .total_tables(slots * 8)
             .total_stacks(slots)
-            .max_memory_size((MAX_MEMORY_MIB * 1024 * 1024) as usize);
+            .max_memory_size((MAX_MEMORY_MIB * 1024 * 1024) as usize)
+            // Reset the first pages of a slot with memset rather than madvise,
+            // so the next call does not fault them in again.
+            .linear_memory_keep_resident(2 * 1024 * 1024)
+            .table_keep_resident(64 * 1024)
+            .async_stack_keep_resident(128 * 1024);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config

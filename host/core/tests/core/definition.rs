@@ -255,7 +255,8 @@ fn a_definition_is_open_only_during_its_period() {
     assert!(!velo.is_open(at(2025, 12, 31)));
     assert!(velo.is_open(at(2026, 1, 1)));
     assert!(velo.is_open(at(2026, 12, 31)));
-    assert!(!velo.is_open(at(2027, 1, 1)));
+    assert!(velo.is_open(at(2027, 12, 31)));
+    assert!(!velo.is_open(at(2028, 1, 1)));
     assert!(example("signalement-voie-publique").is_open(at(2040, 1, 1)));
 }
 

@@ -545,13 +545,13 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
         consent,
         filer: Filer::Usager(USAGER),
     };
-    let in_2027 = start() + days(400);
+    let in_2028 = start() + days(700);
     let closed = submission::submit(
         &velo,
         filing(velo_answers(), true),
         &no_options(),
         today(),
-        in_2027,
+        in_2028,
     );
     assert_eq!(closed.unwrap_err(), SubmitError::Closed);
 
