@@ -252,6 +252,23 @@ async fn loopback_and_private_addresses_not_in_the_allow_list_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raw_socket_is_refused_even_to_an_allowed_host() {
+    let sandbox = sandbox().await;
+    let canary = canary().await;
+    let address = format!("127.0.0.1:{}", canary.port);
+    let allowed = format!("http://{address}");
+    let config = hostile("socket", "socket", Some(&address), &[allowed]);
+
+    let error = sandbox.hostile_call_beside_good_ones(config).await;
+
+    assert!(
+        matches!(&error, CallError::Connector(ConnectorError::Other(m)) if m.contains("socket refusée")),
+        "{error:?}"
+    );
+    assert_eq!(canary.connections.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guests_see_no_filesystem_and_no_environment() {
     let sandbox = sandbox().await;
     sandbox

@@ -86,6 +86,14 @@ impl Connector for Hostile {
                 Ok(text) => ok(format!("lu {} octets", text.len())),
                 Err(e) => Err(Error::Other(format!("fichier illisible : {e}"))),
             },
+            "socket" => {
+                // A raw socket, around the host's HTTP: WASI sockets are denied.
+                let address = config::require("url")?;
+                match std::net::TcpStream::connect(address.as_str()) {
+                    Ok(_) => ok("connecté".into()),
+                    Err(e) => Err(Error::Other(format!("socket refusée : {e}"))),
+                }
+            }
             "environment" => ok(format!(
                 "{} variables d'environnement",
                 std::env::vars().count()
