@@ -15,7 +15,14 @@ use guichet_host::connectors::model::{self, Request};
 use guichet_host::connectors::{Instance, InstanceConfig, Runtime, RuntimeConfig};
 use guichet_tests::{cache_dir, components};
 
-const RUNS: usize = 10_000;
+/// Timed runs per measure (`BENCH_RUNS` overrides, e.g. for a profiler).
+fn runs() -> usize {
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
 const WARMUP: usize = 500;
 
 fn demande() -> model::Demande {
@@ -146,21 +153,22 @@ fn print(name: &str, s: &Stats) {
 }
 
 fn main() -> anyhow::Result<()> {
+    let runs = runs();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let demande = demande();
     let size = serde_json::to_vec(&demande)?.len();
     println!(
-        "demande: {size} bytes of JSON, {} fields; {RUNS} runs after {WARMUP} warm-up runs\n",
+        "demande: {size} bytes of JSON, {} fields; {runs} runs after {WARMUP} warm-up runs\n",
         demande.fields.len()
     );
 
     // Native mapping: the same function the component runs.
     let native_input = sdk_demande(&demande);
     let settings = guichet_connector_atal::mapping::Settings::default();
-    let mut native = Vec::with_capacity(RUNS);
-    for i in 0..RUNS + WARMUP {
+    let mut native = Vec::with_capacity(runs);
+    for i in 0..runs + WARMUP {
         let started = Instant::now();
         let body =
             guichet_connector_atal::mapping::works_request(black_box(&native_input), &settings)
@@ -172,7 +180,13 @@ fn main() -> anyhow::Result<()> {
         }
     }
 
-    for pooling in [true, false] {
+    // `BENCH_ALLOCATOR=pooling` or `on-demand` measures one allocator only.
+    let allocators: Vec<bool> = match std::env::var("BENCH_ALLOCATOR").as_deref() {
+        Ok("pooling") => vec![true],
+        Ok("on-demand") => vec![false],
+        _ => vec![true, false],
+    };
+    for pooling in allocators {
         let journal = Arc::new(MemoryJournal::new(1_000));
         let mut config = RuntimeConfig::new(cache_dir());
         config.pooling = pooling;
@@ -191,10 +205,10 @@ fn main() -> anyhow::Result<()> {
             version.description(),
         )?);
 
-        let mut whole = Vec::with_capacity(RUNS);
-        let mut instantiate = Vec::with_capacity(RUNS);
+        let mut whole = Vec::with_capacity(runs);
+        let mut instantiate = Vec::with_capacity(runs);
         runtime.block_on(async {
-            for i in 0..RUNS + WARMUP {
+            for i in 0..runs + WARMUP {
                 let request = Request::Transmit {
                     demande: Box::new(demande.clone()),
                     idempotency_key: "k".into(),
@@ -207,7 +221,7 @@ fn main() -> anyhow::Result<()> {
                     whole.push(elapsed);
                 }
             }
-            for i in 0..RUNS + WARMUP {
+            for i in 0..runs + WARMUP {
                 let elapsed = rt.measure_instantiation(&version, &instance).await;
                 if i >= WARMUP {
                     instantiate.push(elapsed);

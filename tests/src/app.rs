@@ -149,8 +149,8 @@ where
     let clock = ManualClock::new(start());
     let mut runtime = RuntimeConfig::new(crate::cache_dir());
     runtime.pooling = false;
-    let (registry, journal) =
-        guichet_host::app::connector_registry(runtime).expect("connector runtime starts");
+    let (registry, journal) = guichet_host::app::persistent_registry(runtime, store.clone())
+        .expect("connector runtime starts");
     let state = AppState {
         store: store.clone(),
         clock: Arc::new(clock.clone()),

@@ -699,3 +699,57 @@ async fn famille_check_answers() {
 
     assert!(availability.available);
 }
+
+#[tokio::test]
+async fn the_platform_journal_persists_every_call_in_the_store() {
+    let dir = std::env::temp_dir().join(format!("guichet-journal-{}", uuid::Uuid::new_v4()));
+    let store = guichet_store::Store::connect(
+        &format!("sqlite://{}", dir.join("guichet.db").display()),
+        guichet_store::FileStore::new(dir.join("files")),
+    )
+    .await
+    .expect("store opens");
+    let (registry, memory) = guichet_host::app::persistent_registry(
+        guichet_host::connectors::RuntimeConfig::new(guichet_tests::cache_dir()),
+        store.clone(),
+    )
+    .expect("runtime starts");
+    let sim = atal().await;
+    registry
+        .install_file(components::ATAL.as_ref())
+        .await
+        .expect("installs");
+    registry
+        .configure(atal_config("atal-ville", &sim.base_url()), None)
+        .expect("configured");
+
+    registry.check("atal-ville").await.expect("check");
+
+    let query = guichet_store::connector::CallQuery {
+        instance: Some("atal-ville".into()),
+        demande: None,
+        limit: 10,
+    };
+    let persisted = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let calls = store.connector_calls(&query).await.expect("read");
+            if !calls.is_empty() {
+                return calls;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the call is persisted");
+    assert_eq!(persisted[0].1.operation, "check");
+    assert_eq!(persisted[0].1.outcome, "ok");
+    assert_eq!(
+        memory
+            .records()
+            .iter()
+            .filter(|r| r.instance == "atal-ville")
+            .count(),
+        1
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
