@@ -19,7 +19,7 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use guichet_core::demande::{DemandeId, DemarcheRef, FilingChannel};
+use guichet_core::demande::{DemarcheRef, FilingChannel};
 use guichet_core::demarche::{Definition, DemarcheVisibility, PageId, Slug};
 use guichet_core::field::{FieldId, FieldKind};
 use guichet_core::file::FileRef;
@@ -557,36 +557,30 @@ async fn submit(
         }
     };
     let options = resolve_options(&state, &definition).await;
-    let filing = |id: DemandeId, numero: String| Filing {
-        version: draft.demarche.version,
-        id,
-        numero,
-        answers: draft.answers.clone(),
-        consent: body.consent,
-        filer,
-    };
-    // Every check runs before a number is reserved: a refused submission
-    // leaves no gap in the numbering and writes nothing.
-    submission::submit(
-        &definition,
-        filing(DemandeId(Uuid::nil()), String::new()),
-        &options,
-        now.date_naive(),
-        now,
-    )?;
-    let reserved = state.store.reserve_demande(&definition.slug, now).await?;
-    let outcome = submission::submit(
-        &definition,
-        filing(reserved.id, reserved.numero),
-        &options,
-        now.date_naive(),
-        now,
-    )?;
+    let version = draft.demarche.version;
+    let answers = draft.answers;
+    let consent = body.consent;
     let extras = Extras {
         draft: Some(draft.id),
         ..Extras::default()
     };
-    state.store.insert_demande(&outcome, extras, now).await?;
+    // The number is taken in the transaction that stores the demande: a
+    // refused submission rolls it back, leaving no gap and writing nothing.
+    let outcome = state
+        .store
+        .file_demande(&definition.slug, now, extras, |reserved| {
+            let filing = Filing {
+                version,
+                id: reserved.id,
+                numero: reserved.numero,
+                answers,
+                consent,
+                filer,
+            };
+            submission::submit(&definition, filing, &options, now.date_naive(), now)
+                .map_err(ApiError::from)
+        })
+        .await?;
     let demande = outcome.demande;
     let status_label = definition
         .workflow()

@@ -12,10 +12,11 @@
 //!
 //! Numbers (`ARV-2026-000123`) are unique per démarche and year: a counter
 //! row per (démarche, year) is incremented by one upsert, which PostgreSQL
-//! serialises on the row lock and SQLite on its single writer. A number is
-//! reserved before the demande is built (the workflow writes it into texts
-//! and mails); a submission that fails afterwards leaves a gap, never a
-//! duplicate.
+//! serialises on the row lock and SQLite on its single writer. A submission
+//! takes its number inside the transaction that stores it
+//! ([`Store::file_demande`]): the workflow writes the number into texts and
+//! mails, and a refused submission rolls the counter back with everything
+//! else, so numbering has no gap.
 
 use chrono::{DateTime, Datelike, Utc};
 use guichet_core::deadline;
@@ -23,6 +24,7 @@ use guichet_core::demande::{Demande, DemandeId, DemarcheRef, UserId};
 use guichet_core::demarche::Slug;
 use guichet_core::role::GroupName;
 use guichet_core::workflow::{Phase, StatusId};
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
@@ -55,6 +57,31 @@ pub struct Reservation {
     pub id: DemandeId,
     /// The next number of the démarche for the year (`ARV-2026-000123`).
     pub numero: String,
+}
+
+/// Takes the démarche's next number for the year of `now` on `conn`
+/// (inside the caller's transaction, if any).
+pub(crate) async fn next_number(
+    conn: &mut AnyConnection,
+    slug: &Slug,
+    prefix: &str,
+    now: DateTime<Utc>,
+) -> Result<Reservation> {
+    let year = now.year();
+    let number = sqlx::query(
+        "INSERT INTO numero_counters (slug, year, last_number) VALUES ($1, $2, 1) \
+         ON CONFLICT (slug, year) DO UPDATE SET last_number = numero_counters.last_number + 1 \
+         RETURNING last_number",
+    )
+    .bind(slug.as_str().to_owned())
+    .bind(i64::from(year))
+    .fetch_one(&mut *conn)
+    .await?
+    .int("last_number")?;
+    Ok(Reservation {
+        id: DemandeId(Uuid::new_v4()),
+        numero: format!("{prefix}-{year}-{number:06}"),
+    })
 }
 
 /// Filters and page of the processing table.
@@ -253,23 +280,9 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown démarche.
     pub async fn reserve_demande(&self, slug: &Slug, now: DateTime<Utc>) -> Result<Reservation> {
         let prefix = self.numero_prefix(slug).await?;
-        let year = now.year();
-        let mut tx = self.begin().await?;
-        let number = sqlx::query(
-            "INSERT INTO numero_counters (slug, year, last_number) VALUES ($1, $2, 1) \
-             ON CONFLICT (slug, year) DO UPDATE SET last_number = numero_counters.last_number + 1 \
-             RETURNING last_number",
-        )
-        .bind(slug.as_str().to_owned())
-        .bind(i64::from(year))
-        .fetch_one(&mut *tx)
-        .await?
-        .int("last_number")?;
-        tx.commit().await?;
-        Ok(Reservation {
-            id: DemandeId(Uuid::new_v4()),
-            numero: format!("{prefix}-{year}-{number:06}"),
-        })
+        // One upsert is atomic on its own: no transaction around it.
+        let mut conn = self.write.acquire().await?;
+        next_number(&mut conn, slug, &prefix, now).await
     }
 
     /// A demande with its revision.

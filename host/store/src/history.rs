@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::sql::{RowExt, millis, to_json};
+use crate::sql::{RowExt, Sql, millis, to_json};
 
 fn audience_key(audience: Audience) -> &'static str {
     match audience {
@@ -64,27 +64,41 @@ fn entry(row: &AnyRow) -> Result<HistoryEntry> {
     })
 }
 
-/// Appends entries, in order.
+/// Appends entries, in order, in one statement.
 pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[HistoryEntry]) -> Result<()> {
-    for entry in entries {
-        let (author_kind, author_id) = author_columns(entry.author);
-        sqlx::query(
-            "INSERT INTO history (demande_id, occurred_at, audience, author_kind, author_id, event, \
-             status, body, message, attachment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(entry.demande.0.to_string())
-        .bind(millis(entry.at))
-        .bind(audience_key(entry.audience).to_owned())
-        .bind(author_kind.to_owned())
-        .bind(author_id)
-        .bind(entry.event.clone())
-        .bind(entry.status.as_str().to_owned())
-        .bind(entry.text.clone())
-        .bind(entry.message.clone())
-        .bind(entry.attachment.as_ref().map(to_json).transpose()?)
-        .execute(&mut *conn)
-        .await?;
+    if entries.is_empty() {
+        return Ok(());
     }
+    let mut sql = Sql::new(
+        "INSERT INTO history (demande_id, occurred_at, audience, author_kind, author_id, event, \
+         status, body, message, attachment) VALUES ",
+    );
+    for (n, entry) in entries.iter().enumerate() {
+        let (author_kind, author_id) = author_columns(entry.author);
+        sql.push(if n == 0 { "(" } else { ", (" })
+            .bind(entry.demande.0.to_string())
+            .push(", ")
+            .bind(millis(entry.at))
+            .push(", ")
+            .bind(audience_key(entry.audience).to_owned())
+            .push(", ")
+            .bind(author_kind.to_owned())
+            .push(", ")
+            .bind(author_id)
+            .push(", ")
+            .bind(entry.event.clone())
+            .push(", ")
+            .bind(entry.status.as_str().to_owned())
+            .push(", ")
+            .bind(entry.text.clone())
+            .push(", ")
+            .bind(entry.message.clone())
+            .push(", ")
+            .bind(entry.attachment.as_ref().map(to_json).transpose()?)
+            .push(")");
+    }
+    let (text, args) = sql.finish()?;
+    sqlx::query_with(&text, args).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::sql::{RowExt, millis, to_json, unsigned};
+use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
 
 /// The kind of notification jobs (payload: a [`NotificationJob`]).
 pub const NOTIFICATION_JOB: &str = "notification";
@@ -155,32 +155,44 @@ fn job(row: &AnyRow) -> Result<Job> {
     })
 }
 
-/// Inserts jobs in the current transaction; returns their ids.
+/// Inserts jobs in the current transaction, in one statement; returns
+/// their ids.
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
     jobs: &[NewJob],
     now: DateTime<Utc>,
 ) -> Result<Vec<JobId>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut ids = Vec::with_capacity(jobs.len());
-    for new in jobs {
+    let mut sql = Sql::new(
+        "INSERT INTO jobs (id, kind, demande_id, payload, status, attempts, next_attempt_at, \
+         claimed_by, lease_until, last_error, created_at, updated_at) VALUES ",
+    );
+    for (n, new) in jobs.iter().enumerate() {
         let id = JobId(Uuid::new_v4());
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, demande_id, payload, status, attempts, next_attempt_at, \
-             claimed_by, lease_until, last_error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 0, $6, NULL, NULL, NULL, $7, $8)",
-        )
-        .bind(id.0.to_string())
-        .bind(new.kind.clone())
-        .bind(new.demande.map(|d| d.0.to_string()))
-        .bind(to_json(&new.payload)?)
-        .bind(JobStatus::Pending.key().to_owned())
-        .bind(millis(new.run_at))
-        .bind(millis(now))
-        .bind(millis(now))
-        .execute(&mut *conn)
-        .await?;
+        sql.push(if n == 0 { "(" } else { ", (" })
+            .bind(id.0.to_string())
+            .push(", ")
+            .bind(new.kind.clone())
+            .push(", ")
+            .bind(new.demande.map(|d| d.0.to_string()))
+            .push(", ")
+            .bind(to_json(&new.payload)?)
+            .push(", ")
+            .bind(JobStatus::Pending.key().to_owned())
+            .push(", 0, ")
+            .bind(millis(new.run_at))
+            .push(", NULL, NULL, NULL, ")
+            .bind(millis(now))
+            .push(", ")
+            .bind(millis(now))
+            .push(")");
         ids.push(id);
     }
+    let (text, args) = sql.finish()?;
+    sqlx::query_with(&text, args).execute(&mut *conn).await?;
     Ok(ids)
 }
 

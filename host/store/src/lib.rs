@@ -48,7 +48,9 @@
 //!   readers. Write transactions start with `BEGIN IMMEDIATE` so that a
 //!   second process (a CLI import beside a server) waits for the lock
 //!   instead of failing on a lock upgrade. `sqlite::memory:` is therefore not
-//!   supported: the two pools would see two databases.
+//!   supported: the two pools would see two databases. Its pools lend a
+//!   connection without pinging it first: a SQLite connection cannot be
+//!   cut by a server, and the ping would cost a round trip per query.
 //! - **PostgreSQL** uses one pool of [`POSTGRES_POOL_SIZE`] connections
 //!   (several hosts × 10 stays far below PostgreSQL's default limit of 100)
 //!   and `READ COMMITTED`; concurrent writers are made safe by row locks:
@@ -268,6 +270,7 @@ async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool)> {
     let pool = |size: u32| {
         AnyPoolOptions::new()
             .max_connections(size)
+            .test_before_acquire(false)
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
                     let busy = SQLITE_BUSY_TIMEOUT.as_millis();

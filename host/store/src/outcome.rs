@@ -2,7 +2,8 @@
 //! history entries, its notification jobs, its timer changes and the files
 //! it deletes — all or nothing.
 //!
-//! [`Store::insert_demande`] stores the outcome of a submission;
+//! [`Store::file_demande`] numbers and stores a submission in one
+//! transaction ([`Store::insert_demande`] stores an outcome already built);
 //! [`Store::apply_outcome`] the outcome of an action or a timer, with
 //! optimistic concurrency: it names the [`Revision`] the outcome was
 //! computed from, and when two agents act at once the second write finds
@@ -23,12 +24,13 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use guichet_core::deadline::Timer;
 use guichet_core::demande::Demande;
+use guichet_core::demarche::Slug;
 use guichet_core::file::FileId;
 use guichet_core::value::Value;
 use guichet_core::workflow::Outcome;
 use sqlx::AnyConnection;
 
-use crate::demande::{Revision, columns};
+use crate::demande::{Reservation, Revision, columns, next_number};
 use crate::draft::{DraftId, delete_draft_in};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
@@ -75,11 +77,63 @@ impl Store {
         extras: Extras,
         now: DateTime<Utc>,
     ) -> Result<Revision> {
+        let mut tx = self.begin().await?;
+        let deleted = self
+            .insert_demande_in(&mut tx, outcome, &extras, now)
+            .await?;
+        tx.commit().await?;
+        self.delete_files_after_commit(&deleted).await;
+        Ok(Revision(1))
+    }
+
+    /// Files a demande in one write transaction: reserves its identity
+    /// (a fresh id and the démarche's next number for the year of `now`),
+    /// lets `build` compute the submission's outcome with it, and stores
+    /// that outcome as [`Store::insert_demande`] does.
+    ///
+    /// When `build` refuses (a validation error), the transaction is rolled
+    /// back: the number is not consumed and nothing is written. `build`
+    /// runs while the write transaction is open, so it must be quick and
+    /// pure (no I/O).
+    ///
+    /// # Errors
+    /// `build`'s error, or a [`StoreError`] as for
+    /// [`Store::reserve_demande`] and [`Store::insert_demande`].
+    pub async fn file_demande<E>(
+        &self,
+        slug: &Slug,
+        now: DateTime<Utc>,
+        extras: Extras,
+        build: impl FnOnce(Reservation) -> std::result::Result<Outcome, E>,
+    ) -> std::result::Result<Outcome, E>
+    where
+        E: From<StoreError>,
+    {
+        let prefix = self.numero_prefix(slug).await?;
+        let mut tx = self.begin().await?;
+        let reservation = next_number(&mut tx, slug, &prefix, now).await?;
+        let outcome = build(reservation)?;
+        let deleted = self
+            .insert_demande_in(&mut tx, &outcome, &extras, now)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.delete_files_after_commit(&deleted).await;
+        Ok(outcome)
+    }
+
+    /// Writes a new demande and its effects in the open transaction;
+    /// returns the files to delete from disk after the commit.
+    async fn insert_demande_in(
+        &self,
+        tx: &mut AnyConnection,
+        outcome: &Outcome,
+        extras: &Extras,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FileId>> {
         let demande = &outcome.demande;
         let slug = demande.demarche.slug.as_str().to_owned();
-        let mut tx = self.begin().await?;
         let facts = self
-            .version_facts(&mut tx, &slug, demande.demarche.version)
+            .version_facts(tx, &slug, demande.demarche.version)
             .await?;
         let computed = columns(demande, &facts);
         sqlx::query(
@@ -102,16 +156,14 @@ impl Store {
         .bind(to_json(demande)?)
         .execute(&mut *tx)
         .await?;
-        write_services(&mut tx, demande, false).await?;
+        write_services(tx, demande, false).await?;
         let mut deleted = Vec::new();
         if let Some(draft) = extras.draft {
-            file::attach_to_demande(&mut tx, &answer_files(demande), demande.id).await?;
-            deleted = delete_draft_in(&mut tx, draft, now).await?;
+            file::attach_to_demande(tx, &answer_files(demande), demande.id).await?;
+            deleted = delete_draft_in(tx, draft, now).await?;
         }
-        deleted.extend(write_effects(&mut tx, outcome, &extras, Vec::new(), now).await?);
-        tx.commit().await?;
-        self.delete_files_after_commit(&deleted).await;
-        Ok(Revision(1))
+        deleted.extend(write_effects(tx, outcome, extras, Vec::new(), now).await?);
+        Ok(deleted)
     }
 
     /// Stores the outcome of an action or a timer computed from the demande

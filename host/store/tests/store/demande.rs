@@ -20,6 +20,7 @@ fn numeros(rows: &[ProcessingRow]) -> Vec<&str> {
 on_both_backends!(
     a_submission_is_stored_with_its_history_jobs_and_timers,
     a_failed_submission_writes_nothing,
+    a_refused_submission_takes_no_number,
     numeros_are_unique_under_concurrent_submissions,
     an_usager_lists_only_their_own_demandes,
     the_processing_table_filters_and_sorts_by_deadline,
@@ -77,6 +78,23 @@ async fn a_failed_submission_writes_nothing(db: TestDb) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn a_refused_submission_takes_no_number(db: TestDb) {
+    let definition = import(&db, "aide-reparation-velo").await;
+    let owner = usager(&db).await;
+
+    let refused = try_file_demande(&db, &definition, velo_answers(), owner, false, start()).await;
+    let filed = file_demande(&db, &definition, velo_answers(), owner, start()).await;
+
+    assert!(matches!(refused, Err(StoreError::Invalid(_))));
+    assert_eq!(filed.demande.numero, "ARV-2026-000001");
+    let table = db
+        .processing_table(&ProcessingQuery::of(vec![definition.slug.clone()]), start())
+        .await
+        .unwrap();
+    assert_eq!(numeros(&table.rows), ["ARV-2026-000001"]);
+    assert_eq!(table.total, 1);
 }
 
 async fn numeros_are_unique_under_concurrent_submissions(db: TestDb) {

@@ -385,7 +385,8 @@ pub async fn submission(
     submission::submit(definition, filing, &options, now.date_naive(), now).unwrap()
 }
 
-/// Files a demande at `now` and returns its outcome.
+/// Files a demande at `now` as the host does (numbered and stored in one
+/// transaction) and returns its outcome.
 pub async fn file_demande(
     db: &TestDb,
     definition: &Definition,
@@ -393,11 +394,36 @@ pub async fn file_demande(
     usager: UserId,
     now: DateTime<Utc>,
 ) -> Outcome {
-    let outcome = submission(db, definition, answers, usager, now).await;
-    db.insert_demande(&outcome, Extras::default(), now)
+    try_file_demande(db, definition, answers, usager, true, now)
         .await
-        .unwrap();
-    outcome
+        .unwrap()
+}
+
+/// Files a demande at `now`, with or without the RGPD consent; a refused
+/// submission comes back as [`StoreError::Invalid`].
+pub async fn try_file_demande(
+    db: &TestDb,
+    definition: &Definition,
+    answers: Answers,
+    usager: UserId,
+    consent: bool,
+    now: DateTime<Utc>,
+) -> Result<Outcome, StoreError> {
+    let version = db.demarche(&definition.slug).await.unwrap().version;
+    let options: BTreeMap<FieldId, Vec<Choice>> = BTreeMap::new();
+    db.file_demande(&definition.slug, now, Extras::default(), |reserved| {
+        let filing = Filing {
+            version,
+            id: reserved.id,
+            numero: reserved.numero,
+            answers,
+            consent,
+            filer: Filer::Usager(usager),
+        };
+        submission::submit(definition, filing, &options, now.date_naive(), now)
+            .map_err(|error| StoreError::Invalid(format!("{error:?}")))
+    })
+    .await
 }
 
 /// Runs an action on the stored demande as the host does: read, apply,
