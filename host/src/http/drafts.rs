@@ -564,8 +564,8 @@ async fn submit(
         draft: Some(draft.id),
         ..Extras::default()
     };
-    // The number is taken in the transaction that stores the demande: a
-    // refused submission rolls it back, leaving no gap and writing nothing.
+    // A refused submission takes no number and writes nothing (see
+    // `Store::file_demande`).
     let outcome = state
         .store
         .file_demande(&definition.slug, now, extras, |reserved| {
@@ -573,7 +573,7 @@ async fn submit(
                 version,
                 id: reserved.id,
                 numero: reserved.numero,
-                answers,
+                answers: answers.clone(),
                 consent,
                 filer,
             };

@@ -12,11 +12,12 @@
 //!
 //! Numbers (`ARV-2026-000123`) are unique per démarche and year: a counter
 //! row per (démarche, year) is incremented by one upsert, which PostgreSQL
-//! serialises on the row lock and SQLite on its single writer. A submission
-//! takes its number inside the transaction that stores it
-//! ([`Store::file_demande`]): the workflow writes the number into texts and
-//! mails, and a refused submission rolls the counter back with everything
-//! else, so numbering has no gap.
+//! serialises on the row lock and SQLite on its single writer. The workflow
+//! writes the number into texts and mails, so it is taken before the
+//! outcome is built; [`Store::file_demande`] makes sure a refused
+//! submission takes none (on SQLite numbering has no gap at all; on
+//! PostgreSQL only a database failure while storing leaves one, never a
+//! duplicate).
 
 use chrono::{DateTime, Datelike, Utc};
 use guichet_core::deadline;
@@ -57,6 +58,17 @@ pub struct Reservation {
     pub id: DemandeId,
     /// The next number of the démarche for the year (`ARV-2026-000123`).
     pub numero: String,
+}
+
+impl Reservation {
+    /// No identity yet (nil id, empty number): to check a submission
+    /// before a number is taken.
+    pub fn placeholder() -> Reservation {
+        Reservation {
+            id: DemandeId(Uuid::nil()),
+            numero: String::new(),
+        }
+    }
 }
 
 /// Takes the démarche's next number for the year of `now` on `conn`

@@ -2,8 +2,8 @@
 //! history entries, its notification jobs, its timer changes and the files
 //! it deletes — all or nothing.
 //!
-//! [`Store::file_demande`] numbers and stores a submission in one
-//! transaction ([`Store::insert_demande`] stores an outcome already built);
+//! [`Store::file_demande`] numbers and stores a submission
+//! ([`Store::insert_demande`] stores an outcome already built);
 //! [`Store::apply_outcome`] the outcome of an action or a timer, with
 //! optimistic concurrency: it names the [`Revision`] the outcome was
 //! computed from, and when two agents act at once the second write finds
@@ -35,7 +35,7 @@ use crate::draft::{DraftId, delete_draft_in};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
 use crate::sql::{RowExt, millis, to_json};
-use crate::{Store, connector, file, history, job, timer};
+use crate::{Backend, Store, connector, file, history, job, timer};
 
 /// What is written with an outcome, in the same transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -86,15 +86,21 @@ impl Store {
         Ok(Revision(1))
     }
 
-    /// Files a demande in one write transaction: reserves its identity
-    /// (a fresh id and the démarche's next number for the year of `now`),
-    /// lets `build` compute the submission's outcome with it, and stores
-    /// that outcome as [`Store::insert_demande`] does.
+    /// Files a demande: reserves its identity (a fresh id and the
+    /// démarche's next number for the year of `now`), lets `build` compute
+    /// the submission's outcome with it, and stores that outcome as
+    /// [`Store::insert_demande`] does.
     ///
-    /// When `build` refuses (a validation error), the transaction is rolled
-    /// back: the number is not consumed and nothing is written. `build`
-    /// runs while the write transaction is open, so it must be quick and
-    /// pure (no I/O).
+    /// A refused submission (`build` fails) consumes no number and writes
+    /// nothing. On SQLite, whose single writer serialises filings anyway,
+    /// the number is taken inside the transaction that stores the demande,
+    /// so numbering has no gap at all. On PostgreSQL, holding the counter's
+    /// row lock through the whole filing would make every submission of the
+    /// démarche wait for the previous one's commit: `build` first runs with
+    /// a placeholder identity (`Reservation::placeholder`) as a check, the
+    /// number is then taken in a statement of its own, and only a database
+    /// failure while storing leaves a gap (never a duplicate). `build` must
+    /// therefore be quick, pure and deterministic.
     ///
     /// # Errors
     /// `build`'s error, or a [`StoreError`] as for
@@ -104,15 +110,29 @@ impl Store {
         slug: &Slug,
         now: DateTime<Utc>,
         extras: Extras,
-        build: impl FnOnce(Reservation) -> std::result::Result<Outcome, E>,
+        build: impl Fn(Reservation) -> std::result::Result<Outcome, E>,
     ) -> std::result::Result<Outcome, E>
     where
         E: From<StoreError>,
     {
         let prefix = self.numero_prefix(slug).await?;
-        let mut tx = self.begin().await?;
-        let reservation = next_number(&mut tx, slug, &prefix, now).await?;
-        let outcome = build(reservation)?;
+        let (tx, outcome) = match self.backend {
+            Backend::Sqlite => {
+                let mut tx = self.begin().await?;
+                let reservation = next_number(&mut tx, slug, &prefix, now).await?;
+                (tx, build(reservation)?)
+            }
+            Backend::Postgres => {
+                build(Reservation::placeholder())?;
+                let reservation = {
+                    let mut conn = self.write.acquire().await.map_err(StoreError::from)?;
+                    next_number(&mut conn, slug, &prefix, now).await?
+                };
+                let outcome = build(reservation)?;
+                (self.begin().await?, outcome)
+            }
+        };
+        let mut tx = tx;
         let deleted = self
             .insert_demande_in(&mut tx, &outcome, &extras, now)
             .await?;

@@ -416,7 +416,7 @@ pub async fn try_file_demande(
             version,
             id: reserved.id,
             numero: reserved.numero,
-            answers,
+            answers: answers.clone(),
             consent,
             filer: Filer::Usager(usager),
         };
