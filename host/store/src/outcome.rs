@@ -116,7 +116,7 @@ impl Store {
         E: From<StoreError>,
     {
         let prefix = self.numero_prefix(slug).await?;
-        let (tx, outcome) = match self.backend {
+        let (mut tx, outcome) = match self.backend {
             Backend::Sqlite => {
                 let mut tx = self.begin().await?;
                 let reservation = next_number(&mut tx, slug, &prefix, now).await?;
@@ -132,7 +132,6 @@ impl Store {
                 (self.begin().await?, outcome)
             }
         };
-        let mut tx = tx;
         let deleted = self
             .insert_demande_in(&mut tx, &outcome, &extras, now)
             .await?;
