@@ -22,7 +22,7 @@ use guichet_core::clock::ManualClock;
 use guichet_core::demarche::{Definition, Slug};
 use guichet_core::profile::Profile;
 use guichet_core::role::{Grant, GroupName, Scope};
-use guichet_host::connectors::RuntimeConfig;
+use guichet_host::connectors::{Registry, RuntimeConfig};
 use guichet_host::http::{AppState, PasswordCost, Settings, auth::hash_password, router};
 use guichet_host::jobs::{Fired, fire_due_timers};
 use guichet_store::account::{NewUser, UserKind};
@@ -76,6 +76,8 @@ pub struct TestApp {
     pub store: Store,
     /// The clock the API reads.
     pub clock: ManualClock,
+    /// The connector registry the API uses (empty until a test installs).
+    pub registry: Arc<Registry>,
     /// The database URL.
     pub url: String,
     /// The directory of attachments.
@@ -154,7 +156,7 @@ where
     let state = AppState {
         store: store.clone(),
         clock: Arc::new(clock.clone()),
-        registry,
+        registry: registry.clone(),
         journal,
         settings: Arc::new(Settings {
             password_cost: PasswordCost::Fast,
@@ -172,6 +174,7 @@ where
         base: format!("http://{address}"),
         store: store.clone(),
         clock,
+        registry,
         url,
         files_dir,
         backend,

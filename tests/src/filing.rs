@@ -13,6 +13,8 @@ pub const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
 pub const VELO: &str = "aide-reparation-velo";
 /// The signalement démarche (complexe).
 pub const SIGNALEMENT: &str = "signalement-voie-publique";
+/// The restauration scolaire démarche (complexe, children from Espace famille).
+pub const RESTAURATION: &str = "inscription-restauration-scolaire";
 
 /// Opens a draft of a démarche; returns its id.
 ///

@@ -9,7 +9,7 @@ use guichet_host::connectors::instance::ConfigError;
 use guichet_host::connectors::journal::Outcome;
 use guichet_host::connectors::model::{
     Address, AttachmentRef, Choice, ConnectorError, Demande, Field, FieldValue, Identity,
-    LookupQuery,
+    LookupItem, LookupQuery,
 };
 use guichet_host::connectors::registry::RegistryError;
 use guichet_host::connectors::{CallError, Registry};
@@ -637,6 +637,49 @@ fn inscription(child: &str) -> Demande {
             ),
         ],
     }
+}
+
+#[tokio::test]
+async fn famille_lists_children_after_linking_the_family_in_the_same_lookup() {
+    let (registry, _sim) = with_famille().await;
+    let children = |params: &'static [(&'static str, &'static str)]| {
+        let registry = registry.clone();
+        async move {
+            registry
+                .lookup("famille-ville", query("children", None, params))
+                .await
+        }
+    };
+
+    let by_identity = children(&[
+        ("last-name", "Martin"),
+        ("first-name", "Camille"),
+        ("birth-date", "1988-04-12"),
+    ])
+    .await
+    .expect("children by identity");
+    let by_code = children(&[("family-code", "F-0002"), ("secret", "s3cret-martin")])
+        .await
+        .expect("children by code");
+    let wrong_secret = children(&[("family-code", "F-0002"), ("secret", "x")]).await;
+    let nobody = children(&[
+        ("last-name", "Martin"),
+        ("first-name", "Camille"),
+        ("birth-date", "1970-01-01"),
+    ])
+    .await;
+
+    let ids = |items: &[LookupItem]| items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&by_identity), ["E-0003"]);
+    assert_eq!(ids(&by_code), ["E-0003"]);
+    assert!(matches!(
+        connector_error(wrong_secret),
+        ConnectorError::Rejected(_)
+    ));
+    assert!(matches!(
+        connector_error(nobody),
+        ConnectorError::NotFound(_)
+    ));
 }
 
 #[tokio::test]

@@ -18,6 +18,8 @@
 //! The values a field accepts are checked by [`crate::validation`]; what a
 //! value looks like is [`crate::value::Value`].
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -281,6 +283,11 @@ pub struct DataSource {
     pub connector: String,
     /// The source name inside the connector (e.g. `thematiques`).
     pub name: String,
+    /// Lookup parameters taken from answers on earlier pages: parameter
+    /// name → field id (e.g. `last-name: nom`). The options are asked for
+    /// once every one of these fields is answered.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, FieldId>,
 }
 
 /// A bound of a date field: a fixed date (`2026-09-01`) or `today`.

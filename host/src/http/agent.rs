@@ -324,7 +324,7 @@ async fn detail(
     let definition: &Definition = &loaded.definition.definition;
     let demande: &Demande = &loaded.stored.demande;
     let entries = state.store.history(demande.id).await?;
-    let options = resolve_options(state, definition).await;
+    let options = resolve_options(state, definition, &demande.answers).await;
     let status = agents_status(&workflow, demande).map_or_else(
         || StatusView {
             id: demande.status.0.clone(),
@@ -447,7 +447,7 @@ async fn agent_fields(
     let (loaded, rights) = load(&state, &agent, id, Right::BackOffice).await?;
     let definition = &loaded.definition.definition;
     let update = read_answers(definition, &body).map_err(ApiError::fields)?;
-    let options = resolve_options(&state, definition).await;
+    let options = resolve_options(&state, definition, &loaded.stored.demande.answers).await;
     let context = Context {
         filler: Filler::Agent,
         today: now.date_naive(),

@@ -253,7 +253,7 @@ async fn detail(state: &AppState, usager: &UsagerUser, loaded: &Loaded) -> Usage
     let workflow = loaded.workflow();
     let definition = &loaded.definition.definition;
     let demande = &loaded.stored.demande;
-    let options = resolve_options(state, definition).await;
+    let options = resolve_options(state, definition, &demande.answers).await;
     UsagerDemande {
         id: demande.id.0,
         numero: demande.numero.clone(),

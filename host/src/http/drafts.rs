@@ -13,6 +13,8 @@
 //! profile when their login is given) and submits it with the channel
 //! (`telephone`, `guichet`, `courrier`).
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
@@ -21,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use guichet_core::demande::{DemarcheRef, FilingChannel};
 use guichet_core::demarche::{Definition, DemarcheVisibility, PageId, Slug};
-use guichet_core::field::{FieldId, FieldKind};
+use guichet_core::field::{Choice, FieldId, FieldKind};
 use guichet_core::file::FileRef;
 use guichet_core::profile::{Profile, prefill};
 use guichet_core::role::Right;
@@ -140,6 +142,12 @@ pub struct DraftView {
     pub answers: Answers,
     /// The pages, with whether each is shown for these answers.
     pub pages: Vec<PageState>,
+    /// The choices of data-source fields for these answers (a source whose
+    /// parameters come from earlier pages answers once they are saved);
+    /// given by `GET /api/drafts/{id}`, on creation and after saving a page,
+    /// not in the list of drafts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<BTreeMap<FieldId, Vec<Choice>>>,
     /// Last saved.
     pub updated_at: DateTime<Utc>,
 }
@@ -155,7 +163,12 @@ pub struct PageState {
     pub shown: bool,
 }
 
-fn view(draft: Draft, definition: &Definition, filler: Filler) -> DraftView {
+fn view(
+    draft: Draft,
+    definition: &Definition,
+    filler: Filler,
+    options: Option<BTreeMap<FieldId, Vec<Choice>>>,
+) -> DraftView {
     let shown = validation::visibility(definition, &draft.answers);
     DraftView {
         id: draft.id.0,
@@ -173,6 +186,7 @@ fn view(draft: Draft, definition: &Definition, filler: Filler) -> DraftView {
             })
             .collect(),
         answers: draft.answers,
+        options,
         updated_at: draft.updated_at,
     }
 }
@@ -248,14 +262,20 @@ async fn create(
     };
     let filler = filler_of(&current);
     if let Some(existing) = state.store.draft_for(current.user.id, &reference).await? {
-        return Ok(Json(view(existing, &definition, filler)).into_response());
+        let options = resolve_options(&state, &definition, &existing.answers).await;
+        return Ok(Json(view(existing, &definition, filler, Some(options))).into_response());
     }
     let answers = prefill(&definition, &profile);
     let draft = state
         .store
         .create_draft(current.user.id, &reference, answers, now)
         .await?;
-    Ok((StatusCode::CREATED, Json(view(draft, &definition, filler))).into_response())
+    let options = resolve_options(&state, &definition, &draft.answers).await;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(draft, &definition, filler, Some(options))),
+    )
+        .into_response())
 }
 
 async fn usager_by_login(
@@ -288,7 +308,7 @@ async fn list(
             .demarche_version(&draft.demarche.slug, draft.demarche.version)
             .await?
             .definition;
-        views.push(view(draft, &definition, filler));
+        views.push(view(draft, &definition, filler, None));
     }
     Ok(Json(views))
 }
@@ -299,7 +319,13 @@ async fn show(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<DraftView>, ApiError> {
     let (draft, definition) = own_draft(&state, &current, id).await?;
-    Ok(Json(view(draft, &definition, filler_of(&current))))
+    let options = resolve_options(&state, &definition, &draft.answers).await;
+    Ok(Json(view(
+        draft,
+        &definition,
+        filler_of(&current),
+        Some(options),
+    )))
 }
 
 async fn delete(
@@ -391,7 +417,7 @@ async fn save_page(
     let mut merged = draft.answers.clone();
     merged.retain(|id, _| !page_fields.contains(id));
     merged.merge(answers.clone());
-    let options = resolve_options(&state, &definition).await;
+    let options = resolve_options(&state, &definition, &merged).await;
     let context = Context {
         filler,
         today: now.date_naive(),
@@ -409,7 +435,8 @@ async fn save_page(
         .store
         .save_draft_page(draft.id, &page_fields, answers, now)
         .await?;
-    Ok(Json(view(saved, &definition, filler)))
+    // `merged` is what was saved: its options serve later pages too.
+    Ok(Json(view(saved, &definition, filler, Some(options))))
 }
 
 async fn upload(
@@ -483,7 +510,7 @@ async fn show_summary(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<SummaryPageView>>, ApiError> {
     let (draft, definition) = own_draft(&state, &current, id).await?;
-    let options = resolve_options(&state, &definition).await;
+    let options = resolve_options(&state, &definition, &draft.answers).await;
     Ok(Json(summary_view(
         &definition,
         &draft.answers,
@@ -556,7 +583,7 @@ async fn submit(
             usager,
         }
     };
-    let options = resolve_options(&state, &definition).await;
+    let options = resolve_options(&state, &definition, &draft.answers).await;
     let version = draft.demarche.version;
     let answers = draft.answers;
     let consent = body.consent;

@@ -8,7 +8,7 @@ use guichet_core::demarche::Definition;
 use guichet_core::field::{Choice, FieldId};
 use guichet_core::summary::summary;
 use guichet_core::validation::Filler;
-use guichet_core::value::Answers;
+use guichet_core::value::{Answers, Value};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -16,11 +16,14 @@ use super::AppState;
 use crate::connectors::model::LookupQuery;
 
 /// The options of data-source fields, from the connector instance named by
-/// the source when it is configured; a source that cannot answer gives no
-/// options (validation then says `source_indisponible`).
+/// the source when it is configured, given the `answers` so far (a source's
+/// parameters come from earlier answers). A source that cannot answer, or
+/// whose parameters are not all answered yet, gives no options (validation
+/// then says `source_indisponible`).
 pub async fn resolve_options(
     state: &AppState,
     definition: &Definition,
+    answers: &Answers,
 ) -> BTreeMap<FieldId, Vec<Choice>> {
     let mut options = BTreeMap::new();
     let instances: Vec<String> = state
@@ -36,11 +39,19 @@ pub async fn resolve_options(
         if !instances.contains(&source.connector) {
             continue;
         }
+        let params: Option<BTreeMap<String, String>> = source
+            .params
+            .iter()
+            .map(|(name, id)| Some((name.clone(), param_text(answers.get(id)?)?)))
+            .collect();
+        let Some(params) = params else {
+            continue;
+        };
         let query = LookupQuery {
             source: source.name.clone(),
             q: None,
             id: None,
-            params: BTreeMap::new(),
+            params,
         };
         match state.registry.lookup(&source.connector, query).await {
             Ok(items) => {
@@ -61,6 +72,21 @@ pub async fn resolve_options(
         }
     }
     options
+}
+
+/// An answer as a lookup parameter: texts and choices as they are, dates
+/// as `2026-09-01`, numbers in decimal; nothing for a blank answer or a
+/// kind that has no single text form.
+fn param_text(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::Text(text) | Value::Choice(text) => text.trim().to_owned(),
+        Value::Date(date) => date.format("%Y-%m-%d").to_string(),
+        Value::Number(number) => number.to_string(),
+        Value::Choices(_) | Value::Checkbox(_) | Value::Files(_) | Value::Address(_) => {
+            return None;
+        }
+    };
+    (!text.is_empty()).then_some(text)
 }
 
 /// A page of the summary.

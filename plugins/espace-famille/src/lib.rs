@@ -47,9 +47,20 @@ impl Connector for EspaceFamille {
                 source(
                     "family-link",
                     "Rattachement à une famille",
-                    &["family-code", "secret", "last-name", "first-name", "birth-date"],
+                    &vendor::LINK_PARAMS,
                 ),
-                source("children", "Enfants de la famille", &["family-id"]),
+                source(
+                    "children",
+                    "Enfants de la famille",
+                    &[
+                        "family-id",
+                        "family-code",
+                        "secret",
+                        "last-name",
+                        "first-name",
+                        "birth-date",
+                    ],
+                ),
                 source("activities", "Catalogue des activités", &["category"]),
                 source("family", "Dossier famille", &["family-id"]),
             ],

@@ -153,10 +153,22 @@ pub fn lookup(query: &LookupQuery) -> Result<Vec<LookupItem>, Error> {
     match query.source.as_str() {
         "family-link" => link(&api, query).map(|item| vec![item]),
         "children" => {
-            let family_id = require_param(query, "family-id")?;
+            // A form that has no linked family yet proves it belongs to one
+            // with the parameters of `family-link`.
+            let family_id = match param(query, "family-id") {
+                Some(id) => id.to_owned(),
+                None if LINK_PARAMS.iter().any(|name| param(query, name).is_some()) => {
+                    link(&api, query)?.id
+                }
+                None => {
+                    return Err(Error::InvalidInput(
+                        "paramètre « family-id » manquant (ou ceux de family-link)".into(),
+                    ));
+                }
+            };
             let children: Vec<Child> = fetch(
                 &api,
-                &format!("api/familles/{}/enfants", http::encode(family_id)),
+                &format!("api/familles/{}/enfants", http::encode(&family_id)),
                 &format!("famille {family_id}"),
             )?
             .json()?;
@@ -190,6 +202,15 @@ pub fn lookup(query: &LookupQuery) -> Result<Vec<LookupItem>, Error> {
         ))),
     }
 }
+
+/// The parameters of `family-link`, also accepted by `children`.
+pub const LINK_PARAMS: [&str; 5] = [
+    "family-code",
+    "secret",
+    "last-name",
+    "first-name",
+    "birth-date",
+];
 
 fn require_param<'a>(query: &'a LookupQuery, name: &str) -> Result<&'a str, Error> {
     param(query, name).ok_or_else(|| Error::InvalidInput(format!("paramètre « {name} » manquant")))

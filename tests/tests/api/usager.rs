@@ -11,6 +11,7 @@ on_both_backends!(
     presentation_page_shows_the_form_without_the_cadre_reserve,
     draft_is_prefilled_from_the_profile_and_summarised_before_submission,
     my_demandes_show_the_status_as_the_usager_sees_it,
+    restauration_lists_the_children_of_the_usager_s_family_from_espace_famille,
 );
 
 fn slugs(list: &Value) -> Vec<String> {
@@ -161,4 +162,93 @@ async fn my_demandes_show_the_status_as_the_usager_sees_it(app: TestApp) {
     );
     let history = usager.get(&format!("/api/demandes/{id}/history")).await;
     assert_eq!(events(history.expect(200)), ["depot", "prendre_en_compte"]);
+}
+
+async fn restauration_lists_the_children_of_the_usager_s_family_from_espace_famille(app: TestApp) {
+    let sim = guichet_tests::espace_famille().await;
+    app.registry
+        .install_file(guichet_tests::components::ESPACE_FAMILLE.as_ref())
+        .await
+        .expect("Espace famille connector installs");
+    app.registry
+        .configure(
+            guichet_tests::famille_config("espace-famille-ville", &sim.base_url()),
+            None,
+        )
+        .expect("instance configured");
+    app.import(RESTAURATION).await;
+    app.jump_days(70).await; // registrations open on 1 May
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@example.fr")
+        .await;
+    let opened = usager
+        .post("/api/drafts", json!({ "demarche": RESTAURATION }))
+        .await;
+    let draft = opened.expect(201)["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        opened.expect(201)["options"]["enfant"][0]["value"],
+        "E-0003",
+        "the profile (name and birth date) prefills page 1 and finds the family"
+    );
+
+    let wrong = usager
+        .put(
+            &format!("/api/drafts/{draft}/pages/responsable"),
+            json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1970-01-01",
+                    "courriel": "camille.martin@example.fr", "telephone": "0612345678",
+                    "lien_enfant": "parent" }),
+        )
+        .await;
+    assert_eq!(wrong.expect(200)["options"], json!({}), "no family matches");
+    let saved = usager
+        .put(
+            &format!("/api/drafts/{draft}/pages/responsable"),
+            json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1988-04-12",
+                    "courriel": "camille.martin@example.fr", "telephone": "0612345678",
+                    "lien_enfant": "parent" }),
+        )
+        .await;
+    let children = saved.expect(200)["options"]["enfant"].clone();
+    assert_eq!(children[0]["value"], "E-0003", "{children}");
+    assert!(
+        children[0]["label"].as_str().unwrap().contains("Chloé"),
+        "{children}"
+    );
+    let shown = usager.get(&format!("/api/drafts/{draft}")).await;
+    assert_eq!(shown.expect(200)["options"]["enfant"], children);
+
+    let stranger = usager
+        .put(
+            &format!("/api/drafts/{draft}/pages/enfant"),
+            json!({ "enfant": "E-0001", "ecole": "les-tilleuls", "classe": "ms" }),
+        )
+        .await;
+    assert_eq!(stranger.status, 422, "a child of another family is refused");
+    let errors = stranger.field_errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("enfant:"), "{errors:?}");
+    usager
+        .put(
+            &format!("/api/drafts/{draft}/pages/enfant"),
+            json!({ "enfant": "E-0003", "ecole": "les-tilleuls", "classe": "ms" }),
+        )
+        .await
+        .expect(200);
+    usager
+        .put(
+            &format!("/api/drafts/{draft}/pages/frequentation"),
+            json!({ "jours": ["lundi", "jeudi"], "date_debut": "2026-09-01",
+                    "regime": "standard", "allergie": false }),
+        )
+        .await
+        .expect(200);
+    let summary = usager.get(&format!("/api/drafts/{draft}/summary")).await;
+    assert!(summary.expect(200).to_string().contains("Chloé"));
+    let filed = usager
+        .post(
+            &format!("/api/drafts/{draft}/submit"),
+            json!({ "consent": true }),
+        )
+        .await;
+    assert_eq!(filed.expect(201)["status"], "transmise");
 }

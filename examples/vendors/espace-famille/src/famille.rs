@@ -297,14 +297,25 @@ pub fn seeded() -> Vec<Famille> {
             libelle: "Famille MARTIN".into(),
             secret: "s3cret-martin".into(),
             adresse: adresse("5 place Bellecour", "69002", "Lyon"),
-            responsables: vec![responsable(
-                "R-0003",
-                "MARTIN",
-                "Élodie",
-                date(1990, 11, 3),
-                "elodie.martin@example.fr",
-                "07 11 22 33 44",
-            )],
+            responsables: vec![
+                responsable(
+                    "R-0003",
+                    "MARTIN",
+                    "Élodie",
+                    date(1990, 11, 3),
+                    "elodie.martin@example.fr",
+                    "07 11 22 33 44",
+                ),
+                // The usager of Guichet's demo.
+                responsable(
+                    "R-0006",
+                    "MARTIN",
+                    "Camille",
+                    date(1988, 4, 12),
+                    "camille.martin@example.fr",
+                    "06 12 34 56 78",
+                ),
+            ],
             enfants: vec![enfant(
                 "E-0003",
                 "MARTIN",

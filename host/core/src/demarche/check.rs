@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Definition, DemarcheKind, Problem};
 use crate::condition::Condition;
-use crate::field::{DateBound, Field, FieldId, FieldKind, is_snake_case};
+use crate::field::{DataSource, DateBound, Field, FieldId, FieldKind, is_snake_case};
 use crate::notification::{self, PLACEHOLDERS, placeholders_in};
 use crate::workflow::{StandardParameters, WorkflowChoice, check_workflow};
 
@@ -172,6 +172,9 @@ fn check_pages(d: &Definition, p: &mut Problems) {
                     &format!("{at}.condition"),
                     p,
                 );
+            }
+            if let Some((_, Some(source))) = field.kind.choice_list() {
+                check_source_params(field, source, pi, &earlier, &all, &at, p);
             }
             check_field(field, &at, p);
             earlier.entry(&field.id).or_insert((pi, field));
@@ -344,6 +347,44 @@ fn check_field(field: &Field, at: &str, p: &mut Problems) {
         }
         FieldKind::Comment { text } => p.blank(format!("{at}.text"), text, "le texte"),
         _ => {}
+    }
+}
+
+/// The parameters of a data source come from answers on earlier pages (the
+/// options are asked for when the field's page is shown), visible to
+/// whoever fills the field.
+fn check_source_params(
+    field: &Field,
+    source: &DataSource,
+    page_index: usize,
+    earlier: &BTreeMap<&FieldId, (usize, &Field)>,
+    all: &BTreeMap<&FieldId, &Field>,
+    at: &str,
+    p: &mut Problems,
+) {
+    for (param, id) in &source.params {
+        let at = format!("{at}.source.params.{param}");
+        match earlier.get(id) {
+            Some((source_page, _)) if *source_page == page_index => p.add(
+                at,
+                format!("le paramètre « {param} » vient de « {id} », sur la même page : il doit venir d'une page précédente"),
+            ),
+            Some((_, source_field)) => {
+                if !source_field.has_value() {
+                    p.add(at, format!("le paramètre « {param} » vient de « {id} », qui n'a pas de valeur"));
+                } else if source_field.agent_only && !field.agent_only {
+                    p.add(at, format!("le paramètre « {param} » vient de « {id} », réservé à l'administration, que l'usager ne voit pas"));
+                }
+            }
+            None if all.contains_key(id) => p.add(
+                at,
+                format!("le paramètre « {param} » vient de « {id} », placé après : il doit venir d'une page précédente"),
+            ),
+            None => p.add(
+                at,
+                format!("le paramètre « {param} » vient d'un champ inconnu « {id} »"),
+            ),
+        }
     }
 }
 

@@ -203,6 +203,22 @@ fn each_bad_definition_is_refused_with_its_path_and_a_french_message() {
             "ne peut pas être obligatoire",
         ),
         (
+            "source parameter from an unknown field",
+            with_fields(
+                "      - { id: enfant, kind: choice, label: Enfant, source: { connector: ef, name: children, params: { last-name: fantome } } }\n",
+            ),
+            "pages[0].fields[0].source.params.last-name",
+            "champ inconnu « fantome »",
+        ),
+        (
+            "source parameter from the same page",
+            with_fields(
+                "      - { id: nom, kind: text, label: Nom }\n      - { id: enfant, kind: choice, label: Enfant, source: { connector: ef, name: children, params: { last-name: nom } } }\n",
+            ),
+            "pages[0].fields[1].source.params.last-name",
+            "d'une page précédente",
+        ),
+        (
             "file field with an oversized cap",
             with_fields("      - { id: piece, kind: file, label: Pièce, max_size_mb: 500 }\n"),
             "pages[0].fields[0].max_size_mb",
@@ -221,6 +237,19 @@ fn each_bad_definition_is_refused_with_its_path_and_a_french_message() {
             error.problems
         );
     }
+}
+
+#[test]
+fn source_parameters_from_an_earlier_page_are_accepted() {
+    let yaml = format!(
+        "{BASE}pages:\n  - id: p1\n    title: Vous\n    fields:\n      - {{ id: nom, kind: text, label: Nom }}\n  - id: p2\n    title: Enfant\n    fields:\n      - {{ id: enfant, kind: choice, label: Enfant, source: {{ connector: ef, name: children, params: {{ last-name: nom }} }} }}\n"
+    );
+    let definition = Definition::from_yaml(&yaml).unwrap();
+    let enfant = definition.fields().nth(1).unwrap();
+    let Some((_, Some(source))) = enfant.kind.choice_list() else {
+        panic!("a data source");
+    };
+    assert_eq!(source.params["last-name"].as_str(), "nom");
 }
 
 #[test]

@@ -208,6 +208,7 @@ fn cantine_answers() -> Answers {
     answers(vec![
         ("prenom", text("Camille")),
         ("nom", text("Martin")),
+        ("date_naissance", date(1988, 4, 12)),
         ("courriel", text("camille.martin@exemple.fr")),
         ("telephone", text("06 12 34 56 78")),
         ("lien_enfant", choice("parent")),
