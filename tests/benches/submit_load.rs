@@ -51,6 +51,7 @@ use guichet_core::demarche::Definition;
 use guichet_host::app::{App, Config, open_store};
 use guichet_host::http::PasswordCost;
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
+use guichet_tests::app::usager_registration;
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, Row};
@@ -476,23 +477,7 @@ impl Api {
 
     async fn enrol_one(&self, login: String) -> Result<Usager> {
         let password = "mot-de-passe-usager";
-        let registration = json!({
-            "login": login,
-            "password": password,
-            "profile": {
-                "first_name": "Camille",
-                "last_name": "Martin",
-                "phone": "06 12 34 56 78",
-                "address": {
-                    "street": "12 rue de la République",
-                    "postcode": "13001",
-                    "city": "Marseille",
-                    "latitude": 43.2965,
-                    "longitude": 5.3698
-                },
-                "birth_date": "1988-04-12"
-            }
-        });
+        let registration = usager_registration(&login, password, "Camille", "Martin");
         let url = format!("{}/api/auth/register", self.base);
         success(self.http.post(url).json(&registration).send().await?).await?;
         let url = format!("{}/api/auth/login", self.base);

@@ -28,10 +28,9 @@ use guichet_host::jobs::{Fired, fire_due_timers};
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
 use guichet_store::{FileStore, Store};
+use guichet_testdb::TestDatabase;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use serde_json::Value;
-use sqlx::{Connection, Executor};
-use uuid::Uuid;
 
 /// Runs each named `async fn(TestApp)` on SQLite and on PostgreSQL, as the
 /// tests `name::sqlite` and `name::postgres`.
@@ -91,16 +90,26 @@ pub struct TestApp {
 /// Someone logged in: login, password, and their (shared) session cookie.
 type Person = (String, String, Arc<Mutex<String>>);
 
-fn admin_url() -> String {
-    std::env::var("GUICHET_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn database_url(admin: &str, database: &str) -> String {
-    match admin.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{database}"),
-        None => panic!("GUICHET_TEST_POSTGRES must end with /database: {admin}"),
-    }
+/// The body of `POST /api/auth/register` for an usager living in
+/// Marseille, born on 12 April 1988.
+pub fn usager_registration(login: &str, password: &str, first: &str, last: &str) -> Value {
+    serde_json::json!({
+        "login": login,
+        "password": password,
+        "profile": {
+            "first_name": first,
+            "last_name": last,
+            "phone": "06 12 34 56 78",
+            "address": {
+                "street": "12 rue de la République",
+                "postcode": "13001",
+                "city": "Marseille",
+                "latitude": 43.2965,
+                "longitude": 5.3698
+            },
+            "birth_date": "1988-04-12"
+        }
+    })
 }
 
 /// Starts the API on a fresh database of `backend`, runs `body`, then
@@ -113,38 +122,11 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    sqlx::any::install_default_drivers();
-    let dir = std::env::temp_dir()
-        .join("guichet-api-tests")
-        .join(Uuid::new_v4().simple().to_string());
-    let files_dir = dir.join("files");
-    let (url, database) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.join("guichet.db").display()),
-            None,
-        ),
-        Backend::Postgres => {
-            if std::env::var("GUICHET_SKIP_POSTGRES").as_deref() == Ok("1") {
-                eprintln!("PostgreSQL skipped: GUICHET_SKIP_POSTGRES=1");
-                return;
-            }
-            let admin = admin_url();
-            let database = format!("guichet_api_{}", Uuid::new_v4().simple());
-            let mut conn = sqlx::AnyConnection::connect(&admin)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL unreachable at {admin}: {e}. Start it, or set \
-                         GUICHET_SKIP_POSTGRES=1 to skip the PostgreSQL half on purpose."
-                    )
-                });
-            conn.execute(format!("CREATE DATABASE {database}").as_str())
-                .await
-                .expect("database created");
-            conn.close().await.expect("connection closed");
-            (database_url(&admin, &database), Some(database))
-        }
+    let Some(database) = TestDatabase::create(backend == Backend::Postgres, "api").await else {
+        return;
     };
+    let url = database.url.clone();
+    let files_dir = database.files_dir();
     let store = Store::connect(&url, FileStore::new(&files_dir))
         .await
         .unwrap_or_else(|e| panic!("{backend:?} store at {url}: {e}"));
@@ -184,17 +166,7 @@ where
     let outcome = AssertUnwindSafe(body(app)).catch_unwind().await;
     server.abort();
     store.close().await;
-    if let Some(database) = database
-        && let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url()).await
-    {
-        let dropped = conn
-            .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
-            .await;
-        if let Err(e) = dropped {
-            eprintln!("could not drop {database}: {e}");
-        }
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    database.remove().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
@@ -442,23 +414,7 @@ impl TestApp {
         self.anonymous()
             .post(
                 "/api/auth/register",
-                serde_json::json!({
-                    "login": email,
-                    "password": password,
-                    "profile": {
-                        "first_name": first,
-                        "last_name": last,
-                        "phone": "06 12 34 56 78",
-                        "address": {
-                            "street": "12 rue de la République",
-                            "postcode": "13001",
-                            "city": "Marseille",
-                            "latitude": 43.2965,
-                            "longitude": 5.3698
-                        },
-                        "birth_date": "1988-04-12"
-                    }
-                }),
+                usager_registration(email, password, first, last),
             )
             .await
             .expect(201);

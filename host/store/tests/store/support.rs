@@ -34,7 +34,7 @@ use guichet_store::demande::Revision;
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
 use guichet_store::outcome::Extras;
 use guichet_store::{FileStore, Store, StoreError};
-use sqlx::{Connection, Executor};
+use guichet_testdb::TestDatabase;
 use uuid::Uuid;
 
 /// Runs each named `async fn(TestDb)` on SQLite and on PostgreSQL, as the
@@ -79,18 +79,6 @@ impl Deref for TestDb {
     }
 }
 
-fn admin_url() -> String {
-    std::env::var("GUICHET_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn database_url(admin: &str, database: &str) -> String {
-    match admin.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{database}"),
-        None => panic!("GUICHET_TEST_POSTGRES must end with /database: {admin}"),
-    }
-}
-
 /// Runs a test body on a fresh database of `kind`, then removes it (also
 /// when the body panics, whose panic is then resumed).
 pub async fn run<F, Fut>(kind: Kind, body: F)
@@ -98,38 +86,11 @@ where
     F: FnOnce(TestDb) -> Fut,
     Fut: Future<Output = ()>,
 {
-    sqlx::any::install_default_drivers();
-    let dir = std::env::temp_dir()
-        .join("guichet-store-tests")
-        .join(Uuid::new_v4().simple().to_string());
-    let files_dir = dir.join("files");
-    let (url, database) = match kind {
-        Kind::Sqlite => (
-            format!("sqlite://{}", dir.join("guichet.db").display()),
-            None,
-        ),
-        Kind::Postgres => {
-            if std::env::var("GUICHET_SKIP_POSTGRES").as_deref() == Ok("1") {
-                eprintln!("PostgreSQL skipped: GUICHET_SKIP_POSTGRES=1");
-                return;
-            }
-            let admin = admin_url();
-            let database = format!("guichet_test_{}", Uuid::new_v4().simple());
-            let mut conn = sqlx::AnyConnection::connect(&admin)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL unreachable at {admin}: {e}. Start it, or set \
-                     GUICHET_SKIP_POSTGRES=1 to skip the PostgreSQL half on purpose."
-                    )
-                });
-            conn.execute(format!("CREATE DATABASE {database}").as_str())
-                .await
-                .unwrap();
-            conn.close().await.unwrap();
-            (database_url(&admin, &database), Some(database))
-        }
+    let Some(database) = TestDatabase::create(kind == Kind::Postgres, "store").await else {
+        return;
     };
+    let url = database.url.clone();
+    let files_dir = database.files_dir();
     let store = Store::connect(&url, FileStore::new(&files_dir))
         .await
         .unwrap_or_else(|e| panic!("{kind:?} store at {url}: {e}"));
@@ -141,17 +102,7 @@ where
     };
     let outcome = AssertUnwindSafe(body(db)).catch_unwind().await;
     store.close().await;
-    if let Some(database) = database
-        && let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url()).await
-    {
-        let dropped = conn
-            .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
-            .await;
-        if let Err(e) = dropped {
-            eprintln!("could not drop {database}: {e}");
-        }
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    database.remove().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
@@ -160,49 +111,7 @@ where
 /// Every text value of every column of every table, to look for what must
 /// not remain.
 pub async fn every_stored_text(db: &TestDb) -> Vec<(String, String)> {
-    let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
-    let tables_sql = match db.kind {
-        Kind::Sqlite => "SELECT name AS t FROM sqlite_master WHERE type = 'table' ORDER BY name",
-        Kind::Postgres => {
-            "SELECT CAST(table_name AS TEXT) AS t FROM information_schema.tables \
-             WHERE table_schema = 'public' ORDER BY table_name"
-        }
-    };
-    let columns_sql = match db.kind {
-        Kind::Sqlite => "SELECT name AS c FROM pragma_table_info($1)",
-        Kind::Postgres => {
-            "SELECT CAST(column_name AS TEXT) AS c FROM information_schema.columns \
-             WHERE table_schema = 'public' AND table_name = $1"
-        }
-    };
-    let tables: Vec<String> = sqlx::query_scalar(tables_sql)
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-    let mut texts = Vec::new();
-    // sqlx's bookkeeping (migration names and binary checksums) is skipped.
-    for table in tables.into_iter().filter(|t| !t.starts_with("_sqlx")) {
-        let columns: Vec<String> = sqlx::query_scalar(columns_sql)
-            .bind(table.clone())
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-        for column in columns {
-            let values: Vec<Option<String>> =
-                sqlx::query_scalar(&format!("SELECT CAST({column} AS TEXT) FROM {table}"))
-                    .fetch_all(&mut conn)
-                    .await
-                    .unwrap();
-            texts.extend(
-                values
-                    .into_iter()
-                    .flatten()
-                    .map(|value| (format!("{table}.{column}"), value)),
-            );
-        }
-    }
-    conn.close().await.unwrap();
-    texts
+    guichet_testdb::every_stored_text(&db.url).await
 }
 
 /// Monday 2 March 2026, 9:00 UTC.

@@ -1,0 +1,175 @@
+//! Fresh databases for the test suites, and a read of every text they
+//! store.
+//!
+//! A [`TestDatabase`] is a SQLite file in a directory of its own, or a new
+//! PostgreSQL database `guichet_<purpose>_<uuid>` on the server named by
+//! `GUICHET_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). `GUICHET_SKIP_POSTGRES=1`
+//! skips the PostgreSQL half on purpose; otherwise an unreachable server
+//! fails the test with a message saying how to start it.
+
+use std::path::{Path, PathBuf};
+
+use sqlx::{Connection, Executor};
+use uuid::Uuid;
+
+/// A database created for one test, with a directory for its files.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// Its URL (`sqlite://…/guichet.db` or `postgres://…/guichet_…`).
+    pub url: String,
+    /// The test's own directory (the SQLite file, attachments).
+    pub dir: PathBuf,
+    /// The PostgreSQL database to drop at the end.
+    postgres: Option<String>,
+}
+
+fn admin_url() -> String {
+    std::env::var("GUICHET_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn database_url(admin: &str, database: &str) -> String {
+    match admin.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{database}"),
+        None => panic!("GUICHET_TEST_POSTGRES must end with /database: {admin}"),
+    }
+}
+
+impl TestDatabase {
+    /// A fresh database: on PostgreSQL when `postgres`, else a SQLite file
+    /// (created by the store on first connection). `purpose` names the
+    /// temporary directory and the PostgreSQL database (`store`, `api`…).
+    /// `None` when PostgreSQL is skipped with `GUICHET_SKIP_POSTGRES=1`.
+    ///
+    /// # Panics
+    /// When PostgreSQL is unreachable or refuses the database (tests only).
+    pub async fn create(postgres: bool, purpose: &str) -> Option<TestDatabase> {
+        sqlx::any::install_default_drivers();
+        let dir = std::env::temp_dir()
+            .join(format!("guichet-{purpose}-tests"))
+            .join(Uuid::new_v4().simple().to_string());
+        if !postgres {
+            return Some(TestDatabase {
+                url: format!("sqlite://{}", dir.join("guichet.db").display()),
+                dir,
+                postgres: None,
+            });
+        }
+        if std::env::var("GUICHET_SKIP_POSTGRES").as_deref() == Ok("1") {
+            eprintln!("PostgreSQL skipped: GUICHET_SKIP_POSTGRES=1");
+            return None;
+        }
+        let admin = admin_url();
+        let database = format!("guichet_{purpose}_{}", Uuid::new_v4().simple());
+        let mut conn = sqlx::AnyConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL unreachable at {admin}: {e}. Start it, or set \
+                     GUICHET_SKIP_POSTGRES=1 to skip the PostgreSQL half on purpose."
+                )
+            });
+        conn.execute(format!("CREATE DATABASE {database}").as_str())
+            .await
+            .expect("database created");
+        conn.close().await.expect("connection closed");
+        Some(TestDatabase {
+            url: database_url(&admin, &database),
+            dir,
+            postgres: Some(database),
+        })
+    }
+
+    /// The directory for attachments.
+    pub fn files_dir(&self) -> PathBuf {
+        self.dir.join("files")
+    }
+
+    /// Drops the PostgreSQL database and removes the directory (best
+    /// effort: what cannot be removed is reported, not failed on).
+    pub async fn remove(self) {
+        if let Some(database) = &self.postgres
+            && let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url()).await
+        {
+            let dropped = conn
+                .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+                .await;
+            if let Err(e) = dropped {
+                eprintln!("could not drop {database}: {e}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Every text value of every column of every table of the database at
+/// `url`, as (`table.column`, value), to look for what must not remain.
+/// sqlx's bookkeeping (migration names and checksums) is skipped.
+///
+/// # Panics
+/// When the database cannot be read (tests only).
+pub async fn every_stored_text(url: &str) -> Vec<(String, String)> {
+    let sqlite = url.starts_with("sqlite:");
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connection");
+    let (tables_sql, columns_sql) = if sqlite {
+        (
+            "SELECT name AS t FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            "SELECT name AS c FROM pragma_table_info($1)",
+        )
+    } else {
+        (
+            "SELECT CAST(table_name AS TEXT) AS t FROM information_schema.tables \
+             WHERE table_schema = 'public' ORDER BY table_name",
+            "SELECT CAST(column_name AS TEXT) AS c FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1",
+        )
+    };
+    let tables: Vec<String> = sqlx::query_scalar(tables_sql)
+        .fetch_all(&mut conn)
+        .await
+        .expect("tables");
+    let mut texts = Vec::new();
+    for table in tables.into_iter().filter(|t| !t.starts_with("_sqlx")) {
+        let columns: Vec<String> = sqlx::query_scalar(columns_sql)
+            .bind(table.clone())
+            .fetch_all(&mut conn)
+            .await
+            .expect("columns");
+        for column in columns {
+            let values: Vec<Option<String>> =
+                sqlx::query_scalar(&format!("SELECT CAST({column} AS TEXT) FROM {table}"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("values");
+            texts.extend(
+                values
+                    .into_iter()
+                    .flatten()
+                    .map(|value| (format!("{table}.{column}"), value)),
+            );
+        }
+    }
+    conn.close().await.expect("closed");
+    texts
+}
+
+/// Every file under `dir`, with its content (an absent directory holds none).
+pub fn stored_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if let Ok(content) = std::fs::read(&path) {
+                out.push((path, content));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out
+}
