@@ -12,8 +12,11 @@
 //!   transition's right, inputs and confirmation;
 //! - the *cadre réservé à l'administration* (`PUT …/agent-fields`).
 //!
-//! Reading needs the `read` right on the démarche, acting at least
-//! `back_office` (the transition says which right it needs).
+//! Rights are those on the demande ([`guichet_core::role`]: a grant on its
+//! démarche, and for most roles membership of one of its services). Reading
+//! needs `read`, acting at least `back_office` (the transition says which
+//! right it needs); the processing table lists only the demandes the agent
+//! may read.
 
 use std::collections::HashMap;
 
@@ -25,7 +28,7 @@ use guichet_core::deadline;
 use guichet_core::demande::{Demande, DemandeId, FiledBy};
 use guichet_core::demarche::{Definition, Slug};
 use guichet_core::history::{agents_history, agents_status};
-use guichet_core::role::{GroupName, Right, Rights};
+use guichet_core::role::{GroupName, Perimeter, Right, Rights};
 use guichet_core::submission::fill_agent_fields;
 use guichet_core::validation::{Context, Filler, read_answers};
 use guichet_core::value::Answers;
@@ -198,18 +201,23 @@ async fn table(
     ApiQuery(filters): ApiQuery<TableFilters>,
 ) -> Result<Json<Table>, ApiError> {
     let now = state.clock.now();
-    let readable: Vec<Slug> = state
+    let readable: Vec<(Slug, Perimeter)> = state
         .store
         .agent_catalogue(&CatalogueQuery::default())
         .await?
         .into_iter()
-        .map(|entry| entry.slug)
-        .filter(|slug| agent.rights(slug).contains(Right::Read))
+        .map(|entry| {
+            let perimeter = agent.perimeter(&entry.slug, Right::Read);
+            (entry.slug, perimeter)
+        })
+        .filter(|(_, perimeter)| *perimeter != Perimeter::Nothing)
         .collect();
     let missing = || ApiError::forbidden("droit manquant : lecture des demandes");
     let demarches = match filters.demarche {
-        Some(slug) if readable.contains(&Slug(slug.clone())) => vec![Slug(slug)],
-        Some(_) => return Err(missing()),
+        Some(slug) => match readable.into_iter().find(|(s, _)| s.as_str() == slug) {
+            Some(entry) => vec![entry],
+            None => return Err(missing()),
+        },
         None if readable.is_empty() => return Err(missing()),
         None => readable,
     };
@@ -381,7 +389,7 @@ async fn load(
     right: Right,
 ) -> Result<(Loaded, Rights), ApiError> {
     let loaded = Loaded::read(state, DemandeId(id)).await?;
-    let rights = agent.0.rights(&loaded.stored.demande.demarche.slug);
+    let rights = agent.0.rights_on_demande(&loaded.stored.demande);
     if rights.contains(right) {
         Ok((loaded, rights))
     } else {
@@ -433,7 +441,9 @@ async fn act(
         rights,
     };
     loaded.perform(&state, action, &actor, upload).await?;
+    // A transfer may have moved the demande out of the agent's services.
     let reloaded = Loaded::read(&state, DemandeId(id)).await?;
+    let rights = agent.0.rights_on_demande(&reloaded.stored.demande);
     Ok(Json(detail(&state, &reloaded, rights, &agent).await?))
 }
 
@@ -467,7 +477,9 @@ async fn agent_fields(
         .store
         .apply_outcome(&outcome, loaded.stored.revision, Extras::default(), now)
         .await?;
+    // A transfer may have moved the demande out of the agent's services.
     let reloaded = Loaded::read(&state, DemandeId(id)).await?;
+    let rights = agent.0.rights_on_demande(&reloaded.stored.demande);
     Ok(Json(detail(&state, &reloaded, rights, &agent).await?))
 }
 

@@ -24,7 +24,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use guichet_core::demarche::Slug;
 use guichet_core::profile::Profile;
-use guichet_core::role::{Right, Rights, Scope};
+use guichet_core::demande::Demande;
+use guichet_core::role::{self, Perimeter, Right, Rights, Scope};
 use guichet_core::validation::{normalise_phone, valid_email};
 use guichet_core::value::Address;
 use guichet_store::StoreError;
@@ -88,6 +89,29 @@ impl CurrentUser {
             return Rights::NONE;
         }
         self.cap(self.access.rights(demarche))
+    }
+
+    /// The rights on one demande: those of its démarche that its services
+    /// allow ([`guichet_core::role::rights_on_demande`]; none for usagers).
+    pub fn rights_on_demande(&self, demande: &Demande) -> Rights {
+        if self.is_usager() {
+            return Rights::NONE;
+        }
+        self.cap(role::rights_on_demande(
+            &self.access.groups,
+            &self.access.grants,
+            &demande.demarche.slug,
+            &demande.services,
+        ))
+    }
+
+    /// The demandes of a démarche on which the caller holds `right`
+    /// ([`guichet_core::role::read_perimeter`]).
+    pub fn perimeter(&self, demarche: &Slug, right: Right) -> Perimeter {
+        if !self.rights(demarche).contains(right) {
+            return Perimeter::Nothing;
+        }
+        role::read_perimeter(&self.access.groups, &self.access.grants, demarche, right)
     }
 
     /// The rights granted on every démarche at once (`Scope::All` grants).

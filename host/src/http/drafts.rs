@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use guichet_core::demande::{DemarcheRef, FilingChannel};
-use guichet_core::demarche::{Definition, DemarcheVisibility, PageId, Slug};
+use guichet_core::demarche::{Definition, DemarcheVisibility, Page, PageId, Slug};
 use guichet_core::field::{Choice, FieldId, FieldKind};
 use guichet_core::file::FileRef;
 use guichet_core::profile::{Profile, prefill};
@@ -232,7 +232,9 @@ async fn create(
         other => other.into(),
     })?;
     let definition = stored.definition;
-    let profile = if current.is_usager() {
+    // The usager the demande is for: their own draft is reused, and the
+    // prefill always comes from their profile (never another usager's).
+    let (usager, profile) = if current.is_usager() {
         if definition.visibility == DemarcheVisibility::Agents {
             return Err(ApiError::not_found("cette démarche n'existe pas"));
         }
@@ -241,7 +243,7 @@ async fn create(
                 "seul un agent peut remplir un formulaire au nom d'un usager",
             ));
         }
-        current.user.profile.clone()
+        (Some(current.user.id), current.user.profile.clone())
     } else {
         if !current.rights(&slug).contains(Right::FileOnBehalf) {
             return Err(ApiError::forbidden(
@@ -249,8 +251,11 @@ async fn create(
             ));
         }
         match &body.usager {
-            Some(login) => usager_by_login(&state, login).await?.1,
-            None => Profile::default(),
+            Some(login) => {
+                let (id, profile) = usager_by_login(&state, login).await?;
+                (Some(id), profile)
+            }
+            None => (None, Profile::default()),
         }
     };
     if !definition.is_open(now) {
@@ -261,14 +266,19 @@ async fn create(
         version: stored.version,
     };
     let filler = filler_of(&current);
-    if let Some(existing) = state.store.draft_for(current.user.id, &reference).await? {
+    if let Some(usager) = usager
+        && let Some(existing) = state
+            .store
+            .draft_for(current.user.id, usager, &reference)
+            .await?
+    {
         let options = resolve_options(&state, &definition, &existing.answers).await;
         return Ok(Json(view(existing, &definition, filler, Some(options))).into_response());
     }
     let answers = prefill(&definition, &profile);
     let draft = state
         .store
-        .create_draft(current.user.id, &reference, answers, now)
+        .create_draft_for(current.user.id, usager, &reference, answers, now)
         .await?;
     let options = resolve_options(&state, &definition, &draft.answers).await;
     Ok((
@@ -403,40 +413,57 @@ async fn save_page(
             )
         })
         .collect();
-    // Files are managed by their own route: a file field left out keeps
-    // what was uploaded.
-    for field in &page.fields {
-        if matches!(field.kind, FieldKind::File { .. })
-            && answers.get(&field.id).is_none()
-            && let Some(saved) = draft.answers.get(&field.id)
-        {
-            answers.insert(field.id.clone(), saved.clone());
-        }
-    }
     check_file_refs(&state, draft.id, &mut answers, &mut problems).await?;
-    let mut merged = draft.answers.clone();
-    merged.retain(|id, _| !page_fields.contains(id));
-    merged.merge(answers.clone());
-    let options = resolve_options(&state, &definition, &merged).await;
+    // Data sources answer for the answers as read now; the page is then
+    // merged and validated on the draft as stored at the moment of writing,
+    // inside the store's transaction, so a concurrent save or upload is
+    // never lost.
+    let options = resolve_options(
+        &state,
+        &definition,
+        &merge_page(&draft.answers, page, answers.clone()),
+    )
+    .await;
     let context = Context {
         filler,
         today: now.date_naive(),
         options: &options,
     };
-    problems.extend(
-        validation::validate_page(&definition, &page.id, &merged, &context)
-            .into_iter()
-            .map(FieldProblem::from),
-    );
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
     let saved = state
         .store
-        .save_draft_page(draft.id, &page_fields, answers, now)
+        .update_draft(draft.id, now, |current| {
+            let merged = merge_page(&current.answers, page, answers);
+            problems.extend(
+                validation::validate_page(&definition, &page.id, &merged, &context)
+                    .into_iter()
+                    .map(FieldProblem::from),
+            );
+            if problems.is_empty() {
+                Ok(merged)
+            } else {
+                Err(ApiError::validation(problems))
+            }
+        })
         .await?;
-    // `merged` is what was saved: its options serve later pages too.
     Ok(Json(view(saved, &definition, filler, Some(options))))
+}
+
+/// The answers of a draft with a page's answers in place of what the page
+/// held; a file field left out keeps what was uploaded (files have their
+/// own route).
+fn merge_page(saved: &Answers, page: &Page, mut answers: Answers) -> Answers {
+    for field in &page.fields {
+        if matches!(field.kind, FieldKind::File { .. })
+            && answers.get(&field.id).is_none()
+            && let Some(kept) = saved.get(&field.id)
+        {
+            answers.insert(field.id.clone(), kept.clone());
+        }
+    }
+    let mut merged = saved.clone();
+    merged.retain(|id, _| !page.fields.iter().any(|f| &f.id == id));
+    merged.merge(answers);
+    merged
 }
 
 async fn upload(
@@ -468,38 +495,36 @@ async fn upload(
         FieldKind::File { max_files, .. } => max_files.unwrap_or(1) as usize,
         _ => 1,
     };
-    let mut files = match draft.answers.get(&field_id) {
-        Some(Value::Files(files)) => files.clone(),
-        _ => Vec::new(),
+    let new = NewFile {
+        owner: FileOwner::Draft(draft.id),
+        field: Some(field_id.clone()),
+        declared_name: &file.name,
+        media_type,
+        content: &file.content,
     };
-    if max_files == 1 {
-        files.clear();
-    } else if files.len() >= max_files {
-        return Err(ApiError::validation(vec![FieldProblem::new(
-            field_id.as_str(),
-            "fichiers_trop_nombreux",
-            format!("Joignez au plus {max_files} fichiers."),
-        )]));
-    }
+    // The limit is checked on the draft as stored when the file is named,
+    // inside the store's transaction: concurrent uploads cannot pass it.
     let stored = state
         .store
-        .save_file(
-            NewFile {
-                owner: FileOwner::Draft(draft.id),
-                field: Some(field_id.clone()),
-                declared_name: &file.name,
-                media_type,
-                content: &file.content,
-            },
-            now,
-        )
-        .await?;
-    files.push(stored.file.clone());
-    let mut update = Answers::new();
-    update.insert(field_id.clone(), Value::Files(files));
-    state
-        .store
-        .save_draft_page(draft.id, &[field_id], update, now)
+        .attach_draft_file(draft.id, new, now, |current, added| {
+            let mut files = match current.answers.get(&field_id) {
+                Some(Value::Files(files)) => files.clone(),
+                _ => Vec::new(),
+            };
+            if max_files == 1 {
+                files.clear();
+            } else if files.len() >= max_files {
+                return Err(ApiError::validation(vec![FieldProblem::new(
+                    field_id.as_str(),
+                    "fichiers_trop_nombreux",
+                    format!("Joignez au plus {max_files} fichiers."),
+                )]));
+            }
+            files.push(added.clone());
+            let mut answers = current.answers.clone();
+            answers.insert(field_id.clone(), Value::Files(files));
+            Ok(answers)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(stored.file)).into_response())
 }
@@ -572,10 +597,19 @@ async fn submit(
                 "Indiquez comment l'usager a contacté le service : telephone, guichet ou courrier.",
             )]));
         };
-        let usager = match &body.usager {
-            Some(login) => Some(usager_by_login(&state, login).await?.0),
-            None => None,
-        };
+        // The demande is for the usager the draft was opened for, whose
+        // profile prefilled it; naming another one is refused.
+        if let Some(login) = &body.usager {
+            let named = usager_by_login(&state, login).await?.0;
+            if draft.usager != Some(named) {
+                return Err(ApiError::validation(vec![FieldProblem::new(
+                    "usager",
+                    "usager_different",
+                    "Ce brouillon a été ouvert pour un autre usager : ouvrez un brouillon à son nom.",
+                )]));
+            }
+        }
+        let usager = draft.usager;
         Filer::Agent {
             id: current.user.id,
             rights: current.rights(&draft.demarche.slug),
@@ -589,6 +623,7 @@ async fn submit(
     let consent = body.consent;
     let extras = Extras {
         draft: Some(draft.id),
+        draft_revision: Some(draft.revision),
         ..Extras::default()
     };
     // A refused submission takes no number and writes nothing (see

@@ -23,7 +23,7 @@ use chrono::{DateTime, Datelike, Utc};
 use guichet_core::deadline;
 use guichet_core::demande::{Demande, DemandeId, DemarcheRef, UserId};
 use guichet_core::demarche::Slug;
-use guichet_core::role::GroupName;
+use guichet_core::role::{GroupName, Perimeter, Role};
 use guichet_core::workflow::{Phase, StatusId};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -99,8 +99,9 @@ pub(crate) async fn next_number(
 /// Filters and page of the processing table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessingQuery {
-    /// The démarches to list (those the agent may read); empty lists nothing.
-    pub demarches: Vec<Slug>,
+    /// The démarches to list, each with the demandes the agent may read
+    /// there ([`guichet_core::role::read_perimeter`]); empty lists nothing.
+    pub demarches: Vec<(Slug, Perimeter)>,
     /// Only these statuses (all when empty).
     pub statuses: Vec<StatusId>,
     /// Only demandes processed by this service (primary or joint).
@@ -117,7 +118,10 @@ impl ProcessingQuery {
     /// Every demande of these démarches, first page of 50.
     pub fn of(demarches: Vec<Slug>) -> ProcessingQuery {
         ProcessingQuery {
-            demarches,
+            demarches: demarches
+                .into_iter()
+                .map(|slug| (slug, Perimeter::Everything))
+                .collect(),
             statuses: Vec::new(),
             service: None,
             late: None,
@@ -244,12 +248,42 @@ fn processing_row(row: &AnyRow, now: DateTime<Utc>) -> Result<ProcessingRow> {
 
 /// The `WHERE` clause of the processing table.
 fn processing_filter(sql: &mut Sql, query: &ProcessingQuery, now: DateTime<Utc>) {
-    sql.push(" WHERE d.slug IN (");
-    for (i, slug) in query.demarches.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
+    sql.push(" WHERE (");
+    let mut first = true;
+    for (slug, perimeter) in &query.demarches {
+        let services = match perimeter {
+            Perimeter::Nothing => continue,
+            Perimeter::Everything => None,
+            Perimeter::Services(services) => Some(services),
+        };
+        sql.push(if first {
+            "(d.slug = "
+        } else {
+            " OR (d.slug = "
+        });
+        first = false;
         sql.bind(slug.as_str().to_owned());
+        if let Some(services) = services {
+            // A service is stored as a group name of any role: match every
+            // role's name of each service (indexed on `service`).
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM demande_services s WHERE s.demande_id = d.id AND s.service IN (",
+            );
+            let names = services
+                .iter()
+                .flat_map(|group| Role::ALL.map(|role| group.with_role(role)));
+            for (i, name) in names.enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(name.as_str().to_owned());
+            }
+            sql.push("))");
+        }
+        sql.push(")");
+    }
+    if first {
+        sql.push("1 = 0");
     }
     sql.push(")");
     if !query.statuses.is_empty() {

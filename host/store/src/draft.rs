@@ -1,14 +1,25 @@
 //! Drafts: a form being filled, saved page by page.
 //!
-//! One draft per (person filling, démarche version): the usager on the
-//! portal, or the agent filing on an usager's behalf. It is deleted when
-//! the demande is filed ([`crate::outcome::Extras::draft`]), in the same
-//! transaction, its files moving to the demande.
+//! A draft belongs to its author (the usager on the portal, or the agent
+//! filing on an usager's behalf) **and** to the usager it is filed for
+//! ([`Draft::usager`]): one draft per author, usager and démarche version; an
+//! agent's draft for someone without an account is never reused. It is
+//! deleted when the demande is filed ([`crate::outcome::Extras::draft`]), in
+//! the same transaction, its files moving to the demande.
+//!
+//! Every change of a draft is a read-modify-write inside one write
+//! transaction that locks the row ([`Store::update_draft`],
+//! [`Store::attach_draft_file`]): concurrent page saves and uploads are
+//! applied one after the other on what the previous one wrote, so an
+//! acknowledged write is never lost and limits checked in the change (the
+//! number of files of a field) hold under concurrency. Each change bumps
+//! [`Draft::revision`]; filing checks it, so a page saved while the demande
+//! was being filed makes the filing fail (`conflict`) instead of vanishing.
 
 use chrono::{DateTime, Utc};
 use guichet_core::demande::{DemarcheRef, UserId};
 use guichet_core::demarche::Slug;
-use guichet_core::field::FieldId;
+use guichet_core::file::FileRef;
 use guichet_core::value::Answers;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -17,7 +28,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::file::{draft_files, record_deletions};
+use crate::file::{NewFile, StoredFile, draft_files, insert_file_row, record_deletions};
 use crate::sql::{RowExt, millis, to_json};
 
 /// The identifier of a draft.
@@ -38,39 +49,49 @@ pub struct Draft {
     pub id: DraftId,
     /// Who fills it (the usager, or the agent filing on their behalf).
     pub owner: UserId,
+    /// The usager it is filed for: the owner for an usager's own draft, the
+    /// usager's account for an agent's *saisie*, `None` for an agent's
+    /// *saisie* for someone without an account.
+    pub usager: Option<UserId>,
     /// The démarche version it fills.
     pub demarche: DemarcheRef,
     /// The answers saved so far.
     pub answers: Answers,
+    /// Bumped by every change (starts at 1).
+    pub revision: i64,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last saved.
     pub updated_at: DateTime<Utc>,
 }
 
-const DRAFT_COLUMNS: &str = "id, owner_id, slug, version, answers, created_at, updated_at";
+const DRAFT_COLUMNS: &str =
+    "id, owner_id, usager_id, slug, version, answers, revision, created_at, updated_at";
 
 fn draft(row: &AnyRow) -> Result<Draft> {
     let version = row.int("version")?;
     Ok(Draft {
         id: DraftId(row.uuid("id")?),
         owner: UserId(row.uuid("owner_id")?),
+        usager: row.uuid_opt("usager_id")?.map(UserId),
         demarche: DemarcheRef {
             slug: Slug(row.text("slug")?),
             version: u32::try_from(version)
                 .map_err(|_| StoreError::Corrupt(format!("version {version}")))?,
         },
         answers: row.json("answers")?,
+        revision: row.int("revision")?,
         created_at: row.instant("created_at")?,
         updated_at: row.instant("updated_at")?,
     })
 }
 
 impl Store {
-    /// Opens a draft with its first answers (the profile's prefill).
+    /// Opens an usager's own draft with its first answers (the profile's
+    /// prefill).
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] if this person already has a draft of this
+    /// [`StoreError::Conflict`] if this usager already has a draft of this
     /// version; [`StoreError::Invalid`] for an unknown person or version.
     pub async fn create_draft(
         &self,
@@ -79,20 +100,42 @@ impl Store {
         answers: Answers,
         now: DateTime<Utc>,
     ) -> Result<Draft> {
+        self.create_draft_for(owner, Some(owner), demarche, answers, now)
+            .await
+    }
+
+    /// Opens a draft of `owner` filed for `usager` (an agent's *saisie*:
+    /// the usager's account, or `None` for someone without one).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if this author already has a draft of this
+    /// version for this usager; [`StoreError::Invalid`] for an unknown
+    /// person or version.
+    pub async fn create_draft_for(
+        &self,
+        owner: UserId,
+        usager: Option<UserId>,
+        demarche: &DemarcheRef,
+        answers: Answers,
+        now: DateTime<Utc>,
+    ) -> Result<Draft> {
         let draft = Draft {
             id: DraftId(Uuid::new_v4()),
             owner,
+            usager,
             demarche: demarche.clone(),
             answers,
+            revision: 1,
             created_at: now,
             updated_at: now,
         };
         sqlx::query(
-            "INSERT INTO drafts (id, owner_id, slug, version, answers, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO drafts (id, owner_id, usager_id, slug, version, answers, revision, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
         )
         .bind(draft.id.0.to_string())
         .bind(owner.0.to_string())
+        .bind(usager.map(|u| u.0.to_string()))
         .bind(demarche.slug.as_str().to_owned())
         .bind(i64::from(demarche.version))
         .bind(to_json(&draft.answers)?)
@@ -122,15 +165,23 @@ impl Store {
         draft(&row)
     }
 
-    /// The draft a person has in progress on a démarche version, if any.
+    /// The draft `owner` has in progress on a démarche version for
+    /// `usager`, if any (never one filed for someone else).
     ///
     /// # Errors
     /// A database error.
-    pub async fn draft_for(&self, owner: UserId, demarche: &DemarcheRef) -> Result<Option<Draft>> {
+    pub async fn draft_for(
+        &self,
+        owner: UserId,
+        usager: UserId,
+        demarche: &DemarcheRef,
+    ) -> Result<Option<Draft>> {
         let row = sqlx::query(&format!(
-            "SELECT {DRAFT_COLUMNS} FROM drafts WHERE owner_id = $1 AND slug = $2 AND version = $3"
+            "SELECT {DRAFT_COLUMNS} FROM drafts \
+             WHERE owner_id = $1 AND usager_id = $2 AND slug = $3 AND version = $4"
         ))
         .bind(owner.0.to_string())
+        .bind(usager.0.to_string())
         .bind(demarche.slug.as_str().to_owned())
         .bind(i64::from(demarche.version))
         .fetch_optional(&self.read)
@@ -152,39 +203,80 @@ impl Store {
         rows.iter().map(draft).collect()
     }
 
-    /// Saves a page: the answers of `page_fields` are replaced by `answers`
-    /// (a field left empty on the page loses its saved value), the other
-    /// pages' answers are kept.
+    /// Changes a draft's answers atomically: `change` receives the draft as
+    /// stored now (inside the write transaction, the row locked) and returns
+    /// its new answers, or refuses; nothing is written on refusal.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] if there is no such draft.
-    pub async fn save_draft_page(
+    /// `change`'s refusal; [`StoreError::NotFound`] if there is no such
+    /// draft; a database error.
+    pub async fn update_draft<E>(
         &self,
         id: DraftId,
-        page_fields: &[FieldId],
-        answers: Answers,
         now: DateTime<Utc>,
-    ) -> Result<Draft> {
+        change: impl FnOnce(&Draft) -> std::result::Result<Answers, E>,
+    ) -> std::result::Result<Draft, E>
+    where
+        E: From<StoreError>,
+    {
         let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = $1"))
-            .bind(id.0.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("brouillon"))?;
-        let mut saved = draft(&row)?;
-        saved
-            .answers
-            .retain(|field, _| !page_fields.contains(field));
-        saved.answers.merge(answers);
-        saved.updated_at = now;
-        sqlx::query("UPDATE drafts SET answers = $1, updated_at = $2 WHERE id = $3")
-            .bind(to_json(&saved.answers)?)
-            .bind(millis(now))
-            .bind(id.0.to_string())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let mut saved = self.locked_draft(&mut tx, id).await?;
+        saved.answers = change(&saved)?;
+        write_answers(&mut tx, &mut saved, now).await?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(saved)
+    }
+
+    /// Stores a file uploaded to a draft's field and names it in the
+    /// answers, atomically: the content is written, then inside one write
+    /// transaction (the draft's row locked) `change` receives the draft as
+    /// stored now and the new file and returns the new answers, or refuses
+    /// (a limit on the number of files); the file's row and the answers are
+    /// written together. On refusal or failure the content is removed again.
+    ///
+    /// # Errors
+    /// `change`'s refusal; [`StoreError::NotFound`] if there is no such
+    /// draft; an I/O or database error.
+    pub async fn attach_draft_file<E>(
+        &self,
+        id: DraftId,
+        new: NewFile<'_>,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&Draft, &FileRef) -> std::result::Result<Answers, E>,
+    ) -> std::result::Result<StoredFile, E>
+    where
+        E: From<StoreError>,
+    {
+        let stored = self.write_file_content(&new, now).await?;
+        let attached = async {
+            let mut tx = self.begin().await?;
+            let mut saved = self.locked_draft(&mut tx, id).await?;
+            saved.answers = change(&saved, &stored.file)?;
+            insert_file_row(&mut tx, &stored).await?;
+            write_answers(&mut tx, &mut saved, now).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            Ok(())
+        }
+        .await;
+        if let Err(error) = attached {
+            self.remove_file_content(stored.file.id).await;
+            return Err(error);
+        }
+        Ok(stored)
+    }
+
+    /// Reads a draft in a write transaction, locking its row until the
+    /// commit (SQLite's `BEGIN IMMEDIATE` already excludes other writers).
+    async fn locked_draft(&self, tx: &mut AnyConnection, id: DraftId) -> Result<Draft> {
+        let row = sqlx::query(&format!(
+            "SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(id.0.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("brouillon"))?;
+        draft(&row)
     }
 
     /// Deletes a draft and its files.
@@ -193,28 +285,62 @@ impl Store {
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn delete_draft(&self, id: DraftId, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.begin().await?;
-        let files = delete_draft_in(&mut tx, id, now).await?;
+        let files = delete_draft_in(&mut tx, id, None, now).await?;
         tx.commit().await?;
         self.delete_files_after_commit(&files).await;
         Ok(())
     }
 }
 
+/// Writes a draft's new answers, bumping its revision.
+async fn write_answers(
+    tx: &mut AnyConnection,
+    saved: &mut Draft,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    saved.revision += 1;
+    saved.updated_at = now;
+    sqlx::query("UPDATE drafts SET answers = $1, revision = $2, updated_at = $3 WHERE id = $4")
+        .bind(to_json(&saved.answers)?)
+        .bind(saved.revision)
+        .bind(millis(now))
+        .bind(saved.id.0.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Deletes a draft inside a transaction, recording the deletion of the files
-/// it still owns; returns them.
+/// it still owns; returns them. With `revision`, the draft must still be at
+/// that revision.
+///
+/// # Errors
+/// [`StoreError::NotFound`] if there is no such draft,
+/// [`StoreError::Conflict`] if it changed since `revision`.
 pub(crate) async fn delete_draft_in(
     conn: &mut AnyConnection,
     id: DraftId,
+    revision: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Vec<guichet_core::file::FileId>> {
     let files = draft_files(conn, id).await?;
     record_deletions(conn, &files, now).await?;
-    let done = sqlx::query("DELETE FROM drafts WHERE id = $1")
-        .bind(id.0.to_string())
-        .execute(&mut *conn)
-        .await?;
+    let done = match revision {
+        Some(revision) => sqlx::query("DELETE FROM drafts WHERE id = $1 AND revision = $2")
+            .bind(id.0.to_string())
+            .bind(revision),
+        None => sqlx::query("DELETE FROM drafts WHERE id = $1").bind(id.0.to_string()),
+    }
+    .execute(&mut *conn)
+    .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound("brouillon"));
+        return Err(match revision {
+            Some(_) => StoreError::Conflict(
+                "le brouillon a été modifié pendant le dépôt : relisez-le et déposez-le à nouveau"
+                    .into(),
+            ),
+            None => StoreError::NotFound("brouillon"),
+        });
     }
     Ok(files)
 }

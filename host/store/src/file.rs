@@ -196,6 +196,22 @@ impl Store {
     /// [`StoreError::Invalid`] for an unknown owner, an I/O or database
     /// error; the content is removed again if the metadata is not written.
     pub async fn save_file(&self, new: NewFile<'_>, now: DateTime<Utc>) -> Result<StoredFile> {
+        let stored = self.write_file_content(&new, now).await?;
+        let mut conn = self.write.acquire().await?;
+        if let Err(error) = insert_file_row(&mut conn, &stored).await {
+            self.remove_file_content(stored.file.id).await;
+            return Err(error);
+        }
+        Ok(stored)
+    }
+
+    /// Writes a new file's content on disk under a fresh id; its row is
+    /// written by the caller ([`insert_file_row`]).
+    pub(crate) async fn write_file_content(
+        &self,
+        new: &NewFile<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<StoredFile> {
         let id = FileId(Uuid::new_v4());
         let stored = StoredFile {
             file: FileRef {
@@ -205,34 +221,19 @@ impl Store {
                 size: new.content.len() as u64,
             },
             owner: new.owner,
-            field: new.field,
+            field: new.field.clone(),
             sha256: hex::encode(Sha256::digest(new.content)),
             created_at: now,
         };
         self.files.write(id, new.content).await?;
-        let (draft, demande) = owner_columns(new.owner);
-        let inserted = sqlx::query(
-            "INSERT INTO files (id, draft_id, demande_id, field_id, name, media_type, size, sha256, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(id.0.to_string())
-        .bind(draft)
-        .bind(demande)
-        .bind(stored.field.as_ref().map(|f| f.as_str().to_owned()))
-        .bind(stored.file.name.clone())
-        .bind(media_type_key(new.media_type).to_owned())
-        .bind(count(stored.file.size))
-        .bind(stored.sha256.clone())
-        .bind(millis(now))
-        .execute(&self.write)
-        .await;
-        if let Err(error) = inserted {
-            if let Err(cleanup) = self.files.delete(id).await {
-                tracing::warn!(%cleanup, "fichier orphelin non supprimé");
-            }
-            return Err(error.into());
-        }
         Ok(stored)
+    }
+
+    /// Removes the content of a file whose row was not written.
+    pub(crate) async fn remove_file_content(&self, id: FileId) {
+        if let Err(cleanup) = self.files.delete(id).await {
+            tracing::warn!(%cleanup, "fichier orphelin non supprimé");
+        }
     }
 
     /// A file's metadata.
@@ -362,5 +363,26 @@ pub(crate) async fn record_deletions(
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Writes a file's row (its content is already on disk).
+pub(crate) async fn insert_file_row(conn: &mut AnyConnection, stored: &StoredFile) -> Result<()> {
+    let (draft, demande) = owner_columns(stored.owner);
+    sqlx::query(
+        "INSERT INTO files (id, draft_id, demande_id, field_id, name, media_type, size, sha256, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(stored.file.id.0.to_string())
+    .bind(draft)
+    .bind(demande)
+    .bind(stored.field.as_ref().map(|f| f.as_str().to_owned()))
+    .bind(stored.file.name.clone())
+    .bind(media_type_key(stored.file.media_type).to_owned())
+    .bind(count(stored.file.size))
+    .bind(stored.sha256.clone())
+    .bind(millis(stored.created_at))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

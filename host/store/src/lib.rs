@@ -203,11 +203,32 @@ impl Store {
     /// # Errors
     /// A migration error, for instance when a landed migration was edited.
     pub async fn migrate(&self) -> Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.write).await?;
+        match self.backend {
+            Backend::Sqlite => {
+                // SQLite changes a constraint by rebuilding the table, which
+                // its documented procedure does with foreign keys off (they
+                // cannot be switched inside the migration's transaction),
+                // then checks them before going on.
+                let mut conn = self.write.acquire().await?;
+                sqlx::query("PRAGMA foreign_keys = OFF")
+                    .execute(&mut *conn)
+                    .await?;
+                let migrated = SQLITE_MIGRATIONS.run(&mut *conn).await;
+                let broken = sqlx::query("PRAGMA foreign_key_check")
+                    .fetch_all(&mut *conn)
+                    .await;
+                sqlx::query("PRAGMA foreign_keys = ON")
+                    .execute(&mut *conn)
+                    .await?;
+                migrated?;
+                if !broken?.is_empty() {
+                    return Err(StoreError::Corrupt(
+                        "la migration a laissé des clés étrangères orphelines".into(),
+                    ));
+                }
+            }
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.write).await?,
+        }
         Ok(())
     }
 
@@ -242,6 +263,16 @@ impl Store {
         match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// `FOR UPDATE` on PostgreSQL, nothing on SQLite (whose `BEGIN
+    /// IMMEDIATE` already excludes other writers): for a read-modify-write
+    /// inside [`Store::begin`]'s transaction.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
         }
     }
 

@@ -48,6 +48,10 @@ pub struct Extras {
     /// The draft the demande was filed from: deleted, the files its answers
     /// name moving to the demande, the others deleted.
     pub draft: Option<DraftId>,
+    /// The draft's revision when the demande was built from it: filing
+    /// fails with [`StoreError::Conflict`] if the draft changed since (a
+    /// page saved meanwhile is never silently dropped).
+    pub draft_revision: Option<i64>,
 }
 
 /// The files named by the answers of a demande.
@@ -179,7 +183,7 @@ impl Store {
         let mut deleted = Vec::new();
         if let Some(draft) = extras.draft {
             file::attach_to_demande(tx, &answer_files(demande), demande.id).await?;
-            deleted = delete_draft_in(tx, draft, now).await?;
+            deleted = delete_draft_in(tx, draft, extras.draft_revision, now).await?;
         }
         deleted.extend(write_effects(tx, outcome, extras, Vec::new(), now).await?);
         Ok(deleted)

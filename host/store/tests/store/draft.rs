@@ -1,8 +1,15 @@
 //! Drafts saved page by page.
 
+use chrono::{DateTime, Utc};
 use guichet_core::demande::DemarcheRef;
+use guichet_core::demarche::Definition;
 use guichet_core::field::FieldId;
+use guichet_core::file::MediaType;
+use guichet_core::value::{Answers, Value};
 use guichet_store::StoreError;
+use guichet_store::account::UserKind;
+use guichet_store::draft::Draft;
+use guichet_store::file::{FileOwner, NewFile};
 use guichet_store::outcome::Extras;
 
 use crate::support::*;
@@ -11,12 +18,215 @@ fn ids(names: &[&str]) -> Vec<FieldId> {
     names.iter().map(|n| FieldId::from(*n)).collect()
 }
 
+/// Replaces the answers of `fields` by `update`, as a page save does.
+async fn save_page(
+    db: &TestDb,
+    draft: &Draft,
+    fields: &[&str],
+    update: Answers,
+    at: DateTime<Utc>,
+) -> Draft {
+    let fields = ids(fields);
+    db.update_draft(draft.id, at, |current| {
+        let mut merged = current.answers.clone();
+        merged.retain(|id, _| !fields.contains(id));
+        merged.merge(update);
+        Ok::<_, StoreError>(merged)
+    })
+    .await
+    .unwrap()
+}
+
+fn velo(definition: &Definition) -> DemarcheRef {
+    DemarcheRef {
+        slug: definition.slug.clone(),
+        version: 1,
+    }
+}
+
 on_both_backends!(
     a_draft_is_saved_page_by_page,
     one_draft_per_person_and_version,
     filing_deletes_the_draft_in_the_same_transaction,
     a_draft_of_an_unknown_version_is_refused,
+    an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers,
+    concurrent_uploads_all_land_and_the_limit_holds,
+    a_refused_change_writes_nothing,
+    filing_a_draft_changed_since_it_was_read_is_a_conflict,
 );
+
+async fn an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers(db: TestDb) {
+    let definition = import(&db, "aide-reparation-velo").await;
+    let agent = account(&db, "saisie@ville.test", UserKind::Agent).await;
+    let (camille, dominique) = (usager(&db).await, usager(&db).await);
+    let for_camille = db
+        .create_draft_for(
+            agent,
+            Some(camille),
+            &velo(&definition),
+            answers(vec![("nom", text("Martin"))]),
+            start(),
+        )
+        .await
+        .unwrap();
+
+    let for_dominique = db
+        .draft_for(agent, dominique, &velo(&definition))
+        .await
+        .unwrap();
+    let second = db
+        .create_draft_for(
+            agent,
+            Some(dominique),
+            &velo(&definition),
+            answers(vec![]),
+            start(),
+        )
+        .await
+        .unwrap();
+    let again_for_camille = db
+        .create_draft_for(
+            agent,
+            Some(camille),
+            &velo(&definition),
+            answers(vec![]),
+            start(),
+        )
+        .await;
+    let anonymous = [
+        db.create_draft_for(agent, None, &velo(&definition), answers(vec![]), start())
+            .await,
+        db.create_draft_for(agent, None, &velo(&definition), answers(vec![]), start())
+            .await,
+    ];
+
+    assert_eq!(for_dominique, None);
+    assert_eq!(second.usager, Some(dominique));
+    assert_ne!(second.id, for_camille.id);
+    assert!(matches!(again_for_camille, Err(StoreError::Conflict(_))));
+    assert!(anonymous.iter().all(Result::is_ok), "{anonymous:?}");
+    let found = db
+        .draft_for(agent, camille, &velo(&definition))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, for_camille.id);
+    assert_eq!(found.answers, answers(vec![("nom", text("Martin"))]));
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n fake png";
+
+async fn concurrent_uploads_all_land_and_the_limit_holds(db: TestDb) {
+    let definition = import(&db, "aide-reparation-velo").await;
+    let owner = usager(&db).await;
+    let draft = db
+        .create_draft(owner, &velo(&definition), answers(vec![]), start())
+        .await
+        .unwrap();
+    let field = FieldId::from("photos");
+    let upload = |n: usize| {
+        let db = &db;
+        let field = field.clone();
+        async move {
+            let name = format!("photo-{n}.png");
+            let new = NewFile {
+                owner: FileOwner::Draft(draft.id),
+                field: Some(field.clone()),
+                declared_name: &name,
+                media_type: MediaType::Png,
+                content: PNG,
+            };
+            db.attach_draft_file(draft.id, new, start(), |current, added| {
+                let mut files = match current.answers.get(&field) {
+                    Some(Value::Files(files)) => files.clone(),
+                    _ => Vec::new(),
+                };
+                if files.len() >= 3 {
+                    return Err(StoreError::Conflict("trop de fichiers".into()));
+                }
+                files.push(added.clone());
+                let mut answers = current.answers.clone();
+                answers.insert(field.clone(), Value::Files(files));
+                Ok(answers)
+            })
+            .await
+        }
+    };
+
+    let results = futures::future::join_all((0..5).map(upload)).await;
+
+    let accepted = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(accepted, 3, "{results:?}");
+    let saved = db.draft(draft.id).await.unwrap();
+    let Some(Value::Files(files)) = saved.answers.get(&field) else {
+        panic!("no files: {saved:?}");
+    };
+    assert_eq!(files.len(), 3);
+    assert_eq!(saved.revision, 4);
+    // Contents are sharded in sub-directories by the first characters of
+    // their id.
+    let on_disk: usize = std::fs::read_dir(&db.files_dir)
+        .unwrap()
+        .flatten()
+        .map(|shard| std::fs::read_dir(shard.path()).unwrap().count())
+        .sum();
+    assert_eq!(on_disk, 3, "refused uploads leave no content behind");
+}
+
+async fn a_refused_change_writes_nothing(db: TestDb) {
+    let definition = import(&db, "aide-reparation-velo").await;
+    let owner = usager(&db).await;
+    let draft = db
+        .create_draft(
+            owner,
+            &velo(&definition),
+            answers(vec![("nom", text("Martin"))]),
+            start(),
+        )
+        .await
+        .unwrap();
+
+    let refused = db
+        .update_draft(draft.id, start() + days(1), |_| {
+            Err::<Answers, _>(StoreError::Conflict("refusé".into()))
+        })
+        .await;
+
+    assert!(refused.is_err());
+    assert_eq!(db.draft(draft.id).await.unwrap(), draft);
+}
+
+async fn filing_a_draft_changed_since_it_was_read_is_a_conflict(db: TestDb) {
+    let definition = import(&db, "aide-reparation-velo").await;
+    let owner = usager(&db).await;
+    let draft = db
+        .create_draft(owner, &velo(&definition), velo_answers(), start())
+        .await
+        .unwrap();
+    let outcome = submission(&db, &definition, draft.answers.clone(), owner, start()).await;
+    save_page(
+        &db,
+        &draft,
+        &["reparateur"],
+        answers(vec![("reparateur", text("Atelier"))]),
+        start(),
+    )
+    .await;
+
+    let extras = Extras {
+        draft: Some(draft.id),
+        draft_revision: Some(draft.revision),
+        ..Extras::default()
+    };
+    let filed = db.insert_demande(&outcome, extras, start()).await;
+
+    assert!(matches!(filed, Err(StoreError::Conflict(_))), "{filed:?}");
+    assert!(db.draft(draft.id).await.is_ok());
+    assert!(matches!(
+        db.demande(outcome.demande.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
 
 async fn a_draft_is_saved_page_by_page(db: TestDb) {
     let definition = import(&db, "aide-reparation-velo").await;
@@ -31,27 +241,27 @@ async fn a_draft_is_saved_page_by_page(db: TestDb) {
         .await
         .unwrap();
 
-    db.save_draft_page(
-        draft.id,
-        &ids(&["prenom", "nom", "courriel"]),
+    save_page(
+        &db,
+        &draft,
+        &["prenom", "nom", "courriel"],
         answers(vec![
             ("prenom", text("Camille")),
             ("courriel", text("c@exemple.fr")),
         ]),
         start() + days(1),
     )
-    .await
-    .unwrap();
-    db.save_draft_page(
-        draft.id,
-        &ids(&["type_velo"]),
+    .await;
+    save_page(
+        &db,
+        &draft,
+        &["type_velo"],
         answers(vec![("type_velo", choice("cargo"))]),
         start() + days(2),
     )
-    .await
-    .unwrap();
+    .await;
 
-    let saved = db.draft_for(owner, &velo).await.unwrap().unwrap();
+    let saved = db.draft_for(owner, owner, &velo).await.unwrap().unwrap();
     assert_eq!(
         saved.answers,
         answers(vec![
