@@ -436,16 +436,15 @@ pub fn rights_on_demande(
         .filter(|grant| grant.covers(demarche) && groups.contains(&grant.group))
         .fold(Rights::NONE, |acc, grant| {
             let role = grant.group.role();
-            let rights = if role.spans_services()
-                || services.all().any(|s| s.same_service(&grant.group))
-            {
-                role.rights()
-            } else {
-                role.rights()
-                    .iter()
-                    .filter(|right| OUTSIDE_SERVICE.contains(right))
-                    .collect()
-            };
+            let rights =
+                if role.spans_services() || services.all().any(|s| s.same_service(&grant.group)) {
+                    role.rights()
+                } else {
+                    role.rights()
+                        .iter()
+                        .filter(|right| OUTSIDE_SERVICE.contains(right))
+                        .collect()
+                };
             acc.union(rights)
         })
 }

@@ -13,6 +13,8 @@
 mod admin;
 mod auth;
 mod bad_inputs;
+mod drafts;
 mod matrix;
 mod openapi;
+mod services;
 mod usager;

@@ -126,8 +126,9 @@ async fn transfer_and_joint_processing_change_the_services(app: TestApp) {
     )
     .await;
     assert_eq!(moved.expect(200)["service"], ECLAIRAGE);
+    // The demande has moved: its new service adds the joint one.
     let joined = act(
-        &gestionnaire,
+        &eclairage,
         &id,
         json!({ "transition": "ajouter_service", "inputs": { "service": PROPRETE } }),
     )
