@@ -11,7 +11,7 @@ on_both_backends!(
     presentation_page_shows_the_form_without_the_cadre_reserve,
     draft_is_prefilled_from_the_profile_and_summarised_before_submission,
     my_demandes_show_the_status_as_the_usager_sees_it,
-    restauration_lists_the_children_of_the_usager_s_family_from_espace_famille,
+    restauration_lists_children_only_with_the_family_code_and_secret,
 );
 
 fn slugs(list: &Value) -> Vec<String> {
@@ -164,7 +164,7 @@ async fn my_demandes_show_the_status_as_the_usager_sees_it(app: TestApp) {
     assert_eq!(events(history.expect(200)), ["depot", "prendre_en_compte"]);
 }
 
-async fn restauration_lists_the_children_of_the_usager_s_family_from_espace_famille(app: TestApp) {
+async fn restauration_lists_children_only_with_the_family_code_and_secret(app: TestApp) {
     let sim = guichet_tests::espace_famille().await;
     app.registry
         .install_file(guichet_tests::components::ESPACE_FAMILLE.as_ref())
@@ -186,27 +186,33 @@ async fn restauration_lists_the_children_of_the_usager_s_family_from_espace_fami
         .await;
     let draft = opened.expect(201)["id"].as_str().unwrap().to_owned();
     assert_eq!(
-        opened.expect(201)["options"]["enfant"][0]["value"],
-        "E-0003",
-        "the profile (name and birth date) prefills page 1 and finds the family"
+        opened.expect(201)["options"],
+        json!({}),
+        "the profile alone (name and birth date) finds no family"
     );
-
-    let wrong = usager
+    let page_1 = |code: &str, secret: &str| {
+        json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1988-04-12",
+                "courriel": "camille.martin@example.fr", "telephone": "0612345678",
+                "lien_enfant": "parent", "code_famille": code, "code_secret": secret })
+    };
+    let page_1_path = format!("/api/drafts/{draft}/pages/responsable");
+    // Another family's responsable, typed by name and birth date, as the
+    // reported fault did: nothing is listed without the family's secret.
+    let identity_only = usager
         .put(
-            &format!("/api/drafts/{draft}/pages/responsable"),
-            json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1970-01-01",
+            &page_1_path,
+            json!({ "prenom": "Élodie", "nom": "Martin", "date_naissance": "1990-11-03",
                     "courriel": "camille.martin@example.fr", "telephone": "0612345678",
-                    "lien_enfant": "parent" }),
+                    "lien_enfant": "parent", "code_famille": "F-0001", "code_secret": "devine" }),
         )
         .await;
-    assert_eq!(wrong.expect(200)["options"], json!({}), "no family matches");
+    assert_eq!(
+        identity_only.expect(200)["options"],
+        json!({}),
+        "wrong secret"
+    );
     let saved = usager
-        .put(
-            &format!("/api/drafts/{draft}/pages/responsable"),
-            json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1988-04-12",
-                    "courriel": "camille.martin@example.fr", "telephone": "0612345678",
-                    "lien_enfant": "parent" }),
-        )
+        .put(&page_1_path, page_1("F-0002", "s3cret-martin"))
         .await;
     let children = saved.expect(200)["options"]["enfant"].clone();
     assert_eq!(children[0]["value"], "E-0003", "{children}");
