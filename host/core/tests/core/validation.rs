@@ -212,6 +212,8 @@ fn cantine_answers() -> Answers {
         ("courriel", text("camille.martin@exemple.fr")),
         ("telephone", text("06 12 34 56 78")),
         ("lien_enfant", choice("parent")),
+        ("code_famille", text("F-0002")),
+        ("code_secret", text("s3cret-martin")),
         ("enfant", choice("enf-1")),
         ("ecole", choice("jules-ferry")),
         ("classe", choice("ce1")),
