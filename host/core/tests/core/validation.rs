@@ -424,7 +424,7 @@ fn the_summary_lists_shown_answers_with_their_labels() {
         pages[0]
             .items
             .iter()
-            .any(|i| i.label == "Code famille" && i.value == "Non renseigné")
+            .any(|i| i.label == "Code famille" && i.value == "F-0002")
     );
 }
 
