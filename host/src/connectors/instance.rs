@@ -247,15 +247,29 @@ impl Instance {
         &self.outbound
     }
 
-    /// Replaces every secret value found in `text` with `***`.
+    /// Replaces every occurrence of every secret value in `text` with `***`
+    /// (longest secrets first, so one secret inside another leaves nothing).
     pub fn mask(&self, text: &str) -> String {
+        let mut secrets: Vec<&str> = self
+            .secrets
+            .values()
+            .map(Secret::expose)
+            .filter(|s| !s.is_empty())
+            .collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         let mut masked = text.to_string();
-        for secret in self.secrets.values() {
-            if !secret.0.is_empty() {
-                masked = masked.replace(&secret.0, "***");
+        for secret in secrets {
+            if masked.contains(secret) {
+                masked = masked.replace(secret, "***");
             }
         }
         masked
+    }
+
+    /// Length in bytes of the longest secret (0 without secrets): how far
+    /// past a cut a secret may reach.
+    pub fn longest_secret(&self) -> usize {
+        self.secrets.values().map(|s| s.0.len()).max().unwrap_or(0)
     }
 }
 
