@@ -126,6 +126,11 @@ impl Default for MemoryJournal {
 impl Journal for MemoryJournal {
     fn record(&self, record: CallRecord) {
         let size = record.size();
+        if self.capacity == 0 || size > self.max_bytes {
+            // Cannot happen with the default per-call limits; never evict
+            // everything for one record.
+            return;
+        }
         let mut kept = self.lock();
         while !kept.records.is_empty()
             && (kept.records.len() >= self.capacity || kept.bytes + size > self.max_bytes)
@@ -133,9 +138,6 @@ impl Journal for MemoryJournal {
             if let Some((_, dropped)) = kept.records.pop_front() {
                 kept.bytes -= dropped;
             }
-        }
-        if self.capacity == 0 || size > self.max_bytes {
-            return;
         }
         kept.bytes += size;
         kept.records.push_back((record, size));
@@ -195,5 +197,48 @@ pub(crate) fn trace(record: &CallRecord) {
             error = record.error.as_deref().unwrap_or(""),
             "connector call failed"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(error_bytes: usize) -> CallRecord {
+        CallRecord {
+            at: Utc::now(),
+            connector: "c".into(),
+            version: "1.0.0".into(),
+            instance: "i".into(),
+            operation: Operation::Check,
+            duration_ms: 1.0,
+            outcome: Outcome::ConnectorError,
+            error: Some("e".repeat(error_bytes)),
+            logs: Vec::new(),
+            http: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_memory_journal_drops_the_oldest_records_past_its_byte_bound() {
+        let journal = MemoryJournal::with_limits(1_000, 10_000);
+
+        for _ in 0..100 {
+            journal.record(record(1_000));
+        }
+
+        assert!(journal.bytes() <= 10_000, "{}", journal.bytes());
+        let kept = journal.records().len();
+        assert!((5..10).contains(&kept), "{kept}");
+    }
+
+    #[test]
+    fn a_record_larger_than_the_whole_bound_is_not_kept() {
+        let journal = MemoryJournal::with_limits(10, 10_000);
+        journal.record(record(10));
+
+        journal.record(record(20_000));
+
+        assert_eq!(journal.records().len(), 1);
     }
 }
