@@ -102,8 +102,8 @@ async fn check(file: &Path, cache_dir: Option<PathBuf>) -> Result<(), Failure> {
             ))
         );
     }
-    let mut report = serde_json::to_value(version.description())
-        .map_err(|e| Failure::input(e.to_string()))?;
+    let mut report =
+        serde_json::to_value(version.description()).map_err(|e| Failure::input(e.to_string()))?;
     if let Some(object) = report.as_object_mut() {
         object.insert("denied_imports".into(), denied.into());
     }

@@ -188,9 +188,9 @@ impl AllowList {
         else {
             return false;
         };
-        self.patterns.iter().any(|p| {
-            matches!(p.host, HostPattern::Name(_)) && p.matches(url.scheme(), &host, port)
-        })
+        self.patterns
+            .iter()
+            .any(|p| matches!(p.host, HostPattern::Name(_)) && p.matches(url.scheme(), &host, port))
     }
 
     /// Whether the DNS name `host` is listed exactly in some entry, whatever

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn long_texts_are_cut_on_a_character_boundary_with_a_marker() {
         assert_eq!(cut("ééé", 3), "é… [coupé : 6 octets au total]");
-        assert_eq!(cut(&"a".repeat(10), 4), "aaaa… [coupé : 10 octets au total]");
+        assert_eq!(
+            cut(&"a".repeat(10), 4),
+            "aaaa… [coupé : 10 octets au total]"
+        );
     }
 
     #[test]

@@ -38,7 +38,12 @@ pub fn classify(name: &str) -> Option<Capability> {
         return Some(Capability::Contract);
     }
     // WASI 0.2 only: the linker also checks the version.
-    if name.contains('@') && !name.split('@').nth(1).is_some_and(|v| v.starts_with("0.2.")) {
+    if name.contains('@')
+        && !name
+            .split('@')
+            .nth(1)
+            .is_some_and(|v| v.starts_with("0.2."))
+    {
         return None;
     }
     const PROVIDED: &[&str] = &[

@@ -240,11 +240,8 @@ impl CallState {
                 ),
             ));
         }
-        self.log_bytes += message.len()
-            + kept
-                .iter()
-                .map(|(k, v)| k.len() + v.len())
-                .sum::<usize>();
+        self.log_bytes +=
+            message.len() + kept.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         self.logs.push(GuestLog {
             level: level.to_string(),
             message,

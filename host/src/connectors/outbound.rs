@@ -377,7 +377,9 @@ mod tests {
                 let mut buffer = [0u8; 1024];
                 let _ = stream.read(&mut buffer).await;
                 let _ = stream
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
                     .await;
             }
         });
@@ -436,7 +438,10 @@ mod tests {
             .await;
 
         assert_eq!(result.expect("allowed").status, 200);
-        assert!(matches!(wildcard, Err(HttpError::Forbidden(_))), "{wildcard:?}");
+        assert!(
+            matches!(wildcard, Err(HttpError::Forbidden(_))),
+            "{wildcard:?}"
+        );
         assert_eq!(connections.load(Ordering::SeqCst), 1);
     }
 }

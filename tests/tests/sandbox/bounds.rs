@@ -58,7 +58,11 @@ fn resident_bytes() -> u64 {
 
 fn assert_no_secret(record: &CallRecord) {
     let json = serde_json::to_string(record).expect("json");
-    assert!(!json.contains(SECRET), "the secret leaked: {}", &json[..2000.min(json.len())]);
+    assert!(
+        !json.contains(SECRET),
+        "the secret leaked: {}",
+        &json[..2000.min(json.len())]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,10 +112,16 @@ async fn huge_log_records_are_cut_with_markers_and_secrets_masked_in_keys() {
         let (key, value) = &log.fields[0];
         assert!(key.starts_with("***k"), "{key}");
         assert!(key.len() <= 128 + 64, "{}", key.len());
-        assert!(key.ends_with(&format!("[coupé : {} octets au total]", SECRET.len() + (4 << 20))));
+        assert!(key.ends_with(&format!(
+            "[coupé : {} octets au total]",
+            SECRET.len() + (4 << 20)
+        )));
         assert!(value.len() <= 2 * 1024 + 64, "{}", value.len());
         assert!(value.contains("coupé"));
-        assert_eq!(log.fields[32].1, "69 champs ignorés (limite de 32 par enregistrement)");
+        assert_eq!(
+            log.fields[32].1,
+            "69 champs ignorés (limite de 32 par enregistrement)"
+        );
     }
 }
 
@@ -148,14 +158,21 @@ async fn many_large_log_records_stop_at_the_byte_budget_of_the_call() {
     let (kept, marker) = record.logs.split_at(record.logs.len() - 1);
     let bytes: usize = kept
         .iter()
-        .map(|l| l.message.len() + l.fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>())
+        .map(|l| {
+            l.message.len()
+                + l.fields
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+        })
         .sum();
     assert!(kept.len() < 150, "{}", kept.len());
     assert!(bytes <= 256 * 1024 + 16 * 1024, "{bytes}");
     assert!(
-        marker[0]
-            .message
-            .starts_with(&format!("{} enregistrements de journal ignorés", 150 - kept.len())),
+        marker[0].message.starts_with(&format!(
+            "{} enregistrements de journal ignorés",
+            150 - kept.len()
+        )),
         "{}",
         marker[0].message
     );
@@ -176,13 +193,21 @@ async fn a_huge_error_is_cut_before_anything_keeps_it() {
     assert!(message.len() <= 4 * 1024 + 64, "{}", message.len());
     assert!(message.starts_with("*** eee"), "{}", &message[..40]);
     assert!(
-        message.ends_with(&format!("[coupé : {} octets au total]", SECRET.len() + 1 + (16 << 20))),
+        message.ends_with(&format!(
+            "[coupé : {} octets au total]",
+            SECRET.len() + 1 + (16 << 20)
+        )),
         "{}",
         &message[message.len() - 60..]
     );
     let record = sandbox.last_record_of("erreur-geante");
     assert_no_secret(&record);
-    assert!(record.error.as_ref().is_some_and(|e| e.len() <= 4 * 1024 + 512));
+    assert!(
+        record
+            .error
+            .as_ref()
+            .is_some_and(|e| e.len() <= 4 * 1024 + 512)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,15 +224,30 @@ async fn the_host_memory_stays_bounded_under_every_bomb() {
 
     for round in 0..2 {
         sandbox
-            .call_beside_good_ones(bomb(&format!("refus-{round}"), "refused-loop", Some(50_000), None))
+            .call_beside_good_ones(bomb(
+                &format!("refus-{round}"),
+                "refused-loop",
+                Some(50_000),
+                None,
+            ))
             .await
             .expect("the loop ends");
         sandbox
-            .call_beside_good_ones(bomb(&format!("logs-{round}"), "log-bomb", Some(12), Some(8 << 20)))
+            .call_beside_good_ones(bomb(
+                &format!("logs-{round}"),
+                "log-bomb",
+                Some(12),
+                Some(8 << 20),
+            ))
             .await
             .expect("the connector answers");
         let _ = sandbox
-            .hostile_call_beside_good_ones(bomb(&format!("erreur-{round}"), "error-bomb", None, Some(32 << 20)))
+            .hostile_call_beside_good_ones(bomb(
+                &format!("erreur-{round}"),
+                "error-bomb",
+                None,
+                Some(32 << 20),
+            ))
             .await;
     }
     let after = resident_bytes();
@@ -220,7 +260,11 @@ async fn the_host_memory_stays_bounded_under_every_bomb() {
         before >> 20,
         after >> 20
     );
-    assert!(sandbox.journal.bytes() < 8 << 20, "{}", sandbox.journal.bytes());
+    assert!(
+        sandbox.journal.bytes() < 8 << 20,
+        "{}",
+        sandbox.journal.bytes()
+    );
 }
 
 /// A loopback HTTP server that holds every request until the gate opens.
@@ -250,7 +294,9 @@ async fn gate() -> Gate {
                 let _ = stream.read(&mut buffer).await;
                 let _ = opened.wait_for(|open| *open).await;
                 let _ = stream
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
                     .await;
             });
         }

@@ -147,8 +147,9 @@ impl Connector for Hostile {
                 let message = "m".repeat(bytes);
                 let key = format!("{}{}", token.expose(), "k".repeat(bytes));
                 let value = "v".repeat(bytes);
-                let small: Vec<(String, String)> =
-                    (0..100).map(|i| (format!("champ-{i}"), i.to_string())).collect();
+                let small: Vec<(String, String)> = (0..100)
+                    .map(|i| (format!("champ-{i}"), i.to_string()))
+                    .collect();
                 for _ in 0..count {
                     let mut fields: Vec<(&str, &str)> = vec![(key.as_str(), value.as_str())];
                     fields.extend(small.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -167,7 +168,11 @@ impl Connector for Hostile {
                 // An error of `bytes` bytes, quoting the secret at its start.
                 let token = config::require_secret("token")?;
                 let bytes = number("bytes", 16 * 1024 * 1024) as usize;
-                Err(Error::Other(format!("{} {}", token.expose(), "e".repeat(bytes))))
+                Err(Error::Other(format!(
+                    "{} {}",
+                    token.expose(),
+                    "e".repeat(bytes)
+                )))
             }
             "escape" => {
                 // Terminal escape sequences in everything that gets printed.
