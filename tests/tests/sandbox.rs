@@ -326,6 +326,18 @@ async fn secrets_never_reach_the_journal() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_leave_the_guest_in_an_answer() {
+    let sandbox = sandbox().await;
+
+    let answer = sandbox
+        .call_beside_good_ones(hostile("indiscret", "answer-secret", None, &[]))
+        .await
+        .expect("the connector answers");
+
+    assert_eq!(answer.message, "le jeton est ***");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_hostile_behaviour_at_once_leaves_good_calls_unharmed() {
     let sandbox = sandbox().await;
     let canary = canary().await;

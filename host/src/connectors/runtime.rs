@@ -420,7 +420,7 @@ impl Runtime {
         let outcome = tokio::time::timeout(wall, invoke(&version.pre, &mut store, &request)).await;
         let result = match outcome {
             Err(_elapsed) => Err(CallError::Timeout(instance.timeout())),
-            Ok(Ok(Ok(response))) => Ok(response),
+            Ok(Ok(Ok(response))) => Ok(instance.mask_response(response)),
             // A connector may quote a secret in its error, or send megabytes:
             // mask it like its logs and cut it before anything keeps it.
             Ok(Ok(Err(connector_error))) => Err(CallError::Connector(

@@ -124,6 +124,10 @@ impl Connector for Hostile {
                     token.expose()
                 )))
             }
+            "answer-secret" => {
+                let token = config::require_secret("token")?;
+                ok(format!("le jeton est {}", token.expose()))
+            }
             "refused-loop" => {
                 // Retry a forbidden request `count` times, as a buggy retry
                 // loop would: a long URL, every attempt refused by the host.
