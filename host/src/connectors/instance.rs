@@ -292,9 +292,13 @@ impl Instance {
                 *text = masked;
                 changed
             }
-            Value::Array(items) => items
-                .iter_mut()
-                .fold(false, |changed, item| self.mask_value(item) || changed),
+            Value::Array(items) => {
+                let mut changed = false;
+                for item in items {
+                    changed |= self.mask_value(item);
+                }
+                changed
+            }
             Value::Object(map) => {
                 let entries = std::mem::take(map);
                 let mut changed = false;
