@@ -60,6 +60,7 @@ pub mod outbound;
 pub mod registry;
 pub mod runtime;
 mod v0_1_0;
+mod validation;
 
 pub use error::{CallError, InstallError};
 pub use instance::{Instance, InstanceConfig};
