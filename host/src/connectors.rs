@@ -25,24 +25,32 @@
 //!   never holds a worker thread, and traps once the instance's timeout has
 //!   passed) and a memory cap enforced by a `ResourceLimiter`; calls are async
 //!   end to end, so a slow vendor blocks no thread. A semaphore bounds the calls
-//!   in flight to the pooling allocator's capacity: extra calls wait, they do not
-//!   fail.
+//!   in flight to the pooling allocator's capacity, and a semaphore per
+//!   instance bounds each instance to its share: extra calls wait, they do
+//!   not fail.
 //! - **Capabilities** ([`host`]): outbound HTTP only to the instance's
 //!   allow-list ([`allowlist`], [`outbound`]), structured logs, configuration
 //!   and secrets, and the content of the demande's own attachments. WASI is
 //!   linked with an empty context: no filesystem, environment, arguments or
 //!   sockets; stderr is captured (bounded) so a guest panic message reaches the
-//!   journal.
+//!   journal. [`capability`] says what each import gives; imports outside the
+//!   supported worlds are refused at install.
 //! - **Journal** ([`journal`]): every call, install included, leaves a
 //!   [`CallRecord`](journal::CallRecord) with connector, version, instance,
 //!   operation, duration, outcome, error, guest logs and HTTP exchanges, with
-//!   secret values masked.
+//!   every occurrence of the instance's secrets masked.
+//! - **Bounds** ([`bounds`]): everything a call leaves behind is bounded in
+//!   count and bytes where it is made, with a marker saying what was cut; the
+//!   in-memory journal is bounded in records and bytes; each instance has its
+//!   own share of the call slots, so one vendor cannot starve the others.
 //! - **Errors** ([`error`]): a connector's own typed error
 //!   ([`model::ConnectorError`]) is kept apart from traps, timeouts and memory
 //!   blow-ups, which are [`CallError`] variants of their own.
 
 pub mod allowlist;
+pub mod bounds;
 pub mod cache;
+pub mod capability;
 pub mod error;
 pub mod host;
 pub mod instance;
@@ -52,6 +60,7 @@ pub mod outbound;
 pub mod registry;
 pub mod runtime;
 mod v0_1_0;
+mod validation;
 
 pub use error::{CallError, InstallError};
 pub use instance::{Instance, InstanceConfig};

@@ -202,3 +202,106 @@ fn call_with_bad_arguments_explains_what_is_expected() {
         stderr(&output)
     );
 }
+
+#[test]
+fn check_says_which_imports_are_linked_to_a_deny_all_implementation() {
+    // The hostile component reads files and opens sockets through WASI.
+    let output = guichet()
+        .args(["connector", "check", components::HOSTILE])
+        .output()
+        .expect("runs");
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let denied: Vec<&str> = report["denied_imports"]
+        .as_array()
+        .expect("denied_imports")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    for interface in ["wasi:filesystem/", "wasi:sockets/"] {
+        assert!(
+            denied.iter().any(|d| d.starts_with(interface)),
+            "{interface} in {denied:?}"
+        );
+        assert!(stderr(&output).contains(interface), "{}", stderr(&output));
+    }
+    assert!(
+        stderr(&output).contains("implémentation qui refuse tout"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// A component whose only import, `exemple:inconnu/chose@1.0.0`, is an
+/// (empty) instance: the binary format written by hand.
+fn component_importing_an_unknown_interface() -> Vec<u8> {
+    let name = b"exemple:inconnu/chose@1.0.0";
+    let mut bytes = b"\0asm\x0d\x00\x01\x00".to_vec();
+    // Type section: one instance type with no declarations.
+    bytes.extend([0x07, 0x03, 0x01, 0x42, 0x00]);
+    // Import section: one import of that instance type.
+    let mut section = vec![0x01, 0x00, name.len() as u8];
+    section.extend(name);
+    section.extend([0x05, 0x00]);
+    bytes.push(0x0a);
+    bytes.push(section.len() as u8);
+    bytes.extend(section);
+    bytes
+}
+
+#[test]
+fn check_refuses_imports_outside_the_supported_worlds_in_french() {
+    let dir = std::env::temp_dir().join(format!("guichet-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("inconnu.wasm");
+    std::fs::write(&file, component_importing_an_unknown_interface()).expect("written");
+
+    let output = guichet()
+        .args(["connector", "check"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("capacités que Guichet ne fournit pas : exemple:inconnu/chose@1.0.0"),
+        "{message}"
+    );
+    assert!(message.contains("guichet:connector@0.1.0"), "{message}");
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn call_escapes_the_control_characters_a_connector_sends() {
+    let dir = std::env::temp_dir().join(format!("guichet-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("hostile.json");
+    std::fs::write(
+        &config,
+        serde_json::json!({ "settings": { "behaviour": "escape" } }).to_string(),
+    )
+    .expect("config written");
+
+    // Without colours, so every escape character printed would be the
+    // connector's.
+    let output = guichet()
+        .env("NO_COLOR", "1")
+        .args(["connector", "call", components::HOSTILE, "--config"])
+        .arg(&config)
+        .arg("check")
+        .output()
+        .expect("runs");
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let printed = format!("{}{}", stdout(&output), stderr(&output));
+    for raw in ['\u{1b}', '\u{7}', '\u{9b}'] {
+        assert!(!printed.contains(raw), "{raw:?} printed raw: {printed:?}");
+    }
+    assert!(printed.contains("journal \\u{1b}[2J"), "{printed}");
+    assert!(
+        printed.contains("erreur \\u{1b}[31mrouge\\u{9b}6n"),
+        "{printed}"
+    );
+}

@@ -1,6 +1,11 @@
 //! The sandbox: hostile components (built by the suite from
 //! `tests/components/`) each end as a clear error for their own call, while
-//! good calls running at the same time on the same runtime succeed.
+//! good calls running at the same time on the same runtime succeed. What a
+//! call leaves behind, and the share of the call slots an instance may hold,
+//! are bounded: see `sandbox/bounds.rs`.
+
+#[path = "sandbox/bounds.rs"]
+mod bounds;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -79,6 +84,18 @@ impl Sandbox {
     /// same time; asserts every good call succeeded and returns the hostile
     /// call's error.
     async fn hostile_call_beside_good_ones(&self, config: InstanceConfig) -> CallError {
+        match self.call_beside_good_ones(config).await {
+            Err(RegistryError::Call(e)) => e,
+            other => panic!("the hostile call should fail, got {other:?}"),
+        }
+    }
+
+    /// Runs the instance's `check` while 10 good ATAL checks run at the same
+    /// time; asserts every good call succeeded and returns the result.
+    async fn call_beside_good_ones(
+        &self,
+        config: InstanceConfig,
+    ) -> Result<guichet_host::connectors::model::Availability, RegistryError> {
         let id = config.id.clone();
         self.registry
             .configure(config, None)
@@ -92,10 +109,7 @@ impl Sandbox {
                     .available
             );
         }
-        match bad {
-            Err(RegistryError::Call(e)) => e,
-            other => panic!("the hostile call should fail, got {other:?}"),
-        }
+        bad
     }
 
     fn last_record_of(&self, instance: &str) -> guichet_host::connectors::journal::CallRecord {
@@ -309,6 +323,18 @@ async fn secrets_never_reach_the_journal() {
     let record = serde_json::to_string(&sandbox.last_record_of("bavard")).expect("json");
     assert!(!record.contains("jeton-tres-secret"), "{record}");
     assert!(record.contains("le jeton est ***"), "{record}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_leave_the_guest_in_an_answer() {
+    let sandbox = sandbox().await;
+
+    let answer = sandbox
+        .call_beside_good_ones(hostile("indiscret", "answer-secret", None, &[]))
+        .await
+        .expect("the connector answers");
+
+    assert_eq!(answer.message, "le jeton est ***");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

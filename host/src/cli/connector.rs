@@ -1,4 +1,9 @@
 //! `guichet connector …`: validate a component, call one operation by hand.
+//!
+//! Everything printed that a connector could have written (its description,
+//! answers, logs, exchanges, errors) goes through [`printable`] or
+//! [`print_json`]: control characters are escaped, so a connector cannot send
+//! terminal escape sequences to the person running the command.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -6,7 +11,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 
-use super::{Failure, print_json};
+use super::Failure;
 use crate::connectors::host::MemoryAttachments;
 use crate::connectors::journal::MemoryJournal;
 use crate::connectors::model::{LookupQuery, Operation, Request};
@@ -86,8 +91,23 @@ async fn check(file: &Path, cache_dir: Option<PathBuf>) -> Result<(), Failure> {
     let version = runtime
         .load_file(file)
         .await
-        .map_err(|e| Failure::input(format!("{} : {e}", file.display())))?;
-    print_json(version.description())
+        .map_err(|e| Failure::input(printable(&format!("{} : {e}", file.display()))))?;
+    let denied = version.denied_imports();
+    if !denied.is_empty() {
+        eprintln!(
+            "{}",
+            printable(&format!(
+                "Importations liées à une implémentation qui refuse tout (aucun accès à l'exécution) : {}",
+                denied.join(", ")
+            ))
+        );
+    }
+    let mut report =
+        serde_json::to_value(version.description()).map_err(|e| Failure::input(e.to_string()))?;
+    if let Some(object) = report.as_object_mut() {
+        object.insert("denied_imports".into(), denied.into());
+    }
+    print_json(&report)
 }
 
 async fn call(
@@ -107,7 +127,7 @@ async fn call(
     let version = runtime
         .load_file(file)
         .await
-        .map_err(|e| Failure::input(format!("{} : {e}", file.display())))?;
+        .map_err(|e| Failure::input(printable(&format!("{} : {e}", file.display()))))?;
     let config = read_config(config, version.name())?;
     let instance = Arc::new(
         Instance::new(config, version.description()).map_err(|e| Failure::input(e.to_string()))?,
@@ -123,7 +143,16 @@ async fn call(
         .filter(|r| r.operation == operation)
     {
         for log in &record.logs {
-            eprintln!("[{}] {}", log.level, log.message);
+            let fields: String = log
+                .fields
+                .iter()
+                .map(|(k, v)| format!(" {k}={v}"))
+                .collect();
+            eprintln!(
+                "[{}] {}",
+                log.level,
+                printable(&format!("{}{fields}", log.message))
+            );
         }
         for exchange in &record.http {
             let outcome = exchange
@@ -132,14 +161,17 @@ async fn call(
                 .or_else(|| exchange.error.clone())
                 .unwrap_or_default();
             eprintln!(
-                "http {} {} → {} ({:.0} ms)",
-                exchange.method, exchange.url, outcome, exchange.duration_ms
+                "{}",
+                printable(&format!(
+                    "http {} {} → {} ({:.0} ms)",
+                    exchange.method, exchange.url, outcome, exchange.duration_ms
+                ))
             );
         }
     }
     match result {
         Ok(response) => print_json(&response),
-        Err(e) => Err(Failure::call(format!("[{}] {e}", e.code()))),
+        Err(e) => Err(Failure::call(printable(&format!("[{}] {e}", e.code())))),
     }
 }
 
@@ -213,4 +245,62 @@ fn read_attachments(specs: &[String]) -> Result<MemoryAttachments, Failure> {
         files.insert(id.to_string(), bytes);
     }
     Ok(MemoryAttachments(files))
+}
+
+/// Whether `c` may change what a terminal shows beyond printing itself:
+/// control characters (C0, DEL, C1 such as the one-byte CSI) and the
+/// bidirectional overrides.
+fn is_unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every unprintable character written as `\u{…}`, so it prints
+/// as one line of plain text.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unprintable(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Writes a JSON value to standard output, with every unprintable character
+/// inside strings escaped as `\uXXXX` (serde_json leaves DEL, C1 and
+/// bidirectional controls raw); the output stays valid JSON.
+fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::input(e.to_string()))?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        // Newlines outside strings are the pretty printer's; inside strings
+        // serde_json has escaped them already.
+        if c != '\n' && is_unprintable(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{out}").map_err(|e| Failure::input(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_in_printed_text() {
+        let text = "ok\u{1b}[31mrouge\u{9b}2J\u{7f}\nligne\u{202e}";
+        assert_eq!(
+            printable(text),
+            "ok\\u{1b}[31mrouge\\u{9b}2J\\u{7f}\\u{a}ligne\\u{202e}"
+        );
+    }
 }

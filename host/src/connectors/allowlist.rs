@@ -6,10 +6,13 @@
 //! address); the port is a number or `*`, and defaults to the scheme's port.
 //!
 //! Private and loopback addresses are reachable only when they are named
-//! exactly: an IP entry, or a DNS name listed without a wildcard. A name matched
-//! through a wildcard that resolves to a private address is refused by the
-//! resolver of [`outbound`](super::outbound) — so a vendor's DNS cannot point a
-//! connector at the platform's own network.
+//! exactly: an IP entry, or a DNS name listed without a wildcard — and the
+//! whole entry must match the URL (scheme, host and port,
+//! [`AllowList::names_exactly`]), not only its host name. A URL matched only
+//! through a wildcard entry, whose name resolves to a private address, is
+//! refused by the resolver of [`outbound`](super::outbound) — so a vendor's DNS
+//! cannot point a connector at the platform's own network, even on a port
+//! another entry names.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -177,9 +180,23 @@ impl AllowList {
             .any(|p| p.matches(url.scheme(), &host, port))
     }
 
-    /// Whether the DNS name `host` is listed exactly (without a wildcard), which
-    /// lets it resolve to a private or loopback address.
-    pub fn names_exactly(&self, host: &str) -> bool {
+    /// Whether `url` is matched by an entry naming its DNS host exactly
+    /// (without a wildcard) with the same scheme and port: only such a URL may
+    /// reach a private or loopback address.
+    pub fn names_exactly(&self, url: &Url) -> bool {
+        let (Some(host @ Host::Domain(_)), Some(port)) = (url.host(), url.port_or_known_default())
+        else {
+            return false;
+        };
+        self.patterns
+            .iter()
+            .any(|p| matches!(p.host, HostPattern::Name(_)) && p.matches(url.scheme(), &host, port))
+    }
+
+    /// Whether the DNS name `host` is listed exactly in some entry, whatever
+    /// its scheme and port (a second check in the resolver of URLs already
+    /// matched by [`AllowList::names_exactly`]).
+    pub(crate) fn lists_name(&self, host: &str) -> bool {
         self.patterns
             .iter()
             .any(|p| matches!(&p.host, HostPattern::Name(n) if n.eq_ignore_ascii_case(host)))
@@ -246,6 +263,24 @@ mod tests {
         assert!(!allows(&entries, "https://famille.fr/x"));
         assert!(!allows(&entries, "https://evilfamille.fr/x"));
         assert!(!allows(&entries, "http://api.famille.fr/x"));
+    }
+
+    #[test]
+    fn the_private_address_exemption_needs_the_whole_exact_entry() {
+        // The entries of issue 7: the wildcard lets the port 18482 through,
+        // the exact entry names the host on another port only.
+        let list = AllowList::parse(&[
+            "http://*.vendor.test:18482",
+            "http://exact.vendor.test:18481",
+        ])
+        .expect("valid");
+        let url = |u: &str| Url::parse(u).expect("valid url");
+
+        assert!(list.allows(&url("http://exact.vendor.test:18482/")));
+        assert!(!list.names_exactly(&url("http://exact.vendor.test:18482/")));
+        assert!(!list.names_exactly(&url("https://exact.vendor.test:18481/")));
+        assert!(!list.names_exactly(&url("http://other.vendor.test:18482/")));
+        assert!(list.names_exactly(&url("http://exact.vendor.test:18481/api")));
     }
 
     #[test]

@@ -3,6 +3,13 @@
 //! secrets, attachment content. WASI comes with an empty context: no
 //! filesystem, environment, arguments or sockets (clocks and random only);
 //! stderr is captured, bounded, so a panic message reaches the journal.
+//!
+//! What a call leaves behind is bounded here, where it is made: log records
+//! (count, bytes, fields, key and value sizes) and HTTP exchanges (sent and
+//! refused ones counted apart) follow the call's
+//! [`RecordLimits`](super::bounds::RecordLimits); what is dropped is counted
+//! and named by a marker record. Every text from the guest is masked (the
+//! instance's secrets replaced by `***`) before it is kept.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -15,16 +22,13 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::bounds::{RecordLimits, cut_masked};
 use super::instance::Instance;
 use super::model::{GuestLog, HttpError, HttpRequest, HttpResponse};
 use super::outbound::Exchange;
 
-/// Largest stderr output kept from a guest (a panic message fits easily).
+/// Largest stderr output kept from a guest, bytes (a panic message fits easily).
 const STDERR_CAPACITY: usize = 16 * 1024;
-/// Most log records kept from one call.
-const MAX_LOGS: usize = 200;
-/// Longest log message kept, in bytes.
-const MAX_LOG_BYTES: usize = 4 * 1024;
 
 /// A future returned by an [`AttachmentSource`].
 pub type AttachmentFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + 'a>>;
@@ -62,9 +66,15 @@ pub struct CallState {
     pub(super) limits: MemoryCap,
     pub(super) deadline: Instant,
     pub(super) timed_out: bool,
+    record_limits: RecordLimits,
     logs: Vec<GuestLog>,
+    log_bytes: usize,
     dropped_logs: usize,
     exchanges: Vec<Exchange>,
+    sent_kept: usize,
+    sent_dropped: usize,
+    refused_kept: usize,
+    refused_dropped: usize,
 }
 
 impl CallState {
@@ -72,6 +82,7 @@ impl CallState {
         instance: Arc<Instance>,
         attachments: Option<Arc<dyn AttachmentSource>>,
         readable: HashSet<String>,
+        record_limits: RecordLimits,
     ) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
@@ -87,9 +98,15 @@ impl CallState {
             limits,
             deadline,
             timed_out: false,
+            record_limits,
             logs: Vec::new(),
+            log_bytes: 0,
             dropped_logs: 0,
             exchanges: Vec::new(),
+            sent_kept: 0,
+            sent_dropped: 0,
+            refused_kept: 0,
+            refused_dropped: 0,
         }
     }
 
@@ -101,29 +118,90 @@ impl CallState {
         self.instance.mask(&text)
     }
 
-    /// Logs and exchanges, for the journal.
+    /// Logs and exchanges, for the journal, each list ending with a marker
+    /// when some were dropped.
     pub(super) fn take_journal(&mut self) -> (Vec<GuestLog>, Vec<Exchange>) {
+        let limits = self.record_limits;
         let mut logs = std::mem::take(&mut self.logs);
         if self.dropped_logs > 0 {
             logs.push(GuestLog {
                 level: "warn".into(),
                 message: format!(
-                    "{} enregistrements de journal ignorés (limite de {MAX_LOGS})",
-                    self.dropped_logs
+                    "{} enregistrements de journal ignorés (limite de {} enregistrements ou {} octets par appel)",
+                    self.dropped_logs, limits.max_logs, limits.max_log_bytes
                 ),
                 fields: Vec::new(),
             });
         }
-        (logs, std::mem::take(&mut self.exchanges))
+        let mut exchanges = std::mem::take(&mut self.exchanges);
+        for (dropped, what, limit) in [
+            (
+                self.sent_dropped,
+                "échanges HTTP non enregistrés",
+                limits.max_exchanges,
+            ),
+            (
+                self.refused_dropped,
+                "requêtes refusées par l'hôte non enregistrées",
+                limits.max_refused,
+            ),
+        ] {
+            if dropped > 0 {
+                exchanges.push(Exchange {
+                    method: "…".into(),
+                    url: String::new(),
+                    status: None,
+                    error: Some(format!("{dropped} {what} (limite de {limit} par appel)")),
+                    duration_ms: 0.0,
+                });
+            }
+        }
+        (logs, exchanges)
+    }
+
+    /// `text` masked and cut to `max` bytes, with a marker when cut.
+    fn keep(&self, text: &str, max: usize) -> String {
+        let instance = &self.instance;
+        cut_masked(text, max, instance.longest_secret(), |t| instance.mask(t))
     }
 
     pub(super) async fn send_http(
         &mut self,
         request: HttpRequest,
     ) -> Result<HttpResponse, HttpError> {
-        let (result, mut exchange) = self.instance.outbound().send(request).await;
-        exchange.url = self.instance.mask(&exchange.url);
-        exchange.error = exchange.error.map(|e| self.instance.mask(&e));
+        let (result, exchange) = self.instance.outbound().send(request).await;
+        let limits = self.record_limits;
+        // Refused before any byte left the host: counted apart, so a loop of
+        // refused requests neither fills the journal nor hides real exchanges.
+        let refused = matches!(
+            result,
+            Err(HttpError::Forbidden(_) | HttpError::InvalidUrl(_))
+        );
+        let (kept, dropped, max) = if refused {
+            (
+                &mut self.refused_kept,
+                &mut self.refused_dropped,
+                limits.max_refused,
+            )
+        } else {
+            (
+                &mut self.sent_kept,
+                &mut self.sent_dropped,
+                limits.max_exchanges,
+            )
+        };
+        if *kept >= max {
+            *dropped += 1;
+            return result;
+        }
+        *kept += 1;
+        let exchange = Exchange {
+            url: self.keep(&exchange.url, limits.max_exchange_text_bytes),
+            error: exchange
+                .error
+                .map(|e| self.keep(&e, limits.max_exchange_text_bytes)),
+            ..exchange
+        };
         self.exchanges.push(exchange);
         result
     }
@@ -134,20 +212,40 @@ impl CallState {
         message: String,
         fields: Vec<(String, String)>,
     ) {
-        if self.logs.len() >= MAX_LOGS {
+        let limits = self.record_limits;
+        if self.logs.len() >= limits.max_logs || self.log_bytes >= limits.max_log_bytes {
             self.dropped_logs += 1;
             return;
         }
-        let mut message = self.instance.mask(&message);
-        truncate(&mut message, MAX_LOG_BYTES);
-        let fields = fields
-            .into_iter()
-            .map(|(k, v)| (k, self.instance.mask(&v)))
+        let message = self.keep(&message, limits.max_message_bytes);
+        let total_fields = fields.len();
+        let mut kept: Vec<(String, String)> = fields
+            .iter()
+            .take(limits.max_fields)
+            .map(|(k, v)| {
+                (
+                    self.keep(k, limits.max_field_key_bytes),
+                    self.keep(v, limits.max_field_value_bytes),
+                )
+            })
             .collect();
+        drop(fields);
+        if total_fields > limits.max_fields {
+            kept.push((
+                "…".into(),
+                format!(
+                    "{} champs ignorés (limite de {} par enregistrement)",
+                    total_fields - limits.max_fields,
+                    limits.max_fields
+                ),
+            ));
+        }
+        self.log_bytes +=
+            message.len() + kept.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         self.logs.push(GuestLog {
             level: level.to_string(),
             message,
-            fields,
+            fields: kept,
         });
     }
 
@@ -179,17 +277,6 @@ impl CallState {
                 None => Err("aucune pièce jointe n'est disponible pour cet appel".into()),
             }
         }
-    }
-}
-
-fn truncate(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut cut = max;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::allowlist::AllowList;
-use super::model::Description;
+use super::model::{Description, Response};
 use super::outbound::{HttpPolicy, Outbound};
 
 /// Default call deadline.
@@ -247,15 +247,77 @@ impl Instance {
         &self.outbound
     }
 
-    /// Replaces every secret value found in `text` with `***`.
+    /// Replaces every occurrence of every secret value in `text` with `***`
+    /// (longest secrets first, so one secret inside another leaves nothing).
     pub fn mask(&self, text: &str) -> String {
+        let mut secrets: Vec<&str> = self
+            .secrets
+            .values()
+            .map(Secret::expose)
+            .filter(|s| !s.is_empty())
+            .collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         let mut masked = text.to_string();
-        for secret in self.secrets.values() {
-            if !secret.0.is_empty() {
-                masked = masked.replace(&secret.0, "***");
+        for secret in secrets {
+            if masked.contains(secret) {
+                masked = masked.replace(secret, "***");
             }
         }
         masked
+    }
+
+    /// `response` with every occurrence of a secret in its texts (keys
+    /// included) replaced by `***`: an answer leaves the guest too.
+    pub fn mask_response(&self, response: Response) -> Response {
+        if self.longest_secret() == 0 {
+            return response;
+        }
+        let Ok(mut value) = serde_json::to_value(&response) else {
+            return response;
+        };
+        if !self.mask_value(&mut value) {
+            return response;
+        }
+        // Values are rebuilt from the tree, not from text: numbers stay exact.
+        serde_json::from_value(value).unwrap_or(response)
+    }
+
+    /// Masks every string and key of `value`; whether anything changed.
+    fn mask_value(&self, value: &mut serde_json::Value) -> bool {
+        use serde_json::Value;
+        match value {
+            Value::String(text) => {
+                let masked = self.mask(text);
+                let changed = masked != *text;
+                *text = masked;
+                changed
+            }
+            Value::Array(items) => {
+                let mut changed = false;
+                for item in items {
+                    changed |= self.mask_value(item);
+                }
+                changed
+            }
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                let mut changed = false;
+                for (key, mut item) in entries {
+                    changed = self.mask_value(&mut item) || changed;
+                    let masked = self.mask(&key);
+                    changed = changed || masked != key;
+                    map.insert(masked, item);
+                }
+                changed
+            }
+            _ => false,
+        }
+    }
+
+    /// Length in bytes of the longest secret (0 without secrets): how far
+    /// past a cut a secret may reach.
+    pub fn longest_secret(&self) -> usize {
+        self.secrets.values().map(|s| s.0.len()).max().unwrap_or(0)
     }
 }
 

@@ -3,7 +3,8 @@
 //! The runtime writes one [`CallRecord`] per call (install-time `describe`
 //! included) to a [`Journal`], after masking the instance's secrets. The
 //! platform persists records through its store; [`MemoryJournal`] keeps the
-//! latest ones in memory (CLI, tests, demo). Every record is also emitted as a
+//! latest ones in memory (CLI, tests, demo), bounded in records and in bytes.
+//! Each record is bounded where it is made (see [`bounds`](super::bounds)). Every record is also emitted as a
 //! `tracing` event.
 
 use std::collections::VecDeque;
@@ -12,6 +13,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::bounds::{DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_RECORDS};
 use super::model::{GuestLog, Operation};
 use super::outbound::Exchange;
 
@@ -64,47 +66,112 @@ pub trait Journal: Send + Sync {
     fn record(&self, record: CallRecord);
 }
 
-/// Keeps the latest records in memory.
+/// Keeps the latest records in memory, bounded in records and in bytes
+/// (oldest dropped first).
 #[derive(Debug)]
 pub struct MemoryJournal {
     capacity: usize,
-    records: Mutex<VecDeque<CallRecord>>,
+    max_bytes: usize,
+    kept: Mutex<Kept>,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    records: VecDeque<(CallRecord, usize)>,
+    bytes: usize,
 }
 
 impl MemoryJournal {
-    /// A journal keeping at most `capacity` records (oldest dropped first).
+    /// A journal keeping at most `capacity` records and
+    /// [`DEFAULT_JOURNAL_BYTES`] bytes.
     pub fn new(capacity: usize) -> Self {
+        Self::with_limits(capacity, DEFAULT_JOURNAL_BYTES)
+    }
+
+    /// A journal keeping at most `capacity` records and about `max_bytes`
+    /// bytes of them (the text they hold, see [`CallRecord::size`]).
+    pub fn with_limits(capacity: usize, max_bytes: usize) -> Self {
         Self {
             capacity,
-            records: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            max_bytes,
+            kept: Mutex::new(Kept {
+                records: VecDeque::with_capacity(capacity.min(1024)),
+                bytes: 0,
+            }),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The records kept, oldest first.
     pub fn records(&self) -> Vec<CallRecord> {
-        match self.records.lock() {
-            Ok(records) => records.iter().cloned().collect(),
-            Err(poisoned) => poisoned.into_inner().iter().cloned().collect(),
-        }
+        self.lock().records.iter().map(|(r, _)| r.clone()).collect()
+    }
+
+    /// Bytes held by the records kept (see [`CallRecord::size`]).
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 }
 
 impl Default for MemoryJournal {
+    /// [`DEFAULT_JOURNAL_RECORDS`] records, [`DEFAULT_JOURNAL_BYTES`] bytes.
     fn default() -> Self {
-        Self::new(10_000)
+        Self::with_limits(DEFAULT_JOURNAL_RECORDS, DEFAULT_JOURNAL_BYTES)
     }
 }
 
 impl Journal for MemoryJournal {
     fn record(&self, record: CallRecord) {
-        let mut records = match self.records.lock() {
-            Ok(records) => records,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if records.len() == self.capacity {
-            records.pop_front();
+        let size = record.size();
+        if self.capacity == 0 || size > self.max_bytes {
+            // Cannot happen with the default per-call limits; never evict
+            // everything for one record.
+            return;
         }
-        records.push_back(record);
+        let mut kept = self.lock();
+        while !kept.records.is_empty()
+            && (kept.records.len() >= self.capacity || kept.bytes + size > self.max_bytes)
+        {
+            if let Some((_, dropped)) = kept.records.pop_front() {
+                kept.bytes -= dropped;
+            }
+        }
+        kept.bytes += size;
+        kept.records.push_back((record, size));
+    }
+}
+
+impl CallRecord {
+    /// About how many bytes the record holds: its texts plus a fixed cost per
+    /// record, log and exchange (what the in-memory journal counts).
+    pub fn size(&self) -> usize {
+        const FIXED: usize = 64;
+        let texts = self.connector.len()
+            + self.version.len()
+            + self.instance.len()
+            + self.error.as_ref().map_or(0, String::len);
+        let logs: usize = self
+            .logs
+            .iter()
+            .map(|l| {
+                FIXED
+                    + l.level.len()
+                    + l.message.len()
+                    + l.fields
+                        .iter()
+                        .map(|(k, v)| FIXED + k.len() + v.len())
+                        .sum::<usize>()
+            })
+            .sum();
+        let http: usize = self
+            .http
+            .iter()
+            .map(|e| FIXED + e.method.len() + e.url.len() + e.error.as_ref().map_or(0, String::len))
+            .sum();
+        std::mem::size_of::<CallRecord>() + texts + logs + http
     }
 }
 
@@ -130,5 +197,48 @@ pub(crate) fn trace(record: &CallRecord) {
             error = record.error.as_deref().unwrap_or(""),
             "connector call failed"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(error_bytes: usize) -> CallRecord {
+        CallRecord {
+            at: Utc::now(),
+            connector: "c".into(),
+            version: "1.0.0".into(),
+            instance: "i".into(),
+            operation: Operation::Check,
+            duration_ms: 1.0,
+            outcome: Outcome::ConnectorError,
+            error: Some("e".repeat(error_bytes)),
+            logs: Vec::new(),
+            http: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_memory_journal_drops_the_oldest_records_past_its_byte_bound() {
+        let journal = MemoryJournal::with_limits(1_000, 10_000);
+
+        for _ in 0..100 {
+            journal.record(record(1_000));
+        }
+
+        assert!(journal.bytes() <= 10_000, "{}", journal.bytes());
+        let kept = journal.records().len();
+        assert!((5..10).contains(&kept), "{kept}");
+    }
+
+    #[test]
+    fn a_record_larger_than_the_whole_bound_is_not_kept() {
+        let journal = MemoryJournal::with_limits(10, 10_000);
+        journal.record(record(10));
+
+        journal.record(record(20_000));
+
+        assert_eq!(journal.records().len(), 1);
     }
 }

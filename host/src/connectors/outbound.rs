@@ -4,14 +4,19 @@
 //! Rules, checked here and nowhere else:
 //! - the URL, and every redirect target, must be allowed (redirects are followed
 //!   by hand, never by reqwest, so each hop is re-checked);
-//! - DNS answers that are private or loopback are dropped unless the name is
-//!   listed exactly (see [`allowlist`](super::allowlist));
+//! - DNS answers that are private or loopback are dropped unless the URL is
+//!   matched by an entry naming its host exactly, with the same scheme and
+//!   port (see [`allowlist`](super::allowlist)): such URLs go through a second
+//!   client whose resolver keeps private answers, every other URL through a
+//!   client whose resolver never does;
 //! - TLS certificates are verified (rustls with the web PKI roots);
 //! - a connect timeout and a total timeout per request;
 //! - the response body is read up to a cap, then the request fails with
 //!   `too-large`.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,10 +68,13 @@ pub struct Exchange {
     pub duration_ms: f64,
 }
 
-/// The HTTP client of one instance.
+/// The HTTP clients of one instance.
 #[derive(Clone)]
 pub struct Outbound {
+    /// For URLs that may not reach private addresses (most of them).
     client: reqwest::Client,
+    /// For URLs matched by an entry naming their host exactly.
+    exempt: reqwest::Client,
     allow: Arc<AllowList>,
     policy: HttpPolicy,
 }
@@ -86,18 +94,31 @@ impl Outbound {
     /// # Errors
     /// When the TLS backend cannot be initialised.
     pub fn new(allow: AllowList, policy: HttpPolicy) -> Result<Self, reqwest::Error> {
+        Self::with_lookup(allow, policy, Arc::new(SystemLookup))
+    }
+
+    fn with_lookup(
+        allow: AllowList,
+        policy: HttpPolicy,
+        lookup: Arc<dyn Lookup>,
+    ) -> Result<Self, reqwest::Error> {
         let allow = Arc::new(allow);
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_millis(policy.connect_timeout_ms))
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow: allow.clone(),
-            }))
-            .no_proxy()
-            .user_agent(concat!("guichet-connector/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = |private_allowed: bool| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_millis(policy.connect_timeout_ms))
+                .dns_resolver(Arc::new(GuardedResolver {
+                    allow: allow.clone(),
+                    private_allowed,
+                    lookup: lookup.clone(),
+                }))
+                .no_proxy()
+                .user_agent(concat!("guichet-connector/", env!("CARGO_PKG_VERSION")))
+                .build()
+        };
         Ok(Self {
-            client,
+            client: client(false)?,
+            exempt: client(true)?,
             allow,
             policy,
         })
@@ -147,7 +168,12 @@ impl Outbound {
             if !self.allow.allows(&url) {
                 return Err(HttpError::Forbidden(origin(&url)));
             }
-            let mut builder = self.client.request(method.clone(), url.clone());
+            let client = if self.allow.names_exactly(&url) {
+                &self.exempt
+            } else {
+                &self.client
+            };
+            let mut builder = client.request(method.clone(), url.clone());
             for (name, value) in &request.headers {
                 if is_forwardable(name, hops > 0 && origin(&url) != first_origin) {
                     builder = builder.header(name.as_str(), value.as_str());
@@ -273,23 +299,41 @@ fn full_message(error: &(dyn std::error::Error + 'static)) -> String {
 
 const PRIVATE_REFUSED: &str = "adresse privée ou locale refusée";
 
-/// Resolves names with the system resolver, dropping private and loopback
-/// addresses unless the name is listed exactly in the allow-list.
+/// How names are resolved (the system resolver, or a fixed table in tests).
+trait Lookup: Send + Sync {
+    fn lookup(&self, host: String) -> LookupFuture;
+}
+
+type LookupFuture = Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>>;
+
+struct SystemLookup;
+
+impl Lookup for SystemLookup {
+    fn lookup(&self, host: String) -> LookupFuture {
+        Box::pin(async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect()) })
+    }
+}
+
+/// Resolves names, dropping private and loopback addresses unless this is the
+/// client of exactly-named URLs and the name is listed exactly.
 struct GuardedResolver {
     allow: Arc<AllowList>,
+    private_allowed: bool,
+    lookup: Arc<dyn Lookup>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow = self.allow.clone();
+        let private_allowed = self.private_allowed;
+        let lookup = self.lookup.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let exact = allow.names_exactly(&host);
+            let addrs = lookup.lookup(host.clone()).await?;
+            let exempt = private_allowed && allow.lists_name(&host);
             let kept: Vec<SocketAddr> = addrs
                 .into_iter()
-                .filter(|a| exact || !is_private(a.ip()))
+                .filter(|a| exempt || !is_private(a.ip()))
                 .collect();
             if kept.is_empty() {
                 let error: Box<dyn std::error::Error + Send + Sync> =
@@ -299,5 +343,105 @@ impl Resolve for GuardedResolver {
             let addrs: Addrs = Box::new(kept.into_iter());
             Ok(addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// Every name resolves to 127.0.0.1, as a vendor's DNS might answer.
+    struct Loopback;
+
+    impl Lookup for Loopback {
+        fn lookup(&self, _host: String) -> LookupFuture {
+            Box::pin(async { Ok(vec![SocketAddr::from(([127, 0, 0, 1], 0))]) })
+        }
+    }
+
+    /// A loopback HTTP server answering 200 and counting its connections.
+    async fn counting_server() -> (u16, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut buffer = [0u8; 1024];
+                let _ = stream.read(&mut buffer).await;
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
+                    .await;
+            }
+        });
+        (port, count)
+    }
+
+    fn outbound(entries: &[String]) -> Outbound {
+        let allow = AllowList::parse(entries).expect("valid list");
+        Outbound::with_lookup(allow, HttpPolicy::default(), Arc::new(Loopback)).expect("client")
+    }
+
+    fn get(url: String) -> HttpRequest {
+        HttpRequest {
+            method: "GET".into(),
+            url,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_exact_name_on_another_port_does_not_open_loopback_to_a_wildcard() {
+        // Issue 7's entries, with `exact.vendor.test` resolving to 127.0.0.1:
+        // the wildcard entry's port must not inherit the exact entry's exemption.
+        let (port, connections) = counting_server().await;
+        let other_port = if port == 65535 { port - 1 } else { port + 1 };
+        let client = outbound(&[
+            format!("http://*.vendor.test:{port}"),
+            format!("http://exact.vendor.test:{other_port}"),
+        ]);
+
+        let (result, _) = client
+            .send(get(format!("http://exact.vendor.test:{port}/")))
+            .await;
+
+        assert!(
+            matches!(&result, Err(HttpError::Forbidden(m)) if m.contains(PRIVATE_REFUSED)),
+            "{result:?}"
+        );
+        assert_eq!(connections.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn the_whole_exact_entry_reaches_loopback() {
+        let (port, connections) = counting_server().await;
+        let client = outbound(&[
+            format!("http://*.vendor.test:{port}"),
+            format!("http://exact.vendor.test:{port}"),
+        ]);
+
+        let (result, _) = client
+            .send(get(format!("http://exact.vendor.test:{port}/")))
+            .await;
+        let (wildcard, _) = client
+            .send(get(format!("http://other.vendor.test:{port}/")))
+            .await;
+
+        assert_eq!(result.expect("allowed").status, 200);
+        assert!(
+            matches!(wildcard, Err(HttpError::Forbidden(_))),
+            "{wildcard:?}"
+        );
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
     }
 }

@@ -1,10 +1,10 @@
 //! The runtime: one wasmtime `Engine` per process, components loaded into
 //! [`ConnectorVersion`]s, and the call path (a fresh `Store` per call).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -15,21 +15,35 @@ use wasmtime::{
     UpdateDeadline,
 };
 
+use super::bounds::{RecordLimits, cut_masked};
 use super::cache::{Cache, CacheError};
+use super::capability::{self, Capability};
 use super::error::{CallError, InstallError};
 use super::host::{AttachmentSource, CallState};
 use super::instance::{Instance, MAX_MEMORY_MIB};
 use super::journal::{self, CallRecord, Journal, Outcome};
 use super::model::{Description, Operation, Request, Response};
 use super::v0_1_0;
+use super::validation::{check_header, placeholder_description, validate_description};
+
+/// Room for the words a [`CallError`] puts around a guest's bounded message,
+/// bytes.
+const ERROR_WORDS_BYTES: usize = 512;
 
 /// How the runtime is set up.
 #[derive(Clone, Debug)]
 pub struct RuntimeConfig {
     /// Directory of the precompiled-component cache.
     pub cache_dir: PathBuf,
-    /// Calls running at once; further calls wait for a slot.
+    /// Calls running at once, all instances together (default 64); further
+    /// calls wait for a slot.
     pub max_concurrent_calls: u32,
+    /// Calls running at once for one instance (default: a quarter of
+    /// `max_concurrent_calls`, at least 1), so one vendor cannot hold every
+    /// slot and starve the others; further calls of that instance wait.
+    pub max_calls_per_instance: Option<u32>,
+    /// What one call's record may keep: logs, exchanges, error sizes.
+    pub record_limits: RecordLimits,
     /// Use wasmtime's pooling allocator (fast instantiation); falls back to the
     /// on-demand allocator if the pool cannot be reserved.
     pub pooling: bool,
@@ -43,9 +57,20 @@ impl RuntimeConfig {
         Self {
             cache_dir: cache_dir.into(),
             max_concurrent_calls: 64,
+            max_calls_per_instance: None,
+            record_limits: RecordLimits::default(),
             pooling: true,
             epoch_tick: Duration::from_millis(10),
         }
+    }
+
+    /// The per-instance share of the call slots (see
+    /// [`RuntimeConfig::max_calls_per_instance`]).
+    pub fn instance_share(&self) -> usize {
+        let share = self
+            .max_calls_per_instance
+            .unwrap_or(self.max_concurrent_calls / 4);
+        share.clamp(1, self.max_concurrent_calls.max(1)) as usize
     }
 }
 
@@ -59,6 +84,7 @@ pub struct ConnectorVersion {
     description: Description,
     digest: String,
     size: usize,
+    imports: Vec<(String, Capability)>,
     pre: Pre,
 }
 
@@ -101,6 +127,20 @@ impl ConnectorVersion {
     pub fn size(&self) -> usize {
         self.size
     }
+
+    /// Every interface the component imports, with what it gives the guest.
+    pub fn imports(&self) -> &[(String, Capability)] {
+        &self.imports
+    }
+
+    /// The imports linked to a deny-all implementation (filesystem, sockets…).
+    pub fn denied_imports(&self) -> Vec<&str> {
+        self.imports
+            .iter()
+            .filter(|(_, c)| *c == Capability::DenyAll)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
 }
 
 /// The connector runtime. Cheap to clone; clones share the engine.
@@ -115,6 +155,10 @@ struct Inner {
     cache: Cache,
     slots: Semaphore,
     max_slots: usize,
+    /// One semaphore per instance id, each with `instance_share` permits.
+    instance_slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+    instance_share: usize,
+    record_limits: RecordLimits,
     journal: Arc<dyn Journal>,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -157,6 +201,9 @@ impl Runtime {
                 cache,
                 slots: Semaphore::new(config.max_concurrent_calls as usize),
                 max_slots: config.max_concurrent_calls as usize,
+                instance_slots: Mutex::new(HashMap::new()),
+                instance_share: config.instance_share(),
+                record_limits: config.record_limits,
                 journal,
                 ticker_stop,
             }),
@@ -166,6 +213,24 @@ impl Runtime {
     /// Calls running now (for health and metrics).
     pub fn calls_in_flight(&self) -> usize {
         self.inner.max_slots - self.inner.slots.available_permits()
+    }
+
+    /// Calls of the instance `instance_id` running now.
+    pub fn calls_in_flight_of(&self, instance_id: &str) -> usize {
+        let slots = self.instance_slots(instance_id);
+        self.inner.instance_share - slots.available_permits()
+    }
+
+    /// The semaphore of one instance, made on its first call.
+    fn instance_slots(&self, instance_id: &str) -> Arc<Semaphore> {
+        let mut map = self
+            .inner
+            .instance_slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.entry(instance_id.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.inner.instance_share)))
+            .clone()
     }
 
     /// The journal every call is recorded to.
@@ -208,11 +273,13 @@ impl Runtime {
                     CacheError::Io(why) => InstallError::Cache(why),
                 })?
         };
+        let imports = self.classify_imports(&component)?;
         let pre = self.pre_instantiate(&component)?;
         let unnamed = ConnectorVersion {
             description: placeholder_description(),
             digest,
             size,
+            imports,
             pre,
         };
         let instance = Arc::new(Instance::bare("installation")?);
@@ -230,6 +297,30 @@ impl Runtime {
             description,
             ..unnamed
         }))
+    }
+
+    /// Sorts the component's imports by what they give; refuses imports
+    /// outside the supported worlds, naming them.
+    fn classify_imports(
+        &self,
+        component: &Component,
+    ) -> Result<Vec<(String, Capability)>, InstallError> {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for (name, _) in component.component_type().imports(&self.inner.engine) {
+            match capability::classify(name) {
+                Some(capability) => known.push((name.to_string(), capability)),
+                None => unknown.push(name.to_string()),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(InstallError::Imports(format!(
+                "{} (Guichet ne fournit que le contrat {} et les interfaces WASI 0.2)",
+                unknown.join(", "),
+                v0_1_0::CONTRACT
+            )));
+        }
+        Ok(known)
     }
 
     fn pre_instantiate(&self, component: &Component) -> Result<Pre, InstallError> {
@@ -285,6 +376,13 @@ impl Runtime {
         attachments: Option<Arc<dyn AttachmentSource>>,
     ) -> Result<Response, CallError> {
         let operation = request.operation();
+        // The instance's share first, then a global slot: an instance waiting
+        // for its own share holds no global slot.
+        let instance_slots = self.instance_slots(instance.id());
+        let _instance_slot = instance_slots
+            .acquire()
+            .await
+            .map_err(|_| CallError::Host("moteur arrêté".into()))?;
         let _slot = self
             .inner
             .slots
@@ -298,7 +396,12 @@ impl Runtime {
         };
         let mut store = Store::new(
             &self.inner.engine,
-            CallState::new(instance.clone(), attachments, readable),
+            CallState::new(
+                instance.clone(),
+                attachments,
+                readable,
+                self.inner.record_limits,
+            ),
         );
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
@@ -318,19 +421,34 @@ impl Runtime {
         let outcome = tokio::time::timeout(wall, invoke(&version.pre, &mut store, &request)).await;
         let result = match outcome {
             Err(_elapsed) => Err(CallError::Timeout(instance.timeout())),
-            Ok(Ok(Ok(response))) => Ok(response),
-            // A connector may quote a secret in its error: mask it like its logs.
+            Ok(Ok(Ok(response))) => Ok(instance.mask_response(response)),
+            // A connector may quote a secret in its error, or send megabytes:
+            // mask it like its logs and cut it before anything keeps it.
             Ok(Ok(Err(connector_error))) => Err(CallError::Connector(
-                connector_error.map_message(|m| instance.mask(m)),
+                connector_error.map_message(|m| self.bounded_error(instance, m)),
             )),
             Ok(Err(trap)) => Err(classify_trap(&trap, store.data(), instance)),
-        };
+        }
+        .map_err(|error| match error {
+            CallError::Trap(m) => CallError::Trap(self.bounded_error(instance, &m)),
+            other => other,
+        });
         let (logs, exchanges) = store.data_mut().take_journal();
         drop(store);
         self.journal_call(
             version, instance, operation, started, &result, logs, exchanges,
         );
         result
+    }
+
+    /// An error text from the guest, masked and cut to the record limit.
+    fn bounded_error(&self, instance: &Instance, text: &str) -> String {
+        cut_masked(
+            text,
+            self.inner.record_limits.max_error_bytes,
+            instance.longest_secret(),
+            |t| instance.mask(t),
+        )
     }
 
     /// Time to create a Store and instantiate `version` for `instance`, then
@@ -344,7 +462,12 @@ impl Runtime {
         let started = Instant::now();
         let mut store = Store::new(
             &self.inner.engine,
-            CallState::new(instance.clone(), None, HashSet::new()),
+            CallState::new(
+                instance.clone(),
+                None,
+                HashSet::new(),
+                self.inner.record_limits,
+            ),
         );
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(u64::MAX / 2);
@@ -387,7 +510,16 @@ impl Runtime {
             operation,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             outcome,
-            error: result.as_ref().err().map(|e| instance.mask(&e.to_string())),
+            // The message inside is bounded already; the bound here covers
+            // the variant's own words around it.
+            error: result.as_ref().err().map(|e| {
+                cut_masked(
+                    &e.to_string(),
+                    self.inner.record_limits.max_error_bytes + ERROR_WORDS_BYTES,
+                    instance.longest_secret(),
+                    |t| instance.mask(t),
+                )
+            }),
             logs,
             http,
         };
@@ -477,86 +609,4 @@ fn spawn_ticker(engine: Engine, tick: Duration, stop: Arc<AtomicBool>) -> Result
         })
         .map(|_| ())
         .map_err(|e| StartError(e.to_string()))
-}
-
-/// Tells a component from a core module or another file by its header.
-fn check_header(bytes: &[u8]) -> Result<(), InstallError> {
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(InstallError::NotWasm);
-    }
-    // Version 1 with layer 0 is a core module; components use layer 1.
-    if bytes[4..8] == [1, 0, 0, 0] {
-        return Err(InstallError::CoreModule);
-    }
-    Ok(())
-}
-
-fn placeholder_description() -> Description {
-    Description {
-        name: String::new(),
-        version: String::new(),
-        vendor: String::new(),
-        summary: String::new(),
-        operations: Vec::new(),
-        config_schema: serde_json::Value::Null,
-        hosts: Vec::new(),
-        data_sources: Vec::new(),
-        contract: String::new(),
-    }
-}
-
-/// Checks what `describe` answered: names, version, schema, hosts, sources.
-fn validate_description(d: &Description) -> Result<(), InstallError> {
-    let bad = |why: String| Err(InstallError::Description(why));
-    let is_name = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    if !is_name(&d.name) {
-        return bad(format!(
-            "nom « {} » invalide (lettres minuscules, chiffres et tirets)",
-            d.name
-        ));
-    }
-    if !is_semver(&d.version) {
-        return bad(format!(
-            "version « {} » invalide (forme attendue : 1.2.3)",
-            d.version
-        ));
-    }
-    if d.vendor.trim().is_empty() {
-        return bad("éditeur manquant".into());
-    }
-    if d.operations.is_empty() {
-        return bad("aucune opération déclarée".into());
-    }
-    if !d.config_schema.is_object() {
-        return bad("le schéma de configuration doit être un objet JSON".into());
-    }
-    if let Err(e) = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&d.config_schema)
-    {
-        return bad(format!("schéma de configuration invalide : {e}"));
-    }
-    for host in &d.hosts {
-        if let Err(e) = super::allowlist::Pattern::parse(host) {
-            return bad(e.to_string());
-        }
-    }
-    if d.operations.contains(&Operation::Lookup) && d.data_sources.is_empty() {
-        return bad("« lookup » est déclarée sans source de données".into());
-    }
-    Ok(())
-}
-
-fn is_semver(version: &str) -> bool {
-    let core = version.split(['-', '+']).next().unwrap_or("");
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -26,6 +26,13 @@ fn ok(message: String) -> Result<Availability, Error> {
     })
 }
 
+/// The integer setting `key`, or `default`.
+fn number(key: &str, default: u64) -> u64 {
+    config::get(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[allow(unconditional_recursion)]
 fn recurse(depth: u64, pad: [u64; 32]) -> u64 {
     let pad = std::hint::black_box(pad);
@@ -45,6 +52,8 @@ impl Connector for Hostile {
                 "properties": {
                     "behaviour": { "type": "string" },
                     "url": { "type": "string" },
+                    "count": { "type": "integer", "minimum": 0 },
+                    "bytes": { "type": "integer", "minimum": 0 },
                     "token": { "type": "string", "x-secret": true }
                 }
             })
@@ -114,6 +123,65 @@ impl Connector for Hostile {
                     "échec avec le jeton {}",
                     token.expose()
                 )))
+            }
+            "answer-secret" => {
+                let token = config::require_secret("token")?;
+                ok(format!("le jeton est {}", token.expose()))
+            }
+            "refused-loop" => {
+                // Retry a forbidden request `count` times, as a buggy retry
+                // loop would: a long URL, every attempt refused by the host.
+                let count = number("count", 100_000);
+                let url = format!("http://interdit.example/{}", "x".repeat(4096));
+                let mut refused = 0u64;
+                for _ in 0..count {
+                    if Request::get(url.as_str()).send().is_err() {
+                        refused += 1;
+                    }
+                }
+                ok(format!("{refused} refus"))
+            }
+            "log-bomb" => {
+                // `count` records, each with a message, a field key and a field
+                // value of `bytes` bytes (the key starts with the secret), and
+                // 100 small fields.
+                let token = config::require_secret("token")?;
+                let count = number("count", 8);
+                let bytes = number("bytes", 8 * 1024 * 1024) as usize;
+                let message = "m".repeat(bytes);
+                let key = format!("{}{}", token.expose(), "k".repeat(bytes));
+                let value = "v".repeat(bytes);
+                let small: Vec<(String, String)> = (0..100)
+                    .map(|i| (format!("champ-{i}"), i.to_string()))
+                    .collect();
+                for _ in 0..count {
+                    let mut fields: Vec<(&str, &str)> = vec![(key.as_str(), value.as_str())];
+                    fields.extend(small.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                    log::write(log::Level::Info, &message, &fields);
+                }
+                ok(format!("{count} enregistrements"))
+            }
+            "log-flood" => {
+                // Many small records.
+                for i in 0..number("count", 10_000) {
+                    log::info(&format!("enregistrement {i}"));
+                }
+                ok("fini".into())
+            }
+            "error-bomb" => {
+                // An error of `bytes` bytes, quoting the secret at its start.
+                let token = config::require_secret("token")?;
+                let bytes = number("bytes", 16 * 1024 * 1024) as usize;
+                Err(Error::Other(format!(
+                    "{} {}",
+                    token.expose(),
+                    "e".repeat(bytes)
+                )))
+            }
+            "escape" => {
+                // Terminal escape sequences in everything that gets printed.
+                log::info("journal \u{1b}[2J\u{1b}]0;pirate\u{7}");
+                Err(Error::Other("erreur \u{1b}[31mrouge\u{9b}6n".into()))
             }
             other => Err(Error::InvalidInput(format!(
                 "comportement inconnu : {other}"
