@@ -55,6 +55,7 @@ pub mod profile;
 pub mod role;
 pub mod submission;
 pub mod summary;
+pub mod text;
 pub mod validation;
 pub mod value;
 pub mod workflow;

@@ -15,11 +15,19 @@
 //!   data source are resolved by the caller and passed in [`Context`];
 //! - files are checked by content at upload ([`check_upload`]) and again by
 //!   their recorded type and size at submission;
-//! - at submission the RGPD box must be ticked (`consentement_requis`).
+//! - at submission the RGPD box must be ticked (`consentement_requis`);
+//! - a text with nothing visible (spaces, zero-width and other format
+//!   characters) is no answer, and every accepted text is cleaned by
+//!   [`crate::text::clean`] (NFC, invisible ends removed);
+//! - phones are stored in E.164, IBANs in their electronic form, dates have
+//!   a four-digit year from [`MIN_YEAR`] to [`MAX_YEAR`], and a date field
+//!   prefilled from `profile.birth_date` is never after today (see the
+//!   `format` module for the libraries used).
 //!
 //! Answers posted as plain JSON (`{"nom": "Dupont", "montant": 120.5}`) are
 //! read with [`read_answers`].
 
+mod format;
 mod input;
 mod rules;
 
@@ -34,7 +42,10 @@ use crate::file::{MediaType, sniff_media_type};
 use crate::value::Answers;
 
 pub use input::read_answers;
-pub use rules::{normalise_phone, valid_email, valid_iban};
+pub use format::{
+    MAX_YEAR, MIN_YEAR, iban_display, is_postcode, normalise_phone, parse_date, phone_display,
+    plausible_date, valid_email, valid_iban,
+};
 
 /// The pseudo-field of the RGPD consent box in errors.
 pub const CONSENT_FIELD: &str = "rgpd";
@@ -244,7 +255,7 @@ pub fn validate_page(
 }
 
 /// Validates a whole submission and returns the cleaned answers: hidden
-/// fields dropped, texts trimmed, phones and IBANs normalised.
+/// fields dropped, texts cleaned, phones and IBANs normalised.
 ///
 /// # Errors
 /// Every [`FieldError`] found, including `consentement_requis` when the

@@ -28,6 +28,7 @@ use crate::demande::{
 use crate::history::{Author, HistoryEntry};
 use crate::notification::{NotificationJob, Recipient, RecipientKind};
 use crate::role::{GroupName, Right};
+use crate::text::{clean, is_blank};
 use crate::value::Answers;
 
 /// Longest free text an action accepts, in characters.
@@ -225,7 +226,7 @@ fn check_inputs(
             inputs
                 .message
                 .as_deref()
-                .is_some_and(|t| !t.trim().is_empty()),
+                .is_some_and(|t| !is_blank(t)),
         ),
         (Input::Attachment, inputs.attachment.is_some()),
         (Input::RefusalType, inputs.refusal_type.is_some()),
@@ -234,14 +235,14 @@ fn check_inputs(
             inputs
                 .justification
                 .as_deref()
-                .is_some_and(|t| !t.trim().is_empty()),
+                .is_some_and(|t| !is_blank(t)),
         ),
         (
             Input::ClosingComment,
             inputs
                 .closing_comment
                 .as_deref()
-                .is_some_and(|t| !t.trim().is_empty()),
+                .is_some_and(|t| !is_blank(t)),
         ),
         (Input::Service, inputs.service.is_some()),
     ];
@@ -409,11 +410,11 @@ impl Step<'_> {
         if let (Some(kind), Some(justification)) = (inputs.refusal_type, &inputs.justification) {
             demande.refusal = Some(Refusal {
                 kind,
-                justification: justification.trim().to_owned(),
+                justification: clean(justification),
             });
         }
         if let Some(comment) = &inputs.closing_comment {
-            demande.closing_comment = Some(comment.trim().to_owned());
+            demande.closing_comment = Some(clean(comment));
         }
         match self.trigger {
             Some(TimerKind::Reminder { days }) => demande.reminders_sent.push(days),
@@ -480,8 +481,7 @@ impl Step<'_> {
             &self.inputs.closing_comment,
         ]
         .into_iter()
-        .find_map(|text| text.as_deref().map(str::trim).filter(|t| !t.is_empty()))
-        .map(str::to_owned);
+        .find_map(|text| text.as_deref().map(clean).filter(|t| !t.is_empty()));
         for text in &effects.history {
             outcome.history.push(HistoryEntry {
                 demande: demande.id,

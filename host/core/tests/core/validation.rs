@@ -45,11 +45,11 @@ fn a_complete_bike_repair_demande_is_valid_and_cleaned() {
     let cleaned = submit_velo(velo_answers(), true).unwrap();
     assert_eq!(
         cleaned.get(&"telephone".into()),
-        Some(&text("06 12 34 56 78"))
+        Some(&text("+33612345678"))
     );
     assert_eq!(
         cleaned.get(&"iban".into()),
-        Some(&text("FR76 3000 6000 0112 3456 7890 189"))
+        Some(&text("FR7630006000011234567890189"))
     );
 }
 
