@@ -41,11 +41,11 @@ use crate::field::{Choice, Field, FieldId};
 use crate::file::{MediaType, sniff_media_type};
 use crate::value::Answers;
 
-pub use input::read_answers;
 pub use format::{
     MAX_YEAR, MIN_YEAR, iban_display, is_postcode, normalise_phone, parse_date, phone_display,
     plausible_date, valid_email, valid_iban,
 };
+pub use input::read_answers;
 
 /// The pseudo-field of the RGPD consent box in errors.
 pub const CONSENT_FIELD: &str = "rgpd";

@@ -60,9 +60,7 @@ impl Value {
             Value::Choices(values) => values.is_empty(),
             Value::Files(files) => files.is_empty(),
             Value::Checkbox(ticked) => !ticked,
-            Value::Address(address) => {
-                is_blank(&address.street) && is_blank(&address.city)
-            }
+            Value::Address(address) => is_blank(&address.street) && is_blank(&address.city),
             Value::Number(_) | Value::Date(_) => false,
         }
     }

@@ -124,7 +124,10 @@ pub fn normalise_phone(text: &str) -> Option<String> {
         // Overseas first: a second candidate is the overseas reading.
         return Some(found.find(|other| *other != first).unwrap_or(first));
     }
-    let mut found: Vec<String> = OWN_PLAN_REGIONS.iter().filter_map(|r| valid_in(*r)).collect();
+    let mut found: Vec<String> = OWN_PLAN_REGIONS
+        .iter()
+        .filter_map(|r| valid_in(*r))
+        .collect();
     found.dedup();
     match found.as_slice() {
         [one] => Some(one.clone()),
@@ -202,7 +205,8 @@ pub fn plausible_date(date: NaiveDate) -> bool {
 /// year and two-digit month and day; `None` otherwise.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = clean(text);
-    let digits = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    let digits =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
     let (year, month, day) = if let [y, m, d] = text.split('-').collect::<Vec<_>>()[..] {
         (y, m, d)
     } else if let [d, m, y] = text.split('/').collect::<Vec<_>>()[..] {
@@ -343,7 +347,11 @@ mod tests {
                 .filter_map(|d| d.example())
             {
                 let e164 = format!("+{code}{example}");
-                assert_eq!(normalise_phone(&e164).as_deref(), Some(e164.as_str()), "{id}");
+                assert_eq!(
+                    normalise_phone(&e164).as_deref(),
+                    Some(e164.as_str()),
+                    "{id}"
+                );
                 if NATIONAL_PLAN_REGIONS.contains(region) {
                     let national = format!("0{example}");
                     assert_eq!(
@@ -361,12 +369,20 @@ mod tests {
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
         assert_eq!(parse_date("2026-09-01"), date(2026, 9, 1));
         assert_eq!(parse_date(" 01/09/2026 "), date(2026, 9, 1));
-        for bad in ["26-09-01", "1/9/2026", "+2026-09-01", "02026-09-01", "2026-02-30", "hier"] {
+        for bad in [
+            "26-09-01",
+            "1/9/2026",
+            "+2026-09-01",
+            "02026-09-01",
+            "2026-02-30",
+            "hier",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
         assert!(!plausible_date(NaiveDate::from_ymd_opt(0, 1, 1).unwrap()));
-        assert!(!plausible_date(NaiveDate::from_ymd_opt(2101, 1, 1).unwrap()));
+        assert!(!plausible_date(
+            NaiveDate::from_ymd_opt(2101, 1, 1).unwrap()
+        ));
         assert!(plausible_date(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()));
     }
 }
-

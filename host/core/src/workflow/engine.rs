@@ -223,10 +223,7 @@ fn check_inputs(
     let given = [
         (
             Input::Message,
-            inputs
-                .message
-                .as_deref()
-                .is_some_and(|t| !is_blank(t)),
+            inputs.message.as_deref().is_some_and(|t| !is_blank(t)),
         ),
         (Input::Attachment, inputs.attachment.is_some()),
         (Input::RefusalType, inputs.refusal_type.is_some()),
