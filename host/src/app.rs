@@ -92,7 +92,11 @@ pub enum StartError {
 /// # Errors
 /// [`StartError::Store`].
 pub async fn open_store(config: &Config) -> Result<Store, StartError> {
-    Ok(Store::connect(&config.database_url, FileStore::new(config.files_dir())).await?)
+    Ok(
+        Store::connect(&config.database_url, FileStore::new(config.files_dir()))
+            .await?
+            .with_zone(config.settings.time_zone),
+    )
 }
 
 /// A connector registry over a fresh runtime with its journal.

@@ -253,7 +253,7 @@ async fn create(
             None => Profile::default(),
         }
     };
-    if !definition.is_open(now) {
+    if !definition.is_open(now, state.settings.time_zone) {
         return Err(submission::SubmitError::Closed.into());
     }
     let reference = DemarcheRef {
@@ -420,7 +420,7 @@ async fn save_page(
     let options = resolve_options(&state, &definition, &merged).await;
     let context = Context {
         filler,
-        today: now.date_naive(),
+        today: state.settings.time_zone.today(now),
         options: &options,
     };
     problems.extend(
@@ -604,7 +604,7 @@ async fn submit(
                 consent,
                 filer,
             };
-            submission::submit(&definition, filing, &options, now.date_naive(), now)
+            submission::submit(&definition, filing, &options, now, state.settings.time_zone)
                 .map_err(ApiError::from)
         })
         .await?;

@@ -13,6 +13,7 @@
 mod admin;
 mod auth;
 mod bad_inputs;
+mod inputs;
 mod matrix;
 mod openapi;
 mod usager;

@@ -15,11 +15,12 @@ on_both_backends!(
 );
 
 /// The values that identify the usager or come from them or about them.
-const PERSONAL: [&str; 13] = [
+const PERSONAL: [&str; 14] = [
     "Albertine",
     "Zwolinski",
     "albertine.zwolinski@exemple.test",
     "06 12 34 56 78",
+    "+33612345678",
     "République",
     "Marseille",
     "FR7630006000",

@@ -20,6 +20,7 @@ use super::{
     Action, Actor, ActorKind, Input, Inputs, Outcome, Phase, ServiceChange, Target, Transition,
     Workflow, WorkflowError,
 };
+use crate::calendar::Zone;
 use crate::deadline::{self, TimerChange, TimerKind};
 use crate::demande::{
     Demande, DemandeId, DemarcheRef, FiledBy, HoldPeriod, KeyDates, Refusal, RefusalType, Services,
@@ -67,6 +68,7 @@ pub fn start(
     new: NewDemande,
     author: Author,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Outcome, WorkflowError> {
     if workflow.status(&workflow.initial).is_none() {
         return Err(WorkflowError::UnknownStatus(workflow.initial.clone()));
@@ -109,6 +111,7 @@ pub fn start(
         author,
         inputs: &Inputs::default(),
         now,
+        zone,
         trigger: None,
     };
     step.write_effects(&workflow.on_submit, &mut outcome);
@@ -128,6 +131,7 @@ pub fn apply(
     action: Action,
     actor: &Actor,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Outcome, WorkflowError> {
     let transition = workflow
         .transition(&action.transition)
@@ -143,6 +147,7 @@ pub fn apply(
         author,
         inputs: &action.inputs,
         now,
+        zone,
         trigger: None,
     };
     step.run(transition, demande)
@@ -154,6 +159,7 @@ pub(crate) fn fire_timer(
     demande: &Demande,
     kind: TimerKind,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Outcome, WorkflowError> {
     let transition = workflow
         .transitions
@@ -171,6 +177,7 @@ pub(crate) fn fire_timer(
         author: Author::System,
         inputs: &inputs,
         now,
+        zone,
         trigger: Some(kind),
     };
     step.run(transition, demande)
@@ -305,6 +312,8 @@ struct Step<'a> {
     author: Author,
     inputs: &'a Inputs,
     now: DateTime<Utc>,
+    /// The collectivité's time zone: delays and dates written in texts.
+    zone: Zone,
     trigger: Option<TimerKind>,
 }
 
@@ -467,7 +476,7 @@ impl Step<'_> {
             {
                 demande.awaiting_usager_since = Some(self.now);
             }
-            for timer in deadline::timers_for(self.workflow, demande, *group, self.now) {
+            for timer in deadline::timers_for(self.workflow, demande, *group, self.now, self.zone) {
                 outcome.timers.push(TimerChange::Schedule(timer));
             }
         }
@@ -537,11 +546,10 @@ impl Step<'_> {
         if let Some(comment) = &demande.closing_comment {
             params.insert("commentaire".to_owned(), comment.clone());
         }
-        if let Some(deadline) = deadline::processing_deadline(self.workflow, demande, self.now) {
-            params.insert(
-                "echeance".to_owned(),
-                deadline.format("%d/%m/%Y").to_string(),
-            );
+        if let Some(deadline) =
+            deadline::processing_deadline(self.workflow, demande, self.now, self.zone)
+        {
+            params.insert("echeance".to_owned(), self.zone.date_text(deadline));
         }
         if let Some(TimerKind::Reminder { days }) = self.trigger {
             params.insert("jours".to_owned(), days.to_string());

@@ -7,7 +7,7 @@ use guichet_core::field::{Choice, FieldKind};
 use guichet_core::notification::MessageText;
 use guichet_core::workflow::{StandardParameters, WorkflowChoice};
 
-use crate::support::{example, group};
+use crate::support::{ZONE, example, group};
 
 /// A named edit of a definition.
 type Edit = Box<dyn Fn(&mut Definition)>;
@@ -281,12 +281,12 @@ fn a_definition_is_open_only_during_its_period() {
             .unwrap()
             .and_utc()
     };
-    assert!(!velo.is_open(at(2025, 12, 31)));
-    assert!(velo.is_open(at(2026, 1, 1)));
-    assert!(velo.is_open(at(2026, 12, 31)));
-    assert!(velo.is_open(at(2027, 12, 31)));
-    assert!(!velo.is_open(at(2028, 1, 1)));
-    assert!(example("signalement-voie-publique").is_open(at(2040, 1, 1)));
+    assert!(!velo.is_open(at(2025, 12, 31), ZONE));
+    assert!(velo.is_open(at(2026, 1, 1), ZONE));
+    assert!(velo.is_open(at(2026, 12, 31), ZONE));
+    assert!(velo.is_open(at(2027, 12, 31), ZONE));
+    assert!(!velo.is_open(at(2028, 1, 1), ZONE));
+    assert!(example("signalement-voie-publique").is_open(at(2040, 1, 1), ZONE));
 }
 
 #[test]

@@ -493,8 +493,8 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
         &velo,
         filing(Role::SaisieBo.rights()),
         &no_options(),
-        today(),
         start(),
+        ZONE,
     )
     .unwrap();
     let filed_by = outcome.demande.filed_by.unwrap();
@@ -514,8 +514,8 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
         &velo,
         filing(Role::Consultant.rights()),
         &no_options(),
-        today(),
         start(),
+        ZONE,
     );
     assert_eq!(refused.unwrap_err(), SubmitError::RightMissing);
 }
@@ -551,8 +551,8 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
         &velo,
         filing(velo_answers(), true),
         &no_options(),
-        today(),
         in_2028,
+        ZONE,
     );
     assert_eq!(closed.unwrap_err(), SubmitError::Closed);
 
@@ -560,8 +560,8 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
         &velo,
         filing(velo_answers(), false),
         &no_options(),
-        today(),
         start(),
+        ZONE,
     );
     assert!(
         matches!(invalid, Err(SubmitError::Invalid(errors)) if errors[0].code == ErrorCode::ConsentementRequis)

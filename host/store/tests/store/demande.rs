@@ -274,12 +274,12 @@ async fn a_hold_moves_the_deadline_and_the_late_flag_as_the_core_says(db: TestDb
         let demande = db.demande(filed.demande.id).await.unwrap().demande;
         assert_eq!(
             row.deadline,
-            deadline::processing_deadline(&workflow, &demande, now),
+            deadline::processing_deadline(&workflow, &demande, now, ZONE),
             "day {day}"
         );
         assert_eq!(
             row.late,
-            deadline::is_late(&workflow, &demande, now),
+            deadline::is_late(&workflow, &demande, now, ZONE),
             "day {day}"
         );
     }
@@ -304,7 +304,7 @@ async fn a_hold_moves_the_deadline_and_the_late_flag_as_the_core_says(db: TestDb
         assert_eq!(row.deadline, Some(start() + days(47)), "day {day}");
         assert_eq!(
             row.late,
-            deadline::is_late(&workflow, &demande, now),
+            deadline::is_late(&workflow, &demande, now, ZONE),
             "day {day}"
         );
         let late_only = ProcessingQuery {

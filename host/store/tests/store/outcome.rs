@@ -78,6 +78,7 @@ async fn the_second_of_two_agents_acting_on_the_same_revision_gets_a_conflict(db
         Action::new("prendre_en_compte"),
         &agent,
         start(),
+        ZONE,
     )
     .unwrap();
     let comment = workflow::apply(
@@ -86,6 +87,7 @@ async fn the_second_of_two_agents_acting_on_the_same_revision_gets_a_conflict(db
         Action::new("commenter").message("Dossier complet."),
         &agent,
         start(),
+        ZONE,
     )
     .unwrap();
 
@@ -123,6 +125,7 @@ async fn of_two_concurrent_writers_exactly_one_wins(db: TestDb) {
                 Action::new("commenter").message(&message),
                 &agent,
                 start(),
+                ZONE,
             )
             .unwrap();
             tokio::spawn(async move {
