@@ -519,6 +519,13 @@ impl TestApp {
         self.fire_and_log_in_again().await
     }
 
+    /// Fires every timer due at the clock's instant, as the scheduler would.
+    pub async fn fire_due_timers(&self) -> Fired {
+        fire_due_timers(&self.store, "test-scheduler", self.clock_now())
+            .await
+            .expect("timers fired")
+    }
+
     async fn fire_and_log_in_again(&self) -> Fired {
         let fired = fire_due_timers(&self.store, "test-scheduler", self.clock_now())
             .await

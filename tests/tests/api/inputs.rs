@@ -159,7 +159,7 @@ async fn a_birth_date_in_year_0000_or_in_the_future_is_refused(app: TestApp) {
     }
     let shown = usager.get(&format!("/api/drafts/{draft}")).await;
     assert_eq!(
-        shown.body["answers"]["date_naissance"],
+        shown.body["answers"]["date_naissance"]["value"],
         json!("1988-04-12"),
         "the prefilled birth date is kept: {}",
         shown.body

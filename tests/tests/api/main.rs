@@ -16,4 +16,5 @@ mod bad_inputs;
 mod inputs;
 mod matrix;
 mod openapi;
+mod time_zone;
 mod usager;
