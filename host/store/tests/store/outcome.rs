@@ -43,7 +43,12 @@ async fn an_action_writes_its_history_jobs_and_timers(db: TestDb) {
         .await
         .unwrap()
         .into_iter()
-        .map(|t| (t.kind, (t.due_at - start()).num_days()))
+        .map(|t| {
+            (
+                t.kind,
+                (ZONE.today(t.due_at) - ZONE.today(start())).num_days(),
+            )
+        })
         .collect();
     assert_eq!(
         timers,
