@@ -254,6 +254,23 @@ pub fn validate_page(
     errors
 }
 
+/// The answers as they are stored: each valid value in its cleaned form
+/// (texts in NFC without invisible ends, phones in E.164, IBANs compact);
+/// blank and invalid ones are kept as given (validation reports the
+/// invalid ones). Draft pages are saved through this, so a draft holds what a
+/// submission would file.
+pub fn clean_answers(definition: &Definition, answers: &Answers, context: &Context<'_>) -> Answers {
+    answers
+        .iter()
+        .map(|(id, value)| {
+            let cleaned = definition
+                .field(id)
+                .and_then(|field| rules::check_value(field, value, context).ok().flatten());
+            (id.clone(), cleaned.unwrap_or_else(|| value.clone()))
+        })
+        .collect()
+}
+
 /// Validates a whole submission and returns the cleaned answers: hidden
 /// fields dropped, texts cleaned, phones and IBANs normalised.
 ///

@@ -431,6 +431,7 @@ async fn save_page(
     if !problems.is_empty() {
         return Err(ApiError::validation(problems));
     }
+    let answers = validation::clean_answers(&definition, &answers, &context);
     let saved = state
         .store
         .save_draft_page(draft.id, &page_fields, answers, now)

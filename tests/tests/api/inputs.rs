@@ -105,7 +105,11 @@ async fn a_reunion_mobile_is_accepted_in_both_forms_and_filed_in_e164(app: TestA
     };
     for phone in ["+262 692 12 34 56", "0692 12 34 56", "+262692123456"] {
         let draft = fill_velo(&usager, pdf("facture")).await;
-        save_page(&usager, &draft, "identite", identity(phone)).await;
+        let saved = save_page(&usager, &draft, "identite", identity(phone)).await;
+        assert_eq!(
+            saved["answers"]["telephone"]["value"], "+262692123456",
+            "the draft holds it in E.164 too"
+        );
         let demande = submit(&usager, &draft).await;
         assert_eq!(
             filed_answer(&app, &demande, "telephone").await,
