@@ -16,7 +16,9 @@
 //! handler: nothing writes anonymously (401), a missing right is 403, and an
 //! usager asking for someone else's demande gets 404, as if it did not exist.
 //!
-//! Time is read from the injected clock of the state, never from the system.
+//! Time is read from the injected clock of the state, never from the system;
+//! calendar dates (open periods, `today`, deadlines) in the collectivité's
+//! time zone, [`Settings::time_zone`].
 
 pub mod admin;
 pub mod agent;

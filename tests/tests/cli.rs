@@ -223,7 +223,10 @@ fn serve_refuses_an_unknown_time_zone_with_a_french_message() {
         assert!(!output.status.success(), "{args:?} {env:?}");
         let message = stderr(&output);
         assert!(message.contains("fuseau horaire inconnu"), "{message}");
-        assert!(message.contains("Europe/Paris"), "names an example: {message}");
+        assert!(
+            message.contains("Europe/Paris"),
+            "names an example: {message}"
+        );
     }
     assert!(!data_dir.exists(), "nothing was created");
 }
