@@ -191,6 +191,14 @@ fn each_bad_definition_is_refused_with_its_path_and_a_french_message() {
             "finit (2026-01-01) avant de commencer",
         ),
         (
+            "date bound outside any plausible year",
+            with_fields(
+                "      - { id: naissance, kind: date, label: Naissance, min: 0000-01-01 }\n",
+            ),
+            "pages[0].fields[0].min",
+            "une année de 1900 à 2100",
+        ),
+        (
             "number with min above max",
             with_fields("      - { id: montant, kind: number, label: Montant, min: 10, max: 5 }\n"),
             "pages[0].fields[0].min",
