@@ -4,7 +4,8 @@
 //! [`Config`] says where things live: the data directory (attachments under
 //! `files/`, the precompiled-component cache under `cache/`, and the SQLite
 //! database `guichet.db` unless a database URL says otherwise), the listen
-//! address and the API's [`Settings`]. [`App::start`] opens (and migrates)
+//! address and the API's [`Settings`] (among them the collectivité's time
+//! zone, which the store also receives). [`App::start`] opens (and migrates)
 //! the store and starts the connector runtime with the clock it is given;
 //! [`App::serve`] runs the scheduler on that clock beside the HTTP server
 //! until the shutdown future resolves. Tests build an [`AppState`] with a
@@ -92,7 +93,11 @@ pub enum StartError {
 /// # Errors
 /// [`StartError::Store`].
 pub async fn open_store(config: &Config) -> Result<Store, StartError> {
-    Ok(Store::connect(&config.database_url, FileStore::new(config.files_dir())).await?)
+    Ok(
+        Store::connect(&config.database_url, FileStore::new(config.files_dir()))
+            .await?
+            .with_zone(config.settings.time_zone),
+    )
 }
 
 /// A connector registry over a fresh runtime with its journal.

@@ -16,7 +16,9 @@
 //! handler: nothing writes anonymously (401), a missing right is 403, and an
 //! usager asking for someone else's demande gets 404, as if it did not exist.
 //!
-//! Time is read from the injected clock of the state, never from the system.
+//! Time is read from the injected clock of the state, never from the system;
+//! calendar dates (open periods, `today`, deadlines) in the collectivité's
+//! time zone, [`Settings::time_zone`].
 
 pub mod admin;
 pub mod agent;
@@ -36,6 +38,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use guichet_core::calendar::Zone;
 use guichet_core::clock::Clock;
 use guichet_core::demande::DemandeId;
 use guichet_core::file::{FileId, FileRef, display_name};
@@ -64,6 +67,9 @@ pub struct Settings {
     /// Largest multipart request (a file and its form), in bytes; each
     /// file field has its own, smaller, cap.
     pub upload_limit: usize,
+    /// The collectivité's time zone, in which every calendar date is read
+    /// (open periods, `today`, deadlines, dates in texts); `Europe/Paris`.
+    pub time_zone: Zone,
 }
 
 impl Default for Settings {
@@ -73,6 +79,7 @@ impl Default for Settings {
             secure_cookies: false,
             password_cost: PasswordCost::Standard,
             upload_limit: 25 * 1024 * 1024,
+            time_zone: Zone::default(),
         }
     }
 }
@@ -192,7 +199,14 @@ impl Loaded {
             None => None,
         };
         // A dry run first: nothing is stored for a refused action.
-        let mut outcome = workflow::apply(&workflow, demande, action.clone(), actor, now)?;
+        let mut outcome = workflow::apply(
+            &workflow,
+            demande,
+            action.clone(),
+            actor,
+            now,
+            state.settings.time_zone,
+        )?;
         if let (Some(file), Some(media_type)) = (upload, checked) {
             let stored = state
                 .store
@@ -208,7 +222,14 @@ impl Loaded {
                 )
                 .await?;
             action.inputs.attachment = Some(stored.file);
-            outcome = workflow::apply(&workflow, demande, action, actor, now)?;
+            outcome = workflow::apply(
+                &workflow,
+                demande,
+                action,
+                actor,
+                now,
+                state.settings.time_zone,
+            )?;
         }
         state
             .store

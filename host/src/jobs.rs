@@ -9,6 +9,9 @@
 //! demande no longer answers (a reminder already sent, a status that moved on,
 //! a deadline moved by a hold) is simply deleted.
 //!
+//! Delays and dates in texts are counted in the store's time zone (the
+//! collectivité's, see [`guichet_core::calendar`]).
+//!
 //! [`run`] calls it in a loop on the injected clock; tests call
 //! [`fire_due_timers`] directly after jumping the clock.
 //! Notification jobs stay in the outbox: their delivery is another module.
@@ -85,7 +88,7 @@ async fn fire_one(store: &Store, timer: &Timer, now: DateTime<Utc>) -> Result<bo
         .demarche_version(&reference.slug, reference.version)
         .await?;
     let workflow = definition.definition.workflow();
-    match deadline::fire(&workflow, &stored.demande, timer.kind, now) {
+    match deadline::fire(&workflow, &stored.demande, timer.kind, now, store.zone()) {
         Ok(outcome) => {
             let extras = Extras {
                 fired_timer: Some(*timer),

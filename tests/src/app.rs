@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures::FutureExt;
+use guichet_core::calendar::Zone;
 use guichet_core::clock::ManualClock;
 use guichet_core::demarche::{Definition, Slug};
 use guichet_core::profile::Profile;
@@ -122,6 +123,18 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
+    run_in_zone(backend, Zone::default(), body).await;
+}
+
+/// [`run`] for a collectivité in another time zone (`Indian/Reunion`…).
+///
+/// # Panics
+/// When the database or the server cannot start.
+pub async fn run_in_zone<F, Fut>(backend: Backend, zone: Zone, body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let Some(database) = TestDatabase::create(backend == Backend::Postgres, "api").await else {
         return;
     };
@@ -129,7 +142,8 @@ where
     let files_dir = database.files_dir();
     let store = Store::connect(&url, FileStore::new(&files_dir))
         .await
-        .unwrap_or_else(|e| panic!("{backend:?} store at {url}: {e}"));
+        .unwrap_or_else(|e| panic!("{backend:?} store at {url}: {e}"))
+        .with_zone(zone);
     let clock = ManualClock::new(start());
     let mut runtime = RuntimeConfig::new(crate::cache_dir());
     runtime.pooling = false;
@@ -142,6 +156,7 @@ where
         journal,
         settings: Arc::new(Settings {
             password_cost: PasswordCost::Fast,
+            time_zone: zone,
             ..Settings::default()
         }),
     };
@@ -502,6 +517,13 @@ impl TestApp {
         self.clock
             .set(start() + Duration::minutes((days * 24.0 * 60.0) as i64));
         self.fire_and_log_in_again().await
+    }
+
+    /// Fires every timer due at the clock's instant, as the scheduler would.
+    pub async fn fire_due_timers(&self) -> Fired {
+        fire_due_timers(&self.store, "test-scheduler", self.clock_now())
+            .await
+            .expect("timers fired")
     }
 
     async fn fire_and_log_in_again(&self) -> Fired {

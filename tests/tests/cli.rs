@@ -305,3 +305,31 @@ fn call_escapes_the_control_characters_a_connector_sends() {
         "{printed}"
     );
 }
+
+#[test]
+fn serve_refuses_an_unknown_time_zone_with_a_french_message() {
+    let data_dir = std::env::temp_dir().join(format!("guichet-tz-{}", std::process::id()));
+    for (args, env) in [
+        (vec!["--time-zone", "Europe/Marseille"], None),
+        (vec![], Some("UTC+1")),
+    ] {
+        let mut command = guichet();
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .args(&args);
+        if let Some(zone) = env {
+            command.env("GUICHET_TIME_ZONE", zone);
+        }
+        let output = command.output().expect("runs");
+
+        assert!(!output.status.success(), "{args:?} {env:?}");
+        let message = stderr(&output);
+        assert!(message.contains("fuseau horaire inconnu"), "{message}");
+        assert!(
+            message.contains("Europe/Paris"),
+            "names an example: {message}"
+        );
+    }
+    assert!(!data_dir.exists(), "nothing was created");
+}

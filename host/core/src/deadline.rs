@@ -4,6 +4,10 @@
 //! 21 days, the processing deadline at 27 days, each moved by the time spent
 //! on hold (21 + x, 27 + x). Archiving and anonymisation count from the
 //! closing date; the no-answer delay from the last exchange sent to the usager.
+//! Days and months are calendar days and months in the collectivité's time
+//! zone ([`Zone`]), so a deadline falls on the same local time of day
+//! whatever the daylight-saving changes in between, and « 1 an » is a
+//! calendar year.
 //!
 //! Timers are data: a [`Timer`] is (kind, demande, due date), so the store
 //! indexes them by due date and the scheduler loads only what is due — its
@@ -19,10 +23,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Zone;
 use crate::demande::{Demande, DemandeId};
 use crate::workflow::{Outcome, Phase, TimerGroup, TimerTrigger, Workflow, WorkflowError};
 
@@ -152,68 +157,76 @@ pub enum TimerChange {
     },
 }
 
-/// `days` whole days.
-fn days(n: u32) -> Duration {
-    Duration::days(i64::from(n))
-}
-
-/// When the reminder of `after_days` is due: analysis start + days + time on
-/// hold until `now`. `None` before analysis.
+/// When the reminder of `after_days` is due: analysis start + that many
+/// calendar days in the collectivité's `zone` + time on hold until `now`.
+/// `None` before analysis.
 pub fn reminder_due(
     demande: &Demande,
     after_days: u32,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Option<DateTime<Utc>> {
     let started = demande.dates.analysis_started_at?;
-    Some(started + days(after_days) + demande.dates.time_on_hold(now))
+    Some(zone.add_days(started, after_days) + demande.dates.time_on_hold(now))
 }
 
-/// The processing deadline: analysis start + processing days + time on hold
-/// until `now`. `None` before analysis.
+/// The processing deadline: analysis start + processing days (calendar
+/// days in `zone`) + time on hold until `now`. `None` before analysis.
 pub fn processing_deadline(
     workflow: &Workflow,
     demande: &Demande,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Option<DateTime<Utc>> {
-    reminder_due(demande, workflow.timing.processing_days, now)
+    reminder_due(demande, workflow.timing.processing_days, now, zone)
 }
 
 /// Whether the demande is late: in processing (analysis, processing or on
 /// hold) past its deadline. Shown in the processing table.
-pub fn is_late(workflow: &Workflow, demande: &Demande, now: DateTime<Utc>) -> bool {
+pub fn is_late(workflow: &Workflow, demande: &Demande, now: DateTime<Utc>, zone: Zone) -> bool {
     let in_progress = matches!(
         workflow.phase(&demande.status),
         Some(Phase::Analysis | Phase::Processing | Phase::OnHold)
     );
     in_progress
-        && processing_deadline(workflow, demande, now).is_some_and(|deadline| now > deadline)
+        && processing_deadline(workflow, demande, now, zone).is_some_and(|deadline| now > deadline)
 }
 
-/// When archiving is due (closing date + archive delay).
-pub fn archive_due(workflow: &Workflow, demande: &Demande) -> Option<DateTime<Utc>> {
-    Some(demande.dates.closed_at? + days(workflow.timing.archive_after_days))
+/// When archiving is due (closing date + archive delay, calendar days).
+pub fn archive_due(workflow: &Workflow, demande: &Demande, zone: Zone) -> Option<DateTime<Utc>> {
+    Some(zone.add_days(demande.dates.closed_at?, workflow.timing.archive_after_days))
 }
 
-/// When anonymisation is due (closing date + anonymisation delay).
-pub fn anonymise_due(workflow: &Workflow, demande: &Demande) -> Option<DateTime<Utc>> {
-    Some(demande.dates.closed_at? + days(workflow.timing.anonymise_after_days))
+/// When anonymisation is due: closing date + the anonymisation delay, in
+/// calendar months (12 months after 1 March 2027 is 1 March 2028) or days.
+pub fn anonymise_due(workflow: &Workflow, demande: &Demande, zone: Zone) -> Option<DateTime<Utc>> {
+    let closed = demande.dates.closed_at?;
+    let timing = &workflow.timing;
+    match (timing.anonymise_after_months, timing.anonymise_after_days) {
+        (Some(months), _) => Some(zone.add_months(closed, months)),
+        (None, Some(days)) => Some(zone.add_days(closed, days)),
+        (None, None) => None,
+    }
 }
 
 /// When the usager's silence cancels the demande (last exchange sent + delay),
 /// if the workflow has a no-answer delay and an answer is awaited.
-pub fn no_answer_due(workflow: &Workflow, demande: &Demande) -> Option<DateTime<Utc>> {
-    Some(demande.awaiting_usager_since? + days(workflow.timing.no_answer_days?))
+pub fn no_answer_due(workflow: &Workflow, demande: &Demande, zone: Zone) -> Option<DateTime<Utc>> {
+    Some(zone.add_days(
+        demande.awaiting_usager_since?,
+        workflow.timing.no_answer_days?,
+    ))
 }
 
 /// When the current hold ends by itself, if the workflow caps holds.
-pub fn hold_end_due(workflow: &Workflow, demande: &Demande) -> Option<DateTime<Utc>> {
+pub fn hold_end_due(workflow: &Workflow, demande: &Demande, zone: Zone) -> Option<DateTime<Utc>> {
     let open = demande
         .dates
         .holds
         .iter()
         .rev()
         .find(|hold| hold.until.is_none())?;
-    Some(open.from + days(workflow.timing.hold_max_days?))
+    Some(zone.add_days(open.from, workflow.timing.hold_max_days?))
 }
 
 /// When a timer of this kind is due for the demande as it is, if it applies.
@@ -222,14 +235,15 @@ pub fn due_at(
     demande: &Demande,
     kind: TimerKind,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Option<DateTime<Utc>> {
     match kind {
-        TimerKind::Reminder { days } => reminder_due(demande, days, now),
-        TimerKind::Deadline => processing_deadline(workflow, demande, now),
-        TimerKind::NoAnswer => no_answer_due(workflow, demande),
-        TimerKind::HoldEnd => hold_end_due(workflow, demande),
-        TimerKind::Archive => archive_due(workflow, demande),
-        TimerKind::Anonymise => anonymise_due(workflow, demande),
+        TimerKind::Reminder { days } => reminder_due(demande, days, now, zone),
+        TimerKind::Deadline => processing_deadline(workflow, demande, now, zone),
+        TimerKind::NoAnswer => no_answer_due(workflow, demande, zone),
+        TimerKind::HoldEnd => hold_end_due(workflow, demande, zone),
+        TimerKind::Archive => archive_due(workflow, demande, zone),
+        TimerKind::Anonymise => anonymise_due(workflow, demande, zone),
     }
 }
 
@@ -271,12 +285,13 @@ pub fn timers_for(
     demande: &Demande,
     group: TimerGroup,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Vec<Timer> {
     kinds_of(workflow, group)
         .into_iter()
         .filter(|kind| !matches!(kind, TimerKind::Reminder { days } if demande.reminders_sent.contains(days)))
         .filter_map(|kind| {
-            due_at(workflow, demande, kind, now).map(|due_at| Timer { kind, demande: demande.id, due_at })
+            due_at(workflow, demande, kind, now, zone).map(|due_at| Timer { kind, demande: demande.id, due_at })
         })
         .collect()
 }
@@ -293,6 +308,7 @@ pub fn fire(
     demande: &Demande,
     kind: TimerKind,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Outcome, WorkflowError> {
     let stale = || WorkflowError::NothingToFire(kind.to_string());
     if let TimerKind::Reminder { days } = kind
@@ -300,11 +316,11 @@ pub fn fire(
     {
         return Err(stale());
     }
-    let due = due_at(workflow, demande, kind, now).ok_or_else(stale)?;
+    let due = due_at(workflow, demande, kind, now, zone).ok_or_else(stale)?;
     if due > now {
         return Err(stale());
     }
-    crate::workflow::fire_timer(workflow, demande, kind, now)
+    crate::workflow::fire_timer(workflow, demande, kind, now, zone)
 }
 
 #[cfg(test)]

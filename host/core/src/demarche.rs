@@ -27,6 +27,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Zone;
 use crate::condition::Condition;
 use crate::field::{Field, FieldId};
 use crate::notification::{self, MessageText};
@@ -95,10 +96,12 @@ pub enum DemarcheKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenPeriod {
-    /// First day open; open since go-live when absent.
+    /// First day open, from local midnight in the collectivité's time zone;
+    /// open since go-live when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<NaiveDate>,
-    /// Last day open; open with no end when absent.
+    /// Last day open, until local midnight at its end; open with no end
+    /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDate>,
 }
@@ -325,10 +328,15 @@ impl Definition {
         self.pages.iter().find(|page| &page.id == id)
     }
 
-    /// Whether usagers can file a demande at `now` (open period, both days
-    /// included, in UTC dates).
-    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
-        let today = now.date_naive();
+    /// Whether usagers can file a demande at `now`: the open period's days
+    /// are both included, each from local midnight to local midnight in the
+    /// collectivité's `zone`.
+    pub fn is_open(&self, now: DateTime<Utc>, zone: Zone) -> bool {
+        self.is_open_on(zone.today(now))
+    }
+
+    /// Whether usagers can file a demande on this local date.
+    pub fn is_open_on(&self, today: NaiveDate) -> bool {
         match &self.open_period {
             None => true,
             Some(period) => {

@@ -130,7 +130,9 @@ pub enum FieldKind {
     },
     /// An e-mail address.
     Email {},
-    /// A French phone number (`06 12 34 56 78`, `+33 6 12 34 56 78`).
+    /// A French phone number, metropolitan or overseas, national or
+    /// international (`06 12 34 56 78`, `+262 692 12 34 56`); stored in
+    /// E.164 (`+33612345678`).
     Phone {},
     /// A number.
     Number {
@@ -149,10 +151,14 @@ pub enum FieldKind {
     },
     /// A calendar date.
     Date {
-        /// Earliest accepted date.
+        /// Earliest accepted date. Every date's year is between 1900 and
+        /// 2100 in any case.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min: Option<DateBound>,
-        /// Latest accepted date.
+        /// Latest accepted date: `today` for a birth date or any date that
+        /// cannot be in the future (a field prefilled from
+        /// `profile.birth_date` is never after today, even without it).
+        /// `today` is the day in the collectivité's time zone.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max: Option<DateBound>,
     },
@@ -257,7 +263,8 @@ impl Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TextFormat {
-    /// An IBAN, checked with its ISO 13616 key (spaces allowed).
+    /// An IBAN, checked with its ISO 13616 key, its country's length and
+    /// BBAN format (spaces allowed); stored in its electronic form.
     Iban,
     /// A French postcode: five digits.
     Postcode,

@@ -27,7 +27,9 @@
 //!
 //! - **Pure.** No I/O, no async, no global clock: "now" is a parameter, read
 //!   by the caller from a [`clock::Clock`] ([`clock::ManualClock`] in tests,
-//!   which jump 15, 21 or 27 days).
+//!   which jump 15, 21 or 27 days), and so is the collectivité's time zone
+//!   ([`calendar::Zone`]), in which every calendar date and every delay in
+//!   days or months is counted.
 //! - **Side effects as data.** Transitions never send mail or touch storage:
 //!   they return [`notification::NotificationJob`]s, [`deadline::TimerChange`]s
 //!   and [`history::HistoryEntry`]s. Timers are (kind, demande, due date)
@@ -42,6 +44,7 @@
 //!   notification texts are French; stable codes are snake_case.
 
 pub mod anonymise;
+pub mod calendar;
 pub mod clock;
 pub mod condition;
 pub mod deadline;
@@ -55,6 +58,7 @@ pub mod profile;
 pub mod role;
 pub mod submission;
 pub mod summary;
+pub mod text;
 pub mod validation;
 pub mod value;
 pub mod workflow;

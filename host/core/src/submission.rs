@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
+use crate::calendar::Zone;
 use crate::demande::{Demande, DemandeId, DemarcheRef, FiledBy, FilingChannel, UserId};
 use crate::demarche::{Definition, DemarcheVisibility};
 use crate::field::{Choice, FieldId};
@@ -76,8 +77,8 @@ pub enum SubmitError {
 
 /// Files a demande: checks, validates and starts the workflow.
 ///
-/// `options` are the resolved options of data-source fields; `today` is the
-/// date in the collectivité's time zone.
+/// `options` are the resolved options of data-source fields; `zone` is the
+/// collectivité's time zone, in which the open period and `today` are read.
 ///
 /// # Errors
 /// A [`SubmitError`]; nothing is applied then.
@@ -85,10 +86,11 @@ pub fn submit(
     definition: &Definition,
     filing: Filing,
     options: &BTreeMap<FieldId, Vec<Choice>>,
-    today: NaiveDate,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Outcome, SubmitError> {
-    if !definition.is_open(now) {
+    let today = zone.today(now);
+    if !definition.is_open_on(today) {
         return Err(SubmitError::Closed);
     }
     let (filler, usager, filed_by, author) = match filing.filer {
@@ -135,7 +137,7 @@ pub fn submit(
         service: definition.service.clone(),
         answers,
     };
-    let mut outcome = workflow::start(&definition.workflow(), new, author, now)?;
+    let mut outcome = workflow::start(&definition.workflow(), new, author, now, zone)?;
     if let Some(filed_by) = filed_by {
         outcome.history.push(HistoryEntry {
             demande: outcome.demande.id,

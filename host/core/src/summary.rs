@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::demarche::Definition;
-use crate::field::{Choice, Field, FieldId, FieldKind};
-use crate::validation::{Filler, visibility};
+use crate::field::{Choice, Field, FieldId, FieldKind, TextFormat};
+use crate::validation::{Filler, iban_display, phone_display, visibility};
 use crate::value::{Answers, Value, french_number};
 
 /// One page of the summary.
@@ -90,7 +90,14 @@ pub fn display_value(
             .map_or_else(|| chosen.to_owned(), |c| c.label.clone())
     };
     match value {
-        Value::Text(text) => text.clone(),
+        Value::Text(text) => match &field.kind {
+            FieldKind::Phone {} => phone_display(text),
+            FieldKind::Text {
+                format: Some(TextFormat::Iban),
+                ..
+            } => iban_display(text),
+            _ => text.clone(),
+        },
         Value::Number(n) => match &field.kind {
             FieldKind::Number {
                 unit: Some(unit), ..

@@ -15,11 +15,19 @@
 //!   data source are resolved by the caller and passed in [`Context`];
 //! - files are checked by content at upload ([`check_upload`]) and again by
 //!   their recorded type and size at submission;
-//! - at submission the RGPD box must be ticked (`consentement_requis`).
+//! - at submission the RGPD box must be ticked (`consentement_requis`);
+//! - a text with nothing visible (spaces, zero-width and other format
+//!   characters) is no answer, and every accepted text is cleaned by
+//!   [`crate::text::clean`] (NFC, invisible ends removed);
+//! - phones are stored in E.164, IBANs in their electronic form, dates have
+//!   a four-digit year from [`MIN_YEAR`] to [`MAX_YEAR`], and a date field
+//!   prefilled from `profile.birth_date` is never after today (see the
+//!   `format` module for the libraries used).
 //!
 //! Answers posted as plain JSON (`{"nom": "Dupont", "montant": 120.5}`) are
 //! read with [`read_answers`].
 
+mod format;
 mod input;
 mod rules;
 
@@ -33,8 +41,11 @@ use crate::field::{Choice, Field, FieldId};
 use crate::file::{MediaType, sniff_media_type};
 use crate::value::Answers;
 
+pub use format::{
+    MAX_YEAR, MIN_YEAR, iban_display, is_postcode, normalise_phone, parse_date, phone_display,
+    plausible_date, valid_email, valid_iban,
+};
 pub use input::read_answers;
-pub use rules::{normalise_phone, valid_email, valid_iban};
 
 /// The pseudo-field of the RGPD consent box in errors.
 pub const CONSENT_FIELD: &str = "rgpd";
@@ -243,8 +254,25 @@ pub fn validate_page(
     errors
 }
 
+/// The answers as they are stored: each valid value in its cleaned form
+/// (texts in NFC without invisible ends, phones in E.164, IBANs compact);
+/// blank and invalid ones are kept as given (validation reports the
+/// invalid ones). Draft pages are saved through this, so a draft holds what a
+/// submission would file.
+pub fn clean_answers(definition: &Definition, answers: &Answers, context: &Context<'_>) -> Answers {
+    answers
+        .iter()
+        .map(|(id, value)| {
+            let cleaned = definition
+                .field(id)
+                .and_then(|field| rules::check_value(field, value, context).ok().flatten());
+            (id.clone(), cleaned.unwrap_or_else(|| value.clone()))
+        })
+        .collect()
+}
+
 /// Validates a whole submission and returns the cleaned answers: hidden
-/// fields dropped, texts trimmed, phones and IBANs normalised.
+/// fields dropped, texts cleaned, phones and IBANs normalised.
 ///
 /// # Errors
 /// Every [`FieldError`] found, including `consentement_requis` when the

@@ -26,12 +26,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::field::FieldId;
 use crate::file::FileRef;
+use crate::text::is_blank;
 
 /// The value of one field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Value {
-    /// Text, long text, e-mail or phone (phones normalised to `06 12 34 56 78`).
+    /// Text, long text, e-mail or phone (phones in E.164, `+33612345678`;
+    /// IBANs in their electronic form).
     Text(String),
     /// A finite number.
     Number(f64),
@@ -50,17 +52,15 @@ pub enum Value {
 }
 
 impl Value {
-    /// Whether the value counts as no answer: blank text, no choice, no file,
-    /// an unticked box.
+    /// Whether the value counts as no answer: text with nothing visible
+    /// (see [`crate::text::is_blank`]), no choice, no file, an unticked box.
     pub fn is_empty(&self) -> bool {
         match self {
-            Value::Text(text) | Value::Choice(text) => text.trim().is_empty(),
+            Value::Text(text) | Value::Choice(text) => is_blank(text),
             Value::Choices(values) => values.is_empty(),
             Value::Files(files) => files.is_empty(),
             Value::Checkbox(ticked) => !ticked,
-            Value::Address(address) => {
-                address.street.trim().is_empty() && address.city.trim().is_empty()
-            }
+            Value::Address(address) => is_blank(&address.street) && is_blank(&address.city),
             Value::Number(_) | Value::Date(_) => false,
         }
     }
@@ -278,6 +278,8 @@ mod tests {
     #[test]
     fn blank_answers_count_as_empty() {
         assert!(Value::Text("  ".into()).is_empty());
+        assert!(Value::Text("\u{200b}\u{feff}".into()).is_empty());
+        assert!(Value::Choice("\u{2060}".into()).is_empty());
         assert!(Value::Checkbox(false).is_empty());
         assert!(Value::Choices(vec![]).is_empty());
         assert!(!Value::Number(0.0).is_empty());

@@ -17,7 +17,7 @@
 //!   texts per audience, notifications, timers to start or cancel.
 //!
 //! The engine ([`apply`], and [`crate::deadline::fire`] for timers) is a pure
-//! function from (workflow, demande, action, actor, now) to an [`Outcome`]:
+//! function from (workflow, demande, action, actor, now, time zone) to an [`Outcome`]:
 //! the new demande, the history entries, the notification jobs and the timer
 //! changes, to be stored in one transaction. An error means no outcome at all.
 
@@ -366,7 +366,8 @@ pub struct Transition {
     pub effects: Effects,
 }
 
-/// Delays of a workflow, in days.
+/// Delays of a workflow, in calendar days (or months) of the collectivité's
+/// time zone (see [`crate::calendar`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timing {
@@ -376,8 +377,14 @@ pub struct Timing {
     pub reminder_days: Vec<u32>,
     /// Archiving after closing (7 simple, 27 complexe).
     pub archive_after_days: u32,
-    /// Anonymisation after closing (365 simple, 730 complexe).
-    pub anonymise_after_days: u32,
+    /// Anonymisation after closing, in days; give this or
+    /// `anonymise_after_months`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymise_after_days: Option<u32>,
+    /// Anonymisation after closing, in calendar months (12 simple, 24
+    /// complexe: « 1 an », « 2 ans »); give this or `anonymise_after_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymise_after_months: Option<u32>,
     /// Silence of the usager after an exchange before cancellation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_answer_days: Option<u32>,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use guichet_core::calendar::Zone;
 use guichet_core::clock::{Clock, SystemClock};
 use guichet_core::role::{Grant, GroupName, Scope};
 use guichet_store::StoreError;
@@ -44,16 +45,23 @@ pub(super) struct Serve {
     /// Mark the session cookie `Secure` (when served behind HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// The collectivité's time zone (IANA name: `Europe/Paris`,
+    /// `Indian/Reunion`, `America/Guadeloupe`…), in which every calendar
+    /// date is read.
+    #[arg(long, env = "GUICHET_TIME_ZONE", default_value = "Europe/Paris")]
+    time_zone: String,
 }
 
 pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
     let mut config = options.database.config(options.listen);
     config.settings.secure_cookies = options.secure_cookies;
+    config.settings.time_zone =
+        Zone::parse(&options.time_zone).map_err(|e| Failure::input(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = App::start(&config, clock)
         .await
         .map_err(|e| Failure::input(e.to_string()))?;
-    tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "Guichet démarre");
+    tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), time_zone = %config.settings.time_zone, "Guichet démarre");
     say(&format!("Guichet écoute sur http://{}", config.listen));
     app.serve(async {
         let _ = tokio::signal::ctrl_c().await;

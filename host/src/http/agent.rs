@@ -364,8 +364,8 @@ async fn detail(
         usager: demande.usager.map(|u| u.0),
         filed_by: demande.filed_by,
         submitted_at: demande.dates.submitted_at,
-        deadline: deadline::processing_deadline(&workflow, demande, now),
-        late: deadline::is_late(&workflow, demande, now),
+        deadline: deadline::processing_deadline(&workflow, demande, now, state.settings.time_zone),
+        late: deadline::is_late(&workflow, demande, now, state.settings.time_zone),
         reminders_sent: demande.reminders_sent.clone(),
         answers: demande.answers.clone(),
         summary: summary_view(definition, &demande.answers, Filler::Agent, &options),
@@ -460,7 +460,7 @@ async fn agent_fields(
     let options = resolve_options(&state, definition, &loaded.stored.demande.answers).await;
     let context = Context {
         filler: Filler::Agent,
-        today: now.date_naive(),
+        today: state.settings.time_zone.today(now),
         options: &options,
     };
     let outcome = fill_agent_fields(

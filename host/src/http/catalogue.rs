@@ -149,7 +149,7 @@ async fn show(
         return Err(ApiError::not_found("cette démarche n'existe pas"));
     }
     Ok(Json(DemarchePage {
-        open: definition.is_open(state.clock.now()),
+        open: definition.is_open(state.clock.now(), state.settings.time_zone),
         pages: usager_pages(&definition),
         slug: definition.slug.0,
         version: stored.version,

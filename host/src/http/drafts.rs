@@ -258,7 +258,7 @@ async fn create(
             None => (None, Profile::default()),
         }
     };
-    if !definition.is_open(now) {
+    if !definition.is_open(now, state.settings.time_zone) {
         return Err(submission::SubmitError::Closed.into());
     }
     let reference = DemarcheRef {
@@ -426,7 +426,7 @@ async fn save_page(
     .await;
     let context = Context {
         filler,
-        today: now.date_naive(),
+        today: state.settings.time_zone.today(now),
         options: &options,
     };
     let saved = state
@@ -439,7 +439,7 @@ async fn save_page(
                     .map(FieldProblem::from),
             );
             if problems.is_empty() {
-                Ok(merged)
+                Ok(validation::clean_answers(&definition, &merged, &context))
             } else {
                 Err(ApiError::validation(problems))
             }
@@ -639,7 +639,7 @@ async fn submit(
                 consent,
                 filer,
             };
-            submission::submit(&definition, filing, &options, now.date_naive(), now)
+            submission::submit(&definition, filing, &options, now, state.settings.time_zone)
                 .map_err(ApiError::from)
         })
         .await?;

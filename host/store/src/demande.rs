@@ -20,6 +20,7 @@
 //! duplicate).
 
 use chrono::{DateTime, Datelike, Utc};
+use guichet_core::calendar::Zone;
 use guichet_core::deadline;
 use guichet_core::demande::{Demande, DemandeId, DemarcheRef, UserId};
 use guichet_core::demarche::Slug;
@@ -71,15 +72,16 @@ impl Reservation {
     }
 }
 
-/// Takes the démarche's next number for the year of `now` on `conn`
+/// Takes the démarche's next number for the local year of `now` on `conn`
 /// (inside the caller's transaction, if any).
 pub(crate) async fn next_number(
     conn: &mut AnyConnection,
     slug: &Slug,
     prefix: &str,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Reservation> {
-    let year = now.year();
+    let year = zone.today(now).year();
     let number = sqlx::query(
         "INSERT INTO numero_counters (slug, year, last_number) VALUES ($1, $2, 1) \
          ON CONFLICT (slug, year) DO UPDATE SET last_number = numero_counters.last_number + 1 \
@@ -187,7 +189,7 @@ pub(crate) struct Columns {
     pub on_hold_since: Option<i64>,
 }
 
-pub(crate) fn columns(demande: &Demande, facts: &VersionFacts) -> Columns {
+pub(crate) fn columns(demande: &Demande, facts: &VersionFacts, zone: Zone) -> Columns {
     let open_hold = demande
         .dates
         .holds
@@ -203,7 +205,8 @@ pub(crate) fn columns(demande: &Demande, facts: &VersionFacts) -> Columns {
             .phases
             .get(&demande.status)
             .map_or("unknown", |phase| phase_key(*phase)),
-        processing_deadline: deadline::reminder_due(demande, facts.processing_days, at).map(millis),
+        processing_deadline: deadline::reminder_due(demande, facts.processing_days, at, zone)
+            .map(millis),
         on_hold_since: open_hold.map(millis),
     }
 }
@@ -328,7 +331,7 @@ impl Store {
         let prefix = self.numero_prefix(slug).await?;
         // One upsert is atomic on its own: no transaction around it.
         let mut conn = self.write.acquire().await?;
-        next_number(&mut conn, slug, &prefix, now).await
+        next_number(&mut conn, slug, &prefix, now, self.zone).await
     }
 
     /// A demande with its revision.

@@ -269,7 +269,7 @@ impl Store {
     }
 
     /// The usager portal's catalogue: démarches visible to everyone and
-    /// open at `now`, by title.
+    /// open at `now` (the local date in the store's zone), by title.
     ///
     /// # Errors
     /// A database error.
@@ -278,7 +278,7 @@ impl Store {
         query: &CatalogueQuery,
         now: DateTime<Utc>,
     ) -> Result<Vec<CatalogueEntry>> {
-        let today = date_text(now.date_naive());
+        let today = date_text(self.zone().today(now));
         let mut sql = catalogue_sql(query);
         sql.push(" AND v.visibility = ")
             .bind(visibility_key(DemarcheVisibility::Everyone).to_owned())

@@ -84,6 +84,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use guichet_core::calendar::Zone;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
 
@@ -153,6 +154,9 @@ pub struct Store {
     write: AnyPool,
     files: FileStore,
     facts: Arc<FactsCache>,
+    /// The collectivité's time zone: the year of numbers, the catalogue's
+    /// "today", the processing deadline column.
+    zone: Zone,
 }
 
 impl std::fmt::Debug for Store {
@@ -193,6 +197,7 @@ impl Store {
             write,
             files,
             facts: Arc::default(),
+            zone: Zone::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -230,6 +235,19 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.write).await?,
         }
         Ok(())
+    }
+
+    /// The same store counting calendar dates in `zone` (the year of
+    /// demande numbers, the catalogue's open periods, the deadline column);
+    /// `Europe/Paris` until told otherwise.
+    pub fn with_zone(mut self, zone: Zone) -> Store {
+        self.zone = zone;
+        self
+    }
+
+    /// The collectivité's time zone.
+    pub fn zone(&self) -> Zone {
+        self.zone
     }
 
     /// The database kind.

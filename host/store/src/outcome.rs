@@ -123,14 +123,14 @@ impl Store {
         let (mut tx, outcome) = match self.backend {
             Backend::Sqlite => {
                 let mut tx = self.begin().await?;
-                let reservation = next_number(&mut tx, slug, &prefix, now).await?;
+                let reservation = next_number(&mut tx, slug, &prefix, now, self.zone()).await?;
                 (tx, build(reservation)?)
             }
             Backend::Postgres => {
                 build(Reservation::placeholder())?;
                 let reservation = {
                     let mut conn = self.write.acquire().await.map_err(StoreError::from)?;
-                    next_number(&mut conn, slug, &prefix, now).await?
+                    next_number(&mut conn, slug, &prefix, now, self.zone()).await?
                 };
                 let outcome = build(reservation)?;
                 (self.begin().await?, outcome)
@@ -158,7 +158,7 @@ impl Store {
         let facts = self
             .version_facts(tx, &slug, demande.demarche.version)
             .await?;
-        let computed = columns(demande, &facts);
+        let computed = columns(demande, &facts, self.zone());
         sqlx::query(
             "INSERT INTO demandes (id, numero, slug, version, usager_id, status, phase, primary_service, \
              submitted_at, processing_deadline, on_hold_since, revision, updated_at, data) \
@@ -213,7 +213,7 @@ impl Store {
                 demande.demarche.version,
             )
             .await?;
-        let computed = columns(demande, &facts);
+        let computed = columns(demande, &facts, self.zone());
         let updated = sqlx::query(
             "UPDATE demandes SET usager_id = $1, status = $2, phase = $3, primary_service = $4, \
              processing_deadline = $5, on_hold_since = $6, revision = revision + 1, updated_at = $7, \

@@ -21,7 +21,7 @@ async fn registration_keeps_the_profile_and_refuses_a_taken_login(app: TestApp) 
     assert_eq!(me["login"], "camille.martin@exemple.test");
     assert_eq!(me["kind"], "usager");
     assert_eq!(me["profile"]["last_name"], "Martin");
-    assert_eq!(me["profile"]["phone"], "06 12 34 56 78");
+    assert_eq!(me["profile"]["phone"], "+33612345678");
     assert_eq!(me["profile"]["address"]["city"], "Marseille");
 
     let taken = app

@@ -15,11 +15,12 @@ on_both_backends!(
 );
 
 /// The values that identify the usager or come from them or about them.
-const PERSONAL: [&str; 13] = [
+const PERSONAL: [&str; 14] = [
     "Albertine",
     "Zwolinski",
     "albertine.zwolinski@exemple.test",
     "06 12 34 56 78",
+    "+33612345678",
     "République",
     "Marseille",
     "FR7630006000",
@@ -209,12 +210,14 @@ async fn complexe_demande_is_anonymised_after_two_years_and_nothing_personal_rem
         agent_view(&gestionnaire, &id).await["status"]["id"],
         "archivee"
     );
-    app.at_day(729.9).await;
+    // Two calendar years after closing on 2 March 2026: 2 March 2028, 731
+    // days later (2028 is a leap year).
+    app.at_day(730.9).await;
     assert_eq!(
         agent_view(&gestionnaire, &id).await["status"]["id"],
         "archivee"
     );
-    app.at_day(730.1).await;
+    app.at_day(731.1).await;
     let view = agent_view(&gestionnaire, &id).await;
     assert_eq!(view["status"]["id"], "anonymisee");
     assert_eq!(view["answers"]["categorie"]["value"], "eclairage");

@@ -241,14 +241,29 @@ fn check_field(field: &Field, at: &str, p: &mut Problems) {
                 );
             }
         }
-        FieldKind::Date {
-            min: Some(DateBound::Fixed(min)),
-            max: Some(DateBound::Fixed(max)),
-        } if min > max => {
-            p.add(
-                format!("{at}.min"),
-                format!("la date minimale ({min}) suit la date maximale ({max})"),
-            );
+        FieldKind::Date { min, max } => {
+            for (name, bound) in [("min", min), ("max", max)] {
+                if let Some(DateBound::Fixed(date)) = bound
+                    && !crate::validation::plausible_date(*date)
+                {
+                    p.add(
+                        format!("{at}.{name}"),
+                        format!(
+                            "une date doit avoir une année de {} à {}",
+                            crate::validation::MIN_YEAR,
+                            crate::validation::MAX_YEAR
+                        ),
+                    );
+                }
+            }
+            if let (Some(DateBound::Fixed(min)), Some(DateBound::Fixed(max))) = (min, max)
+                && min > max
+            {
+                p.add(
+                    format!("{at}.min"),
+                    format!("la date minimale ({min}) suit la date maximale ({max})"),
+                );
+            }
         }
         FieldKind::Choice { choices, source }
         | FieldKind::MultipleChoice {

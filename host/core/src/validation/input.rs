@@ -4,7 +4,7 @@
 //! |---|---|
 //! | text, long text, e-mail, phone | `"texte"` |
 //! | number | `120.5` or `"120,5"` |
-//! | date | `"2026-09-01"` or `"01/09/2026"` |
+//! | date | `"2026-09-01"` or `"01/09/2026"` (four-digit year) |
 //! | choice | `"valeur"` |
 //! | multiple choice | `["lundi", "jeudi"]` (or one `"valeur"`) |
 //! | checkbox | `true` / `false` (or `"on"` from an HTML form) |
@@ -14,7 +14,6 @@
 //! `null` means no answer. Reading only converts types; the rules of each
 //! field are applied by validation afterwards.
 
-use chrono::NaiveDate;
 use serde_json::Value as Json;
 
 use super::{ErrorCode, FieldError};
@@ -105,11 +104,10 @@ fn read_value(field: &Field, raw: &Json) -> Result<Value, FieldError> {
                 })
         }
         FieldKind::Date { .. } => {
-            let text = raw.as_str().ok_or_else(wrong)?.trim();
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+            let text = raw.as_str().ok_or_else(wrong)?;
+            super::format::parse_date(text)
                 .map(Value::Date)
-                .map_err(|_| {
+                .ok_or_else(|| {
                     FieldError::new(
                         id,
                         ErrorCode::FormatDate,

@@ -1,11 +1,16 @@
 //! The rules of each field kind, applied to one typed value.
 
+use super::format::{
+    MAX_YEAR, MIN_YEAR, is_postcode, normalise_phone, plausible_date, valid_email, valid_iban,
+};
 use super::{Context, ErrorCode, FieldError};
 use crate::field::{
     Choice, DEFAULT_FILE_MAX_SIZE_MB, DEFAULT_LONG_TEXT_MAX_LENGTH, DEFAULT_TEXT_MAX_LENGTH, Field,
     FieldKind, TextFormat,
 };
 use crate::file::{FileRef, MediaType};
+use crate::profile::ProfileField;
+use crate::text::clean;
 use crate::value::{Address, Value, french_number};
 
 /// The error of a required field left empty.
@@ -47,7 +52,8 @@ pub(crate) fn check_value(
     }
     match (&field.kind, value) {
         (FieldKind::Text { max_length, format }, Value::Text(text)) => {
-            let text = text.trim();
+            let text = clean(text);
+            let text = text.as_str();
             too_long(field, text, max_length.unwrap_or(DEFAULT_TEXT_MAX_LENGTH))?;
             match format {
                 None => Ok(Some(Value::Text(text.to_owned()))),
@@ -55,7 +61,8 @@ pub(crate) fn check_value(
                     Some(iban) => Ok(Some(Value::Text(iban))),
                     None => error(
                         ErrorCode::FormatIban,
-                        "Saisissez un IBAN valide, par exemple FR76 3000 6000 0112 3456 7890 189."
+                        "Saisissez un IBAN valide, de la longueur et au format de son pays, \
+                         par exemple FR76 3000 6000 0112 3456 7890 189."
                             .into(),
                     ),
                 },
@@ -69,7 +76,8 @@ pub(crate) fn check_value(
             }
         }
         (FieldKind::LongText { max_length }, Value::Text(text)) => {
-            let text = text.trim();
+            let text = clean(text);
+            let text = text.as_str();
             too_long(
                 field,
                 text,
@@ -78,7 +86,8 @@ pub(crate) fn check_value(
             Ok(Some(Value::Text(text.to_owned())))
         }
         (FieldKind::Email {}, Value::Text(text)) => {
-            let text = text.trim();
+            let text = clean(text);
+            let text = text.as_str();
             if valid_email(text) {
                 Ok(Some(Value::Text(text.to_owned())))
             } else {
@@ -92,7 +101,9 @@ pub(crate) fn check_value(
             Some(phone) => Ok(Some(Value::Text(phone))),
             None => error(
                 ErrorCode::FormatTelephone,
-                "Saisissez un numéro de téléphone français, par exemple 06 12 34 56 78.".into(),
+                "Saisissez un numéro de téléphone français, par exemple 06 12 34 56 78 \
+                 ou +262 692 12 34 56."
+                    .into(),
             ),
         },
         (
@@ -132,6 +143,21 @@ pub(crate) fn check_value(
             Ok(Some(Value::Number(n)))
         }
         (FieldKind::Date { min, max }, Value::Date(date)) => {
+            if !plausible_date(*date) {
+                return error(
+                    ErrorCode::FormatDate,
+                    format!(
+                        "Saisissez une date entre {MIN_YEAR} et {MAX_YEAR}, au format JJ/MM/AAAA."
+                    ),
+                );
+            }
+            // A birth date is never in the future, whatever the definition says.
+            let birth_date = field.prefill == Some(ProfileField::BirthDate);
+            let max = max
+                .map(|b| b.resolve(context.today))
+                .into_iter()
+                .chain(birth_date.then_some(context.today))
+                .min();
             if let Some(min) = min
                 .map(|b| b.resolve(context.today))
                 .filter(|min| date < min)
@@ -141,10 +167,7 @@ pub(crate) fn check_value(
                     format!("Saisissez une date à partir du {}.", min.format("%d/%m/%Y")),
                 );
             }
-            if let Some(max) = max
-                .map(|b| b.resolve(context.today))
-                .filter(|max| date > max)
-            {
+            if let Some(max) = max.filter(|max| date > max) {
                 return error(
                     ErrorCode::DateTropTard,
                     format!("Saisissez une date jusqu'au {}.", max.format("%d/%m/%Y")),
@@ -154,8 +177,9 @@ pub(crate) fn check_value(
         }
         (FieldKind::Choice { .. }, Value::Choice(chosen)) => {
             let options = options(field, context)?;
-            known_choice(field, options, chosen)?;
-            Ok(Some(Value::Choice(chosen.clone())))
+            let chosen = clean(chosen);
+            known_choice(field, options, &chosen)?;
+            Ok(Some(Value::Choice(chosen)))
         }
         (
             FieldKind::MultipleChoice {
@@ -167,10 +191,10 @@ pub(crate) fn check_value(
         ) => {
             let options = options(field, context)?;
             let mut unique: Vec<String> = Vec::new();
-            for value in chosen {
-                known_choice(field, options, value)?;
-                if !unique.contains(value) {
-                    unique.push(value.clone());
+            for value in chosen.iter().map(|v| clean(v)) {
+                known_choice(field, options, &value)?;
+                if !unique.contains(&value) {
+                    unique.push(value);
                 }
             }
             let count = u32::try_from(unique.len()).unwrap_or(u32::MAX);
@@ -308,7 +332,7 @@ fn check_address(
     require_coordinates: bool,
 ) -> Result<Address, FieldError> {
     let id = field.id.as_str();
-    let trim = |s: &str| s.trim().to_owned();
+    let trim = |s: &str| clean(s);
     let clean = Address {
         street: trim(&address.street),
         complement: address
@@ -353,151 +377,5 @@ fn check_address(
             ErrorCode::CoordonneesInvalides,
             "La position indiquée sur la carte n'est pas valide.",
         )),
-    }
-}
-
-fn is_postcode(text: &str) -> bool {
-    text.len() == 5 && text.chars().all(|c| c.is_ascii_digit())
-}
-
-/// Whether a text is a plausible e-mail address: one `@`, a non-empty local
-/// part, a domain with a dot and no empty label, no spaces, at most 254
-/// characters.
-pub fn valid_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
-        return false;
-    };
-    text.len() <= 254
-        && !local.is_empty()
-        && local.len() <= 64
-        && !domain.contains('@')
-        && domain.contains('.')
-        && domain
-            .split('.')
-            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// Normalises a French phone number to `06 12 34 56 78`; `None` if it is
-/// not one. Accepts spaces, dots and dashes, and the `+33` / `0033` prefixes.
-pub fn normalise_phone(text: &str) -> Option<String> {
-    let compact: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}'))
-        .collect();
-    let national = if let Some(rest) = compact
-        .strip_prefix("+33")
-        .or_else(|| compact.strip_prefix("0033"))
-    {
-        let rest = rest.strip_prefix("(0)").unwrap_or(rest);
-        format!("0{rest}")
-    } else {
-        compact
-    };
-    let digits = national.as_bytes();
-    let valid = digits.len() == 10
-        && digits[0] == b'0'
-        && (b'1'..=b'9').contains(&digits[1])
-        && digits.iter().all(u8::is_ascii_digit);
-    valid.then(|| {
-        digits
-            .chunks(2)
-            .map(|pair| String::from_utf8_lossy(pair).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    })
-}
-
-/// Checks an IBAN with its ISO 13616 key (mod 97) and returns it in groups
-/// of four (`FR76 3000 6000 0112 3456 7890 189`); `None` if invalid.
-pub fn valid_iban(text: &str) -> Option<String> {
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    if !(15..=34).contains(&compact.len()) || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return None;
-    }
-    let (head, tail) = compact.split_at(4);
-    if !head[..2].chars().all(|c| c.is_ascii_alphabetic())
-        || !head[2..].chars().all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let mut remainder: u32 = 0;
-    for c in tail.chars().chain(head.chars()) {
-        let value = c.to_digit(36)?;
-        remainder = if value >= 10 {
-            (remainder * 100 + value) % 97
-        } else {
-            (remainder * 10 + value) % 97
-        };
-    }
-    (remainder == 1).then(|| {
-        compact
-            .as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn french_phone_numbers_are_normalised() {
-        let cases = [
-            ("06 12 34 56 78", Some("06 12 34 56 78")),
-            ("0612345678", Some("06 12 34 56 78")),
-            ("+33 6 12 34 56 78", Some("06 12 34 56 78")),
-            ("+33 (0)4 91 55 11 11", Some("04 91 55 11 11")),
-            ("0033491551111", Some("04 91 55 11 11")),
-            ("04.91.55.11.11", Some("04 91 55 11 11")),
-            ("00 12 34 56 78", None),
-            ("061234567", None),
-            ("+44 20 7946 0958", None),
-            ("06 12 34 56 7a", None),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(normalise_phone(input).as_deref(), expected, "{input}");
-        }
-    }
-
-    #[test]
-    fn emails_need_a_local_part_and_a_dotted_domain() {
-        for good in ["camille.martin@exemple.fr", "a+b@mairie-ville.gouv.fr"] {
-            assert!(valid_email(good), "{good}");
-        }
-        for bad in [
-            "",
-            "camille",
-            "@exemple.fr",
-            "camille@",
-            "camille@exemple",
-            "cam ille@exemple.fr",
-            "a@b@c.fr",
-            "a@exemple..fr",
-        ] {
-            assert!(!valid_email(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn ibans_are_checked_with_their_key() {
-        assert_eq!(
-            valid_iban("fr76 3000 6000 0112 3456 7890 189").as_deref(),
-            Some("FR76 3000 6000 0112 3456 7890 189")
-        );
-        assert_eq!(
-            valid_iban("FR7630006000011234567890189").as_deref(),
-            Some("FR76 3000 6000 0112 3456 7890 189")
-        );
-        assert_eq!(valid_iban("FR76 3000 6000 0112 3456 7890 188"), None);
-        assert_eq!(valid_iban("FR76"), None);
-        assert_eq!(valid_iban("1234 5678 9012 3456"), None);
     }
 }

@@ -222,7 +222,21 @@ pub fn check_workflow(workflow: &Workflow, template_exists: &dyn Fn(&str) -> boo
             );
         }
     }
-    if timing.anonymise_after_days <= timing.archive_after_days {
+    // A month has at least 28 days: the shortest reading of the delay.
+    let anonymise_days = match (timing.anonymise_after_days, timing.anonymise_after_months) {
+        (Some(days), None) => Some(days),
+        (None, Some(months)) => Some(months.saturating_mul(28)),
+        _ => {
+            push(
+                "timing".to_owned(),
+                "indiquez le délai d'anonymisation en jours (anonymise_after_days) \
+                 ou en mois (anonymise_after_months), pas les deux"
+                    .to_owned(),
+            );
+            None
+        }
+    };
+    if anonymise_days.is_some_and(|days| days <= timing.archive_after_days) {
         push(
             "timing.anonymise_after_days".to_owned(),
             "l'anonymisation doit suivre l'archivage".to_owned(),

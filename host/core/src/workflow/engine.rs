@@ -20,6 +20,7 @@ use super::{
     Action, Actor, ActorKind, Input, Inputs, Outcome, Phase, ServiceChange, Target, Transition,
     Workflow, WorkflowError,
 };
+use crate::calendar::Zone;
 use crate::deadline::{self, TimerChange, TimerKind};
 use crate::demande::{
     Demande, DemandeId, DemarcheRef, FiledBy, HoldPeriod, KeyDates, Refusal, RefusalType, Services,
@@ -28,6 +29,7 @@ use crate::demande::{
 use crate::history::{Author, HistoryEntry};
 use crate::notification::{NotificationJob, Recipient, RecipientKind};
 use crate::role::{GroupName, Right};
+use crate::text::{clean, is_blank};
 use crate::value::Answers;
 
 /// Longest free text an action accepts, in characters.
@@ -66,6 +68,7 @@ pub fn start(
     new: NewDemande,
     author: Author,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Outcome, WorkflowError> {
     if workflow.status(&workflow.initial).is_none() {
         return Err(WorkflowError::UnknownStatus(workflow.initial.clone()));
@@ -108,6 +111,7 @@ pub fn start(
         author,
         inputs: &Inputs::default(),
         now,
+        zone,
         trigger: None,
     };
     step.write_effects(&workflow.on_submit, &mut outcome);
@@ -127,6 +131,7 @@ pub fn apply(
     action: Action,
     actor: &Actor,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Outcome, WorkflowError> {
     let transition = workflow
         .transition(&action.transition)
@@ -142,6 +147,7 @@ pub fn apply(
         author,
         inputs: &action.inputs,
         now,
+        zone,
         trigger: None,
     };
     step.run(transition, demande)
@@ -153,6 +159,7 @@ pub(crate) fn fire_timer(
     demande: &Demande,
     kind: TimerKind,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> Result<Outcome, WorkflowError> {
     let transition = workflow
         .transitions
@@ -170,6 +177,7 @@ pub(crate) fn fire_timer(
         author: Author::System,
         inputs: &inputs,
         now,
+        zone,
         trigger: Some(kind),
     };
     step.run(transition, demande)
@@ -222,10 +230,7 @@ fn check_inputs(
     let given = [
         (
             Input::Message,
-            inputs
-                .message
-                .as_deref()
-                .is_some_and(|t| !t.trim().is_empty()),
+            inputs.message.as_deref().is_some_and(|t| !is_blank(t)),
         ),
         (Input::Attachment, inputs.attachment.is_some()),
         (Input::RefusalType, inputs.refusal_type.is_some()),
@@ -234,14 +239,14 @@ fn check_inputs(
             inputs
                 .justification
                 .as_deref()
-                .is_some_and(|t| !t.trim().is_empty()),
+                .is_some_and(|t| !is_blank(t)),
         ),
         (
             Input::ClosingComment,
             inputs
                 .closing_comment
                 .as_deref()
-                .is_some_and(|t| !t.trim().is_empty()),
+                .is_some_and(|t| !is_blank(t)),
         ),
         (Input::Service, inputs.service.is_some()),
     ];
@@ -307,6 +312,8 @@ struct Step<'a> {
     author: Author,
     inputs: &'a Inputs,
     now: DateTime<Utc>,
+    /// The collectivité's time zone: delays and dates written in texts.
+    zone: Zone,
     trigger: Option<TimerKind>,
 }
 
@@ -409,11 +416,11 @@ impl Step<'_> {
         if let (Some(kind), Some(justification)) = (inputs.refusal_type, &inputs.justification) {
             demande.refusal = Some(Refusal {
                 kind,
-                justification: justification.trim().to_owned(),
+                justification: clean(justification),
             });
         }
         if let Some(comment) = &inputs.closing_comment {
-            demande.closing_comment = Some(comment.trim().to_owned());
+            demande.closing_comment = Some(clean(comment));
         }
         match self.trigger {
             Some(TimerKind::Reminder { days }) => demande.reminders_sent.push(days),
@@ -469,7 +476,7 @@ impl Step<'_> {
             {
                 demande.awaiting_usager_since = Some(self.now);
             }
-            for timer in deadline::timers_for(self.workflow, demande, *group, self.now) {
+            for timer in deadline::timers_for(self.workflow, demande, *group, self.now, self.zone) {
                 outcome.timers.push(TimerChange::Schedule(timer));
             }
         }
@@ -480,8 +487,7 @@ impl Step<'_> {
             &self.inputs.closing_comment,
         ]
         .into_iter()
-        .find_map(|text| text.as_deref().map(str::trim).filter(|t| !t.is_empty()))
-        .map(str::to_owned);
+        .find_map(|text| text.as_deref().map(clean).filter(|t| !t.is_empty()));
         for text in &effects.history {
             outcome.history.push(HistoryEntry {
                 demande: demande.id,
@@ -540,11 +546,10 @@ impl Step<'_> {
         if let Some(comment) = &demande.closing_comment {
             params.insert("commentaire".to_owned(), comment.clone());
         }
-        if let Some(deadline) = deadline::processing_deadline(self.workflow, demande, self.now) {
-            params.insert(
-                "echeance".to_owned(),
-                deadline.format("%d/%m/%Y").to_string(),
-            );
+        if let Some(deadline) =
+            deadline::processing_deadline(self.workflow, demande, self.now, self.zone)
+        {
+            params.insert("echeance".to_owned(), self.zone.date_text(deadline));
         }
         if let Some(TimerKind::Reminder { days }) = self.trigger {
             params.insert("jours".to_owned(), days.to_string());

@@ -14,7 +14,7 @@
 //! | `transfer_targets` | — | any service |
 //! | `no_answer_days` | — | none (no automatic cancellation) |
 //! | `archive_after_days` | 7 | 27 |
-//! | `anonymise_after_days` | 365 | 730 |
+//! | `anonymise_after_months` (or `anonymise_after_days`) | 12 | 24 |
 //! | `sms` (SMS to the usager besides mails) | false | true |
 //!
 //! Statuses: *transmise*, *en cours d'analyse*, *acceptée*, *en cours de
@@ -78,9 +78,14 @@ pub struct StandardParameters {
     /// Archiving after closing, in days (7 simple, 27 complexe).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive_after_days: Option<u32>,
-    /// Anonymisation after closing, in days (365 simple, 730 complexe).
+    /// Anonymisation after closing, in days; when absent, the calendar
+    /// months of `anonymise_after_months`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymise_after_days: Option<u32>,
+    /// Anonymisation after closing, in calendar months (12 simple, 24
+    /// complexe); ignored when `anonymise_after_days` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymise_after_months: Option<u32>,
     /// Whether the usager also receives SMS (signalements; default: complexe).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms: Option<bool>,
@@ -107,9 +112,14 @@ pub fn standard(kind: DemarcheKind, parameters: &StandardParameters) -> Workflow
         archive_after_days: p
             .archive_after_days
             .unwrap_or(if complexe { 27 } else { 7 }),
-        anonymise_after_days: p
-            .anonymise_after_days
-            .unwrap_or(if complexe { 730 } else { 365 }),
+        anonymise_after_days: p.anonymise_after_days,
+        anonymise_after_months: match p.anonymise_after_days {
+            Some(_) => None,
+            None => Some(
+                p.anonymise_after_months
+                    .unwrap_or(if complexe { 24 } else { 12 }),
+            ),
+        },
         no_answer_days: p.no_answer_days.filter(|_| complexe),
         hold_max_days: p.hold_max_days.filter(|_| complexe),
     };

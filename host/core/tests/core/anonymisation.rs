@@ -53,7 +53,8 @@ fn after_anonymisation_no_personal_value_remains() {
         )
         .unwrap();
 
-    store.advance(days(730));
+    // Two calendar years: 731 days from March 2026, 2028 being a leap year.
+    store.advance(days(731));
 
     assert_eq!(store.status(), "anonymisee");
     let everything = serde_json::to_string(&(&store.demande, &store.history, &store.jobs)).unwrap();
@@ -87,7 +88,7 @@ fn anonymisation_keeps_what_statistics_need() {
         .unwrap();
 
     assert_eq!(
-        store.advance(days(730)),
+        store.advance(days(731)),
         [TimerKind::Archive, TimerKind::Anonymise]
     );
 

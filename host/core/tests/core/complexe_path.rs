@@ -69,13 +69,13 @@ fn hold_moves_the_deadline() {
     );
     assert_eq!(
         store.due_at(TimerKind::Reminder { days: 15 }),
-        Some(start() + days(20))
+        Some(day(20))
     );
     assert_eq!(
         store.due_at(TimerKind::Reminder { days: 21 }),
-        Some(start() + days(26))
+        Some(day(26))
     );
-    assert_eq!(store.due_at(TimerKind::Deadline), Some(start() + days(32)));
+    assert_eq!(store.due_at(TimerKind::Deadline), Some(day(32)));
     assert_eq!(store.advance(days(4)), []);
     assert_eq!(store.advance(days(1)), [TimerKind::Reminder { days: 15 }]);
     let hold = store.demande.dates.holds[0];
@@ -101,9 +101,9 @@ fn a_reminder_already_sent_is_not_sent_again_after_a_hold() {
     assert_eq!(store.due_at(TimerKind::Reminder { days: 15 }), None);
     assert_eq!(
         store.due_at(TimerKind::Reminder { days: 21 }),
-        Some(start() + days(24))
+        Some(day(24))
     );
-    assert_eq!(store.due_at(TimerKind::Deadline), Some(start() + days(30)));
+    assert_eq!(store.due_at(TimerKind::Deadline), Some(day(30)));
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn a_hold_ends_by_itself_after_its_maximum() {
     assert_eq!(store.advance(days(60)), [TimerKind::HoldEnd]);
 
     assert_eq!(store.status(), "en_cours_analyse");
-    assert_eq!(store.due_at(TimerKind::Deadline), Some(start() + days(87)));
+    assert_eq!(store.due_at(TimerKind::Deadline), Some(day(87)));
 }
 
 #[test]
@@ -165,12 +165,24 @@ fn the_deadline_escalates_to_the_service_and_its_manager() {
             &Recipient::Manager(voirie)
         ]
     );
-    let now = store.now();
-    assert!(!deadline::is_late(&store.workflow, &store.demande, now));
+    let due =
+        deadline::processing_deadline(&store.workflow, &store.demande, store.now(), ZONE).unwrap();
+    assert_eq!(
+        due,
+        day(27),
+        "27 calendar days, across the change to summer time"
+    );
+    assert!(!deadline::is_late(
+        &store.workflow,
+        &store.demande,
+        due,
+        ZONE
+    ));
     assert!(deadline::is_late(
         &store.workflow,
         &store.demande,
-        now + chrono::Duration::seconds(1)
+        due + chrono::Duration::seconds(1),
+        ZONE
     ));
 }
 
@@ -294,7 +306,7 @@ fn the_silence_of_the_usager_cancels_the_demande() {
         "annulee_absence_reponse_usager:mail".to_owned(),
         "annulee_absence_reponse_usager:sms".to_owned()
     ]));
-    assert_eq!(store.due_at(TimerKind::Archive), Some(start() + days(42)));
+    assert_eq!(store.due_at(TimerKind::Archive), Some(day(42)));
 }
 
 #[test]
@@ -346,11 +358,13 @@ fn complexe_path_runs_from_submission_to_anonymisation() {
     assert_eq!(store.advance(days(26)), []);
     assert_eq!(store.advance(days(1)), [TimerKind::Archive]);
     assert_eq!(store.status(), "archivee");
-    assert_eq!(store.advance(days(702)), []);
+    // Two calendar years after closing on 5 March 2026: 5 March 2028, 731
+    // days later (2028 is a leap year).
+    assert_eq!(store.advance(days(703)), []);
     store.clear_jobs();
     assert_eq!(store.advance(days(1)), [TimerKind::Anonymise]);
     assert_eq!(store.status(), "anonymisee");
-    assert_eq!(store.demande.dates.anonymised_at, Some(start() + days(733)));
+    assert_eq!(store.demande.dates.anonymised_at, Some(start() + days(734)));
     assert_eq!(store.job_templates(), ["anonymisation_usager:mail"]);
 }
 
@@ -367,9 +381,16 @@ fn anonymisation_of_a_complexe_demande_notifies_the_usager() {
         .unwrap();
     store.advance(days(27));
 
-    let now = store.now() + days(703);
-    let outcome =
-        deadline::fire(&store.workflow, &store.demande, TimerKind::Anonymise, now).unwrap();
+    // Two calendar years after closing: 731 days, 2028 being a leap year.
+    let now = store.now() + days(704);
+    let outcome = deadline::fire(
+        &store.workflow,
+        &store.demande,
+        TimerKind::Anonymise,
+        now,
+        ZONE,
+    )
+    .unwrap();
 
     let templates: Vec<&str> = outcome
         .notifications

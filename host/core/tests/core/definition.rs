@@ -7,7 +7,7 @@ use guichet_core::field::{Choice, FieldKind};
 use guichet_core::notification::MessageText;
 use guichet_core::workflow::{StandardParameters, WorkflowChoice};
 
-use crate::support::{example, group};
+use crate::support::{ZONE, example, group};
 
 /// A named edit of a definition.
 type Edit = Box<dyn Fn(&mut Definition)>;
@@ -191,6 +191,14 @@ fn each_bad_definition_is_refused_with_its_path_and_a_french_message() {
             "finit (2026-01-01) avant de commencer",
         ),
         (
+            "date bound outside any plausible year",
+            with_fields(
+                "      - { id: naissance, kind: date, label: Naissance, min: 0000-01-01 }\n",
+            ),
+            "pages[0].fields[0].min",
+            "une année de 1900 à 2100",
+        ),
+        (
             "number with min above max",
             with_fields("      - { id: montant, kind: number, label: Montant, min: 10, max: 5 }\n"),
             "pages[0].fields[0].min",
@@ -281,12 +289,12 @@ fn a_definition_is_open_only_during_its_period() {
             .unwrap()
             .and_utc()
     };
-    assert!(!velo.is_open(at(2025, 12, 31)));
-    assert!(velo.is_open(at(2026, 1, 1)));
-    assert!(velo.is_open(at(2026, 12, 31)));
-    assert!(velo.is_open(at(2027, 12, 31)));
-    assert!(!velo.is_open(at(2028, 1, 1)));
-    assert!(example("signalement-voie-publique").is_open(at(2040, 1, 1)));
+    assert!(!velo.is_open(at(2025, 12, 31), ZONE));
+    assert!(velo.is_open(at(2026, 1, 1), ZONE));
+    assert!(velo.is_open(at(2026, 12, 31), ZONE));
+    assert!(velo.is_open(at(2027, 12, 31), ZONE));
+    assert!(!velo.is_open(at(2028, 1, 1), ZONE));
+    assert!(example("signalement-voie-publique").is_open(at(2040, 1, 1), ZONE));
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn the_bike_repair_demarche_is_simple_and_processed_by_mobilites() {
     assert!(velo.fields().any(|f| f.prefill.is_some()));
     let workflow = velo.workflow();
     assert_eq!(workflow.timing.archive_after_days, 7);
-    assert_eq!(workflow.timing.anonymise_after_days, 365);
+    assert_eq!(workflow.timing.anonymise_after_months, Some(12));
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn the_complexe_examples_take_the_complexe_delays() {
     ] {
         let workflow = example(name).workflow();
         assert_eq!(workflow.timing.archive_after_days, 27, "{name}");
-        assert_eq!(workflow.timing.anonymise_after_days, 730, "{name}");
+        assert_eq!(workflow.timing.anonymise_after_months, Some(24), "{name}");
         assert!(workflow.status(&"en_attente".into()).is_some(), "{name}");
     }
 }

@@ -13,6 +13,7 @@ mod complexe_path;
 mod custom_workflow;
 mod definition;
 mod examples;
+mod inputs;
 mod rights;
 mod simple_path;
 mod upload;

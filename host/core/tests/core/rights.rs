@@ -71,6 +71,7 @@ fn every_role_runs_exactly_the_actions_its_rights_allow() {
                 workflow::Action::new(action),
                 &agent(role),
                 start(),
+                ZONE,
             );
             let refused_for_right = matches!(result, Err(WorkflowError::RightMissing(_)));
             assert_eq!(
@@ -127,7 +128,7 @@ fn filing_on_behalf_of_an_usager_needs_the_saisie_right() {
                 usager: Some(USAGER),
             },
         };
-        let result = submission::submit(&velo, filing, &no_options(), today(), start());
+        let result = submission::submit(&velo, filing, &no_options(), start(), ZONE);
         let expected = matches!(role, SaisieBo | Gestionnaire | Qualite | Administrateur);
         assert_eq!(result.is_ok(), expected, "{}", role.label());
         if !expected {
@@ -208,7 +209,7 @@ fn an_agents_only_demarche_cannot_be_filed_by_an_usager() {
         filer: Filer::Usager(USAGER),
     };
     assert_eq!(
-        submission::submit(&velo, filing, &no_options(), today(), start()).unwrap_err(),
+        submission::submit(&velo, filing, &no_options(), start(), ZONE).unwrap_err(),
         SubmitError::AgentsOnly
     );
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use guichet_core::calendar::Zone;
 use guichet_core::clock::{Clock, ManualClock};
 use guichet_core::deadline::{self, Timer, TimerChange, TimerKind};
 use guichet_core::demande::{Demande, DemandeId, UserId};
@@ -29,9 +30,18 @@ pub fn examples_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demarches")
 }
 
+/// The collectivité's time zone of these tests.
+pub const ZONE: Zone = Zone::PARIS;
+
 /// Monday 2 March 2026, 9:00 UTC.
 pub fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+/// `n` calendar days after [`start`] in [`ZONE`], at the same local time
+/// (10:00 in Paris, 09:00 UTC before the end of March, 08:00 UTC after).
+pub fn day(n: u32) -> DateTime<Utc> {
+    ZONE.add_days(start(), n)
 }
 
 pub fn today() -> NaiveDate {
@@ -186,7 +196,7 @@ impl Store {
             filer: Filer::Usager(USAGER),
         };
         let outcome =
-            submission::submit(&definition, filing, &no_options(), today(), clock.now()).unwrap();
+            submission::submit(&definition, filing, &no_options(), clock.now(), ZONE).unwrap();
         let workflow = definition.workflow();
         let mut store = Store {
             definition,
@@ -242,6 +252,7 @@ impl Store {
             action,
             actor,
             self.clock.now(),
+            ZONE,
         )?;
         self.commit(outcome);
         Ok(())
@@ -264,7 +275,7 @@ impl Store {
                 break;
             };
             self.timers.remove(&timer.kind);
-            match deadline::fire(&self.workflow, &self.demande, timer.kind, now) {
+            match deadline::fire(&self.workflow, &self.demande, timer.kind, now, ZONE) {
                 Ok(outcome) => {
                     self.commit(outcome);
                     fired.push(timer.kind);

@@ -45,11 +45,11 @@ fn a_complete_bike_repair_demande_is_valid_and_cleaned() {
     let cleaned = submit_velo(velo_answers(), true).unwrap();
     assert_eq!(
         cleaned.get(&"telephone".into()),
-        Some(&text("06 12 34 56 78"))
+        Some(&text("+33612345678"))
     );
     assert_eq!(
         cleaned.get(&"iban".into()),
-        Some(&text("FR76 3000 6000 0112 3456 7890 189"))
+        Some(&text("FR7630006000011234567890189"))
     );
 }
 
@@ -495,8 +495,8 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
         &velo,
         filing(Role::SaisieBo.rights()),
         &no_options(),
-        today(),
         start(),
+        ZONE,
     )
     .unwrap();
     let filed_by = outcome.demande.filed_by.unwrap();
@@ -516,8 +516,8 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
         &velo,
         filing(Role::Consultant.rights()),
         &no_options(),
-        today(),
         start(),
+        ZONE,
     );
     assert_eq!(refused.unwrap_err(), SubmitError::RightMissing);
 }
@@ -553,8 +553,8 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
         &velo,
         filing(velo_answers(), true),
         &no_options(),
-        today(),
         in_2028,
+        ZONE,
     );
     assert_eq!(closed.unwrap_err(), SubmitError::Closed);
 
@@ -562,8 +562,8 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
         &velo,
         filing(velo_answers(), false),
         &no_options(),
-        today(),
         start(),
+        ZONE,
     );
     assert!(
         matches!(invalid, Err(SubmitError::Invalid(errors)) if errors[0].code == ErrorCode::ConsentementRequis)

@@ -179,7 +179,8 @@ async fn the_processing_table_filters_and_sorts_by_deadline(db: TestDb) {
         numeros(&page.rows),
         ["ARV-2026-000001", "ARV-2026-000002", "ARV-2026-000003"]
     );
-    assert_eq!(page.rows[0].deadline, Some(start() + days(27)));
+    // 27 calendar days in Paris: summer time starts on the 29 March.
+    assert_eq!(page.rows[0].deadline, Some(ZONE.add_days(start(), 27)));
     assert_eq!(
         page.rows.iter().map(|r| r.late).collect::<Vec<_>>(),
         [true, false, false]
@@ -274,12 +275,12 @@ async fn a_hold_moves_the_deadline_and_the_late_flag_as_the_core_says(db: TestDb
         let demande = db.demande(filed.demande.id).await.unwrap().demande;
         assert_eq!(
             row.deadline,
-            deadline::processing_deadline(&workflow, &demande, now),
+            deadline::processing_deadline(&workflow, &demande, now, ZONE),
             "day {day}"
         );
         assert_eq!(
             row.late,
-            deadline::is_late(&workflow, &demande, now),
+            deadline::is_late(&workflow, &demande, now, ZONE),
             "day {day}"
         );
     }
@@ -301,10 +302,14 @@ async fn a_hold_moves_the_deadline_and_the_late_flag_as_the_core_says(db: TestDb
             .unwrap()
             .rows
             .remove(0);
-        assert_eq!(row.deadline, Some(start() + days(47)), "day {day}");
+        assert_eq!(
+            row.deadline,
+            Some(ZONE.add_days(start(), 27) + days(20)),
+            "day {day}: 27 calendar days and 20 days on hold"
+        );
         assert_eq!(
             row.late,
-            deadline::is_late(&workflow, &demande, now),
+            deadline::is_late(&workflow, &demande, now, ZONE),
             "day {day}"
         );
         let late_only = ProcessingQuery {

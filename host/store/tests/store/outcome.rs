@@ -43,7 +43,12 @@ async fn an_action_writes_its_history_jobs_and_timers(db: TestDb) {
         .await
         .unwrap()
         .into_iter()
-        .map(|t| (t.kind, (t.due_at - start()).num_days()))
+        .map(|t| {
+            (
+                t.kind,
+                (ZONE.today(t.due_at) - ZONE.today(start())).num_days(),
+            )
+        })
         .collect();
     assert_eq!(
         timers,
@@ -78,6 +83,7 @@ async fn the_second_of_two_agents_acting_on_the_same_revision_gets_a_conflict(db
         Action::new("prendre_en_compte"),
         &agent,
         start(),
+        ZONE,
     )
     .unwrap();
     let comment = workflow::apply(
@@ -86,6 +92,7 @@ async fn the_second_of_two_agents_acting_on_the_same_revision_gets_a_conflict(db
         Action::new("commenter").message("Dossier complet."),
         &agent,
         start(),
+        ZONE,
     )
     .unwrap();
 
@@ -123,6 +130,7 @@ async fn of_two_concurrent_writers_exactly_one_wins(db: TestDb) {
                 Action::new("commenter").message(&message),
                 &agent,
                 start(),
+                ZONE,
             )
             .unwrap();
             tokio::spawn(async move {

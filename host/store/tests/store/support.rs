@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures::FutureExt;
+use guichet_core::calendar::Zone;
 use guichet_core::deadline;
 use guichet_core::demande::UserId;
 use guichet_core::demarche::Definition;
@@ -113,6 +114,9 @@ where
 pub async fn every_stored_text(db: &TestDb) -> Vec<(String, String)> {
     guichet_testdb::every_stored_text(&db.url).await
 }
+
+/// The collectivité's time zone of these tests (the store's default).
+pub const ZONE: Zone = Zone::PARIS;
 
 /// Monday 2 March 2026, 9:00 UTC.
 pub fn start() -> DateTime<Utc> {
@@ -291,7 +295,7 @@ pub async fn submission(
         filer: Filer::Usager(usager),
     };
     let options: BTreeMap<FieldId, Vec<Choice>> = BTreeMap::new();
-    submission::submit(definition, filing, &options, now.date_naive(), now).unwrap()
+    submission::submit(definition, filing, &options, now, ZONE).unwrap()
 }
 
 /// Files a demande at `now` as the host does (numbered and stored in one
@@ -329,7 +333,7 @@ pub async fn try_file_demande(
             consent,
             filer: Filer::Usager(usager),
         };
-        submission::submit(definition, filing, &options, now.date_naive(), now)
+        submission::submit(definition, filing, &options, now, ZONE)
             .map_err(|error| StoreError::Invalid(format!("{error:?}")))
     })
     .await
@@ -351,8 +355,15 @@ pub async fn act(
         .demarche_version(&demarche.slug, demarche.version)
         .await?
         .definition;
-    let next = workflow::apply(&definition.workflow(), &stored.demande, action, actor, now)
-        .unwrap_or_else(|e| panic!("action refused: {e}"));
+    let next = workflow::apply(
+        &definition.workflow(),
+        &stored.demande,
+        action,
+        actor,
+        now,
+        ZONE,
+    )
+    .unwrap_or_else(|e| panic!("action refused: {e}"));
     db.apply_outcome(&next, stored.revision, Extras::default(), now)
         .await
 }
@@ -375,7 +386,13 @@ pub async fn run_scheduler(db: &TestDb, now: DateTime<Utc>) -> Vec<String> {
                 .await
                 .unwrap()
                 .definition;
-            match deadline::fire(&definition.workflow(), &stored.demande, timer.kind, now) {
+            match deadline::fire(
+                &definition.workflow(),
+                &stored.demande,
+                timer.kind,
+                now,
+                ZONE,
+            ) {
                 Ok(outcome) => {
                     let extras = Extras {
                         fired_timer: Some(timer),
