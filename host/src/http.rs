@@ -64,6 +64,9 @@ pub struct Settings {
     /// Largest multipart request (a file and its form), in bytes; each
     /// file field has its own, smaller, cap.
     pub upload_limit: usize,
+    /// How long trashed demandes and unsent drafts are kept (the scheduler
+    /// deletes them after; an administrator restores within the trash period).
+    pub retention: crate::jobs::Retention,
 }
 
 impl Default for Settings {
@@ -73,6 +76,7 @@ impl Default for Settings {
             secure_cookies: false,
             password_cost: PasswordCost::Standard,
             upload_limit: 25 * 1024 * 1024,
+            retention: crate::jobs::Retention::default(),
         }
     }
 }

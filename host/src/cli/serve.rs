@@ -44,11 +44,21 @@ pub(super) struct Serve {
     /// Mark the session cookie `Secure` (when served behind HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// Days a demande stays in the trash (restorable) before it is purged.
+    #[arg(long, env = "GUICHET_TRASH_RETENTION_DAYS", default_value_t = 30)]
+    trash_retention_days: u32,
+    /// Days an unsent draft is kept after its last save.
+    #[arg(long, env = "GUICHET_DRAFT_RETENTION_DAYS", default_value_t = 90)]
+    draft_retention_days: u32,
 }
 
 pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
     let mut config = options.database.config(options.listen);
     config.settings.secure_cookies = options.secure_cookies;
+    config.settings.retention = crate::jobs::Retention {
+        trash: chrono::Duration::days(i64::from(options.trash_retention_days)),
+        drafts: chrono::Duration::days(i64::from(options.draft_retention_days)),
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = App::start(&config, clock)
         .await

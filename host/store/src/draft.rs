@@ -3,7 +3,9 @@
 //! One draft per (person filling, démarche version): the usager on the
 //! portal, or the agent filing on an usager's behalf. It is deleted when
 //! the demande is filed ([`crate::outcome::Extras::draft`]), in the same
-//! transaction, its files moving to the demande.
+//! transaction, its files moving to the demande. A draft never filed expires:
+//! the scheduler deletes those not saved for the configured delay, with
+//! their files ([`Store::delete_drafts_saved_before`]).
 
 use chrono::{DateTime, Utc};
 use guichet_core::demande::{DemarcheRef, UserId};
@@ -197,6 +199,43 @@ impl Store {
         tx.commit().await?;
         self.delete_files_after_commit(&files).await;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Deletes the drafts last saved at or before `cutoff`, oldest first, at
+    /// most `limit`, with their files (overwritten, then unlinked after the
+    /// commit); returns how many were deleted.
+    ///
+    /// # Errors
+    /// A database error; nothing is deleted then.
+    pub async fn delete_drafts_saved_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let ids: Vec<DraftId> = sqlx::query(
+            "SELECT id FROM drafts WHERE updated_at <= $1 ORDER BY updated_at, id LIMIT $2",
+        )
+        .bind(millis(cutoff))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| Ok(DraftId(row.uuid("id")?)))
+        .collect::<Result<_>>()?;
+        let mut files = Vec::new();
+        for id in &ids {
+            files.extend(delete_draft_in(&mut tx, *id, now).await?);
+        }
+        tx.commit().await?;
+        self.delete_files_after_commit(&files).await;
+        if !ids.is_empty() {
+            self.personal_data_erased();
+        }
+        Ok(ids.len() as u64)
     }
 }
 

@@ -66,6 +66,7 @@
 
 pub mod account;
 pub mod connector;
+pub mod contact;
 pub mod demande;
 pub mod demarche;
 pub mod draft;
@@ -79,8 +80,10 @@ mod search;
 pub mod session;
 mod sql;
 pub mod timer;
+pub mod trash;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -153,6 +156,9 @@ pub struct Store {
     write: AnyPool,
     files: FileStore,
     facts: Arc<FactsCache>,
+    /// Set when a commit erased personal data and the database's files have
+    /// not been scrubbed since ([`Store::scrub`]).
+    erased: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -193,6 +199,7 @@ impl Store {
             write,
             files,
             facts: Arc::default(),
+            erased: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -225,6 +232,50 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+    }
+
+    /// Notes that a commit erased personal data: the next [`Store::scrub`]
+    /// clears what the database's files may still hold of it.
+    pub(crate) fn personal_data_erased(&self) {
+        self.erased.store(true, Ordering::SeqCst);
+    }
+
+    /// Clears from the database's files the bytes of personal data erased
+    /// since the last call (see "Erasure reaches the disk" in the crate
+    /// docs): on SQLite, a checkpoint of the whole WAL into the main file
+    /// (whose freed space `secure_delete` has zeroed) and the WAL truncated
+    /// to nothing. Nothing to do on PostgreSQL, whose old row versions are
+    /// left to `VACUUM` (see the crate docs for what that leaves). Returns
+    /// whether a checkpoint ran; one the readers kept from completing is
+    /// retried at the next call.
+    ///
+    /// The scheduler calls it after each round that anonymised, purged or
+    /// expired something.
+    ///
+    /// # Errors
+    /// A database error (the next call retries).
+    pub async fn scrub(&self) -> Result<bool> {
+        if self.backend != Backend::Sqlite || !self.erased.swap(false, Ordering::SeqCst) {
+            return Ok(false);
+        }
+        let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.write)
+            .await;
+        let busy = match done {
+            Ok(row) => {
+                use crate::sql::RowExt;
+                row.int("busy")? != 0
+            }
+            Err(error) => {
+                self.personal_data_erased();
+                return Err(error.into());
+            }
+        };
+        if busy {
+            self.personal_data_erased();
+            tracing::warn!("checkpoint du WAL incomplet (lecteurs actifs) : réessayé au prochain tour");
+        }
+        Ok(!busy)
     }
 
     /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite (take the
@@ -276,7 +327,8 @@ async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool)> {
                     let busy = SQLITE_BUSY_TIMEOUT.as_millis();
                     conn.execute(
                         format!(
-                            "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"
+                            "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA secure_delete = ON"
                         )
                         .as_str(),
                     )
