@@ -40,7 +40,9 @@ use guichet_core::value::Value;
 use guichet_core::workflow::Outcome;
 use sqlx::AnyConnection;
 
+use crate::account::{USER_COLUMNS, user};
 use crate::contact::{Contact, contact_of};
+use crate::demarche::load_version;
 use crate::demande::{Reservation, Revision, columns, next_number};
 use crate::draft::{DraftId, delete_draft_in};
 use crate::error::{Result, StoreError};
@@ -187,7 +189,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         write_services(tx, demande, false).await?;
-        let contact = self.usager_contact(outcome, demande).await?;
+        let contact = usager_contact(tx, outcome, demande).await?;
         let mut deleted = Vec::new();
         if let Some(draft) = extras.draft {
             file::attach_to_demande(tx, &answer_files(demande), demande.id).await?;
@@ -228,7 +230,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             match before {
-                Some(row) => self.usager_contact(outcome, &row.json::<Demande>("data")?).await?,
+                Some(row) => usager_contact(&mut tx, outcome, &row.json::<Demande>("data")?).await?,
                 None => None,
             }
         } else {
@@ -287,32 +289,36 @@ impl Store {
     }
 }
 
-impl Store {
-    /// The contact of the usager of `source` (the demande before the
-    /// outcome), when the outcome notifies the usager.
-    async fn usager_contact(&self, outcome: &Outcome, source: &Demande) -> Result<Option<Contact>> {
-        if !outcome
-            .notifications
-            .iter()
-            .any(|n| n.recipient == Recipient::Usager)
-        {
-            return Ok(None);
-        }
-        let reference = &source.demarche;
-        let definition = self
-            .demarche_version(&reference.slug, reference.version)
-            .await?
-            .definition;
-        let account = match source.usager {
-            Some(id) => match self.user(id).await {
-                Ok(user) => Some(user),
-                Err(StoreError::NotFound(_)) => None,
-                Err(other) => return Err(other),
-            },
-            None => None,
-        };
-        Ok(Some(contact_of(&definition, source, account.as_ref())))
+/// The contact of the usager of `source` (the demande before the outcome),
+/// when the outcome notifies the usager; read in the caller's transaction
+/// (on PostgreSQL, a second connection per filing could exhaust the pool).
+async fn usager_contact(
+    conn: &mut AnyConnection,
+    outcome: &Outcome,
+    source: &Demande,
+) -> Result<Option<Contact>> {
+    if !outcome
+        .notifications
+        .iter()
+        .any(|n| n.recipient == Recipient::Usager)
+    {
+        return Ok(None);
     }
+    let reference = &source.demarche;
+    let definition = load_version(conn, reference.slug.as_str(), reference.version)
+        .await?
+        .definition;
+    let account = match source.usager {
+        Some(id) => sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.0.to_string())
+            .fetch_optional(&mut *conn)
+            .await?
+            .as_ref()
+            .map(user)
+            .transpose()?,
+        None => None,
+    };
+    Ok(Some(contact_of(&definition, source, account.as_ref())))
 }
 
 /// The files stored for a demande.
