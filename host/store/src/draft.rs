@@ -198,6 +198,7 @@ impl Store {
         let files = delete_draft_in(&mut tx, id, now).await?;
         tx.commit().await?;
         self.delete_files_after_commit(&files).await;
+        self.personal_data_erased();
         Ok(())
     }
 }

@@ -63,6 +63,52 @@
 //!   leaves is carried out by [`Store::purge_deleted_files`]. This is why
 //!   [`Store::connect`] takes the [`FileStore`] beside the URL: the store
 //!   that commits an anonymisation is the one that can delete its files.
+//!
+//! # Erasure reaches the disk
+//!
+//! Deleting or overwriting a row removes it from the live tables, not from
+//! the database's files: the old bytes stay in the free space of pages, in
+//! freed pages and in the write-ahead log until something overwrites them.
+//! Personal data that anonymisation, a purge of the trash, an expired draft
+//! or a filing (the deleted draft) erases must not be readable from the
+//! files afterwards. The mechanism, per storage:
+//!
+//! - **SQLite**: every connection sets `PRAGMA secure_delete = ON`, so
+//!   SQLite overwrites with zeros the content it deletes — freed cell space
+//!   in live pages, and pages moved to the freelist. That covers the main
+//!   file once the changes reach it; until then the previous versions of the
+//!   pages sit in the WAL. So every commit that erases personal data marks
+//!   the store, and [`Store::scrub`] (run by the scheduler after each round,
+//!   hence after each anonymisation run and within one round of a filing)
+//!   runs `PRAGMA wal_checkpoint(TRUNCATE)`: the whole WAL is copied into
+//!   the main file (where `secure_delete` zeroed what was erased) and the
+//!   WAL file is truncated to zero bytes. A checkpoint that active readers
+//!   keep from completing is retried at the next round. Chosen over
+//!   `VACUUM` (which rewrites the whole file, holding the write lock for
+//!   its duration) and over a checkpoint per commit (a filing would wait on
+//!   a full checkpoint). The cost of `secure_delete` is extra writes when
+//!   deleting, small for the sizes of rows here.
+//! - **File storage** ([`FileStore::delete`]): the file's bytes are
+//!   overwritten with zeros and synced before it is unlinked. This is real
+//!   on file systems that write in place (ext4, xfs); on copy-on-write file
+//!   systems (btrfs, zfs), on SSDs' remapped blocks and in snapshots and
+//!   backups of the directory the old blocks may survive: put the data
+//!   directory on a file system that writes in place, or on an encrypted
+//!   volume.
+//! - **PostgreSQL — not covered yet.** Deleted and updated rows leave dead
+//!   tuples in the data files until `VACUUM` reclaims them (and even then
+//!   the freed space of a page is not zeroed), and every change is written
+//!   to the WAL, whose segments are recycled, not wiped, and are copied by
+//!   WAL archiving and backups. No setting makes PostgreSQL zero erased
+//!   bytes. The planned mechanism is to encrypt personal values (a
+//!   demande's data, history messages and attachment names, job payloads,
+//!   file names, draft answers, connector logs) with a per-demande key
+//!   (AEAD, `chacha20poly1305`), kept wrapped by a host master key from the
+//!   configuration in a table of its own, and to destroy the key at
+//!   anonymisation, which also covers backups and archived WAL. The residual
+//!   risk would remain that the wrapped key itself survives in the WAL until
+//!   its segment is recycled: with the master key, it opens the old data. On
+//!   PostgreSQL today, anonymisation erases the live rows only.
 
 pub mod account;
 pub mod connector;

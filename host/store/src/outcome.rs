@@ -96,6 +96,9 @@ impl Store {
             .await?;
         tx.commit().await?;
         self.delete_files_after_commit(&deleted).await;
+        if extras.draft.is_some() {
+            self.personal_data_erased();
+        }
         Ok(Revision(1))
     }
 
@@ -150,6 +153,11 @@ impl Store {
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.delete_files_after_commit(&deleted).await;
+        if extras.draft.is_some() {
+            // The deleted draft's answers may differ from the demande's:
+            // the next scrub clears their old versions from the WAL.
+            self.personal_data_erased();
+        }
         Ok(outcome)
     }
 
