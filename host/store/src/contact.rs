@@ -55,7 +55,11 @@ impl Contact {
 }
 
 /// The text answer of the first field prefilled from `attribute`.
-fn answer_for(definition: &Definition, demande: &Demande, attribute: ProfileField) -> Option<String> {
+fn answer_for(
+    definition: &Definition,
+    demande: &Demande,
+    attribute: ProfileField,
+) -> Option<String> {
     definition
         .fields()
         .filter(|field| field.prefill == Some(attribute))

@@ -319,7 +319,9 @@ impl Store {
         };
         if busy {
             self.personal_data_erased();
-            tracing::warn!("checkpoint du WAL incomplet (lecteurs actifs) : réessayé au prochain tour");
+            tracing::warn!(
+                "checkpoint du WAL incomplet (lecteurs actifs) : réessayé au prochain tour"
+            );
         }
         Ok(!busy)
     }

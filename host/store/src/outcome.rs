@@ -42,8 +42,8 @@ use sqlx::AnyConnection;
 
 use crate::account::{USER_COLUMNS, user};
 use crate::contact::{Contact, contact_of};
-use crate::demarche::load_version;
 use crate::demande::{Reservation, Revision, columns, next_number};
+use crate::demarche::load_version;
 use crate::draft::{DraftId, delete_draft_in};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
@@ -203,7 +203,8 @@ impl Store {
             file::attach_to_demande(tx, &answer_files(demande), demande.id).await?;
             deleted = delete_draft_in(tx, draft, now).await?;
         }
-        deleted.extend(write_effects(tx, outcome, extras, Vec::new(), contact.as_ref(), now).await?);
+        deleted
+            .extend(write_effects(tx, outcome, extras, Vec::new(), contact.as_ref(), now).await?);
         Ok(deleted)
     }
 
@@ -232,13 +233,19 @@ impl Store {
             )
             .await?;
         let computed = columns(demande, &facts);
-        let contact = if outcome.notifications.iter().any(|n| n.recipient == Recipient::Usager) {
+        let contact = if outcome
+            .notifications
+            .iter()
+            .any(|n| n.recipient == Recipient::Usager)
+        {
             let before = sqlx::query("SELECT data FROM demandes WHERE id = $1")
                 .bind(id.clone())
                 .fetch_optional(&mut *tx)
                 .await?;
             match before {
-                Some(row) => usager_contact(&mut tx, outcome, &row.json::<Demande>("data")?).await?,
+                Some(row) => {
+                    usager_contact(&mut tx, outcome, &row.json::<Demande>("data")?).await?
+                }
                 None => None,
             }
         } else {

@@ -236,7 +236,12 @@ async fn complexe_demande_is_anonymised_after_two_years_and_nothing_personal_rem
 /// Delivers every job ready, as the delivery worker would.
 async fn deliver_every_job(app: &TestApp) {
     let now = app.clock_now();
-    for job in app.store.claim_jobs("test-worker", now, 1000).await.unwrap() {
+    for job in app
+        .store
+        .claim_jobs("test-worker", now, 1000)
+        .await
+        .unwrap()
+    {
         app.store
             .complete_job(job.id, "test-worker", now)
             .await
@@ -250,7 +255,10 @@ const ON_DISK: [(&str, &[&str]); 6] = [
     ("phone", &["07 98 76 54 32", "+33798765432", "0798765432"]),
     (
         "IBAN",
-        &["FR7614508000594172583690425", "FR76 1450 8000 5941 7258 3690 425"],
+        &[
+            "FR7614508000594172583690425",
+            "FR76 1450 8000 5941 7258 3690 425",
+        ],
     ),
     ("closing comment", &["Clôture Quatorze-Zwolinski"]),
     ("refusal reason", &["Refus motivé Quinze-Zwolinski"]),

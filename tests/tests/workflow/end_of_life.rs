@@ -87,7 +87,11 @@ async fn an_administrator_restores_a_trashed_demande_within_the_trash_period(app
         "en_cours_analyse"
     );
     let again = restore(&admin, &id, true).await;
-    assert_eq!(again.code(), "action_not_allowed", "not in the trash any more");
+    assert_eq!(
+        again.code(),
+        "action_not_allowed",
+        "not in the trash any more"
+    );
 
     // The timers cancelled by the trash run again: the 27-day deadline,
     // long past, closes the demande at the next round.
@@ -101,9 +105,7 @@ async fn an_administrator_restores_a_trashed_demande_within_the_trash_period(app
     );
 }
 
-async fn a_trashed_demande_is_purged_with_everything_it_held_after_the_trash_period(
-    app: TestApp,
-) {
+async fn a_trashed_demande_is_purged_with_everything_it_held_after_the_trash_period(app: TestApp) {
     let (gestionnaire, admin) = velo(&app).await;
     let usager = app
         .usager("Albertine", "Zwolinski", "albertine.zwolinski@exemple.test")
@@ -137,7 +139,11 @@ async fn a_trashed_demande_is_purged_with_everything_it_held_after_the_trash_per
     let demande = DemandeId(id.parse().unwrap());
     assert!(app.store.jobs_of(demande).await.unwrap().is_empty());
     assert!(app.store.timers_of(demande).await.unwrap().is_empty());
-    assert_eq!(app.stored_files().len(), 1, "only the kept demande's invoice");
+    assert_eq!(
+        app.stored_files().len(),
+        1,
+        "only the kept demande's invoice"
+    );
     let leaks: Vec<(String, String)> = app
         .every_stored_text()
         .await
@@ -234,7 +240,10 @@ async fn the_anonymisation_notice_carries_the_contact_until_delivered(app: TestA
         .await
         .unwrap();
     let abandoned = app.store.job(to_usager.id).await.unwrap();
-    assert!(abandoned.payload.get(CONTACT_KEY).is_none(), "{abandoned:?}");
+    assert!(
+        abandoned.payload.get(CONTACT_KEY).is_none(),
+        "{abandoned:?}"
+    );
 
     step(&gestionnaire, &id, "receptionner").await;
     step(&gestionnaire, &id, "accepter").await;
@@ -300,8 +309,12 @@ async fn unsent_drafts_expire_after_90_days_with_their_files(app: TestApp) {
         .await;
     let old = fill_velo(&usager, pdf("facture ancienne")).await;
     app.at_day(50.0).await;
-    let recent = open_draft(&app.usager("Dominique", "Essai", "d.essai@exemple.test").await, VELO)
-        .await;
+    let recent = open_draft(
+        &app.usager("Dominique", "Essai", "d.essai@exemple.test")
+            .await,
+        VELO,
+    )
+    .await;
     assert_eq!(app.stored_files().len(), 1);
 
     app.at_day(89.9).await;
@@ -309,7 +322,11 @@ async fn unsent_drafts_expire_after_90_days_with_their_files(app: TestApp) {
     app.at_day(90.1).await;
     assert_eq!(usager.get(&format!("/api/drafts/{old}")).await.status, 404);
     assert!(app.stored_files().is_empty(), "its invoice went with it");
-    assert_eq!(app.count("drafts").await, 1, "the recent draft {recent} stays");
+    assert_eq!(
+        app.count("drafts").await,
+        1,
+        "the recent draft {recent} stays"
+    );
     app.at_day(140.1).await;
     assert_eq!(app.count("drafts").await, 0);
     let leaks: Vec<(String, String)> = app
