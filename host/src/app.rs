@@ -219,6 +219,7 @@ impl App {
             self.state.clock.clone(),
             format!("guichet-{}", std::process::id()),
             SCHEDULER_PERIOD,
+            self.state.settings.retention,
         ));
         let served = axum::serve(listener, router(self.state.clone()))
             .with_graceful_shutdown(shutdown)

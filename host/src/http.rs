@@ -70,6 +70,9 @@ pub struct Settings {
     /// The collectivité's time zone, in which every calendar date is read
     /// (open periods, `today`, deadlines, dates in texts); `Europe/Paris`.
     pub time_zone: Zone,
+    /// How long trashed demandes and unsent drafts are kept (the scheduler
+    /// deletes them after; an administrator restores within the trash period).
+    pub retention: crate::jobs::Retention,
 }
 
 impl Default for Settings {
@@ -80,6 +83,7 @@ impl Default for Settings {
             password_cost: PasswordCost::Standard,
             upload_limit: 25 * 1024 * 1024,
             time_zone: Zone::default(),
+            retention: crate::jobs::Retention::default(),
         }
     }
 }

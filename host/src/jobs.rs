@@ -12,9 +12,18 @@
 //! Delays and dates in texts are counted in the store's time zone (the
 //! collectivité's, see [`guichet_core::calendar`]).
 //!
-//! [`run`] calls it in a loop on the injected clock; tests call
-//! [`fire_due_timers`] directly after jumping the clock.
-//! Notification jobs stay in the outbox: their delivery is another module.
+//! The end of life of what is not a timer of the workflow is swept by
+//! [`sweep_end_of_life`], with the host's [`Retention`] settings: demandes
+//! in the trash past the trash period are purged (deleted whole, see
+//! `guichet_store::trash`), and drafts not saved for the draft delay are
+//! deleted with their files. After a round that erased personal data
+//! (anonymisation, purge, expired drafts) the store scrubs the database's
+//! files ([`Store::scrub`]: on SQLite, the WAL checkpointed and truncated).
+//!
+//! [`run`] calls both in a loop on the injected clock; tests call
+//! [`fire_due_timers`] and [`sweep_end_of_life`] directly after jumping the
+//! clock. Notification jobs stay in the outbox: their delivery is another
+//! module.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +47,75 @@ pub struct Fired {
     pub dropped: usize,
     /// Timers left for a later round after an error (logged).
     pub failed: usize,
+}
+
+/// How long what has ended is kept before it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// How long a demande stays in the trash, restorable by an
+    /// administrator, before it is purged (default 30 days).
+    pub trash: chrono::Duration,
+    /// How long a draft is kept after its last save (default 90 days).
+    pub drafts: chrono::Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            trash: chrono::Duration::days(30),
+            drafts: chrono::Duration::days(90),
+        }
+    }
+}
+
+/// What one sweep deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Demandes purged from the trash.
+    pub purged: usize,
+    /// Drafts deleted.
+    pub drafts: u64,
+}
+
+/// Purges the demandes whose trash period is over at `now` and deletes the
+/// drafts not saved for the draft delay, batch after batch, then scrubs the
+/// database's files if anything personal was erased since the last scrub
+/// (this round's anonymisations included).
+///
+/// # Errors
+/// A storage error; what was deleted before stays deleted, and the next
+/// round goes on.
+pub async fn sweep_end_of_life(
+    store: &Store,
+    retention: &Retention,
+    now: DateTime<Utc>,
+) -> Result<Swept, StoreError> {
+    let mut swept = Swept::default();
+    // Trashed at or before this instant ⇔ the trash period is over
+    // (`guichet_core::trash::purge_due`).
+    let trash_cutoff = now - retention.trash;
+    loop {
+        let batch = store.trashed_before(trash_cutoff, BATCH).await?;
+        for demande in &batch {
+            if store.purge_demande(*demande, now).await? {
+                swept.purged += 1;
+            }
+        }
+        if (batch.len() as u32) < BATCH {
+            break;
+        }
+    }
+    loop {
+        let deleted = store
+            .delete_drafts_saved_before(now - retention.drafts, BATCH, now)
+            .await?;
+        swept.drafts += deleted;
+        if deleted < u64::from(BATCH) {
+            break;
+        }
+    }
+    store.scrub().await?;
+    Ok(swept)
 }
 
 /// Fires every timer due at `now`, batch after batch, until none is left.
@@ -112,8 +190,14 @@ async fn fire_one(store: &Store, timer: &Timer, now: DateTime<Utc>) -> Result<bo
 }
 
 /// Runs the scheduler until the task is dropped: a round every `period`, on
-/// the injected clock.
-pub async fn run(store: Arc<Store>, clock: Arc<dyn Clock>, worker: String, period: Duration) {
+/// the injected clock — the due timers, then the end-of-life sweep.
+pub async fn run(
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    worker: String,
+    period: Duration,
+    retention: Retention,
+) {
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -122,6 +206,11 @@ pub async fn run(store: Arc<Store>, clock: Arc<dyn Clock>, worker: String, perio
             Ok(fired) if fired != Fired::default() => tracing::info!(?fired, "timers fired"),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "scheduler round failed"),
+        }
+        match sweep_end_of_life(&store, &retention, clock.now()).await {
+            Ok(swept) if swept != Swept::default() => tracing::info!(?swept, "end of life swept"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "end-of-life sweep failed"),
         }
     }
 }

@@ -25,7 +25,7 @@ use guichet_core::profile::Profile;
 use guichet_core::role::{Grant, GroupName, Scope};
 use guichet_host::connectors::{Registry, RuntimeConfig};
 use guichet_host::http::{AppState, PasswordCost, Settings, auth::hash_password, router};
-use guichet_host::jobs::{Fired, fire_due_timers};
+use guichet_host::jobs::{Fired, Retention, fire_due_timers, sweep_end_of_life};
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
 use guichet_store::{FileStore, Store};
@@ -504,15 +504,16 @@ impl TestApp {
         self.clock.now()
     }
 
-    /// Moves the clock by `days`, fires every due timer as the scheduler
-    /// would, and logs everyone in again.
+    /// Moves the clock by `days`, runs a round of the scheduler (due timers,
+    /// end-of-life sweep with the default retention), and logs everyone in
+    /// again.
     pub async fn jump_days(&self, days: i64) -> Fired {
         self.clock.advance(Duration::days(days));
         self.fire_and_log_in_again().await
     }
 
-    /// Moves the clock to `start() + days`, fires every due timer, and logs
-    /// everyone in again.
+    /// Moves the clock to `start() + days`, runs a round of the scheduler,
+    /// and logs everyone in again.
     pub async fn at_day(&self, days: f64) -> Fired {
         self.clock
             .set(start() + Duration::minutes((days * 24.0 * 60.0) as i64));
@@ -530,6 +531,9 @@ impl TestApp {
         let fired = fire_due_timers(&self.store, "test-scheduler", self.clock_now())
             .await
             .expect("timers fired");
+        sweep_end_of_life(&self.store, &Retention::default(), self.clock_now())
+            .await
+            .expect("end of life swept");
         self.log_everyone_in_again().await;
         fired
     }

@@ -28,6 +28,12 @@ impl TestApp {
         guichet_testdb::every_stored_text(&self.url).await
     }
 
+    /// The raw files of a SQLite database (main file, WAL, journal) with
+    /// their content; `None` on PostgreSQL.
+    pub fn sqlite_files(&self) -> Option<Vec<(PathBuf, Vec<u8>)>> {
+        guichet_testdb::sqlite_files(&self.url)
+    }
+
     /// Every file under the attachments directory, with its content.
     pub fn stored_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
         guichet_testdb::stored_files(&self.files_dir)

@@ -10,8 +10,8 @@
 //! e-mails, phones, dates, numbers, free texts, data-source choices such as
 //! a child, files), the files of the answers and of history entries, the
 //! free texts of history entries (messages, comments, justifications), the
-//! refusal justification, the closing comment, and the link to the usager's
-//! account (the demande and its history no longer point at them).
+//! refusal justification, the closing comment, and the usager's account in
+//! the demande's data and history (agents no longer see whose it was).
 //!
 //! **Kept**: the démarche slug and version, the number, the status path with
 //! its dates, every key date (hence durations: time to take, time on hold,
@@ -22,6 +22,12 @@
 //! **retained fields**: static choice lists, multiple choices and checkboxes
 //! that are not prefilled from the profile ([`retained_fields`]) — the
 //! category of a signalement, the days of canteen, an allergy box.
+//!
+//! The store keeps the link from the demande's row to the usager's account
+//! (an account id is not personal data of the demande): the usager follows
+//! their demande to its anonymisation — number, démarche, dates and
+//! statuses, without the personal values — as the seed asks ("réception,
+//! acceptation ou rejet, clôture et anonymisation").
 
 use crate::demande::Demande;
 use crate::demarche::Definition;

@@ -20,7 +20,8 @@
 //!   store writes in one transaction.
 //! - [`role::rights`] computes the rights of a person on a démarche from
 //!   their groups and the grants; [`history`] filters what usagers see.
-//! - [`anonymise`] says what anonymisation erases and keeps;
+//! - [`anonymise`] says what anonymisation erases and keeps; [`trash`]
+//!   how a demande in the trash is restored, purged and shown to its usager;
 //!   [`notification::render`] fills a job's text for delivery.
 //!
 //! # Design
@@ -59,6 +60,7 @@ pub mod role;
 pub mod submission;
 pub mod summary;
 pub mod text;
+pub mod trash;
 pub mod validation;
 pub mod value;
 pub mod workflow;

@@ -50,6 +50,12 @@ pub(super) struct Serve {
     /// date is read.
     #[arg(long, env = "GUICHET_TIME_ZONE", default_value = "Europe/Paris")]
     time_zone: String,
+    /// Days a demande stays in the trash (restorable) before it is purged.
+    #[arg(long, env = "GUICHET_TRASH_RETENTION_DAYS", default_value_t = 30)]
+    trash_retention_days: u32,
+    /// Days an unsent draft is kept after its last save.
+    #[arg(long, env = "GUICHET_DRAFT_RETENTION_DAYS", default_value_t = 90)]
+    draft_retention_days: u32,
 }
 
 pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
@@ -57,6 +63,10 @@ pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
     config.settings.secure_cookies = options.secure_cookies;
     config.settings.time_zone =
         Zone::parse(&options.time_zone).map_err(|e| Failure::input(e.to_string()))?;
+    config.settings.retention = crate::jobs::Retention {
+        trash: chrono::Duration::days(i64::from(options.trash_retention_days)),
+        drafts: chrono::Duration::days(i64::from(options.draft_retention_days)),
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = App::start(&config, clock)
         .await

@@ -98,6 +98,16 @@ pub fn router() -> ApiRouter {
             .takes::<serde_json::Map<String, serde_json::Value>>()
             .gives::<AgentDemande>(),
         )
+        .post(
+            "/api/agent/demandes/{id}/restore",
+            restore,
+            Doc::new(
+                "Restaurer une demande de la corbeille (administration, confirmation requise, pendant le délai de corbeille)",
+                Access::Agent("administration"),
+            )
+            .takes::<super::demandes::Confirmation>()
+            .gives::<AgentDemande>(),
+        )
         .get(
             "/api/agent/demandes/{id}/files/{file}",
             download,
@@ -491,4 +501,40 @@ async fn download(
     load(&state, &agent, id, Right::Read).await?;
     let file = demande_file(&state, DemandeId(id), file).await?;
     send_file(&state, &file).await
+}
+
+/// Takes a demande out of the trash (see `guichet_core::trash::restore`).
+async fn restore(
+    State(state): State<AppState>,
+    agent: AgentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<super::demandes::Confirmation>,
+) -> Result<Json<AgentDemande>, ApiError> {
+    let now = state.clock.now();
+    let (loaded, rights) = load(&state, &agent, id, Right::BackOffice).await?;
+    let trashed_at = state
+        .store
+        .trashed_at(DemandeId(id))
+        .await?
+        .unwrap_or(loaded.stored.updated_at);
+    let actor = Actor::Agent {
+        id: agent.0.user.id,
+        rights,
+    };
+    let outcome = guichet_core::trash::restore(
+        &loaded.workflow(),
+        &loaded.stored.demande,
+        &actor,
+        body.confirmed,
+        trashed_at,
+        state.settings.retention.trash,
+        now,
+        state.settings.time_zone,
+    )?;
+    state
+        .store
+        .apply_outcome(&outcome, loaded.stored.revision, Extras::default(), now)
+        .await?;
+    let reloaded = Loaded::read(&state, DemandeId(id)).await?;
+    Ok(Json(detail(&state, &reloaded, rights, &agent).await?))
 }

@@ -5,6 +5,12 @@
 //! d'analyse*, *acceptée* and *en cours de traitement* only, as the
 //! workflow says). Someone else's demande answers 404, never 403, so that
 //! ids cannot be probed.
+//!
+//! The usager follows their demande to its end: an anonymised demande stays
+//! in the list and its page (number, démarche, dates, statuses, the answers
+//! anonymisation keeps — none personal), through the account link the
+//! store keeps; a demande in the trash shows as closed
+//! (`guichet_core::trash`), never as still being processed.
 
 use axum::Json;
 use axum::extract::{Request, State};
@@ -14,7 +20,6 @@ use chrono::{DateTime, Utc};
 use guichet_core::demande::DemandeId;
 use guichet_core::file::{FileId, FileRef};
 use guichet_core::history::{Author, HistoryEntry, usager_history, usager_status};
-use guichet_core::role::usager_may_read;
 use guichet_core::validation::Filler;
 use guichet_core::value::Value;
 use guichet_core::workflow::{Action, Actor, Input, Transition, Workflow};
@@ -198,6 +203,12 @@ pub(crate) fn history_item(entry: &HistoryEntry, show_agent: bool) -> HistoryIte
 }
 
 fn status_view(workflow: &Workflow, demande: &guichet_core::demande::Demande) -> StatusView {
+    if guichet_core::trash::usager_sees_closed(workflow, demande) {
+        return StatusView {
+            id: guichet_core::trash::USAGER_STATUS_ID.to_owned(),
+            label: guichet_core::trash::USAGER_STATUS_LABEL.to_owned(),
+        };
+    }
     match usager_status(workflow, demande) {
         Some(status) => StatusView {
             id: status.id.0.clone(),
@@ -210,19 +221,25 @@ fn status_view(workflow: &Workflow, demande: &guichet_core::demande::Demande) ->
     }
 }
 
-/// The caller's own demande; 404 for any other.
+/// The caller's own demande (anonymised ones included); 404 for any other.
 async fn own(state: &AppState, usager: &UsagerUser, id: Uuid) -> Result<Loaded, ApiError> {
-    let missing = || ApiError::not_found("cette demande n'existe pas");
-    let loaded = match Loaded::read(state, DemandeId(id)).await {
-        Ok(loaded) => loaded,
-        Err(error) if error.code == "not_found" => return Err(missing()),
-        Err(error) => return Err(error),
+    let stored = match state
+        .store
+        .usager_demande(usager.0.user.id, DemandeId(id))
+        .await
+    {
+        Ok(stored) => stored,
+        Err(StoreError::NotFound(_)) => {
+            return Err(ApiError::not_found("cette demande n'existe pas"));
+        }
+        Err(error) => return Err(error.into()),
     };
-    if usager_may_read(usager.0.user.id, &loaded.stored.demande) {
-        Ok(loaded)
-    } else {
-        Err(missing())
-    }
+    let reference = &stored.demande.demarche;
+    let definition = state
+        .store
+        .demarche_version(&reference.slug, reference.version)
+        .await?;
+    Ok(Loaded { stored, definition })
 }
 
 async fn list(

@@ -363,7 +363,25 @@ impl Store {
         stored(&row)
     }
 
-    /// An usager's own demandes, most recent first.
+    /// A demande of an usager: filed by them or for them, anonymised ones
+    /// included (whose data no longer names them; the row keeps the link).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such demande or it is
+    /// someone else's.
+    pub async fn usager_demande(&self, usager: UserId, id: DemandeId) -> Result<StoredDemande> {
+        let row = sqlx::query(
+            "SELECT data, revision, updated_at FROM demandes WHERE id = $1 AND usager_id = $2",
+        )
+        .bind(id.0.to_string())
+        .bind(usager.0.to_string())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("demande"))?;
+        stored(&row)
+    }
+
+    /// An usager's own demandes, most recent first, anonymised ones included.
     ///
     /// # Errors
     /// A database error.

@@ -15,6 +15,10 @@
 //! number of files of a field) hold under concurrency. Each change bumps
 //! [`Draft::revision`]; filing checks it, so a page saved while the demande
 //! was being filed makes the filing fail (`conflict`) instead of vanishing.
+//!
+//! A draft never filed expires: the scheduler deletes those not saved for
+//! the configured delay, with their files
+//! ([`Store::delete_drafts_saved_before`]).
 
 use chrono::{DateTime, Utc};
 use guichet_core::demande::{DemarcheRef, UserId};
@@ -288,6 +292,7 @@ impl Store {
         let files = delete_draft_in(&mut tx, id, None, now).await?;
         tx.commit().await?;
         self.delete_files_after_commit(&files).await;
+        self.personal_data_erased();
         Ok(())
     }
 }
@@ -308,6 +313,43 @@ async fn write_answers(
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+impl Store {
+    /// Deletes the drafts last saved at or before `cutoff`, oldest first, at
+    /// most `limit`, with their files (overwritten, then unlinked after the
+    /// commit); returns how many were deleted.
+    ///
+    /// # Errors
+    /// A database error; nothing is deleted then.
+    pub async fn delete_drafts_saved_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let ids: Vec<DraftId> = sqlx::query(
+            "SELECT id FROM drafts WHERE updated_at <= $1 ORDER BY updated_at, id LIMIT $2",
+        )
+        .bind(millis(cutoff))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| Ok(DraftId(row.uuid("id")?)))
+        .collect::<Result<_>>()?;
+        let mut files = Vec::new();
+        for id in &ids {
+            files.extend(delete_draft_in(&mut tx, *id, None, now).await?);
+        }
+        tx.commit().await?;
+        self.delete_files_after_commit(&files).await;
+        if !ids.is_empty() {
+            self.personal_data_erased();
+        }
+        Ok(ids.len() as u64)
+    }
 }
 
 /// Deletes a draft inside a transaction, recording the deletion of the files

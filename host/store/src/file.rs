@@ -80,12 +80,22 @@ impl FileStore {
         }
     }
 
-    /// Deletes the content of a file; deleting a missing file is not an error.
+    /// Deletes the content of a file: its bytes are overwritten with zeros
+    /// and flushed to disk, then the file is unlinked, so that the content
+    /// cannot be read back from the directory's disk blocks (on a file
+    /// system that writes in place; see the crate docs for the limits).
+    /// Deleting a missing file is not an error.
     ///
     /// # Errors
     /// An I/O error.
     pub async fn delete(&self, id: FileId) -> Result<()> {
-        match tokio::fs::remove_file(self.path(id)).await {
+        let path = self.path(id);
+        match overwrite(&path).await {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error.into()),
+        }
+        match tokio::fs::remove_file(&path).await {
             Ok(()) => Ok(()),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(error) => Err(error.into()),
@@ -96,6 +106,22 @@ impl FileStore {
     pub async fn exists(&self, id: FileId) -> bool {
         tokio::fs::try_exists(self.path(id)).await.unwrap_or(false)
     }
+}
+
+/// Overwrites a file's bytes with zeros in place and syncs them to disk.
+async fn overwrite(path: &Path) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    const CHUNK: usize = 64 * 1024;
+    let mut file = tokio::fs::OpenOptions::new().write(true).open(path).await?;
+    let mut left = file.metadata().await?.len();
+    let zeros = vec![0u8; CHUNK];
+    while left > 0 {
+        let n = usize::try_from(left).map_or(CHUNK, |left| left.min(CHUNK));
+        file.write_all(&zeros[..n]).await?;
+        left -= n as u64;
+    }
+    file.flush().await?;
+    file.sync_data().await
 }
 
 /// Who a file belongs to.

@@ -12,6 +12,12 @@
 //! LOCKED`, so one job goes to one worker; on SQLite, the single writer
 //! does the same with one `UPDATE … RETURNING`. A running job whose lease
 //! ended (its worker died) is claimed again.
+//!
+//! A notification to the usager carries the usager's contact, captured when
+//! it is queued; ending a job ([`Store::complete_job`], or
+//! [`Store::fail_job`] without a retry: abandoned) erases that contact and
+//! the free texts of its parameters in the same statement
+//! ([`crate::contact::strip`]).
 
 use chrono::{DateTime, Duration, Utc};
 use guichet_core::demande::DemandeId;
@@ -106,6 +112,21 @@ impl NewJob {
                 .map_err(|e| StoreError::Invalid(e.to_string()))?,
             run_at,
         })
+    }
+
+    /// The job with the usager's contact captured in its payload (see
+    /// [`crate::contact`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] if the payload is not a JSON object.
+    pub fn with_contact(mut self, contact: &crate::contact::Contact) -> Result<NewJob> {
+        let value =
+            serde_json::to_value(contact).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.payload
+            .as_object_mut()
+            .ok_or_else(|| StoreError::Invalid("charge utile de tâche non objet".into()))?
+            .insert(crate::contact::CONTACT_KEY.to_owned(), value);
+        Ok(self)
     }
 }
 
@@ -206,6 +227,24 @@ pub(crate) async fn delete_of(conn: &mut AnyConnection, demande: DemandeId) -> R
     Ok(())
 }
 
+/// Erases the captured contact and free texts from an ended job's payload
+/// (see [`crate::contact::strip`]), in the transaction that ends it.
+async fn forget_contact(conn: &mut AnyConnection, id: JobId) -> Result<()> {
+    let row = sqlx::query("SELECT payload FROM jobs WHERE id = $1")
+        .bind(id.0.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut payload: serde_json::Value = row.json("payload")?;
+    if crate::contact::strip(&mut payload) {
+        sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2")
+            .bind(to_json(&payload)?)
+            .bind(id.0.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Enqueues one job on its own (jobs caused by a state change go with
     /// it: see [`crate::outcome::Extras::jobs`]).
@@ -265,6 +304,7 @@ impl Store {
     /// ended and another worker claimed it), [`StoreError::NotFound`] if it
     /// is gone.
     pub async fn complete_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, lease_until = NULL, last_error = NULL, updated_at = $2 \
              WHERE id = $3 AND status = $4 AND claimed_by = $5",
@@ -274,8 +314,12 @@ impl Store {
         .bind(id.0.to_string())
         .bind(JobStatus::Running.key().to_owned())
         .bind(worker.to_owned())
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        if done.rows_affected() > 0 {
+            forget_contact(&mut tx, id).await?;
+        }
+        tx.commit().await?;
         self.held(id, done.rows_affected()).await
     }
 
@@ -297,6 +341,7 @@ impl Store {
             None => (JobStatus::Failed, now),
         };
         let error: String = error.chars().take(MAX_ERROR_LENGTH).collect();
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3, \
              updated_at = $4 WHERE id = $5 AND status = $6 AND claimed_by = $7",
@@ -308,8 +353,12 @@ impl Store {
         .bind(id.0.to_string())
         .bind(JobStatus::Running.key().to_owned())
         .bind(worker.to_owned())
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        if done.rows_affected() > 0 && status == JobStatus::Failed {
+            forget_contact(&mut tx, id).await?;
+        }
+        tx.commit().await?;
         self.held(id, done.rows_affected()).await
     }
 
@@ -323,7 +372,9 @@ impl Store {
         )))
     }
 
-    /// Puts a failed job back in the queue, due at `now`.
+    /// Puts a failed job back in the queue, due at `now`. Its captured
+    /// contact was erased when it failed for good: its worker reaches the
+    /// usager through the account, if the demande still has one.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] if there is no failed job with this id.

@@ -63,9 +63,56 @@
 //!   leaves is carried out by [`Store::purge_deleted_files`]. This is why
 //!   [`Store::connect`] takes the [`FileStore`] beside the URL: the store
 //!   that commits an anonymisation is the one that can delete its files.
+//!
+//! # Erasure reaches the disk
+//!
+//! Deleting or overwriting a row removes it from the live tables, not from
+//! the database's files: the old bytes stay in the free space of pages, in
+//! freed pages and in the write-ahead log until something overwrites them.
+//! Personal data that anonymisation, a purge of the trash, an expired draft
+//! or a filing (the deleted draft) erases must not be readable from the
+//! files afterwards. The mechanism, per storage:
+//!
+//! - **SQLite**: every connection sets `PRAGMA secure_delete = ON`, so
+//!   SQLite overwrites with zeros the content it deletes — freed cell space
+//!   in live pages, and pages moved to the freelist. That covers the main
+//!   file once the changes reach it; until then the previous versions of the
+//!   pages sit in the WAL. So every commit that erases personal data marks
+//!   the store, and [`Store::scrub`] (run by the scheduler after each round,
+//!   hence after each anonymisation run and within one round of a filing)
+//!   runs `PRAGMA wal_checkpoint(TRUNCATE)`: the whole WAL is copied into
+//!   the main file (where `secure_delete` zeroed what was erased) and the
+//!   WAL file is truncated to zero bytes. A checkpoint that active readers
+//!   keep from completing is retried at the next round. Chosen over
+//!   `VACUUM` (which rewrites the whole file, holding the write lock for
+//!   its duration) and over a checkpoint per commit (a filing would wait on
+//!   a full checkpoint). The cost of `secure_delete` is extra writes when
+//!   deleting, small for the sizes of rows here.
+//! - **File storage** ([`FileStore::delete`]): the file's bytes are
+//!   overwritten with zeros and synced before it is unlinked. This is real
+//!   on file systems that write in place (ext4, xfs); on copy-on-write file
+//!   systems (btrfs, zfs), on SSDs' remapped blocks and in snapshots and
+//!   backups of the directory the old blocks may survive: put the data
+//!   directory on a file system that writes in place, or on an encrypted
+//!   volume.
+//! - **PostgreSQL — not covered yet.** Deleted and updated rows leave dead
+//!   tuples in the data files until `VACUUM` reclaims them (and even then
+//!   the freed space of a page is not zeroed), and every change is written
+//!   to the WAL, whose segments are recycled, not wiped, and are copied by
+//!   WAL archiving and backups. No setting makes PostgreSQL zero erased
+//!   bytes. The planned mechanism is to encrypt personal values (a
+//!   demande's data, history messages and attachment names, job payloads,
+//!   file names, draft answers, connector logs) with a per-demande key
+//!   (AEAD, `chacha20poly1305`), kept wrapped by a host master key from the
+//!   configuration in a table of its own, and to destroy the key at
+//!   anonymisation, which also covers backups and archived WAL. The residual
+//!   risk would remain that the wrapped key itself survives in the WAL until
+//!   its segment is recycled: with the master key, it opens the old data. On
+//!   PostgreSQL today, anonymisation erases the live rows only.
 
 pub mod account;
 pub mod connector;
+pub mod contact;
 pub mod demande;
 pub mod demarche;
 pub mod draft;
@@ -79,8 +126,10 @@ mod search;
 pub mod session;
 mod sql;
 pub mod timer;
+pub mod trash;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -157,6 +206,9 @@ pub struct Store {
     /// The collectivité's time zone: the year of numbers, the catalogue's
     /// "today", the processing deadline column.
     zone: Zone,
+    /// Set when a commit erased personal data and the database's files have
+    /// not been scrubbed since ([`Store::scrub`]).
+    erased: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -198,6 +250,7 @@ impl Store {
             files,
             facts: Arc::default(),
             zone: Zone::default(),
+            erased: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -266,6 +319,52 @@ impl Store {
         self.read.close().await;
     }
 
+    /// Notes that a commit erased personal data: the next [`Store::scrub`]
+    /// clears what the database's files may still hold of it.
+    pub(crate) fn personal_data_erased(&self) {
+        self.erased.store(true, Ordering::SeqCst);
+    }
+
+    /// Clears from the database's files the bytes of personal data erased
+    /// since the last call (see "Erasure reaches the disk" in the crate
+    /// docs): on SQLite, a checkpoint of the whole WAL into the main file
+    /// (whose freed space `secure_delete` has zeroed) and the WAL truncated
+    /// to nothing. Nothing to do on PostgreSQL, whose old row versions are
+    /// left to `VACUUM` (see the crate docs for what that leaves). Returns
+    /// whether a checkpoint ran; one the readers kept from completing is
+    /// retried at the next call.
+    ///
+    /// The scheduler calls it after each round that anonymised, purged or
+    /// expired something.
+    ///
+    /// # Errors
+    /// A database error (the next call retries).
+    pub async fn scrub(&self) -> Result<bool> {
+        if self.backend != Backend::Sqlite || !self.erased.swap(false, Ordering::SeqCst) {
+            return Ok(false);
+        }
+        let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.write)
+            .await;
+        let busy = match done {
+            Ok(row) => {
+                use crate::sql::RowExt;
+                row.int("busy")? != 0
+            }
+            Err(error) => {
+                self.personal_data_erased();
+                return Err(error.into());
+            }
+        };
+        if busy {
+            self.personal_data_erased();
+            tracing::warn!(
+                "checkpoint du WAL incomplet (lecteurs actifs) : réessayé au prochain tour"
+            );
+        }
+        Ok(!busy)
+    }
+
     /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite (take the
     /// write lock now, not on the first write), `BEGIN` on PostgreSQL.
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
@@ -325,7 +424,8 @@ async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool)> {
                     let busy = SQLITE_BUSY_TIMEOUT.as_millis();
                     conn.execute(
                         format!(
-                            "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"
+                            "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA secure_delete = ON"
                         )
                         .as_str(),
                     )

@@ -17,7 +17,16 @@
 //! texts — and its files are deleted, from the database in the transaction
 //! and from disk after the commit. The connector journal and links of the
 //! demande lose their logs, exchanges, remote status and card, which may
-//! quote the usager.
+//! quote the usager. The demande's row keeps its link to the usager's
+//! account (`usager_id`), so that the usager still lists and reads it.
+//!
+//! Notifications to the usager carry the usager's [`Contact`], captured
+//! from the demande as it was *before* the outcome (see [`crate::contact`]):
+//! the anonymisation notice is deliverable although the outcome that queues
+//! it erases the address from the demande.
+//!
+//! An outcome that puts a demande in the trash or takes it out keeps its
+//! `trash` row in step ([`crate::trash`]).
 
 use std::collections::BTreeSet;
 
@@ -26,16 +35,20 @@ use guichet_core::deadline::Timer;
 use guichet_core::demande::Demande;
 use guichet_core::demarche::Slug;
 use guichet_core::file::FileId;
+use guichet_core::notification::Recipient;
 use guichet_core::value::Value;
 use guichet_core::workflow::Outcome;
 use sqlx::AnyConnection;
 
+use crate::account::{USER_COLUMNS, user};
+use crate::contact::{Contact, contact_of};
 use crate::demande::{Reservation, Revision, columns, next_number};
+use crate::demarche::load_version;
 use crate::draft::{DraftId, delete_draft_in};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
 use crate::sql::{RowExt, millis, to_json};
-use crate::{Backend, Store, connector, file, history, job, timer};
+use crate::{Backend, Store, connector, file, history, job, timer, trash};
 
 /// What is written with an outcome, in the same transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,6 +100,9 @@ impl Store {
             .await?;
         tx.commit().await?;
         self.delete_files_after_commit(&deleted).await;
+        if extras.draft.is_some() {
+            self.personal_data_erased();
+        }
         Ok(Revision(1))
     }
 
@@ -141,6 +157,11 @@ impl Store {
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.delete_files_after_commit(&deleted).await;
+        if extras.draft.is_some() {
+            // The deleted draft's answers may differ from the demande's:
+            // the next scrub clears their old versions from the WAL.
+            self.personal_data_erased();
+        }
         Ok(outcome)
     }
 
@@ -180,12 +201,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         write_services(tx, demande, false).await?;
+        let contact = usager_contact(tx, outcome, demande).await?;
         let mut deleted = Vec::new();
         if let Some(draft) = extras.draft {
             file::attach_to_demande(tx, &answer_files(demande), demande.id).await?;
             deleted = delete_draft_in(tx, draft, extras.draft_revision, now).await?;
         }
-        deleted.extend(write_effects(tx, outcome, extras, Vec::new(), now).await?);
+        deleted
+            .extend(write_effects(tx, outcome, extras, Vec::new(), contact.as_ref(), now).await?);
         Ok(deleted)
     }
 
@@ -214,8 +237,28 @@ impl Store {
             )
             .await?;
         let computed = columns(demande, &facts, self.zone());
+        let contact = if outcome
+            .notifications
+            .iter()
+            .any(|n| n.recipient == Recipient::Usager)
+        {
+            let before = sqlx::query("SELECT data FROM demandes WHERE id = $1")
+                .bind(id.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+            match before {
+                Some(row) => {
+                    usager_contact(&mut tx, outcome, &row.json::<Demande>("data")?).await?
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
+        // The account link survives anonymisation (COALESCE): the usager
+        // keeps following the demande, which no longer names them.
         let updated = sqlx::query(
-            "UPDATE demandes SET usager_id = $1, status = $2, phase = $3, primary_service = $4, \
+            "UPDATE demandes SET usager_id = COALESCE($1, usager_id), status = $2, phase = $3, primary_service = $4, \
              processing_deadline = $5, on_hold_since = $6, revision = revision + 1, updated_at = $7, \
              data = $8 WHERE id = $9 AND revision = $10 RETURNING revision",
         )
@@ -246,6 +289,7 @@ impl Store {
         };
         let revision = Revision(row.int("revision")?);
         write_services(&mut tx, demande, true).await?;
+        trash::follow(&mut tx, demande, &facts, now).await?;
         let mut erased = Vec::new();
         if outcome.erase_personal_data {
             erased = history::redact(&mut tx, demande.id).await?;
@@ -253,11 +297,47 @@ impl Store {
             job::delete_of(&mut tx, demande.id).await?;
             connector::erase_of(&mut tx, demande.id).await?;
         }
-        let deleted = write_effects(&mut tx, outcome, &extras, erased, now).await?;
+        let deleted =
+            write_effects(&mut tx, outcome, &extras, erased, contact.as_ref(), now).await?;
         tx.commit().await?;
         self.delete_files_after_commit(&deleted).await;
+        if outcome.erase_personal_data {
+            self.personal_data_erased();
+        }
         Ok(revision)
     }
+}
+
+/// The contact of the usager of `source` (the demande before the outcome),
+/// when the outcome notifies the usager; read in the caller's transaction
+/// (on PostgreSQL, a second connection per filing could exhaust the pool).
+async fn usager_contact(
+    conn: &mut AnyConnection,
+    outcome: &Outcome,
+    source: &Demande,
+) -> Result<Option<Contact>> {
+    if !outcome
+        .notifications
+        .iter()
+        .any(|n| n.recipient == Recipient::Usager)
+    {
+        return Ok(None);
+    }
+    let reference = &source.demarche;
+    let definition = load_version(conn, reference.slug.as_str(), reference.version)
+        .await?
+        .definition;
+    let account = match source.usager {
+        Some(id) => sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.0.to_string())
+            .fetch_optional(&mut *conn)
+            .await?
+            .as_ref()
+            .map(user)
+            .transpose()?,
+        None => None,
+    };
+    Ok(Some(contact_of(&definition, source, account.as_ref())))
 }
 
 /// The files stored for a demande.
@@ -289,21 +369,31 @@ async fn write_services(conn: &mut AnyConnection, demande: &Demande, replace: bo
     Ok(())
 }
 
-/// Writes what every outcome carries: history, jobs, the fired timer, timer
-/// changes, file deletions (the outcome's and `more`). Returns the files to
-/// delete from disk after the commit.
+/// Writes what every outcome carries: history, jobs (notifications to the
+/// usager with their `contact`), the fired timer, timer changes, file
+/// deletions (the outcome's and `more`). Returns the files to delete from
+/// disk after the commit.
 async fn write_effects(
     conn: &mut AnyConnection,
     outcome: &Outcome,
     extras: &Extras,
     more: Vec<FileId>,
+    contact: Option<&Contact>,
     now: DateTime<Utc>,
 ) -> Result<Vec<FileId>> {
     history::insert(conn, &outcome.history).await?;
     let mut jobs = outcome
         .notifications
         .iter()
-        .map(|notification| NewJob::notification(notification, now))
+        .map(|notification| {
+            let job = NewJob::notification(notification, now)?;
+            Ok(match contact {
+                Some(contact) if notification.recipient == Recipient::Usager => {
+                    job.with_contact(contact)?
+                }
+                _ => job,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     jobs.extend(extras.jobs.iter().cloned());
     job::insert(conn, &jobs, now).await?;

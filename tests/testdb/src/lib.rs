@@ -173,3 +173,19 @@ pub fn stored_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     walk(dir, &mut out);
     out
 }
+
+/// The raw bytes a SQLite database at `url` keeps on disk — the main file,
+/// its WAL and rollback journal when present — to look for erased values
+/// in free space and old page versions; `None` for PostgreSQL.
+pub fn sqlite_files(url: &str) -> Option<Vec<(PathBuf, Vec<u8>)>> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    let files = ["", "-wal", "-journal"]
+        .into_iter()
+        .map(|suffix| PathBuf::from(format!("{path}{suffix}")))
+        .filter_map(|file| std::fs::read(&file).ok().map(|content| (file, content)))
+        .collect();
+    Some(files)
+}

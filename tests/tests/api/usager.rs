@@ -157,8 +157,8 @@ async fn my_demandes_show_the_status_as_the_usager_sees_it(app: TestApp) {
     let mine = mine.expect(200);
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(
-        mine[0]["status"]["id"], "en_cours_analyse",
-        "the agent-only trash shows as the status before it"
+        mine[0]["status"]["id"], "cloturee",
+        "the agent-only trash shows as closed, not as still processed"
     );
     let history = usager.get(&format!("/api/demandes/{id}/history")).await;
     assert_eq!(events(history.expect(200)), ["depot", "prendre_en_compte"]);

@@ -3,7 +3,8 @@
 //! scheduler's round run after each jump: the *parcours simple* (vélo) and
 //! the *parcours complexe* (signalement), reminders, deadlines, hold,
 //! transfer, exchanges, cancellation for no answer, archiving, and
-//! anonymisation proved by scanning every table and the file storage.
+//! anonymisation proved by scanning every table, the database's raw files
+//! and the file storage; the end of life of trashed demandes and drafts.
 //!
 //! `cargo test -p guichet-tests --test workflow sqlite` (or `postgres`)
 //! runs one half.
@@ -13,4 +14,5 @@
 
 mod anonymisation;
 mod complexe;
+mod end_of_life;
 mod simple;

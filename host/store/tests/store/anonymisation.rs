@@ -155,6 +155,21 @@ async fn after_anonymisation_no_personal_value_remains_in_any_table_or_on_disk(d
     let stored = db.demande(id).await.unwrap().demande;
     assert_eq!(stored.status.as_str(), "anonymisee");
     assert_eq!(stored.usager, None);
+    // The anonymisation notice carries the usager's contact until it is
+    // delivered; delivering it erases the contact.
+    let now = start() + days(731);
+    let jobs = db.claim_jobs("test-worker", now, 100).await.unwrap();
+    let notice = jobs
+        .iter()
+        .find(|job| job.payload["template"] == "anonymisation_usager")
+        .expect("the anonymisation notice");
+    assert_eq!(
+        notice.payload["contact"]["email"],
+        "camille.martin@exemple.fr"
+    );
+    for job in &jobs {
+        db.complete_job(job.id, "test-worker", now).await.unwrap();
+    }
     for (place, value) in every_stored_text(&db).await {
         // The definitions are public texts, not personal data (one of
         // them gives « Lampadaire éteint » as an example).

@@ -14,6 +14,7 @@ mod connector;
 mod demande;
 mod demarche;
 mod draft;
+mod end_of_life;
 mod file;
 mod group;
 mod job;
