@@ -24,6 +24,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod connectors;
 pub mod demandes;
+pub mod download;
 pub mod drafts;
 mod error;
 pub mod extract;
