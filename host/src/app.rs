@@ -186,13 +186,7 @@ impl App {
         let (registry, journal) =
             persistent_registry(RuntimeConfig::new(config.cache_dir()), store.clone())?;
         Ok(App {
-            state: AppState {
-                store,
-                clock,
-                registry,
-                journal,
-                settings: Arc::new(config.settings.clone()),
-            },
+            state: AppState::new(store, clock, registry, journal, config.settings.clone()),
             listen: config.listen,
         })
     }
@@ -215,7 +209,10 @@ impl App {
             format!("guichet-{}", std::process::id()),
             SCHEDULER_PERIOD,
         ));
-        let served = axum::serve(listener, router(self.state.clone()))
+        let served = axum::serve(
+            listener,
+            router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        )
             .with_graceful_shutdown(shutdown)
             .await;
         scheduler.abort();

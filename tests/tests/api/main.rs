@@ -15,4 +15,5 @@ mod auth;
 mod bad_inputs;
 mod matrix;
 mod openapi;
+mod security;
 mod usager;
