@@ -43,12 +43,21 @@ pub fn check_password(password: &str, personal: &[&str], problems: &mut Vec<Fiel
         ));
         return;
     }
-    let personal: Vec<&str> = personal
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if u8::from(zxcvbn(password, &personal).score()) < MIN_SCORE {
+    // zxcvbn matches its dictionaries in lowercase: give it the person's
+    // words lowercased, whole and cut at punctuation (`camille.martin@…`).
+    let mut words: Vec<String> = Vec::new();
+    for input in personal {
+        let lower = input.trim().to_lowercase();
+        words.extend(
+            lower
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 3)
+                .map(str::to_owned),
+        );
+        words.push(lower);
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).filter(|w| !w.is_empty()).collect();
+    if mostly_personal(password, &words) || u8::from(zxcvbn(password, &words).score()) < MIN_SCORE {
         problems.push(FieldProblem::new(
             "password",
             "mot_de_passe_trop_faible",
@@ -56,6 +65,31 @@ pub fn check_password(password: &str, personal: &[&str], problems: &mut Vec<Fiel
              allongez-le ou mêlez plusieurs mots inattendus.",
         ));
     }
+}
+
+/// Characters a password must keep once the person's own words are taken
+/// out of it.
+const MIN_NON_PERSONAL_CHARS: usize = 4;
+
+/// Whether the password is little more than the person's words
+/// (`dominique.essai` for Dominique Essai), which `zxcvbn` may still score
+/// well once they are joined by punctuation.
+fn mostly_personal(password: &str, words: &[&str]) -> bool {
+    let mut rest: String = password
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    let mut words: Vec<String> = words
+        .iter()
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
+        .filter(|w| w.chars().count() >= 3)
+        .collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    for word in &words {
+        rest = rest.replace(word.as_str(), "");
+    }
+    rest.chars().count() < MIN_NON_PERSONAL_CHARS
 }
 
 #[cfg(test)]
@@ -75,6 +109,10 @@ mod tests {
         assert_eq!(codes("motdepasse123", &[]), ["mot_de_passe_trop_faible"]);
         assert_eq!(
             codes("camillemartin", &["camille.martin@example.fr", "Camille", "Martin"]),
+            ["mot_de_passe_trop_faible"]
+        );
+        assert_eq!(
+            codes("dominique.essai", &["dominique.essai@exemple.test", "Dominique", "Essai"]),
             ["mot_de_passe_trop_faible"]
         );
         assert_eq!(codes(&"x".repeat(129), &[]), ["mot_de_passe_trop_long"]);
