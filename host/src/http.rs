@@ -78,8 +78,9 @@ pub struct Settings {
     pub password_hashing_wait: std::time::Duration,
     /// Wrong passwords allowed per account and per address before delays.
     pub login_limits: LoginLimits,
-    /// Whether the client address is the last `X-Forwarded-For` entry
-    /// (behind a reverse proxy that sets it) rather than the peer.
+    /// Whether the client address is the last `X-Forwarded-For` entry, and
+    /// the API's host `X-Forwarded-Host` (behind a reverse proxy that sets
+    /// them), rather than the peer and the `Host` header.
     pub trust_forwarded_for: bool,
     /// Origins (`https://portail.ville.fr`) allowed to send state-changing
     /// requests besides the API's own host.

@@ -15,7 +15,9 @@
 //! still lets another site's multipart form reach the API in some
 //! browsers. [`refuse_cross_site`] answers 403 `cross_site_request` to a
 //! `POST`, `PUT`, `PATCH` or `DELETE` whose `Origin` is neither the API's
-//! own host nor one of [`Settings::allowed_origins`], or, without `Origin`,
+//! own host (the `Host` header, or `X-Forwarded-Host` behind a trusted
+//! proxy: [`Settings::trust_forwarded_for`]) nor one of
+//! [`Settings::allowed_origins`], or, without `Origin`,
 //! whose `Sec-Fetch-Site` is `cross-site`. Requests without either header
 //! (curl, machine clients with a bearer token) pass: no browser sends a
 //! cross-site write without them. Which content types a route accepts is
@@ -122,8 +124,16 @@ pub async fn refuse_cross_site(
     let headers = request.headers();
     let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
     if let Some(origin) = text("origin") {
+        let settings = &state.settings;
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        if !origin_allowed(origin, host, &state.settings.allowed_origins) {
+        // Behind a trusted reverse proxy, the host the browser used.
+        let forwarded_host = settings
+            .trust_forwarded_for
+            .then(|| text("x-forwarded-host"))
+            .flatten();
+        if !origin_allowed(origin, host, &settings.allowed_origins)
+            && !forwarded_host.is_some_and(|h| origin_allowed(origin, Some(h), &[]))
+        {
             let shown: String = origin.chars().take(100).collect();
             return refused(&format!("Origin: {shown}"));
         }

@@ -41,6 +41,7 @@ macro_rules! on_both_backends_with {
 }
 
 on_both_backends_with!(super::bounded_hashing(); concurrent_logins_never_hash_more_than_the_bound);
+on_both_backends_with!(super::behind_tls(); answers_behind_tls_ask_for_https_only);
 
 const ADMIN: &str = "Admin_SVL_DSI_Guichet";
 const PASSWORD: &str = "mot-de-passe-usager";
@@ -265,6 +266,22 @@ async fn downloads_carry_an_encoded_name_and_every_answer_security_headers(app: 
         assert_eq!(answer.header("cache-control"), "no-store");
         assert_eq!(answer.header("strict-transport-security"), "", "no TLS here");
     }
+}
+
+fn behind_tls() -> Settings {
+    Settings {
+        secure_cookies: true,
+        ..test_settings()
+    }
+}
+
+async fn answers_behind_tls_ask_for_https_only(app: TestApp) {
+    let health = raw(http().get(format!("{}/api/health", app.base))).await;
+    assert_eq!(
+        health.header("strict-transport-security"),
+        "max-age=31536000; includeSubDomains"
+    );
+    assert_eq!(health.header("x-content-type-options"), "nosniff");
 }
 
 fn bounded_hashing() -> Settings {
