@@ -213,8 +213,8 @@ impl App {
             listener,
             router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
         )
-            .with_graceful_shutdown(shutdown)
-            .await;
+        .with_graceful_shutdown(shutdown)
+        .await;
         scheduler.abort();
         self.state.store.close().await;
         served.map_err(StartError::Serve)

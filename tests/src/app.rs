@@ -173,8 +173,7 @@ where
         .expect("port bound");
     let address = listener.local_addr().expect("local address");
     let server = tokio::spawn(async move {
-        let service =
-            router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let _ = axum::serve(listener, service).await;
     });
     let app = TestApp {

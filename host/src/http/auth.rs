@@ -478,7 +478,7 @@ impl FromRequestParts<AppState> for ClientAddress {
                     .filter_map(|v| v.to_str().ok())
                     .flat_map(|v| v.split(','))
                     .filter_map(|v| v.trim().parse::<IpAddr>().ok())
-                    .last()
+                    .next_back()
             })
             .flatten();
         let peer = parts

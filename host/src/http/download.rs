@@ -72,7 +72,10 @@ mod tests {
     fn quotes_and_line_breaks_cannot_escape_the_header() {
         let value = content_disposition("a\"b\\c\r\nSet-Cookie: x.pdf");
         let text = value.as_str();
-        assert!(text.starts_with("attachment; filename=\"a_b_c__Set-Cookie: x.pdf\";"), "{text}");
+        assert!(
+            text.starts_with("attachment; filename=\"a_b_c__Set-Cookie: x.pdf\";"),
+            "{text}"
+        );
         assert!(!text.contains('\r') && !text.contains('\n'));
     }
 }

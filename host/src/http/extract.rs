@@ -66,7 +66,13 @@ pub fn check_text(place: &str, text: &str) -> Result<(), ApiError> {
 /// 422 `control_character` for the first offending string.
 pub fn check_json_texts(value: &serde_json::Value) -> Result<(), ApiError> {
     fn walk(path: &mut String, value: &serde_json::Value) -> Result<(), ApiError> {
-        let place = |path: &str| if path.is_empty() { "corps".to_owned() } else { path.to_owned() };
+        let place = |path: &str| {
+            if path.is_empty() {
+                "corps".to_owned()
+            } else {
+                path.to_owned()
+            }
+        };
         match value {
             serde_json::Value::String(text) => check_text(&place(path), text),
             serde_json::Value::Array(items) => {

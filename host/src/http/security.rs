@@ -85,10 +85,11 @@ fn origin_allowed(origin: &str, host: Option<&str>, allowed: &[String]) -> bool 
         return false;
     };
     let serialized = url.origin().ascii_serialization();
-    if allowed
-        .iter()
-        .any(|a| a.trim().trim_end_matches('/').eq_ignore_ascii_case(&serialized))
-    {
+    if allowed.iter().any(|a| {
+        a.trim()
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(&serialized)
+    }) {
         return true;
     }
     let origin_authority = match url.port() {
@@ -150,12 +151,32 @@ mod tests {
     #[test]
     fn only_the_own_host_and_allowed_origins_may_write() {
         let none: &[String] = &[];
-        assert!(origin_allowed("http://127.0.0.1:8080", Some("127.0.0.1:8080"), none));
-        assert!(origin_allowed("https://guichet.ville.fr", Some("guichet.ville.fr:443"), none));
-        assert!(!origin_allowed("https://evil.example", Some("guichet.ville.fr"), none));
-        assert!(!origin_allowed("http://127.0.0.1:9999", Some("127.0.0.1:8080"), none));
+        assert!(origin_allowed(
+            "http://127.0.0.1:8080",
+            Some("127.0.0.1:8080"),
+            none
+        ));
+        assert!(origin_allowed(
+            "https://guichet.ville.fr",
+            Some("guichet.ville.fr:443"),
+            none
+        ));
+        assert!(!origin_allowed(
+            "https://evil.example",
+            Some("guichet.ville.fr"),
+            none
+        ));
+        assert!(!origin_allowed(
+            "http://127.0.0.1:9999",
+            Some("127.0.0.1:8080"),
+            none
+        ));
         assert!(!origin_allowed("null", Some("guichet.ville.fr"), none));
         let portal = ["https://portail.ville.fr/".to_owned()];
-        assert!(origin_allowed("https://portail.ville.fr", Some("api.ville.fr"), &portal));
+        assert!(origin_allowed(
+            "https://portail.ville.fr",
+            Some("api.ville.fr"),
+            &portal
+        ));
     }
 }

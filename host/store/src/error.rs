@@ -80,10 +80,15 @@ impl From<sqlx::Error> for StoreError {
                 tracing::debug!(detail = db.message(), "foreign key violation");
                 StoreError::Invalid("la référence donnée n'existe pas".into())
             }
-            sqlx::Error::Database(db) if db.code().is_some_and(|code| UNSTORABLE_TEXT.contains(&code.as_ref())) => {
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|code| UNSTORABLE_TEXT.contains(&code.as_ref())) =>
+            {
                 tracing::debug!(detail = db.message(), "text the database cannot encode");
                 StoreError::Invalid(
-                    "le texte contient un caractère que la base de données ne peut pas enregistrer".into(),
+                    "le texte contient un caractère que la base de données ne peut pas enregistrer"
+                        .into(),
                 )
             }
             _ => StoreError::Database(error),

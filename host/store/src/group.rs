@@ -25,9 +25,9 @@ use guichet_core::role::{self, Grant, GroupName, Right, Rights, Scope};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Transaction};
 
-use crate::{Backend, Store};
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis};
+use crate::{Backend, Store};
 
 /// The stored scope meaning every démarche (slugs never contain `*`).
 const ALL: &str = "*";

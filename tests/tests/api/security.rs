@@ -137,15 +137,26 @@ async fn control_characters_are_refused_in_every_kind_of_input(app: TestApp) {
             json!({ "login": "x\u{0000}@example.org", "password": "whatever-123" }),
         )
         .await;
-    assert_eq!((login.status, login.code()), (422, "control_character"), "{}", login.body);
+    assert_eq!(
+        (login.status, login.code()),
+        (422, "control_character"),
+        "{}",
+        login.body
+    );
     assert_eq!(login.field_errors(), ["login:caractere_interdit"]);
 
     let mut registration =
         guichet_tests::app::usager_registration("dominique@exemple.test", PASSWORD, "Do", "Essai");
     registration["profile"]["last_name"] = json!("Essai\u{001b}[31m");
-    let escape = app.anonymous().post("/api/auth/register", registration).await;
+    let escape = app
+        .anonymous()
+        .post("/api/auth/register", registration)
+        .await;
     assert_eq!(escape.status, 422, "{}", escape.body);
-    assert_eq!(escape.field_errors(), ["profile.last_name:caractere_interdit"]);
+    assert_eq!(
+        escape.field_errors(),
+        ["profile.last_name:caractere_interdit"]
+    );
 
     let page = usager
         .put(
@@ -167,13 +178,23 @@ async fn control_characters_are_refused_in_every_kind_of_input(app: TestApp) {
     let path = app.anonymous().get("/api/demarches/aide%00velo").await;
     assert_eq!((path.status, path.code()), (422, "control_character"));
     let admin_path = admin.delete("/api/admin/groups/Gest_A_B_C%00", None).await;
-    assert_eq!((admin_path.status, admin_path.code()), (422, "control_character"));
+    assert_eq!(
+        (admin_path.status, admin_path.code()),
+        (422, "control_character")
+    );
 
     let upload = format!("/api/drafts/{draft}/files/facture");
     let text_part = usager
-        .post_form(&upload, &[("note", "a\u{0000}b")], Some(("facture.pdf", pdf("x"))))
+        .post_form(
+            &upload,
+            &[("note", "a\u{0000}b")],
+            Some(("facture.pdf", pdf("x"))),
+        )
         .await;
-    assert_eq!((text_part.status, text_part.code()), (422, "control_character"));
+    assert_eq!(
+        (text_part.status, text_part.code()),
+        (422, "control_character")
+    );
     // Clients percent-encode names, and C0 bytes break the part's headers;
     // a hand-made form carries a C1 control (NEL, U+0085) in UTF-8.
     let mut body = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"facture\xc2\x85.pdf\"\r\n\r\n".to_vec();
@@ -188,9 +209,17 @@ async fn control_characters_are_refused_in_every_kind_of_input(app: TestApp) {
         "{}",
         file_name.body
     );
-    assert_eq!(file_name.field_errors(), ["nom du fichier:caractere_interdit"]);
+    assert_eq!(
+        file_name.field_errors(),
+        ["nom du fichier:caractere_interdit"]
+    );
     let yaml = admin
-        .raw("POST", "/api/admin/demarches", "application/yaml", b"slug: a\x00b\n".to_vec())
+        .raw(
+            "POST",
+            "/api/admin/demarches",
+            "application/yaml",
+            b"slug: a\x00b\n".to_vec(),
+        )
         .await;
     assert_eq!((yaml.status, yaml.code()), (422, "control_character"));
 
@@ -264,7 +293,11 @@ async fn downloads_carry_an_encoded_name_and_every_answer_security_headers(app: 
         assert_eq!(answer.header("x-frame-options"), "DENY");
         assert_eq!(answer.header("referrer-policy"), "no-referrer");
         assert_eq!(answer.header("cache-control"), "no-store");
-        assert_eq!(answer.header("strict-transport-security"), "", "no TLS here");
+        assert_eq!(
+            answer.header("strict-transport-security"),
+            "",
+            "no TLS here"
+        );
     }
 }
 
@@ -322,7 +355,10 @@ async fn concurrent_logins_never_hash_more_than_the_bound(app: TestApp) {
         );
     }
     let peak = app.passwords.peak();
-    assert!((1..=2).contains(&peak), "at most 2 hashes at once, saw {peak}");
+    assert!(
+        (1..=2).contains(&peak),
+        "at most 2 hashes at once, saw {peak}"
+    );
 
     // Every slot taken: a login waits briefly, then is told to come back.
     let first = app.passwords.reserve().await.unwrap();
@@ -331,7 +367,12 @@ async fn concurrent_logins_never_hash_more_than_the_bound(app: TestApp) {
     assert_eq!((busy.status, busy.code()), (503, "service_busy"));
     assert_eq!(busy.header("retry-after"), "1");
     drop((first, second));
-    assert_eq!(login_raw(&app, "camille.martin@exemple.test", PASSWORD).await.status, 200);
+    assert_eq!(
+        login_raw(&app, "camille.martin@exemple.test", PASSWORD)
+            .await
+            .status,
+        200
+    );
 }
 
 async fn wrong_passwords_are_slowed_down_and_the_right_one_passes_later(app: TestApp) {
@@ -368,14 +409,15 @@ async fn cross_site_writes_and_undocumented_content_types_are_refused(app: TestA
     let (_, _, id) = filed(&app).await;
     let gestion = cookie(&app, "gestion@ville.test", "mot-de-passe-agent").await;
     let actions = format!("{}/api/agent/demandes/{id}/actions", app.base);
-    let form = || {
-        reqwest::multipart::Form::new().text("action", r#"{"transition":"prendre_en_compte"}"#)
-    };
+    let form =
+        || reqwest::multipart::Form::new().text("action", r#"{"transition":"prendre_en_compte"}"#);
     let status = |app: &TestApp| {
         let url = format!("{}/api/agent/demandes/{id}", app.base);
         let gestion = gestion.clone();
         async move {
-            raw(http().get(url).header(header::COOKIE, gestion)).await.body["status"]["id"]
+            raw(http().get(url).header(header::COOKIE, gestion))
+                .await
+                .body["status"]["id"]
                 .as_str()
                 .unwrap_or_default()
                 .to_owned()
@@ -389,7 +431,12 @@ async fn cross_site_writes_and_undocumented_content_types_are_refused(app: TestA
         .header(header::ORIGIN, "https://evil.example")
         .multipart(form()))
     .await;
-    assert_eq!((evil.status, evil.code()), (403, "cross_site_request"), "{}", evil.body);
+    assert_eq!(
+        (evil.status, evil.code()),
+        (403, "cross_site_request"),
+        "{}",
+        evil.body
+    );
     let fetch = raw(http()
         .post(&actions)
         .header(header::COOKIE, &gestion)
@@ -419,11 +466,15 @@ async fn cross_site_writes_and_undocumented_content_types_are_refused(app: TestA
         .body(r#"{"transition":"prendre_en_compte"}"#))
     .await;
     assert_eq!((text.status, text.code()), (415, "unsupported_media_type"));
-    let form_login = raw(http()
-        .post(format!("{}/api/auth/login", app.base))
-        .form(&[("login", "gestion@ville.test"), ("password", "mot-de-passe-agent")]))
+    let form_login = raw(http().post(format!("{}/api/auth/login", app.base)).form(&[
+        ("login", "gestion@ville.test"),
+        ("password", "mot-de-passe-agent"),
+    ]))
     .await;
-    assert_eq!((form_login.status, form_login.code()), (415, "unsupported_media_type"));
+    assert_eq!(
+        (form_login.status, form_login.code()),
+        (415, "unsupported_media_type")
+    );
     assert_eq!(status(&app).await, "transmise");
 
     // The same site, and clients that send no Origin, may write.
@@ -453,17 +504,33 @@ async fn the_last_administrator_cannot_be_removed(app: TestApp) {
     let grant = json!({ "group": ADMIN, "scope": "all" });
 
     // The reported input: deleting the only administration group.
-    let delete = admin.delete(&format!("/api/admin/groups/{ADMIN}"), None).await;
-    assert_eq!((delete.status, delete.code()), (409, "last_administrator"), "{}", delete.body);
+    let delete = admin
+        .delete(&format!("/api/admin/groups/{ADMIN}"), None)
+        .await;
+    assert_eq!(
+        (delete.status, delete.code()),
+        (409, "last_administrator"),
+        "{}",
+        delete.body
+    );
     let leave = admin
         .delete(&format!("/api/admin/groups/{ADMIN}/members/{me}"), None)
         .await;
     assert_eq!((leave.status, leave.code()), (409, "last_administrator"));
     let revoke = admin.delete("/api/admin/grants", Some(grant.clone())).await;
     assert_eq!((revoke.status, revoke.code()), (409, "last_administrator"));
-    let deactivate = admin.post(&format!("/api/admin/users/{me}/deactivate"), json!({})).await;
-    assert_eq!((deactivate.status, deactivate.code()), (409, "last_administrator"));
-    assert_eq!(admin.get("/api/admin/groups").await.status, 200, "still administrator");
+    let deactivate = admin
+        .post(&format!("/api/admin/users/{me}/deactivate"), json!({}))
+        .await;
+    assert_eq!(
+        (deactivate.status, deactivate.code()),
+        (409, "last_administrator")
+    );
+    assert_eq!(
+        admin.get("/api/admin/groups").await.status,
+        200,
+        "still administrator"
+    );
 
     // A second administrator: now the first may go.
     let second = admin
@@ -478,8 +545,12 @@ async fn the_last_administrator_cannot_be_removed(app: TestApp) {
         .delete(&format!("/api/admin/groups/{ADMIN}/members/{me}"), None)
         .await
         .expect(204);
-    let second = app.login("admin2@ville.test", "Tartine-Vélo-Soleil-42").await;
-    let again = second.delete(&format!("/api/admin/groups/{ADMIN}"), None).await;
+    let second = app
+        .login("admin2@ville.test", "Tartine-Vélo-Soleil-42")
+        .await;
+    let again = second
+        .delete(&format!("/api/admin/groups/{ADMIN}"), None)
+        .await;
     assert_eq!((again.status, again.code()), (409, "last_administrator"));
 }
 
@@ -540,7 +611,10 @@ async fn store_errors_reach_clients_as_codes_without_database_text(app: TestApp)
     assert_eq!((again.status, again.code()), (409, "group_exists"));
     let unknown_member = admin
         .put(
-            &format!("/api/admin/groups/Gest_SVL_DACT_Inconnu/members/{}", uuid::Uuid::nil()),
+            &format!(
+                "/api/admin/groups/Gest_SVL_DACT_Inconnu/members/{}",
+                uuid::Uuid::nil()
+            ),
             json!({}),
         )
         .await;
@@ -565,7 +639,14 @@ async fn store_errors_reach_clients_as_codes_without_database_text(app: TestApp)
     assert_eq!((taken.status, taken.code()), (409, "login_taken"));
     for reply in [&again, &unknown_member, &taken] {
         let message = reply.body["message"].as_str().unwrap().to_lowercase();
-        for database_word in ["unique", "constraint", "duplicate", "violates", "sqlite", "key"] {
+        for database_word in [
+            "unique",
+            "constraint",
+            "duplicate",
+            "violates",
+            "sqlite",
+            "key",
+        ] {
             assert!(!message.contains(database_word), "{message}");
         }
     }
@@ -585,7 +666,10 @@ async fn grants_on_a_demarche_that_does_not_exist_are_refused(app: TestApp) {
             json!({ "group": MOBILITES, "scope": { "demarche": "n-existe-pas" } }),
         )
         .await;
-    assert_eq!((nothing.status, nothing.code()), (404, "demarche_not_found"));
+    assert_eq!(
+        (nothing.status, nothing.code()),
+        (404, "demarche_not_found")
+    );
     let no_group = admin
         .post(
             "/api/admin/grants",

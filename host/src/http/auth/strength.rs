@@ -56,7 +56,11 @@ pub fn check_password(password: &str, personal: &[&str], problems: &mut Vec<Fiel
         );
         words.push(lower);
     }
-    let words: Vec<&str> = words.iter().map(String::as_str).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !w.is_empty())
+        .collect();
     if mostly_personal(password, &words) || u8::from(zxcvbn(password, &words).score()) < MIN_SCORE {
         problems.push(FieldProblem::new(
             "password",
@@ -82,7 +86,11 @@ fn mostly_personal(password: &str, words: &[&str]) -> bool {
         .collect();
     let mut words: Vec<String> = words
         .iter()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        })
         .filter(|w| w.chars().count() >= 3)
         .collect();
     words.sort_by_key(|w| std::cmp::Reverse(w.len()));
@@ -108,11 +116,17 @@ mod tests {
         assert_eq!(codes("123456789012", &[]), ["mot_de_passe_trop_faible"]);
         assert_eq!(codes("motdepasse123", &[]), ["mot_de_passe_trop_faible"]);
         assert_eq!(
-            codes("camillemartin", &["camille.martin@example.fr", "Camille", "Martin"]),
+            codes(
+                "camillemartin",
+                &["camille.martin@example.fr", "Camille", "Martin"]
+            ),
             ["mot_de_passe_trop_faible"]
         );
         assert_eq!(
-            codes("dominique.essai", &["dominique.essai@exemple.test", "Dominique", "Essai"]),
+            codes(
+                "dominique.essai",
+                &["dominique.essai@exemple.test", "Dominique", "Essai"]
+            ),
             ["mot_de_passe_trop_faible"]
         );
         assert_eq!(codes(&"x".repeat(129), &[]), ["mot_de_passe_trop_long"]);

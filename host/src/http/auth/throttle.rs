@@ -15,12 +15,14 @@
 //!
 //! After a failure uses the last cell of a tier, the key is blocked until
 //! the tier allows the next cell; the gate ([`LoginThrottle::check`])
-//! reads those blocks without touching the limiters. Blocks and limiter
-//! states of idle keys are dropped as they expire, so memory follows the
-//! recent failures only.
+//! reads those blocks without touching the limiters. Memory follows the
+//! recent failures only: an account is kept as a 64-bit keyed hash of its
+//! login (never the text an attacker sends), and every [`SWEEP_EVERY`]
+//! failures the expired blocks and the limiter states that have fully
+//! refilled are dropped.
 
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -103,8 +105,8 @@ impl governor::clock::Clock for InjectedClock {
 
 type Limiter<K> = RateLimiter<K, DashMapStateStore<K>, InjectedClock, StateInformationMiddleware>;
 
-/// Keys beyond which expired blocks are swept on the next block.
-const SWEEP_AT: usize = 4096;
+/// Failures between two sweeps of expired blocks and refilled limiters.
+pub const SWEEP_EVERY: usize = 1024;
 
 /// The failures of one dimension (accounts or addresses).
 struct Budget<K: Hash + Eq + Clone> {
@@ -150,14 +152,19 @@ impl<K: Hash + Eq + Clone> Budget<K> {
         }
         let until = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
         let mut blocked = self.blocked.lock().unwrap_or_else(PoisonError::into_inner);
-        if blocked.len() >= SWEEP_AT {
-            blocked.retain(|_, until| *until > now);
-            for tier in &self.tiers {
-                tier.retain_recent();
-            }
-        }
         let entry = blocked.entry(key.clone()).or_insert(until);
         *entry = (*entry).max(until);
+    }
+
+    /// Drops expired blocks and the states of keys whose tiers refilled.
+    fn sweep(&self, now: DateTime<Utc>) {
+        self.blocked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, until| *until > now);
+        for tier in &self.tiers {
+            tier.retain_recent();
+        }
     }
 }
 
@@ -165,9 +172,10 @@ impl<K: Hash + Eq + Clone> Budget<K> {
 /// wait.
 pub struct LoginThrottle {
     clock: InjectedClock,
-    accounts: Budget<String>,
+    accounts: Budget<u64>,
     addresses: Budget<IpAddr>,
     failures: AtomicUsize,
+    hasher: RandomState,
 }
 
 impl std::fmt::Debug for LoginThrottle {
@@ -176,13 +184,6 @@ impl std::fmt::Debug for LoginThrottle {
             .field("failures", &self.failures)
             .finish_non_exhaustive()
     }
-}
-
-/// Longest login kept as a key (longer ones are cut: no e-mail is longer).
-const KEY_CHARS: usize = 254;
-
-fn account_key(login: &str) -> String {
-    login.trim().to_lowercase().chars().take(KEY_CHARS).collect()
 }
 
 impl LoginThrottle {
@@ -194,7 +195,14 @@ impl LoginThrottle {
             addresses: Budget::new(&limits.address, &clock),
             clock,
             failures: AtomicUsize::new(0),
+            hasher: RandomState::new(),
         }
+    }
+
+    /// The key of an account: a keyed hash of its login as the store
+    /// compares it (trimmed, lowercase).
+    fn account_key(&self, login: &str) -> u64 {
+        self.hasher.hash_one(login.trim().to_lowercase())
     }
 
     /// Lets a login attempt through, or says how long to wait.
@@ -204,7 +212,7 @@ impl LoginThrottle {
     pub fn check(&self, login: &str, address: IpAddr) -> Result<(), ApiError> {
         let now = self.clock.0.now();
         let until = [
-            self.accounts.blocked_until(&account_key(login), now),
+            self.accounts.blocked_until(&self.account_key(login), now),
             self.addresses.blocked_until(&address, now),
         ]
         .into_iter()
@@ -230,9 +238,13 @@ impl LoginThrottle {
     /// Counts a wrong password (or unknown login) from `address`.
     pub fn failed(&self, login: &str, address: IpAddr) {
         let now = self.clock.0.now();
-        self.failures.fetch_add(1, Ordering::Relaxed);
-        self.accounts.fail(&account_key(login), now, &self.clock);
+        self.accounts
+            .fail(&self.account_key(login), now, &self.clock);
         self.addresses.fail(&address, now, &self.clock);
+        if (self.failures.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(SWEEP_EVERY) {
+            self.accounts.sweep(now);
+            self.addresses.sweep(now);
+        }
     }
 }
 
@@ -253,23 +265,40 @@ mod tests {
         let clock = ManualClock::new(DateTime::UNIX_EPOCH + chrono::Duration::days(20_000));
         let throttle = throttle(&clock);
         for _ in 0..5 {
-            throttle.check("a@b.fr", HOME).unwrap();
+            throttle.check("a@b.fr", HOME).expect("let through");
             throttle.failed("a@b.fr", HOME);
         }
-        let refused = throttle.check("A@b.fr ", HOME).unwrap_err();
+        let refused = throttle.check("A@b.fr ", HOME).expect_err("slowed down");
         assert_eq!(refused.code, "too_many_attempts");
         // Another account from another address is not concerned.
         let elsewhere = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7));
-        throttle.check("c@d.fr", elsewhere).unwrap();
+        throttle.check("c@d.fr", elsewhere).expect("let through");
         // Short tier: one more try every 30 s, until the long tier (20).
         for _ in 5..20 {
             clock.advance(chrono::Duration::seconds(30));
-            throttle.check("a@b.fr", HOME).unwrap();
+            throttle.check("a@b.fr", HOME).expect("let through");
             throttle.failed("a@b.fr", HOME);
         }
         clock.advance(chrono::Duration::seconds(30));
         assert!(throttle.check("a@b.fr", HOME).is_err(), "long tier");
         clock.advance(chrono::Duration::seconds(600));
-        throttle.check("a@b.fr", HOME).unwrap();
+        throttle.check("a@b.fr", HOME).expect("let through");
+    }
+
+    #[test]
+    fn memory_follows_recent_failures_only() {
+        let clock = ManualClock::new(DateTime::UNIX_EPOCH + chrono::Duration::days(20_000));
+        let throttle = throttle(&clock);
+        for n in 0..SWEEP_EVERY - 1 {
+            throttle.failed(&format!("inconnu{n}@exemple.fr"), HOME);
+        }
+        assert_eq!(throttle.accounts.tiers[0].len(), SWEEP_EVERY - 1);
+        clock.advance(chrono::Duration::hours(2));
+        throttle.failed("dernier@exemple.fr", HOME);
+        assert!(
+            throttle.accounts.tiers[0].len() <= 1,
+            "refilled states dropped"
+        );
+        assert!(throttle.addresses.blocked.lock().expect("lock").len() <= 1);
     }
 }
