@@ -272,7 +272,7 @@ pub fn router() -> ApiRouter {
             "/api/auth/login",
             login,
             Doc::new(
-                "Se connecter : ouvre une session (cookie guichet_session)",
+                "Se connecter : ouvre une session (cookie guichet_session) ; 429 too_many_attempts (Retry-After) après trop d'échecs, 503 service_busy si le serveur est saturé",
                 Access::Public,
             )
             .takes::<Login>()

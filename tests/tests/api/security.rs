@@ -406,7 +406,7 @@ async fn wrong_passwords_are_slowed_down_and_the_right_one_passes_later(app: Tes
 }
 
 async fn cross_site_writes_and_undocumented_content_types_are_refused(app: TestApp) {
-    let (_, _, id) = filed(&app).await;
+    let (usager, _, id) = filed(&app).await;
     let gestion = cookie(&app, "gestion@ville.test", "mot-de-passe-agent").await;
     let actions = format!("{}/api/agent/demandes/{id}/actions", app.base);
     let form =

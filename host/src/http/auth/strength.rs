@@ -135,6 +135,13 @@ mod tests {
     #[test]
     fn long_unusual_passwords_are_accepted() {
         for password in [
+            "agent-demo-2026",
+            "observateur-demo-2026",
+            "consultant-demo-2026",
+            "saisie-demo-2026",
+            "gestionnaire-demo-2026",
+            "qualite-demo-2026",
+            "admin-demo-2026",
             "usager-demo-2026",
             "mot-de-passe-usager",
             "un-bon-mot-de-passe",
