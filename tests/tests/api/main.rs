@@ -12,9 +12,13 @@
 // Fixtures unwrap too: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+mod raw;
+
 mod admin;
 mod auth;
 mod bad_inputs;
+mod login;
 mod matrix;
 mod openapi;
 mod security;
