@@ -2,7 +2,8 @@
 //! names and the security headers of every answer, and cross-site writes.
 
 use guichet_host::http::Settings;
-use guichet_tests::app::{Client, TestApp, pdf, test_settings};
+use guichet_store::StoreError;
+use guichet_tests::app::{Backend, Client, TestApp, pdf, test_settings};
 use guichet_tests::filing::*;
 use guichet_tests::on_both_backends;
 use reqwest::header;
@@ -151,6 +152,16 @@ async fn control_characters_are_refused_in_every_kind_of_input(app: TestApp) {
 
     assert_eq!(app.count("users").await, users);
     assert_eq!(app.count("files").await, files);
+
+    // Below the API, the store names what PostgreSQL cannot encode as
+    // refused input, never as a database failure (a 500).
+    match app.store.credentials("x\u{0000}@example.org").await {
+        Err(StoreError::Invalid(message)) => {
+            assert!(!message.contains("0x00"), "{message}");
+        }
+        Err(StoreError::NotFound(_)) => assert_eq!(app.backend, Backend::Sqlite),
+        other => panic!("{other:?}"),
+    }
 }
 
 async fn downloads_carry_an_encoded_name_and_every_answer_security_headers(app: TestApp) {
