@@ -191,13 +191,7 @@ impl App {
         let (registry, journal) =
             persistent_registry(RuntimeConfig::new(config.cache_dir()), store.clone())?;
         Ok(App {
-            state: AppState {
-                store,
-                clock,
-                registry,
-                journal,
-                settings: Arc::new(config.settings.clone()),
-            },
+            state: AppState::new(store, clock, registry, journal, config.settings.clone()),
             listen: config.listen,
         })
     }
@@ -221,9 +215,12 @@ impl App {
             SCHEDULER_PERIOD,
             self.state.settings.retention,
         ));
-        let served = axum::serve(listener, router(self.state.clone()))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            listener,
+            router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         scheduler.abort();
         self.state.store.close().await;
         served.map_err(StartError::Serve)

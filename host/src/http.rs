@@ -16,6 +16,12 @@
 //! handler: nothing writes anonymously (401), a missing right is 403, and an
 //! usager asking for someone else's demande gets 404, as if it did not exist.
 //!
+//! Every response goes through the layers of [`security`]: security
+//! headers (`X-Content-Type-Options`, CSP, `X-Frame-Options`,
+//! `Referrer-Policy`, HSTS behind TLS, `Cache-Control: no-store`) and the
+//! refusal of state-changing requests sent by another site (403
+//! `cross_site_request`).
+//!
 //! Time is read from the injected clock of the state, never from the system;
 //! calendar dates (open periods, `today`, deadlines) in the collectivité's
 //! time zone, [`Settings::time_zone`].
@@ -26,12 +32,14 @@ pub mod auth;
 pub mod catalogue;
 pub mod connectors;
 pub mod demandes;
+pub mod download;
 pub mod drafts;
 mod error;
 pub mod extract;
 pub mod form;
 pub mod openapi;
 pub mod routes;
+pub mod security;
 mod upload;
 
 use std::sync::Arc;
@@ -52,7 +60,7 @@ use guichet_store::outcome::Extras;
 use crate::connectors::Registry;
 use crate::connectors::journal::MemoryJournal;
 
-pub use auth::{Admin, PasswordCost};
+pub use auth::{Admin, LoginLimits, LoginThrottle, PasswordCost, PasswordHashing, Tier};
 pub use error::{ApiError, FieldProblem};
 
 /// Tunables of the API.
@@ -73,6 +81,19 @@ pub struct Settings {
     /// How long trashed demandes and unsent drafts are kept (the scheduler
     /// deletes them after; an administrator restores within the trash period).
     pub retention: crate::jobs::Retention,
+    /// Password hashes computed at once at most (default: twice the cores).
+    pub password_hashing_slots: usize,
+    /// How long a login waits for a hashing slot before 503 `service_busy`.
+    pub password_hashing_wait: std::time::Duration,
+    /// Wrong passwords allowed per account and per address before delays.
+    pub login_limits: LoginLimits,
+    /// Whether the client address is the last `X-Forwarded-For` entry, and
+    /// the API's host `X-Forwarded-Host` (behind a reverse proxy that sets
+    /// them), rather than the peer and the `Host` header.
+    pub trust_forwarded_for: bool,
+    /// Origins (`https://portail.ville.fr`) allowed to send state-changing
+    /// requests besides the API's own host.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -84,6 +105,11 @@ impl Default for Settings {
             upload_limit: 25 * 1024 * 1024,
             time_zone: Zone::default(),
             retention: crate::jobs::Retention::default(),
+            password_hashing_slots: auth::default_hashing_slots(),
+            password_hashing_wait: std::time::Duration::from_secs(2),
+            login_limits: LoginLimits::default(),
+            trust_forwarded_for: false,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -101,6 +127,38 @@ pub struct AppState {
     pub journal: Arc<MemoryJournal>,
     /// Tunables.
     pub settings: Arc<Settings>,
+    /// The bounded password hashing.
+    pub passwords: Arc<PasswordHashing>,
+    /// The count of wrong passwords.
+    pub throttle: Arc<LoginThrottle>,
+}
+
+impl AppState {
+    /// The state, with password hashing and the login throttle made from
+    /// `settings` on `clock`.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        registry: Arc<Registry>,
+        journal: Arc<MemoryJournal>,
+        settings: Settings,
+    ) -> Self {
+        let passwords = Arc::new(PasswordHashing::new(
+            settings.password_cost,
+            settings.password_hashing_slots,
+            settings.password_hashing_wait,
+        ));
+        let throttle = Arc::new(LoginThrottle::new(&settings.login_limits, clock.clone()));
+        Self {
+            store,
+            clock,
+            registry,
+            journal,
+            settings: Arc::new(settings),
+            passwords,
+            throttle,
+        }
+    }
 }
 
 /// Every documented route of the API.
@@ -126,7 +184,7 @@ pub fn api() -> routes::ApiRouter {
 pub fn router(state: AppState) -> Router {
     let limit = state.settings.upload_limit;
     let (router, _) = api().into_parts();
-    router
+    let router = router
         .fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,
@@ -142,7 +200,11 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::refuse_cross_site,
+        ));
+    security::with_headers(router, &state.settings).with_state(state)
 }
 
 /// A demande with the definition of the version it was filed on.

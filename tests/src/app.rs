@@ -24,7 +24,9 @@ use guichet_core::demarche::{Definition, Slug};
 use guichet_core::profile::Profile;
 use guichet_core::role::{Grant, GroupName, Scope};
 use guichet_host::connectors::{Registry, RuntimeConfig};
-use guichet_host::http::{AppState, PasswordCost, Settings, auth::hash_password, router};
+use guichet_host::http::{
+    AppState, PasswordCost, PasswordHashing, Settings, auth::hash_password, router,
+};
 use guichet_host::jobs::{Fired, Retention, fire_due_timers, sweep_end_of_life};
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
@@ -84,6 +86,8 @@ pub struct TestApp {
     pub files_dir: PathBuf,
     /// The backend.
     pub backend: Backend,
+    /// The API's bounded password hashing (to observe its bound).
+    pub passwords: Arc<PasswordHashing>,
     http: reqwest::Client,
     people: Arc<Mutex<Vec<Person>>>,
 }
@@ -113,6 +117,15 @@ pub fn usager_registration(login: &str, password: &str, first: &str, last: &str)
     })
 }
 
+/// The settings of the test API: cheap password hashes, the rest as in
+/// production.
+pub fn test_settings() -> Settings {
+    Settings {
+        password_cost: PasswordCost::Fast,
+        ..Settings::default()
+    }
+}
+
 /// Starts the API on a fresh database of `backend`, runs `body`, then
 /// removes everything (also when the body panics, whose panic is resumed).
 ///
@@ -123,7 +136,7 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    run_in_zone(backend, Zone::default(), body).await;
+    run_with(backend, test_settings(), body).await;
 }
 
 /// [`run`] for a collectivité in another time zone (`Indian/Reunion`…).
@@ -131,6 +144,22 @@ where
 /// # Panics
 /// When the database or the server cannot start.
 pub async fn run_in_zone<F, Fut>(backend: Backend, zone: Zone, body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let settings = Settings {
+        time_zone: zone,
+        ..test_settings()
+    };
+    run_with(backend, settings, body).await;
+}
+
+/// [`run`] with these settings.
+///
+/// # Panics
+/// When the database or the server cannot start.
+pub async fn run_with<F, Fut>(backend: Backend, settings: Settings, body: F)
 where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
@@ -143,29 +172,27 @@ where
     let store = Store::connect(&url, FileStore::new(&files_dir))
         .await
         .unwrap_or_else(|e| panic!("{backend:?} store at {url}: {e}"))
-        .with_zone(zone);
+        .with_zone(settings.time_zone);
     let clock = ManualClock::new(start());
     let mut runtime = RuntimeConfig::new(crate::cache_dir());
     runtime.pooling = false;
     let (registry, journal) = guichet_host::app::persistent_registry(runtime, store.clone())
         .expect("connector runtime starts");
-    let state = AppState {
-        store: store.clone(),
-        clock: Arc::new(clock.clone()),
-        registry: registry.clone(),
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(clock.clone()),
+        registry.clone(),
         journal,
-        settings: Arc::new(Settings {
-            password_cost: PasswordCost::Fast,
-            time_zone: zone,
-            ..Settings::default()
-        }),
-    };
+        settings,
+    );
+    let passwords = state.passwords.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("port bound");
     let address = listener.local_addr().expect("local address");
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router(state)).await;
+        let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let _ = axum::serve(listener, service).await;
     });
     let app = TestApp {
         base: format!("http://{address}"),
@@ -175,6 +202,7 @@ where
         url,
         files_dir,
         backend,
+        passwords,
         http: reqwest::Client::new(),
         people: Arc::default(),
     };

@@ -130,10 +130,10 @@ pub(super) async fn admin(command: AdminCommand) -> Result<(), Failure> {
         group,
         database,
     } = command;
-    if password.chars().count() < crate::http::auth::MIN_PASSWORD_CHARS {
-        return Err(Failure::input(
-            "le mot de passe doit faire au moins 8 caractères",
-        ));
+    let mut problems = Vec::new();
+    crate::http::auth::check_password(&password, &[&login], &mut problems);
+    if let Some(problem) = problems.into_iter().next() {
+        return Err(Failure::input(problem.message));
     }
     let group = GroupName::parse(&group).map_err(|e| Failure::input(e.to_string()))?;
     let config = database.config(SocketAddr::from(([127, 0, 0, 1], 0)));

@@ -10,14 +10,25 @@
 //!   the account it was created for, its rights capped by its scopes (the
 //!   names of the rights it may use: `read`, `process`, `administration`…).
 //!
+//! - **Passwords** follow [`strength`] (ANSSI length, `zxcvbn` estimate),
+//!   are hashed through the bounded [`PasswordHashing`] (503
+//!   `service_busy` past a short wait), and wrong ones are counted by the
+//!   [`LoginThrottle`] per account and per client address (429
+//!   `too_many_attempts` with `Retry-After`). The client address is the
+//!   peer of the connection, or the last `X-Forwarded-For` entry when
+//!   [`Settings::trust_forwarded_for`] says a reverse proxy adds it.
+//!
 //! Extractors: [`CurrentUser`] (anyone logged in: 401 `unauthenticated`
 //! otherwise), [`UsagerUser`] and [`AgentUser`] (403 `forbidden` for the
 //! other kind), [`Admin`] (the Administrateur role granted on every
 //! démarche). Rights on one démarche are [`CurrentUser::rights`].
 //!
 //! [`Settings::session_ttl`]: super::Settings
+//! [`Settings::trust_forwarded_for`]: super::Settings
 
-use axum::extract::{FromRequestParts, State};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -36,9 +47,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 mod password;
+pub mod strength;
+mod throttle;
 
-pub use password::{PasswordCost, hash_password};
-use password::{decoy_hash, verify_password};
+pub use password::{
+    HashingSlot, PasswordCost, PasswordHashing, default_hashing_slots, hash_password,
+};
+pub use strength::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_password};
+pub use throttle::{LoginLimits, LoginThrottle, Tier};
 
 use super::extract::ApiJson;
 use super::routes::{Access, ApiRouter, Doc};
@@ -46,9 +62,6 @@ use super::{ApiError, AppState, FieldProblem};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "guichet_session";
-
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,7 +296,7 @@ pub fn router() -> ApiRouter {
             "/api/auth/login",
             login,
             Doc::new(
-                "Se connecter : ouvre une session (cookie guichet_session)",
+                "Se connecter : ouvre une session (cookie guichet_session) ; 429 too_many_attempts (Retry-After) après trop d'échecs, 503 service_busy si le serveur est saturé",
                 Access::Public,
             )
             .takes::<Login>()
@@ -311,7 +324,7 @@ pub fn router() -> ApiRouter {
 pub struct Registration {
     /// The login: the e-mail address.
     pub login: String,
-    /// At least 8 characters.
+    /// At least 12 characters, hard to guess (see `strength`).
     pub password: String,
     /// Identity used to prefill forms.
     pub profile: ProfileInput,
@@ -385,17 +398,6 @@ impl Me {
     }
 }
 
-/// Checks a password's length.
-pub fn check_password(password: &str, problems: &mut Vec<FieldProblem>) {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        problems.push(FieldProblem::new(
-            "password",
-            "mot_de_passe_trop_court",
-            format!("Choisissez un mot de passe d'au moins {MIN_PASSWORD_CHARS} caractères."),
-        ));
-    }
-}
-
 async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Registration>,
@@ -409,8 +411,12 @@ async fn register(
             "Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.",
         ));
     }
-    check_password(&body.password, &mut problems);
     let p = body.profile;
+    check_password(
+        &body.password,
+        &[&login, &p.first_name, &p.last_name],
+        &mut problems,
+    );
     for (field, value) in [
         ("profile.first_name", &p.first_name),
         ("profile.last_name", &p.last_name),
@@ -448,7 +454,7 @@ async fn register(
         address: p.address,
         birth_date: p.birth_date,
     };
-    let hash = hash_password(body.password, state.settings.password_cost).await?;
+    let hash = state.passwords.hash(body.password).await?;
     let user = state
         .store
         .create_user(
@@ -476,8 +482,44 @@ async fn register(
     Ok((StatusCode::CREATED, axum::Json(Me::of(&current))).into_response())
 }
 
+/// The address of the client: the connection's peer, or the last
+/// `X-Forwarded-For` entry behind a trusted reverse proxy; `0.0.0.0` when
+/// neither is known (a server started without connection information).
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let forwarded = state
+            .settings
+            .trust_forwarded_for
+            .then(|| {
+                parts
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .filter_map(|v| v.trim().parse::<IpAddr>().ok())
+                    .next_back()
+            })
+            .flatten();
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip());
+        Ok(ClientAddress(
+            forwarded
+                .or(peer)
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        ))
+    }
+}
+
 async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let refused = || {
@@ -487,21 +529,29 @@ async fn login(
             "identifiant ou mot de passe incorrect",
         )
     };
-    let cost = state.settings.password_cost;
+    state.throttle.check(&body.login, address)?;
+    let failed = || {
+        state.throttle.failed(&body.login, address);
+        refused()
+    };
+    // No account has a password this long: refused before any hashing.
+    if body.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(failed());
+    }
     let (user, hash) = match state.store.credentials(&body.login).await {
         Ok(found) => found,
         Err(StoreError::NotFound(_)) => {
-            verify_password(decoy_hash(cost).await?, body.password).await;
-            return Err(refused());
+            state.passwords.verify_decoy(body.password.clone()).await?;
+            return Err(failed());
         }
         Err(other) => return Err(other.into()),
     };
     let Some(hash) = hash else {
-        verify_password(decoy_hash(cost).await?, body.password).await;
-        return Err(refused());
+        state.passwords.verify_decoy(body.password.clone()).await?;
+        return Err(failed());
     };
-    if !verify_password(hash, body.password).await || !user.active {
-        return Err(refused());
+    if !state.passwords.verify(hash, body.password.clone()).await? || !user.active {
+        return Err(failed());
     }
     let now = state.clock.now();
     let ttl = state.settings.session_ttl;

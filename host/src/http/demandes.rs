@@ -384,10 +384,7 @@ async fn abandon(
 /// Sends a stored file.
 pub(crate) async fn send_file(state: &AppState, file: &FileRef) -> Result<Response, ApiError> {
     let content = state.store.file_content(file.id).await?;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        file.name.replace(['"', '\\', '\r', '\n'], "_")
-    );
+    let disposition = super::download::content_disposition(&file.name);
     Ok((
         [
             (header::CONTENT_TYPE, file.media_type.mime().to_owned()),

@@ -1,10 +1,12 @@
 //! The API's one error type: `{"code": "…", "message": "…"}` with an HTTP
-//! status, plus `errors` (one per field) for validation failures.
+//! status, plus `errors` (one per field) for validation failures, and a
+//! `Retry-After` header when waiting helps (429, 503).
 //!
 //! Codes are stable snake_case, for programs; messages are French, for
 //! people. Every failure of the layers below maps here: store errors
-//! (`not_found` 404, `conflict` 409, `invalid` 422, the rest 500 with the
-//! detail logged, never shown), workflow refusals with the core's French
+//! (`not_found` 404, `conflict` 409, `invalid` 422, `last_administrator`
+//! 409, the rest 500 with the detail logged, never shown — the store's
+//! messages are its own French texts, database text stays in the logs), workflow refusals with the core's French
 //! message (`action_not_allowed` 409, `forbidden` 403, `invalid_action` 422…),
 //! form validation (`validation_failed` 422 with the field errors of
 //! `guichet_core::validation`), and refused definitions.
@@ -68,6 +70,9 @@ pub struct ApiError {
     /// The problems, field by field (validation failures only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// Seconds after which trying again may succeed (`Retry-After`).
+    #[serde(skip)]
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -78,6 +83,38 @@ impl ApiError {
             code,
             message: message.into(),
             errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// The same error with a `Retry-After` header (at least 1 second).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    /// 422 `control_character`: a text holds a character that cannot be
+    /// stored (`place` names where: a JSON path, a parameter, a file name).
+    pub fn control_character(place: &str, character: char) -> Self {
+        let place: String = place
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        let message = format!(
+            "« {place} » contient un caractère de contrôle interdit (U+{:04X}) : retirez-le et réessayez",
+            u32::from(character)
+        );
+        Self {
+            errors: vec![FieldProblem::new(
+                &place,
+                "caractere_interdit",
+                message.clone(),
+            )],
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "control_character",
+                message,
+            )
         }
     }
 
@@ -145,7 +182,15 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self)).into_response()
+        let retry_after = self.retry_after;
+        let mut response = (self.status, Json(self)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }
 
@@ -157,6 +202,11 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(_) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
+                error.to_string(),
+            ),
+            StoreError::LastAdministrator(_) => Self::new(
+                StatusCode::CONFLICT,
+                "last_administrator",
                 error.to_string(),
             ),
             _ => Self::internal(error),

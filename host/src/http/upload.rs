@@ -5,6 +5,11 @@
 //! The file's type is decided by its content, never by its name or declared
 //! type (`guichet_core::file::sniff_media_type`): an executable renamed
 //! `facture.pdf` is refused.
+//!
+//! Part names, file names and text parts go through
+//! [`super::extract::check_text`] like every other text (422
+//! `control_character`), and a body that is not `multipart/form-data` where
+//! a form is expected is 415 `unsupported_media_type`.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +20,7 @@ use axum::http::header;
 use guichet_core::field::DEFAULT_FILE_MAX_SIZE_MB;
 use guichet_core::file::{MediaType, sniff_media_type};
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, check_text};
 use super::{ApiError, AppState, FieldProblem};
 
 /// The part holding the file.
@@ -39,7 +44,9 @@ pub struct Form {
 }
 
 fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
-    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+    if status == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        unsupported_media_type()
+    } else if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             status,
             "payload_too_large",
@@ -50,13 +57,26 @@ fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
     }
 }
 
+/// 415 `unsupported_media_type` for a body that should be a multipart form.
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "le corps doit être un formulaire multipart (Content-Type: multipart/form-data)",
+    )
+}
+
 /// Reads a multipart form.
 ///
 /// # Errors
-/// 400 for an unreadable form, 413 past the server's upload limit.
+/// 415 for a body that is not multipart, 400 for an unreadable form, 413
+/// past the server's upload limit, 422 `control_character` for a name or
+/// text holding a control character.
 pub async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Result<Form, ApiError> {
-    let mut multipart = multipart
-        .map_err(|rejection| multipart_error(rejection.status(), rejection.body_text()))?;
+    let mut multipart = multipart.map_err(|rejection| match rejection {
+        MultipartRejection::InvalidBoundary(_) => unsupported_media_type(),
+        other => multipart_error(other.status(), other.body_text()),
+    })?;
     let mut form = Form::default();
     loop {
         let field = multipart
@@ -67,8 +87,10 @@ pub async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Resu
             return Ok(form);
         };
         let name = field.name().unwrap_or_default().to_owned();
+        check_text("nom de partie", &name)?;
         if name == FILE_PART {
             let declared = field.file_name().unwrap_or_default().to_owned();
+            check_text("nom du fichier", &declared)?;
             let content = field
                 .bytes()
                 .await
@@ -82,6 +104,7 @@ pub async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Resu
                 .text()
                 .await
                 .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+            check_text(&name, &text)?;
             form.texts.insert(name, text);
         }
     }

@@ -241,9 +241,11 @@ impl Store {
     /// Enables or disables an account; disabling also ends its sessions.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] if there is no such account.
+    /// [`StoreError::NotFound`] if there is no such account,
+    /// [`StoreError::LastAdministrator`] when disabling the last active
+    /// account holding administration.
     pub async fn set_active(&self, id: UserId, active: bool, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let (mut tx, before) = self.begin_administration_change().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
             .bind((!active).then(|| millis(now)))
             .bind(id.0.to_string())
@@ -258,8 +260,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.commit_administration_change(tx, before, || {
+            "impossible de désactiver ce compte : c'est le dernier compte actif ayant le droit d'administration".to_owned()
+        })
+        .await
     }
 
     async fn update_user(&self, sql: &str, value: String, id: UserId) -> Result<()> {

@@ -1,6 +1,14 @@
 //! The one error type of the store, with stable codes the HTTP layer maps to
-//! statuses (`not_found` → 404, `conflict` → 409, `invalid` → 422, the rest
-//! → 500).
+//! statuses (`not_found` → 404, `conflict` → 409, `invalid` → 422,
+//! `last_administrator` → 409, the rest → 500).
+//!
+//! Messages are French texts written here or by the store's methods, never
+//! the database's own text: a unique violation becomes
+//! [`StoreError::Conflict`], a foreign-key violation or a character the
+//! database cannot encode (PostgreSQL refuses NUL in text, SQLSTATE 22021)
+//! becomes [`StoreError::Invalid`], and the database's message goes to the
+//! logs only. Methods that know what was duplicated (a login, a group) say
+//! so in their own message.
 
 /// Why a store operation failed. Nothing is half-written: every write runs
 /// in one transaction, rolled back on error.
@@ -18,6 +26,10 @@ pub enum StoreError {
     /// a value that does not serialise.
     #[error("donnée refusée : {0}")]
     Invalid(String),
+    /// The change would leave nobody holding administration: no active
+    /// account member of an Administrateur group granted on every démarche.
+    #[error("{0}")]
+    LastAdministrator(String),
     /// A stored value cannot be read back (a bug or a manual edit).
     #[error("donnée stockée illisible : {0}")]
     Corrupt(String),
@@ -42,6 +54,7 @@ impl StoreError {
             StoreError::NotFound(_) => "not_found",
             StoreError::Conflict(_) => "conflict",
             StoreError::Invalid(_) => "invalid",
+            StoreError::LastAdministrator(_) => "last_administrator",
             StoreError::Corrupt(_) => "corrupt",
             StoreError::UnsupportedUrl(_) => "unsupported_database",
             StoreError::Database(_) => "database",
@@ -51,15 +64,32 @@ impl StoreError {
     }
 }
 
+/// SQLSTATEs of text the database cannot encode: `character_not_in_repertoire`
+/// (PostgreSQL's answer to NUL in text) and `untranslatable_character`.
+const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
             sqlx::Error::RowNotFound => StoreError::NotFound("ligne"),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict(format!("valeur déjà enregistrée ({})", db.message()))
+                tracing::debug!(detail = db.message(), "unique violation");
+                StoreError::Conflict("cette valeur est déjà enregistrée".into())
             }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::Invalid(format!("référence inconnue ({})", db.message()))
+                tracing::debug!(detail = db.message(), "foreign key violation");
+                StoreError::Invalid("la référence donnée n'existe pas".into())
+            }
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|code| UNSTORABLE_TEXT.contains(&code.as_ref())) =>
+            {
+                tracing::debug!(detail = db.message(), "text the database cannot encode");
+                StoreError::Invalid(
+                    "le texte contient un caractère que la base de données ne peut pas enregistrer"
+                        .into(),
+                )
             }
             _ => StoreError::Database(error),
         }

@@ -6,16 +6,28 @@
 //! two can never disagree. [`Store::access`] returns the groups of a person
 //! and the grants of those groups: what `guichet_core::role::rights` needs,
 //! for every démarche at once.
+//!
+//! **Someone always administers.** A change that would leave no active
+//! account holding administration — a member of a group whose role has the
+//! `administration` right, granted on every démarche — is refused with
+//! [`StoreError::LastAdministrator`]: deleting that group, removing its last
+//! such member, revoking its grant, or disabling the last such account
+//! ([`Store::set_active`]). The change and the count run in one
+//! transaction, serialised by SQLite's single writer and, on PostgreSQL, by
+//! an advisory lock, so two administrators removing each other at once
+//! cannot both succeed. A database that never had an administrator (a fresh
+//! install before `guichet admin create`) is not held to it.
 
 use chrono::{DateTime, Utc};
 use guichet_core::demande::UserId;
 use guichet_core::demarche::Slug;
-use guichet_core::role::{self, Grant, GroupName, Rights, Scope};
+use guichet_core::role::{self, Grant, GroupName, Right, Rights, Scope};
 use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Transaction};
 
-use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis};
+use crate::{Backend, Store};
 
 /// The stored scope meaning every démarche (slugs never contain `*`).
 const ALL: &str = "*";
@@ -59,7 +71,67 @@ fn grant(row: &AnyRow) -> Result<Grant> {
     })
 }
 
+/// The key of the PostgreSQL advisory lock serialising changes to who
+/// holds administration.
+const ADMINISTRATION_LOCK: i64 = 0x6775_6963_6865_7401;
+
+/// The number of active accounts holding administration.
+async fn administrators(conn: &mut AnyConnection) -> Result<usize> {
+    let rows = sqlx::query(
+        "SELECT m.user_id, m.group_name FROM group_members m \
+         JOIN grants g ON g.group_name = m.group_name \
+         JOIN users u ON u.id = m.user_id \
+         WHERE g.scope = $1 AND u.disabled_at IS NULL",
+    )
+    .bind(ALL.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut holders = std::collections::BTreeSet::new();
+    for row in &rows {
+        if group_name(&row.text("group_name")?)?
+            .role()
+            .rights()
+            .contains(Right::Administration)
+        {
+            holders.insert(row.text("user_id")?);
+        }
+    }
+    Ok(holders.len())
+}
+
 impl Store {
+    /// Starts a transaction that may change who holds administration, and
+    /// counts the holders before the change.
+    pub(crate) async fn begin_administration_change(
+        &self,
+    ) -> Result<(Transaction<'static, Any>, usize)> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(ADMINISTRATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let before = administrators(&mut tx).await?;
+        Ok((tx, before))
+    }
+
+    /// Commits a change begun by [`Store::begin_administration_change`],
+    /// unless it leaves nobody holding administration.
+    pub(crate) async fn commit_administration_change(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        before: usize,
+        refusal: impl FnOnce() -> String,
+    ) -> Result<()> {
+        if before > 0 && administrators(&mut tx).await? == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::LastAdministrator(refusal()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Creates a group.
     ///
     /// # Errors
@@ -69,23 +141,50 @@ impl Store {
             .bind(name.as_str().to_owned())
             .bind(millis(now))
             .execute(&self.write)
-            .await?;
+            .await
+            .map_err(|error| match StoreError::from(error) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("le groupe « {name} » existe déjà"))
+                }
+                other => other,
+            })?;
         Ok(())
+    }
+
+    /// Whether a group exists.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn group_exists(&self, name: &GroupName) -> Result<bool> {
+        Ok(sqlx::query("SELECT name FROM agent_groups WHERE name = $1")
+            .bind(name.as_str().to_owned())
+            .fetch_optional(&self.read)
+            .await?
+            .is_some())
     }
 
     /// Deletes a group with its memberships and grants.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] if there is no such group.
+    /// [`StoreError::NotFound`] if there is no such group,
+    /// [`StoreError::LastAdministrator`] if it is the last one holding
+    /// administration.
     pub async fn delete_group(&self, name: &GroupName) -> Result<()> {
+        // Memberships and grants go with it (ON DELETE CASCADE).
+        let (mut tx, before) = self.begin_administration_change().await?;
         let done = sqlx::query("DELETE FROM agent_groups WHERE name = $1")
             .bind(name.as_str().to_owned())
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("groupe"));
         }
-        Ok(())
+        self.commit_administration_change(tx, before, || {
+            format!(
+                "impossible de supprimer le groupe « {name} » : plus aucun compte actif n'aurait le droit d'administration"
+            )
+        })
+        .await
     }
 
     /// Every group, by name.
@@ -120,17 +219,25 @@ impl Store {
     /// Removes a member from a group.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] if they were not a member.
+    /// [`StoreError::NotFound`] if they were not a member,
+    /// [`StoreError::LastAdministrator`] if they are the last account
+    /// holding administration.
     pub async fn remove_member(&self, group: &GroupName, user: UserId) -> Result<()> {
+        let (mut tx, before) = self.begin_administration_change().await?;
         let done = sqlx::query("DELETE FROM group_members WHERE group_name = $1 AND user_id = $2")
             .bind(group.as_str().to_owned())
             .bind(user.0.to_string())
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("membre du groupe"));
         }
-        Ok(())
+        self.commit_administration_change(tx, before, || {
+            format!(
+                "impossible de retirer ce compte du groupe « {group} » : c'est le dernier compte actif ayant le droit d'administration"
+            )
+        })
+        .await
     }
 
     /// The members of a group.
@@ -184,17 +291,26 @@ impl Store {
     /// Withdraws a grant.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] if there is no such grant.
+    /// [`StoreError::NotFound`] if there is no such grant,
+    /// [`StoreError::LastAdministrator`] if it is the last one giving
+    /// administration.
     pub async fn revoke(&self, grant: &Grant) -> Result<()> {
+        let (mut tx, before) = self.begin_administration_change().await?;
         let done = sqlx::query("DELETE FROM grants WHERE group_name = $1 AND scope = $2")
             .bind(grant.group.as_str().to_owned())
             .bind(scope_key(&grant.scope))
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("habilitation"));
         }
-        Ok(())
+        self.commit_administration_change(tx, before, || {
+            format!(
+                "impossible de retirer cette habilitation du groupe « {} » : plus aucun compte actif n'aurait le droit d'administration",
+                grant.group
+            )
+        })
+        .await
     }
 
     /// Every grant, by group then scope.

@@ -1,6 +1,7 @@
 //! Administration: démarche import and versions, groups and grants,
 //! accounts, machine tokens, and the connector administration behind the
-//! Administrateur role.
+//! Administrateur role; and its refusals: the last administrator stays,
+//! errors carry codes without database text, grants need a démarche.
 
 use guichet_tests::app::{Client, TestApp, example_path};
 use guichet_tests::filing::*;
@@ -11,11 +12,15 @@ on_both_backends!(
     import_creates_updates_in_place_or_adds_a_version_as_the_store_decides,
     groups_grants_and_accounts_give_agents_their_back_office,
     machine_tokens_act_within_their_scopes,
+    the_last_administrator_cannot_be_removed,
+    store_errors_reach_clients_as_codes_without_database_text,
+    grants_on_a_demarche_that_does_not_exist_are_refused,
 );
 
 const ADMIN: &str = "Admin_SVL_DSI_Guichet";
 
-async fn admin(app: &TestApp) -> Client {
+/// An administrator (group Admin_SVL_DSI_Guichet granted on everything).
+pub(crate) async fn admin(app: &TestApp) -> Client {
     app.grant(ADMIN, None).await;
     app.agent("admin@ville.test", &[ADMIN]).await
 }
@@ -256,4 +261,151 @@ async fn machine_tokens_act_within_their_scopes(app: TestApp) {
         !texts.iter().any(|(_, v)| v.contains(&secret)),
         "only hashes are stored"
     );
+}
+
+async fn the_last_administrator_cannot_be_removed(app: TestApp) {
+    let admin = admin(&app).await;
+    let me = admin.get("/api/me").await.expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let grant = json!({ "group": ADMIN, "scope": "all" });
+
+    // The reported input: deleting the only administration group.
+    let delete = admin
+        .delete(&format!("/api/admin/groups/{ADMIN}"), None)
+        .await;
+    assert_eq!(
+        (delete.status, delete.code()),
+        (409, "last_administrator"),
+        "{}",
+        delete.body
+    );
+    let leave = admin
+        .delete(&format!("/api/admin/groups/{ADMIN}/members/{me}"), None)
+        .await;
+    assert_eq!((leave.status, leave.code()), (409, "last_administrator"));
+    let revoke = admin.delete("/api/admin/grants", Some(grant.clone())).await;
+    assert_eq!((revoke.status, revoke.code()), (409, "last_administrator"));
+    let deactivate = admin
+        .post(&format!("/api/admin/users/{me}/deactivate"), json!({}))
+        .await;
+    assert_eq!(
+        (deactivate.status, deactivate.code()),
+        (409, "last_administrator")
+    );
+    assert_eq!(
+        admin.get("/api/admin/groups").await.status,
+        200,
+        "still administrator"
+    );
+
+    // A second administrator: now the first may go.
+    let second = admin
+        .post(
+            "/api/admin/users",
+            json!({ "login": "admin2@ville.test", "display_name": "Admin 2",
+                    "password": "Tartine-Vélo-Soleil-42", "groups": [ADMIN] }),
+        )
+        .await;
+    second.expect(201);
+    admin
+        .delete(&format!("/api/admin/groups/{ADMIN}/members/{me}"), None)
+        .await
+        .expect(204);
+    let second = app
+        .login("admin2@ville.test", "Tartine-Vélo-Soleil-42")
+        .await;
+    let again = second
+        .delete(&format!("/api/admin/groups/{ADMIN}"), None)
+        .await;
+    assert_eq!((again.status, again.code()), (409, "last_administrator"));
+}
+
+async fn store_errors_reach_clients_as_codes_without_database_text(app: TestApp) {
+    let admin = admin(&app).await;
+    let twice = admin
+        .post("/api/admin/groups", json!({ "name": MOBILITES }))
+        .await;
+    twice.expect(201);
+    let again = admin
+        .post("/api/admin/groups", json!({ "name": MOBILITES }))
+        .await;
+    assert_eq!((again.status, again.code()), (409, "group_exists"));
+    let unknown_member = admin
+        .put(
+            &format!(
+                "/api/admin/groups/Gest_SVL_DACT_Inconnu/members/{}",
+                uuid::Uuid::nil()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (unknown_member.status, unknown_member.code()),
+        (404, "group_not_found")
+    );
+    app.usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    let taken = app
+        .anonymous()
+        .post(
+            "/api/auth/register",
+            guichet_tests::app::usager_registration(
+                "camille.martin@exemple.test",
+                "Tartine-Vélo-Soleil-42",
+                "Camille",
+                "Martin",
+            ),
+        )
+        .await;
+    assert_eq!((taken.status, taken.code()), (409, "login_taken"));
+    for reply in [&again, &unknown_member, &taken] {
+        let message = reply.body["message"].as_str().unwrap().to_lowercase();
+        for database_word in [
+            "unique",
+            "constraint",
+            "duplicate",
+            "violates",
+            "sqlite",
+            "key",
+        ] {
+            assert!(!message.contains(database_word), "{message}");
+        }
+    }
+}
+
+async fn grants_on_a_demarche_that_does_not_exist_are_refused(app: TestApp) {
+    let admin = admin(&app).await;
+    app.import(VELO).await;
+    admin
+        .post("/api/admin/groups", json!({ "name": MOBILITES }))
+        .await
+        .expect(201);
+    let grants = app.count("grants").await;
+    let nothing = admin
+        .post(
+            "/api/admin/grants",
+            json!({ "group": MOBILITES, "scope": { "demarche": "n-existe-pas" } }),
+        )
+        .await;
+    assert_eq!(
+        (nothing.status, nothing.code()),
+        (404, "demarche_not_found")
+    );
+    let no_group = admin
+        .post(
+            "/api/admin/grants",
+            json!({ "group": "Gest_SVL_DACT_Inconnu", "scope": { "demarche": VELO } }),
+        )
+        .await;
+    assert_eq!((no_group.status, no_group.code()), (404, "group_not_found"));
+    assert_eq!(app.count("grants").await, grants);
+    admin
+        .post(
+            "/api/admin/grants",
+            json!({ "group": MOBILITES, "scope": { "demarche": VELO } }),
+        )
+        .await
+        .expect(201);
 }

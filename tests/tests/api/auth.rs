@@ -28,7 +28,7 @@ async fn registration_keeps_the_profile_and_refuses_a_taken_login(app: TestApp) 
         .anonymous()
         .post(
             "/api/auth/register",
-            json!({ "login": "camille.martin@exemple.test", "password": "un-autre-mot",
+            json!({ "login": "camille.martin@exemple.test", "password": "Tartine-Vélo-Soleil-42",
                     "profile": { "first_name": "C", "last_name": "M" } }),
         )
         .await;

@@ -1,8 +1,10 @@
 //! The HTTP API through a real server on a free port, on SQLite and on
 //! PostgreSQL: authentication, the usager's path, the full role × action
 //! matrix of the collectivité's table, bad inputs (each a clear error that
-//! writes nothing), administration, and the OpenAPI document against the
-//! router.
+//! writes nothing), administration, the API's edges under attack (control
+//! characters, security headers, bounded hashing, brute force, cross-site
+//! writes, the last administrator, weak passwords), and the OpenAPI
+//! document against the router.
 //!
 //! `cargo test -p guichet-tests --test api sqlite` (or `postgres`) runs one
 //! half.
@@ -10,13 +12,18 @@
 // Fixtures unwrap too: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+mod raw;
+
 mod admin;
 mod auth;
 mod bad_inputs;
 mod drafts;
 mod inputs;
+mod login;
 mod matrix;
 mod openapi;
+mod security;
 mod services;
 mod time_zone;
 mod usager;

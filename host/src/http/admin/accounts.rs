@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::http::auth::{Admin, check_password, hash_password};
+use crate::http::auth::{Admin, check_password};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::routes::{Access, ApiRouter, Doc};
 use crate::http::{ApiError, AppState, FieldProblem};
@@ -146,7 +146,7 @@ pub struct NewAccount {
     pub login: String,
     /// Name shown.
     pub display_name: String,
-    /// Initial password, at least 8 characters.
+    /// Initial password: at least 12 characters, hard to guess.
     pub password: String,
     /// Groups to join (they must exist).
     #[serde(default)]
@@ -176,7 +176,11 @@ async fn create(
             "Indiquez un nom.",
         ));
     }
-    check_password(&body.password, &mut problems);
+    check_password(
+        &body.password,
+        &[&body.login, &body.display_name],
+        &mut problems,
+    );
     let existing = state.store.groups().await?;
     let mut groups = Vec::new();
     for name in &body.groups {
@@ -197,7 +201,7 @@ async fn create(
     if !problems.is_empty() {
         return Err(ApiError::validation(problems));
     }
-    let hash = hash_password(body.password, state.settings.password_cost).await?;
+    let hash = state.passwords.hash(body.password).await?;
     let user = state
         .store
         .create_user(

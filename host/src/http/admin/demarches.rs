@@ -20,7 +20,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::http::auth::{Admin, CurrentUser};
-use crate::http::extract::{ApiPath, JSON_LIMIT, body_bytes};
+use crate::http::extract::{ApiPath, JSON_LIMIT, body_bytes, check_text};
 use crate::http::routes::{Access, ApiRouter, Body, Doc};
 use crate::http::{ApiError, AppState};
 
@@ -83,14 +83,24 @@ async fn import(
     if current.is_usager() {
         return Err(ApiError::forbidden("droit manquant : administration"));
     }
-    let json = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let json = content_type.contains("json");
+    if !json && !content_type.contains("yaml") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "la définition doit être du YAML (Content-Type: application/yaml) ou du JSON",
+        ));
+    }
     let bytes = body_bytes(request, JSON_LIMIT).await?;
     let text = String::from_utf8(bytes.to_vec())
         .map_err(|_| ApiError::invalid("la définition doit être du texte UTF-8"))?;
+    check_text("définition", &text)?;
     let (definition, format) = if json {
         (Definition::from_json(&text)?, SourceFormat::Json)
     } else {

@@ -2,12 +2,19 @@
 //! the role: `Gest_SVL_DACT_Mobilités` is a Gestionnaire group), their
 //! members, and the grants that give a group its role on one démarche or
 //! on all.
+//!
+//! Refusals have their own codes: a group that exists already (409
+//! `group_exists`), an unknown group (404 `group_not_found`), a grant on a
+//! démarche never imported (404 `demarche_not_found`), and any change that
+//! would leave nobody able to administer (409 `last_administrator`, see
+//! `guichet_store::group`).
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use guichet_core::demande::UserId;
-use guichet_core::role::{Grant, GroupName, Role};
+use guichet_core::role::{Grant, GroupName, Role, Scope};
+use guichet_store::StoreError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -103,6 +110,23 @@ fn parse_group(name: &str) -> Result<GroupName, ApiError> {
     })
 }
 
+fn group_not_found(name: &GroupName) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "group_not_found",
+        format!("le groupe « {name} » n'existe pas"),
+    )
+}
+
+async fn existing_group(state: &AppState, name: &str) -> Result<GroupName, ApiError> {
+    let name = parse_group(name)?;
+    if state.store.group_exists(&name).await? {
+        Ok(name)
+    } else {
+        Err(group_not_found(&name))
+    }
+}
+
 async fn view(state: &AppState, name: GroupName) -> Result<GroupView, ApiError> {
     let members = state.store.members(&name).await?;
     Ok(GroupView {
@@ -126,7 +150,16 @@ async fn create(
     ApiJson(body): ApiJson<NewGroup>,
 ) -> Result<(StatusCode, Json<GroupView>), ApiError> {
     let name = parse_group(&body.name)?;
-    state.store.create_group(&name, state.clock.now()).await?;
+    state
+        .store
+        .create_group(&name, state.clock.now())
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(message) => {
+                ApiError::new(StatusCode::CONFLICT, "group_exists", message)
+            }
+            other => other.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(view(&state, name).await?)))
 }
 
@@ -135,7 +168,11 @@ async fn delete(
     _: Admin,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.delete_group(&parse_group(&name)?).await?;
+    let name = existing_group(&state, &name).await?;
+    match state.store.delete_group(&name).await {
+        Err(StoreError::NotFound(_)) => Err(group_not_found(&name)),
+        other => other.map_err(ApiError::from),
+    }?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -144,7 +181,7 @@ async fn add_member(
     _: Admin,
     ApiPath((name, user)): ApiPath<(String, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    let name = parse_group(&name)?;
+    let name = existing_group(&state, &name).await?;
     state.store.user(UserId(user)).await?;
     state.store.add_member(&name, UserId(user)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -171,6 +208,18 @@ async fn grant(
     _: Admin,
     ApiJson(body): ApiJson<Grant>,
 ) -> Result<StatusCode, ApiError> {
+    if !state.store.group_exists(&body.group).await? {
+        return Err(group_not_found(&body.group));
+    }
+    if let Scope::Demarche(slug) = &body.scope
+        && state.store.demarche_versions(slug).await?.is_empty()
+    {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "demarche_not_found",
+            format!("la démarche « {} » n'existe pas", slug.as_str()),
+        ));
+    }
     state.store.grant(&body, state.clock.now()).await?;
     Ok(StatusCode::CREATED)
 }

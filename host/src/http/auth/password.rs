@@ -1,9 +1,23 @@
 //! Password hashes: argon2id with a random salt, computed off the async
 //! threads; the store keeps only the PHC string, which carries its own
 //! parameters.
+//!
+//! Hashing is deliberately expensive (19 MiB and two passes per hash at the
+//! standard cost), so the API never runs more of it at once than
+//! [`PasswordHashing`] allows: a semaphore of a few slots (by default twice
+//! the cores) that every login, registration and account creation waits
+//! for, a short while at most; past that wait the request is answered 503
+//! `service_busy` with `Retry-After`, and memory stays bounded whatever the
+//! number of concurrent logins.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use axum::http::StatusCode;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::ApiError;
 
@@ -26,41 +40,151 @@ fn argon2(cost: PasswordCost) -> Result<Argon2<'static>, ApiError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// Hashes a password with argon2id and a random salt, off the async threads.
+fn hash_now(password: &str, cost: PasswordCost) -> Result<String, ApiError> {
+    let mut salt = [0_u8; 16];
+    getrandom::fill(&mut salt).map_err(ApiError::internal)?;
+    let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
+    argon2(cost)?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(ApiError::internal)
+}
+
+fn verify_now(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Hashes a password with argon2id and a random salt, off the async threads,
+/// without any bound: for the command line and fixtures. The API hashes
+/// through [`PasswordHashing`].
 ///
 /// # Errors
 /// 500 if the system has no randomness.
 pub async fn hash_password(password: String, cost: PasswordCost) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0_u8; 16];
-        getrandom::fill(&mut salt).map_err(ApiError::internal)?;
-        let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
-        argon2(cost)?
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(ApiError::internal)
-    })
-    .await
-    .map_err(ApiError::internal)?
+    tokio::task::spawn_blocking(move || hash_now(&password, cost))
+        .await
+        .map_err(ApiError::internal)?
 }
 
-/// Whether `password` matches `hash` (a PHC string), off the async threads.
-pub(crate) async fn verify_password(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
+/// The default number of hashing slots: twice the cores.
+pub fn default_hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+/// The bounded password hashing of the API: at most `slots` hashes or
+/// verifications run at once; a request waits at most `wait` for a slot.
+#[derive(Debug)]
+pub struct PasswordHashing {
+    cost: PasswordCost,
+    slots: usize,
+    permits: Arc<Semaphore>,
+    wait: Duration,
+    running: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+}
+
+/// A slot of [`PasswordHashing`], given back when dropped.
+#[derive(Debug)]
+pub struct HashingSlot(#[allow(dead_code)] OwnedSemaphorePermit);
+
+impl PasswordHashing {
+    /// `slots` concurrent hashes at most (at least 1), each request waiting
+    /// at most `wait` for one.
+    pub fn new(cost: PasswordCost, slots: usize, wait: Duration) -> Self {
+        let slots = slots.max(1);
+        Self {
+            cost,
+            slots,
+            permits: Arc::new(Semaphore::new(slots)),
+            wait,
+            running: Arc::default(),
+            peak: Arc::default(),
+        }
+    }
+
+    /// The number of slots.
+    pub fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// The most hashes that ever ran at once (for supervision and tests).
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// Takes a slot, waiting at most the configured while.
+    ///
+    /// # Errors
+    /// 503 `service_busy` with `Retry-After` when no slot freed in time.
+    pub async fn reserve(&self) -> Result<HashingSlot, ApiError> {
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(HashingSlot(permit)),
+            Ok(Err(closed)) => Err(ApiError::internal(closed)),
+            Err(_) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_busy",
+                "trop de connexions en cours : réessayez dans un instant",
+            )
+            .retry_after(1)),
+        }
+    }
+
+    /// Runs `work` on a blocking thread while holding a slot, counting how
+    /// many run at once.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let slot = self.reserve().await?;
+        let running = self.running.clone();
+        let peak = self.peak.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            let result = work();
+            running.fetch_sub(1, Ordering::SeqCst);
+            drop(slot);
+            result
         })
-    })
-    .await
-    .unwrap_or(false)
+        .await
+        .map_err(ApiError::internal)
+    }
+
+    /// Hashes a password with argon2id and a random salt.
+    ///
+    /// # Errors
+    /// 503 `service_busy`, or 500 if the system has no randomness.
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        let cost = self.cost;
+        self.run(move || hash_now(&password, cost)).await?
+    }
+
+    /// Whether `password` matches `hash` (a PHC string).
+    ///
+    /// # Errors
+    /// 503 `service_busy`.
+    pub async fn verify(&self, hash: String, password: String) -> Result<bool, ApiError> {
+        self.run(move || verify_now(&hash, &password)).await
+    }
+
+    /// Verifies `password` against a hash nobody knows, so that an unknown
+    /// login takes as long as a wrong password; always false.
+    ///
+    /// # Errors
+    /// 503 `service_busy`, or 500 if the system has no randomness.
+    pub async fn verify_decoy(&self, password: String) -> Result<bool, ApiError> {
+        let decoy = decoy_hash(self.cost).await?;
+        self.verify(decoy, password).await.map(|_| false)
+    }
 }
 
-/// A hash of a random password nobody knows, with the parameters of `cost`,
-/// verified when the login is unknown so that an unknown login takes as
-/// long as a wrong password (made once per process).
-pub(crate) async fn decoy_hash(cost: PasswordCost) -> Result<String, ApiError> {
+/// A hash of a random password nobody knows, with the parameters of `cost`
+/// (made once per process).
+async fn decoy_hash(cost: PasswordCost) -> Result<String, ApiError> {
     static STANDARD: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     static FAST: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     let cell = match cost {
