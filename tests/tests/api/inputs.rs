@@ -149,6 +149,7 @@ async fn a_birth_date_in_year_0000_or_in_the_future_is_refused(app: TestApp) {
         json!({
             "lien_enfant": "parent", "prenom": "Camille", "nom": "Martin",
             "date_naissance": birth, "courriel": "camille.martin@exemple.test",
+            "code_famille": "F-0002", "code_secret": "s3cret-martin",
             "telephone": "0612345678",
         })
     };
