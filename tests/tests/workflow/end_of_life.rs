@@ -255,7 +255,7 @@ async fn the_anonymisation_notice_carries_the_contact_until_delivered(app: TestA
     )
     .await
     .expect(200);
-    app.at_day(730.1).await;
+    app.at_day(731.1).await; // two calendar years
     assert_eq!(
         agent_view(&gestionnaire, &id).await["status"]["id"],
         "anonymisee"
@@ -275,7 +275,7 @@ async fn the_anonymisation_notice_carries_the_contact_until_delivered(app: TestA
         json!({
             "name": "Albertine Zwolinski",
             "email": "albertine.zwolinski@exemple.test",
-            "phone": "06 12 34 56 78"
+            "phone": "+33612345678"
         }),
         "captured before the demande was erased"
     );
