@@ -152,6 +152,7 @@ fn overseas_phone_numbers_are_accepted_in_both_forms_and_stored_in_e164() {
     for bad in ["+44 20 7946 0958", "06 12 34 56 7a", "0692 12 34 5"] {
         let mut page = json!({
             "prenom": "Camille", "nom": "Martin", "courriel": "camille.martin@exemple.fr",
+
             "adresse": { "street": "12 rue de la République", "postcode": "13001", "city": "Marseille" },
         });
         page["telephone"] = json!(bad);
@@ -167,6 +168,7 @@ fn dates_need_a_four_digit_plausible_year() {
         json!({
             "lien_enfant": "parent", "prenom": "Camille", "nom": "Martin",
             "date_naissance": birth, "courriel": "camille.martin@exemple.fr",
+            "code_famille": "F-0002", "code_secret": "s3cret-martin",
             "telephone": "0612345678",
         })
     };
@@ -194,6 +196,7 @@ fn a_birth_date_is_never_in_the_future() {
         json!({
             "lien_enfant": "parent", "prenom": "Camille", "nom": "Martin",
             "date_naissance": tomorrow, "courriel": "camille.martin@exemple.fr",
+            "code_famille": "F-0002", "code_secret": "s3cret-martin",
             "telephone": "0612345678",
         }),
     );
@@ -216,7 +219,8 @@ fn a_birth_date_is_never_in_the_future() {
         json!({
             "lien_enfant": "parent", "prenom": "Camille", "nom": "Martin",
             "date_naissance": (today() + days(400)).format("%d/%m/%Y").to_string(),
-            "courriel": "camille.martin@exemple.fr", "telephone": "0612345678",
+            "courriel": "camille.martin@exemple.fr",
+            "code_famille": "F-0002", "code_secret": "s3cret-martin", "telephone": "0612345678",
         }),
     );
     assert_eq!(errors, ["date_naissance:date_trop_tard"]);
