@@ -606,6 +606,13 @@ mod tests {
         assert!(rights(&[group("Gest_SVL_DTE_Voirie")], &grants, &velo).is_empty());
     }
 
+    fn grant_on(demarche: &Slug, name: &str) -> Grant {
+        Grant {
+            group: group(name),
+            scope: Scope::Demarche(demarche.clone()),
+        }
+    }
+
     fn services(primary: &str, joint: &[&str]) -> Services {
         Services {
             primary: group(primary),
@@ -616,10 +623,7 @@ mod tests {
     #[test]
     fn rights_on_a_demande_follow_its_service() {
         let voirie = Slug("signalement-voie-publique".into());
-        let on = |name: &str| Grant {
-            group: group(name),
-            scope: Scope::Demarche(voirie.clone()),
-        };
+        let on = |name: &str| grant_on(&voirie, name);
         let grants = [
             on("Gest_SVL_DTE_Voirie"),
             on("Gest_SVL_DTE_Éclairage"),
@@ -652,10 +656,7 @@ mod tests {
     #[test]
     fn the_read_perimeter_is_the_services_unless_a_group_spans_them() {
         let voirie = Slug("signalement-voie-publique".into());
-        let on = |name: &str| Grant {
-            group: group(name),
-            scope: Scope::Demarche(voirie.clone()),
-        };
+        let on = |name: &str| grant_on(&voirie, name);
         let grants = [
             on("Gest_SVL_DTE_Voirie"),
             on("Cons_SVL_DTE_Voirie"),
