@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use guichet_core::clock::Clock;
-use guichet_store::{FileStore, Store, StoreError};
+use guichet_store::{FileStore, MasterKey, Store, StoreError};
 
 use crate::connectors::journal::{CallRecord, Journal, MemoryJournal};
 use crate::connectors::{Registry, Runtime, RuntimeConfig};
@@ -37,6 +37,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The HTTP address.
     pub listen: SocketAddr,
+    /// The file of the master key sealing personal values (see
+    /// `guichet_store::seal`); `None`: `master.key` in `data_dir`.
+    pub master_key_file: Option<PathBuf>,
     /// Tunables of the API.
     pub settings: Settings,
 }
@@ -55,6 +58,7 @@ impl Config {
                 .unwrap_or_else(|| default_database_url(&data_dir)),
             data_dir,
             listen,
+            master_key_file: None,
             settings: Settings::default(),
         }
     }
@@ -62,6 +66,13 @@ impl Config {
     /// The directory of attachments.
     pub fn files_dir(&self) -> PathBuf {
         self.data_dir.join("files")
+    }
+
+    /// The file of the master key.
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(guichet_store::seal::MASTER_KEY_FILE))
     }
 
     /// The cache of precompiled components.
@@ -93,11 +104,14 @@ pub enum StartError {
 /// # Errors
 /// [`StartError::Store`].
 pub async fn open_store(config: &Config) -> Result<Store, StartError> {
-    Ok(
-        Store::connect(&config.database_url, FileStore::new(config.files_dir()))
-            .await?
-            .with_zone(config.settings.time_zone),
+    let master = MasterKey::load_or_create(&config.master_key_path())?;
+    Ok(Store::connect_with_key(
+        &config.database_url,
+        FileStore::new(config.files_dir()),
+        &master,
     )
+    .await?
+    .with_zone(config.settings.time_zone))
 }
 
 /// A connector registry over a fresh runtime with its journal.

@@ -34,6 +34,13 @@ impl TestApp {
         guichet_testdb::sqlite_files(&self.url)
     }
 
+    /// The raw files of the database on either backend (see
+    /// `guichet_testdb::database_files`): SQLite's main file and WAL, or
+    /// PostgreSQL's data files of this database and its WAL segments.
+    pub async fn database_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        guichet_testdb::database_files(&self.url).await
+    }
+
     /// Every file under the attachments directory, with its content.
     pub fn stored_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
         guichet_testdb::stored_files(&self.files_dir)

@@ -76,12 +76,22 @@ fn groups_of(phase: Phase) -> &'static [TimerGroup] {
     }
 }
 
+/// A demande's stay in the trash: since when, and for how long it may be
+/// restored (the configured trash period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stay {
+    /// When it entered the trash.
+    pub since: DateTime<Utc>,
+    /// The trash period (`--trash-retention-days`).
+    pub period: Duration,
+}
+
 /// Takes a demande out of the trash: back to its status before the trash,
 /// with the timers that status runs scheduled again from the demande's
 /// dates, and an entry in the agents' history.
 ///
-/// `trashed_at` is when it entered the trash and `period` the trash period:
-/// past it, the demande can no longer be restored (it is about to be purged).
+/// Past the trash period of its `stay`, the demande can no longer be
+/// restored (it is about to be purged).
 ///
 /// # Errors
 /// [`WorkflowError::WrongActor`] for anyone but an agent,
@@ -94,8 +104,7 @@ pub fn restore(
     demande: &Demande,
     actor: &Actor,
     confirmed: bool,
-    trashed_at: DateTime<Utc>,
-    period: Duration,
+    stay: Stay,
     now: DateTime<Utc>,
     zone: Zone,
 ) -> Result<Outcome, WorkflowError> {
@@ -115,13 +124,13 @@ pub fn restore(
             status: status_label(),
         });
     }
-    if now >= purge_due(trashed_at, period) {
+    if now >= purge_due(stay.since, stay.period) {
         return Err(WorkflowError::NotAllowedFromStatus {
             transition: RESTORE_LABEL.to_owned(),
             status: format!(
                 "{} depuis plus de {} jours",
                 status_label(),
-                period.num_days()
+                stay.period.num_days()
             ),
         });
     }

@@ -26,11 +26,19 @@ pub(super) struct Database {
     /// file `guichet.db` in the data directory.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// File of the master key that seals personal values in the database
+    /// (32 bytes in base64, mode 0600); default: `master.key` in the data
+    /// directory, created on first start. Every host of one database uses
+    /// the same key; keep it out of the database's backups.
+    #[arg(long, env = "GUICHET_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl Database {
     pub(super) fn config(&self, listen: SocketAddr) -> Config {
-        Config::new(self.data_dir.clone(), self.database_url.clone(), listen)
+        let mut config = Config::new(self.data_dir.clone(), self.database_url.clone(), listen);
+        config.master_key_file = self.master_key_file.clone();
+        config
     }
 }
 

@@ -526,8 +526,10 @@ async fn restore(
         &loaded.stored.demande,
         &actor,
         body.confirmed,
-        trashed_at,
-        state.settings.retention.trash,
+        guichet_core::trash::Stay {
+            since: trashed_at,
+            period: state.settings.retention.trash,
+        },
         now,
         state.settings.time_zone,
     )?;

@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::sql::{RowExt, Sql, count, millis, to_json, unsigned};
+use crate::seal::{self, Keyring};
+use crate::sql::{RowExt, Sql, count, from_json, millis, to_json, unsigned};
 
 /// The identifier of a journal entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -80,10 +81,28 @@ pub struct RemoteLink {
     pub updated_at: DateTime<Utc>,
 }
 
-const CALL_COLUMNS: &str = "id, connector, connector_version, instance, operation, called_at, \
-                            duration_ms, outcome, error, logs, exchanges, demande_id";
+/// The columns of a call, with its demande's key ([`seal::key_columns`]).
+fn call_columns() -> String {
+    format!(
+        "id, connector, connector_version, instance, operation, called_at, duration_ms, outcome, \
+         error, logs, exchanges, demande_id, {}",
+        seal::key_columns(DEMANDE_KEY)
+    )
+}
 
-fn call(row: &AnyRow) -> Result<(CallId, ConnectorCall)> {
+/// The key id of the demande of a call or link.
+const DEMANDE_KEY: &str = "(SELECT d.key_id FROM demandes d WHERE d.id = demande_id)";
+
+/// The sealed columns of calls and links.
+const ERROR: &str = "connector_calls.error";
+const LOGS: &str = "connector_calls.logs";
+const EXCHANGES: &str = "connector_calls.exchanges";
+const REMOTE_STATUS: &str = "connector_links.remote_status";
+const CARD: &str = "connector_links.card";
+
+fn call(row: &AnyRow, keys: &Keyring) -> Result<(CallId, ConnectorCall)> {
+    let key = keys.of_row(row)?;
+    let key = key.as_ref();
     Ok((
         CallId(row.uuid("id")?),
         ConnectorCall {
@@ -94,25 +113,38 @@ fn call(row: &AnyRow) -> Result<(CallId, ConnectorCall)> {
             at: row.instant("called_at")?,
             duration_ms: unsigned(row.int("duration_ms")?),
             outcome: row.text("outcome")?,
-            error: row.text_opt("error")?,
-            logs: row.json("logs")?,
-            exchanges: row.json("exchanges")?,
+            error: seal::open_opt(key, ERROR, row.text_opt("error")?)?,
+            logs: seal::open_json(key, LOGS, row.text("logs")?)?,
+            exchanges: seal::open_json(key, EXCHANGES, row.text("exchanges")?)?,
             demande: row.uuid_opt("demande_id")?.map(DemandeId),
         },
     ))
 }
 
-const LINK_COLUMNS: &str =
-    "demande_id, instance, remote_id, display_id, remote_status, card, updated_at";
+/// The columns of a link, with its demande's key ([`seal::key_columns`]).
+fn link_columns() -> String {
+    format!(
+        "demande_id, instance, remote_id, display_id, remote_status, card, updated_at, {}",
+        seal::key_columns(DEMANDE_KEY)
+    )
+}
 
-fn link(row: &AnyRow) -> Result<RemoteLink> {
+fn link(row: &AnyRow, keys: &Keyring) -> Result<RemoteLink> {
+    let key = keys.of_row(row)?;
+    let key = key.as_ref();
+    let json = |column: &str, name: &str| -> Result<Option<serde_json::Value>> {
+        seal::open_opt(key, name, row.text_opt(column)?)?
+            .as_deref()
+            .map(from_json)
+            .transpose()
+    };
     Ok(RemoteLink {
         demande: DemandeId(row.uuid("demande_id")?),
         instance: row.text("instance")?,
         remote_id: row.text("remote_id")?,
         display_id: row.text_opt("display_id")?,
-        remote_status: row.json_opt("remote_status")?,
-        card: row.json_opt("card")?,
+        remote_status: json("remote_status", REMOTE_STATUS)?,
+        card: json("card", CARD)?,
         updated_at: row.instant("updated_at")?,
     })
 }
@@ -145,6 +177,12 @@ impl Store {
     /// [`StoreError::Invalid`] for an unknown demande, a database error.
     pub async fn record_connector_call(&self, call: &ConnectorCall) -> Result<CallId> {
         let id = CallId(Uuid::new_v4());
+        let mut tx = self.begin().await?;
+        let key = match call.demande {
+            Some(demande) => self.keys.of_demande(&mut tx, demande).await?,
+            None => None,
+        };
+        let key = key.as_ref();
         sqlx::query(
             "INSERT INTO connector_calls (id, connector, connector_version, instance, operation, \
              called_at, duration_ms, outcome, error, logs, exchanges, demande_id) \
@@ -158,12 +196,13 @@ impl Store {
         .bind(millis(call.at))
         .bind(count(call.duration_ms))
         .bind(call.outcome.clone())
-        .bind(call.error.clone())
-        .bind(to_json(&call.logs)?)
-        .bind(to_json(&call.exchanges)?)
+        .bind(seal::seal_opt(key, ERROR, call.error.clone())?)
+        .bind(seal::seal_json(key, LOGS, &call.logs)?)
+        .bind(seal::seal_json(key, EXCHANGES, &call.exchanges)?)
         .bind(call.demande.map(|d| d.0.to_string()))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -173,7 +212,8 @@ impl Store {
     /// A database error.
     pub async fn connector_calls(&self, query: &CallQuery) -> Result<Vec<(CallId, ConnectorCall)>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {CALL_COLUMNS} FROM connector_calls WHERE 1 = 1"
+            "SELECT {} FROM connector_calls WHERE 1 = 1",
+            call_columns()
         ));
         if let Some(instance) = &query.instance {
             sql.push(" AND instance = ").bind(instance.clone());
@@ -185,7 +225,7 @@ impl Store {
             .bind(i64::from(query.limit));
         let (text, args) = sql.finish()?;
         let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
-        rows.iter().map(call).collect()
+        rows.iter().map(|row| call(row, &self.keys)).collect()
     }
 
     /// Creates or updates the link of a demande to its remote record. A
@@ -195,6 +235,12 @@ impl Store {
     /// # Errors
     /// [`StoreError::Invalid`] for an unknown demande, a database error.
     pub async fn upsert_remote_link(&self, link: &RemoteLink) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let key = self.keys.of_demande(&mut tx, link.demande).await?;
+        let key = key.as_ref();
+        let sealed = |name: &str, value: &Option<serde_json::Value>| -> Result<Option<String>> {
+            seal::seal_opt(key, name, value.as_ref().map(to_json).transpose()?)
+        };
         sqlx::query(
             "INSERT INTO connector_links (demande_id, instance, remote_id, display_id, remote_status, \
              card, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -207,11 +253,12 @@ impl Store {
         .bind(link.instance.clone())
         .bind(link.remote_id.clone())
         .bind(link.display_id.clone())
-        .bind(link.remote_status.as_ref().map(to_json).transpose()?)
-        .bind(link.card.as_ref().map(to_json).transpose()?)
+        .bind(sealed(REMOTE_STATUS, &link.remote_status)?)
+        .bind(sealed(CARD, &link.card)?)
         .bind(millis(link.updated_at))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -221,14 +268,15 @@ impl Store {
     /// [`StoreError::NotFound`] if there is none.
     pub async fn remote_link(&self, demande: DemandeId, instance: &str) -> Result<RemoteLink> {
         let row = sqlx::query(&format!(
-            "SELECT {LINK_COLUMNS} FROM connector_links WHERE demande_id = $1 AND instance = $2"
+            "SELECT {} FROM connector_links WHERE demande_id = $1 AND instance = $2",
+            link_columns()
         ))
         .bind(demande.0.to_string())
         .bind(instance.to_owned())
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("lien de connecteur"))?;
-        link(&row)
+        link(&row, &self.keys)
     }
 
     /// Every link of a demande, by instance.
@@ -237,12 +285,13 @@ impl Store {
     /// A database error.
     pub async fn remote_links(&self, demande: DemandeId) -> Result<Vec<RemoteLink>> {
         let rows = sqlx::query(&format!(
-            "SELECT {LINK_COLUMNS} FROM connector_links WHERE demande_id = $1 ORDER BY instance"
+            "SELECT {} FROM connector_links WHERE demande_id = $1 ORDER BY instance",
+            link_columns()
         ))
         .bind(demande.0.to_string())
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(link).collect()
+        rows.iter().map(|row| link(row, &self.keys)).collect()
     }
 
     /// The link holding a remote id (to route a vendor's notification).
@@ -255,13 +304,14 @@ impl Store {
         remote_id: &str,
     ) -> Result<RemoteLink> {
         let row = sqlx::query(&format!(
-            "SELECT {LINK_COLUMNS} FROM connector_links WHERE instance = $1 AND remote_id = $2"
+            "SELECT {} FROM connector_links WHERE instance = $1 AND remote_id = $2",
+            link_columns()
         ))
         .bind(instance.to_owned())
         .bind(remote_id.to_owned())
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("lien de connecteur"))?;
-        link(&row)
+        link(&row, &self.keys)
     }
 }

@@ -33,6 +33,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::demarche::VersionFacts;
 use crate::error::{Result, StoreError};
+use crate::seal::{self, Keyring};
 use crate::sql::{RowExt, Sql, millis};
 
 /// The row version of a demande, for optimistic concurrency: a write names
@@ -215,9 +216,21 @@ fn version_of(n: i64) -> Result<u32> {
     u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("version {n}")))
 }
 
-pub(crate) fn stored(row: &AnyRow) -> Result<StoredDemande> {
+/// The sealed column of demandes.
+pub(crate) const DATA: &str = "demandes.data";
+
+/// The columns [`stored`] reads, from a table aliased `d`.
+fn stored_columns() -> String {
+    format!(
+        "d.data, d.revision, d.updated_at, {}",
+        seal::key_columns("d.key_id")
+    )
+}
+
+fn stored(row: &AnyRow, keys: &Keyring) -> Result<StoredDemande> {
+    let key = keys.of_row(row)?;
     Ok(StoredDemande {
-        demande: row.json("data")?,
+        demande: seal::open_json(key.as_ref(), DATA, row.text("data")?)?,
         revision: Revision(row.int("revision")?),
         updated_at: row.instant("updated_at")?,
     })
@@ -339,12 +352,15 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such demande.
     pub async fn demande(&self, id: DemandeId) -> Result<StoredDemande> {
-        let row = sqlx::query("SELECT data, revision, updated_at FROM demandes WHERE id = $1")
-            .bind(id.0.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("demande"))?;
-        stored(&row)
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM demandes d WHERE d.id = $1",
+            stored_columns()
+        ))
+        .bind(id.0.to_string())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("demande"))?;
+        stored(&row, &self.keys)
     }
 
     /// A demande by its number within its démarche.
@@ -352,15 +368,16 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such demande.
     pub async fn demande_by_numero(&self, slug: &Slug, numero: &str) -> Result<StoredDemande> {
-        let row = sqlx::query(
-            "SELECT data, revision, updated_at FROM demandes WHERE slug = $1 AND numero = $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM demandes d WHERE d.slug = $1 AND d.numero = $2",
+            stored_columns()
+        ))
         .bind(slug.as_str().to_owned())
         .bind(numero.to_owned())
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("demande"))?;
-        stored(&row)
+        stored(&row, &self.keys)
     }
 
     /// A demande of an usager: filed by them or for them, anonymised ones
@@ -370,15 +387,16 @@ impl Store {
     /// [`StoreError::NotFound`] if there is no such demande or it is
     /// someone else's.
     pub async fn usager_demande(&self, usager: UserId, id: DemandeId) -> Result<StoredDemande> {
-        let row = sqlx::query(
-            "SELECT data, revision, updated_at FROM demandes WHERE id = $1 AND usager_id = $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM demandes d WHERE d.id = $1 AND d.usager_id = $2",
+            stored_columns()
+        ))
         .bind(id.0.to_string())
         .bind(usager.0.to_string())
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("demande"))?;
-        stored(&row)
+        stored(&row, &self.keys)
     }
 
     /// An usager's own demandes, most recent first, anonymised ones included.
@@ -386,14 +404,15 @@ impl Store {
     /// # Errors
     /// A database error.
     pub async fn usager_demandes(&self, usager: UserId) -> Result<Vec<StoredDemande>> {
-        let rows = sqlx::query(
-            "SELECT data, revision, updated_at FROM demandes WHERE usager_id = $1 \
-             ORDER BY submitted_at DESC, id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM demandes d WHERE d.usager_id = $1 \
+                 ORDER BY d.submitted_at DESC, d.id",
+            stored_columns()
+        ))
         .bind(usager.0.to_string())
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(stored).collect()
+        rows.iter().map(|row| stored(row, &self.keys)).collect()
     }
 
     /// The agents' processing table: the demandes of the given démarches,

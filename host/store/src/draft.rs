@@ -33,7 +33,8 @@ use uuid::Uuid;
 use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::file::{NewFile, StoredFile, draft_files, insert_file_row, record_deletions};
-use crate::sql::{RowExt, millis, to_json};
+use crate::seal::{self, DataKey, Keyring};
+use crate::sql::{RowExt, millis};
 
 /// The identifier of a draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -69,10 +70,23 @@ pub struct Draft {
     pub updated_at: DateTime<Utc>,
 }
 
-const DRAFT_COLUMNS: &str =
-    "id, owner_id, usager_id, slug, version, answers, revision, created_at, updated_at";
+/// The columns of a draft, with its key ([`seal::key_columns`]).
+fn draft_columns() -> String {
+    format!(
+        "id, owner_id, usager_id, slug, version, answers, revision, created_at, updated_at, {}",
+        seal::key_columns("drafts.key_id")
+    )
+}
 
-fn draft(row: &AnyRow) -> Result<Draft> {
+/// The sealed column of drafts.
+const ANSWERS: &str = "drafts.answers";
+
+fn draft(row: &AnyRow, keys: &Keyring) -> Result<Draft> {
+    let key = keys.of_row(row)?;
+    draft_with(row, key.as_ref())
+}
+
+fn draft_with(row: &AnyRow, key: Option<&DataKey>) -> Result<Draft> {
     let version = row.int("version")?;
     Ok(Draft {
         id: DraftId(row.uuid("id")?),
@@ -83,7 +97,7 @@ fn draft(row: &AnyRow) -> Result<Draft> {
             version: u32::try_from(version)
                 .map_err(|_| StoreError::Corrupt(format!("version {version}")))?,
         },
-        answers: row.json("answers")?,
+        answers: seal::open_json(key, ANSWERS, row.text("answers")?)?,
         revision: row.int("revision")?,
         created_at: row.instant("created_at")?,
         updated_at: row.instant("updated_at")?,
@@ -133,19 +147,22 @@ impl Store {
             created_at: now,
             updated_at: now,
         };
+        let mut tx = self.begin().await?;
+        let key = self.keys.create(&mut tx, now).await?;
         sqlx::query(
-            "INSERT INTO drafts (id, owner_id, usager_id, slug, version, answers, revision, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
+            "INSERT INTO drafts (id, owner_id, usager_id, slug, version, answers, revision, created_at, updated_at, key_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9)",
         )
         .bind(draft.id.0.to_string())
         .bind(owner.0.to_string())
         .bind(usager.map(|u| u.0.to_string()))
         .bind(demarche.slug.as_str().to_owned())
         .bind(i64::from(demarche.version))
-        .bind(to_json(&draft.answers)?)
+        .bind(seal::seal_json(Some(&key), ANSWERS, &draft.answers)?)
         .bind(millis(now))
         .bind(millis(now))
-        .execute(&self.write)
+        .bind(key.id().to_owned())
+        .execute(&mut *tx)
         .await
         .map_err(|error| match crate::StoreError::from(error) {
             StoreError::Conflict(_) => {
@@ -153,6 +170,7 @@ impl Store {
             }
             other => other,
         })?;
+        tx.commit().await?;
         Ok(draft)
     }
 
@@ -161,12 +179,15 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn draft(&self, id: DraftId) -> Result<Draft> {
-        let row = sqlx::query(&format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = $1"))
-            .bind(id.0.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("brouillon"))?;
-        draft(&row)
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM drafts WHERE id = $1",
+            draft_columns()
+        ))
+        .bind(id.0.to_string())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("brouillon"))?;
+        draft(&row, &self.keys)
     }
 
     /// The draft `owner` has in progress on a démarche version for
@@ -181,8 +202,9 @@ impl Store {
         demarche: &DemarcheRef,
     ) -> Result<Option<Draft>> {
         let row = sqlx::query(&format!(
-            "SELECT {DRAFT_COLUMNS} FROM drafts \
-             WHERE owner_id = $1 AND usager_id = $2 AND slug = $3 AND version = $4"
+            "SELECT {} FROM drafts \
+             WHERE owner_id = $1 AND usager_id = $2 AND slug = $3 AND version = $4",
+            draft_columns()
         ))
         .bind(owner.0.to_string())
         .bind(usager.0.to_string())
@@ -190,7 +212,7 @@ impl Store {
         .bind(i64::from(demarche.version))
         .fetch_optional(&self.read)
         .await?;
-        row.as_ref().map(draft).transpose()
+        row.as_ref().map(|row| draft(row, &self.keys)).transpose()
     }
 
     /// Every draft of a person, most recently saved first.
@@ -199,12 +221,13 @@ impl Store {
     /// A database error.
     pub async fn drafts_of(&self, owner: UserId) -> Result<Vec<Draft>> {
         let rows = sqlx::query(&format!(
-            "SELECT {DRAFT_COLUMNS} FROM drafts WHERE owner_id = $1 ORDER BY updated_at DESC, id"
+            "SELECT {} FROM drafts WHERE owner_id = $1 ORDER BY updated_at DESC, id",
+            draft_columns()
         ))
         .bind(owner.0.to_string())
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(draft).collect()
+        rows.iter().map(|row| draft(row, &self.keys)).collect()
     }
 
     /// Changes a draft's answers atomically: `change` receives the draft as
@@ -224,9 +247,9 @@ impl Store {
         E: From<StoreError>,
     {
         let mut tx = self.begin().await?;
-        let mut saved = self.locked_draft(&mut tx, id).await?;
+        let (mut saved, key) = self.locked_draft(&mut tx, id).await?;
         saved.answers = change(&saved)?;
-        write_answers(&mut tx, &mut saved, now).await?;
+        write_answers(&mut tx, &mut saved, key.as_ref(), now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(saved)
     }
@@ -254,10 +277,10 @@ impl Store {
         let stored = self.write_file_content(&new, now).await?;
         let attached = async {
             let mut tx = self.begin().await?;
-            let mut saved = self.locked_draft(&mut tx, id).await?;
+            let (mut saved, key) = self.locked_draft(&mut tx, id).await?;
             saved.answers = change(&saved, &stored.file)?;
-            insert_file_row(&mut tx, &stored).await?;
-            write_answers(&mut tx, &mut saved, now).await?;
+            insert_file_row(&mut tx, &stored, key.as_ref()).await?;
+            write_answers(&mut tx, &mut saved, key.as_ref(), now).await?;
             tx.commit().await.map_err(StoreError::from)?;
             Ok(())
         }
@@ -269,18 +292,25 @@ impl Store {
         Ok(stored)
     }
 
-    /// Reads a draft in a write transaction, locking its row until the
-    /// commit (SQLite's `BEGIN IMMEDIATE` already excludes other writers).
-    async fn locked_draft(&self, tx: &mut AnyConnection, id: DraftId) -> Result<Draft> {
+    /// Reads a draft and its key in a write transaction, locking its row
+    /// until the commit (SQLite's `BEGIN IMMEDIATE` already excludes other
+    /// writers).
+    async fn locked_draft(
+        &self,
+        tx: &mut AnyConnection,
+        id: DraftId,
+    ) -> Result<(Draft, Option<DataKey>)> {
         let row = sqlx::query(&format!(
-            "SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = $1{}",
+            "SELECT {} FROM drafts WHERE id = $1{}",
+            draft_columns(),
             self.for_update()
         ))
         .bind(id.0.to_string())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound("brouillon"))?;
-        draft(&row)
+        let key = self.keys.of_row(&row)?;
+        Ok((draft_with(&row, key.as_ref())?, key))
     }
 
     /// Deletes a draft and its files.
@@ -301,12 +331,13 @@ impl Store {
 async fn write_answers(
     tx: &mut AnyConnection,
     saved: &mut Draft,
+    key: Option<&DataKey>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     saved.revision += 1;
     saved.updated_at = now;
     sqlx::query("UPDATE drafts SET answers = $1, revision = $2, updated_at = $3 WHERE id = $4")
-        .bind(to_json(&saved.answers)?)
+        .bind(seal::seal_json(key, ANSWERS, &saved.answers)?)
         .bind(saved.revision)
         .bind(millis(now))
         .bind(saved.id.0.to_string())
@@ -367,6 +398,13 @@ pub(crate) async fn delete_draft_in(
 ) -> Result<Vec<guichet_core::file::FileId>> {
     let files = draft_files(conn, id).await?;
     record_deletions(conn, &files, now).await?;
+    let key = sqlx::query("SELECT key_id FROM drafts WHERE id = $1")
+        .bind(id.0.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.text_opt("key_id"))
+        .transpose()?
+        .flatten();
     let done = match revision {
         Some(revision) => sqlx::query("DELETE FROM drafts WHERE id = $1 AND revision = $2")
             .bind(id.0.to_string())
@@ -383,6 +421,11 @@ pub(crate) async fn delete_draft_in(
             ),
             None => StoreError::NotFound("brouillon"),
         });
+    }
+    // The key goes with the draft, unless the demande filed from it
+    // adopted it.
+    if let Some(key) = key {
+        seal::release(conn, &key).await?;
     }
     Ok(files)
 }

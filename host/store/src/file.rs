@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::draft::DraftId;
 use crate::error::{Result, StoreError};
+use crate::seal::{self, DataKey, Keyring};
 use crate::sql::{RowExt, count, millis, unsigned};
 
 /// A directory holding the content of attachments, one file per id
@@ -181,10 +182,23 @@ fn media_type_from_key(key: &str) -> Result<MediaType> {
     }
 }
 
-const FILE_COLUMNS: &str =
-    "id, draft_id, demande_id, field_id, name, media_type, size, sha256, created_at";
+/// The columns of a file, with the key of its draft or demande
+/// ([`seal::key_columns`]).
+fn file_columns() -> String {
+    format!(
+        "id, draft_id, demande_id, field_id, name, media_type, size, sha256, created_at, {}",
+        seal::key_columns(
+            "COALESCE((SELECT dr.key_id FROM drafts dr WHERE dr.id = files.draft_id), \
+             (SELECT de.key_id FROM demandes de WHERE de.id = files.demande_id))"
+        )
+    )
+}
 
-fn stored_file(row: &AnyRow) -> Result<StoredFile> {
+/// The sealed column of files.
+const NAME: &str = "files.name";
+
+fn stored_file(row: &AnyRow, keys: &Keyring) -> Result<StoredFile> {
+    let key = keys.of_row(row)?;
     let owner = match (row.uuid_opt("draft_id")?, row.uuid_opt("demande_id")?) {
         (Some(draft), None) => FileOwner::Draft(DraftId(draft)),
         (None, Some(demande)) => FileOwner::Demande(DemandeId(demande)),
@@ -197,7 +211,7 @@ fn stored_file(row: &AnyRow) -> Result<StoredFile> {
     Ok(StoredFile {
         file: FileRef {
             id: FileId(row.uuid("id")?),
-            name: row.text("name")?,
+            name: seal::open(key.as_ref(), NAME, row.text("name")?)?,
             media_type: media_type_from_key(&row.text("media_type")?)?,
             size: unsigned(row.int("size")?),
         },
@@ -223,8 +237,18 @@ impl Store {
     /// error; the content is removed again if the metadata is not written.
     pub async fn save_file(&self, new: NewFile<'_>, now: DateTime<Utc>) -> Result<StoredFile> {
         let stored = self.write_file_content(&new, now).await?;
-        let mut conn = self.write.acquire().await?;
-        if let Err(error) = insert_file_row(&mut conn, &stored).await {
+        let inserted: Result<()> = async {
+            let mut tx = self.begin().await?;
+            let key = match stored.owner {
+                FileOwner::Draft(draft) => self.keys.of_draft(&mut tx, draft.0).await?,
+                FileOwner::Demande(demande) => self.keys.of_demande(&mut tx, demande).await?,
+            };
+            insert_file_row(&mut tx, &stored, key.as_ref()).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(error) = inserted {
             self.remove_file_content(stored.file.id).await;
             return Err(error);
         }
@@ -267,12 +291,15 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such file.
     pub async fn file(&self, id: FileId) -> Result<StoredFile> {
-        let row = sqlx::query(&format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1"))
-            .bind(id.0.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("fichier"))?;
-        stored_file(&row)
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM files WHERE id = $1",
+            file_columns()
+        ))
+        .bind(id.0.to_string())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("fichier"))?;
+        stored_file(&row, &self.keys)
     }
 
     /// A file's content.
@@ -294,12 +321,15 @@ impl Store {
             FileOwner::Demande(demande) => ("demande_id", demande.0),
         };
         let rows = sqlx::query(&format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE {column} = $1 ORDER BY created_at, id"
+            "SELECT {} FROM files WHERE {column} = $1 ORDER BY created_at, id",
+            file_columns()
         ))
         .bind(id.to_string())
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(stored_file).collect()
+        rows.iter()
+            .map(|row| stored_file(row, &self.keys))
+            .collect()
     }
 
     /// Deletes from disk the files whose deletion was committed and not
@@ -392,8 +422,13 @@ pub(crate) async fn record_deletions(
     Ok(())
 }
 
-/// Writes a file's row (its content is already on disk).
-pub(crate) async fn insert_file_row(conn: &mut AnyConnection, stored: &StoredFile) -> Result<()> {
+/// Writes a file's row (its content is already on disk), its name sealed
+/// with `key`, its owner's.
+pub(crate) async fn insert_file_row(
+    conn: &mut AnyConnection,
+    stored: &StoredFile,
+    key: Option<&DataKey>,
+) -> Result<()> {
     let (draft, demande) = owner_columns(stored.owner);
     sqlx::query(
         "INSERT INTO files (id, draft_id, demande_id, field_id, name, media_type, size, sha256, created_at) \
@@ -403,7 +438,7 @@ pub(crate) async fn insert_file_row(conn: &mut AnyConnection, stored: &StoredFil
     .bind(draft)
     .bind(demande)
     .bind(stored.field.as_ref().map(|f| f.as_str().to_owned()))
-    .bind(stored.file.name.clone())
+    .bind(seal::seal(key, NAME, stored.file.name.clone())?)
     .bind(media_type_key(stored.file.media_type).to_owned())
     .bind(count(stored.file.size))
     .bind(stored.sha256.clone())

@@ -11,7 +11,8 @@ use sqlx::any::AnyRow;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::sql::{RowExt, Sql, millis, to_json};
+use crate::seal::{self, DataKey};
+use crate::sql::{RowExt, Sql, from_json, millis, to_json};
 
 fn audience_key(audience: Audience) -> &'static str {
     match audience {
@@ -48,9 +49,22 @@ fn author(row: &AnyRow) -> Result<Author> {
     }
 }
 
-const HISTORY_COLUMNS: &str = "seq, demande_id, occurred_at, audience, author_kind, author_id, event, status, body, message, attachment";
+/// The columns of an entry, with its demande's key
+/// ([`seal::key_columns`]).
+fn history_columns() -> String {
+    format!(
+        "seq, demande_id, occurred_at, audience, author_kind, author_id, event, status, body, \
+         message, attachment, {}",
+        seal::key_columns("(SELECT d.key_id FROM demandes d WHERE d.id = history.demande_id)")
+    )
+}
 
-fn entry(row: &AnyRow) -> Result<HistoryEntry> {
+/// The sealed columns of history entries.
+const BODY: &str = "history.body";
+const MESSAGE: &str = "history.message";
+const ATTACHMENT: &str = "history.attachment";
+
+fn entry(row: &AnyRow, key: Option<&DataKey>) -> Result<HistoryEntry> {
     Ok(HistoryEntry {
         demande: DemandeId(row.uuid("demande_id")?),
         at: row.instant("occurred_at")?,
@@ -58,14 +72,22 @@ fn entry(row: &AnyRow) -> Result<HistoryEntry> {
         author: author(row)?,
         event: row.text("event")?,
         status: StatusId(row.text("status")?),
-        text: row.text("body")?,
-        message: row.text_opt("message")?,
-        attachment: row.json_opt("attachment")?,
+        text: seal::open(key, BODY, row.text("body")?)?,
+        message: seal::open_opt(key, MESSAGE, row.text_opt("message")?)?,
+        attachment: seal::open_opt(key, ATTACHMENT, row.text_opt("attachment")?)?
+            .as_deref()
+            .map(from_json)
+            .transpose()?,
     })
 }
 
-/// Appends entries, in order, in one statement.
-pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[HistoryEntry]) -> Result<()> {
+/// Appends entries, in order, in one statement, sealed with `key` (their
+/// demande's).
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    entries: &[HistoryEntry],
+    key: Option<&DataKey>,
+) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -90,11 +112,15 @@ pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[HistoryEntry]) -
             .push(", ")
             .bind(entry.status.as_str().to_owned())
             .push(", ")
-            .bind(entry.text.clone())
+            .bind(seal::seal(key, BODY, entry.text.clone())?)
             .push(", ")
-            .bind(entry.message.clone())
+            .bind(seal::seal_opt(key, MESSAGE, entry.message.clone())?)
             .push(", ")
-            .bind(entry.attachment.as_ref().map(to_json).transpose()?)
+            .bind(seal::seal_opt(
+                key,
+                ATTACHMENT,
+                entry.attachment.as_ref().map(to_json).transpose()?,
+            )?)
             .push(")");
     }
     let (text, args) = sql.finish()?;
@@ -103,11 +129,17 @@ pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[HistoryEntry]) -
 }
 
 /// Redacts every entry of a demande with `redact_history` (free texts,
-/// attachments, the usager's account) and rewrites the changed ones;
+/// attachments, the usager's account) and rewrites them in clear (their
+/// demande's `key`, which opens them now, is about to be destroyed);
 /// returns the attached files to delete.
-pub(crate) async fn redact(conn: &mut AnyConnection, demande: DemandeId) -> Result<Vec<FileId>> {
+pub(crate) async fn redact(
+    conn: &mut AnyConnection,
+    demande: DemandeId,
+    key: Option<&DataKey>,
+) -> Result<Vec<FileId>> {
     let rows = sqlx::query(&format!(
-        "SELECT {HISTORY_COLUMNS} FROM history WHERE demande_id = $1 ORDER BY seq"
+        "SELECT {} FROM history WHERE demande_id = $1 ORDER BY seq",
+        history_columns()
     ))
     .bind(demande.0.to_string())
     .fetch_all(&mut *conn)
@@ -116,11 +148,14 @@ pub(crate) async fn redact(conn: &mut AnyConnection, demande: DemandeId) -> Resu
         .iter()
         .map(|row| row.int("seq"))
         .collect::<Result<_>>()?;
-    let before: Vec<HistoryEntry> = rows.iter().map(entry).collect::<Result<_>>()?;
+    let before: Vec<HistoryEntry> = rows
+        .iter()
+        .map(|row| entry(row, key))
+        .collect::<Result<_>>()?;
     let mut after = before.clone();
     let files = redact_history(&mut after);
     for ((seq, old), new) in seqs.into_iter().zip(&before).zip(&after) {
-        if old == new {
+        if old == new && key.is_none() {
             continue;
         }
         let (author_kind, author_id) = author_columns(new.author);
@@ -149,11 +184,16 @@ impl Store {
     /// A database error.
     pub async fn history(&self, demande: DemandeId) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(&format!(
-            "SELECT {HISTORY_COLUMNS} FROM history WHERE demande_id = $1 ORDER BY seq"
+            "SELECT {} FROM history WHERE demande_id = $1 ORDER BY seq",
+            history_columns()
         ))
         .bind(demande.0.to_string())
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(entry).collect()
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let key = self.keys.of_row(first)?;
+        rows.iter().map(|row| entry(row, key.as_ref())).collect()
     }
 }

@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
+use crate::seal::{self, DataKey, Keyring};
 use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
 
 /// The kind of notification jobs (payload: a [`NotificationJob`]).
@@ -157,30 +158,44 @@ pub struct Job {
     pub updated_at: DateTime<Utc>,
 }
 
-const JOB_COLUMNS: &str = "id, kind, demande_id, payload, status, attempts, next_attempt_at, \
-                           claimed_by, last_error, created_at, updated_at";
+/// The columns of a job, with its key ([`seal::key_columns`]).
+fn job_columns() -> String {
+    format!(
+        "id, kind, demande_id, payload, status, attempts, next_attempt_at, claimed_by, \
+         last_error, created_at, updated_at, {}",
+        seal::key_columns("jobs.key_id")
+    )
+}
 
-fn job(row: &AnyRow) -> Result<Job> {
+/// The sealed columns of jobs.
+const PAYLOAD: &str = "jobs.payload";
+const LAST_ERROR: &str = "jobs.last_error";
+
+fn job(row: &AnyRow, keys: &Keyring) -> Result<Job> {
+    let key = keys.of_row(row)?;
+    let key = key.as_ref();
     Ok(Job {
         id: JobId(row.uuid("id")?),
         kind: row.text("kind")?,
         demande: row.uuid_opt("demande_id")?.map(DemandeId),
-        payload: row.json("payload")?,
+        payload: seal::open_json(key, PAYLOAD, row.text("payload")?)?,
         status: JobStatus::from_key(&row.text("status")?)?,
         attempts: u32::try_from(unsigned(row.int("attempts")?)).unwrap_or(u32::MAX),
         next_attempt_at: row.instant("next_attempt_at")?,
         claimed_by: row.text_opt("claimed_by")?,
-        last_error: row.text_opt("last_error")?,
+        last_error: seal::open_opt(key, LAST_ERROR, row.text_opt("last_error")?)?,
         created_at: row.instant("created_at")?,
         updated_at: row.instant("updated_at")?,
     })
 }
 
-/// Inserts jobs in the current transaction, in one statement; returns
-/// their ids.
+/// Inserts jobs in the current transaction, in one statement, their
+/// payloads sealed with `key` (their demande's, or one of their own);
+/// returns their ids.
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
     jobs: &[NewJob],
+    key: Option<&DataKey>,
     now: DateTime<Utc>,
 ) -> Result<Vec<JobId>> {
     if jobs.is_empty() {
@@ -189,7 +204,7 @@ pub(crate) async fn insert(
     let mut ids = Vec::with_capacity(jobs.len());
     let mut sql = Sql::new(
         "INSERT INTO jobs (id, kind, demande_id, payload, status, attempts, next_attempt_at, \
-         claimed_by, lease_until, last_error, created_at, updated_at) VALUES ",
+         claimed_by, lease_until, last_error, created_at, updated_at, key_id) VALUES ",
     );
     for (n, new) in jobs.iter().enumerate() {
         let id = JobId(Uuid::new_v4());
@@ -200,7 +215,7 @@ pub(crate) async fn insert(
             .push(", ")
             .bind(new.demande.map(|d| d.0.to_string()))
             .push(", ")
-            .bind(to_json(&new.payload)?)
+            .bind(seal::seal_json(key, PAYLOAD, &new.payload)?)
             .push(", ")
             .bind(JobStatus::Pending.key().to_owned())
             .push(", 0, ")
@@ -209,6 +224,8 @@ pub(crate) async fn insert(
             .bind(millis(now))
             .push(", ")
             .bind(millis(now))
+            .push(", ")
+            .bind(key.map(|key| key.id().to_owned()))
             .push(")");
         ids.push(id);
     }
@@ -228,19 +245,45 @@ pub(crate) async fn delete_of(conn: &mut AnyConnection, demande: DemandeId) -> R
 }
 
 /// Erases the captured contact and free texts from an ended job's payload
-/// (see [`crate::contact::strip`]), in the transaction that ends it.
-async fn forget_contact(conn: &mut AnyConnection, id: JobId) -> Result<()> {
-    let row = sqlx::query("SELECT payload FROM jobs WHERE id = $1")
-        .bind(id.0.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut payload: serde_json::Value = row.json("payload")?;
-    if crate::contact::strip(&mut payload) {
-        sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2")
+/// (see [`crate::contact::strip`]), in the transaction that ends it. A job
+/// with a key of its own (queued by an anonymisation, whose demande's key
+/// is gone) is rewritten in clear and its key destroyed: what is left of
+/// it names nobody.
+async fn forget_contact(conn: &mut AnyConnection, keys: &Keyring, id: JobId) -> Result<()> {
+    let row = sqlx::query(&format!(
+        "SELECT payload, last_error, {}, \
+         (SELECT COUNT(*) FROM demandes d WHERE d.key_id = jobs.key_id) AS sharing \
+         FROM jobs WHERE id = $1",
+        seal::key_columns("jobs.key_id")
+    ))
+    .bind(id.0.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let key = keys.of_row(&row)?;
+    let mut payload: serde_json::Value =
+        seal::open_json(key.as_ref(), PAYLOAD, row.text("payload")?)?;
+    let stripped = crate::contact::strip(&mut payload);
+    match key {
+        Some(key) if row.int("sharing")? == 0 => {
+            let last_error = seal::open_opt(Some(&key), LAST_ERROR, row.text_opt("last_error")?)?;
+            sqlx::query(
+                "UPDATE jobs SET payload = $1, last_error = $2, key_id = NULL WHERE id = $3",
+            )
             .bind(to_json(&payload)?)
+            .bind(last_error)
             .bind(id.0.to_string())
             .execute(&mut *conn)
             .await?;
+            seal::release(conn, key.id()).await?;
+        }
+        key if stripped => {
+            sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2")
+                .bind(seal::seal_json(key.as_ref(), PAYLOAD, &payload)?)
+                .bind(id.0.to_string())
+                .execute(&mut *conn)
+                .await?;
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -253,7 +296,11 @@ impl Store {
     /// [`StoreError::Invalid`] for an unknown demande, a database error.
     pub async fn enqueue(&self, job: NewJob, now: DateTime<Utc>) -> Result<JobId> {
         let mut tx = self.begin().await?;
-        let ids = insert(&mut tx, std::slice::from_ref(&job), now).await?;
+        let key = match job.demande {
+            Some(demande) => self.keys.of_demande(&mut tx, demande).await?,
+            None => None,
+        };
+        let ids = insert(&mut tx, std::slice::from_ref(&job), key.as_ref(), now).await?;
         tx.commit().await?;
         ids.into_iter()
             .next()
@@ -277,8 +324,9 @@ impl Store {
              attempts = attempts + 1, updated_at = $4 \
              WHERE id IN (SELECT id FROM jobs WHERE (status = $5 AND next_attempt_at <= $6) \
              OR (status = $1 AND lease_until <= $6) ORDER BY next_attempt_at, created_at LIMIT $7{}) \
-             RETURNING {JOB_COLUMNS}",
-            self.skip_locked()
+             RETURNING {}",
+            self.skip_locked(),
+            job_columns()
         );
         let mut tx = self.begin().await?;
         let rows = sqlx::query(&sql)
@@ -292,7 +340,10 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        let mut jobs: Vec<Job> = rows.iter().map(job).collect::<Result<_>>()?;
+        let mut jobs: Vec<Job> = rows
+            .iter()
+            .map(|row| job(row, &self.keys))
+            .collect::<Result<_>>()?;
         jobs.sort_by_key(|j| (j.next_attempt_at, j.created_at, j.id));
         Ok(jobs)
     }
@@ -317,7 +368,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() > 0 {
-            forget_contact(&mut tx, id).await?;
+            forget_contact(&mut tx, &self.keys, id).await?;
         }
         tx.commit().await?;
         self.held(id, done.rows_affected()).await
@@ -342,6 +393,8 @@ impl Store {
         };
         let error: String = error.chars().take(MAX_ERROR_LENGTH).collect();
         let mut tx = self.begin().await?;
+        let key = self.keys.of_job(&mut tx, id.0).await?;
+        let error = seal::seal(key.as_ref(), LAST_ERROR, error)?;
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, next_attempt_at = $2, lease_until = NULL, last_error = $3, \
              updated_at = $4 WHERE id = $5 AND status = $6 AND claimed_by = $7",
@@ -356,7 +409,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() > 0 && status == JobStatus::Failed {
-            forget_contact(&mut tx, id).await?;
+            forget_contact(&mut tx, &self.keys, id).await?;
         }
         tx.commit().await?;
         self.held(id, done.rows_affected()).await
@@ -401,12 +454,12 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such job.
     pub async fn job(&self, id: JobId) -> Result<Job> {
-        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+        let row = sqlx::query(&format!("SELECT {} FROM jobs WHERE id = $1", job_columns()))
             .bind(id.0.to_string())
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("tâche"))?;
-        job(&row)
+        job(&row, &self.keys)
     }
 
     /// The jobs that failed for good, most recent first, at most `limit`.
@@ -415,13 +468,14 @@ impl Store {
     /// A database error.
     pub async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>> {
         let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id LIMIT $2"
+            "SELECT {} FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id LIMIT $2",
+            job_columns()
         ))
         .bind(JobStatus::Failed.key().to_owned())
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(job).collect()
+        rows.iter().map(|row| job(row, &self.keys)).collect()
     }
 
     /// The jobs of a demande, oldest first.
@@ -430,11 +484,12 @@ impl Store {
     /// A database error.
     pub async fn jobs_of(&self, demande: DemandeId) -> Result<Vec<Job>> {
         let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE demande_id = $1 ORDER BY created_at, id"
+            "SELECT {} FROM jobs WHERE demande_id = $1 ORDER BY created_at, id",
+            job_columns()
         ))
         .bind(demande.0.to_string())
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(job).collect()
+        rows.iter().map(|row| job(row, &self.keys)).collect()
     }
 }

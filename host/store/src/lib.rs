@@ -95,20 +95,21 @@
 //!   backups of the directory the old blocks may survive: put the data
 //!   directory on a file system that writes in place, or on an encrypted
 //!   volume.
-//! - **PostgreSQL — not covered yet.** Deleted and updated rows leave dead
-//!   tuples in the data files until `VACUUM` reclaims them (and even then
-//!   the freed space of a page is not zeroed), and every change is written
-//!   to the WAL, whose segments are recycled, not wiped, and are copied by
-//!   WAL archiving and backups. No setting makes PostgreSQL zero erased
-//!   bytes. The planned mechanism is to encrypt personal values (a
-//!   demande's data, history messages and attachment names, job payloads,
-//!   file names, draft answers, connector logs) with a per-demande key
-//!   (AEAD, `chacha20poly1305`), kept wrapped by a host master key from the
-//!   configuration in a table of its own, and to destroy the key at
-//!   anonymisation, which also covers backups and archived WAL. The residual
-//!   risk would remain that the wrapped key itself survives in the WAL until
-//!   its segment is recycled: with the master key, it opens the old data. On
-//!   PostgreSQL today, anonymisation erases the live rows only.
+//! - **Sealing, on both backends** ([`seal`]): PostgreSQL cannot be made to
+//!   forget bytes — deleted and updated rows leave dead tuples in the data
+//!   files until `VACUUM` reclaims them (without zeroing the freed space),
+//!   and every change is written to the WAL, whose segments are recycled,
+//!   not wiped, and are copied by WAL archiving and backups. So personal
+//!   values never reach the database in clear: a demande's data, its
+//!   history's texts and attachment names, its jobs' payloads, its files'
+//!   names, its draft's answers and its connector journal are encrypted
+//!   (XChaCha20-Poly1305) with a key of the demande's, kept wrapped under
+//!   the host's master key (outside the database) in `data_keys`, and
+//!   anonymisation rewrites what it keeps in clear and deletes the key.
+//!   This also covers database backups, on SQLite too. What remains (a
+//!   deleted wrapped key in old WAL or backups, readable with the master
+//!   key) is in [`seal`]'s docs.
+//!
 
 pub mod account;
 pub mod connector;
@@ -122,6 +123,7 @@ pub mod group;
 mod history;
 pub mod job;
 pub mod outcome;
+pub mod seal;
 mod search;
 pub mod session;
 mod sql;
@@ -139,6 +141,7 @@ use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
 
 pub use error::{Result, StoreError};
 pub use file::FileStore;
+pub use seal::MasterKey;
 
 use crate::demarche::VersionFacts;
 
@@ -209,6 +212,9 @@ pub struct Store {
     /// Set when a commit erased personal data and the database's files have
     /// not been scrubbed since ([`Store::scrub`]).
     erased: Arc<AtomicBool>,
+    /// The master key that wraps the data keys of sealed values
+    /// ([`seal`]).
+    keys: seal::Keyring,
 }
 
 impl std::fmt::Debug for Store {
@@ -222,15 +228,35 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens the database at `url` and brings its schema up to date; keeps
-    /// attachments in `files`.
+    /// attachments in `files`. Personal values are sealed under the master
+    /// key of the file [`seal::MASTER_KEY_FILE`] beside `files`' directory
+    /// (in its parent), created on first start ([`Store::connect_with_key`]
+    /// takes one from the configuration instead).
     ///
     /// `url` is `sqlite://path/to/guichet.db` (the file and its directory
     /// are created on first start) or `postgres://user@host/database`.
     ///
     /// # Errors
-    /// [`StoreError::UnsupportedUrl`], a database error if it cannot be
-    /// reached, or a migration error.
+    /// As [`Store::connect_with_key`], and [`StoreError::File`] if the key
+    /// file cannot be read or created.
     pub async fn connect(url: &str, files: FileStore) -> Result<Store> {
+        let beside = files.dir().parent().unwrap_or(files.dir());
+        let master = MasterKey::load_or_create(&beside.join(seal::MASTER_KEY_FILE))?;
+        Store::connect_with_key(url, files, &master).await
+    }
+
+    /// Opens the database at `url` as [`Store::connect`] does, sealing
+    /// personal values under `master`.
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`], a database error if it cannot be
+    /// reached, a migration error, or [`StoreError::Invalid`] if the
+    /// database was sealed under another master key.
+    pub async fn connect_with_key(
+        url: &str,
+        files: FileStore,
+        master: &MasterKey,
+    ) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of(url)?;
         let (read, write) = match backend {
@@ -251,8 +277,12 @@ impl Store {
             facts: Arc::default(),
             zone: Zone::default(),
             erased: Arc::default(),
+            keys: seal::Keyring::new(master),
         };
         store.migrate().await?;
+        let mut conn = store.write.acquire().await?;
+        store.keys.check(&mut conn).await?;
+        drop(conn);
         Ok(store)
     }
 
@@ -271,7 +301,10 @@ impl Store {
                 sqlx::query("PRAGMA foreign_keys = OFF")
                     .execute(&mut *conn)
                     .await?;
-                let migrated = SQLITE_MIGRATIONS.run(&mut *conn).await;
+                // `run_direct` rather than `run`: `run` is generic over
+                // `Acquire`, which makes the future of every caller not
+                // `Send` for all lifetimes (sqlx's own comment on it).
+                let migrated = SQLITE_MIGRATIONS.run_direct(&mut *conn).await;
                 let broken = sqlx::query("PRAGMA foreign_key_check")
                     .fetch_all(&mut *conn)
                     .await;
@@ -329,10 +362,11 @@ impl Store {
     /// since the last call (see "Erasure reaches the disk" in the crate
     /// docs): on SQLite, a checkpoint of the whole WAL into the main file
     /// (whose freed space `secure_delete` has zeroed) and the WAL truncated
-    /// to nothing. Nothing to do on PostgreSQL, whose old row versions are
-    /// left to `VACUUM` (see the crate docs for what that leaves). Returns
-    /// whether a checkpoint ran; one the readers kept from completing is
-    /// retried at the next call.
+    /// to nothing. On PostgreSQL, where personal values are sealed
+    /// ([`seal`]), a `VACUUM` of `data_keys` prunes the deleted wrapped keys
+    /// from its pages (old WAL segments keep them until recycled). Returns
+    /// whether the scrub ran; a checkpoint the readers kept from completing
+    /// is retried at the next call.
     ///
     /// The scheduler calls it after each round that anonymised, purged or
     /// expired something.
@@ -340,8 +374,15 @@ impl Store {
     /// # Errors
     /// A database error (the next call retries).
     pub async fn scrub(&self) -> Result<bool> {
-        if self.backend != Backend::Sqlite || !self.erased.swap(false, Ordering::SeqCst) {
+        if !self.erased.swap(false, Ordering::SeqCst) {
             return Ok(false);
+        }
+        if self.backend == Backend::Postgres {
+            if let Err(error) = sqlx::query("VACUUM data_keys").execute(&self.write).await {
+                self.personal_data_erased();
+                return Err(error.into());
+            }
+            return Ok(true);
         }
         let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .fetch_one(&self.write)

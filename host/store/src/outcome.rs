@@ -42,12 +42,13 @@ use sqlx::AnyConnection;
 
 use crate::account::{USER_COLUMNS, user};
 use crate::contact::{Contact, contact_of};
-use crate::demande::{Reservation, Revision, columns, next_number};
+use crate::demande::{DATA, Reservation, Revision, columns, next_number};
 use crate::demarche::load_version;
 use crate::draft::{DraftId, delete_draft_in};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
-use crate::sql::{RowExt, millis, to_json};
+use crate::seal::{self, DataKey};
+use crate::sql::{RowExt, millis};
 use crate::{Backend, Store, connector, file, history, job, timer, trash};
 
 /// What is written with an outcome, in the same transaction.
@@ -180,10 +181,20 @@ impl Store {
             .version_facts(tx, &slug, demande.demarche.version)
             .await?;
         let computed = columns(demande, &facts, self.zone());
+        // A demande filed from a draft adopts the draft's key: the names of
+        // the files it takes over are sealed with it already.
+        let adopted = match extras.draft {
+            Some(draft) => self.keys.of_draft(tx, draft.0).await?,
+            None => None,
+        };
+        let key = match adopted {
+            Some(key) => key,
+            None => self.keys.create(tx, now).await?,
+        };
         sqlx::query(
             "INSERT INTO demandes (id, numero, slug, version, usager_id, status, phase, primary_service, \
-             submitted_at, processing_deadline, on_hold_since, revision, updated_at, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13)",
+             submitted_at, processing_deadline, on_hold_since, revision, updated_at, data, key_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14)",
         )
         .bind(demande.id.0.to_string())
         .bind(demande.numero.clone())
@@ -197,7 +208,8 @@ impl Store {
         .bind(computed.processing_deadline)
         .bind(computed.on_hold_since)
         .bind(millis(now))
-        .bind(to_json(demande)?)
+        .bind(seal::seal_json(Some(&key), DATA, demande)?)
+        .bind(key.id().to_owned())
         .execute(&mut *tx)
         .await?;
         write_services(tx, demande, false).await?;
@@ -207,8 +219,13 @@ impl Store {
             file::attach_to_demande(tx, &answer_files(demande), demande.id).await?;
             deleted = delete_draft_in(tx, draft, extras.draft_revision, now).await?;
         }
-        deleted
-            .extend(write_effects(tx, outcome, extras, Vec::new(), contact.as_ref(), now).await?);
+        let effects = Effects {
+            more: Vec::new(),
+            contact: contact.as_ref(),
+            key: Some(&key),
+            jobs_key: Some(&key),
+        };
+        deleted.extend(write_effects(tx, outcome, extras, effects, now).await?);
         Ok(deleted)
     }
 
@@ -237,6 +254,7 @@ impl Store {
             )
             .await?;
         let computed = columns(demande, &facts, self.zone());
+        let key = self.keys.of_demande(&mut tx, demande.id).await?;
         let contact = if outcome
             .notifications
             .iter()
@@ -248,19 +266,27 @@ impl Store {
                 .await?;
             match before {
                 Some(row) => {
-                    usager_contact(&mut tx, outcome, &row.json::<Demande>("data")?).await?
+                    let before: Demande = seal::open_json(key.as_ref(), DATA, row.text("data")?)?;
+                    usager_contact(&mut tx, outcome, &before).await?
                 }
                 None => None,
             }
         } else {
             None
         };
+        // An anonymisation writes what it keeps in clear and destroys the
+        // demande's key once nothing names it (see `crate::seal`).
+        let kept_key = if outcome.erase_personal_data {
+            None
+        } else {
+            key.as_ref()
+        };
         // The account link survives anonymisation (COALESCE): the usager
         // keeps following the demande, which no longer names them.
         let updated = sqlx::query(
             "UPDATE demandes SET usager_id = COALESCE($1, usager_id), status = $2, phase = $3, primary_service = $4, \
              processing_deadline = $5, on_hold_since = $6, revision = revision + 1, updated_at = $7, \
-             data = $8 WHERE id = $9 AND revision = $10 RETURNING revision",
+             data = $8, key_id = $9 WHERE id = $10 AND revision = $11 RETURNING revision",
         )
         .bind(demande.usager.map(|u| u.0.to_string()))
         .bind(demande.status.as_str().to_owned())
@@ -269,7 +295,8 @@ impl Store {
         .bind(computed.processing_deadline)
         .bind(computed.on_hold_since)
         .bind(millis(now))
-        .bind(to_json(demande)?)
+        .bind(seal::seal_json(kept_key, DATA, demande)?)
+        .bind(kept_key.map(|key| key.id().to_owned()))
         .bind(id.clone())
         .bind(expected.0)
         .fetch_optional(&mut *tx)
@@ -291,14 +318,29 @@ impl Store {
         write_services(&mut tx, demande, true).await?;
         trash::follow(&mut tx, demande, &facts, now).await?;
         let mut erased = Vec::new();
+        let mut own_key = None;
         if outcome.erase_personal_data {
-            erased = history::redact(&mut tx, demande.id).await?;
+            erased = history::redact(&mut tx, demande.id, key.as_ref()).await?;
             erased.extend(demande_files(&mut tx, demande).await?);
             job::delete_of(&mut tx, demande.id).await?;
             connector::erase_of(&mut tx, demande.id).await?;
+            // The jobs this outcome queues (the anonymisation notice) carry
+            // the usager's contact: sealed with a key of their own,
+            // destroyed when they end.
+            if !outcome.notifications.is_empty() || !extras.jobs.is_empty() {
+                own_key = Some(self.keys.create(&mut tx, now).await?);
+            }
         }
-        let deleted =
-            write_effects(&mut tx, outcome, &extras, erased, contact.as_ref(), now).await?;
+        let effects = Effects {
+            more: erased,
+            contact: contact.as_ref(),
+            key: kept_key,
+            jobs_key: own_key.as_ref().or(kept_key),
+        };
+        let deleted = write_effects(&mut tx, outcome, &extras, effects, now).await?;
+        if let (true, Some(key)) = (outcome.erase_personal_data, &key) {
+            seal::release(&mut tx, key.id()).await?;
+        }
         tx.commit().await?;
         self.delete_files_after_commit(&deleted).await;
         if outcome.erase_personal_data {
@@ -369,19 +411,36 @@ async fn write_services(conn: &mut AnyConnection, demande: &Demande, replace: bo
     Ok(())
 }
 
+/// What [`write_effects`] writes besides the outcome.
+struct Effects<'a> {
+    /// Files to delete besides the outcome's.
+    more: Vec<FileId>,
+    /// The usager's contact, for the notifications to the usager.
+    contact: Option<&'a Contact>,
+    /// The key that seals the history entries (the demande's).
+    key: Option<&'a DataKey>,
+    /// The key that seals the jobs' payloads.
+    jobs_key: Option<&'a DataKey>,
+}
+
 /// Writes what every outcome carries: history, jobs (notifications to the
-/// usager with their `contact`), the fired timer, timer changes, file
-/// deletions (the outcome's and `more`). Returns the files to delete from
-/// disk after the commit.
+/// usager with their contact), the fired timer, timer changes, file
+/// deletions (the outcome's and `effects.more`). Returns the files to
+/// delete from disk after the commit.
 async fn write_effects(
     conn: &mut AnyConnection,
     outcome: &Outcome,
     extras: &Extras,
-    more: Vec<FileId>,
-    contact: Option<&Contact>,
+    effects: Effects<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<FileId>> {
-    history::insert(conn, &outcome.history).await?;
+    let Effects {
+        more,
+        contact,
+        key,
+        jobs_key,
+    } = effects;
+    history::insert(conn, &outcome.history, key).await?;
     let mut jobs = outcome
         .notifications
         .iter()
@@ -396,7 +455,7 @@ async fn write_effects(
         })
         .collect::<Result<Vec<_>>>()?;
     jobs.extend(extras.jobs.iter().cloned());
-    job::insert(conn, &jobs, now).await?;
+    job::insert(conn, &jobs, jobs_key, now).await?;
     if let Some(fired) = &extras.fired_timer {
         timer::delete_exact(conn, fired).await?;
     }

@@ -87,10 +87,6 @@ pub(crate) trait RowExt {
     fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
         from_json(&self.text(column)?)
     }
-    /// A nullable JSON column.
-    fn json_opt<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
-        self.text_opt(column)?.as_deref().map(from_json).transpose()
-    }
     /// A UUID column.
     fn uuid(&self, column: &str) -> Result<Uuid> {
         uuid(&self.text(column)?)

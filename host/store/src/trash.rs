@@ -23,6 +23,7 @@ use sqlx::AnyConnection;
 use crate::Store;
 use crate::demarche::VersionFacts;
 use crate::error::Result;
+use crate::seal;
 use crate::sql::{RowExt, millis};
 use crate::{connector, file};
 
@@ -126,10 +127,18 @@ impl Store {
             .collect::<Result<_>>()?;
         file::record_deletions(&mut tx, &files, now).await?;
         connector::erase_of(&mut tx, demande).await?;
+        let key = sqlx::query("SELECT key_id FROM demandes WHERE id = $1")
+            .bind(id.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .text_opt("key_id")?;
         sqlx::query("DELETE FROM demandes WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if let Some(key) = key {
+            seal::release(&mut tx, &key).await?;
+        }
         tx.commit().await?;
         self.delete_files_after_commit(&files).await;
         self.personal_data_erased();

@@ -189,3 +189,54 @@ pub fn sqlite_files(url: &str) -> Option<Vec<(PathBuf, Vec<u8>)>> {
         .collect();
     Some(files)
 }
+
+/// The raw bytes a database at `url` keeps on disk, to look for erased
+/// values in free space, dead rows and old page versions: for SQLite, as
+/// [`sqlite_files`]; for PostgreSQL, after a `CHECKPOINT` (so that the data
+/// files hold what the shared buffers held), every file of the database's
+/// directory (`base/<oid>/`) and every segment of the server's write-ahead
+/// log (`pg_wal/`, shared by every database of the server).
+///
+/// # Panics
+/// When the database or its files cannot be read (tests only): the caller
+/// must be a superuser on the same machine as the server.
+pub async fn database_files(url: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    if let Some(files) = sqlite_files(url) {
+        return files;
+    }
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connection");
+    sqlx::query("CHECKPOINT")
+        .execute(&mut conn)
+        .await
+        .expect("CHECKPOINT (superuser)");
+    let data: String = sqlx::query_scalar(
+        "SELECT CAST(setting AS TEXT) FROM pg_settings WHERE name = 'data_directory'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("data_directory");
+    let oid: String = sqlx::query_scalar(
+        "SELECT CAST(oid AS TEXT) FROM pg_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("database oid");
+    conn.close().await.expect("closed");
+    let data = PathBuf::from(data);
+    let mut files = Vec::new();
+    for dir in [data.join("base").join(oid), data.join("pg_wal")] {
+        let entries = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_file() {
+                // A WAL segment may be recycled between listing and reading.
+                if let Ok(content) = std::fs::read(&path) {
+                    files.push((path, content));
+                }
+            }
+        }
+    }
+    assert!(!files.is_empty(), "no file found under {}", data.display());
+    files
+}

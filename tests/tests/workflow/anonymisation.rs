@@ -5,12 +5,19 @@
 //! long as they keep it (and the anonymisation notice, until it is
 //! delivered).
 //!
-//! Then the bytes: after the run, none of the recognisable values of two
-//! demandes (phone, IBAN, closing comment, refusal reason, an answer only
-//! the deleted draft held, a file name) can be read from the SQLite file
-//! and its WAL, nor from the file storage. On PostgreSQL the live rows and
-//! the file storage are checked; its data and WAL files are not (old row
-//! versions stay there until vacuumed and recycled — see the store's docs).
+//! Live rows are checked in clear: personal values are sealed with the
+//! demande's key (`guichet_store::seal`), so a sealed value left behind by
+//! an anonymisation would hide them. The proof therefore also checks that
+//! nothing sealed is left, apart from the anonymisation notice not yet
+//! delivered, whose job has a key of its own.
+//!
+//! Then the bytes: before and after the run, none of the recognisable
+//! values of two demandes (phone, IBAN, closing comment, refusal reason, an
+//! answer only the deleted draft held, a file name; new ones each run) can
+//! be read from the database's files — SQLite's main file and WAL, or
+//! PostgreSQL's data files and WAL segments — nor, after the run, from the
+//! file storage; while the usager's login, kept in clear in their account,
+//! is found there (so the scan would find a value in clear).
 
 use guichet_tests::app::{Client, TestApp, jpeg, pdf};
 use guichet_tests::filing::*;
@@ -71,6 +78,18 @@ async fn assert_nothing_personal_remains(app: &TestApp) {
     assert!(
         outside_account.is_empty(),
         "personal values left outside the usager's account: {outside_account:#?}"
+    );
+    let sealed: Vec<(String, String)> = app
+        .every_stored_text()
+        .await
+        .into_iter()
+        .filter(|(column, value)| {
+            value.starts_with(guichet_store::seal::SEALED_PREFIX) && column != "jobs.payload"
+        })
+        .collect();
+    assert!(
+        sealed.is_empty(),
+        "sealed values left, whose key is destroyed: {sealed:#?}"
     );
     for (path, content) in app.stored_files() {
         let text = String::from_utf8_lossy(&content);
@@ -252,42 +271,101 @@ async fn deliver_every_job(app: &TestApp) {
     }
 }
 
-/// Values of two demandes that must not survive on disk, each as the forms
-/// it may be stored in.
-const ON_DISK: [(&str, &[&str]); 6] = [
-    ("phone", &["07 98 76 54 32", "+33798765432", "0798765432"]),
-    (
-        "IBAN",
-        &[
-            "FR7614508000594172583690425",
-            "FR76 1450 8000 5941 7258 3690 425",
-        ],
-    ),
-    ("closing comment", &["Clôture Quatorze-Zwolinski"]),
-    ("refusal reason", &["Refus motivé Quinze-Zwolinski"]),
-    ("answer only the draft held", &["Atelier Brouillon Seize"]),
-    ("file name", &["facture-dix-sept"]),
-];
+/// Values of two demandes that must not be readable on disk, each as the
+/// forms it may be stored in; new ones each run, so that what an earlier
+/// run (or an earlier build) left in a shared PostgreSQL WAL cannot be
+/// found again.
+struct Recognisable {
+    phone: String,
+    iban: String,
+    token: String,
+    values: Vec<(&'static str, Vec<String>)>,
+}
 
-/// The values of [`ON_DISK`] found in `files`.
-fn found_in(files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<&'static str> {
-    ON_DISK
-        .iter()
-        .filter(|(_, forms)| {
-            files.iter().any(|(_, bytes)| {
-                forms.iter().any(|form| {
-                    bytes
-                        .windows(form.len())
-                        .any(|window| window == form.as_bytes())
-                })
-            })
-        })
-        .map(|(what, _)| *what)
-        .collect()
+impl Recognisable {
+    fn new() -> Recognisable {
+        let digits: String = uuid::Uuid::new_v4()
+            .as_u128()
+            .to_string()
+            .chars()
+            .take(32)
+            .collect();
+        let token: String = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let phone = format!(
+            "07 98 {} {} {}",
+            &digits[0..2],
+            &digits[2..4],
+            &digits[4..6]
+        );
+        let compact = phone.replace(' ', "");
+        let bban = format!("{}{}", &digits[6..16], &digits[16..29]);
+        let iban = french_iban(&bban);
+        let spaced: Vec<String> = iban
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        let values = vec![
+            (
+                "phone",
+                vec![
+                    phone.clone(),
+                    format!("+33{}", &compact[1..]),
+                    compact.clone(),
+                ],
+            ),
+            ("IBAN", vec![iban.clone(), spaced.join(" ")]),
+            ("closing comment", vec![format!("Clôture {token}")]),
+            ("refusal reason", vec![format!("Refus motivé {token}")]),
+            (
+                "answer only the draft held",
+                vec![format!("Atelier Brouillon {token}")],
+            ),
+            ("file name", vec![format!("facture-{token}")]),
+        ];
+        Recognisable {
+            phone,
+            iban,
+            token,
+            values,
+        }
+    }
+
+    /// The values found in `files`.
+    fn found_in(&self, files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<&'static str> {
+        self.values
+            .iter()
+            .filter(|(_, forms)| forms.iter().any(|form| contains(files, form)))
+            .map(|(what, _)| *what)
+            .collect()
+    }
+}
+
+/// Whether any of `files` holds `text`.
+fn contains(files: &[(std::path::PathBuf, Vec<u8>)], text: &str) -> bool {
+    files.iter().any(|(_, bytes)| {
+        bytes
+            .windows(text.len())
+            .any(|window| window == text.as_bytes())
+    })
+}
+
+/// The French IBAN of a 23-digit BBAN, with its check digits (ISO 13616:
+/// the BBAN then `FR00` as digits, modulo 97).
+fn french_iban(bban: &str) -> String {
+    let rearranged = format!("{bban}152700");
+    let rest = rearranged.chars().fold(0u32, |rest, digit| {
+        (rest * 10 + digit.to_digit(10).unwrap_or(0)) % 97
+    });
+    format!("FR{:02}{bban}", 98 - rest)
 }
 
 /// Files a vélo demande with the recognisable values; returns its id.
-async fn file_recognisable_velo(usager: &Client, reparateur: &str) -> String {
+async fn file_recognisable_velo(
+    usager: &Client,
+    values: &Recognisable,
+    reparateur: &str,
+) -> String {
     let draft = open_draft(usager, VELO).await;
     save_page(
         usager,
@@ -297,7 +375,7 @@ async fn file_recognisable_velo(usager: &Client, reparateur: &str) -> String {
             "prenom": "Albertine",
             "nom": "Zwolinski",
             "courriel": "albertine.zwolinski@exemple.test",
-            "telephone": "07 98 76 54 32",
+            "telephone": values.phone,
             "adresse": {
                 "street": "12 rue de la République",
                 "postcode": "13001",
@@ -310,14 +388,17 @@ async fn file_recognisable_velo(usager: &Client, reparateur: &str) -> String {
         .post_form(
             &format!("/api/drafts/{draft}/files/facture"),
             &[],
-            Some(("facture-dix-sept.pdf", pdf("facture Zwolinski"))),
+            Some((
+                format!("facture-{}.pdf", values.token).as_str(),
+                pdf("facture Zwolinski"),
+            )),
         )
         .await
         .expect(201);
     let mut repair = json!({
         "type_velo": "classique",
         "date_reparation": "2026-02-20",
-        "reparateur": "Atelier Brouillon Seize",
+        "reparateur": format!("Atelier Brouillon {}", values.token),
         "montant": 60
     });
     save_page(usager, &draft, "reparation", repair.clone()).await;
@@ -328,7 +409,7 @@ async fn file_recognisable_velo(usager: &Client, reparateur: &str) -> String {
         &draft,
         "versement",
         json!({ "titulaire_compte": "Albertine Zwolinski",
-                "iban": "FR7614508000594172583690425", "attestation": true }),
+                "iban": values.iban, "attestation": true }),
     )
     .await;
     submit(usager, &draft).await
@@ -339,42 +420,61 @@ async fn no_personal_byte_survives_an_anonymisation_run_on_disk(app: TestApp) {
     app.grant(MOBILITES, Some(VELO)).await;
     let gestionnaire = app.agent("gestionnaire@ville.test", &[MOBILITES]).await;
     let usager = usager(&app).await;
+    let values = Recognisable::new();
 
-    let closed = file_recognisable_velo(&usager, "Cycles Zwolinski").await;
+    let closed = file_recognisable_velo(&usager, &values, "Cycles Zwolinski").await;
     step(&gestionnaire, &closed, "prendre_en_compte").await;
     step(&gestionnaire, &closed, "accepter").await;
     act(
         &gestionnaire,
         &closed,
         json!({ "transition": "cloturer", "inputs": {
-            "closing_comment": "Clôture Quatorze-Zwolinski", "confirmed": true } }),
+            "closing_comment": format!("Clôture {}", values.token), "confirmed": true } }),
     )
     .await
     .expect(200);
-    let refused = file_recognisable_velo(&usager, "Cycles Zwolinski").await;
+    let refused = file_recognisable_velo(&usager, &values, "Cycles Zwolinski").await;
     step(&gestionnaire, &refused, "prendre_en_compte").await;
     act(
         &gestionnaire,
         &refused,
         json!({ "transition": "refuser", "inputs": {
             "refusal_type": "refusee",
-            "justification": "Refus motivé Quinze-Zwolinski",
+            "justification": format!("Refus motivé {}", values.token),
             "confirmed": true } }),
     )
     .await
     .expect(200);
-    let files_before = app.stored_files();
+    // The values are there, readable through the API...
+    let views = format!(
+        "{}{}",
+        agent_view(&gestionnaire, &closed).await,
+        agent_view(&gestionnaire, &refused).await
+    );
+    for (what, forms) in &values.values {
+        if *what != "answer only the draft held" {
+            assert!(
+                forms.iter().any(|form| views.contains(form.as_str())),
+                "{what} shown to the agent"
+            );
+        }
+    }
     assert!(
-        !files_before.is_empty(),
+        !app.stored_files().is_empty(),
         "the invoices are in the file storage"
     );
-    if let Some(database) = app.sqlite_files() {
-        assert_eq!(
-            found_in(&database),
-            ON_DISK.iter().map(|(what, _)| *what).collect::<Vec<_>>(),
-            "every value is on disk before (or this test could not fail)"
-        );
-    }
+    // ...but never in clear in the database's files, while the scan finds
+    // what is kept in clear (the usager's login, in their account).
+    let database = app.database_files().await;
+    assert!(
+        contains(&database, "albertine.zwolinski@exemple.test"),
+        "the scan reads the database's files"
+    );
+    assert_eq!(
+        values.found_in(&database),
+        Vec::<&str>::new(),
+        "in clear in the database's files before the run"
+    );
 
     app.at_day(365.1).await;
     for id in [&closed, &refused] {
@@ -389,17 +489,17 @@ async fn no_personal_byte_survives_an_anonymisation_run_on_disk(app: TestApp) {
         .await
         .into_iter()
         .filter(|(_, value)| {
-            ON_DISK
+            values
+                .values
                 .iter()
-                .any(|(_, forms)| forms.iter().any(|form| value.contains(form)))
+                .any(|(_, forms)| forms.iter().any(|form| value.contains(form.as_str())))
         })
         .collect();
     assert!(live.is_empty(), "{live:#?}");
-    if let Some(database) = app.sqlite_files() {
-        assert_eq!(
-            found_in(&database),
-            Vec::<&str>::new(),
-            "readable in the SQLite file or its WAL after the run"
-        );
-    }
+    assert_eq!(app.count("data_keys").await, 0, "every key destroyed");
+    assert_eq!(
+        values.found_in(&app.database_files().await),
+        Vec::<&str>::new(),
+        "readable in the database's files after the run"
+    );
 }

@@ -170,7 +170,20 @@ async fn after_anonymisation_no_personal_value_remains_in_any_table_or_on_disk(d
     for job in &jobs {
         db.complete_job(job.id, "test-worker", now).await.unwrap();
     }
+    let keys: Vec<(String, String)> = every_stored_text(&db)
+        .await
+        .into_iter()
+        .filter(|(place, _)| place == "data_keys.id")
+        .collect();
+    assert!(keys.is_empty(), "every key destroyed: {keys:?}");
     for (place, value) in every_stored_text(&db).await {
+        // Sealed values would hide personal ones: every key is destroyed
+        // (the demande's at anonymisation, the notice's once delivered),
+        // so nothing sealed may remain.
+        assert!(
+            !value.starts_with(guichet_store::seal::SEALED_PREFIX),
+            "sealed value left in {place}"
+        );
         // The definitions are public texts, not personal data (one of
         // them gives « Lampadaire éteint » as an example).
         if place.starts_with("demarche_versions.") {

@@ -1,10 +1,14 @@
-//! Migrations apply once, and the database survives a restart.
+//! Migrations apply once, the database survives a restart, and it opens
+//! only with the master key that sealed it.
 
-use guichet_store::{FileStore, Store};
+use guichet_store::{FileStore, MasterKey, Store, StoreError};
 
 use crate::support::*;
 
-on_both_backends!(migrations_are_idempotent);
+on_both_backends!(
+    migrations_are_idempotent,
+    a_database_opens_only_with_its_master_key
+);
 
 async fn migrations_are_idempotent(db: TestDb) {
     let definition = import(&db, "aide-reparation-velo").await;
@@ -37,4 +41,48 @@ async fn the_sqlite_file_and_its_directory_are_created_on_first_start() {
     assert!(path.is_file());
     store.close().await;
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+async fn a_database_opens_only_with_its_master_key(db: TestDb) {
+    let owner = usager(&db).await;
+    let definition = import(&db, "aide-reparation-velo").await;
+    let velo = guichet_core::demande::DemarcheRef {
+        slug: definition.slug.clone(),
+        version: 1,
+    };
+    let draft = db
+        .create_draft(owner, &velo, velo_answers(), start())
+        .await
+        .unwrap();
+    // The default key sits beside the attachments, readable by its owner
+    // only; opening again with it reads the sealed answers back.
+    let key_file = db
+        .files_dir
+        .parent()
+        .unwrap()
+        .join(guichet_store::seal::MASTER_KEY_FILE);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let same = MasterKey::load_or_create(&key_file).unwrap();
+    let reopened = Store::connect_with_key(&db.url, FileStore::new(&db.files_dir), &same)
+        .await
+        .unwrap();
+    assert_eq!(
+        reopened.draft(draft.id).await.unwrap().answers,
+        velo_answers()
+    );
+    reopened.close().await;
+
+    let other = MasterKey::generate().unwrap();
+    let refused = Store::connect_with_key(&db.url, FileStore::new(&db.files_dir), &other).await;
+    match refused {
+        Err(StoreError::Invalid(message)) => {
+            assert!(message.contains("clé maîtresse"), "{message}");
+        }
+        other => panic!("opened with another master key: {other:?}"),
+    }
 }
