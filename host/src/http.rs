@@ -48,8 +48,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use guichet_core::calendar::Zone;
 use guichet_core::clock::Clock;
-use guichet_core::demande::DemandeId;
-use guichet_core::file::{FileId, FileRef, display_name};
+use guichet_core::id::{DemandeId, FileId};
+
+use guichet_core::file::{FileRef, display_name};
 use guichet_core::workflow::{self, Action, Actor, Outcome, Workflow};
 use guichet_store::Store;
 use guichet_store::demande::StoredDemande;

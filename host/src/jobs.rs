@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use guichet_core::clock::Clock;
-use guichet_core::deadline::{self, Timer};
 use guichet_core::workflow::WorkflowError;
+use guichet_core::workflow::deadline::{self, Timer};
 use guichet_store::outcome::Extras;
 use guichet_store::{Store, StoreError};
 

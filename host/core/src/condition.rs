@@ -14,10 +14,10 @@
 //! only refer to fields placed before it in the form, so visibility is decided
 //! in one pass and cycles cannot exist.
 
+use crate::id::FieldId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::field::FieldId;
 use crate::value::{Answers, Value};
 
 /// A test on earlier answers.

@@ -5,35 +5,14 @@
 //! its copy by `outcome.demande` in the same transaction as the history
 //! entries, notification jobs and timers of that outcome.
 
+use crate::id::{DemandeId, UserId};
+use crate::id::{Slug, StatusId};
 use chrono::{DateTime, Duration, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::demarche::Slug;
 use crate::role::GroupName;
 use crate::value::Answers;
-use crate::workflow::StatusId;
-
-/// The identifier of a demande, chosen by the store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct DemandeId(pub Uuid);
-
-impl std::fmt::Display for DemandeId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// The identifier of an account (usager or agent), chosen by the store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct UserId(pub Uuid);
 
 /// The démarche version a demande was filed on; it never changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

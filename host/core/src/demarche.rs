@@ -23,52 +23,21 @@ mod version;
 
 use std::collections::BTreeMap;
 
+use crate::id::{FieldId, StatusId};
+use crate::id::{PageId, Slug};
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Zone;
 use crate::condition::Condition;
-use crate::field::{Field, FieldId};
+use crate::field::Field;
 use crate::notification::{self, MessageText};
 use crate::role::GroupName;
-use crate::workflow::{StatusId, Workflow, WorkflowChoice};
+use crate::workflow::{Workflow, WorkflowChoice};
 
 pub use check::check;
 pub use version::{Change, classify_change};
-
-/// The identifier of a démarche in URLs: lowercase ASCII words joined by `-`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct Slug(pub String);
-
-impl Slug {
-    /// The slug as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the slug has the required shape: 3 to 80 characters among
-    /// `a-z`, `0-9` and `-`, starting with a letter, without `--` or a
-    /// trailing `-`.
-    pub fn is_well_formed(&self) -> bool {
-        let s = self.0.as_str();
-        (3..=80).contains(&s.len())
-            && s.starts_with(|c: char| c.is_ascii_lowercase())
-            && !s.ends_with('-')
-            && !s.contains("--")
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    }
-}
-
-impl std::fmt::Display for Slug {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Who can find and file the démarche.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -137,26 +106,6 @@ pub struct Link {
     pub label: String,
     /// The address (`https://…`).
     pub url: String,
-}
-
-/// The identifier of a page, unique in a definition (`snake_case` ASCII).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct PageId(pub String);
-
-impl PageId {
-    /// The identifier as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for PageId {
-    fn from(id: &str) -> Self {
-        PageId(id.to_owned())
-    }
 }
 
 /// One page of the form.

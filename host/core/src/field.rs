@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::condition::Condition;
 use crate::file::MediaType;
+use crate::id::FieldId;
 use crate::profile::ProfileField;
 
 /// Default maximum length of a short text, in characters.
@@ -34,47 +35,6 @@ pub const DEFAULT_TEXT_MAX_LENGTH: u32 = 255;
 pub const DEFAULT_LONG_TEXT_MAX_LENGTH: u32 = 5000;
 /// Default size cap of one attachment, in megabytes (10 MB).
 pub const DEFAULT_FILE_MAX_SIZE_MB: u32 = 10;
-
-/// The identifier of a field, unique in a definition (`snake_case` ASCII).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct FieldId(pub String);
-
-impl FieldId {
-    /// The identifier as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the identifier has the required shape: a lowercase ASCII letter,
-    /// then lowercase letters, digits or `_`, at most 64 characters.
-    pub fn is_well_formed(&self) -> bool {
-        is_snake_case(&self.0, 64)
-    }
-}
-
-impl std::fmt::Display for FieldId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for FieldId {
-    fn from(id: &str) -> Self {
-        FieldId(id.to_owned())
-    }
-}
-
-/// `[a-z][a-z0-9_]*`, at most `max` bytes: the shape of every identifier
-/// written in a definition (fields, pages, statuses, transitions).
-pub(crate) fn is_snake_case(id: &str, max: usize) -> bool {
-    let mut chars = id.chars();
-    id.len() <= max
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
 
 /// One field (or text block) of a form page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -216,6 +176,20 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
+    /// Whether a field of this kind can receive the profile's `source`
+    /// attribute as its prefill.
+    pub fn takes_prefill_from(&self, source: ProfileField) -> bool {
+        match source {
+            ProfileField::FirstName | ProfileField::LastName => {
+                matches!(self, FieldKind::Text { .. })
+            }
+            ProfileField::Email => matches!(self, FieldKind::Email {} | FieldKind::Text { .. }),
+            ProfileField::Phone => matches!(self, FieldKind::Phone {} | FieldKind::Text { .. }),
+            ProfileField::Address => matches!(self, FieldKind::Address { .. }),
+            ProfileField::BirthDate => matches!(self, FieldKind::Date { .. }),
+        }
+    }
+
     /// Whether this kind is a text block without value (`title`, `comment`).
     pub fn is_block(&self) -> bool {
         matches!(self, FieldKind::Title {} | FieldKind::Comment { .. })

@@ -7,9 +7,9 @@
 //! refused. The upload check itself, which also applies the field's size cap,
 //! is [`crate::validation::check_upload`].
 
+use crate::id::FileId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// A media type Guichet accepts for attachments.
 #[derive(
@@ -74,13 +74,6 @@ pub fn sniff_media_type(content: &[u8]) -> Option<MediaType> {
         None
     }
 }
-
-/// The identifier of a stored file, chosen by the store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct FileId(pub Uuid);
 
 /// A file attached to a demande or to a history entry.
 ///

@@ -3,16 +3,15 @@
 //! Every transition writes [`HistoryEntry`]s, each for one audience: the
 //! usager's history, the agents' history, or both. Usagers see only the
 //! entries meant for them ([`usager_history`]) and only statuses marked
-//! visible to everyone ([`usager_status`]); agents see their history
+//! visible to everyone ([`crate::workflow::usager_status`]); agents see their history
 //! ([`agents_history`]).
 
+use crate::id::{DemandeId, StatusId, UserId};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::demande::{Demande, DemandeId, UserId};
 use crate::file::FileRef;
-use crate::workflow::{Status, StatusId, StatusVisibility, Workflow};
 
 /// Which history an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -88,27 +87,4 @@ pub fn agents_history(entries: &[HistoryEntry]) -> Vec<&HistoryEntry> {
         .iter()
         .filter(|entry| entry.audience.agents_see())
         .collect()
-}
-
-/// The status shown to the usager: the latest status of the path that is
-/// visible to everyone (an agent-only status such as the trash shows as the
-/// status before it).
-pub fn usager_status<'w>(workflow: &'w Workflow, demande: &Demande) -> Option<&'w Status> {
-    demande
-        .path
-        .iter()
-        .rev()
-        .filter_map(|change| workflow.status(&change.status))
-        .find(|status| status.visibility == StatusVisibility::Everyone)
-}
-
-/// The status shown to agents: the current one unless it is hidden, in which
-/// case the latest non-hidden one.
-pub fn agents_status<'w>(workflow: &'w Workflow, demande: &Demande) -> Option<&'w Status> {
-    let current: Option<&StatusId> = Some(&demande.status);
-    current
-        .into_iter()
-        .chain(demande.path.iter().rev().map(|change| &change.status))
-        .filter_map(|id| workflow.status(id))
-        .find(|status| status.visibility != StatusVisibility::Hidden)
 }

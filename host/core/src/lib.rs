@@ -14,13 +14,13 @@
 //!   [`summary::summary`] builds the summary page.
 //! - [`submission::submit`] files a demande (by the usager or by an agent on
 //!   their behalf) and starts its workflow.
-//! - [`workflow::apply`] runs an action on a demande; [`deadline::fire`] runs
+//! - [`workflow::apply`] runs an action on a demande; [`workflow::deadline::fire`] runs
 //!   a due timer. Both return a [`workflow::Outcome`]: the new demande, the
 //!   history entries, the notification jobs and the timer changes, which the
 //!   store writes in one transaction.
 //! - [`role::rights`] computes the rights of a person on a démarche from
 //!   their groups and the grants; [`history`] filters what usagers see.
-//! - [`anonymise`] says what anonymisation erases and keeps; [`trash`]
+//! - [`workflow::anonymise`] says what anonymisation erases and keeps; [`trash`]
 //!   how a demande in the trash is restored, purged and shown to its usager;
 //!   [`notification::render`] fills a job's text for delivery.
 //!
@@ -32,7 +32,7 @@
 //!   ([`calendar::Zone`]), in which every calendar date and every delay in
 //!   days or months is counted.
 //! - **Side effects as data.** Transitions never send mail or touch storage:
-//!   they return [`notification::NotificationJob`]s, [`deadline::TimerChange`]s
+//!   they return [`notification::NotificationJob`]s, [`workflow::deadline::TimerChange`]s
 //!   and [`history::HistoryEntry`]s. Timers are (kind, demande, due date)
 //!   rows, so the scheduler reads only what is due.
 //! - **One workflow format.** The *parcours standard simple* and *complexe*
@@ -44,16 +44,18 @@
 //! - **French for people, English for code.** Error messages, labels and
 //!   notification texts are French; stable codes are snake_case.
 
-pub mod anonymise;
+pub mod access;
 pub mod calendar;
 pub mod clock;
 pub mod condition;
-pub mod deadline;
 pub mod demande;
 pub mod demarche;
+pub mod draft;
 pub mod field;
 pub mod file;
+pub mod format;
 pub mod history;
+pub mod id;
 pub mod notification;
 pub mod profile;
 pub mod role;

@@ -25,10 +25,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::id::DemandeId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::demande::DemandeId;
 use crate::role::GroupName;
 
 /// Every placeholder a text may use.

@@ -1,16 +1,14 @@
 //! The usager's profile and the prefilling of forms from it.
 //!
 //! Page 1 of a form identifies the requester, prefilled from the profile: a
-//! field says `prefill: profile.last_name` and [`prefill`] builds the first
-//! draft. Prefilled values stay editable and are validated like any other.
+//! field says `prefill: profile.last_name` and [`crate::draft::prefill`]
+//! builds the first draft. Prefilled values stay editable and are validated like any other.
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::demarche::Definition;
-use crate::field::FieldKind;
-use crate::value::{Address, Answers, Value};
+use crate::value::{Address, Value};
 
 /// What Guichet knows about an usager's identity.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -65,19 +63,6 @@ impl ProfileField {
         }
     }
 
-    /// Whether a field of this kind can receive the attribute.
-    pub fn fits(self, kind: &FieldKind) -> bool {
-        match self {
-            ProfileField::FirstName | ProfileField::LastName => {
-                matches!(kind, FieldKind::Text { .. })
-            }
-            ProfileField::Email => matches!(kind, FieldKind::Email {} | FieldKind::Text { .. }),
-            ProfileField::Phone => matches!(kind, FieldKind::Phone {} | FieldKind::Text { .. }),
-            ProfileField::Address => matches!(kind, FieldKind::Address { .. }),
-            ProfileField::BirthDate => matches!(kind, FieldKind::Date { .. }),
-        }
-    }
-
     /// The attribute's value in a profile, if known.
     pub fn read(self, profile: &Profile) -> Option<Value> {
         let text = |t: &Option<String>| {
@@ -94,17 +79,4 @@ impl ProfileField {
             ProfileField::BirthDate => profile.birth_date.map(Value::Date),
         }
     }
-}
-
-/// The first draft of a form: every field with a `prefill` the profile can
-/// answer. Agent-only fields are never prefilled.
-pub fn prefill(definition: &Definition, profile: &Profile) -> Answers {
-    definition
-        .fields()
-        .filter(|field| !field.agent_only)
-        .filter_map(|field| {
-            let source = field.prefill?;
-            source.read(profile).map(|value| (field.id.clone(), value))
-        })
-        .collect()
 }

@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::id::{DemandeId, FieldId, UserId};
 use chrono::{DateTime, Utc};
 
 use crate::calendar::Zone;
-use crate::demande::{Demande, DemandeId, DemarcheRef, FiledBy, FilingChannel, UserId};
+use crate::demande::{Demande, DemarcheRef, FiledBy, FilingChannel};
 use crate::demarche::{Definition, DemarcheVisibility};
-use crate::field::{Choice, FieldId};
+use crate::field::Choice;
 use crate::history::{Audience, Author, HistoryEntry};
 use crate::role::{Right, Rights};
 use crate::validation::{self, Context, FieldError, Filler};

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::id::FieldId;
 use serde::Serialize;
 
 use crate::demarche::Definition;
-use crate::field::{Choice, Field, FieldId, FieldKind, TextFormat};
+use crate::field::{Choice, Field, FieldKind, TextFormat};
 use crate::validation::{Filler, iban_display, phone_display, visibility};
 use crate::value::{Answers, Value, french_number};
 

@@ -18,14 +18,15 @@
 //!   agent-only status, and a demande in it is shown to its usager as
 //!   closed ([`USAGER_STATUS_LABEL`]), never as still being processed.
 
+use crate::id::StatusId;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::calendar::Zone;
-use crate::deadline::{self, TimerChange};
 use crate::demande::{Demande, StatusChange};
 use crate::history::{Audience, Author, HistoryEntry};
 use crate::role::Right;
-use crate::workflow::{Actor, Outcome, Phase, StatusId, TimerGroup, Workflow, WorkflowError};
+use crate::workflow::deadline::{self, TimerChange};
+use crate::workflow::{Actor, Outcome, Phase, TimerGroup, Workflow, WorkflowError};
 
 /// The event written in the agents' history when a demande is restored.
 pub const RESTORE_EVENT: &str = "restaurer";

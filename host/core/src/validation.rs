@@ -27,21 +27,21 @@
 //! Answers posted as plain JSON (`{"nom": "Dupont", "montant": 120.5}`) are
 //! read with [`read_answers`].
 
-mod format;
 mod input;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::id::{FieldId, PageId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::demarche::{Definition, Page, PageId};
-use crate::field::{Choice, Field, FieldId};
+use crate::demarche::{Definition, Page};
+use crate::field::{Choice, Field};
 use crate::file::{MediaType, sniff_media_type};
 use crate::value::Answers;
 
-pub use format::{
+pub use crate::format::{
     MAX_YEAR, MIN_YEAR, iban_display, is_postcode, normalise_phone, parse_date, phone_display,
     plausible_date, valid_email, valid_iban,
 };

@@ -20,11 +20,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::id::FieldId;
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::field::FieldId;
 use crate::file::FileRef;
 use crate::text::is_blank;
 

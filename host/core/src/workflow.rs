@@ -16,24 +16,28 @@
 //!   or accepts, whether it asks for confirmation, and its [`Effects`]: history
 //!   texts per audience, notifications, timers to start or cancel.
 //!
-//! The engine ([`apply`], and [`crate::deadline::fire`] for timers) is a pure
+//! The engine ([`apply`], and [`crate::workflow::deadline::fire`] for timers) is a pure
 //! function from (workflow, demande, action, actor, now, time zone) to an [`Outcome`]:
 //! the new demande, the history entries, the notification jobs and the timer
 //! changes, to be stored in one transaction. An error means no outcome at all.
 
 mod action;
+pub mod anonymise;
 mod builder;
 mod check;
+pub mod deadline;
 mod engine;
 pub mod template;
 
 use std::fmt;
 
+use crate::id::FieldId;
+use crate::id::StatusId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::demande::Demande;
-use crate::field::FieldId;
+
 use crate::history::Audience;
 use crate::notification::{Channel, RecipientKind};
 use crate::role::{GroupName, Right};
@@ -46,32 +50,6 @@ pub use template::{AtDeadline, StandardParameters, resolve};
 
 /// The `from` entry meaning every status that is not archived, anonymised or trashed.
 pub const ANY_STATUS: &str = "*";
-
-/// The identifier of a status (`en_cours_analyse`).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct StatusId(pub String);
-
-impl StatusId {
-    /// The identifier as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for StatusId {
-    fn from(id: &str) -> Self {
-        StatusId(id.to_owned())
-    }
-}
-
-impl fmt::Display for StatusId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// The identifier of a transition (`refuser`).
 #[derive(
@@ -473,4 +451,27 @@ impl Workflow {
             .filter(|t| engine::actor_may_run(t, demande, actor).is_ok())
             .collect()
     }
+}
+
+/// The status shown to the usager: the latest status of the path that is
+/// visible to everyone (an agent-only status such as the trash shows as the
+/// status before it).
+pub fn usager_status<'w>(workflow: &'w Workflow, demande: &Demande) -> Option<&'w Status> {
+    demande
+        .path
+        .iter()
+        .rev()
+        .filter_map(|change| workflow.status(&change.status))
+        .find(|status| status.visibility == StatusVisibility::Everyone)
+}
+
+/// The status shown to agents: the current one unless it is hidden, in which
+/// case the latest non-hidden one.
+pub fn agents_status<'w>(workflow: &'w Workflow, demande: &Demande) -> Option<&'w Status> {
+    let current: Option<&StatusId> = Some(&demande.status);
+    current
+        .into_iter()
+        .chain(demande.path.iter().rev().map(|change| &change.status))
+        .filter_map(|id| workflow.status(id))
+        .find(|status| status.visibility != StatusVisibility::Hidden)
 }

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use guichet_core::clock::{Clock, SystemClock};
-use guichet_core::demarche::Slug;
+use guichet_core::id::Slug;
+
 use guichet_core::profile::Profile;
 use guichet_core::role::{Grant, GroupName, Right, Scope};
 use guichet_core::value::Address;

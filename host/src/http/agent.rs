@@ -24,14 +24,17 @@ use axum::Json;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use guichet_core::deadline;
-use guichet_core::demande::{Demande, DemandeId, FiledBy};
-use guichet_core::demarche::{Definition, Slug};
-use guichet_core::history::{agents_history, agents_status};
-use guichet_core::role::{GroupName, Perimeter, Right, Rights};
+use guichet_core::access::Perimeter;
+use guichet_core::demande::{Demande, FiledBy};
+use guichet_core::demarche::Definition;
+use guichet_core::history::agents_history;
+use guichet_core::id::{DemandeId, Slug};
+use guichet_core::role::{GroupName, Right, Rights};
 use guichet_core::submission::fill_agent_fields;
 use guichet_core::validation::{Context, Filler, read_answers};
 use guichet_core::value::Answers;
+use guichet_core::workflow::agents_status;
+use guichet_core::workflow::deadline;
 use guichet_core::workflow::{Action, Actor, Workflow};
 use guichet_store::demande::ProcessingQuery;
 use guichet_store::demarche::CatalogueQuery;
@@ -249,7 +252,7 @@ async fn table(
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(guichet_core::workflow::StatusId::from)
+            .map(guichet_core::id::StatusId::from)
             .collect(),
         service,
         late: filters.late,

@@ -33,10 +33,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use guichet_core::access::Perimeter;
 use guichet_core::demande::Demande;
-use guichet_core::demarche::Slug;
+use guichet_core::id::Slug;
+
 use guichet_core::profile::Profile;
-use guichet_core::role::{self, Perimeter, Right, Rights, Scope};
+use guichet_core::role::{Right, Rights, Scope};
 use guichet_core::validation::{normalise_phone, valid_email};
 use guichet_core::value::Address;
 use guichet_store::StoreError;
@@ -105,12 +107,12 @@ impl CurrentUser {
     }
 
     /// The rights on one demande: those of its démarche that its services
-    /// allow ([`guichet_core::role::rights_on_demande`]; none for usagers).
+    /// allow ([`guichet_core::access::rights_on_demande`]; none for usagers).
     pub fn rights_on_demande(&self, demande: &Demande) -> Rights {
         if self.is_usager() {
             return Rights::NONE;
         }
-        self.cap(role::rights_on_demande(
+        self.cap(guichet_core::access::rights_on_demande(
             &self.access.groups,
             &self.access.grants,
             &demande.demarche.slug,
@@ -119,12 +121,17 @@ impl CurrentUser {
     }
 
     /// The demandes of a démarche on which the caller holds `right`
-    /// ([`guichet_core::role::read_perimeter`]).
+    /// ([`guichet_core::access::read_perimeter`]).
     pub fn perimeter(&self, demarche: &Slug, right: Right) -> Perimeter {
         if !self.rights(demarche).contains(right) {
             return Perimeter::Nothing;
         }
-        role::read_perimeter(&self.access.groups, &self.access.grants, demarche, right)
+        guichet_core::access::read_perimeter(
+            &self.access.groups,
+            &self.access.grants,
+            demarche,
+            right,
+        )
     }
 
     /// The rights granted on every démarche at once (`Scope::All` grants).

@@ -6,8 +6,9 @@
 use axum::Json;
 use axum::extract::State;
 use guichet_core::demarche::{
-    Definition, DemarcheKind, DemarcheVisibility, Page, Presentation, Rgpd, Slug,
+    Definition, DemarcheKind, DemarcheVisibility, Page, Presentation, Rgpd,
 };
+use guichet_core::id::Slug;
 use guichet_store::StoreError;
 use guichet_store::demarche::{CatalogueEntry, CatalogueQuery};
 use schemars::JsonSchema;

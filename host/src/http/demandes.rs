@@ -17,9 +17,11 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use guichet_core::demande::DemandeId;
-use guichet_core::file::{FileId, FileRef};
-use guichet_core::history::{Author, HistoryEntry, usager_history, usager_status};
+use guichet_core::id::{DemandeId, FileId};
+use guichet_core::workflow::usager_status;
+
+use guichet_core::file::FileRef;
+use guichet_core::history::{Author, HistoryEntry, usager_history};
 use guichet_core::validation::Filler;
 use guichet_core::value::Value;
 use guichet_core::workflow::{Action, Actor, Input, Transition, Workflow};

@@ -22,10 +22,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use guichet_core::demande::{DemarcheRef, FilingChannel};
-use guichet_core::demarche::{Definition, DemarcheVisibility, Page, PageId, Slug};
-use guichet_core::field::{Choice, FieldId, FieldKind};
+use guichet_core::demarche::{Definition, DemarcheVisibility, Page};
+use guichet_core::draft::prefill;
+use guichet_core::field::{Choice, FieldKind};
 use guichet_core::file::FileRef;
-use guichet_core::profile::{Profile, prefill};
+use guichet_core::id::{FieldId, PageId, Slug};
+use guichet_core::profile::Profile;
 use guichet_core::role::Right;
 use guichet_core::submission::{self, Filer, Filing};
 use guichet_core::validation::{self, Context, Filler, check_upload, read_answers};
@@ -291,7 +293,7 @@ async fn create(
 async fn usager_by_login(
     state: &AppState,
     login: &str,
-) -> Result<(guichet_core::demande::UserId, Profile), ApiError> {
+) -> Result<(guichet_core::id::UserId, Profile), ApiError> {
     let unknown = || {
         ApiError::validation(vec![FieldProblem::new(
             "usager",

@@ -2,10 +2,11 @@
 //! to the connector instance the source names) and the summary as shown to
 //! people.
 
+use guichet_core::id::FieldId;
 use std::collections::BTreeMap;
 
 use guichet_core::demarche::Definition;
-use guichet_core::field::{Choice, FieldId};
+use guichet_core::field::Choice;
 use guichet_core::summary::summary;
 use guichet_core::validation::Filler;
 use guichet_core::value::{Answers, Value};

@@ -7,7 +7,8 @@
 //! tokens are in [`crate::session`].
 
 use chrono::{DateTime, Utc};
-use guichet_core::demande::UserId;
+use guichet_core::id::UserId;
+
 use guichet_core::profile::Profile;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;

@@ -7,7 +7,7 @@
 //! takes a plain [`ConnectorCall`], with logs and HTTP exchanges as JSON.
 
 use chrono::{DateTime, Utc};
-use guichet_core::demande::DemandeId;
+
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -17,6 +17,7 @@ use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::seal::{self, Keyring};
 use crate::sql::{RowExt, Sql, count, from_json, millis, to_json, unsigned};
+use guichet_core::id::DemandeId;
 
 /// The identifier of a journal entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

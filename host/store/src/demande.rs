@@ -8,7 +8,7 @@
 //! `on_hold_since` it gives the deadline at any instant (a hold moves it
 //! day by day) and the *late* flag in SQL, through an index:
 //! late ⇔ in processing and `processing_deadline < COALESCE(on_hold_since, now)`
-//! — the same rule as `guichet_core::deadline::is_late`.
+//! — the same rule as `guichet_core::workflow::deadline::is_late`.
 //!
 //! Numbers (`ARV-2026-000123`) are unique per démarche and year: a counter
 //! row per (démarche, year) is incremented by one upsert, which PostgreSQL
@@ -20,12 +20,14 @@
 //! duplicate).
 
 use chrono::{DateTime, Datelike, Utc};
+use guichet_core::access::Perimeter;
 use guichet_core::calendar::Zone;
-use guichet_core::deadline;
-use guichet_core::demande::{Demande, DemandeId, DemarcheRef, UserId};
-use guichet_core::demarche::Slug;
-use guichet_core::role::{GroupName, Perimeter, Role};
-use guichet_core::workflow::{Phase, StatusId};
+use guichet_core::demande::{Demande, DemarcheRef};
+use guichet_core::id::{DemandeId, Slug, StatusId, UserId};
+use guichet_core::workflow::deadline;
+
+use guichet_core::role::{GroupName, Role};
+use guichet_core::workflow::Phase;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -103,7 +105,7 @@ pub(crate) async fn next_number(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessingQuery {
     /// The démarches to list, each with the demandes the agent may read
-    /// there ([`guichet_core::role::read_perimeter`]); empty lists nothing.
+    /// there ([`guichet_core::access::read_perimeter`]); empty lists nothing.
     pub demarches: Vec<(Slug, Perimeter)>,
     /// Only these statuses (all when empty).
     pub statuses: Vec<StatusId>,

@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use guichet_core::demarche::{Change, Definition, DemarcheVisibility, Slug, classify_change};
-use guichet_core::workflow::{Phase, StatusId};
+use guichet_core::demarche::{Change, Definition, DemarcheVisibility, classify_change};
+use guichet_core::id::{Slug, StatusId};
+use guichet_core::workflow::Phase;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 

@@ -21,8 +21,9 @@
 //! ([`Store::delete_drafts_saved_before`]).
 
 use chrono::{DateTime, Utc};
-use guichet_core::demande::{DemarcheRef, UserId};
-use guichet_core::demarche::Slug;
+use guichet_core::demande::DemarcheRef;
+use guichet_core::id::{Slug, UserId};
+
 use guichet_core::file::FileRef;
 use guichet_core::value::Answers;
 use serde::{Deserialize, Serialize};
@@ -395,7 +396,7 @@ pub(crate) async fn delete_draft_in(
     id: DraftId,
     revision: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<Vec<guichet_core::file::FileId>> {
+) -> Result<Vec<guichet_core::id::FileId>> {
     let files = draft_files(conn, id).await?;
     record_deletions(conn, &files, now).await?;
     let key = sqlx::query("SELECT key_id FROM drafts WHERE id = $1")

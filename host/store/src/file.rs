@@ -13,9 +13,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use guichet_core::demande::DemandeId;
-use guichet_core::field::FieldId;
-use guichet_core::file::{FileId, FileRef, MediaType, display_name};
+use guichet_core::id::{DemandeId, FieldId, FileId};
+
+use guichet_core::file::{FileRef, MediaType, display_name};
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;

@@ -19,8 +19,8 @@
 //! install before `guichet admin create`) is not held to it.
 
 use chrono::{DateTime, Utc};
-use guichet_core::demande::UserId;
-use guichet_core::demarche::Slug;
+use guichet_core::id::{Slug, UserId};
+
 use guichet_core::role::{self, Grant, GroupName, Right, Rights, Scope};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Transaction};

@@ -1,11 +1,11 @@
 //! The history entries of demandes (both audiences in one table; readers
 //! filter with `guichet_core::history::{usager_history, agents_history}`).
+use guichet_core::id::{DemandeId, FileId, StatusId, UserId};
 
-use guichet_core::anonymise::redact_history;
-use guichet_core::demande::{DemandeId, UserId};
-use guichet_core::file::FileId;
+use guichet_core::workflow::anonymise::redact_history;
+
 use guichet_core::history::{Audience, Author, HistoryEntry};
-use guichet_core::workflow::StatusId;
+
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 

@@ -20,7 +20,8 @@
 //! ([`crate::contact::strip`]).
 
 use chrono::{DateTime, Duration, Utc};
-use guichet_core::demande::DemandeId;
+use guichet_core::id::DemandeId;
+
 use guichet_core::notification::NotificationJob;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;

@@ -12,7 +12,7 @@
 //!
 //! An outcome that erases personal data (anonymisation) is written exactly
 //! as `guichet_core`'s reference store does it: every earlier history entry
-//! is redacted with `guichet_core::anonymise::redact_history`, the
+//! is redacted with `guichet_core::workflow::anonymise::redact_history`, the
 //! demande's pending (and past) jobs are dropped — their payloads carry free
 //! texts — and its files are deleted, from the database in the transaction
 //! and from disk after the commit. The connector journal and links of the
@@ -31,10 +31,10 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use guichet_core::deadline::Timer;
 use guichet_core::demande::Demande;
-use guichet_core::demarche::Slug;
-use guichet_core::file::FileId;
+use guichet_core::id::{FileId, Slug};
+use guichet_core::workflow::deadline::Timer;
+
 use guichet_core::notification::Recipient;
 use guichet_core::value::Value;
 use guichet_core::workflow::Outcome;

@@ -386,7 +386,7 @@ impl Keyring {
     pub(crate) async fn of_demande(
         &self,
         conn: &mut AnyConnection,
-        demande: guichet_core::demande::DemandeId,
+        demande: guichet_core::id::DemandeId,
     ) -> Result<Option<DataKey>> {
         self.of_owner(conn, "demandes", demande.0.to_string()).await
     }

@@ -7,7 +7,7 @@
 //! (logout), or when its account is disabled; an API token when revoked.
 
 use chrono::{DateTime, Duration, Utc};
-use guichet_core::demande::UserId;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
@@ -17,6 +17,7 @@ use crate::Store;
 use crate::account::{USER_COLUMNS_U, User, user};
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis, to_json};
+use guichet_core::id::UserId;
 
 /// A secret token, shown once. Its `Debug` does not print it.
 #[derive(Clone, PartialEq, Eq)]

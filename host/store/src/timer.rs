@@ -11,8 +11,9 @@
 //! [`Store::delete_timer`] when it was stale.
 
 use chrono::{DateTime, Duration, Utc};
-use guichet_core::deadline::{Timer, TimerChange, TimerKind};
-use guichet_core::demande::DemandeId;
+use guichet_core::id::DemandeId;
+use guichet_core::workflow::deadline::{Timer, TimerChange, TimerKind};
+
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 

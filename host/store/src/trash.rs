@@ -15,8 +15,9 @@
 //! made for it (the calls stay in the journal, no longer pointing at it).
 
 use chrono::{DateTime, Utc};
-use guichet_core::demande::{Demande, DemandeId};
-use guichet_core::file::FileId;
+use guichet_core::demande::Demande;
+use guichet_core::id::{DemandeId, FileId};
+
 use guichet_core::workflow::Phase;
 use sqlx::AnyConnection;
 

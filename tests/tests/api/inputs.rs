@@ -6,8 +6,8 @@
 //! (E.164 phones, electronic IBANs, NFC texts).
 
 use chrono::{Duration, TimeZone, Utc};
-use guichet_core::demande::DemandeId;
-use guichet_core::field::FieldId;
+use guichet_core::id::{DemandeId, FieldId};
+
 use guichet_core::value::Value;
 use guichet_tests::app::{Client, TestApp, pdf};
 use guichet_tests::filing::*;

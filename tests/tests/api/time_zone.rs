@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use guichet_core::calendar::Zone;
-use guichet_core::demande::DemandeId;
+use guichet_core::id::DemandeId;
+
 use guichet_tests::app::{Backend, Client, TestApp, pdf, run_in_zone};
 use guichet_tests::filing::*;
 use guichet_tests::on_both_backends;

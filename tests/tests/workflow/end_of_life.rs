@@ -5,7 +5,7 @@
 //! anonymisation notice carries the usager's contact until it is delivered
 //! or abandoned; unsent drafts expire after 90 days with their files.
 
-use guichet_core::demande::DemandeId;
+use guichet_core::id::DemandeId;
 use guichet_store::contact::CONTACT_KEY;
 use guichet_tests::app::{Client, TestApp, jpeg, pdf};
 use guichet_tests::filing::*;

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Definition, DemarcheKind, Problem};
 use crate::condition::Condition;
-use crate::field::{DataSource, DateBound, Field, FieldId, FieldKind, is_snake_case};
+use crate::field::{DataSource, DateBound, Field, FieldKind};
+use crate::id::{FieldId, is_snake_case};
 use crate::notification::{self, PLACEHOLDERS, placeholders_in};
 use crate::workflow::{StandardParameters, WorkflowChoice, check_workflow};
 
@@ -202,7 +203,7 @@ fn check_field(field: &Field, at: &str, p: &mut Problems) {
         }
     }
     if let Some(source) = field.prefill {
-        if !source.fits(&field.kind) {
+        if !field.kind.takes_prefill_from(source) {
             p.add(
                 format!("{at}.prefill"),
                 format!(
@@ -244,14 +245,14 @@ fn check_field(field: &Field, at: &str, p: &mut Problems) {
         FieldKind::Date { min, max } => {
             for (name, bound) in [("min", min), ("max", max)] {
                 if let Some(DateBound::Fixed(date)) = bound
-                    && !crate::validation::plausible_date(*date)
+                    && !crate::format::plausible_date(*date)
                 {
                     p.add(
                         format!("{at}.{name}"),
                         format!(
                             "une date doit avoir une année de {} à {}",
-                            crate::validation::MIN_YEAR,
-                            crate::validation::MAX_YEAR
+                            crate::format::MIN_YEAR,
+                            crate::format::MAX_YEAR
                         ),
                     );
                 }

@@ -18,8 +18,9 @@ use serde_json::Value as Json;
 
 use super::{ErrorCode, FieldError};
 use crate::demarche::Definition;
-use crate::field::{Field, FieldId, FieldKind};
+use crate::field::{Field, FieldKind};
 use crate::file::FileRef;
+use crate::id::FieldId;
 use crate::value::{Address, Answers, Value};
 
 /// Converts a plain JSON object of answers into typed [`Answers`].
@@ -105,7 +106,7 @@ fn read_value(field: &Field, raw: &Json) -> Result<Value, FieldError> {
         }
         FieldKind::Date { .. } => {
             let text = raw.as_str().ok_or_else(wrong)?;
-            super::format::parse_date(text)
+            crate::format::parse_date(text)
                 .map(Value::Date)
                 .ok_or_else(|| {
                     FieldError::new(

@@ -1,14 +1,14 @@
 //! The rules of each field kind, applied to one typed value.
 
-use super::format::{
-    MAX_YEAR, MIN_YEAR, is_postcode, normalise_phone, plausible_date, valid_email, valid_iban,
-};
 use super::{Context, ErrorCode, FieldError};
 use crate::field::{
     Choice, DEFAULT_FILE_MAX_SIZE_MB, DEFAULT_LONG_TEXT_MAX_LENGTH, DEFAULT_TEXT_MAX_LENGTH, Field,
     FieldKind, TextFormat,
 };
 use crate::file::{FileRef, MediaType};
+use crate::format::{
+    MAX_YEAR, MIN_YEAR, is_postcode, normalise_phone, plausible_date, valid_email, valid_iban,
+};
 use crate::profile::ProfileField;
 use crate::text::clean;
 use crate::value::{Address, Value, french_number};

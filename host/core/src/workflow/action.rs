@@ -4,13 +4,15 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Input, StatusId, TransitionId};
-use crate::deadline::TimerChange;
-use crate::demande::{Demande, RefusalType, UserId};
-use crate::file::{FileId, FileRef};
+use super::{Input, TransitionId};
+use crate::demande::{Demande, RefusalType};
+use crate::file::FileRef;
 use crate::history::HistoryEntry;
+use crate::id::StatusId;
+use crate::id::{FileId, UserId};
 use crate::notification::NotificationJob;
 use crate::role::{GroupName, Right, Rights};
+use crate::workflow::deadline::TimerChange;
 
 /// Who runs an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +128,7 @@ pub struct Outcome {
     pub files_to_delete: Vec<FileId>,
     /// Whether the store must erase the free texts and attachments of every
     /// earlier history entry and pending job of the demande (anonymisation,
-    /// see [`crate::anonymise::redact_history`]).
+    /// see [`crate::workflow::anonymise::redact_history`]).
     pub erase_personal_data: bool,
 }
 

@@ -1,10 +1,11 @@
 //! A builder of transitions, for the built-in templates.
 
 use super::{
-    ActorKind, Effects, HistoryText, Input, Notify, ServiceChange, StatusId, Target, TimerGroup,
+    ActorKind, Effects, HistoryText, Input, Notify, ServiceChange, Target, TimerGroup,
     TimerTrigger, Transition, TransitionId,
 };
 use crate::history::Audience;
+use crate::id::StatusId;
 use crate::role::Right;
 
 /// A transition under construction.

@@ -8,7 +8,8 @@ use super::{
     Workflow,
 };
 use crate::demarche::Problem;
-use crate::field::is_snake_case;
+use crate::id::is_snake_case;
+
 use crate::notification::{PLACEHOLDERS, placeholders_in};
 
 /// Every problem of a workflow, with paths relative to it (`statuses[2].id`).

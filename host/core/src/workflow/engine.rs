@@ -21,16 +21,17 @@ use super::{
     Workflow, WorkflowError,
 };
 use crate::calendar::Zone;
-use crate::deadline::{self, TimerChange, TimerKind};
 use crate::demande::{
-    Demande, DemandeId, DemarcheRef, FiledBy, HoldPeriod, KeyDates, Refusal, RefusalType, Services,
-    StatusChange, UserId,
+    Demande, DemarcheRef, FiledBy, HoldPeriod, KeyDates, Refusal, RefusalType, Services,
+    StatusChange,
 };
 use crate::history::{Author, HistoryEntry};
+use crate::id::{DemandeId, UserId};
 use crate::notification::{NotificationJob, Recipient, RecipientKind};
 use crate::role::{GroupName, Right};
 use crate::text::{clean, is_blank};
 use crate::value::Answers;
+use crate::workflow::deadline::{self, TimerChange, TimerKind};
 
 /// Longest free text an action accepts, in characters.
 pub const MAX_TEXT_LENGTH: usize = 5000;
@@ -153,7 +154,7 @@ pub fn apply(
     step.run(transition, demande)
 }
 
-/// Runs the automatic transition answering a timer (see [`crate::deadline::fire`]).
+/// Runs the automatic transition answering a timer (see [`crate::workflow::deadline::fire`]).
 pub(crate) fn fire_timer(
     workflow: &Workflow,
     demande: &Demande,
@@ -340,7 +341,7 @@ impl Step<'_> {
             let left = self.workflow.phase(&before.status);
             self.change_status(&mut demande, target, left, entered);
             if entered == Phase::Anonymised {
-                files_to_delete = crate::anonymise::anonymise_demande(
+                files_to_delete = crate::workflow::anonymise::anonymise_demande(
                     &mut demande,
                     &self.workflow.retained_fields,
                 );

@@ -30,11 +30,12 @@ use serde::{Deserialize, Serialize};
 
 use super::builder::T;
 use super::{
-    ANY_STATUS, Effects, HistoryText, Input, Notify, Phase, ServiceChange, Status, StatusId,
+    ANY_STATUS, Effects, HistoryText, Input, Notify, Phase, ServiceChange, Status,
     StatusVisibility, TimerGroup, TimerTrigger, Timing, Transition, Workflow, WorkflowChoice,
 };
 use crate::demarche::{Definition, DemarcheKind};
 use crate::history::Audience;
+use crate::id::StatusId;
 use crate::notification::{Channel, RecipientKind};
 use crate::role::{GroupName, Right};
 
@@ -98,7 +99,7 @@ pub fn resolve(definition: &Definition) -> Workflow {
         WorkflowChoice::Standard(parameters) => standard(definition.kind, parameters),
         WorkflowChoice::Custom(custom) => (**custom).clone(),
     };
-    workflow.retained_fields = crate::anonymise::retained_fields(definition);
+    workflow.retained_fields = crate::workflow::anonymise::retained_fields(definition);
     workflow
 }
 

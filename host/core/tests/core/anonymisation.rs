@@ -1,9 +1,10 @@
 //! Anonymisation erases every personal value and keeps what statistics need.
+use guichet_core::id::FileId;
 
-use guichet_core::anonymise::retained_fields;
-use guichet_core::deadline::TimerKind;
-use guichet_core::file::{FileId, MediaType};
+use guichet_core::file::MediaType;
 use guichet_core::value::Value;
+use guichet_core::workflow::anonymise::retained_fields;
+use guichet_core::workflow::deadline::TimerKind;
 use guichet_core::workflow::{Action, Actor};
 
 use crate::support::*;

@@ -2,10 +2,10 @@
 //! clock jumps: reception, hold, transfer, joint processing, escalation,
 //! no-answer cancellation, archive at 27 days, anonymisation at 2 years.
 
-use guichet_core::deadline::{self, TimerKind};
 use guichet_core::demande::RefusalType;
 use guichet_core::history::Audience;
 use guichet_core::notification::Recipient;
+use guichet_core::workflow::deadline::{self, TimerKind};
 use guichet_core::workflow::{Action, Actor, WorkflowError};
 
 use crate::support::*;

@@ -1,9 +1,9 @@
 //! Custom workflows use the template format and pass the same checks.
 
 use chrono::Duration;
-use guichet_core::deadline::TimerKind;
 use guichet_core::demarche::Definition;
 use guichet_core::workflow::Action;
+use guichet_core::workflow::deadline::TimerKind;
 
 use crate::support::*;
 

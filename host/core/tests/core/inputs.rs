@@ -4,10 +4,11 @@
 //! input goes through the plain-JSON reading and the page validation, as
 //! the API does.
 
+use guichet_core::id::{FieldId, PageId};
 use std::collections::BTreeMap;
 
-use guichet_core::demarche::{Definition, PageId};
-use guichet_core::field::{Choice, FieldId};
+use guichet_core::demarche::Definition;
+use guichet_core::field::Choice;
 use guichet_core::file::MediaType;
 use guichet_core::validation::{
     Context, ErrorCode, Filler, read_answers, validate_page, validate_submission,

@@ -1,10 +1,12 @@
 //! Every role × every action, at the engine level; usagers see only their
 //! own demandes and the usager-visible history.
+use guichet_core::access::usager_may_read;
+use guichet_core::id::Slug;
 
 use guichet_core::demande::FilingChannel;
-use guichet_core::demarche::{DemarcheKind, Slug};
+use guichet_core::demarche::DemarcheKind;
 use guichet_core::history::{Audience, usager_history};
-use guichet_core::role::{Grant, Right, Role, Scope, rights, usager_may_read};
+use guichet_core::role::{Grant, Right, Role, Scope, rights};
 use guichet_core::submission::{
     self, AgentFieldsError, Filer, Filing, SubmitError, fill_agent_fields,
 };
@@ -117,7 +119,7 @@ fn filing_on_behalf_of_an_usager_needs_the_saisie_right() {
     for role in Role::ALL {
         let filing = Filing {
             version: 1,
-            id: guichet_core::demande::DemandeId(id(77)),
+            id: guichet_core::id::DemandeId(id(77)),
             numero: "2026-000077".into(),
             answers: velo_answers(),
             consent: true,
@@ -202,7 +204,7 @@ fn an_agents_only_demarche_cannot_be_filed_by_an_usager() {
     velo.visibility = guichet_core::demarche::DemarcheVisibility::Agents;
     let filing = Filing {
         version: 1,
-        id: guichet_core::demande::DemandeId(id(78)),
+        id: guichet_core::id::DemandeId(id(78)),
         numero: "2026-000078".into(),
         answers: velo_answers(),
         consent: true,

@@ -7,16 +7,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use guichet_core::calendar::Zone;
 use guichet_core::clock::{Clock, ManualClock};
-use guichet_core::deadline::{self, Timer, TimerChange, TimerKind};
-use guichet_core::demande::{Demande, DemandeId, UserId};
+use guichet_core::demande::Demande;
 use guichet_core::demarche::Definition;
-use guichet_core::field::{Choice, FieldId};
-use guichet_core::file::{FileId, FileRef, MediaType};
+use guichet_core::field::Choice;
+use guichet_core::file::{FileRef, MediaType};
 use guichet_core::history::HistoryEntry;
+use guichet_core::id::{DemandeId, FieldId, FileId, UserId};
 use guichet_core::notification::NotificationJob;
 use guichet_core::role::{GroupName, Role};
 use guichet_core::submission::{self, Filer, Filing};
 use guichet_core::value::{Address, Answers, Value};
+use guichet_core::workflow::deadline::{self, Timer, TimerChange, TimerKind};
 use guichet_core::workflow::{self, Action, Actor, Outcome, Workflow, WorkflowError};
 use uuid::Uuid;
 
@@ -224,7 +225,7 @@ impl Store {
     /// anonymisation first redacts the earlier history and drops pending jobs.
     pub fn commit(&mut self, outcome: Outcome) {
         if outcome.erase_personal_data {
-            let files = guichet_core::anonymise::redact_history(&mut self.history);
+            let files = guichet_core::workflow::anonymise::redact_history(&mut self.history);
             self.deleted_files.extend(files);
             self.jobs.clear();
         }

@@ -1,12 +1,14 @@
 //! Filling a form: pages, submission, bad inputs, files, summary, prefill.
+use guichet_core::draft::prefill;
 
+use guichet_core::id::{FieldId, PageId};
 use std::collections::BTreeMap;
 
 use guichet_core::demande::FilingChannel;
-use guichet_core::demarche::PageId;
-use guichet_core::field::{Choice, FieldId};
+
+use guichet_core::field::Choice;
 use guichet_core::file::MediaType;
-use guichet_core::profile::{Profile, prefill};
+use guichet_core::profile::Profile;
 use guichet_core::role::Role;
 use guichet_core::submission::{self, Filer, Filing, SubmitError};
 use guichet_core::summary::summary;
@@ -479,7 +481,7 @@ fn page_one_is_prefilled_from_the_profile() {
 fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
     let filing = |rights| Filing {
         version: 3,
-        id: guichet_core::demande::DemandeId(id(7)),
+        id: guichet_core::id::DemandeId(id(7)),
         numero: "2026-000007".into(),
         answers: velo_answers(),
         consent: true,
@@ -542,7 +544,7 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
     let velo = example("aide-reparation-velo");
     let filing = |answers, consent| Filing {
         version: 1,
-        id: guichet_core::demande::DemandeId(id(8)),
+        id: guichet_core::id::DemandeId(id(8)),
         numero: "2026-000008".into(),
         answers,
         consent,

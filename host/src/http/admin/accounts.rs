@@ -8,7 +8,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use guichet_core::demande::UserId;
+use guichet_core::id::UserId;
+
 use guichet_core::profile::Profile;
 use guichet_core::role::{GroupName, Right};
 use guichet_store::StoreError;

@@ -12,7 +12,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use guichet_core::demande::UserId;
+use guichet_core::id::UserId;
+
 use guichet_core::role::{Grant, GroupName, Role, Scope};
 use guichet_store::StoreError;
 use schemars::JsonSchema;

@@ -1,8 +1,9 @@
 //! Anonymisation erases personal values from every table and the files
 //! from disk, keeping what statistics need.
+use guichet_core::id::FieldId;
 
 use guichet_core::demande::DemarcheRef;
-use guichet_core::field::FieldId;
+
 use guichet_core::file::MediaType;
 use guichet_core::workflow::Action;
 use guichet_store::connector::{CallQuery, ConnectorCall, RemoteLink};

@@ -9,7 +9,7 @@ use crate::support::*;
 fn call(
     instance: &str,
     minutes: i64,
-    demande: Option<guichet_core::demande::DemandeId>,
+    demande: Option<guichet_core::id::DemandeId>,
 ) -> ConnectorCall {
     ConnectorCall {
         connector: "atal".to_owned(),

@@ -1,10 +1,11 @@
 //! Filing demandes, reading them, and the processing table.
 
+use guichet_core::id::{DemandeId, StatusId};
 use std::collections::BTreeSet;
 
-use guichet_core::deadline::{self, Timer, TimerChange, TimerKind};
-use guichet_core::demande::DemandeId;
-use guichet_core::workflow::{Action, StatusId};
+use guichet_core::workflow::deadline::{self, Timer, TimerChange, TimerKind};
+
+use guichet_core::workflow::Action;
 use guichet_store::StoreError;
 use guichet_store::demande::{ProcessingQuery, ProcessingRow};
 use guichet_store::outcome::Extras;

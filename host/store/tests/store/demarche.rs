@@ -1,6 +1,7 @@
 //! Démarche import with versioning, and the catalogues.
+use guichet_core::id::Slug;
 
-use guichet_core::demarche::{DemarcheVisibility, Slug};
+use guichet_core::demarche::DemarcheVisibility;
 use guichet_store::demarche::{CatalogueQuery, ImportKind};
 
 use crate::support::*;

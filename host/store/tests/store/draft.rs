@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use guichet_core::demande::DemarcheRef;
 use guichet_core::demarche::Definition;
-use guichet_core::field::FieldId;
+use guichet_core::id::FieldId;
+
 use guichet_core::file::MediaType;
 use guichet_core::value::{Answers, Value};
 use guichet_store::StoreError;

@@ -21,7 +21,7 @@ on_both_backends!(
     an_erasure_is_scrubbed_from_the_sqlite_wal,
 );
 
-fn admin(id: guichet_core::demande::UserId) -> Actor {
+fn admin(id: guichet_core::id::UserId) -> Actor {
     Actor::Agent {
         id,
         rights: Role::Administrateur.rights(),

@@ -1,7 +1,8 @@
 //! Attachments: metadata in the database, content on disk.
+use guichet_core::id::FieldId;
 
 use guichet_core::demande::DemarcheRef;
-use guichet_core::field::FieldId;
+
 use guichet_core::file::MediaType;
 use guichet_core::value::Value;
 use guichet_store::StoreError;

@@ -1,6 +1,6 @@
 //! Groups, members, grants and the rights they give.
+use guichet_core::id::Slug;
 
-use guichet_core::demarche::Slug;
 use guichet_core::role::{Grant, Right, Scope};
 use guichet_store::StoreError;
 use guichet_store::account::UserKind;
@@ -112,7 +112,7 @@ async fn membership_of_an_unknown_account_is_refused(db: TestDb) {
     let refused = db
         .add_member(
             &group("Gest_SVL_DACT_Mobilités"),
-            guichet_core::demande::UserId(uuid::Uuid::new_v4()),
+            guichet_core::id::UserId(uuid::Uuid::new_v4()),
         )
         .await;
 

@@ -1,6 +1,6 @@
 //! Applying workflow outcomes: atomic, and safe when agents act at once.
 
-use guichet_core::deadline::TimerKind;
+use guichet_core::workflow::deadline::TimerKind;
 use guichet_core::workflow::{self, Action};
 use guichet_store::StoreError;
 use guichet_store::demande::Revision;

@@ -20,11 +20,12 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures::FutureExt;
 use guichet_core::calendar::Zone;
-use guichet_core::deadline;
-use guichet_core::demande::UserId;
+use guichet_core::id::{FieldId, FileId, UserId};
+use guichet_core::workflow::deadline;
+
 use guichet_core::demarche::Definition;
-use guichet_core::field::{Choice, FieldId};
-use guichet_core::file::{FileId, FileRef, MediaType};
+use guichet_core::field::Choice;
+use guichet_core::file::{FileRef, MediaType};
 use guichet_core::profile::Profile;
 use guichet_core::role::{GroupName, Role};
 use guichet_core::submission::{self, Filer, Filing};

@@ -1,7 +1,7 @@
 //! Timers: read by due date, claimed once, deleted with their outcome.
 
-use guichet_core::deadline::{Timer, TimerChange, TimerKind};
 use guichet_core::workflow::Action;
+use guichet_core::workflow::deadline::{Timer, TimerChange, TimerKind};
 
 use crate::support::*;
 

@@ -28,11 +28,12 @@
 //! their demande to its anonymisation — number, démarche, dates and
 //! statuses, without the personal values — as the seed asks ("réception,
 //! acceptation ou rejet, clôture et anonymisation").
+use crate::id::{FieldId, FileId};
 
 use crate::demande::Demande;
 use crate::demarche::Definition;
-use crate::field::{FieldId, FieldKind};
-use crate::file::FileId;
+use crate::field::FieldKind;
+
 use crate::history::{Author, HistoryEntry};
 use crate::value::Value;
 

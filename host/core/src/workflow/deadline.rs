@@ -23,12 +23,13 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::id::DemandeId;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Zone;
-use crate::demande::{Demande, DemandeId};
+use crate::demande::Demande;
 use crate::workflow::{Outcome, Phase, TimerGroup, TimerTrigger, Workflow, WorkflowError};
 
 /// What a timer does when due.
