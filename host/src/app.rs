@@ -9,7 +9,7 @@
 //! the store and starts the connector runtime with the clock it is given;
 //! [`App::serve`] runs the scheduler on that clock beside the HTTP server
 //! until the shutdown future resolves. Tests build an [`AppState`] with a
-//! `ManualClock` and call `jobs::fire_due_timers` themselves.
+//! `ManualClock` and call `scheduler::fire_due_timers` themselves.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -222,7 +222,7 @@ impl App {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|e| StartError::Listen(self.listen, e))?;
-        let scheduler = tokio::spawn(crate::jobs::run(
+        let scheduler = tokio::spawn(crate::scheduler::run(
             Arc::new(self.state.store.clone()),
             self.state.clock.clone(),
             format!("guichet-{}", std::process::id()),

@@ -46,12 +46,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use guichet_core::actor::Actor;
 use guichet_core::calendar::Zone;
 use guichet_core::clock::Clock;
 use guichet_core::id::{DemandeId, FileId};
 
 use guichet_core::file::{FileRef, display_name};
-use guichet_core::workflow::{self, Action, Actor, Outcome, Workflow};
+use guichet_core::workflow::{self, Action, Outcome, Workflow};
 use guichet_store::Store;
 use guichet_store::demande::StoredDemande;
 use guichet_store::demarche::StoredDefinition;
@@ -81,7 +82,7 @@ pub struct Settings {
     pub time_zone: Zone,
     /// How long trashed demandes and unsent drafts are kept (the scheduler
     /// deletes them after; an administrator restores within the trash period).
-    pub retention: crate::jobs::Retention,
+    pub retention: crate::scheduler::Retention,
     /// Password hashes computed at once at most (default: twice the cores).
     pub password_hashing_slots: usize,
     /// How long a login waits for a hashing slot before 503 `service_busy`.
@@ -105,7 +106,7 @@ impl Default for Settings {
             password_cost: PasswordCost::Standard,
             upload_limit: 25 * 1024 * 1024,
             time_zone: Zone::default(),
-            retention: crate::jobs::Retention::default(),
+            retention: crate::scheduler::Retention::default(),
             password_hashing_slots: auth::default_hashing_slots(),
             password_hashing_wait: std::time::Duration::from_secs(2),
             login_limits: LoginLimits::default(),

@@ -9,7 +9,7 @@
 //!   scheduler, router) — what `guichet serve` runs.
 //! - [`connectors`]: the connector runtime (WIT contract, sandbox, registry).
 //! - [`http`]: the HTTP API.
-//! - [`jobs`]: the scheduler of timers (reminders, deadlines, archive, anonymisation).
+//! - [`scheduler`]: the scheduler of timers (reminders, deadlines, archive, anonymisation).
 //! - the domain is the crate `guichet-core` (`host/core`), storage the crate
 //!   `guichet-store` (`host/store`).
 //! - [`cli`]: the `guichet` command line.
@@ -18,4 +18,4 @@ pub mod app;
 pub mod cli;
 pub mod connectors;
 pub mod http;
-pub mod jobs;
+pub mod scheduler;

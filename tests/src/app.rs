@@ -28,7 +28,7 @@ use guichet_host::connectors::{Registry, RuntimeConfig};
 use guichet_host::http::{
     AppState, PasswordCost, PasswordHashing, Settings, auth::hash_password, router,
 };
-use guichet_host::jobs::{Fired, Retention, fire_due_timers, sweep_end_of_life};
+use guichet_host::scheduler::{Fired, Retention, fire_due_timers, sweep_end_of_life};
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
 use guichet_store::{FileStore, Store};

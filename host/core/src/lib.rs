@@ -45,6 +45,7 @@
 //!   notification texts are French; stable codes are snake_case.
 
 pub mod access;
+pub mod actor;
 pub mod calendar;
 pub mod clock;
 pub mod condition;

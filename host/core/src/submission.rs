@@ -6,6 +6,7 @@
 //! validates the whole form with the RGPD consent, and starts the workflow
 //! (*Demande transmise*): the outcome is stored like any transition's.
 
+use crate::actor::ActorKind;
 use std::collections::BTreeMap;
 
 use crate::id::{DemandeId, FieldId, UserId};
@@ -17,7 +18,7 @@ use crate::demarche::{Definition, DemarcheVisibility};
 use crate::field::Choice;
 use crate::history::{Audience, Author, HistoryEntry};
 use crate::role::{Right, Rights};
-use crate::validation::{self, Context, FieldError, Filler};
+use crate::validation::{self, Context, FieldError};
 use crate::value::Answers;
 use crate::workflow::{self, NewDemande, Outcome, Workflow, WorkflowError};
 
@@ -99,7 +100,7 @@ pub fn submit(
             if definition.visibility == DemarcheVisibility::Agents {
                 return Err(SubmitError::AgentsOnly);
             }
-            (Filler::Usager, Some(id), None, Author::Usager(Some(id)))
+            (ActorKind::Usager, Some(id), None, Author::Usager(Some(id)))
         }
         Filer::Agent {
             id,
@@ -111,7 +112,7 @@ pub fn submit(
                 return Err(SubmitError::RightMissing);
             }
             (
-                Filler::Agent,
+                ActorKind::Agent,
                 usager,
                 Some(FiledBy { agent: id, channel }),
                 Author::Agent(id),

@@ -1,6 +1,7 @@
 //! The summary page shown before validation: every shown page with its
 //! answered labels and displayed values, in form order.
 
+use crate::actor::ActorKind;
 use std::collections::BTreeMap;
 
 use crate::id::FieldId;
@@ -8,7 +9,7 @@ use serde::Serialize;
 
 use crate::demarche::Definition;
 use crate::field::{Choice, Field, FieldKind, TextFormat};
-use crate::validation::{Filler, iban_display, phone_display, visibility};
+use crate::validation::{iban_display, phone_display, visibility};
 use crate::value::{Answers, Value, french_number};
 
 /// One page of the summary.
@@ -38,7 +39,7 @@ pub struct SummaryItem {
 pub fn summary(
     definition: &Definition,
     answers: &Answers,
-    filler: Filler,
+    filler: ActorKind,
     options: &BTreeMap<FieldId, Vec<Choice>>,
 ) -> Vec<SummaryPage> {
     let shown = visibility(definition, answers);
@@ -52,7 +53,7 @@ pub fn summary(
                 .fields
                 .iter()
                 .filter(|f| f.has_value() && shown.shows(&f.id))
-                .filter(|f| !(f.agent_only && filler == Filler::Usager))
+                .filter(|f| !(f.agent_only && filler == ActorKind::Usager))
                 .map(|field| SummaryItem {
                     field: field.id.clone(),
                     label: field.label.clone(),

@@ -17,6 +17,7 @@
 //! - **What the usager sees** ([`usager_sees_closed`]): the trash is an
 //!   agent-only status, and a demande in it is shown to its usager as
 //!   closed ([`USAGER_STATUS_LABEL`]), never as still being processed.
+use crate::actor::Actor;
 
 use crate::id::StatusId;
 use chrono::{DateTime, Duration, Utc};
@@ -26,7 +27,7 @@ use crate::demande::{Demande, StatusChange};
 use crate::history::{Audience, Author, HistoryEntry};
 use crate::role::Right;
 use crate::workflow::deadline::{self, TimerChange};
-use crate::workflow::{Actor, Outcome, Phase, TimerGroup, Workflow, WorkflowError};
+use crate::workflow::{Outcome, Phase, TimerGroup, Workflow, WorkflowError};
 
 /// The event written in the agents' history when a demande is restored.
 pub const RESTORE_EVENT: &str = "restaurer";

@@ -32,6 +32,7 @@ mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::actor::ActorKind;
 use crate::id::{FieldId, PageId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -172,20 +173,12 @@ impl FieldError {
     }
 }
 
-/// Who fills the form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Filler {
-    /// The usager, on the portal.
-    Usager,
-    /// An agent (*saisie au nom de l'usager*, or the *cadre réservé*).
-    Agent,
-}
-
 /// What validation needs besides the definition and the answers.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
-    /// Who fills the form.
-    pub filler: Filler,
+    /// Who fills the form (an usager, or an agent for them or in the
+    /// *cadre réservé*).
+    pub filler: ActorKind,
     /// Today's date in the collectivité's time zone, for `today` bounds.
     pub today: NaiveDate,
     /// The options of data-source choice fields, resolved by the caller.
@@ -372,7 +365,7 @@ fn unknown(id: &FieldId) -> FieldError {
 }
 
 /// Ids that are not fields, blocks with values, and agent-only fields sent by an usager.
-fn foreign_ids(definition: &Definition, answers: &Answers, filler: Filler) -> Vec<FieldError> {
+fn foreign_ids(definition: &Definition, answers: &Answers, filler: ActorKind) -> Vec<FieldError> {
     answers
         .iter()
         .filter_map(|(id, _)| match definition.field(id) {
@@ -382,11 +375,13 @@ fn foreign_ids(definition: &Definition, answers: &Answers, filler: Filler) -> Ve
                 ErrorCode::ChampSansSaisie,
                 "Ce bloc de texte ne reçoit pas de valeur.",
             )),
-            Some(field) if field.agent_only && filler == Filler::Usager => Some(FieldError::new(
-                id.as_str(),
-                ErrorCode::ChampReserveAdministration,
-                "Ce champ est réservé à l'administration.",
-            )),
+            Some(field) if field.agent_only && filler == ActorKind::Usager => {
+                Some(FieldError::new(
+                    id.as_str(),
+                    ErrorCode::ChampReserveAdministration,
+                    "Ce champ est réservé à l'administration.",
+                ))
+            }
             Some(_) => None,
         })
         .collect()
@@ -406,7 +401,7 @@ fn check_fields(
         .iter()
         .filter(|f| f.has_value() && shown.shows(&f.id))
     {
-        if field.agent_only && context.filler == Filler::Usager {
+        if field.agent_only && context.filler == ActorKind::Usager {
             continue;
         }
         match answers

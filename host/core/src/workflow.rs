@@ -31,6 +31,7 @@ pub mod template;
 
 use std::fmt;
 
+use crate::actor::{Actor, ActorKind};
 use crate::id::FieldId;
 use crate::id::StatusId;
 use schemars::JsonSchema;
@@ -42,7 +43,7 @@ use crate::history::Audience;
 use crate::notification::{Channel, RecipientKind};
 use crate::role::{GroupName, Right};
 
-pub use action::{Action, Actor, Inputs, Outcome, WorkflowError};
+pub use action::{Action, Inputs, Outcome, WorkflowError};
 pub use check::check_workflow;
 pub(crate) use engine::fire_timer;
 pub use engine::{NewDemande, apply, start};
@@ -125,18 +126,6 @@ pub struct Status {
     pub visibility: StatusVisibility,
     /// What entering it means.
     pub phase: Phase,
-}
-
-/// Who runs a transition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActorKind {
-    /// The usager of the demande.
-    Usager,
-    /// An agent with the transition's right on the démarche.
-    Agent,
-    /// The platform, when a timer is due.
-    Automatic,
 }
 
 /// Where a transition leads.

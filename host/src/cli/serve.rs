@@ -71,7 +71,7 @@ pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
     config.settings.secure_cookies = options.secure_cookies;
     config.settings.time_zone =
         Zone::parse(&options.time_zone).map_err(|e| Failure::input(e.to_string()))?;
-    config.settings.retention = crate::jobs::Retention {
+    config.settings.retention = crate::scheduler::Retention {
         trash: chrono::Duration::days(i64::from(options.trash_retention_days)),
         drafts: chrono::Duration::days(i64::from(options.draft_retention_days)),
     };

@@ -25,17 +25,19 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use guichet_core::access::Perimeter;
+use guichet_core::actor::Actor;
+use guichet_core::actor::ActorKind;
 use guichet_core::demande::{Demande, FiledBy};
 use guichet_core::demarche::Definition;
 use guichet_core::history::agents_history;
 use guichet_core::id::{DemandeId, Slug};
 use guichet_core::role::{GroupName, Right, Rights};
 use guichet_core::submission::fill_agent_fields;
-use guichet_core::validation::{Context, Filler, read_answers};
+use guichet_core::validation::{Context, read_answers};
 use guichet_core::value::Answers;
 use guichet_core::workflow::agents_status;
 use guichet_core::workflow::deadline;
-use guichet_core::workflow::{Action, Actor, Workflow};
+use guichet_core::workflow::{Action, Workflow};
 use guichet_store::demande::ProcessingQuery;
 use guichet_store::demarche::CatalogueQuery;
 use guichet_store::outcome::Extras;
@@ -381,7 +383,7 @@ async fn detail(
         late: deadline::is_late(&workflow, demande, now, state.settings.time_zone),
         reminders_sent: demande.reminders_sent.clone(),
         answers: demande.answers.clone(),
-        summary: summary_view(definition, &demande.answers, Filler::Agent, &options),
+        summary: summary_view(definition, &demande.answers, ActorKind::Agent, &options),
         history: agents_history(&entries)
             .into_iter()
             .map(|entry| history_item(entry, true))
@@ -472,7 +474,7 @@ async fn agent_fields(
     let update = read_answers(definition, &body).map_err(ApiError::fields)?;
     let options = resolve_options(&state, definition, &loaded.stored.demande.answers).await;
     let context = Context {
-        filler: Filler::Agent,
+        filler: ActorKind::Agent,
         today: state.settings.time_zone.today(now),
         options: &options,
     };

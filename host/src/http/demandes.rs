@@ -17,14 +17,16 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use guichet_core::actor::Actor;
+use guichet_core::actor::ActorKind;
 use guichet_core::id::{DemandeId, FileId};
 use guichet_core::workflow::usager_status;
 
 use guichet_core::file::FileRef;
 use guichet_core::history::{Author, HistoryEntry, usager_history};
-use guichet_core::validation::Filler;
+
 use guichet_core::value::Value;
-use guichet_core::workflow::{Action, Actor, Input, Transition, Workflow};
+use guichet_core::workflow::{Action, Input, Transition, Workflow};
 use guichet_store::StoreError;
 use guichet_store::file::FileOwner;
 use schemars::JsonSchema;
@@ -281,7 +283,7 @@ async fn detail(state: &AppState, usager: &UsagerUser, loaded: &Loaded) -> Usage
         title: definition.title.clone(),
         status: status_view(&workflow, demande),
         submitted_at: demande.dates.submitted_at,
-        summary: summary_view(definition, &demande.answers, Filler::Usager, &options),
+        summary: summary_view(definition, &demande.answers, ActorKind::Usager, &options),
         actions: workflow
             .available(demande, &Actor::Usager(usager.0.user.id))
             .into_iter()

@@ -21,6 +21,7 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use guichet_core::actor::ActorKind;
 use guichet_core::demande::{DemarcheRef, FilingChannel};
 use guichet_core::demarche::{Definition, DemarcheVisibility, Page};
 use guichet_core::draft::prefill;
@@ -30,7 +31,7 @@ use guichet_core::id::{FieldId, PageId, Slug};
 use guichet_core::profile::Profile;
 use guichet_core::role::Right;
 use guichet_core::submission::{self, Filer, Filing};
-use guichet_core::validation::{self, Context, Filler, check_upload, read_answers};
+use guichet_core::validation::{self, Context, check_upload, read_answers};
 use guichet_core::value::{Answers, Value};
 use guichet_store::StoreError;
 use guichet_store::account::UserKind;
@@ -168,7 +169,7 @@ pub struct PageState {
 fn view(
     draft: Draft,
     definition: &Definition,
-    filler: Filler,
+    filler: ActorKind,
     options: Option<BTreeMap<FieldId, Vec<Choice>>>,
 ) -> DraftView {
     let shown = validation::visibility(definition, &draft.answers);
@@ -180,7 +181,7 @@ fn view(
         pages: definition
             .pages
             .iter()
-            .filter(|p| filler == Filler::Agent || p.fields.iter().any(|f| !f.agent_only))
+            .filter(|p| filler == ActorKind::Agent || p.fields.iter().any(|f| !f.agent_only))
             .map(|page| PageState {
                 id: page.id.0.clone(),
                 title: page.title.clone(),
@@ -193,11 +194,11 @@ fn view(
     }
 }
 
-fn filler_of(current: &CurrentUser) -> Filler {
+fn filler_of(current: &CurrentUser) -> ActorKind {
     if current.is_usager() {
-        Filler::Usager
+        ActorKind::Usager
     } else {
-        Filler::Agent
+        ActorKind::Agent
     }
 }
 

@@ -1,6 +1,7 @@
 //! What the form routes share: the options of data-source fields (asked
 //! to the connector instance the source names) and the summary as shown to
 //! people.
+use guichet_core::actor::ActorKind;
 
 use guichet_core::id::FieldId;
 use std::collections::BTreeMap;
@@ -8,7 +9,7 @@ use std::collections::BTreeMap;
 use guichet_core::demarche::Definition;
 use guichet_core::field::Choice;
 use guichet_core::summary::summary;
-use guichet_core::validation::Filler;
+
 use guichet_core::value::{Answers, Value};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -114,7 +115,7 @@ pub struct SummaryItemView {
 pub fn summary_view(
     definition: &Definition,
     answers: &Answers,
-    filler: Filler,
+    filler: ActorKind,
     options: &BTreeMap<FieldId, Vec<Choice>>,
 ) -> Vec<SummaryPageView> {
     summary(definition, answers, filler, options)

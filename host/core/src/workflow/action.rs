@@ -8,27 +8,11 @@ use super::{Input, TransitionId};
 use crate::demande::{Demande, RefusalType};
 use crate::file::FileRef;
 use crate::history::HistoryEntry;
+use crate::id::FileId;
 use crate::id::StatusId;
-use crate::id::{FileId, UserId};
 use crate::notification::NotificationJob;
-use crate::role::{GroupName, Right, Rights};
+use crate::role::{GroupName, Right};
 use crate::workflow::deadline::TimerChange;
-
-/// Who runs an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    /// An usager (only on their own demandes).
-    Usager(UserId),
-    /// An agent, with their rights on the démarche (see [`crate::role::rights`]).
-    Agent {
-        /// The agent's account.
-        id: UserId,
-        /// Their rights on the démarche of the demande.
-        rights: Rights,
-    },
-    /// The platform (timers).
-    System,
-}
 
 /// The inputs of an action.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]

@@ -1,9 +1,10 @@
 //! A builder of transitions, for the built-in templates.
 
 use super::{
-    ActorKind, Effects, HistoryText, Input, Notify, ServiceChange, Target, TimerGroup,
-    TimerTrigger, Transition, TransitionId,
+    Effects, HistoryText, Input, Notify, ServiceChange, Target, TimerGroup, TimerTrigger,
+    Transition, TransitionId,
 };
+use crate::actor::ActorKind;
 use crate::history::Audience;
 use crate::id::StatusId;
 use crate::role::Right;
@@ -52,7 +53,7 @@ impl T {
         to: Option<&str>,
         trigger: TimerTrigger,
     ) -> T {
-        let mut t = T::new(id, label, from, to, ActorKind::Automatic);
+        let mut t = T::new(id, label, from, to, ActorKind::System);
         t.0.on_timer = Some(trigger);
         t
     }

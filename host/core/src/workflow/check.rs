@@ -4,9 +4,9 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::{
-    ANY_STATUS, ActorKind, Effects, Input, Phase, RecipientKind, ServiceChange, Target, TimerGroup,
-    Workflow,
+    ANY_STATUS, Effects, Input, Phase, RecipientKind, ServiceChange, Target, TimerGroup, Workflow,
 };
+use crate::actor::ActorKind;
 use crate::demarche::Problem;
 use crate::id::is_snake_case;
 
@@ -104,7 +104,7 @@ pub fn check_workflow(workflow: &Workflow, template_exists: &dyn Fn(&str) -> boo
                 at("right"),
                 "une action d'agent doit indiquer le droit requis".to_owned(),
             ),
-            ActorKind::Usager | ActorKind::Automatic if t.right.is_some() => {
+            ActorKind::Usager | ActorKind::System if t.right.is_some() => {
                 push(
                     at("right"),
                     "seules les actions d'agent demandent un droit".to_owned(),
@@ -113,7 +113,7 @@ pub fn check_workflow(workflow: &Workflow, template_exists: &dyn Fn(&str) -> boo
             _ => {}
         }
         match (t.actor, t.on_timer) {
-            (ActorKind::Automatic, None) => push(
+            (ActorKind::System, None) => push(
                 at("on_timer"),
                 "une action automatique doit indiquer son minuteur".to_owned(),
             ),
@@ -125,7 +125,7 @@ pub fn check_workflow(workflow: &Workflow, template_exists: &dyn Fn(&str) -> boo
             }
             _ => {}
         }
-        if t.actor == ActorKind::Automatic && !(t.requires.is_empty() && t.accepts.is_empty()) {
+        if t.actor == ActorKind::System && !(t.requires.is_empty() && t.accepts.is_empty()) {
             push(
                 at("requires"),
                 "une action automatique ne reçoit aucune information".to_owned(),

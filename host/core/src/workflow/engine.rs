@@ -17,9 +17,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Action, Actor, ActorKind, Input, Inputs, Outcome, Phase, ServiceChange, Target, Transition,
-    Workflow, WorkflowError,
+    Action, Input, Inputs, Outcome, Phase, ServiceChange, Target, Transition, Workflow,
+    WorkflowError,
 };
+use crate::actor::{Actor, ActorKind};
 use crate::calendar::Zone;
 use crate::demande::{
     Demande, DemarcheRef, FiledBy, HoldPeriod, KeyDates, Refusal, RefusalType, Services,
@@ -166,7 +167,7 @@ pub(crate) fn fire_timer(
         .transitions
         .iter()
         .find(|t| {
-            t.actor == ActorKind::Automatic
+            t.actor == ActorKind::System
                 && t.on_timer == Some(kind.trigger())
                 && workflow.allows(t, &demande.status)
         })

@@ -1,11 +1,12 @@
 //! Anonymisation erases every personal value and keeps what statistics need.
+use guichet_core::actor::Actor;
 use guichet_core::id::FileId;
 
 use guichet_core::file::MediaType;
 use guichet_core::value::Value;
+use guichet_core::workflow::Action;
 use guichet_core::workflow::anonymise::retained_fields;
 use guichet_core::workflow::deadline::TimerKind;
-use guichet_core::workflow::{Action, Actor};
 
 use crate::support::*;
 

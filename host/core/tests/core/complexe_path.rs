@@ -1,12 +1,13 @@
 //! The *parcours standard complexe*, end to end at the engine level, with
 //! clock jumps: reception, hold, transfer, joint processing, escalation,
 //! no-answer cancellation, archive at 27 days, anonymisation at 2 years.
+use guichet_core::actor::Actor;
 
 use guichet_core::demande::RefusalType;
 use guichet_core::history::Audience;
 use guichet_core::notification::Recipient;
 use guichet_core::workflow::deadline::{self, TimerKind};
-use guichet_core::workflow::{Action, Actor, WorkflowError};
+use guichet_core::workflow::{Action, WorkflowError};
 
 use crate::support::*;
 

@@ -3,6 +3,7 @@
 //! out of any plausible range, birth dates in the future. Each reported
 //! input goes through the plain-JSON reading and the page validation, as
 //! the API does.
+use guichet_core::actor::ActorKind;
 
 use guichet_core::id::{FieldId, PageId};
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use guichet_core::demarche::Definition;
 use guichet_core::field::Choice;
 use guichet_core::file::MediaType;
 use guichet_core::validation::{
-    Context, ErrorCode, Filler, read_answers, validate_page, validate_submission,
+    Context, ErrorCode, read_answers, validate_page, validate_submission,
 };
 use guichet_core::value::Value;
 use serde_json::{Value as Json, json};
@@ -20,7 +21,7 @@ use crate::support::*;
 
 fn context(options: &BTreeMap<FieldId, Vec<Choice>>) -> Context<'_> {
     Context {
-        filler: Filler::Usager,
+        filler: ActorKind::Usager,
         today: today(),
         options,
     }

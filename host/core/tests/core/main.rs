@@ -14,6 +14,7 @@ mod custom_workflow;
 mod definition;
 mod examples;
 mod inputs;
+mod layers;
 mod rights;
 mod simple_path;
 mod upload;

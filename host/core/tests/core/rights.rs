@@ -1,6 +1,7 @@
 //! Every role × every action, at the engine level; usagers see only their
 //! own demandes and the usager-visible history.
 use guichet_core::access::usager_may_read;
+use guichet_core::actor::{Actor, ActorKind};
 use guichet_core::id::Slug;
 
 use guichet_core::demande::FilingChannel;
@@ -10,9 +11,9 @@ use guichet_core::role::{Grant, Right, Role, Scope, rights};
 use guichet_core::submission::{
     self, AgentFieldsError, Filer, Filing, SubmitError, fill_agent_fields,
 };
-use guichet_core::validation::{Context, Filler};
+use guichet_core::validation::Context;
 use guichet_core::value::Value;
-use guichet_core::workflow::{self, Actor, ActorKind, StandardParameters, WorkflowError, template};
+use guichet_core::workflow::{self, StandardParameters, WorkflowError, template};
 
 use crate::support::*;
 
@@ -144,7 +145,7 @@ fn only_processing_agents_fill_the_cadre_reserve() {
     let store = Store::velo();
     let options = no_options();
     let context = Context {
-        filler: Filler::Agent,
+        filler: ActorKind::Agent,
         today: today(),
         options: &options,
     };

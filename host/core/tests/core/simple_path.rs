@@ -1,5 +1,6 @@
 //! The *parcours standard simple*, end to end at the engine level, with
 //! clock jumps.
+use guichet_core::actor::Actor;
 use guichet_core::workflow::usager_status;
 
 use guichet_core::demande::RefusalType;
@@ -7,7 +8,7 @@ use guichet_core::history::{Audience, agents_history, usager_history};
 use guichet_core::notification::{Channel, Recipient};
 use guichet_core::role::{Right, Role};
 use guichet_core::workflow::deadline::{self, TimerKind};
-use guichet_core::workflow::{Action, Actor, Input, WorkflowError};
+use guichet_core::workflow::{Action, Input, WorkflowError};
 
 use crate::support::*;
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use guichet_core::actor::Actor;
 use guichet_core::calendar::Zone;
 use guichet_core::clock::{Clock, ManualClock};
 use guichet_core::demande::Demande;
@@ -18,7 +19,7 @@ use guichet_core::role::{GroupName, Role};
 use guichet_core::submission::{self, Filer, Filing};
 use guichet_core::value::{Address, Answers, Value};
 use guichet_core::workflow::deadline::{self, Timer, TimerChange, TimerKind};
-use guichet_core::workflow::{self, Action, Actor, Outcome, Workflow, WorkflowError};
+use guichet_core::workflow::{self, Action, Outcome, Workflow, WorkflowError};
 use uuid::Uuid;
 
 /// Reads an example definition from `examples/demarches/`.

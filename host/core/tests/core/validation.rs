@@ -1,4 +1,5 @@
 //! Filling a form: pages, submission, bad inputs, files, summary, prefill.
+use guichet_core::actor::ActorKind;
 use guichet_core::draft::prefill;
 
 use guichet_core::id::{FieldId, PageId};
@@ -13,7 +14,7 @@ use guichet_core::role::Role;
 use guichet_core::submission::{self, Filer, Filing, SubmitError};
 use guichet_core::summary::summary;
 use guichet_core::validation::{
-    Context, ErrorCode, FieldError, Filler, read_answers, validate_page, validate_submission,
+    Context, ErrorCode, FieldError, read_answers, validate_page, validate_submission,
 };
 use guichet_core::value::{Answers, Value};
 use serde_json::json;
@@ -22,7 +23,7 @@ use crate::support::*;
 
 fn usager_context(options: &BTreeMap<FieldId, Vec<Choice>>) -> Context<'_> {
     Context {
-        filler: Filler::Usager,
+        filler: ActorKind::Usager,
         today: today(),
         options,
     }
@@ -397,7 +398,7 @@ fn plain_json_answers_are_read_with_the_definition() {
 #[test]
 fn the_summary_lists_shown_answers_with_their_labels() {
     let cantine = example("inscription-restauration-scolaire");
-    let pages = summary(&cantine, &cantine_answers(), Filler::Usager, &children());
+    let pages = summary(&cantine, &cantine_answers(), ActorKind::Usager, &children());
     let titles: Vec<&str> = pages.iter().map(|p| p.title.as_str()).collect();
     assert_eq!(
         titles,
@@ -433,7 +434,7 @@ fn the_summary_lists_shown_answers_with_their_labels() {
 #[test]
 fn the_summary_formats_numbers_files_and_addresses() {
     let velo = example("aide-reparation-velo");
-    let pages = summary(&velo, &velo_answers(), Filler::Usager, &no_options());
+    let pages = summary(&velo, &velo_answers(), ActorKind::Usager, &no_options());
     let find = |label: &str| {
         pages
             .iter()
@@ -454,7 +455,7 @@ fn the_summary_formats_numbers_files_and_addresses() {
             .iter()
             .all(|p| p.title != "Cadre réservé à l'administration")
     );
-    let for_agents = summary(&velo, &velo_answers(), Filler::Agent, &no_options());
+    let for_agents = summary(&velo, &velo_answers(), ActorKind::Agent, &no_options());
     assert!(
         for_agents
             .iter()
@@ -531,7 +532,7 @@ fn an_agent_may_fill_the_cadre_reserve_when_filing_but_an_usager_may_not() {
     let mut answers = velo_answers();
     answers.insert("montant_accorde".into(), Value::Number(50.0));
     let agent = Context {
-        filler: Filler::Agent,
+        filler: ActorKind::Agent,
         today: today(),
         options: &options,
     };

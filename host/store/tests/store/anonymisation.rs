@@ -110,7 +110,7 @@ async fn after_anonymisation_no_personal_value_remains_in_any_table_or_on_disk(d
         &db,
         &outcome,
         answer,
-        &guichet_core::workflow::Actor::Usager(owner),
+        &guichet_core::actor::Actor::Usager(owner),
         start(),
     )
     .await

@@ -3,11 +3,12 @@
 //! drafts go with their files, and an erasure is scrubbed from SQLite's WAL.
 
 use chrono::Duration;
+use guichet_core::actor::Actor;
 use guichet_core::demande::DemarcheRef;
 use guichet_core::file::MediaType;
 use guichet_core::role::Role;
 use guichet_core::trash;
-use guichet_core::workflow::{Action, Actor};
+use guichet_core::workflow::Action;
 use guichet_store::StoreError;
 use guichet_store::file::{FileOwner, NewFile};
 use guichet_store::outcome::Extras;

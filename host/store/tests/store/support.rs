@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures::FutureExt;
+use guichet_core::actor::Actor;
 use guichet_core::calendar::Zone;
 use guichet_core::id::{FieldId, FileId, UserId};
 use guichet_core::workflow::deadline;
@@ -30,7 +31,7 @@ use guichet_core::profile::Profile;
 use guichet_core::role::{GroupName, Role};
 use guichet_core::submission::{self, Filer, Filing};
 use guichet_core::value::{Address, Answers, Value};
-use guichet_core::workflow::{self, Action, Actor, Outcome, WorkflowError};
+use guichet_core::workflow::{self, Action, Outcome, WorkflowError};
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demande::Revision;
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
