@@ -46,18 +46,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use guichet_core::actor::Actor;
 use guichet_core::calendar::Zone;
 use guichet_core::clock::Clock;
-use guichet_core::id::{DemandeId, FileId};
 
-use guichet_core::file::{FileRef, display_name};
-use guichet_core::workflow::{self, Action, Outcome, Workflow};
 use guichet_store::Store;
-use guichet_store::demande::StoredDemande;
-use guichet_store::demarche::StoredDefinition;
-use guichet_store::file::{FileOwner, NewFile};
-use guichet_store::outcome::Extras;
 
 use crate::connectors::Registry;
 use crate::connectors::journal::MemoryJournal;
@@ -136,6 +128,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the use cases of [`crate::service`] work with.
+    pub fn guichet(&self) -> crate::service::Guichet {
+        crate::service::Guichet {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            registry: self.registry.clone(),
+            zone: self.settings.time_zone,
+        }
+    }
+
     /// The state, with password hashing and the login throttle made from
     /// `settings` on `clock`.
     pub fn new(
@@ -207,102 +209,4 @@ pub fn router(state: AppState) -> Router {
             security::refuse_cross_site,
         ));
     security::with_headers(router, &state.settings).with_state(state)
-}
-
-/// A demande with the definition of the version it was filed on.
-pub(crate) struct Loaded {
-    /// The demande and its revision.
-    pub stored: StoredDemande,
-    /// The definition of its version.
-    pub definition: StoredDefinition,
-}
-
-impl Loaded {
-    /// Reads a demande and its version's definition.
-    pub(crate) async fn read(state: &AppState, id: DemandeId) -> Result<Loaded, ApiError> {
-        let stored = state.store.demande(id).await?;
-        let reference = &stored.demande.demarche;
-        let definition = state
-            .store
-            .demarche_version(&reference.slug, reference.version)
-            .await?;
-        Ok(Loaded { stored, definition })
-    }
-
-    /// The workflow of the demande's version.
-    pub(crate) fn workflow(&self) -> Workflow {
-        self.definition.definition.workflow()
-    }
-}
-
-impl Loaded {
-    /// Runs an action on the demande and stores its outcome; an attached
-    /// file is checked, then stored with the outcome only once the workflow
-    /// has accepted the action (so a refused action stores no file).
-    ///
-    /// # Errors
-    /// The workflow's refusal, a refused file, or the store's error
-    /// (`conflict` when the demande changed meanwhile).
-    pub(crate) async fn perform(
-        &self,
-        state: &AppState,
-        mut action: Action,
-        actor: &Actor,
-        upload: Option<upload::Upload>,
-    ) -> Result<Outcome, ApiError> {
-        let now = state.clock.now();
-        let workflow = self.workflow();
-        let demande = &self.stored.demande;
-        let checked = match &upload {
-            Some(file) => {
-                let media_type = upload::check_attachment(&file.content)?;
-                action.inputs.attachment = Some(FileRef {
-                    id: FileId(uuid::Uuid::nil()),
-                    name: display_name(&file.name, media_type),
-                    media_type,
-                    size: file.content.len() as u64,
-                });
-                Some(media_type)
-            }
-            None => None,
-        };
-        // A dry run first: nothing is stored for a refused action.
-        let mut outcome = workflow::apply(
-            &workflow,
-            demande,
-            action.clone(),
-            actor,
-            now,
-            state.settings.time_zone,
-        )?;
-        if let (Some(file), Some(media_type)) = (upload, checked) {
-            let stored = state
-                .store
-                .save_file(
-                    NewFile {
-                        owner: FileOwner::Demande(demande.id),
-                        field: None,
-                        declared_name: &file.name,
-                        media_type,
-                        content: &file.content,
-                    },
-                    now,
-                )
-                .await?;
-            action.inputs.attachment = Some(stored.file);
-            outcome = workflow::apply(
-                &workflow,
-                demande,
-                action,
-                actor,
-                now,
-                state.settings.time_zone,
-            )?;
-        }
-        state
-            .store
-            .apply_outcome(&outcome, self.stored.revision, Extras::default(), now)
-            .await?;
-        Ok(outcome)
-    }
 }

@@ -19,3 +19,4 @@ pub mod cli;
 pub mod connectors;
 pub mod http;
 pub mod scheduler;
+pub mod service;

@@ -113,6 +113,16 @@ pub enum ErrorCode {
     CoordonneesRequises,
     /// The RGPD box is not ticked.
     ConsentementRequis,
+    /// A saved page carries a field of another page.
+    ChampHorsPage,
+    /// A file answer names a file not uploaded to this draft's field.
+    FichierInconnu,
+    /// No usager account has the login given.
+    UsagerInconnu,
+    /// A value only an agent's *saisie* may carry.
+    NonAttendu,
+    /// A draft opened for one usager, filed naming another.
+    UsagerDifferent,
 }
 
 impl ErrorCode {
@@ -148,6 +158,11 @@ impl ErrorCode {
             ErrorCode::CoordonneesInvalides => "coordonnees_invalides",
             ErrorCode::CoordonneesRequises => "coordonnees_requises",
             ErrorCode::ConsentementRequis => "consentement_requis",
+            ErrorCode::ChampHorsPage => "champ_hors_page",
+            ErrorCode::FichierInconnu => "fichier_inconnu",
+            ErrorCode::UsagerInconnu => "usager_inconnu",
+            ErrorCode::NonAttendu => "non_attendu",
+            ErrorCode::UsagerDifferent => "usager_different",
         }
     }
 }
@@ -164,7 +179,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub(crate) fn new(field: &str, code: ErrorCode, message: impl Into<String>) -> Self {
+    /// An error on `field` (a field id, or `rgpd`, `channel`, `usager`…).
+    pub fn new(field: &str, code: ErrorCode, message: impl Into<String>) -> Self {
         FieldError {
             field: field.to_owned(),
             code,
@@ -354,6 +370,37 @@ pub fn validate_agent_fields(
 pub fn check_upload(field: &Field, content: &[u8]) -> Result<MediaType, FieldError> {
     let media_type = sniff_media_type(content);
     rules::check_file(field, media_type, content.len() as u64)
+}
+
+/// The part of a multipart request that carries a file.
+pub const FILE_PART: &str = "file";
+
+/// Checks an attachment of a history entry (an exchange, a reply, a
+/// comment): PDF, JPEG or PNG recognised by content, at most the default
+/// cap of a file field ([`crate::field::DEFAULT_FILE_MAX_SIZE_MB`]).
+///
+/// # Errors
+/// `type_fichier` or `fichier_trop_gros`, on the field [`FILE_PART`].
+pub fn check_attachment(content: &[u8]) -> Result<MediaType, FieldError> {
+    let Some(media_type) = sniff_media_type(content) else {
+        return Err(FieldError::new(
+            FILE_PART,
+            ErrorCode::TypeFichier,
+            "Ce fichier n'est ni un PDF, ni une image JPEG ou PNG.",
+        ));
+    };
+    let cap = u64::from(crate::field::DEFAULT_FILE_MAX_SIZE_MB) * 1024 * 1024;
+    if content.len() as u64 > cap {
+        return Err(FieldError::new(
+            FILE_PART,
+            ErrorCode::FichierTropGros,
+            format!(
+                "Ce fichier dépasse {} Mo.",
+                crate::field::DEFAULT_FILE_MAX_SIZE_MB
+            ),
+        ));
+    }
+    Ok(media_type)
 }
 
 fn unknown(id: &FieldId) -> FieldError {

@@ -32,15 +32,12 @@ use guichet_core::demarche::Definition;
 use guichet_core::history::agents_history;
 use guichet_core::id::{DemandeId, Slug};
 use guichet_core::role::{GroupName, Right, Rights};
-use guichet_core::submission::fill_agent_fields;
-use guichet_core::validation::{Context, read_answers};
 use guichet_core::value::Answers;
 use guichet_core::workflow::agents_status;
 use guichet_core::workflow::deadline;
 use guichet_core::workflow::{Action, Workflow};
 use guichet_store::demande::ProcessingQuery;
 use guichet_store::demarche::CatalogueQuery;
-use guichet_store::outcome::Extras;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -48,10 +45,12 @@ use uuid::Uuid;
 use super::auth::AgentUser;
 use super::demandes::{ActionView, HistoryItem, StatusView, demande_file, history_item, send_file};
 use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
-use super::form::{SummaryPageView, resolve_options, summary_view};
+use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
-use super::{ApiError, AppState, FieldProblem, Loaded};
+use super::{ApiError, AppState, FieldProblem};
+use crate::service::options;
+use crate::service::processing::{self, Attachment, Loaded};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -342,12 +341,13 @@ async fn detail(
     rights: Rights,
     agent: &AgentUser,
 ) -> Result<AgentDemande, ApiError> {
+    let guichet = state.guichet();
     let now = state.clock.now();
     let workflow = loaded.workflow();
     let definition: &Definition = &loaded.definition.definition;
     let demande: &Demande = &loaded.stored.demande;
     let entries = state.store.history(demande.id).await?;
-    let options = resolve_options(state, definition, &demande.answers).await;
+    let options = options::resolve(&guichet, definition, &demande.answers).await;
     let status = agents_status(&workflow, demande).map_or_else(
         || StatusView {
             id: demande.status.0.clone(),
@@ -403,16 +403,19 @@ async fn load(
     id: Uuid,
     right: Right,
 ) -> Result<(Loaded, Rights), ApiError> {
-    let loaded = Loaded::read(state, DemandeId(id)).await?;
-    let rights = agent.0.rights_on_demande(&loaded.stored.demande);
-    if rights.contains(right) {
-        Ok((loaded, rights))
-    } else {
-        Err(ApiError::forbidden(format!(
-            "droit manquant : {}",
-            right.label()
-        )))
-    }
+    Ok(Loaded::for_agent(&state.guichet(), &agent.0, DemandeId(id), right).await?)
+}
+
+/// The demande after a change, as the agent now sees it: a transfer may
+/// have moved it out of their services.
+async fn after_change(
+    state: &AppState,
+    agent: &AgentUser,
+    id: Uuid,
+) -> Result<Json<AgentDemande>, ApiError> {
+    let reloaded = Loaded::read(&state.guichet(), DemandeId(id)).await?;
+    let rights = agent.0.rights_on_demande(&reloaded.stored.demande);
+    Ok(Json(detail(state, &reloaded, rights, agent).await?))
 }
 
 async fn show(
@@ -455,11 +458,12 @@ async fn act(
         id: agent.0.user.id,
         rights,
     };
-    loaded.perform(&state, action, &actor, upload).await?;
-    // A transfer may have moved the demande out of the agent's services.
-    let reloaded = Loaded::read(&state, DemandeId(id)).await?;
-    let rights = agent.0.rights_on_demande(&reloaded.stored.demande);
-    Ok(Json(detail(&state, &reloaded, rights, &agent).await?))
+    let attachment = upload.as_ref().map(|file| Attachment {
+        name: &file.name,
+        content: &file.content,
+    });
+    processing::apply(&state.guichet(), &loaded, action, &actor, attachment).await?;
+    after_change(&state, &agent, id).await
 }
 
 async fn agent_fields(
@@ -468,34 +472,9 @@ async fn agent_fields(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<AgentDemande>, ApiError> {
-    let now = state.clock.now();
     let (loaded, rights) = load(&state, &agent, id, Right::BackOffice).await?;
-    let definition = &loaded.definition.definition;
-    let update = read_answers(definition, &body).map_err(ApiError::fields)?;
-    let options = resolve_options(&state, definition, &loaded.stored.demande.answers).await;
-    let context = Context {
-        filler: ActorKind::Agent,
-        today: state.settings.time_zone.today(now),
-        options: &options,
-    };
-    let outcome = fill_agent_fields(
-        definition,
-        &loaded.workflow(),
-        &loaded.stored.demande,
-        &update,
-        agent.0.user.id,
-        rights,
-        &context,
-        now,
-    )?;
-    state
-        .store
-        .apply_outcome(&outcome, loaded.stored.revision, Extras::default(), now)
-        .await?;
-    // A transfer may have moved the demande out of the agent's services.
-    let reloaded = Loaded::read(&state, DemandeId(id)).await?;
-    let rights = agent.0.rights_on_demande(&reloaded.stored.demande);
-    Ok(Json(detail(&state, &reloaded, rights, &agent).await?))
+    processing::fill_reserved_fields(&state.guichet(), &loaded, &agent.0, rights, &body).await?;
+    after_change(&state, &agent, id).await
 }
 
 async fn download(
@@ -515,33 +494,18 @@ async fn restore(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<super::demandes::Confirmation>,
 ) -> Result<Json<AgentDemande>, ApiError> {
-    let now = state.clock.now();
     let (loaded, rights) = load(&state, &agent, id, Right::BackOffice).await?;
-    let trashed_at = state
-        .store
-        .trashed_at(DemandeId(id))
-        .await?
-        .unwrap_or(loaded.stored.updated_at);
     let actor = Actor::Agent {
         id: agent.0.user.id,
         rights,
     };
-    let outcome = guichet_core::trash::restore(
-        &loaded.workflow(),
-        &loaded.stored.demande,
+    processing::restore(
+        &state.guichet(),
+        &loaded,
         &actor,
         body.confirmed,
-        guichet_core::trash::Stay {
-            since: trashed_at,
-            period: state.settings.retention.trash,
-        },
-        now,
-        state.settings.time_zone,
-    )?;
-    state
-        .store
-        .apply_outcome(&outcome, loaded.stored.revision, Extras::default(), now)
-        .await?;
-    let reloaded = Loaded::read(&state, DemandeId(id)).await?;
-    Ok(Json(detail(&state, &reloaded, rights, &agent).await?))
+        state.settings.retention.trash,
+    )
+    .await?;
+    after_change(&state, &agent, id).await
 }

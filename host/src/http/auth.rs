@@ -18,10 +18,10 @@
 //!   peer of the connection, or the last `X-Forwarded-For` entry when
 //!   [`Settings::trust_forwarded_for`] says a reverse proxy adds it.
 //!
-//! Extractors: [`CurrentUser`] (anyone logged in: 401 `unauthenticated`
+//! Extractors: [`Caller`] (anyone logged in: 401 `unauthenticated`
 //! otherwise), [`UsagerUser`] and [`AgentUser`] (403 `forbidden` for the
 //! other kind), [`Admin`] (the Administrateur role granted on every
-//! démarche). Rights on one démarche are [`CurrentUser::rights`].
+//! démarche). Rights on one démarche are [`Caller::rights`].
 //!
 //! [`Settings::session_ttl`]: super::Settings
 //! [`Settings::trust_forwarded_for`]: super::Settings
@@ -33,16 +33,13 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use guichet_core::access::Perimeter;
-use guichet_core::demande::Demande;
-use guichet_core::id::Slug;
 
 use guichet_core::profile::Profile;
-use guichet_core::role::{Right, Rights, Scope};
+use guichet_core::role::{Right, Rights};
 use guichet_core::validation::{normalise_phone, valid_email};
 use guichet_core::value::Address;
 use guichet_store::StoreError;
-use guichet_store::account::{NewUser, User, UserKind};
+use guichet_store::account::{NewUser, UserKind};
 use guichet_store::group::Access as GroupAccess;
 use guichet_store::session::Secret;
 use schemars::JsonSchema;
@@ -61,95 +58,10 @@ pub use throttle::{LoginLimits, LoginThrottle, Tier};
 use super::extract::ApiJson;
 use super::routes::{Access, ApiRouter, Doc};
 use super::{ApiError, AppState, FieldProblem};
+pub use crate::service::{Caller, Credential};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "guichet_session";
-
-/// How the caller proved who they are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credential {
-    /// A session cookie.
-    Session,
-    /// An API token with these scopes.
-    Token(Rights),
-}
-
-/// The person (or machine) calling, with their groups and grants.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    /// The account.
-    pub user: User,
-    /// Their groups and grants (empty for usagers).
-    pub access: GroupAccess,
-    /// How they authenticated.
-    pub credential: Credential,
-}
-
-impl CurrentUser {
-    /// Whether the account is an usager's.
-    pub fn is_usager(&self) -> bool {
-        self.user.kind == UserKind::Usager
-    }
-
-    fn cap(&self, rights: Rights) -> Rights {
-        match self.credential {
-            Credential::Session => rights,
-            Credential::Token(scopes) => rights.iter().filter(|r| scopes.contains(*r)).collect(),
-        }
-    }
-
-    /// The rights on a démarche (none for usagers).
-    pub fn rights(&self, demarche: &Slug) -> Rights {
-        if self.is_usager() {
-            return Rights::NONE;
-        }
-        self.cap(self.access.rights(demarche))
-    }
-
-    /// The rights on one demande: those of its démarche that its services
-    /// allow ([`guichet_core::access::rights_on_demande`]; none for usagers).
-    pub fn rights_on_demande(&self, demande: &Demande) -> Rights {
-        if self.is_usager() {
-            return Rights::NONE;
-        }
-        self.cap(guichet_core::access::rights_on_demande(
-            &self.access.groups,
-            &self.access.grants,
-            &demande.demarche.slug,
-            &demande.services,
-        ))
-    }
-
-    /// The demandes of a démarche on which the caller holds `right`
-    /// ([`guichet_core::access::read_perimeter`]).
-    pub fn perimeter(&self, demarche: &Slug, right: Right) -> Perimeter {
-        if !self.rights(demarche).contains(right) {
-            return Perimeter::Nothing;
-        }
-        guichet_core::access::read_perimeter(
-            &self.access.groups,
-            &self.access.grants,
-            demarche,
-            right,
-        )
-    }
-
-    /// The rights granted on every démarche at once (`Scope::All` grants).
-    pub fn global_rights(&self) -> Rights {
-        if self.is_usager() {
-            return Rights::NONE;
-        }
-        let rights = self
-            .access
-            .grants
-            .iter()
-            .filter(|grant| grant.scope == Scope::All && self.access.groups.contains(&grant.group))
-            .fold(Rights::NONE, |acc, grant| {
-                acc.union(grant.group.role().rights())
-            });
-        self.cap(rights)
-    }
-}
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -180,7 +92,7 @@ fn scopes(names: &[String]) -> Rights {
         .collect()
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, ApiError> {
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     let now = state.clock.now();
     let (user, credential) = if let Some(token) = bearer(&parts.headers) {
         match state
@@ -220,18 +132,18 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, Ap
         UserKind::Agent => state.store.access(user.id).await?,
         UserKind::Usager => GroupAccess::default(),
     };
-    Ok(CurrentUser {
+    Ok(Caller {
         user,
         access,
         credential,
     })
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(found) = parts.extensions.get::<CurrentUser>() {
+        if let Some(found) = parts.extensions.get::<Caller>() {
             return Ok(found.clone());
         }
         let found = authenticate(parts, state).await?;
@@ -241,13 +153,13 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// A logged-in usager.
-pub struct UsagerUser(pub CurrentUser);
+pub struct UsagerUser(pub Caller);
 
 impl FromRequestParts<AppState> for UsagerUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let current = CurrentUser::from_request_parts(parts, state).await?;
+        let current = Caller::from_request_parts(parts, state).await?;
         if current.is_usager() {
             Ok(UsagerUser(current))
         } else {
@@ -257,13 +169,13 @@ impl FromRequestParts<AppState> for UsagerUser {
 }
 
 /// A logged-in agent (or a machine token acting as one).
-pub struct AgentUser(pub CurrentUser);
+pub struct AgentUser(pub Caller);
 
 impl FromRequestParts<AppState> for AgentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let current = CurrentUser::from_request_parts(parts, state).await?;
+        let current = Caller::from_request_parts(parts, state).await?;
         if current.is_usager() {
             Err(ApiError::forbidden("cette action est réservée aux agents"))
         } else {
@@ -273,13 +185,13 @@ impl FromRequestParts<AppState> for AgentUser {
 }
 
 /// An administrator: the `administration` right on every démarche.
-pub struct Admin(pub CurrentUser);
+pub struct Admin(pub Caller);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let current = CurrentUser::from_request_parts(parts, state).await?;
+        let current = Caller::from_request_parts(parts, state).await?;
         if current.global_rights().contains(Right::Administration) {
             Ok(Admin(current))
         } else {
@@ -384,7 +296,7 @@ pub struct Me {
 }
 
 impl Me {
-    fn of(current: &CurrentUser) -> Me {
+    fn of(current: &Caller) -> Me {
         Me {
             id: current.user.id.0,
             login: current.user.login.clone(),
@@ -481,7 +393,7 @@ async fn register(
             }
             other => other.into(),
         })?;
-    let current = CurrentUser {
+    let current = Caller {
         user,
         access: GroupAccess::default(),
         credential: Credential::Session,
@@ -567,7 +479,7 @@ async fn login(
         UserKind::Agent => state.store.access(user.id).await?,
         UserKind::Usager => GroupAccess::default(),
     };
-    let current = CurrentUser {
+    let current = Caller {
         user,
         access,
         credential: Credential::Session,
@@ -592,7 +504,7 @@ async fn login(
 
 async fn logout(
     State(state): State<AppState>,
-    current: CurrentUser,
+    current: Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if current.credential == Credential::Session
@@ -615,6 +527,6 @@ async fn logout(
     Ok(response)
 }
 
-async fn me(current: CurrentUser) -> axum::Json<Me> {
+async fn me(current: Caller) -> axum::Json<Me> {
     axum::Json(Me::of(&current))
 }

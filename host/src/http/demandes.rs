@@ -35,10 +35,12 @@ use uuid::Uuid;
 
 use super::auth::UsagerUser;
 use super::extract::{ApiJson, ApiPath};
-use super::form::{SummaryPageView, resolve_options, summary_view};
+use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
-use super::{ApiError, AppState, FieldProblem, Loaded};
+use super::{ApiError, AppState, FieldProblem};
+use crate::service::options;
+use crate::service::processing::{self, Attachment, Loaded};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -227,23 +229,7 @@ fn status_view(workflow: &Workflow, demande: &guichet_core::demande::Demande) ->
 
 /// The caller's own demande (anonymised ones included); 404 for any other.
 async fn own(state: &AppState, usager: &UsagerUser, id: Uuid) -> Result<Loaded, ApiError> {
-    let stored = match state
-        .store
-        .usager_demande(usager.0.user.id, DemandeId(id))
-        .await
-    {
-        Ok(stored) => stored,
-        Err(StoreError::NotFound(_)) => {
-            return Err(ApiError::not_found("cette demande n'existe pas"));
-        }
-        Err(error) => return Err(error.into()),
-    };
-    let reference = &stored.demande.demarche;
-    let definition = state
-        .store
-        .demarche_version(&reference.slug, reference.version)
-        .await?;
-    Ok(Loaded { stored, definition })
+    Ok(Loaded::for_usager(&state.guichet(), usager.0.user.id, DemandeId(id)).await?)
 }
 
 async fn list(
@@ -274,7 +260,7 @@ async fn detail(state: &AppState, usager: &UsagerUser, loaded: &Loaded) -> Usage
     let workflow = loaded.workflow();
     let definition = &loaded.definition.definition;
     let demande = &loaded.stored.demande;
-    let options = resolve_options(state, definition, &demande.answers).await;
+    let options = options::resolve(&state.guichet(), definition, &demande.answers).await;
     UsagerDemande {
         id: demande.id.0,
         numero: demande.numero.clone(),
@@ -342,8 +328,12 @@ async fn act(
 ) -> Result<Json<UsagerDemande>, ApiError> {
     let loaded = own(state, usager, id).await?;
     let actor = Actor::Usager(usager.0.user.id);
-    loaded.perform(state, action, &actor, upload).await?;
-    let reloaded = Loaded::read(state, DemandeId(id)).await?;
+    let attachment = upload.as_ref().map(|file| Attachment {
+        name: &file.name,
+        content: &file.content,
+    });
+    processing::apply(&state.guichet(), &loaded, action, &actor, attachment).await?;
+    let reloaded = own(state, usager, id).await?;
     Ok(Json(detail(state, usager, &reloaded).await))
 }
 

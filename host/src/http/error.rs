@@ -346,3 +346,24 @@ impl From<CallError> for ApiError {
         Self::new(status, code, error.to_string())
     }
 }
+
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(error: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError;
+        use guichet_core::draft::OpenError;
+        match error {
+            ServiceError::NotFound(message) => Self::not_found(message),
+            ServiceError::Forbidden(message) => Self::forbidden(message),
+            ServiceError::Fields(errors) => Self::fields(errors),
+            ServiceError::Open(OpenError::NotListed) => Self::not_found(error.to_string()),
+            ServiceError::Open(OpenError::OnBehalfByUsager | OpenError::RightMissing) => {
+                Self::forbidden(error.to_string())
+            }
+            ServiceError::Open(OpenError::Closed) => Self::from(SubmitError::Closed),
+            ServiceError::Submit(error) => Self::from(error),
+            ServiceError::AgentFields(error) => Self::from(error),
+            ServiceError::Workflow(error) => Self::from(error),
+            ServiceError::Store(error) => Self::from(error),
+        }
+    }
+}

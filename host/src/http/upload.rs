@@ -17,14 +17,11 @@ use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
-use guichet_core::field::DEFAULT_FILE_MAX_SIZE_MB;
-use guichet_core::file::{MediaType, sniff_media_type};
 
 use super::extract::{ApiJson, check_text};
-use super::{ApiError, AppState, FieldProblem};
+use super::{ApiError, AppState};
 
-/// The part holding the file.
-pub const FILE_PART: &str = "file";
+pub use guichet_core::validation::FILE_PART;
 
 /// An uploaded file.
 pub struct Upload {
@@ -146,28 +143,4 @@ pub async fn json_or_form<T: serde::de::DeserializeOwned>(
         let ApiJson(body) = ApiJson::<T>::from_request(request, state).await?;
         Ok(JsonOrForm::Json(body))
     }
-}
-
-/// Checks an attachment of a history entry (exchange, reply, comment):
-/// PDF, JPEG or PNG by content, at most the default cap of a file field.
-///
-/// # Errors
-/// 422 `validation_failed` with `type_fichier` or `fichier_trop_gros`.
-pub fn check_attachment(content: &[u8]) -> Result<MediaType, ApiError> {
-    let Some(media_type) = sniff_media_type(content) else {
-        return Err(ApiError::validation(vec![FieldProblem::new(
-            FILE_PART,
-            "type_fichier",
-            "Ce fichier n'est ni un PDF, ni une image JPEG ou PNG.",
-        )]));
-    };
-    let cap = u64::from(DEFAULT_FILE_MAX_SIZE_MB) * 1024 * 1024;
-    if content.len() as u64 > cap {
-        return Err(ApiError::validation(vec![FieldProblem::new(
-            FILE_PART,
-            "fichier_trop_gros",
-            format!("Ce fichier dépasse {DEFAULT_FILE_MAX_SIZE_MB} Mo."),
-        )]));
-    }
-    Ok(media_type)
 }

@@ -255,6 +255,22 @@ impl Store {
         Ok(stored)
     }
 
+    /// Writes a new file's content on disk under a fresh id, without its
+    /// row: the row goes with the change that names the file (an action's
+    /// outcome, [`crate::outcome::Extras::files`]); if that change fails,
+    /// [`Store::discard_staged_file`] removes the content.
+    ///
+    /// # Errors
+    /// An I/O error; nothing is left on disk then.
+    pub async fn stage_file(&self, new: NewFile<'_>, now: DateTime<Utc>) -> Result<StoredFile> {
+        self.write_file_content(&new, now).await
+    }
+
+    /// Removes the content of a staged file whose row was not written.
+    pub async fn discard_staged_file(&self, file: &StoredFile) {
+        self.remove_file_content(file.file.id).await;
+    }
+
     /// Writes a new file's content on disk under a fresh id; its row is
     /// written by the caller ([`insert_file_row`]).
     pub(crate) async fn write_file_content(

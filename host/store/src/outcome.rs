@@ -66,6 +66,11 @@ pub struct Extras {
     /// fails with [`StoreError::Conflict`] if the draft changed since (a
     /// page saved meanwhile is never silently dropped).
     pub draft_revision: Option<i64>,
+    /// Files of the demande whose content was staged
+    /// ([`Store::stage_file`]) and whose rows are written with the outcome
+    /// (an action's attachment). On failure the caller discards them
+    /// ([`Store::discard_staged_file`]).
+    pub files: Vec<crate::file::StoredFile>,
 }
 
 /// The files named by the answers of a demande.
@@ -315,6 +320,9 @@ impl Store {
             });
         };
         let revision = Revision(row.int("revision")?);
+        for staged in &extras.files {
+            file::insert_file_row(&mut tx, staged, kept_key).await?;
+        }
         write_services(&mut tx, demande, true).await?;
         trash::follow(&mut tx, demande, &facts, now).await?;
         let mut erased = Vec::new();

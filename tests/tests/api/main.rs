@@ -23,6 +23,7 @@ mod inputs;
 mod login;
 mod matrix;
 mod openapi;
+mod processing;
 mod security;
 mod services;
 mod time_zone;

@@ -20,7 +20,7 @@ use guichet_store::demarche::{CatalogueQuery, DefinitionSource, ImportKind, Sour
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::http::auth::{Admin, CurrentUser};
+use crate::http::auth::{Admin, Caller};
 use crate::http::extract::{ApiPath, JSON_LIMIT, body_bytes, check_text};
 use crate::http::routes::{Access, ApiRouter, Body, Doc};
 use crate::http::{ApiError, AppState};
@@ -78,7 +78,7 @@ pub struct Imported {
 
 async fn import(
     State(state): State<AppState>,
-    current: CurrentUser,
+    current: Caller,
     request: Request,
 ) -> Result<Response, ApiError> {
     if current.is_usager() {

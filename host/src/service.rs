@@ -1,0 +1,59 @@
+//! The application layer: the use cases between the callers — the JSON
+//! API (`crate::http`), the web pages to come, the scheduler and the
+//! workers — and what they combine: the pure rules of `guichet_core`, the
+//! store and the connector registry. A handler extracts its input, calls
+//! one function here and turns the result into a view; the rules live
+//! here (what reads and writes what, in which order and transaction) and
+//! in the core (what is allowed), never in a handler.
+//!
+//! One module per use case:
+//! - [`drafts`]: open a draft (for oneself, or an agent's *saisie* for an
+//!   usager), read and list, save a page, attach a file, delete;
+//! - [`filing`]: file a draft as a demande;
+//! - [`processing`]: read a demande with its definition and apply an action
+//!   (with its attachment, in one transaction);
+//! - [`options`]: the choices of data-source fields, asked to connectors;
+//! - [`caller`]: who calls, and their rights.
+//!
+//! Errors are [`ServiceError`]s; the HTTP layer maps each to its code and
+//! status.
+
+pub mod caller;
+pub mod drafts;
+mod error;
+pub mod filing;
+pub mod options;
+pub mod processing;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use guichet_core::calendar::Zone;
+use guichet_core::clock::Clock;
+use guichet_store::Store;
+
+pub use caller::{Caller, Credential};
+pub use error::ServiceError;
+
+use crate::connectors::Registry;
+
+/// What the use cases work with: the store, the clock, the connector
+/// registry and the collectivité's time zone. Cheap to clone.
+#[derive(Clone)]
+pub struct Guichet {
+    /// The database and the file storage.
+    pub store: Store,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Installed connectors and their instances.
+    pub registry: Arc<Registry>,
+    /// The collectivité's time zone, in which calendar dates are read.
+    pub zone: Zone,
+}
+
+impl Guichet {
+    /// Now, on the injected clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,122 @@
+//! Filing a draft as a demande: who files (the usager, or an agent for the
+//! usager the draft was opened for, with the channel), the core's checks
+//! and the workflow's start (`guichet_core::submission::submit`), and the
+//! store's numbering and transaction (`Store::file_demande`: a refused
+//! filing takes no number and writes nothing; the draft goes in the same
+//! transaction, and filing fails if it changed since it was read).
+
+use guichet_core::demande::{Demande, FilingChannel};
+use guichet_core::demarche::Definition;
+use guichet_core::submission::{self, Filer, Filing};
+use guichet_core::validation::{ErrorCode, FieldError};
+use guichet_store::draft::DraftId;
+use guichet_store::outcome::Extras;
+
+use super::drafts::{self, usager_by_login};
+use super::{Caller, Guichet, ServiceError, options};
+
+/// What the caller adds to a draft to file it.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The RGPD box: without it the demande is not received.
+    pub consent: bool,
+    /// For an agent's *saisie*: how the usager reached the service.
+    pub channel: Option<FilingChannel>,
+    /// For an agent's *saisie*: the usager's login, when they have an
+    /// account (it must be the one the draft was opened for).
+    pub usager: Option<String>,
+}
+
+/// A demande just filed, with the definition of its version.
+#[derive(Debug)]
+pub struct Filed {
+    /// The demande.
+    pub demande: Demande,
+    /// The definition it was filed on.
+    pub definition: Definition,
+}
+
+/// Files a draft of the caller.
+///
+/// # Errors
+/// `NotFound` for someone else's draft; `Fields` for a channel or usager
+/// given by an usager (`non_attendu`), an agent's missing channel
+/// (`requis`), another usager than the draft's (`usager_different`) or an
+/// unknown one; [`ServiceError::Submit`] for the core's refusals (closed,
+/// right missing, invalid answers, consent); a store `conflict` if the
+/// draft changed meanwhile.
+pub async fn file(
+    guichet: &Guichet,
+    caller: &Caller,
+    id: DraftId,
+    request: Request,
+) -> Result<Filed, ServiceError> {
+    let now = guichet.now();
+    let drafts::Loaded { draft, definition } = drafts::own(guichet, caller, id).await?;
+    let filer = if caller.is_usager() {
+        if request.channel.is_some() || request.usager.is_some() {
+            return Err(FieldError::new(
+                "channel",
+                ErrorCode::NonAttendu,
+                "Seul un agent dépose une demande au nom d'un usager.",
+            )
+            .into());
+        }
+        Filer::Usager(caller.user.id)
+    } else {
+        let Some(channel) = request.channel else {
+            return Err(FieldError::new(
+                "channel",
+                ErrorCode::Requis,
+                "Indiquez comment l'usager a contacté le service : telephone, guichet ou courrier.",
+            )
+            .into());
+        };
+        // The demande is for the usager the draft was opened for, whose
+        // profile prefilled it; naming another one is refused.
+        if let Some(login) = &request.usager {
+            let named = usager_by_login(guichet, login).await?.0;
+            if draft.usager != Some(named) {
+                return Err(FieldError::new(
+                    "usager",
+                    ErrorCode::UsagerDifferent,
+                    "Ce brouillon a été ouvert pour un autre usager : ouvrez un brouillon à son nom.",
+                )
+                .into());
+            }
+        }
+        Filer::Agent {
+            id: caller.user.id,
+            rights: caller.rights(&draft.demarche.slug),
+            channel,
+            usager: draft.usager,
+        }
+    };
+    let options = options::resolve(guichet, &definition, &draft.answers).await;
+    let version = draft.demarche.version;
+    let answers = draft.answers;
+    let extras = Extras {
+        draft: Some(draft.id),
+        draft_revision: Some(draft.revision),
+        ..Extras::default()
+    };
+    let outcome = guichet
+        .store
+        .file_demande(&definition.slug, now, extras, |reserved| {
+            let filing = Filing {
+                version,
+                id: reserved.id,
+                numero: reserved.numero,
+                answers: answers.clone(),
+                consent: request.consent,
+                filer,
+            };
+            submission::submit(&definition, filing, &options, now, guichet.zone)
+                .map_err(ServiceError::from)
+        })
+        .await?;
+    Ok(Filed {
+        demande: outcome.demande,
+        definition,
+    })
+}

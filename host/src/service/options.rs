@@ -1,0 +1,68 @@
+//! The choices of data-source fields: asked to the connector instance the
+//! source names, with the parameters read from earlier answers
+//! (`guichet_core::draft::lookup_params`).
+
+use std::collections::BTreeMap;
+
+use guichet_core::demarche::Definition;
+use guichet_core::draft::lookup_params;
+use guichet_core::field::Choice;
+use guichet_core::id::FieldId;
+use guichet_core::value::Answers;
+
+use super::Guichet;
+use crate::connectors::model::LookupQuery;
+
+/// The options of data-source fields, from the connector instance named by
+/// the source when it is configured, given the `answers` so far. A source
+/// that cannot answer, or whose parameters are not all answered yet, gives
+/// no options (validation then says `source_indisponible`); the failure is
+/// logged.
+pub async fn resolve(
+    guichet: &Guichet,
+    definition: &Definition,
+    answers: &Answers,
+) -> BTreeMap<FieldId, Vec<Choice>> {
+    let mut options = BTreeMap::new();
+    let instances: Vec<String> = guichet
+        .registry
+        .instances()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    for field in definition.fields() {
+        let Some((_, Some(source))) = field.kind.choice_list() else {
+            continue;
+        };
+        if !instances.contains(&source.connector) {
+            continue;
+        }
+        let Some(params) = lookup_params(source, answers) else {
+            continue;
+        };
+        let query = LookupQuery {
+            source: source.name.clone(),
+            q: None,
+            id: None,
+            params,
+        };
+        match guichet.registry.lookup(&source.connector, query).await {
+            Ok(items) => {
+                options.insert(
+                    field.id.clone(),
+                    items
+                        .into_iter()
+                        .map(|item| Choice {
+                            value: item.id,
+                            label: item.text,
+                        })
+                        .collect(),
+                );
+            }
+            Err(error) => {
+                tracing::warn!(field = %field.id, %error, "source de données indisponible");
+            }
+        }
+    }
+    options
+}
