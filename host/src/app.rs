@@ -114,19 +114,6 @@ pub async fn open_store(config: &Config) -> Result<Store, StartError> {
     .with_zone(config.settings.time_zone))
 }
 
-/// A connector registry over a fresh runtime with its journal.
-///
-/// # Errors
-/// [`StartError::Runtime`].
-pub fn connector_registry(
-    config: RuntimeConfig,
-) -> Result<(Arc<Registry>, Arc<MemoryJournal>), StartError> {
-    let journal = Arc::new(MemoryJournal::default());
-    let runtime =
-        Runtime::new(config, journal.clone()).map_err(|e| StartError::Runtime(e.to_string()))?;
-    Ok((Arc::new(Registry::new(runtime)), journal))
-}
-
 /// The journal of a running platform: the latest calls in memory (for the
 /// admin API) and every call persisted in the store's `connector_calls`
 /// table, written by a background task so a call never waits on the database.

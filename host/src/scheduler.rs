@@ -3,8 +3,9 @@
 //!
 //! Timers are rows indexed by due date; [`fire_due_timers`] claims only what
 //! is due (a lease, and `SKIP LOCKED` on PostgreSQL, so several hosts never
-//! fire one timer twice), runs the core's [`deadline::fire`] on the demande as
-//! stored, and writes the outcome — new state, history, notification jobs,
+//! fire one timer twice), and fires each through the application layer
+//! ([`processing::fire_timer`]: the core's `deadline::fire` on the demande as
+//! stored), which writes the outcome — new state, history, notification jobs,
 //! timer changes, the fired timer's deletion — in one transaction. A timer the
 //! demande no longer answers (a reminder already sent, a status that moved on,
 //! a deadline moved by a hold) is simply deleted.
@@ -30,10 +31,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use guichet_core::clock::Clock;
-use guichet_core::workflow::WorkflowError;
-use guichet_core::workflow::deadline::{self, Timer};
-use guichet_store::outcome::Extras;
 use guichet_store::{Store, StoreError};
+
+use crate::service::processing;
 
 /// Timers claimed per round.
 const BATCH: u32 = 200;
@@ -136,7 +136,7 @@ pub async fn fire_due_timers(
         }
         let full = batch.len() as u32 == BATCH;
         for timer in batch {
-            match fire_one(store, &timer, now).await {
+            match processing::fire_timer(store, &timer, now).await {
                 Ok(true) => fired.applied += 1,
                 Ok(false) => fired.dropped += 1,
                 Err(error) => {
@@ -147,44 +147,6 @@ pub async fn fire_due_timers(
         }
         if !full {
             return Ok(fired);
-        }
-    }
-}
-
-/// Fires one claimed timer; `Ok(false)` when it was stale and dropped.
-async fn fire_one(store: &Store, timer: &Timer, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let stored = match store.demande(timer.demande).await {
-        Ok(stored) => stored,
-        Err(StoreError::NotFound(_)) => {
-            store.delete_timer(timer).await?;
-            return Ok(false);
-        }
-        Err(e) => return Err(e),
-    };
-    let reference = &stored.demande.demarche;
-    let definition = store
-        .demarche_version(&reference.slug, reference.version)
-        .await?;
-    let workflow = definition.definition.workflow();
-    match deadline::fire(&workflow, &stored.demande, timer.kind, now, store.zone()) {
-        Ok(outcome) => {
-            let extras = Extras {
-                fired_timer: Some(*timer),
-                ..Extras::default()
-            };
-            store
-                .apply_outcome(&outcome, stored.revision, extras, now)
-                .await?;
-            Ok(true)
-        }
-        Err(WorkflowError::NothingToFire(_)) => {
-            store.delete_timer(timer).await?;
-            Ok(false)
-        }
-        Err(other) => {
-            tracing::warn!(demande = %timer.demande.0, kind = %timer.kind, error = %other, "timer refused by the workflow; dropped");
-            store.delete_timer(timer).await?;
-            Ok(false)
         }
     }
 }

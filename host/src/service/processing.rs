@@ -14,13 +14,15 @@ use guichet_core::role::{Right, Rights};
 use guichet_core::submission::fill_agent_fields;
 use guichet_core::trash::{self, Stay};
 use guichet_core::validation::{Context, check_attachment, read_answers};
-use guichet_core::workflow::{self, Action, Outcome, Workflow};
+use guichet_core::workflow::deadline::{self, Timer};
+use guichet_core::workflow::{self, Action, Outcome, Workflow, WorkflowError};
 use guichet_store::demande::StoredDemande;
 use guichet_store::demarche::StoredDefinition;
 use guichet_store::file::{FileOwner, NewFile, StoredFile};
 use guichet_store::outcome::Extras;
 
-use guichet_store::StoreError;
+use chrono::{DateTime, Utc};
+use guichet_store::{Store, StoreError};
 
 use super::{Caller, Guichet, ServiceError, options};
 
@@ -248,4 +250,53 @@ pub async fn apply(
         guichet.store.discard_staged_file(file).await;
     }
     applied
+}
+
+/// Fires a claimed timer on the demande as stored (the scheduler's use
+/// case, which needs only the store): the outcome is written with the
+/// timer's deletion; a timer the demande no longer answers (a reminder
+/// already sent, a status that moved on) is deleted. `Ok(false)` when it
+/// was stale and dropped.
+///
+/// # Errors
+/// A store error (the timer's lease expires and a later round retries).
+pub async fn fire_timer(
+    store: &Store,
+    timer: &Timer,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let stored = match store.demande(timer.demande).await {
+        Ok(stored) => stored,
+        Err(StoreError::NotFound(_)) => {
+            store.delete_timer(timer).await?;
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    };
+    let reference = &stored.demande.demarche;
+    let definition = store
+        .demarche_version(&reference.slug, reference.version)
+        .await?;
+    let workflow = definition.definition.workflow();
+    match deadline::fire(&workflow, &stored.demande, timer.kind, now, store.zone()) {
+        Ok(outcome) => {
+            let extras = Extras {
+                fired_timer: Some(*timer),
+                ..Extras::default()
+            };
+            store
+                .apply_outcome(&outcome, stored.revision, extras, now)
+                .await?;
+            Ok(true)
+        }
+        Err(WorkflowError::NothingToFire(_)) => {
+            store.delete_timer(timer).await?;
+            Ok(false)
+        }
+        Err(other) => {
+            tracing::warn!(demande = %timer.demande.0, kind = %timer.kind, error = %other, "timer refused by the workflow; dropped");
+            store.delete_timer(timer).await?;
+            Ok(false)
+        }
+    }
 }

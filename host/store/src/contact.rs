@@ -71,7 +71,11 @@ fn answer_for(
 
 /// The contact of the demande's usager: the form's answers first (fields
 /// prefilled from the profile), then the account's profile and login.
-pub fn contact_of(definition: &Definition, demande: &Demande, account: Option<&User>) -> Contact {
+pub(crate) fn contact_of(
+    definition: &Definition,
+    demande: &Demande,
+    account: Option<&User>,
+) -> Contact {
     let profile = account.map(|user| &user.profile);
     let first = answer_for(definition, demande, ProfileField::FirstName)
         .or_else(|| profile.and_then(|p| p.first_name.clone()));
@@ -97,7 +101,7 @@ pub fn contact_of(definition: &Definition, demande: &Demande, account: Option<&U
 
 /// Removes from a finished job's payload the captured contact and the
 /// parameters that may quote people; returns whether anything was removed.
-pub fn strip(payload: &mut serde_json::Value) -> bool {
+pub(crate) fn strip(payload: &mut serde_json::Value) -> bool {
     let Some(object) = payload.as_object_mut() else {
         return false;
     };

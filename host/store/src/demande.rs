@@ -67,7 +67,7 @@ pub struct Reservation {
 impl Reservation {
     /// No identity yet (nil id, empty number): to check a submission
     /// before a number is taken.
-    pub fn placeholder() -> Reservation {
+    pub(crate) fn placeholder() -> Reservation {
         Reservation {
             id: DemandeId(Uuid::nil()),
             numero: String::new(),

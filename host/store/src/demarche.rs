@@ -154,7 +154,7 @@ fn visibility_from_key(key: &str) -> Result<DemarcheVisibility> {
 /// The default prefix of demande numbers: the initials of the slug's words
 /// (`aide-reparation-velo` → `ARV`), or the first four letters of a
 /// one-word slug (`velo` → `VELO`).
-pub fn default_numero_prefix(slug: &Slug) -> String {
+pub(crate) fn default_numero_prefix(slug: &Slug) -> String {
     let words: Vec<&str> = slug.as_str().split('-').filter(|w| !w.is_empty()).collect();
     let prefix: String = match words.as_slice() {
         [one] => one.chars().take(4).collect(),
@@ -322,7 +322,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown démarche.
-    pub async fn numero_prefix(&self, slug: &Slug) -> Result<String> {
+    pub(crate) async fn numero_prefix(&self, slug: &Slug) -> Result<String> {
         sqlx::query("SELECT numero_prefix FROM demarches WHERE slug = $1")
             .bind(slug.as_str().to_owned())
             .fetch_optional(&self.read)

@@ -121,7 +121,7 @@ impl NewJob {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] if the payload is not a JSON object.
-    pub fn with_contact(mut self, contact: &crate::contact::Contact) -> Result<NewJob> {
+    pub(crate) fn with_contact(mut self, contact: &crate::contact::Contact) -> Result<NewJob> {
         let value =
             serde_json::to_value(contact).map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.payload

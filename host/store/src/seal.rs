@@ -126,7 +126,7 @@ impl MasterKey {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] unless `text` is base64 of exactly 32 bytes.
-    pub fn from_base64(text: &str) -> Result<MasterKey> {
+    pub(crate) fn from_base64(text: &str) -> Result<MasterKey> {
         let bytes = Zeroizing::new(BASE64.decode(text.trim()).map_err(|_| {
             StoreError::Invalid("la clé maîtresse n'est pas écrite en base64".into())
         })?);
@@ -140,7 +140,7 @@ impl MasterKey {
     }
 
     /// The key as standard base64.
-    pub fn to_base64(&self) -> Zeroizing<String> {
+    pub(crate) fn to_base64(&self) -> Zeroizing<String> {
         Zeroizing::new(BASE64.encode(self.0.as_slice()))
     }
 
