@@ -1,5 +1,10 @@
 //! Every operation of both first-party connectors, as real WebAssembly
-//! components, against the simulated vendor servers over real HTTP.
+//! components, against the simulated vendor servers over real HTTP; and
+//! (`connectors/contract.rs`) the committed components built against each
+//! released contract version.
+
+#[path = "connectors/contract.rs"]
+mod contract;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,7 +14,7 @@ use guichet_host::connectors::instance::ConfigError;
 use guichet_host::connectors::journal::Outcome;
 use guichet_host::connectors::model::{
     Address, AttachmentRef, Choice, ConnectorError, Demande, Field, FieldValue, Identity,
-    LookupItem, LookupQuery,
+    LookupItem, LookupQuery, Receipt,
 };
 use guichet_host::connectors::registry::RegistryError;
 use guichet_host::connectors::{CallError, Registry};
@@ -84,7 +89,49 @@ fn photos() -> Arc<MemoryAttachments> {
     )])))
 }
 
+/// Transmits the signalement `numero`, with its photo, to `atal-ville`.
+async fn transmit_signalement(registry: &Registry, numero: &str) -> Receipt {
+    registry
+        .transmit(
+            "atal-ville",
+            signalement(numero),
+            &numero.to_lowercase(),
+            Some(photos()),
+        )
+        .await
+        .expect("transmitted")
+}
+
+/// An agent of the simulated ATAL moves the request of `receipt` to
+/// `state`, answering `text` as `author`.
+fn vendor_agent_answers(
+    sim: &atal_sim::Handle,
+    receipt: &Receipt,
+    state: atal_sim::StateCode,
+    author: &str,
+    text: &str,
+) {
+    sim.set_request_state(
+        receipt.remote_id.parse().expect("uuid"),
+        state,
+        Some(atal_sim::NewResponse::new(author, text)),
+    )
+    .expect("the vendor agent answers");
+}
+
 async fn with_atal() -> (
+    Arc<Registry>,
+    atal_sim::Handle,
+    Arc<guichet_host::connectors::journal::MemoryJournal>,
+) {
+    with_atal_component(components::ATAL.as_ref()).await
+}
+
+/// A registry with the ATAL component at `path` installed and its instance
+/// `atal-ville` configured for a fresh simulated ATAL.
+async fn with_atal_component(
+    path: &std::path::Path,
+) -> (
     Arc<Registry>,
     atal_sim::Handle,
     Arc<guichet_host::connectors::journal::MemoryJournal>,
@@ -92,7 +139,7 @@ async fn with_atal() -> (
     let (registry, journal) = registry();
     let sim = atal().await;
     registry
-        .install_file(components::ATAL.as_ref())
+        .install_file(path)
         .await
         .expect("ATAL connector installs");
     registry
@@ -147,15 +194,7 @@ async fn atal_check_reports_the_vendor_version() {
 async fn atal_transmit_creates_a_work_request_with_its_photo() {
     let (registry, sim, _) = with_atal().await;
 
-    let receipt = registry
-        .transmit(
-            "atal-ville",
-            signalement("SIG-2026-000001"),
-            "sig-1",
-            Some(photos()),
-        )
-        .await
-        .expect("transmitted");
+    let receipt = transmit_signalement(&registry, "SIG-2026-000001").await;
 
     let records = sim.works_requests();
     assert_eq!(records.len(), 1);
@@ -205,30 +244,19 @@ async fn atal_transmit_twice_with_the_same_key_creates_one_record() {
 #[tokio::test]
 async fn atal_status_follows_the_vendor_agents() {
     let (registry, sim, _) = with_atal().await;
-    let receipt = registry
-        .transmit(
-            "atal-ville",
-            signalement("SIG-2026-000003"),
-            "sig-3",
-            Some(photos()),
-        )
-        .await
-        .expect("transmitted");
-    let id = receipt.remote_id.parse().expect("uuid");
+    let receipt = transmit_signalement(&registry, "SIG-2026-000003").await;
 
     let received = registry
         .status("atal-ville", &receipt.remote_id)
         .await
         .expect("status");
-    sim.set_request_state(
-        id,
+    vendor_agent_answers(
+        &sim,
+        &receipt,
         atal_sim::StateCode::Done,
-        Some(atal_sim::NewResponse::new(
-            "Équipe voirie Nord",
-            "Trou rebouché le jour même.",
-        )),
-    )
-    .expect("vendor agent closes the request");
+        "Équipe voirie Nord",
+        "Trou rebouché le jour même.",
+    );
     let done = registry
         .status("atal-ville", &receipt.remote_id)
         .await
@@ -301,24 +329,14 @@ async fn atal_lookup_lists_request_types_and_services() {
 #[tokio::test]
 async fn atal_card_shows_number_status_and_responses() {
     let (registry, sim, _) = with_atal().await;
-    let receipt = registry
-        .transmit(
-            "atal-ville",
-            signalement("SIG-2026-000004"),
-            "sig-4",
-            Some(photos()),
-        )
-        .await
-        .expect("transmitted");
-    sim.set_request_state(
-        receipt.remote_id.parse().expect("uuid"),
+    let receipt = transmit_signalement(&registry, "SIG-2026-000004").await;
+    vendor_agent_answers(
+        &sim,
+        &receipt,
         atal_sim::StateCode::InProgress,
-        Some(atal_sim::NewResponse::new(
-            "Équipe voirie",
-            "Intervention prévue mardi.",
-        )),
-    )
-    .expect("vendor agent answers");
+        "Équipe voirie",
+        "Intervention prévue mardi.",
+    );
 
     let card = registry
         .card("atal-ville", &receipt.remote_id)
@@ -736,11 +754,29 @@ async fn famille_refuses_a_child_of_another_family() {
 
 #[tokio::test]
 async fn famille_check_answers() {
-    let (registry, _sim) = with_famille().await;
+    let (registry, sim) = with_famille().await;
 
-    let availability = registry.check("famille-ville").await.expect("check");
+    let up = registry.check("famille-ville").await.expect("check");
+    sim.set_mode(espace_famille_sim::Mode::Down);
+    let down = registry.check("famille-ville").await;
 
-    assert!(availability.available);
+    assert_eq!(
+        (
+            up.available,
+            up.message.as_str(),
+            up.remote_version.as_deref()
+        ),
+        (
+            true,
+            "Espace famille répond et accepte le jeton.",
+            Some("3.2-sim")
+        ),
+        "the answer comes from Espace famille's ping, behind its token"
+    );
+    assert!(
+        matches!(connector_error(down), ConnectorError::Unavailable(_)),
+        "an Espace famille that does not answer is unavailable"
+    );
 }
 
 #[tokio::test]
