@@ -4,12 +4,18 @@
 //! [`Config`] says where things live: the data directory (attachments under
 //! `files/`, the precompiled-component cache under `cache/`, and the SQLite
 //! database `guichet.db` unless a database URL says otherwise), the listen
-//! address and the API's [`Settings`] (among them the collectivité's time
-//! zone, which the store also receives). [`App::start`] opens (and migrates)
-//! the store and starts the connector runtime with the clock it is given;
-//! [`App::serve`] runs the scheduler on that clock beside the HTTP server
-//! until the shutdown future resolves. Tests build an [`AppState`] with a
-//! `ManualClock` and call `scheduler::fire_due_timers` themselves.
+//! address, the connector runtime's set-up, how often the scheduler runs and
+//! the API's [`Settings`] (among them the collectivité's time zone, which the
+//! store also receives). [`App::start`] opens (and migrates) the store and
+//! starts the connector runtime with the clock it is given; [`App::serve`]
+//! runs the scheduler on that clock beside the HTTP server until the shutdown
+//! future resolves.
+//!
+//! `guichet serve`, `guichet demo` and the test harness (`tests/src/app.rs`)
+//! all boot through [`App::start`]. The tests give it a `ManualClock`, their
+//! settings and no scheduler period, serve on a port they bound
+//! ([`App::serve_on`]), and run the scheduler's rounds themselves after each
+//! jump of their clock.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,6 +46,13 @@ pub struct Config {
     /// The file of the master key sealing personal values (see
     /// `guichet_store::seal`); `None`: `master.key` in `data_dir`.
     pub master_key_file: Option<PathBuf>,
+    /// The connector runtime (default: the precompiled-component cache in
+    /// `cache/` of the data directory).
+    pub runtime: RuntimeConfig,
+    /// How often the scheduler runs a round by itself (default
+    /// [`SCHEDULER_PERIOD`]). `None`: never by itself; whoever moves the
+    /// clock runs the rounds (the tests, after each jump of their clock).
+    pub scheduler_period: Option<Duration>,
     /// Tunables of the API.
     pub settings: Settings,
 }
@@ -56,9 +69,11 @@ impl Config {
             database_url: database_url
                 .filter(|url| !url.trim().is_empty())
                 .unwrap_or_else(|| default_database_url(&data_dir)),
+            runtime: RuntimeConfig::new(data_dir.join("cache")),
             data_dir,
             listen,
             master_key_file: None,
+            scheduler_period: Some(SCHEDULER_PERIOD),
             settings: Settings::default(),
         }
     }
@@ -73,11 +88,6 @@ impl Config {
         self.master_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join(guichet_store::seal::MASTER_KEY_FILE))
-    }
-
-    /// The cache of precompiled components.
-    pub fn cache_dir(&self) -> PathBuf {
-        self.data_dir.join("cache")
     }
 }
 
@@ -179,6 +189,8 @@ pub struct App {
     pub state: AppState,
     /// Where it listens.
     pub listen: SocketAddr,
+    /// How often the scheduler runs a round by itself, if at all.
+    scheduler_period: Option<Duration>,
 }
 
 impl App {
@@ -189,16 +201,16 @@ impl App {
     /// A [`StartError`].
     pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let store = open_store(config).await?;
-        let (registry, journal) =
-            persistent_registry(RuntimeConfig::new(config.cache_dir()), store.clone())?;
+        let (registry, journal) = persistent_registry(config.runtime.clone(), store.clone())?;
         Ok(App {
             state: AppState::new(store, clock, registry, journal, config.settings.clone()),
             listen: config.listen,
+            scheduler_period: config.scheduler_period,
         })
     }
 
-    /// Serves the API and runs the scheduler on the state's clock until
-    /// `shutdown` resolves.
+    /// Serves the API on [`App::listen`] and runs the scheduler on the
+    /// state's clock until `shutdown` resolves.
     ///
     /// # Errors
     /// [`StartError::Listen`] or [`StartError::Serve`].
@@ -209,20 +221,37 @@ impl App {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .map_err(|e| StartError::Listen(self.listen, e))?;
-        let scheduler = tokio::spawn(crate::scheduler::run(
-            Arc::new(self.state.store.clone()),
-            self.state.clock.clone(),
-            format!("guichet-{}", std::process::id()),
-            SCHEDULER_PERIOD,
-            self.state.settings.retention,
-        ));
+        self.serve_on(listener, shutdown).await
+    }
+
+    /// [`App::serve`] on a listener already bound (the tests bind port 0
+    /// and read the address first). Closes the store once served.
+    ///
+    /// # Errors
+    /// [`StartError::Serve`].
+    pub async fn serve_on(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let scheduler = self.scheduler_period.map(|period| {
+            tokio::spawn(crate::scheduler::run(
+                Arc::new(self.state.store.clone()),
+                self.state.clock.clone(),
+                format!("guichet-{}", std::process::id()),
+                period,
+                self.state.settings.retention,
+            ))
+        });
         let served = axum::serve(
             listener,
             router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        scheduler.abort();
+        if let Some(scheduler) = scheduler {
+            scheduler.abort();
+        }
         self.state.store.close().await;
         served.map_err(StartError::Serve)
     }

@@ -7,12 +7,13 @@
 //! atomic activation and rollback).
 //!
 //! # Design
-//! - **Contract.** A component implements a world of the WIT package
-//!   `guichet:connector` (`wit/` at the repository root). Each supported contract
-//!   version has its own bindings module (`v0_1_0`) converting to and from the
-//!   host's own types in [`model`], so the rest of the platform never sees
-//!   generated WIT types and older components keep loading when new contract
-//!   versions are added (the Zed pattern).
+//! - **Contract** ([`contract`]): a component implements a world of the WIT
+//!   package `guichet:connector` (`wit/` at the repository root). Each
+//!   supported contract version has its own bindings module under
+//!   `contract/` (`v0_1_0`) converting to and from the host's own types in
+//!   [`model`], so the rest of the platform never sees generated WIT types
+//!   nor names a version, and older components keep loading when new
+//!   contract versions are added (the Zed pattern).
 //! - **Install** ([`Runtime::load`]): the bytes are checked to be a component,
 //!   compiled once (or read back precompiled from the cache, keyed by the
 //!   content hash and the engine's compatibility hash), matched against the
@@ -51,6 +52,7 @@ pub mod allowlist;
 pub mod bounds;
 pub mod cache;
 pub mod capability;
+pub mod contract;
 pub mod error;
 pub mod host;
 pub mod instance;
@@ -59,7 +61,6 @@ pub mod model;
 pub mod outbound;
 pub mod registry;
 pub mod runtime;
-mod v0_1_0;
 mod validation;
 
 pub use error::{CallError, InstallError};

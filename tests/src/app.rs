@@ -1,7 +1,11 @@
-//! The API under test: [`spawn_app`] starts the real router on a free
-//! loopback port over a fresh database, with a [`ManualClock`] that tests
-//! move by hand; [`Client`] speaks JSON to it as an usager, an agent, a
-//! machine or nobody.
+//! The API under test: [`run`] boots the application through
+//! `guichet_host::app::App::start`, as `guichet serve` does (store, master
+//! key, connector registry with its persistent journal, settings, router),
+//! over a fresh database, with a [`ManualClock`] that tests move by hand,
+//! and serves it on a free loopback port; [`Client`] speaks JSON to it as an
+//! usager, an agent, a machine or nobody. The scheduler runs no round by
+//! itself: [`TestApp::fire_due_timers`] and the clock jumps run them, with
+//! the application's retention settings.
 //!
 //! [`on_both_backends!`](crate::on_both_backends) runs each listed
 //! `async fn name(app: TestApp)` twice, as `name::sqlite` (a new file in a
@@ -12,6 +16,7 @@
 //! loudly, unless `GUICHET_SKIP_POSTGRES=1` says to skip that half.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,14 +29,13 @@ use guichet_core::demarche::Definition;
 use guichet_core::id::Slug;
 use guichet_core::profile::Profile;
 use guichet_core::role::{Grant, GroupName, Scope};
-use guichet_host::connectors::{Registry, RuntimeConfig};
-use guichet_host::http::{
-    AppState, PasswordCost, PasswordHashing, Settings, auth::hash_password, router,
-};
+use guichet_host::app::{App, Config};
+use guichet_host::connectors::Registry;
+use guichet_host::http::{PasswordCost, PasswordHashing, Settings, auth::hash_password};
 use guichet_host::scheduler::{Fired, Retention, fire_due_timers, sweep_end_of_life};
+use guichet_store::Store;
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
-use guichet_store::{FileStore, Store};
 use guichet_testdb::TestDatabase;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use serde_json::Value;
@@ -89,6 +93,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The API's bounded password hashing (to observe its bound).
     pub passwords: Arc<PasswordHashing>,
+    /// How long what has ended is kept (the application's settings).
+    retention: Retention,
     http: reqwest::Client,
     people: Arc<Mutex<Vec<Person>>>,
 }
@@ -156,10 +162,31 @@ where
     run_with(backend, settings, body).await;
 }
 
+/// How long the server may take to stop once a test is over.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The configuration of the application under test: the test database and
+/// its directory, `settings`, the shared cache of precompiled components,
+/// and no scheduler period (the tests run the rounds after moving the
+/// clock).
+fn config(database: &TestDatabase, settings: Settings) -> Config {
+    let mut config = Config::new(
+        database.dir.clone(),
+        Some(database.url.clone()),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    );
+    config.settings = settings;
+    config.runtime.cache_dir = crate::cache_dir();
+    config.runtime.pooling = false;
+    config.scheduler_period = None;
+    config
+}
+
 /// [`run`] with these settings.
 ///
 /// # Panics
-/// When the database or the server cannot start.
+/// When the database or the server cannot start, or the server stops on an
+/// error.
 pub async fn run_with<F, Fut>(backend: Backend, settings: Settings, body: F)
 where
     F: FnOnce(TestApp) -> Fut,
@@ -168,51 +195,49 @@ where
     let Some(database) = TestDatabase::create(backend == Backend::Postgres, "api").await else {
         return;
     };
-    let url = database.url.clone();
-    let files_dir = database.files_dir();
-    let store = Store::connect(&url, FileStore::new(&files_dir))
-        .await
-        .unwrap_or_else(|e| panic!("{backend:?} store at {url}: {e}"))
-        .with_zone(settings.time_zone);
+    let config = config(&database, settings);
     let clock = ManualClock::new(start());
-    let mut runtime = RuntimeConfig::new(crate::cache_dir());
-    runtime.pooling = false;
-    let (registry, journal) = guichet_host::app::persistent_registry(runtime, store.clone())
-        .expect("connector runtime starts");
-    let state = AppState::new(
-        store.clone(),
-        Arc::new(clock.clone()),
-        registry.clone(),
-        journal,
-        settings,
-    );
-    let passwords = state.passwords.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let app = App::start(&config, Arc::new(clock.clone()))
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?} application at {}: {e}", database.url));
+    let state = app.state.clone();
+    let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .expect("port bound");
     let address = listener.local_addr().expect("local address");
-    let server = tokio::spawn(async move {
-        let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let _ = axum::serve(listener, service).await;
-    });
-    let app = TestApp {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(app.serve_on(listener, async {
+        let _ = stopped.await;
+    }));
+    let test_app = TestApp {
         base: format!("http://{address}"),
-        store: store.clone(),
+        store: state.store.clone(),
         clock,
-        registry,
-        url,
-        files_dir,
+        registry: state.registry.clone(),
+        url: database.url.clone(),
+        files_dir: config.files_dir(),
         backend,
-        passwords,
+        passwords: state.passwords.clone(),
+        retention: state.settings.retention,
         http: reqwest::Client::new(),
         people: Arc::default(),
     };
-    let outcome = AssertUnwindSafe(body(app)).catch_unwind().await;
-    server.abort();
-    store.close().await;
+    let outcome = AssertUnwindSafe(body(test_app)).catch_unwind().await;
+    let _ = stop.send(());
+    let served = tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await;
+    if served.is_err() {
+        server.abort();
+        state.store.close().await;
+    }
     database.remove().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
+    }
+    match served {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => panic!("the server stopped on an error: {error}"),
+        Ok(Err(error)) => panic!("the server task failed: {error}"),
+        Err(_) => panic!("the server did not stop within {SHUTDOWN_GRACE:?}"),
     }
 }
 
@@ -534,8 +559,8 @@ impl TestApp {
     }
 
     /// Moves the clock by `days`, runs a round of the scheduler (due timers,
-    /// end-of-life sweep with the default retention), and logs everyone in
-    /// again.
+    /// end-of-life sweep with the application's retention), and logs
+    /// everyone in again.
     pub async fn jump_days(&self, days: i64) -> Fired {
         self.clock.advance(Duration::days(days));
         self.fire_and_log_in_again().await
@@ -556,11 +581,12 @@ impl TestApp {
             .expect("timers fired")
     }
 
+    /// A round of the scheduler, as `guichet serve` runs one each period:
+    /// the due timers, then the end-of-life sweep with the application's
+    /// retention settings; then everyone logs in again.
     async fn fire_and_log_in_again(&self) -> Fired {
-        let fired = fire_due_timers(&self.store, "test-scheduler", self.clock_now())
-            .await
-            .expect("timers fired");
-        sweep_end_of_life(&self.store, &Retention::default(), self.clock_now())
+        let fired = self.fire_due_timers().await;
+        sweep_end_of_life(&self.store, &self.retention, self.clock_now())
             .await
             .expect("end of life swept");
         self.log_everyone_in_again().await;

@@ -1,5 +1,13 @@
 //! Every operation of both first-party connectors, as real WebAssembly
-//! components, against the simulated vendor servers over real HTTP.
+//! components, against the simulated vendor servers over real HTTP: ATAL
+//! here, Espace famille in `connectors/espace_famille.rs`; and
+//! (`connectors/contract.rs`) the committed components built against each
+//! released contract version.
+
+#[path = "connectors/contract.rs"]
+mod contract;
+#[path = "connectors/espace_famille.rs"]
+mod espace_famille;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,7 +17,7 @@ use guichet_host::connectors::instance::ConfigError;
 use guichet_host::connectors::journal::Outcome;
 use guichet_host::connectors::model::{
     Address, AttachmentRef, Choice, ConnectorError, Demande, Field, FieldValue, Identity,
-    LookupItem, LookupQuery,
+    LookupItem, LookupQuery, Receipt,
 };
 use guichet_host::connectors::registry::RegistryError;
 use guichet_host::connectors::{CallError, Registry};
@@ -84,7 +92,49 @@ fn photos() -> Arc<MemoryAttachments> {
     )])))
 }
 
+/// Transmits the signalement `numero`, with its photo, to `atal-ville`.
+async fn transmit_signalement(registry: &Registry, numero: &str) -> Receipt {
+    registry
+        .transmit(
+            "atal-ville",
+            signalement(numero),
+            &numero.to_lowercase(),
+            Some(photos()),
+        )
+        .await
+        .expect("transmitted")
+}
+
+/// An agent of the simulated ATAL moves the request of `receipt` to
+/// `state`, answering `text` as `author`.
+fn vendor_agent_answers(
+    sim: &atal_sim::Handle,
+    receipt: &Receipt,
+    state: atal_sim::StateCode,
+    author: &str,
+    text: &str,
+) {
+    sim.set_request_state(
+        receipt.remote_id.parse().expect("uuid"),
+        state,
+        Some(atal_sim::NewResponse::new(author, text)),
+    )
+    .expect("the vendor agent answers");
+}
+
 async fn with_atal() -> (
+    Arc<Registry>,
+    atal_sim::Handle,
+    Arc<guichet_host::connectors::journal::MemoryJournal>,
+) {
+    with_atal_component(components::ATAL.as_ref()).await
+}
+
+/// A registry with the ATAL component at `path` installed and its instance
+/// `atal-ville` configured for a fresh simulated ATAL.
+async fn with_atal_component(
+    path: &std::path::Path,
+) -> (
     Arc<Registry>,
     atal_sim::Handle,
     Arc<guichet_host::connectors::journal::MemoryJournal>,
@@ -92,26 +142,13 @@ async fn with_atal() -> (
     let (registry, journal) = registry();
     let sim = atal().await;
     registry
-        .install_file(components::ATAL.as_ref())
+        .install_file(path)
         .await
         .expect("ATAL connector installs");
     registry
         .configure(atal_config("atal-ville", &sim.base_url()), None)
         .expect("instance configured");
     (registry, sim, journal)
-}
-
-async fn with_famille() -> (Arc<Registry>, espace_famille_sim::Handle) {
-    let (registry, _) = registry();
-    let sim = espace_famille().await;
-    registry
-        .install_file(components::ESPACE_FAMILLE.as_ref())
-        .await
-        .expect("Espace famille connector installs");
-    registry
-        .configure(famille_config("famille-ville", &sim.base_url()), None)
-        .expect("instance configured");
-    (registry, sim)
 }
 
 fn query(source: &str, q: Option<&str>, params: &[(&str, &str)]) -> LookupQuery {
@@ -147,15 +184,7 @@ async fn atal_check_reports_the_vendor_version() {
 async fn atal_transmit_creates_a_work_request_with_its_photo() {
     let (registry, sim, _) = with_atal().await;
 
-    let receipt = registry
-        .transmit(
-            "atal-ville",
-            signalement("SIG-2026-000001"),
-            "sig-1",
-            Some(photos()),
-        )
-        .await
-        .expect("transmitted");
+    let receipt = transmit_signalement(&registry, "SIG-2026-000001").await;
 
     let records = sim.works_requests();
     assert_eq!(records.len(), 1);
@@ -205,30 +234,19 @@ async fn atal_transmit_twice_with_the_same_key_creates_one_record() {
 #[tokio::test]
 async fn atal_status_follows_the_vendor_agents() {
     let (registry, sim, _) = with_atal().await;
-    let receipt = registry
-        .transmit(
-            "atal-ville",
-            signalement("SIG-2026-000003"),
-            "sig-3",
-            Some(photos()),
-        )
-        .await
-        .expect("transmitted");
-    let id = receipt.remote_id.parse().expect("uuid");
+    let receipt = transmit_signalement(&registry, "SIG-2026-000003").await;
 
     let received = registry
         .status("atal-ville", &receipt.remote_id)
         .await
         .expect("status");
-    sim.set_request_state(
-        id,
+    vendor_agent_answers(
+        &sim,
+        &receipt,
         atal_sim::StateCode::Done,
-        Some(atal_sim::NewResponse::new(
-            "Équipe voirie Nord",
-            "Trou rebouché le jour même.",
-        )),
-    )
-    .expect("vendor agent closes the request");
+        "Équipe voirie Nord",
+        "Trou rebouché le jour même.",
+    );
     let done = registry
         .status("atal-ville", &receipt.remote_id)
         .await
@@ -301,24 +319,14 @@ async fn atal_lookup_lists_request_types_and_services() {
 #[tokio::test]
 async fn atal_card_shows_number_status_and_responses() {
     let (registry, sim, _) = with_atal().await;
-    let receipt = registry
-        .transmit(
-            "atal-ville",
-            signalement("SIG-2026-000004"),
-            "sig-4",
-            Some(photos()),
-        )
-        .await
-        .expect("transmitted");
-    sim.set_request_state(
-        receipt.remote_id.parse().expect("uuid"),
+    let receipt = transmit_signalement(&registry, "SIG-2026-000004").await;
+    vendor_agent_answers(
+        &sim,
+        &receipt,
         atal_sim::StateCode::InProgress,
-        Some(atal_sim::NewResponse::new(
-            "Équipe voirie",
-            "Intervention prévue mardi.",
-        )),
-    )
-    .expect("vendor agent answers");
+        "Équipe voirie",
+        "Intervention prévue mardi.",
+    );
 
     let card = registry
         .card("atal-ville", &receipt.remote_id)
@@ -520,227 +528,6 @@ async fn every_call_is_journaled_with_its_exchanges() {
     assert_eq!(record.http.len(), 1);
     assert!(record.http[0].url.ends_with("/api/Test"));
     assert_eq!(record.http[0].status, Some(200));
-}
-
-#[tokio::test]
-async fn famille_links_an_usager_by_code_and_secret_or_by_name_and_birth_date() {
-    let (registry, _sim) = with_famille().await;
-
-    let by_code = registry
-        .lookup(
-            "famille-ville",
-            query(
-                "family-link",
-                None,
-                &[("family-code", "F-0001"), ("secret", "s3cret-dupont")],
-            ),
-        )
-        .await
-        .expect("linked by code");
-    let by_name = registry
-        .lookup(
-            "famille-ville",
-            query(
-                "family-link",
-                None,
-                &[
-                    ("last-name", "Dupont"),
-                    ("first-name", "Léa"),
-                    ("birth-date", "2016-04-12"),
-                ],
-            ),
-        )
-        .await
-        .expect("linked by name");
-    let wrong = registry
-        .lookup(
-            "famille-ville",
-            query(
-                "family-link",
-                None,
-                &[("family-code", "F-0001"), ("secret", "devine")],
-            ),
-        )
-        .await;
-
-    assert_eq!(by_code[0].id, "F-0001");
-    assert_eq!(by_code[0].text, "Famille DUPONT");
-    assert_eq!(by_name[0].id, "F-0001");
-    assert!(matches!(
-        connector_error(wrong),
-        ConnectorError::Rejected(_)
-    ));
-}
-
-#[tokio::test]
-async fn famille_lists_children_and_the_activity_catalogue() {
-    let (registry, _sim) = with_famille().await;
-
-    let children = registry
-        .lookup(
-            "famille-ville",
-            query("children", None, &[("family-id", "F-0001")]),
-        )
-        .await
-        .expect("children");
-    let canteens = registry
-        .lookup(
-            "famille-ville",
-            query("activities", None, &[("category", "cantine")]),
-        )
-        .await
-        .expect("activities");
-    let searched = registry
-        .lookup(
-            "famille-ville",
-            query("activities", Some("periscolaire"), &[]),
-        )
-        .await
-        .expect("search");
-
-    let names: Vec<&str> = children.iter().map(|c| c.text.as_str()).collect();
-    assert_eq!(names, ["Léa DUPONT", "Hugo DUPONT"]);
-    assert!(!canteens.is_empty());
-    assert!(canteens.iter().all(|a| {
-        a.extra
-            .as_ref()
-            .is_some_and(|e| e["categorie"] == "cantine")
-    }));
-    assert!(!searched.is_empty());
-}
-
-fn inscription(child: &str) -> Demande {
-    Demande {
-        id: "id-cant-1".into(),
-        numero: "CANT-2026-000001".into(),
-        demarche: "inscription-restauration-scolaire".into(),
-        demarche_version: 1,
-        submitted_at: "2026-11-29T09:30:00Z".into(),
-        usager: usager(),
-        fields: vec![
-            field("famille", FieldValue::Text("F-0001".into())),
-            field("enfant", choice(child, "Léa DUPONT")),
-            field("activite", choice("CANT-2026", "Restauration scolaire")),
-            field("date_debut", FieldValue::Date("2027-01-04".into())),
-            field(
-                "jours",
-                FieldValue::Choices(vec![
-                    Choice {
-                        value: "lundi".into(),
-                        label: "Lundi".into(),
-                    },
-                    Choice {
-                        value: "jeudi".into(),
-                        label: "Jeudi".into(),
-                    },
-                ]),
-            ),
-        ],
-    }
-}
-
-#[tokio::test]
-async fn famille_lists_children_after_linking_the_family_in_the_same_lookup() {
-    let (registry, _sim) = with_famille().await;
-    let children = |params: &'static [(&'static str, &'static str)]| {
-        let registry = registry.clone();
-        async move {
-            registry
-                .lookup("famille-ville", query("children", None, params))
-                .await
-        }
-    };
-
-    let by_identity = children(&[
-        ("last-name", "Martin"),
-        ("first-name", "Camille"),
-        ("birth-date", "1988-04-12"),
-    ])
-    .await
-    .expect("children by identity");
-    let by_code = children(&[("family-code", "F-0002"), ("secret", "s3cret-martin")])
-        .await
-        .expect("children by code");
-    let wrong_secret = children(&[("family-code", "F-0002"), ("secret", "x")]).await;
-    let nobody = children(&[
-        ("last-name", "Martin"),
-        ("first-name", "Camille"),
-        ("birth-date", "1970-01-01"),
-    ])
-    .await;
-
-    let ids = |items: &[LookupItem]| items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&by_identity), ["E-0003"]);
-    assert_eq!(ids(&by_code), ["E-0003"]);
-    assert!(matches!(
-        connector_error(wrong_secret),
-        ConnectorError::Rejected(_)
-    ));
-    assert!(matches!(
-        connector_error(nobody),
-        ConnectorError::NotFound(_)
-    ));
-}
-
-#[tokio::test]
-async fn famille_registers_a_child_once_per_key_and_reads_the_registration() {
-    let (registry, sim) = with_famille().await;
-
-    let first = registry
-        .transmit("famille-ville", inscription("E-0001"), "cant-1", None)
-        .await
-        .expect("registered");
-    let again = registry
-        .transmit("famille-ville", inscription("E-0001"), "cant-1", None)
-        .await
-        .expect("replayed");
-    sim.set_statut(
-        first.remote_id.parse().expect("uuid"),
-        espace_famille_sim::CodeStatut::Validee,
-        None,
-    )
-    .expect("service validates");
-    let status = registry
-        .status("famille-ville", &first.remote_id)
-        .await
-        .expect("status");
-    let card = registry
-        .card("famille-ville", &first.remote_id)
-        .await
-        .expect("card");
-
-    assert_eq!(first, again);
-    assert_eq!(sim.inscriptions().len(), 1);
-    assert_eq!(status.code, "VALIDEE");
-    assert!(status.is_final);
-    let text = serde_json::to_string(&card).expect("json");
-    assert!(text.contains("Famille DUPONT"), "{text}");
-    assert!(text.contains("Léa DUPONT"), "{text}");
-    assert!(text.contains("Validée"), "{text}");
-}
-
-#[tokio::test]
-async fn famille_refuses_a_child_of_another_family() {
-    let (registry, sim) = with_famille().await;
-
-    let result = registry
-        .transmit("famille-ville", inscription("E-9999"), "cant-x", None)
-        .await;
-
-    assert!(matches!(
-        connector_error(result),
-        ConnectorError::Rejected(_) | ConnectorError::NotFound(_)
-    ));
-    assert!(sim.inscriptions().is_empty());
-}
-
-#[tokio::test]
-async fn famille_check_answers() {
-    let (registry, _sim) = with_famille().await;
-
-    let availability = registry.check("famille-ville").await.expect("check");
-
-    assert!(availability.available);
 }
 
 #[tokio::test]

@@ -365,7 +365,27 @@ async fn every_hostile_behaviour_at_once_leaves_good_calls_unharmed() {
         futures::future::join_all(good_calls)
     );
 
-    assert!(bad.iter().all(Result::is_err));
+    let errors: Vec<CallError> = bad
+        .into_iter()
+        .map(|result| match result {
+            Err(RegistryError::Call(error)) => error,
+            other => panic!("a hostile call should fail, got {other:?}"),
+        })
+        .collect();
+    let [looping, memory, recursion, panic, http] = <[CallError; 5]>::try_from(errors)
+        .unwrap_or_else(|errors| panic!("five hostile calls, got {errors:?}"));
+    assert_eq!(looping, CallError::Timeout(Duration::from_millis(500)));
+    assert_eq!(memory, CallError::MemoryLimit(64 * 1024 * 1024));
+    assert!(
+        matches!(&recursion, CallError::Trap(m) if m.contains("récursion")),
+        "{recursion:?}"
+    );
+    assert!(
+        matches!(&panic, CallError::Trap(m) if m.contains("panique volontairement")),
+        "{panic:?}"
+    );
+    assert!(http_refusal(&http).contains("non autorisé"), "{http:?}");
+    assert_eq!(canary.connections.load(Ordering::SeqCst), 0);
     assert!(good.into_iter().all(|r| r.is_ok_and(|a| a.available)));
 }
 

@@ -88,8 +88,14 @@ mod tests {
 
     #[test]
     fn system_clock_is_close_to_now() {
-        let before = Utc::now();
+        let before = std::time::SystemTime::now();
         let now = SystemClock.now();
-        assert!(now >= before);
+        let after = std::time::SystemTime::now();
+
+        let (before, after) = (DateTime::<Utc>::from(before), DateTime::<Utc>::from(after));
+        assert!(
+            before <= now && now <= after,
+            "{now} is not between {before} and {after}"
+        );
     }
 }

@@ -18,12 +18,12 @@ use wasmtime::{
 use super::bounds::{RecordLimits, cut_masked};
 use super::cache::{Cache, CacheError};
 use super::capability::{self, Capability};
+use super::contract::{self, Bound};
 use super::error::{CallError, InstallError};
 use super::host::{AttachmentSource, CallState};
 use super::instance::{Instance, MAX_MEMORY_MIB};
 use super::journal::{self, CallRecord, Journal, Outcome};
 use super::model::{Description, Operation, Request, Response};
-use super::v0_1_0;
 use super::validation::{check_header, placeholder_description, validate_description};
 
 /// Room for the words a [`CallError`] puts around a guest's bounded message,
@@ -85,11 +85,7 @@ pub struct ConnectorVersion {
     digest: String,
     size: usize,
     imports: Vec<(String, Capability)>,
-    pre: Pre,
-}
-
-enum Pre {
-    V0_1_0(v0_1_0::WorldPre<CallState>),
+    bound: Bound,
 }
 
 impl std::fmt::Debug for ConnectorVersion {
@@ -189,7 +185,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| StartError(e.to_string()))?;
-        v0_1_0::add_to_linker(&mut linker).map_err(|e| StartError(e.to_string()))?;
+        contract::add_to_linker(&mut linker).map_err(|e| StartError(e.to_string()))?;
         let cache = Cache::new(&config.cache_dir, &engine)
             .map_err(|e| StartError(format!("{} : {e}", config.cache_dir.display())))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -274,13 +270,13 @@ impl Runtime {
                 })?
         };
         let imports = self.classify_imports(&component)?;
-        let pre = self.pre_instantiate(&component)?;
+        let bound = self.bind(&component)?;
         let unnamed = ConnectorVersion {
             description: placeholder_description(),
             digest,
             size,
             imports,
-            pre,
+            bound,
         };
         let instance = Arc::new(Instance::bare("installation")?);
         let description = match self.run(&unnamed, &instance, Request::Describe, None).await {
@@ -317,24 +313,21 @@ impl Runtime {
             return Err(InstallError::Imports(format!(
                 "{} (Guichet ne fournit que le contrat {} et les interfaces WASI 0.2)",
                 unknown.join(", "),
-                v0_1_0::CONTRACT
+                contract::supported_list()
             )));
         }
         Ok(known)
     }
 
-    fn pre_instantiate(&self, component: &Component) -> Result<Pre, InstallError> {
+    /// Pre-instantiates the component and binds it to the contract version
+    /// it implements.
+    fn bind(&self, component: &Component) -> Result<Bound, InstallError> {
         let instance_pre = self
             .inner
             .linker
             .instantiate_pre(component)
             .map_err(|e| InstallError::Imports(format!("{e:#}")))?;
-        v0_1_0::WorldPre::new(instance_pre)
-            .map(Pre::V0_1_0)
-            .map_err(|e| InstallError::World {
-                supported: v0_1_0::CONTRACT.to_string(),
-                reason: format!("{e:#}"),
-            })
+        contract::bind(instance_pre)
     }
 
     /// Calls one operation of `version` for `instance`, in a fresh store, and
@@ -418,7 +411,7 @@ impl Runtime {
         // spent awaiting the host (HTTP), with a small margin so the epoch
         // trap wins when both apply.
         let wall = instance.timeout() + Duration::from_millis(250);
-        let outcome = tokio::time::timeout(wall, invoke(&version.pre, &mut store, &request)).await;
+        let outcome = tokio::time::timeout(wall, version.bound.call(&mut store, &request)).await;
         let result = match outcome {
             Err(_elapsed) => Err(CallError::Timeout(instance.timeout())),
             Ok(Ok(Ok(response))) => Ok(instance.mask_response(response)),
@@ -471,9 +464,7 @@ impl Runtime {
         );
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(u64::MAX / 2);
-        let instantiated = match &version.pre {
-            Pre::V0_1_0(pre) => pre.instantiate_async(&mut store).await.is_ok(),
-        };
+        let instantiated = version.bound.instantiate(&mut store).await.is_ok();
         std::hint::black_box(instantiated);
         drop(store);
         started.elapsed()
@@ -525,19 +516,6 @@ impl Runtime {
         };
         journal::trace(&record);
         self.inner.journal.record(record);
-    }
-}
-
-async fn invoke(
-    pre: &Pre,
-    store: &mut Store<CallState>,
-    request: &Request,
-) -> wasmtime::Result<Result<Response, super::model::ConnectorError>> {
-    match pre {
-        Pre::V0_1_0(pre) => {
-            let plugin = pre.instantiate_async(&mut *store).await?;
-            v0_1_0::dispatch(&plugin, store, request).await
-        }
     }
 }
 

@@ -7,7 +7,7 @@ use guichet_core::field::{Choice, FieldKind};
 use guichet_core::notification::MessageText;
 use guichet_core::workflow::{StandardParameters, WorkflowChoice};
 
-use crate::support::{ZONE, example, group};
+use crate::support::{ZONE, example, examples_dir, group};
 
 /// A named edit of a definition.
 type Edit = Box<dyn Fn(&mut Definition)>;
@@ -299,8 +299,36 @@ fn a_definition_is_open_only_during_its_period() {
 
 #[test]
 fn the_same_definition_is_identical() {
-    let velo = example("aide-reparation-velo");
-    assert_eq!(classify_change(&velo, &velo.clone()), Change::Identical);
+    // An administrator imports the same file again: the store compares it
+    // with the version it kept as JSON. One letter more is a change.
+    let files: Vec<_> = std::fs::read_dir(examples_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    assert!(files.len() >= 3, "{files:?}");
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kept = Definition::from_yaml(&text).unwrap();
+        let stored: Definition =
+            serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
+        let again = Definition::from_yaml(&text).unwrap();
+        let mut edited = Definition::from_yaml(&text).unwrap();
+        edited.title.push('.');
+
+        assert_eq!(
+            classify_change(&stored, &again),
+            Change::Identical,
+            "{}",
+            path.display()
+        );
+        assert_ne!(
+            classify_change(&stored, &edited),
+            Change::Identical,
+            "{}",
+            path.display()
+        );
+    }
 }
 
 #[test]

@@ -542,9 +542,25 @@ fn the_actions_offered_depend_on_the_status_and_the_actor() {
 
 #[test]
 fn sms_are_not_sent_on_the_simple_path() {
+    // The usager gave a mobile number (`velo_answers`); the path goes through
+    // the events the complex path also tells by SMS (filing, taking up, the
+    // automatic closing at the deadline), and past the reminders.
     let mut store = Store::velo();
     take(&mut store);
     store.advance(days(27));
+
+    assert_eq!(store.status(), "traitee");
+    assert_eq!(
+        store.job_templates(),
+        [
+            "transmise_usager:mail",
+            "transmise_service:mail",
+            "prise_en_compte_usager:mail",
+            "relance_agent:mail",
+            "relance_agent:mail",
+            "traitee_usager:mail"
+        ]
+    );
     assert!(store.jobs.iter().all(|j| j.channel == Channel::Mail));
 }
 

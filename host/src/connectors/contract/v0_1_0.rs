@@ -1,10 +1,14 @@
-//! Contract `guichet:connector@0.1.0`: generated bindings and the conversions
-//! between them and the host's [`model`](super::model).
+//! Contract `guichet:connector@0.1.0`: generated bindings, the [`Version`]
+//! and [`World`] the runtime sees, and the conversions between the
+//! generated types and the host's [`model`](crate::connectors::model).
 
-use wasmtime::component::{HasSelf, Linker};
+use futures::future::BoxFuture;
+use wasmtime::Store;
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 
-use super::host::CallState;
-use super::model;
+use super::{Answer, Version, World};
+use crate::connectors::host::CallState;
+use crate::connectors::model;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -15,31 +19,58 @@ mod bindings {
     });
 }
 
-pub use self::bindings::PluginPre as WorldPre;
-
-use self::bindings::Plugin;
 use self::bindings::guichet::connector::{attachments, config, http, log, types};
+use self::bindings::{Plugin, PluginPre};
 
 /// The contract id this module implements.
-pub const CONTRACT: &str = "guichet:connector@0.1.0";
+const CONTRACT: &str = "guichet:connector@0.1.0";
 
-/// Adds this contract's host imports to the linker.
-///
-/// # Errors
-/// When an import is already defined.
-pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)
+/// `guichet:connector@0.1.0`, world `plugin`.
+pub(super) struct V0_1_0;
+
+impl Version for V0_1_0 {
+    fn id(&self) -> &'static str {
+        CONTRACT
+    }
+
+    fn add_to_linker(&self, linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+        Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)
+    }
+
+    fn bind(&self, pre: InstancePre<CallState>) -> wasmtime::Result<Box<dyn World>> {
+        Ok(Box::new(PluginPre::new(pre)?))
+    }
+}
+
+impl World for PluginPre<CallState> {
+    fn call<'a>(
+        &'a self,
+        store: &'a mut Store<CallState>,
+        request: &'a model::Request,
+    ) -> BoxFuture<'a, Answer> {
+        Box::pin(async move {
+            let plugin = self.instantiate_async(&mut *store).await?;
+            dispatch(&plugin, store, request).await
+        })
+    }
+
+    fn instantiate<'a>(
+        &'a self,
+        store: &'a mut Store<CallState>,
+    ) -> BoxFuture<'a, wasmtime::Result<()>> {
+        Box::pin(async move { self.instantiate_async(store).await.map(drop) })
+    }
 }
 
 /// Runs one request on an instantiated component.
 ///
 /// # Errors
 /// A trap or host error as `wasmtime::Error`; a connector error inside `Ok`.
-pub async fn dispatch(
+async fn dispatch(
     plugin: &Plugin,
-    store: &mut wasmtime::Store<CallState>,
+    store: &mut Store<CallState>,
     request: &model::Request,
-) -> wasmtime::Result<Result<model::Response, model::ConnectorError>> {
+) -> Answer {
     let api = plugin.guichet_connector_connector();
     Ok(match request {
         model::Request::Describe => Ok(model::Response::Describe(description(
