@@ -17,7 +17,8 @@
 //! [`sweep_end_of_life`], with the host's [`Retention`] settings: demandes
 //! in the trash past the trash period are purged (deleted whole, see
 //! `guichet_store::trash`), and drafts not saved for the draft delay are
-//! deleted with their files. After a round that erased personal data
+//! deleted with their files; expired sessions are deleted, and file
+//! deletions a crash left undone are carried out. After a round that erased personal data
 //! (anonymisation, purge, expired drafts) the store scrubs the database's
 //! files ([`Store::scrub`]: on SQLite, the WAL checkpointed and truncated).
 //!
@@ -75,6 +76,10 @@ pub struct Swept {
     pub purged: usize,
     /// Drafts deleted.
     pub drafts: u64,
+    /// Expired sessions deleted.
+    pub sessions: u64,
+    /// File deletions a crash had left undone, carried out.
+    pub files: u64,
 }
 
 /// Purges the demandes whose trash period is over at `now` and deletes the
@@ -114,6 +119,8 @@ pub async fn sweep_end_of_life(
             break;
         }
     }
+    swept.sessions = store.delete_expired_sessions(now).await?;
+    swept.files = store.purge_deleted_files().await?;
     store.scrub().await?;
     Ok(swept)
 }
@@ -151,8 +158,25 @@ pub async fn fire_due_timers(
     }
 }
 
-/// Runs the scheduler until the task is dropped: a round every `period`, on
-/// the injected clock — the due timers, then the end-of-life sweep.
+/// One round of the scheduler at `now`: the due timers, then the
+/// end-of-life sweep — what [`run`] does each period, and what tests call
+/// after each jump of their clock.
+///
+/// # Errors
+/// A storage error of either step (the timers fired before stay fired).
+pub async fn round(
+    store: &Store,
+    worker: &str,
+    now: DateTime<Utc>,
+    retention: &Retention,
+) -> Result<(Fired, Swept), StoreError> {
+    let fired = fire_due_timers(store, worker, now).await?;
+    let swept = sweep_end_of_life(store, retention, now).await?;
+    Ok((fired, swept))
+}
+
+/// Runs the scheduler until the task is dropped: a [`round`] every
+/// `period`, on the injected clock.
 pub async fn run(
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
@@ -164,15 +188,16 @@ pub async fn run(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match fire_due_timers(&store, &worker, clock.now()).await {
-            Ok(fired) if fired != Fired::default() => tracing::info!(?fired, "timers fired"),
-            Ok(_) => {}
+        match round(&store, &worker, clock.now(), &retention).await {
+            Ok((fired, swept)) => {
+                if fired != Fired::default() {
+                    tracing::info!(?fired, "timers fired");
+                }
+                if swept != Swept::default() {
+                    tracing::info!(?swept, "end of life swept");
+                }
+            }
             Err(error) => tracing::warn!(%error, "scheduler round failed"),
-        }
-        match sweep_end_of_life(&store, &retention, clock.now()).await {
-            Ok(swept) if swept != Swept::default() => tracing::info!(?swept, "end of life swept"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "end-of-life sweep failed"),
         }
     }
 }

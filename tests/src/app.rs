@@ -32,7 +32,7 @@ use guichet_core::role::{Grant, GroupName, Scope};
 use guichet_host::app::{App, Config};
 use guichet_host::connectors::Registry;
 use guichet_host::http::{PasswordCost, PasswordHashing, Settings, auth::hash_password};
-use guichet_host::scheduler::{Fired, Retention, fire_due_timers, sweep_end_of_life};
+use guichet_host::scheduler::{Fired, Retention, fire_due_timers, round};
 use guichet_store::Store;
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
@@ -585,10 +585,14 @@ impl TestApp {
     /// the due timers, then the end-of-life sweep with the application's
     /// retention settings; then everyone logs in again.
     async fn fire_and_log_in_again(&self) -> Fired {
-        let fired = self.fire_due_timers().await;
-        sweep_end_of_life(&self.store, &self.retention, self.clock_now())
-            .await
-            .expect("end of life swept");
+        let (fired, _) = round(
+            &self.store,
+            "test-scheduler",
+            self.clock_now(),
+            &self.retention,
+        )
+        .await
+        .expect("scheduler round");
         self.log_everyone_in_again().await;
         fired
     }

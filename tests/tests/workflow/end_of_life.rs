@@ -18,6 +18,7 @@ on_both_backends!(
     the_usager_follows_an_anonymised_demande,
     the_anonymisation_notice_carries_the_contact_until_delivered,
     unsent_drafts_expire_after_90_days_with_their_files,
+    expired_sessions_are_swept,
 );
 
 const ADMIN: &str = "Admin_SVL_DSI_Guichet";
@@ -339,4 +340,17 @@ async fn unsent_drafts_expire_after_90_days_with_their_files(app: TestApp) {
         })
         .collect();
     assert!(leaks.is_empty(), "{leaks:#?}");
+}
+
+/// Sessions last 12 hours; each round deletes the expired ones, so a day's
+/// jump (after which everyone logs in again) leaves only the new sessions.
+async fn expired_sessions_are_swept(app: TestApp) {
+    let (_gestionnaire, _admin) = velo(&app).await;
+    let _usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    let before = app.count("sessions").await;
+    assert!(before >= 3, "three people logged in: {before}");
+    app.jump_days(1).await;
+    assert_eq!(app.count("sessions").await, before, "old sessions deleted");
 }
