@@ -76,9 +76,9 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::error::{Result, StoreError};
+use crate::sql::{RowExt, from_json, millis, to_json};
 
 mod master;
-use crate::sql::{RowExt, from_json, millis, to_json};
 pub use master::MasterKey;
 
 /// What every sealed value starts with: a control character (refused in
