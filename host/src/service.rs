@@ -12,6 +12,8 @@
 //! - [`filing`]: file a draft as a demande;
 //! - [`processing`]: read a demande with its definition and apply an action
 //!   (with its attachment, in one transaction);
+//! - [`files`]: the files of a demande, as an agent or its usager may
+//!   download them;
 //! - [`options`]: the choices of data-source fields, asked to connectors;
 //! - [`caller`]: who calls, and their rights.
 //!
@@ -21,6 +23,7 @@
 pub mod caller;
 pub mod drafts;
 mod error;
+pub mod files;
 pub mod filing;
 pub mod options;
 pub mod processing;

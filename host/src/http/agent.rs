@@ -30,7 +30,7 @@ use guichet_core::actor::ActorKind;
 use guichet_core::demande::{Demande, FiledBy};
 use guichet_core::demarche::Definition;
 use guichet_core::history::agents_history;
-use guichet_core::id::{DemandeId, Slug};
+use guichet_core::id::{DemandeId, FileId, Slug};
 use guichet_core::role::{GroupName, Right, Rights};
 use guichet_core::value::Answers;
 use guichet_core::workflow::agents_status;
@@ -43,14 +43,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::auth::AgentUser;
-use super::demandes::{ActionView, HistoryItem, StatusView, demande_file, history_item, send_file};
+use super::demandes::{ActionView, HistoryItem, StatusView, history_item, send_file};
 use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
 use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
 use super::{ApiError, AppState, FieldProblem};
-use crate::service::options;
 use crate::service::processing::{self, Attachment, Loaded};
+use crate::service::{files, options};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -482,9 +482,9 @@ async fn download(
     agent: AgentUser,
     ApiPath((id, file)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    load(&state, &agent, id, Right::Read).await?;
-    let file = demande_file(&state, DemandeId(id), file).await?;
-    send_file(&state, &file).await
+    let download =
+        files::for_agent(&state.guichet(), &agent.0, DemandeId(id), FileId(file)).await?;
+    Ok(send_file(download))
 }
 
 /// Takes a demande out of the trash (see `guichet_core::trash::restore`).

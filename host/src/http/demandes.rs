@@ -25,10 +25,7 @@ use guichet_core::workflow::usager_status;
 use guichet_core::file::FileRef;
 use guichet_core::history::{Author, HistoryEntry, usager_history};
 
-use guichet_core::value::Value;
 use guichet_core::workflow::{Action, Input, Transition, Workflow};
-use guichet_store::StoreError;
-use guichet_store::file::FileOwner;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -39,6 +36,7 @@ use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
 use super::{ApiError, AppState, FieldProblem};
+use crate::service::files::{self, Download};
 use crate::service::options;
 use crate::service::processing::{self, Attachment, Loaded};
 
@@ -375,31 +373,20 @@ async fn abandon(
     act(&state, &usager, id, action, None).await
 }
 
-/// Sends a stored file.
-pub(crate) async fn send_file(state: &AppState, file: &FileRef) -> Result<Response, ApiError> {
-    let content = state.store.file_content(file.id).await?;
-    let disposition = super::download::content_disposition(&file.name);
-    Ok((
+/// A download with its name (RFC 6266, see `super::download`) and type.
+pub(crate) fn send_file(download: Download) -> Response {
+    let disposition = super::download::content_disposition(&download.file.name);
+    (
         [
-            (header::CONTENT_TYPE, file.media_type.mime().to_owned()),
+            (
+                header::CONTENT_TYPE,
+                download.file.media_type.mime().to_owned(),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        content,
+        download.content,
     )
-        .into_response())
-}
-
-/// A file of the demande by id, if it belongs to it.
-pub(crate) async fn demande_file(
-    state: &AppState,
-    demande: DemandeId,
-    file: Uuid,
-) -> Result<FileRef, ApiError> {
-    match state.store.file(FileId(file)).await {
-        Ok(stored) if stored.owner == FileOwner::Demande(demande) => Ok(stored.file),
-        Ok(_) | Err(StoreError::NotFound(_)) => Err(ApiError::not_found("ce fichier n'existe pas")),
-        Err(other) => Err(other.into()),
-    }
+        .into_response()
 }
 
 async fn download(
@@ -407,21 +394,12 @@ async fn download(
     usager: UsagerUser,
     ApiPath((id, file)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let loaded = own(&state, &usager, id).await?;
-    let file = demande_file(&state, DemandeId(id), file).await?;
-    // Only what the usager can see: their answers and the attachments of
-    // their history, never an internal comment's.
-    let definition = &loaded.definition.definition;
-    let in_answers = loaded.stored.demande.answers.iter().any(|(field, value)| {
-        definition.field(field).is_some_and(|f| !f.agent_only)
-            && matches!(value, Value::Files(files) if files.iter().any(|f| f.id == file.id))
-    });
-    let entries = state.store.history(DemandeId(id)).await?;
-    let in_history = usager_history(&entries)
-        .iter()
-        .any(|entry| entry.attachment.as_ref().is_some_and(|a| a.id == file.id));
-    if !(in_answers || in_history) {
-        return Err(ApiError::not_found("ce fichier n'existe pas"));
-    }
-    send_file(&state, &file).await
+    let download = files::for_usager(
+        &state.guichet(),
+        usager.0.user.id,
+        DemandeId(id),
+        FileId(file),
+    )
+    .await?;
+    Ok(send_file(download))
 }
