@@ -42,6 +42,14 @@ impl Loaded {
     /// A store `NotFound` when there is no such demande.
     pub async fn read(guichet: &Guichet, id: DemandeId) -> Result<Loaded, ServiceError> {
         let stored = guichet.store.demande(id).await?;
+        Loaded::with_definition(guichet, stored).await
+    }
+
+    /// A stored demande with the definition of its version.
+    async fn with_definition(
+        guichet: &Guichet,
+        stored: StoredDemande,
+    ) -> Result<Loaded, ServiceError> {
         let reference = &stored.demande.demarche;
         let definition = guichet
             .store
@@ -72,12 +80,7 @@ impl Loaded {
             }
             Err(error) => return Err(error.into()),
         };
-        let reference = &stored.demande.demarche;
-        let definition = guichet
-            .store
-            .demarche_version(&reference.slug, reference.version)
-            .await?;
-        Ok(Loaded { stored, definition })
+        Loaded::with_definition(guichet, stored).await
     }
 
     /// A demande on which an agent holds `right`, with their rights on it
