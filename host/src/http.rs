@@ -34,6 +34,7 @@ pub mod connectors;
 pub mod demandes;
 pub mod download;
 pub mod drafts;
+mod codes;
 mod error;
 pub mod extract;
 pub mod form;
@@ -61,7 +62,8 @@ use crate::connectors::Registry;
 use crate::connectors::journal::MemoryJournal;
 
 pub use auth::{Admin, LoginLimits, LoginThrottle, PasswordCost, PasswordHashing, Tier};
-pub use error::{ApiError, FieldProblem};
+pub use codes::ErrorCode;
+pub use error::{ApiError, FieldCode, FieldProblem};
 
 /// Tunables of the API.
 #[derive(Debug, Clone)]
@@ -187,15 +189,13 @@ pub fn router(state: AppState) -> Router {
     let router = router
         .fallback(|| async {
             ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "route_not_found",
+                ErrorCode::RouteNotFound,
                 "cette adresse n'existe pas",
             )
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
-                axum::http::StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "méthode non prise en charge à cette adresse",
             )
         })

@@ -58,7 +58,7 @@ pub use throttle::{LoginLimits, LoginThrottle, Tier};
 
 use super::extract::ApiJson;
 use super::routes::{Access, ApiRouter, Doc};
-use super::{ApiError, AppState, FieldProblem};
+use super::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "guichet_session";
@@ -325,6 +325,7 @@ pub struct Registration {
     /// The login: the e-mail address.
     pub login: String,
     /// At least 12 characters, hard to guess (see `strength`).
+    #[schemars(length(min = 12, max = 128))]
     pub password: String,
     /// Identity used to prefill forms.
     pub profile: ProfileInput,
@@ -335,8 +336,10 @@ pub struct Registration {
 #[serde(deny_unknown_fields)]
 pub struct ProfileInput {
     /// First name.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub first_name: String,
     /// Last name.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub last_name: String,
     /// Phone number (French).
     #[serde(default)]
@@ -407,7 +410,7 @@ async fn register(
     if !valid_email(&login) {
         problems.push(FieldProblem::new(
             "login",
-            "format_email",
+            FieldCode::FormatEmail,
             "Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.",
         ));
     }
@@ -424,7 +427,7 @@ async fn register(
         if value.trim().is_empty() {
             problems.push(FieldProblem::new(
                 field,
-                "requis",
+                FieldCode::Requis,
                 "Ce champ est obligatoire.",
             ));
         }
@@ -436,7 +439,7 @@ async fn register(
             None => {
                 problems.push(FieldProblem::new(
                     "profile.phone",
-                    "format_telephone",
+                    FieldCode::FormatTelephone,
                     "Saisissez un numéro de téléphone français, par exemple 06 12 34 56 78.",
                 ));
                 None
@@ -470,7 +473,7 @@ async fn register(
         .await
         .map_err(|error| match error {
             StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "login_taken", message)
+                ApiError::new(ErrorCode::LoginTaken, message)
             }
             other => other.into(),
         })?;
@@ -524,8 +527,7 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let refused = || {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ErrorCode::InvalidCredentials,
             "identifiant ou mot de passe incorrect",
         )
     };

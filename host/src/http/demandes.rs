@@ -34,7 +34,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::form::{SummaryPageView, resolve_options, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
-use super::{ApiError, AppState, FieldProblem, Loaded};
+use super::{ApiError, AppState, FieldCode, FieldProblem, Loaded};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -317,6 +317,7 @@ async fn history(
 #[serde(deny_unknown_fields)]
 pub struct Reply {
     /// The answer.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub message: String,
 }
 
@@ -356,7 +357,7 @@ async fn reply(
     if message.trim().is_empty() {
         return Err(ApiError::validation(vec![FieldProblem::new(
             "message",
-            "requis",
+            FieldCode::Requis,
             "Écrivez votre réponse.",
         )]));
     }

@@ -44,7 +44,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::form::{SummaryPageView, resolve_options, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{FILE_PART, read_form};
-use super::{ApiError, AppState, FieldProblem};
+use super::{ApiError, AppState, FieldCode, FieldProblem};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -295,7 +295,7 @@ async fn usager_by_login(
     let unknown = || {
         ApiError::validation(vec![FieldProblem::new(
             "usager",
-            "usager_inconnu",
+            FieldCode::UsagerInconnu,
             "Aucun compte usager n'a cet identifiant.",
         )])
     };
@@ -375,7 +375,7 @@ async fn check_file_refs(
                 }
                 Ok(_) | Err(StoreError::NotFound(_)) => problems.push(FieldProblem::new(
                     id.as_str(),
-                    "fichier_inconnu",
+                    FieldCode::FichierInconnu,
                     "Ce fichier n'a pas été joint à ce champ : envoyez-le d'abord.",
                 )),
                 Err(other) => return Err(other.into()),
@@ -408,7 +408,7 @@ async fn save_page(
         .map(|(id, _)| {
             FieldProblem::new(
                 id.as_str(),
-                "champ_hors_page",
+                FieldCode::ChampHorsPage,
                 "Ce champ n'est pas sur cette page.",
             )
         })
@@ -486,7 +486,7 @@ async fn upload(
     let Some(file) = form.file else {
         return Err(ApiError::validation(vec![FieldProblem::new(
             FILE_PART,
-            "requis",
+            FieldCode::Requis,
             "Joignez un fichier dans la partie « file » du formulaire.",
         )]));
     };
@@ -516,7 +516,7 @@ async fn upload(
             } else if files.len() >= max_files {
                 return Err(ApiError::validation(vec![FieldProblem::new(
                     field_id.as_str(),
-                    "fichiers_trop_nombreux",
+                    FieldCode::FichiersTropNombreux,
                     format!("Joignez au plus {max_files} fichiers."),
                 )]));
             }
@@ -584,7 +584,7 @@ async fn submit(
         if body.channel.is_some() || body.usager.is_some() {
             return Err(ApiError::validation(vec![FieldProblem::new(
                 "channel",
-                "non_attendu",
+                FieldCode::NonAttendu,
                 "Seul un agent dépose une demande au nom d'un usager.",
             )]));
         }
@@ -593,7 +593,7 @@ async fn submit(
         let Some(channel) = body.channel else {
             return Err(ApiError::validation(vec![FieldProblem::new(
                 "channel",
-                "requis",
+                FieldCode::Requis,
                 "Indiquez comment l'usager a contacté le service : telephone, guichet ou courrier.",
             )]));
         };
@@ -604,7 +604,7 @@ async fn submit(
             if draft.usager != Some(named) {
                 return Err(ApiError::validation(vec![FieldProblem::new(
                     "usager",
-                    "usager_different",
+                    FieldCode::UsagerDifferent,
                     "Ce brouillon a été ouvert pour un autre usager : ouvrez un brouillon à son nom.",
                 )]));
             }

@@ -21,7 +21,7 @@ use guichet_core::field::DEFAULT_FILE_MAX_SIZE_MB;
 use guichet_core::file::{MediaType, sniff_media_type};
 
 use super::extract::{ApiJson, check_text};
-use super::{ApiError, AppState, FieldProblem};
+use super::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
 
 /// The part holding the file.
 pub const FILE_PART: &str = "file";
@@ -48,8 +48,7 @@ fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
         unsupported_media_type()
     } else if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
-            status,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "le fichier dépasse la taille admise par le serveur",
         )
     } else {
@@ -60,8 +59,7 @@ fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
 /// 415 `unsupported_media_type` for a body that should be a multipart form.
 fn unsupported_media_type() -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "le corps doit être un formulaire multipart (Content-Type: multipart/form-data)",
     )
 }
@@ -157,7 +155,7 @@ pub fn check_attachment(content: &[u8]) -> Result<MediaType, ApiError> {
     let Some(media_type) = sniff_media_type(content) else {
         return Err(ApiError::validation(vec![FieldProblem::new(
             FILE_PART,
-            "type_fichier",
+            FieldCode::TypeFichier,
             "Ce fichier n'est ni un PDF, ni une image JPEG ou PNG.",
         )]));
     };
@@ -165,7 +163,7 @@ pub fn check_attachment(content: &[u8]) -> Result<MediaType, ApiError> {
     if content.len() as u64 > cap {
         return Err(ApiError::validation(vec![FieldProblem::new(
             FILE_PART,
-            "fichier_trop_gros",
+            FieldCode::FichierTropGros,
             format!("Ce fichier dépasse {DEFAULT_FILE_MAX_SIZE_MB} Mo."),
         )]));
     }

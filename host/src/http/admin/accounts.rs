@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::http::auth::{Admin, check_password};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::routes::{Access, ApiRouter, Doc};
-use crate::http::{ApiError, AppState, FieldProblem};
+use crate::http::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -143,10 +143,13 @@ async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// Login (usually the professional e-mail).
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub login: String,
     /// Name shown.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub display_name: String,
     /// Initial password: at least 12 characters, hard to guess.
+    #[schemars(length(min = 12, max = 128))]
     pub password: String,
     /// Groups to join (they must exist).
     #[serde(default)]
@@ -165,14 +168,14 @@ async fn create(
     if body.login.trim().is_empty() {
         problems.push(FieldProblem::new(
             "login",
-            "requis",
+            FieldCode::Requis,
             "Indiquez un identifiant.",
         ));
     }
     if body.display_name.trim().is_empty() {
         problems.push(FieldProblem::new(
             "display_name",
-            "requis",
+            FieldCode::Requis,
             "Indiquez un nom.",
         ));
     }
@@ -188,12 +191,12 @@ async fn create(
             Ok(group) if existing.contains(&group) => groups.push(group),
             Ok(_) => problems.push(FieldProblem::new(
                 "groups",
-                "groupe_inconnu",
+                FieldCode::GroupeInconnu,
                 format!("Le groupe « {name} » n'existe pas."),
             )),
             Err(e) => problems.push(FieldProblem::new(
                 "groups",
-                "nom_de_groupe_invalide",
+                FieldCode::NomDeGroupeInvalide,
                 e.to_string(),
             )),
         }
@@ -217,7 +220,7 @@ async fn create(
         .await
         .map_err(|e| match e {
             StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "login_taken", message)
+                ApiError::new(ErrorCode::LoginTaken, message)
             }
             other => other.into(),
         })?;
@@ -297,9 +300,11 @@ async fn tokens(
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What it is for (`supervision`, `import-démarches`).
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub name: String,
     /// The rights it may use (at least one): `back_office`, `read`,
     /// `comment`, `file_on_behalf`, `process`, `statistics`, `administration`.
+    #[schemars(length(min = 1))]
     pub scopes: Vec<Right>,
 }
 
@@ -320,12 +325,12 @@ async fn create_token(
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let mut problems = Vec::new();
     if body.name.trim().is_empty() {
-        problems.push(FieldProblem::new("name", "requis", "Nommez le jeton."));
+        problems.push(FieldProblem::new("name", FieldCode::Requis, "Nommez le jeton."));
     }
     if body.scopes.is_empty() {
         problems.push(FieldProblem::new(
             "scopes",
-            "requis",
+            FieldCode::Requis,
             "Donnez au jeton au moins un droit.",
         ));
     }

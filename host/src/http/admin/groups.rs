@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::http::auth::Admin;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routes::{Access, ApiRouter, Doc};
-use crate::http::{ApiError, AppState, FieldProblem};
+use crate::http::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -97,6 +97,7 @@ pub struct GroupView {
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// `Role_Collectivité_Direction_Service`.
+    #[schemars(with = "GroupName")]
     pub name: String,
 }
 
@@ -104,7 +105,7 @@ fn parse_group(name: &str) -> Result<GroupName, ApiError> {
     GroupName::parse(name).map_err(|e| {
         ApiError::validation(vec![FieldProblem::new(
             "name",
-            "nom_de_groupe_invalide",
+            FieldCode::NomDeGroupeInvalide,
             e.to_string(),
         )])
     })
@@ -112,8 +113,7 @@ fn parse_group(name: &str) -> Result<GroupName, ApiError> {
 
 fn group_not_found(name: &GroupName) -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "group_not_found",
+        ErrorCode::GroupNotFound,
         format!("le groupe « {name} » n'existe pas"),
     )
 }
@@ -156,7 +156,7 @@ async fn create(
         .await
         .map_err(|error| match error {
             StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "group_exists", message)
+                ApiError::new(ErrorCode::GroupExists, message)
             }
             other => other.into(),
         })?;
@@ -215,8 +215,7 @@ async fn grant(
         && state.store.demarche_versions(slug).await?.is_empty()
     {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "demarche_not_found",
+            ErrorCode::DemarcheNotFound,
             format!("la démarche « {} » n'existe pas", slug.as_str()),
         ));
     }
