@@ -20,6 +20,8 @@
 use std::sync::OnceLock;
 
 use axum::Json;
+use guichet_core::role::GroupName;
+use schemars::SchemaGenerator;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
@@ -112,6 +114,19 @@ fn path_parameters(path: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The schema of a path parameter, as its handler reads it: ids are UUIDs
+/// (but a connector instance's, which is its name), versions numbers,
+/// `name` a group name, the rest texts.
+fn parameter_schema(path: &str, name: &str, generator: &mut SchemaGenerator) -> Value {
+    match name {
+        "name" => json!(generator.subschema_for::<GroupName>()),
+        "version" => json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
+        "id" if path.starts_with("/api/connectors/") => json!({ "type": "string", "minLength": 1, "pattern": TEXT }),
+        "id" | "user" | "file" => json!({ "type": "string", "format": "uuid" }),
+        _ => json!({ "type": "string", "minLength": 1, "pattern": TEXT }),
+    }
+}
+
 fn security(access: Access) -> Value {
     match access {
         Access::Public => json!([]),
@@ -120,7 +135,7 @@ fn security(access: Access) -> Value {
     }
 }
 
-fn body_content(body: Body, generator: &mut schemars::SchemaGenerator) -> Option<Value> {
+fn body_content(body: Body, generator: &mut SchemaGenerator) -> Option<Value> {
     match body {
         Body::None => None,
         Body::Json(schema) => Some(json!({ "application/json": { "schema": schema(generator) } })),
@@ -139,6 +154,22 @@ fn body_content(body: Body, generator: &mut schemars::SchemaGenerator) -> Option
     }
 }
 
+/// The reference of [`text_json`] among the schemas.
+const TEXT_JSON_REF: &str = "#/components/schemas/TextJson";
+
+/// Any JSON value whose texts and keys hold no control character.
+fn text_json() -> Value {
+    json!({
+        "description": "Toute valeur JSON dont les textes et les clés n'ont pas de caractère de contrôle",
+        "anyOf": [
+            { "type": ["null", "boolean", "number"] },
+            { "type": "string", "pattern": TEXT },
+            { "type": "array", "items": { "$ref": TEXT_JSON_REF } },
+            { "type": "object", "propertyNames": { "pattern": TEXT }, "additionalProperties": { "$ref": TEXT_JSON_REF } }
+        ]
+    })
+}
+
 /// The schemas of error answers, whose texts name what was refused (with
 /// control characters replaced, but a connector's message is its own).
 const ERROR_SCHEMAS: [&str; 4] = ["ApiError", "FieldProblem", "ErrorCode", "FieldCode"];
@@ -152,15 +183,22 @@ fn forbid_control_characters(schema: &mut Value) {
         Some(Value::Array(types)) => types.iter().any(|t| t == kind),
         _ => false,
     };
-    let constrained = ["format", "enum", "const", "pattern", "$ref"]
+    let constrained = ["format", "enum", "const", "$ref"]
         .iter()
         .any(|key| map.contains_key(*key));
-    if is(map, "string") && !constrained {
+    // A pattern of its own (a group name) names the characters it allows.
+    if is(map, "string") && !constrained && !map.contains_key("pattern") {
         map.insert("pattern".into(), json!(TEXT));
     }
-    let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
-    if is(map, "object") && !closed && !map.contains_key("propertyNames") {
-        map.insert("propertyNames".into(), json!({ "pattern": TEXT }));
+    if is(map, "object") {
+        if !map.contains_key("propertyNames") {
+            map.insert("propertyNames".into(), json!({ "pattern": TEXT }));
+        }
+        // Properties nobody named are read too (and refused with a control
+        // character anywhere inside).
+        if matches!(map.get("additionalProperties"), None | Some(Value::Bool(true))) {
+            map.insert("additionalProperties".into(), json!({ "$ref": TEXT_JSON_REF }));
+        }
     }
     for (key, value) in map.iter_mut() {
         match key.as_str() {
@@ -206,7 +244,8 @@ pub fn document(routes: &[Route]) -> Value {
         let parameters: Vec<Value> = path_parameters(route.path)
             .into_iter()
             .map(|name| {
-                json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string", "minLength": 1, "pattern": TEXT } })
+                let schema = parameter_schema(route.path, name, &mut generator);
+                json!({ "name": name, "in": "path", "required": true, "schema": schema })
             })
             .collect();
         if !parameters.is_empty() {
@@ -256,6 +295,7 @@ pub fn document(routes: &[Route]) -> Value {
             forbid_control_characters(schema);
         }
     }
+    schemas.insert("TextJson".into(), text_json());
     for operation in paths.values_mut().filter_map(Value::as_object_mut) {
         for operation in operation.values_mut() {
             if let Some(content) = operation
