@@ -472,9 +472,7 @@ async fn register(
         )
         .await
         .map_err(|error| match error {
-            StoreError::Conflict(message) => {
-                ApiError::new(ErrorCode::LoginTaken, message)
-            }
+            StoreError::Conflict(message) => ApiError::new(ErrorCode::LoginTaken, message),
             other => other.into(),
         })?;
     let current = CurrentUser {

@@ -25,11 +25,11 @@ use serde::Serialize;
 
 use super::codes::ErrorCode;
 
-/// The code of a field problem: the core's validation codes.
-pub use guichet_core::validation::ErrorCode as FieldCode;
 use crate::connectors::CallError;
 use crate::connectors::model::ConnectorError;
 use crate::connectors::registry::RegistryError;
+/// The code of a field problem: the core's validation codes.
+pub use guichet_core::validation::ErrorCode as FieldCode;
 
 /// One problem on one field of a request (a form field, a page, `rgpd`, a
 /// path in a definition).

@@ -121,7 +121,9 @@ fn parameter_schema(path: &str, name: &str, generator: &mut SchemaGenerator) -> 
     match name {
         "name" => json!(generator.subschema_for::<GroupName>()),
         "version" => json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
-        "id" if path.starts_with("/api/connectors/") => json!({ "type": "string", "minLength": 1, "pattern": TEXT }),
+        "id" if path.starts_with("/api/connectors/") => {
+            json!({ "type": "string", "minLength": 1, "pattern": TEXT })
+        }
         "id" | "user" | "file" => json!({ "type": "string", "format": "uuid" }),
         _ => json!({ "type": "string", "minLength": 1, "pattern": TEXT }),
     }
@@ -196,8 +198,14 @@ fn forbid_control_characters(schema: &mut Value) {
         }
         // Properties nobody named are read too (and refused with a control
         // character anywhere inside).
-        if matches!(map.get("additionalProperties"), None | Some(Value::Bool(true))) {
-            map.insert("additionalProperties".into(), json!({ "$ref": TEXT_JSON_REF }));
+        if matches!(
+            map.get("additionalProperties"),
+            None | Some(Value::Bool(true))
+        ) {
+            map.insert(
+                "additionalProperties".into(),
+                json!({ "$ref": TEXT_JSON_REF }),
+            );
         }
     }
     for (key, value) in map.iter_mut() {

@@ -38,7 +38,10 @@ fn the_error_catalogue_matches_its_snapshot_and_the_document() {
             .collect::<Vec<_>>(),
         "the document lists every code of the catalogue"
     );
-    assert!(!field_codes.is_empty(), "the document lists the field codes");
+    assert!(
+        !field_codes.is_empty(),
+        "the document lists the field codes"
+    );
 
     let mut written = String::from("# code status (top-level `code` of an error)\n");
     for code in ErrorCode::ALL {

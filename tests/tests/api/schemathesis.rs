@@ -40,7 +40,8 @@ fn cli() -> Option<PathBuf> {
     let path = std::env::var_os("GUICHET_SCHEMATHESIS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/schemathesis/bin/schemathesis")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/schemathesis/bin/schemathesis")
         });
     assert!(
         path.exists(),
@@ -84,7 +85,8 @@ async fn schemathesis_finds_nothing_for_anonymous_usager_and_administrator(app: 
     let document = app.anonymous().get("/api/openapi.json").await;
     let beyond_schema = operations_answering_422(document.expect(200));
 
-    let directory = std::env::temp_dir().join(format!("guichet-schemathesis-{}", uuid::Uuid::new_v4()));
+    let directory =
+        std::env::temp_dir().join(format!("guichet-schemathesis-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&directory).unwrap();
     let mut failures = Vec::new();
     for (role, session) in [
@@ -125,7 +127,9 @@ fn operations_answering_422(document: &Value) -> Vec<(String, String)> {
 fn configuration(session: Option<&str>, beyond_schema: &[(String, String)]) -> String {
     let mut config = String::from("[auth]\nauto-signup = false\n");
     if let Some(session) = session {
-        config.push_str(&format!("\n[auth.openapi.session]\napi_key = \"{session}\"\n"));
+        config.push_str(&format!(
+            "\n[auth.openapi.session]\napi_key = \"{session}\"\n"
+        ));
     }
     for (method, path) in beyond_schema {
         config.push_str(&format!(

@@ -219,9 +219,7 @@ async fn create(
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(message) => {
-                ApiError::new(ErrorCode::LoginTaken, message)
-            }
+            StoreError::Conflict(message) => ApiError::new(ErrorCode::LoginTaken, message),
             other => other.into(),
         })?;
     for group in &groups {
@@ -325,7 +323,11 @@ async fn create_token(
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let mut problems = Vec::new();
     if body.name.trim().is_empty() {
-        problems.push(FieldProblem::new("name", FieldCode::Requis, "Nommez le jeton."));
+        problems.push(FieldProblem::new(
+            "name",
+            FieldCode::Requis,
+            "Nommez le jeton.",
+        ));
     }
     if body.scopes.is_empty() {
         problems.push(FieldProblem::new(

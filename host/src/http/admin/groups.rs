@@ -155,9 +155,7 @@ async fn create(
         .create_group(&name, state.clock.now())
         .await
         .map_err(|error| match error {
-            StoreError::Conflict(message) => {
-                ApiError::new(ErrorCode::GroupExists, message)
-            }
+            StoreError::Conflict(message) => ApiError::new(ErrorCode::GroupExists, message),
             other => other.into(),
         })?;
     Ok((StatusCode::CREATED, Json(view(&state, name).await?)))

@@ -107,7 +107,10 @@ mod tests {
     fn codes(password: &str, personal: &[&str]) -> Vec<String> {
         let mut problems = Vec::new();
         check_password(password, personal, &mut problems);
-        problems.into_iter().map(|p| p.code).collect()
+        problems
+            .into_iter()
+            .map(|p| p.code.as_str().to_owned())
+            .collect()
     }
 
     #[test]
