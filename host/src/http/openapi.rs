@@ -335,3 +335,22 @@ pub fn document(routes: &[Route]) -> Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_beyond_the_schema_names_a_served_route() {
+        let routes = super::super::api();
+        for (method, path, _) in BEYOND_SCHEMA {
+            assert!(
+                routes
+                    .routes()
+                    .iter()
+                    .any(|r| r.method.as_str().eq_ignore_ascii_case(method) && r.path == *path),
+                "{method} {path} is not a route"
+            );
+        }
+    }
+}
