@@ -149,6 +149,9 @@ async fn run(cli: &Path, base: &str, config: &Path, logged_in: bool) -> Option<S
     let seed = std::env::var("GUICHET_SCHEMATHESIS_SEED").unwrap_or_else(|_| SEED.to_owned());
     let mut command = tokio::process::Command::new(cli);
     command
+        // Its cache of crashes goes beside the configuration, not in the
+        // work tree.
+        .current_dir(config.parent().unwrap_or(Path::new(".")))
         .arg("--config-file")
         .arg(config)
         .args(["--no-color", "run", &format!("{base}/api/openapi.json")])
