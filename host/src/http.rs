@@ -10,8 +10,8 @@
 //! shared [`AppState`]; tests call it directly.
 //!
 //! Errors are [`ApiError`]: `{"code", "message"}` with a stable snake_case
-//! code and an HTTP status; every extractor rejects in that shape
-//! ([`extract`]). Who may call what is said once per route ([`routes::Doc`])
+//! code of the catalogue ([`ErrorCode`], one table of code → status in
+//! `codes`); every extractor rejects in that shape ([`extract`]). Who may call what is said once per route ([`routes::Doc`])
 //! and enforced by the extractors of [`auth`] and the rights checks of each
 //! handler: nothing writes anonymously (401), a missing right is 403, and an
 //! usager asking for someone else's demande gets 404, as if it did not exist.
@@ -30,6 +30,7 @@ pub mod admin;
 pub mod agent;
 pub mod auth;
 pub mod catalogue;
+mod codes;
 pub mod connectors;
 pub mod demandes;
 pub mod download;
@@ -55,7 +56,8 @@ use crate::connectors::Registry;
 use crate::connectors::journal::MemoryJournal;
 
 pub use auth::{Admin, LoginLimits, LoginThrottle, PasswordCost, PasswordHashing, Tier};
-pub use error::{ApiError, FieldProblem};
+pub use codes::ErrorCode;
+pub use error::{ApiError, FieldCode, FieldProblem};
 
 /// Tunables of the API.
 #[derive(Debug, Clone)]
@@ -190,16 +192,11 @@ pub fn router(state: AppState) -> Router {
     let (router, _) = api().into_parts();
     let router = router
         .fallback(|| async {
-            ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "route_not_found",
-                "cette adresse n'existe pas",
-            )
+            ApiError::new(ErrorCode::RouteNotFound, "cette adresse n'existe pas")
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
-                axum::http::StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "méthode non prise en charge à cette adresse",
             )
         })

@@ -1,7 +1,8 @@
 //! `cargo xtask demo` and `cargo xtask test`: the two set-up commands of the
 //! README. Each prepares what it needs on a fresh machine with only the Rust
 //! toolchain: the `wasm32-wasip2` target, the connector components, and (for
-//! the tests) a running PostgreSQL. Uses only the standard library, so it
+//! the tests) a running PostgreSQL and schemathesis (from PyPI, in a virtual
+//! environment under `target/`). Uses only the standard library, so it
 //! builds in seconds.
 
 use std::net::{SocketAddr, TcpStream};
@@ -150,12 +151,65 @@ fn wait_for_port(port: u16, name: &str) -> Result<(), String> {
 fn test(extra: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
     ensure_postgres()?;
+    let schemathesis = ensure_schemathesis()?;
     run(
         cargo()
             .args(["test", "--workspace", "--locked"])
-            .args(extra),
+            .args(extra)
+            .env("GUICHET_SCHEMATHESIS", schemathesis),
         "cargo test",
     )
+}
+
+/// The schemathesis release the API suite runs (`tests/tests/api/schemathesis.rs`).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Installs schemathesis from PyPI in a virtual environment under
+/// `target/schemathesis` (once), and returns its command.
+fn ensure_schemathesis() -> Result<PathBuf, String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let venv = target.join("schemathesis");
+    let command = venv.join("bin").join("schemathesis");
+    let marker = venv.join(SCHEMATHESIS);
+    if command.exists() && marker.exists() {
+        return Ok(command);
+    }
+    eprintln!(
+        "xtask : installation de {SCHEMATHESIS} dans {}…",
+        venv.display()
+    );
+    let create = |venv: &Path| {
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(venv)
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if !create(&venv) {
+        // Debian ships venv apart from Python.
+        eprintln!("xtask : python3 -m venv a échoué, installation de python3-venv…");
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "python3-venv"])
+            .status();
+        if !create(&venv) {
+            return Err(
+                "python3 -m venv a échoué : installez Python 3 et son module venv".to_string(),
+            );
+        }
+    }
+    run(
+        Command::new(venv.join("bin").join("pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SCHEMATHESIS,
+        ]),
+        "pip install schemathesis",
+    )?;
+    std::fs::write(&marker, "").map_err(|e| format!("{} : {e}", marker.display()))?;
+    Ok(command)
 }
 
 /// Starts the machine's PostgreSQL cluster when nothing listens on 5432.

@@ -351,7 +351,7 @@ impl JsonSchema for GroupName {
         schemars::json_schema!({
             "description": "A group named Role_Collectivité_Direction_Service, e.g. Gest_SVL_DACT_Mobilités.",
             "type": "string",
-            "pattern": "^(Agent|Obs|Cons|Saisie|Gest|Qual|Admin)_[^_\\s]+_[^_\\s]+_[^_\\s]+$"
+            "pattern": "^(Agent|Obs|Cons|Saisie|Gest|Qual|Admin)_[\\p{L}\\p{N}-]+_[\\p{L}\\p{N}-]+_[\\p{L}\\p{N}-]+$"
         })
     }
 }

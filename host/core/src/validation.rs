@@ -51,9 +51,24 @@ pub use input::read_answers;
 /// The pseudo-field of the RGPD consent box in errors.
 pub const CONSENT_FIELD: &str = "rgpd";
 
-/// A stable error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A stable error code of a field problem: the codes of form validation, and
+/// those the API gives for the other fields it checks (passwords, groups,
+/// definitions…), so that every field problem has its code in this one list.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "FieldCode")]
 pub enum ErrorCode {
     /// A required field is empty.
     Requis,
@@ -113,16 +128,32 @@ pub enum ErrorCode {
     CoordonneesRequises,
     /// The RGPD box is not ticked.
     ConsentementRequis,
-    /// A saved page carries a field of another page.
-    ChampHorsPage,
-    /// A file answer names a file not uploaded to this draft's field.
-    FichierInconnu,
-    /// No usager account has the login given.
-    UsagerInconnu,
-    /// A value only an agent's *saisie* may carry.
+    /// A text holds a control character.
+    CaractereInterdit,
+    /// A problem in a démarche definition, at its path.
+    DefinitionInvalide,
+    /// Not a valid group name.
+    NomDeGroupeInvalide,
+    /// No such group.
+    GroupeInconnu,
+    /// A password under 12 characters.
+    MotDePasseTropCourt,
+    /// A password over 128 characters.
+    MotDePasseTropLong,
+    /// A password too easy to guess.
+    MotDePasseTropFaible,
+    /// A service the demande may not go to.
+    ServiceInvalide,
+    /// A value nobody asked for (a channel from an usager…).
     NonAttendu,
-    /// A draft opened for one usager, filed naming another.
+    /// No usager account with this identifier.
+    UsagerInconnu,
+    /// Not the usager the draft was opened for.
     UsagerDifferent,
+    /// A file that is not one of the draft's.
+    FichierInconnu,
+    /// A field that is not on the page saved.
+    ChampHorsPage,
 }
 
 impl ErrorCode {
@@ -158,11 +189,19 @@ impl ErrorCode {
             ErrorCode::CoordonneesInvalides => "coordonnees_invalides",
             ErrorCode::CoordonneesRequises => "coordonnees_requises",
             ErrorCode::ConsentementRequis => "consentement_requis",
-            ErrorCode::ChampHorsPage => "champ_hors_page",
-            ErrorCode::FichierInconnu => "fichier_inconnu",
-            ErrorCode::UsagerInconnu => "usager_inconnu",
+            ErrorCode::CaractereInterdit => "caractere_interdit",
+            ErrorCode::DefinitionInvalide => "definition_invalide",
+            ErrorCode::NomDeGroupeInvalide => "nom_de_groupe_invalide",
+            ErrorCode::GroupeInconnu => "groupe_inconnu",
+            ErrorCode::MotDePasseTropCourt => "mot_de_passe_trop_court",
+            ErrorCode::MotDePasseTropLong => "mot_de_passe_trop_long",
+            ErrorCode::MotDePasseTropFaible => "mot_de_passe_trop_faible",
+            ErrorCode::ServiceInvalide => "service_invalide",
             ErrorCode::NonAttendu => "non_attendu",
+            ErrorCode::UsagerInconnu => "usager_inconnu",
             ErrorCode::UsagerDifferent => "usager_different",
+            ErrorCode::FichierInconnu => "fichier_inconnu",
+            ErrorCode::ChampHorsPage => "champ_hors_page",
         }
     }
 }

@@ -127,7 +127,8 @@ pub struct Availability {
 }
 
 /// A postal address, optionally geolocated.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ConnectorAddress")]
 pub struct Address {
     /// One-line label.
     pub label: String,
@@ -149,7 +150,8 @@ pub struct Address {
 }
 
 /// A file attached to the demande, by reference.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ConnectorAttachment")]
 pub struct AttachmentRef {
     /// Opaque id.
     pub id: String,
@@ -162,7 +164,8 @@ pub struct AttachmentRef {
 }
 
 /// One chosen option.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ConnectorChoice")]
 pub struct Choice {
     /// Stable value.
     pub value: String,
@@ -171,7 +174,8 @@ pub struct Choice {
 }
 
 /// The typed value of a field, as JSON `{"type": "text", "value": "…"}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ConnectorFieldValue")]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum FieldValue {
     /// Text, long text, email or phone.
@@ -193,7 +197,8 @@ pub enum FieldValue {
 }
 
 /// One field of a demande.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ConnectorField")]
 pub struct Field {
     /// Field id.
     pub id: String,
@@ -205,7 +210,8 @@ pub struct Field {
 }
 
 /// The usager a demande is about.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ConnectorIdentity")]
 pub struct Identity {
     /// Prénom.
     pub first_name: String,
@@ -229,7 +235,8 @@ pub struct Identity {
 }
 
 /// A demande as connectors receive it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ConnectorDemande")]
 pub struct Demande {
     /// Platform id.
     pub id: String,
@@ -294,7 +301,7 @@ pub struct RemoteStatus {
 }
 
 /// A data source query.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LookupQuery {
     /// Source name.
     pub source: String,

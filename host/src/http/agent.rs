@@ -48,7 +48,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
 use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
-use super::{ApiError, AppState, FieldProblem};
+use super::{ApiError, AppState, FieldCode, FieldProblem};
 use crate::service::processing::{self, Attachment, Loaded};
 use crate::service::{files, options};
 
@@ -239,7 +239,7 @@ async fn table(
         Some(name) => Some(GroupName::parse(name).map_err(|e| {
             ApiError::validation(vec![FieldProblem::new(
                 "service",
-                "service_invalide",
+                FieldCode::ServiceInvalide,
                 e.to_string(),
             )])
         })?),
@@ -439,7 +439,7 @@ async fn act(
             let Some(text) = form.texts.remove("action") else {
                 return Err(ApiError::validation(vec![FieldProblem::new(
                     "action",
-                    "requis",
+                    FieldCode::Requis,
                     "Le formulaire doit contenir l'action en JSON dans la partie « action ».",
                 )]));
             };
@@ -449,7 +449,7 @@ async fn act(
     if action.inputs.attachment.is_some() {
         return Err(ApiError::validation(vec![FieldProblem::new(
             "inputs.attachment",
-            "non_attendu",
+            FieldCode::NonAttendu,
             "Envoyez la pièce jointe dans la partie « file » d'un formulaire multipart.",
         )]));
     }

@@ -57,7 +57,7 @@ pub use throttle::{LoginLimits, LoginThrottle, Tier};
 
 use super::extract::ApiJson;
 use super::routes::{Access, ApiRouter, Doc};
-use super::{ApiError, AppState, FieldProblem};
+use super::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
 pub use crate::service::{Caller, Credential};
 
 /// The name of the session cookie.
@@ -244,6 +244,7 @@ pub struct Registration {
     /// The login: the e-mail address.
     pub login: String,
     /// At least 12 characters, hard to guess (see `strength`).
+    #[schemars(length(min = 12, max = 128))]
     pub password: String,
     /// Identity used to prefill forms.
     pub profile: ProfileInput,
@@ -254,8 +255,10 @@ pub struct Registration {
 #[serde(deny_unknown_fields)]
 pub struct ProfileInput {
     /// First name.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub first_name: String,
     /// Last name.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub last_name: String,
     /// Phone number (French).
     #[serde(default)]
@@ -326,7 +329,7 @@ async fn register(
     if !valid_email(&login) {
         problems.push(FieldProblem::new(
             "login",
-            "format_email",
+            FieldCode::FormatEmail,
             "Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.",
         ));
     }
@@ -343,7 +346,7 @@ async fn register(
         if value.trim().is_empty() {
             problems.push(FieldProblem::new(
                 field,
-                "requis",
+                FieldCode::Requis,
                 "Ce champ est obligatoire.",
             ));
         }
@@ -355,7 +358,7 @@ async fn register(
             None => {
                 problems.push(FieldProblem::new(
                     "profile.phone",
-                    "format_telephone",
+                    FieldCode::FormatTelephone,
                     "Saisissez un numéro de téléphone français, par exemple 06 12 34 56 78.",
                 ));
                 None
@@ -388,9 +391,7 @@ async fn register(
         )
         .await
         .map_err(|error| match error {
-            StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "login_taken", message)
-            }
+            StoreError::Conflict(message) => ApiError::new(ErrorCode::LoginTaken, message),
             other => other.into(),
         })?;
     let current = Caller {
@@ -443,8 +444,7 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let refused = || {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ErrorCode::InvalidCredentials,
             "identifiant ou mot de passe incorrect",
         )
     };

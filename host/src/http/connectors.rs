@@ -5,6 +5,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -42,7 +43,8 @@ pub fn router() -> ApiRouter {
                 "Interroger une source de données ({source, q?, id?, params?})",
                 admin,
             )
-            .json_both(),
+            .takes::<LookupQuery>()
+            .json(),
         )
         .post(
             "/api/connectors/instances/{id}/transmit",
@@ -51,7 +53,8 @@ pub fn router() -> ApiRouter {
                 "Transmettre une demande à la main ({demande, idempotency_key})",
                 admin,
             )
-            .json_both(),
+            .takes::<TransmitBody>()
+            .json(),
         )
         .get(
             "/api/connectors/instances/{id}/status/{remote_id}",
@@ -66,7 +69,9 @@ pub fn router() -> ApiRouter {
         .post(
             "/api/connectors/instances/{id}/activate",
             activate,
-            Doc::new("Activer une version installée ({version})", admin).json_both(),
+            Doc::new("Activer une version installée ({version})", admin)
+                .takes::<ActivateBody>()
+                .json(),
         )
         .post(
             "/api/connectors/instances/{id}/rollback",
@@ -137,9 +142,13 @@ async fn lookup(
     Ok(Json(state.registry.lookup(&id, query).await?))
 }
 
-#[derive(Deserialize)]
+/// A demande to transmit by hand.
+#[derive(Deserialize, JsonSchema)]
 struct TransmitBody {
+    /// The demande, as connectors receive it.
     demande: Demande,
+    /// The key that makes a repeated transmission harmless.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     idempotency_key: String,
 }
 
@@ -176,8 +185,10 @@ async fn card(
     Ok(Json(state.registry.card(&id, &remote_id).await?))
 }
 
-#[derive(Deserialize)]
+/// The version to activate.
+#[derive(Deserialize, JsonSchema)]
 struct ActivateBody {
+    /// An installed version of the instance's connector.
     version: String,
 }
 

@@ -35,7 +35,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
-use super::{ApiError, AppState, FieldProblem};
+use super::{ApiError, AppState, FieldCode, FieldProblem};
 use crate::service::files::{self, Download};
 use crate::service::options;
 use crate::service::processing::{self, Attachment, Loaded};
@@ -305,6 +305,7 @@ async fn history(
 #[serde(deny_unknown_fields)]
 pub struct Reply {
     /// The answer.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub message: String,
 }
 
@@ -348,7 +349,7 @@ async fn reply(
     if message.trim().is_empty() {
         return Err(ApiError::validation(vec![FieldProblem::new(
             "message",
-            "requis",
+            FieldCode::Requis,
             "Écrivez votre réponse.",
         )]));
     }

@@ -39,7 +39,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{FILE_PART, read_form};
-use super::{ApiError, AppState, FieldProblem};
+use super::{ApiError, AppState, FieldCode, FieldProblem};
 use crate::service::{Caller, Guichet, drafts, filing, options};
 
 /// The routes.
@@ -278,7 +278,7 @@ async fn upload(
     let Some(file) = form.file else {
         return Err(ApiError::validation(vec![FieldProblem::new(
             FILE_PART,
-            "requis",
+            FieldCode::Requis,
             "Joignez un fichier dans la partie « file » du formulaire.",
         )]));
     };

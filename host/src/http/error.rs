@@ -2,14 +2,15 @@
 //! status, plus `errors` (one per field) for validation failures, and a
 //! `Retry-After` header when waiting helps (429, 503).
 //!
-//! Codes are stable snake_case, for programs; messages are French, for
-//! people. Every failure of the layers below maps here: store errors
-//! (`not_found` 404, `conflict` 409, `invalid` 422, `last_administrator`
-//! 409, the rest 500 with the detail logged, never shown — the store's
-//! messages are its own French texts, database text stays in the logs), workflow refusals with the core's French
-//! message (`action_not_allowed` 409, `forbidden` 403, `invalid_action` 422…),
-//! form validation (`validation_failed` 422 with the field errors of
-//! `guichet_core::validation`), and refused definitions.
+//! Codes come from the catalogue ([`super::codes`]), which also gives each
+//! its status; messages are French, for people. Every failure of the layers
+//! below maps here by variant: store errors (`not_found`, `conflict`,
+//! `invalid`, `last_administrator`, the rest `internal` with the detail
+//! logged, never shown — the store's messages are its own French texts,
+//! database text stays in the logs), workflow refusals with the core's
+//! French message (`action_not_allowed`, `forbidden`, `invalid_action`…),
+//! form validation (`validation_failed` with the field problems, whose codes
+//! are the core's [`FieldCode`]s), refused definitions and connector errors.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -22,8 +23,13 @@ use guichet_store::StoreError;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::codes::ErrorCode;
+
 use crate::connectors::CallError;
+use crate::connectors::model::ConnectorError;
 use crate::connectors::registry::RegistryError;
+/// The code of a field problem: the core's validation codes.
+pub use guichet_core::validation::ErrorCode as FieldCode;
 
 /// One problem on one field of a request (a form field, a page, `rgpd`, a
 /// path in a definition).
@@ -32,17 +38,17 @@ pub struct FieldProblem {
     /// The field.
     pub field: String,
     /// Stable snake_case code (`requis`, `format_email`, `type_fichier`…).
-    pub code: String,
+    pub code: FieldCode,
     /// French message for the person filling the form.
     pub message: String,
 }
 
 impl FieldProblem {
     /// A problem.
-    pub fn new(field: &str, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(field: &str, code: FieldCode, message: impl Into<String>) -> Self {
         Self {
             field: field.to_owned(),
-            code: code.to_owned(),
+            code,
             message: message.into(),
         }
     }
@@ -52,7 +58,7 @@ impl From<FieldError> for FieldProblem {
     fn from(error: FieldError) -> Self {
         Self {
             field: error.field,
-            code: error.code.as_str().to_owned(),
+            code: error.code,
             message: error.message,
         }
     }
@@ -60,15 +66,15 @@ impl From<FieldError> for FieldProblem {
 
 /// An API error.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
 pub struct ApiError {
-    #[serde(skip)]
-    status: StatusCode,
     /// Stable code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// French message.
     pub message: String,
-    /// The problems, field by field (validation failures only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The problems, field by field (`validation_failed`,
+    /// `invalid_definition`, `control_character` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
     /// Seconds after which trying again may succeed (`Retry-After`).
     #[serde(skip)]
@@ -76,10 +82,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Any error.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error of the catalogue, with its status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
             errors: Vec::new(),
@@ -107,40 +112,36 @@ impl ApiError {
         Self {
             errors: vec![FieldProblem::new(
                 &place,
-                "caractere_interdit",
+                FieldCode::CaractereInterdit,
                 message.clone(),
             )],
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "control_character",
-                message,
-            )
+            ..Self::new(ErrorCode::ControlCharacter, message)
         }
     }
 
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(ErrorCode::NotFound, message)
     }
 
     /// 401 `unauthenticated`.
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+        Self::new(ErrorCode::Unauthenticated, message)
     }
 
     /// 403 `forbidden`.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(ErrorCode::Forbidden, message)
     }
 
     /// 400 `invalid_request`.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        Self::new(ErrorCode::InvalidRequest, message)
     }
 
     /// 409 `conflict`.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
+        Self::new(ErrorCode::Conflict, message)
     }
 
     /// 422 `validation_failed` with the problems, field by field.
@@ -151,11 +152,7 @@ impl ApiError {
         };
         Self {
             errors: problems,
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                message,
-            )
+            ..Self::new(ErrorCode::ValidationFailed, message)
         }
     }
 
@@ -168,22 +165,21 @@ impl ApiError {
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "erreur interne");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "erreur interne du serveur ; réessayez plus tard",
         )
     }
 
-    /// The HTTP status.
+    /// The HTTP status (the code's, from the catalogue).
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.code.status()
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = self.retry_after;
-        let mut response = (self.status, Json(self)).into_response();
+        let mut response = (self.status(), Json(self)).into_response();
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
@@ -199,16 +195,10 @@ impl From<StoreError> for ApiError {
         match &error {
             StoreError::NotFound(_) => Self::not_found(error.to_string()),
             StoreError::Conflict(message) => Self::conflict(message.clone()),
-            StoreError::Invalid(_) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                error.to_string(),
-            ),
-            StoreError::LastAdministrator(_) => Self::new(
-                StatusCode::CONFLICT,
-                "last_administrator",
-                error.to_string(),
-            ),
+            StoreError::Invalid(_) => Self::new(ErrorCode::Invalid, error.to_string()),
+            StoreError::LastAdministrator(_) => {
+                Self::new(ErrorCode::LastAdministrator, error.to_string())
+            }
             _ => Self::internal(error),
         }
     }
@@ -216,42 +206,28 @@ impl From<StoreError> for ApiError {
 
 impl From<WorkflowError> for ApiError {
     fn from(error: WorkflowError) -> Self {
-        let message = error.to_string();
-        let (status, code) = match &error {
-            WorkflowError::UnknownTransition(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "unknown_action")
-            }
-            WorkflowError::NotAllowedFromStatus { .. } | WorkflowError::NoPreviousStatus => {
-                (StatusCode::CONFLICT, "action_not_allowed")
-            }
-            WorkflowError::WrongActor(_) | WorkflowError::RightMissing(_) => {
-                (StatusCode::FORBIDDEN, "forbidden")
-            }
-            WorkflowError::NotOwner => (StatusCode::NOT_FOUND, "not_found"),
+        let code = match &error {
+            WorkflowError::UnknownTransition(_) => ErrorCode::UnknownAction,
+            WorkflowError::NotAllowedFromStatus { .. }
+            | WorkflowError::NoPreviousStatus
+            | WorkflowError::NothingToFire(_) => ErrorCode::ActionNotAllowed,
+            WorkflowError::WrongActor(_) | WorkflowError::RightMissing(_) => ErrorCode::Forbidden,
+            WorkflowError::NotOwner => ErrorCode::NotFound,
             WorkflowError::MissingInput(_)
             | WorkflowError::UnexpectedInput(_)
-            | WorkflowError::TextTooLong { .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_action")
-            }
-            WorkflowError::ConfirmationRequired => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "confirmation_required")
-            }
-            WorkflowError::InvalidService(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_service")
-            }
-            WorkflowError::NothingToFire(_) => (StatusCode::CONFLICT, "action_not_allowed"),
+            | WorkflowError::TextTooLong { .. } => ErrorCode::InvalidAction,
+            WorkflowError::ConfirmationRequired => ErrorCode::ConfirmationRequired,
+            WorkflowError::InvalidService(_) => ErrorCode::InvalidService,
             WorkflowError::UnknownStatus(_) => return Self::internal(error),
         };
-        Self::new(status, code, message)
+        Self::new(code, error.to_string())
     }
 }
 
 impl From<SubmitError> for ApiError {
     fn from(error: SubmitError) -> Self {
         match error {
-            SubmitError::Closed => {
-                Self::new(StatusCode::CONFLICT, "demarche_closed", error.to_string())
-            }
+            SubmitError::Closed => Self::new(ErrorCode::DemarcheClosed, error.to_string()),
             SubmitError::AgentsOnly => Self::forbidden(error.to_string()),
             SubmitError::RightMissing => Self::forbidden(error.to_string()),
             SubmitError::Invalid(errors) => Self::fields(errors),
@@ -264,9 +240,7 @@ impl From<AgentFieldsError> for ApiError {
     fn from(error: AgentFieldsError) -> Self {
         match error {
             AgentFieldsError::RightMissing => Self::forbidden(error.to_string()),
-            AgentFieldsError::Frozen => {
-                Self::new(StatusCode::CONFLICT, "demande_frozen", error.to_string())
-            }
+            AgentFieldsError::Frozen => Self::new(ErrorCode::DemandeFrozen, error.to_string()),
             AgentFieldsError::Invalid(errors) => Self::fields(errors),
         }
     }
@@ -279,11 +253,10 @@ impl From<DefinitionError> for ApiError {
             errors: error
                 .problems
                 .into_iter()
-                .map(|p| FieldProblem::new(&p.path, "definition_invalide", p.message))
+                .map(|p| FieldProblem::new(&p.path, FieldCode::DefinitionInvalide, p.message))
                 .collect(),
             ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_definition",
+                ErrorCode::InvalidDefinition,
                 format!("définition de démarche invalide ({count} problème(s))"),
             )
         }
@@ -292,58 +265,39 @@ impl From<DefinitionError> for ApiError {
 
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
-        let message = error.to_string();
-        match &error {
+        let code = match &error {
             RegistryError::UnknownConnector(_)
             | RegistryError::UnknownVersion { .. }
-            | RegistryError::UnknownInstance(_) => {
-                Self::new(StatusCode::NOT_FOUND, "connector_not_found", message)
-            }
+            | RegistryError::UnknownInstance(_) => ErrorCode::ConnectorNotFound,
             RegistryError::VersionConflict { .. } | RegistryError::NoPrevious(_) => {
-                Self::new(StatusCode::CONFLICT, "connector_conflict", message)
+                ErrorCode::ConnectorConflict
             }
-            RegistryError::Install(_) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "connector_invalid",
-                message,
-            ),
-            RegistryError::Config(_) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "connector_config_invalid",
-                message,
-            ),
-            RegistryError::Call(call) => Self::from(call.clone()),
-        }
+            RegistryError::Install(_) => ErrorCode::ConnectorInvalid,
+            RegistryError::Config(_) => ErrorCode::ConnectorConfigInvalid,
+            RegistryError::Call(call) => return Self::from(call.clone()),
+        };
+        Self::new(code, error.to_string())
     }
 }
 
 impl From<CallError> for ApiError {
     fn from(error: CallError) -> Self {
-        let status = match &error {
-            CallError::Connector(e) if e.kind() == "not_found" => StatusCode::NOT_FOUND,
-            CallError::Connector(e) if e.kind() == "invalid_input" => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            CallError::Unsupported(_) => StatusCode::BAD_REQUEST,
-            CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            _ => StatusCode::BAD_GATEWAY,
-        };
         let code = match &error {
-            CallError::Connector(e) => match e.kind() {
-                "invalid_input" => "connector_invalid_input",
-                "not_found" => "connector_remote_not_found",
-                "unavailable" => "connector_unavailable",
-                "rejected" => "connector_rejected",
-                "configuration" => "connector_configuration",
-                _ => "connector_error",
+            CallError::Connector(connector) => match connector {
+                ConnectorError::InvalidInput(_) => ErrorCode::ConnectorInvalidInput,
+                ConnectorError::NotFound(_) => ErrorCode::ConnectorRemoteNotFound,
+                ConnectorError::Unavailable(_) => ErrorCode::ConnectorUnavailable,
+                ConnectorError::Rejected(_) => ErrorCode::ConnectorRejected,
+                ConnectorError::Configuration(_) => ErrorCode::ConnectorConfiguration,
+                ConnectorError::Other(_) => ErrorCode::ConnectorError,
             },
-            CallError::Unsupported(_) => "connector_unsupported",
-            CallError::Trap(_) => "connector_trap",
-            CallError::Timeout(_) => "connector_timeout",
-            CallError::MemoryLimit(_) => "connector_memory_limit",
-            CallError::Host(_) => "connector_host_error",
+            CallError::Unsupported(_) => ErrorCode::ConnectorUnsupported,
+            CallError::Trap(_) => ErrorCode::ConnectorTrap,
+            CallError::Timeout(_) => ErrorCode::ConnectorTimeout,
+            CallError::MemoryLimit(_) => ErrorCode::ConnectorMemoryLimit,
+            CallError::Host(_) => ErrorCode::ConnectorHostError,
         };
-        Self::new(status, code, error.to_string())
+        Self::new(code, error.to_string())
     }
 }
 

@@ -20,10 +20,10 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
-use super::ApiError;
+use super::{ApiError, ErrorCode};
 
 /// Largest JSON body accepted (démarche definitions included).
 pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
@@ -117,16 +117,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that a truncated body is malformed whatever its start.
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ErrorCode::MalformedJson,
             format!("corps JSON mal formé : {error}"),
         )
     })?;
     check_json_texts(&value)?;
     serde_json::from_value(value).map_err(|error| {
         ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
+            ErrorCode::InvalidBody,
             format!("contenu JSON non conforme : {error}"),
         )
     })
@@ -153,8 +151,7 @@ pub async fn body_bytes(request: Request, limit: usize) -> Result<Bytes, ApiErro
 /// 413 `payload_too_large`.
 pub fn too_large_error(limit: usize) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!(
             "la requête dépasse la taille admise ({} Mo)",
             limit / (1024 * 1024)
@@ -172,8 +169,7 @@ where
     async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(request.headers()) {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "le corps doit être du JSON (Content-Type: application/json)",
             ));
         }

@@ -115,13 +115,6 @@ impl Doc {
         self
     }
 
-    /// Reads and answers JSON described in prose.
-    pub fn json_both(mut self) -> Doc {
-        self.request = Body::Json(any_json);
-        self.response = Body::Json(any_json);
-        self
-    }
-
     /// Answers JSON described in prose.
     pub fn json(mut self) -> Doc {
         self.response = Body::Json(any_json);

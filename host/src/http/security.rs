@@ -26,12 +26,12 @@
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use super::{ApiError, AppState, Settings};
+use super::{ApiError, AppState, ErrorCode, Settings};
 
 /// The Content-Security-Policy of a JSON API.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -101,8 +101,7 @@ fn origin_allowed(origin: &str, host: Option<&str>, allowed: &[String]) -> bool 
 
 fn refused(detail: &str) -> Response {
     ApiError::new(
-        StatusCode::FORBIDDEN,
-        "cross_site_request",
+        ErrorCode::CrossSiteRequest,
         format!("requête refusée : elle vient d'un autre site ({detail})"),
     )
     .into_response()

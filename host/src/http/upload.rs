@@ -19,7 +19,7 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 
 use super::extract::{ApiJson, check_text};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, ErrorCode};
 
 pub use guichet_core::validation::FILE_PART;
 
@@ -45,8 +45,7 @@ fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
         unsupported_media_type()
     } else if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
-            status,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "le fichier dépasse la taille admise par le serveur",
         )
     } else {
@@ -57,8 +56,7 @@ fn multipart_error(status: axum::http::StatusCode, text: String) -> ApiError {
 /// 415 `unsupported_media_type` for a body that should be a multipart form.
 fn unsupported_media_type() -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "le corps doit être un formulaire multipart (Content-Type: multipart/form-data)",
     )
 }

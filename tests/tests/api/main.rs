@@ -3,8 +3,9 @@
 //! matrix of the collectivité's table, bad inputs (each a clear error that
 //! writes nothing), administration, the API's edges under attack (control
 //! characters, security headers, bounded hashing, brute force, cross-site
-//! writes, the last administrator, weak passwords), and the OpenAPI
-//! document against the router.
+//! writes, the last administrator, weak passwords), the OpenAPI document
+//! against the router and against schemathesis, and the error catalogue
+//! against its snapshot.
 //!
 //! `cargo test -p guichet-tests --test api sqlite` (or `postgres`) runs one
 //! half.
@@ -19,11 +20,13 @@ mod admin;
 mod auth;
 mod bad_inputs;
 mod drafts;
+mod error_catalogue;
 mod inputs;
 mod login;
 mod matrix;
 mod openapi;
 mod processing;
+mod schemathesis;
 mod security;
 mod services;
 mod time_zone;

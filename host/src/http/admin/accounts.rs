@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::http::auth::{Admin, check_password};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::routes::{Access, ApiRouter, Doc};
-use crate::http::{ApiError, AppState, FieldProblem};
+use crate::http::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -144,10 +144,13 @@ async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// Login (usually the professional e-mail).
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub login: String,
     /// Name shown.
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub display_name: String,
     /// Initial password: at least 12 characters, hard to guess.
+    #[schemars(length(min = 12, max = 128))]
     pub password: String,
     /// Groups to join (they must exist).
     #[serde(default)]
@@ -166,14 +169,14 @@ async fn create(
     if body.login.trim().is_empty() {
         problems.push(FieldProblem::new(
             "login",
-            "requis",
+            FieldCode::Requis,
             "Indiquez un identifiant.",
         ));
     }
     if body.display_name.trim().is_empty() {
         problems.push(FieldProblem::new(
             "display_name",
-            "requis",
+            FieldCode::Requis,
             "Indiquez un nom.",
         ));
     }
@@ -189,12 +192,12 @@ async fn create(
             Ok(group) if existing.contains(&group) => groups.push(group),
             Ok(_) => problems.push(FieldProblem::new(
                 "groups",
-                "groupe_inconnu",
+                FieldCode::GroupeInconnu,
                 format!("Le groupe « {name} » n'existe pas."),
             )),
             Err(e) => problems.push(FieldProblem::new(
                 "groups",
-                "nom_de_groupe_invalide",
+                FieldCode::NomDeGroupeInvalide,
                 e.to_string(),
             )),
         }
@@ -217,9 +220,7 @@ async fn create(
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "login_taken", message)
-            }
+            StoreError::Conflict(message) => ApiError::new(ErrorCode::LoginTaken, message),
             other => other.into(),
         })?;
     for group in &groups {
@@ -298,9 +299,11 @@ async fn tokens(
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What it is for (`supervision`, `import-démarches`).
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
     pub name: String,
     /// The rights it may use (at least one): `back_office`, `read`,
     /// `comment`, `file_on_behalf`, `process`, `statistics`, `administration`.
+    #[schemars(length(min = 1))]
     pub scopes: Vec<Right>,
 }
 
@@ -321,12 +324,16 @@ async fn create_token(
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let mut problems = Vec::new();
     if body.name.trim().is_empty() {
-        problems.push(FieldProblem::new("name", "requis", "Nommez le jeton."));
+        problems.push(FieldProblem::new(
+            "name",
+            FieldCode::Requis,
+            "Nommez le jeton.",
+        ));
     }
     if body.scopes.is_empty() {
         problems.push(FieldProblem::new(
             "scopes",
-            "requis",
+            FieldCode::Requis,
             "Donnez au jeton au moins un droit.",
         ));
     }

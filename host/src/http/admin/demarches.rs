@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::http::auth::{Admin, Caller};
 use crate::http::extract::{ApiPath, JSON_LIMIT, body_bytes, check_text};
 use crate::http::routes::{Access, ApiRouter, Body, Doc};
-use crate::http::{ApiError, AppState};
+use crate::http::{ApiError, AppState, ErrorCode};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -93,8 +93,7 @@ async fn import(
     let json = content_type.contains("json");
     if !json && !content_type.contains("yaml") {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "la définition doit être du YAML (Content-Type: application/yaml) ou du JSON",
         ));
     }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::http::auth::Admin;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routes::{Access, ApiRouter, Doc};
-use crate::http::{ApiError, AppState, FieldProblem};
+use crate::http::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -98,6 +98,7 @@ pub struct GroupView {
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// `Role_Collectivité_Direction_Service`.
+    #[schemars(with = "GroupName")]
     pub name: String,
 }
 
@@ -105,7 +106,7 @@ fn parse_group(name: &str) -> Result<GroupName, ApiError> {
     GroupName::parse(name).map_err(|e| {
         ApiError::validation(vec![FieldProblem::new(
             "name",
-            "nom_de_groupe_invalide",
+            FieldCode::NomDeGroupeInvalide,
             e.to_string(),
         )])
     })
@@ -113,8 +114,7 @@ fn parse_group(name: &str) -> Result<GroupName, ApiError> {
 
 fn group_not_found(name: &GroupName) -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "group_not_found",
+        ErrorCode::GroupNotFound,
         format!("le groupe « {name} » n'existe pas"),
     )
 }
@@ -156,9 +156,7 @@ async fn create(
         .create_group(&name, state.clock.now())
         .await
         .map_err(|error| match error {
-            StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "group_exists", message)
-            }
+            StoreError::Conflict(message) => ApiError::new(ErrorCode::GroupExists, message),
             other => other.into(),
         })?;
     Ok((StatusCode::CREATED, Json(view(&state, name).await?)))
@@ -216,8 +214,7 @@ async fn grant(
         && state.store.demarche_versions(slug).await?.is_empty()
     {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "demarche_not_found",
+            ErrorCode::DemarcheNotFound,
             format!("la démarche « {} » n'existe pas", slug.as_str()),
         ));
     }

@@ -16,10 +16,9 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::http::StatusCode;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::http::ApiError;
+use crate::http::{ApiError, ErrorCode};
 
 /// How expensive password hashes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,8 +124,7 @@ impl PasswordHashing {
             Ok(Ok(permit)) => Ok(HashingSlot(permit)),
             Ok(Err(closed)) => Err(ApiError::internal(closed)),
             Err(_) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_busy",
+                ErrorCode::ServiceBusy,
                 "trop de connexions en cours : réessayez dans un instant",
             )
             .retry_after(1)),

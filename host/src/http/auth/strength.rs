@@ -10,7 +10,7 @@
 
 use zxcvbn::zxcvbn;
 
-use crate::http::FieldProblem;
+use crate::http::{FieldCode, FieldProblem};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -30,7 +30,7 @@ pub fn check_password(password: &str, personal: &[&str], problems: &mut Vec<Fiel
     if chars < MIN_PASSWORD_CHARS {
         problems.push(FieldProblem::new(
             "password",
-            "mot_de_passe_trop_court",
+            FieldCode::MotDePasseTropCourt,
             format!("Choisissez un mot de passe d'au moins {MIN_PASSWORD_CHARS} caractères."),
         ));
         return;
@@ -38,7 +38,7 @@ pub fn check_password(password: &str, personal: &[&str], problems: &mut Vec<Fiel
     if chars > MAX_PASSWORD_CHARS {
         problems.push(FieldProblem::new(
             "password",
-            "mot_de_passe_trop_long",
+            FieldCode::MotDePasseTropLong,
             format!("Choisissez un mot de passe d'au plus {MAX_PASSWORD_CHARS} caractères."),
         ));
         return;
@@ -64,7 +64,7 @@ pub fn check_password(password: &str, personal: &[&str], problems: &mut Vec<Fiel
     if mostly_personal(password, &words) || u8::from(zxcvbn(password, &words).score()) < MIN_SCORE {
         problems.push(FieldProblem::new(
             "password",
-            "mot_de_passe_trop_faible",
+            FieldCode::MotDePasseTropFaible,
             "Ce mot de passe est trop facile à deviner (mot courant, suite, date ou votre nom) : \
              allongez-le ou mêlez plusieurs mots inattendus.",
         ));
@@ -107,7 +107,10 @@ mod tests {
     fn codes(password: &str, personal: &[&str]) -> Vec<String> {
         let mut problems = Vec::new();
         check_password(password, personal, &mut problems);
-        problems.into_iter().map(|p| p.code).collect()
+        problems
+            .into_iter()
+            .map(|p| p.code.as_str().to_owned())
+            .collect()
     }
 
     #[test]

@@ -29,7 +29,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use governor::middleware::StateInformationMiddleware;
 use governor::nanos::Nanos;
@@ -37,7 +36,7 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use guichet_core::clock::Clock;
 
-use crate::http::ApiError;
+use crate::http::{ApiError, ErrorCode};
 
 /// One tier of a budget: `burst` failures allowed in a row, then one more
 /// per `period`.
@@ -223,8 +222,7 @@ impl LoginThrottle {
             Some(until) => {
                 let seconds = u64::try_from((until - now).num_seconds()).unwrap_or(0) + 1;
                 Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
+                    ErrorCode::TooManyAttempts,
                     format!(
                         "trop de tentatives de connexion : réessayez dans {seconds} seconde{}",
                         if seconds > 1 { "s" } else { "" }
