@@ -148,7 +148,7 @@ pub async fn fire_due_timers(
                 Ok(false) => fired.dropped += 1,
                 Err(error) => {
                     fired.failed += 1;
-                    tracing::warn!(demande = %timer.demande.0, kind = %timer.kind, %error, "timer not fired");
+                    tracing::warn!(demande = %timer.demande.uuid(), kind = %timer.kind, %error, "timer not fired");
                 }
             }
         }

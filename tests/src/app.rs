@@ -535,7 +535,7 @@ impl TestApp {
                 .await
                 .expect("group created");
         }
-        let scope = demarche.map_or(Scope::All, |slug| Scope::Demarche(Slug(slug.to_owned())));
+        let scope = demarche.map_or(Scope::All, |slug| Scope::Demarche(Slug::from(slug)));
         self.store
             .grant(&Grant { group: name, scope }, self.clock_now())
             .await

@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn rights_on_a_demande_follow_its_service() {
-        let voirie = Slug("signalement-voie-publique".into());
+        let voirie = Slug::from("signalement-voie-publique");
         let on = |name: &str| grant_on(&voirie, name);
         let grants = [
             on("Gest_SVL_DTE_Voirie"),
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn the_read_perimeter_is_the_services_unless_a_group_spans_them() {
-        let voirie = Slug("signalement-voie-publique".into());
+        let voirie = Slug::from("signalement-voie-publique");
         let on = |name: &str| grant_on(&voirie, name);
         let grants = [
             on("Gest_SVL_DTE_Voirie"),

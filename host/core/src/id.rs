@@ -2,32 +2,139 @@
 //! may import: démarches ([`Slug`]), their pages ([`PageId`]) and fields
 //! ([`FieldId`]), workflow statuses ([`StatusId`]), demandes
 //! ([`DemandeId`]), accounts ([`UserId`]) and stored files ([`FileId`]).
-//! Uuids are chosen by the store; the others are written in définitions,
-//! whose checks ([`Slug::is_well_formed`], [`FieldId::is_well_formed`])
-//! say which shapes are accepted.
+//!
+//! Each is a newtype with a private field. Uuids are chosen by the store
+//! (`from_uuid`, read back with `uuid`). Text identifiers are written in
+//! démarche definitions, which are checked as a whole with the path of
+//! each problem (`demarche::check`, using `is_well_formed`), and read back
+//! from the store: both build them with `From`. Text from elsewhere (a
+//! request's path) goes through `parse`, which refuses a malformed one.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The identifier of a démarche in URLs: lowercase ASCII words joined by `-`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct Slug(pub String);
+/// Why an identifier is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("identifiant « {text} » mal formé : {expected}")]
+pub struct IdError {
+    /// The text refused.
+    pub text: String,
+    /// The shape expected, in French.
+    pub expected: &'static str,
+}
 
-impl Slug {
-    /// The slug as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// An identifier written as text.
+macro_rules! text_id {
+    ($(#[$doc:meta])* $name:ident, $expected:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+        )]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-    /// Whether the slug has the required shape: 3 to 80 characters among
-    /// `a-z`, `0-9` and `-`, starting with a letter, without `--` or a
-    /// trailing `-`.
-    pub fn is_well_formed(&self) -> bool {
-        let s = self.0.as_str();
+        impl $name {
+            /// Checks the shape of `text`.
+            ///
+            /// # Errors
+            /// [`IdError`] when it does not have the expected shape.
+            pub fn parse(text: &str) -> Result<$name, IdError> {
+                let id = $name(text.to_owned());
+                if id.is_well_formed() {
+                    Ok(id)
+                } else {
+                    Err(IdError {
+                        text: text.to_owned(),
+                        expected: $expected,
+                    })
+                }
+            }
+
+            /// Whether the identifier has the required shape ($expected).
+            pub fn is_well_formed(&self) -> bool {
+                let check: fn(&str) -> bool = $check;
+                check(&self.0)
+            }
+
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The identifier's text, owned.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                $name(text.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> Self {
+                $name(text)
+            }
+        }
+    };
+}
+
+/// An identifier chosen by the store.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+            JsonSchema,
+        )]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// The identifier of this uuid.
+            pub const fn from_uuid(uuid: Uuid) -> Self {
+                $name(uuid)
+            }
+
+            /// The uuid.
+            pub const fn uuid(self) -> Uuid {
+                self.0
+            }
+
+            /// Reads an identifier written as a uuid.
+            ///
+            /// # Errors
+            /// [`IdError`] for anything else.
+            pub fn parse(text: &str) -> Result<$name, IdError> {
+                Uuid::parse_str(text).map($name).map_err(|_| IdError {
+                    text: text.to_owned(),
+                    expected: "un uuid",
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+text_id!(
+    /// The identifier of a démarche in URLs: lowercase ASCII words joined by `-`.
+    Slug,
+    "3 à 80 caractères parmi a-z, 0-9 et -, commençant par une lettre, sans -- ni - final",
+    |s| {
         (3..=80).contains(&s.len())
             && s.starts_with(|c: char| c.is_ascii_lowercase())
             && !s.ends_with('-')
@@ -35,118 +142,43 @@ impl Slug {
             && s.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     }
-}
+);
 
-impl std::fmt::Display for Slug {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_id!(
+    /// The identifier of a page, unique in a definition (`snake_case` ASCII).
+    PageId,
+    "une lettre minuscule puis minuscules, chiffres ou _, 64 caractères au plus",
+    |s| is_snake_case(s, 64)
+);
 
-/// The identifier of a page, unique in a definition (`snake_case` ASCII).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct PageId(pub String);
+text_id!(
+    /// The identifier of a field, unique in a definition (`snake_case` ASCII).
+    FieldId,
+    "une lettre minuscule puis minuscules, chiffres ou _, 64 caractères au plus",
+    |s| is_snake_case(s, 64)
+);
 
-impl PageId {
-    /// The identifier as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+text_id!(
+    /// The identifier of a status (`en_cours_analyse`).
+    StatusId,
+    "une lettre minuscule puis minuscules, chiffres ou _, 64 caractères au plus",
+    |s| is_snake_case(s, 64)
+);
 
-impl From<&str> for PageId {
-    fn from(id: &str) -> Self {
-        PageId(id.to_owned())
-    }
-}
+uuid_id!(
+    /// The identifier of a demande, chosen by the store.
+    DemandeId
+);
 
-/// The identifier of a demande, chosen by the store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct DemandeId(pub Uuid);
+uuid_id!(
+    /// The identifier of an account (usager or agent), chosen by the store.
+    UserId
+);
 
-impl std::fmt::Display for DemandeId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// The identifier of an account (usager or agent), chosen by the store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct UserId(pub Uuid);
-
-/// The identifier of a status (`en_cours_analyse`).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct StatusId(pub String);
-
-impl StatusId {
-    /// The identifier as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for StatusId {
-    fn from(id: &str) -> Self {
-        StatusId(id.to_owned())
-    }
-}
-
-impl std::fmt::Display for StatusId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The identifier of a field, unique in a definition (`snake_case` ASCII).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct FieldId(pub String);
-
-impl FieldId {
-    /// The identifier as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the identifier has the required shape: a lowercase ASCII letter,
-    /// then lowercase letters, digits or `_`, at most 64 characters.
-    pub fn is_well_formed(&self) -> bool {
-        is_snake_case(&self.0, 64)
-    }
-}
-
-impl std::fmt::Display for FieldId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for FieldId {
-    fn from(id: &str) -> Self {
-        FieldId(id.to_owned())
-    }
-}
-
-/// The identifier of a stored file, chosen by the store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct FileId(pub Uuid);
+uuid_id!(
+    /// The identifier of a stored file, chosen by the store.
+    FileId
+);
 
 /// `[a-z][a-z0-9_]*`, at most `max` bytes: the shape of every identifier
 /// written in a definition (fields, pages, statuses, transitions).
@@ -155,4 +187,34 @@ pub(crate) fn is_snake_case(id: &str, max: usize) -> bool {
     id.len() <= max
         && chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_refuses_malformed_identifiers() {
+        assert!(Slug::parse("aide-reparation-velo").is_ok());
+        for bad in ["Aide", "a--b", "ab", "velo-", "vélo"] {
+            assert!(Slug::parse(bad).is_err(), "{bad}");
+        }
+        assert!(FieldId::parse("date_naissance").is_ok());
+        assert!(FieldId::parse("Date naissance").is_err());
+        assert!(DemandeId::parse("00000000-0000-0000-0000-000000000000").is_ok());
+        assert!(DemandeId::parse("42").is_err());
+    }
+
+    #[test]
+    fn identifiers_serialise_as_their_text() {
+        let id = DemandeId::from_uuid(Uuid::nil());
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            "\"00000000-0000-0000-0000-000000000000\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Slug::from("velo")).unwrap(),
+            "\"velo\""
+        );
+    }
 }

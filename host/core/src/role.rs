@@ -485,8 +485,8 @@ mod tests {
 
     #[test]
     fn rights_come_from_grants_on_the_demarche_only() {
-        let velo = Slug("aide-reparation-velo".into());
-        let voirie = Slug("signalement-voie-publique".into());
+        let velo = Slug::from("aide-reparation-velo");
+        let voirie = Slug::from("signalement-voie-publique");
         let grants = [
             Grant {
                 group: group("Gest_SVL_DACT_Mobilités"),

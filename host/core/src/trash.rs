@@ -118,7 +118,7 @@ pub fn restore(
     let status_label = || {
         workflow
             .status(&demande.status)
-            .map_or_else(|| demande.status.0.clone(), |s| s.label.clone())
+            .map_or_else(|| demande.status.to_string(), |s| s.label.clone())
     };
     if !is_trashed(workflow, demande) {
         return Err(WorkflowError::NotAllowedFromStatus {

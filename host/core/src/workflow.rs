@@ -154,7 +154,7 @@ impl<'de> Deserialize<'de> for Target {
         Ok(if text == PREVIOUS {
             Target::Previous
         } else {
-            Target::Status(StatusId(text))
+            Target::Status(StatusId::from(text))
         })
     }
 }

@@ -275,7 +275,7 @@ async fn seed_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Failure>
         store.create_group(&group(name)?, now).await.map_err(fail)?;
     }
     for (name, slug) in GRANTS {
-        let scope = slug.map_or(Scope::All, |s| Scope::Demarche(Slug(s.to_owned())));
+        let scope = slug.map_or(Scope::All, |s| Scope::Demarche(Slug::from(s)));
         store
             .grant(
                 &Grant {
@@ -290,7 +290,7 @@ async fn seed_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Failure>
     for target in TRANSFER_TARGETS {
         let grant = Grant {
             group: group(target)?,
-            scope: Scope::Demarche(Slug("signalement-voie-publique".to_owned())),
+            scope: Scope::Demarche(Slug::from("signalement-voie-publique".to_owned())),
         };
         store.grant(&grant, now).await.map_err(fail)?;
     }

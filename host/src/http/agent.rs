@@ -149,7 +149,7 @@ async fn demarches(
             .filter_map(|entry| {
                 let rights = agent.rights(&entry.slug);
                 rights.contains(Right::BackOffice).then_some(AgentDemarche {
-                    slug: entry.slug.0,
+                    slug: entry.slug.to_string(),
                     version: entry.version,
                     title: entry.title,
                     category: entry.category,
@@ -272,14 +272,14 @@ async fn table(
         let label = workflows
             .get(&key)
             .and_then(|w| w.status(&row.status))
-            .map_or_else(|| row.status.0.clone(), |s| s.label.clone());
+            .map_or_else(|| row.status.to_string(), |s| s.label.clone());
         rows.push(TableRow {
-            id: row.id.0,
+            id: row.id.uuid(),
             numero: row.numero,
-            demarche: row.demarche.slug.0,
+            demarche: row.demarche.slug.to_string(),
             version: row.demarche.version,
             status: StatusView {
-                id: row.status.0,
+                id: row.status.to_string(),
                 label,
             },
             service: row.service.as_str().to_owned(),
@@ -350,11 +350,11 @@ async fn detail(
     let options = options::resolve(&guichet, definition, &demande.answers).await;
     let status = agents_status(&workflow, demande).map_or_else(
         || StatusView {
-            id: demande.status.0.clone(),
-            label: demande.status.0.clone(),
+            id: demande.status.to_string(),
+            label: demande.status.to_string(),
         },
         |s| StatusView {
-            id: s.id.0.clone(),
+            id: s.id.to_string(),
             label: s.label.clone(),
         },
     );
@@ -363,9 +363,9 @@ async fn detail(
         rights,
     };
     Ok(AgentDemande {
-        id: demande.id.0,
+        id: demande.id.uuid(),
         numero: demande.numero.clone(),
-        demarche: demande.demarche.slug.0.clone(),
+        demarche: demande.demarche.slug.to_string(),
         version: demande.demarche.version,
         title: definition.title.clone(),
         status,
@@ -376,7 +376,7 @@ async fn detail(
             .iter()
             .map(|g| g.as_str().to_owned())
             .collect(),
-        usager: demande.usager.map(|u| u.0),
+        usager: demande.usager.map(|u| u.uuid()),
         filed_by: demande.filed_by,
         submitted_at: demande.dates.submitted_at,
         deadline: deadline::processing_deadline(&workflow, demande, now, state.settings.time_zone),
@@ -403,7 +403,7 @@ async fn load(
     id: Uuid,
     right: Right,
 ) -> Result<(Loaded, Rights), ApiError> {
-    Ok(Loaded::for_agent(&state.guichet(), &agent.0, DemandeId(id), right).await?)
+    Ok(Loaded::for_agent(&state.guichet(), &agent.0, DemandeId::from_uuid(id), right).await?)
 }
 
 /// The demande after a change, as the agent now sees it: a transfer may
@@ -413,7 +413,7 @@ async fn after_change(
     agent: &AgentUser,
     id: Uuid,
 ) -> Result<Json<AgentDemande>, ApiError> {
-    let reloaded = Loaded::read(&state.guichet(), DemandeId(id)).await?;
+    let reloaded = Loaded::read(&state.guichet(), DemandeId::from_uuid(id)).await?;
     let rights = agent.0.rights_on_demande(&reloaded.stored.demande);
     Ok(Json(detail(state, &reloaded, rights, agent).await?))
 }
@@ -482,8 +482,13 @@ async fn download(
     agent: AgentUser,
     ApiPath((id, file)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let download =
-        files::for_agent(&state.guichet(), &agent.0, DemandeId(id), FileId(file)).await?;
+    let download = files::for_agent(
+        &state.guichet(),
+        &agent.0,
+        DemandeId::from_uuid(id),
+        FileId::from_uuid(file),
+    )
+    .await?;
     Ok(send_file(download))
 }
 

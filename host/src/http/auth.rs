@@ -301,7 +301,7 @@ pub struct Me {
 impl Me {
     fn of(current: &Caller) -> Me {
         Me {
-            id: current.user.id.0,
+            id: current.user.id.uuid(),
             login: current.user.login.clone(),
             display_name: current.user.display_name.clone(),
             kind: match current.user.kind {

@@ -68,7 +68,7 @@ pub struct CatalogueItem {
 impl From<CatalogueEntry> for CatalogueItem {
     fn from(entry: CatalogueEntry) -> Self {
         CatalogueItem {
-            slug: entry.slug.0,
+            slug: entry.slug.to_string(),
             version: entry.version,
             title: entry.title,
             category: entry.category,
@@ -139,7 +139,7 @@ async fn show(
 ) -> Result<Json<DemarchePage>, ApiError> {
     let stored = state
         .store
-        .demarche(&Slug(slug))
+        .demarche(&Slug::from(slug))
         .await
         .map_err(|error| match error {
             StoreError::NotFound(_) => ApiError::not_found("cette démarche n'existe pas"),
@@ -152,7 +152,7 @@ async fn show(
     Ok(Json(DemarchePage {
         open: definition.is_open(state.clock.now(), state.settings.time_zone),
         pages: usager_pages(&definition),
-        slug: definition.slug.0,
+        slug: definition.slug.to_string(),
         version: stored.version,
         title: definition.title,
         category: definition.category,

@@ -191,7 +191,7 @@ pub struct HistoryItem {
 pub(crate) fn history_item(entry: &HistoryEntry, show_agent: bool) -> HistoryItem {
     let (author, agent) = match entry.author {
         Author::Usager(_) => ("usager", None),
-        Author::Agent(id) => ("agent", show_agent.then_some(id.0)),
+        Author::Agent(id) => ("agent", show_agent.then_some(id.uuid())),
         Author::System => ("systeme", None),
     };
     HistoryItem {
@@ -199,7 +199,7 @@ pub(crate) fn history_item(entry: &HistoryEntry, show_agent: bool) -> HistoryIte
         event: entry.event.clone(),
         author: author.to_owned(),
         agent,
-        status: entry.status.0.clone(),
+        status: entry.status.to_string(),
         text: entry.text.clone(),
         message: entry.message.clone(),
         attachment: entry.attachment.clone(),
@@ -215,19 +215,19 @@ fn status_view(workflow: &Workflow, demande: &guichet_core::demande::Demande) ->
     }
     match usager_status(workflow, demande) {
         Some(status) => StatusView {
-            id: status.id.0.clone(),
+            id: status.id.to_string(),
             label: status.label.clone(),
         },
         None => StatusView {
-            id: demande.status.0.clone(),
-            label: demande.status.0.clone(),
+            id: demande.status.to_string(),
+            label: demande.status.to_string(),
         },
     }
 }
 
 /// The caller's own demande (anonymised ones included); 404 for any other.
 async fn own(state: &AppState, usager: &UsagerUser, id: Uuid) -> Result<Loaded, ApiError> {
-    Ok(Loaded::for_usager(&state.guichet(), usager.0.user.id, DemandeId(id)).await?)
+    Ok(Loaded::for_usager(&state.guichet(), usager.0.user.id, DemandeId::from_uuid(id)).await?)
 }
 
 async fn list(
@@ -243,9 +243,9 @@ async fn list(
             .await?
             .definition;
         items.push(DemandeItem {
-            id: demande.id.0,
+            id: demande.id.uuid(),
             numero: demande.numero.clone(),
-            demarche: demande.demarche.slug.0.clone(),
+            demarche: demande.demarche.slug.to_string(),
             title: definition.title.clone(),
             status: status_view(&definition.workflow(), &demande),
             submitted_at: demande.dates.submitted_at,
@@ -260,9 +260,9 @@ async fn detail(state: &AppState, usager: &UsagerUser, loaded: &Loaded) -> Usage
     let demande = &loaded.stored.demande;
     let options = options::resolve(&state.guichet(), definition, &demande.answers).await;
     UsagerDemande {
-        id: demande.id.0,
+        id: demande.id.uuid(),
         numero: demande.numero.clone(),
-        demarche: demande.demarche.slug.0.clone(),
+        demarche: demande.demarche.slug.to_string(),
         version: demande.demarche.version,
         title: definition.title.clone(),
         status: status_view(&workflow, demande),
@@ -291,7 +291,7 @@ async fn history(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<HistoryItem>>, ApiError> {
     own(&state, &usager, id).await?;
-    let entries = state.store.history(DemandeId(id)).await?;
+    let entries = state.store.history(DemandeId::from_uuid(id)).await?;
     Ok(Json(
         usager_history(&entries)
             .into_iter()
@@ -398,8 +398,8 @@ async fn download(
     let download = files::for_usager(
         &state.guichet(),
         usager.0.user.id,
-        DemandeId(id),
-        FileId(file),
+        DemandeId::from_uuid(id),
+        FileId::from_uuid(file),
     )
     .await?;
     Ok(send_file(download))

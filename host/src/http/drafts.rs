@@ -168,12 +168,12 @@ fn view(
     let shown = validation::visibility(definition, &draft.answers);
     DraftView {
         id: draft.id.0,
-        demarche: draft.demarche.slug.0,
+        demarche: draft.demarche.slug.to_string(),
         version: draft.demarche.version,
         title: definition.title.clone(),
         pages: pages_for(definition, kind)
             .map(|page| PageState {
-                id: page.id.0.clone(),
+                id: page.id.to_string(),
                 title: page.title.clone(),
                 shown: shown.pages.contains(&page.id),
             })
@@ -202,7 +202,7 @@ async fn create(
     ApiJson(body): ApiJson<NewDraft>,
 ) -> Result<Response, ApiError> {
     let guichet = state.guichet();
-    let slug = Slug(body.demarche);
+    let slug = Slug::from(body.demarche);
     let opened = drafts::open(&guichet, &caller, &slug, body.usager.as_deref()).await?;
     let status = if opened.created {
         StatusCode::CREATED
@@ -360,9 +360,9 @@ async fn submit(
     Ok((
         StatusCode::CREATED,
         Json(Filed {
-            id: demande.id.0,
+            id: demande.id.uuid(),
             numero: demande.numero,
-            status: demande.status.0,
+            status: demande.status.to_string(),
             status_label,
         }),
     )

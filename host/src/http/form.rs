@@ -48,7 +48,7 @@ pub fn summary_view(
                 .items
                 .into_iter()
                 .map(|item| SummaryItemView {
-                    field: item.field.0,
+                    field: item.field.to_string(),
                     label: item.label,
                     value: item.value,
                 })

@@ -297,7 +297,7 @@ pub async fn fire_timer(
             Ok(false)
         }
         Err(other) => {
-            tracing::warn!(demande = %timer.demande.0, kind = %timer.kind, error = %other, "timer refused by the workflow; dropped");
+            tracing::warn!(demande = %timer.demande.uuid(), kind = %timer.kind, error = %other, "timer refused by the workflow; dropped");
             store.delete_timer(timer).await?;
             Ok(false)
         }

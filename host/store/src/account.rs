@@ -88,7 +88,7 @@ pub(crate) const USER_COLUMNS_U: &str =
 
 pub(crate) fn user(row: &AnyRow) -> Result<User> {
     Ok(User {
-        id: UserId(row.uuid("id")?),
+        id: UserId::from_uuid(row.uuid("id")?),
         login: row.text("login")?,
         display_name: row.text("display_name")?,
         kind: UserKind::from_key(&row.text("kind")?)?,
@@ -115,7 +115,7 @@ impl Store {
             return Err(StoreError::Invalid("identifiant vide".into()));
         }
         let user = User {
-            id: UserId(Uuid::new_v4()),
+            id: UserId::from_uuid(Uuid::new_v4()),
             login,
             display_name: new.display_name,
             kind: new.kind,
@@ -127,7 +127,7 @@ impl Store {
             "INSERT INTO users (id, login, display_name, kind, profile, password_hash, disabled_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
         )
-        .bind(user.id.0.to_string())
+        .bind(user.id.to_string())
         .bind(user.login.clone())
         .bind(user.display_name.clone())
         .bind(user.kind.key().to_owned())
@@ -151,7 +151,7 @@ impl Store {
     /// [`StoreError::NotFound`] if there is no such account.
     pub async fn user(&self, id: UserId) -> Result<User> {
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id.0.to_string())
+            .bind(id.to_string())
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("compte"))?;
@@ -230,7 +230,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET display_name = $1, profile = $2 WHERE id = $3")
             .bind(display_name.to_owned())
             .bind(to_json(profile)?)
-            .bind(id.0.to_string())
+            .bind(id.to_string())
             .execute(&self.write)
             .await?;
         if done.rows_affected() == 0 {
@@ -249,7 +249,7 @@ impl Store {
         let (mut tx, before) = self.begin_administration_change().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
             .bind((!active).then(|| millis(now)))
-            .bind(id.0.to_string())
+            .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -257,7 +257,7 @@ impl Store {
         }
         if !active {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id.0.to_string())
+                .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -270,7 +270,7 @@ impl Store {
     async fn update_user(&self, sql: &str, value: String, id: UserId) -> Result<()> {
         let done = sqlx::query(sql)
             .bind(value)
-            .bind(id.0.to_string())
+            .bind(id.to_string())
             .execute(&self.write)
             .await?;
         if done.rows_affected() == 0 {

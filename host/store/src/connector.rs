@@ -117,7 +117,7 @@ fn call(row: &AnyRow, keys: &Keyring) -> Result<(CallId, ConnectorCall)> {
             error: seal::open_opt(key, ERROR, row.text_opt("error")?)?,
             logs: seal::open_json(key, LOGS, row.text("logs")?)?,
             exchanges: seal::open_json(key, EXCHANGES, row.text("exchanges")?)?,
-            demande: row.uuid_opt("demande_id")?.map(DemandeId),
+            demande: row.uuid_opt("demande_id")?.map(DemandeId::from_uuid),
         },
     ))
 }
@@ -140,7 +140,7 @@ fn link(row: &AnyRow, keys: &Keyring) -> Result<RemoteLink> {
             .transpose()
     };
     Ok(RemoteLink {
-        demande: DemandeId(row.uuid("demande_id")?),
+        demande: DemandeId::from_uuid(row.uuid("demande_id")?),
         instance: row.text("instance")?,
         remote_id: row.text("remote_id")?,
         display_id: row.text_opt("display_id")?,
@@ -159,13 +159,13 @@ pub(crate) async fn erase_of(conn: &mut AnyConnection, demande: DemandeId) -> Re
     )
     .bind("[]".to_owned())
     .bind("[]".to_owned())
-    .bind(demande.0.to_string())
+    .bind(demande.to_string())
     .execute(&mut *conn)
     .await?;
     sqlx::query(
         "UPDATE connector_links SET remote_status = NULL, card = NULL WHERE demande_id = $1",
     )
-    .bind(demande.0.to_string())
+    .bind(demande.to_string())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -200,7 +200,7 @@ impl Store {
         .bind(seal::seal_opt(key, ERROR, call.error.clone())?)
         .bind(seal::seal_json(key, LOGS, &call.logs)?)
         .bind(seal::seal_json(key, EXCHANGES, &call.exchanges)?)
-        .bind(call.demande.map(|d| d.0.to_string()))
+        .bind(call.demande.map(|d| d.to_string()))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -220,7 +220,7 @@ impl Store {
             sql.push(" AND instance = ").bind(instance.clone());
         }
         if let Some(demande) = query.demande {
-            sql.push(" AND demande_id = ").bind(demande.0.to_string());
+            sql.push(" AND demande_id = ").bind(demande.to_string());
         }
         sql.push(" ORDER BY called_at DESC, id LIMIT ")
             .bind(i64::from(query.limit));
@@ -250,7 +250,7 @@ impl Store {
              remote_status = COALESCE(excluded.remote_status, connector_links.remote_status), \
              card = COALESCE(excluded.card, connector_links.card), updated_at = excluded.updated_at",
         )
-        .bind(link.demande.0.to_string())
+        .bind(link.demande.to_string())
         .bind(link.instance.clone())
         .bind(link.remote_id.clone())
         .bind(link.display_id.clone())
@@ -272,7 +272,7 @@ impl Store {
             "SELECT {} FROM connector_links WHERE demande_id = $1 AND instance = $2",
             link_columns()
         ))
-        .bind(demande.0.to_string())
+        .bind(demande.to_string())
         .bind(instance.to_owned())
         .fetch_optional(&self.read)
         .await?
@@ -289,7 +289,7 @@ impl Store {
             "SELECT {} FROM connector_links WHERE demande_id = $1 ORDER BY instance",
             link_columns()
         ))
-        .bind(demande.0.to_string())
+        .bind(demande.to_string())
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(|row| link(row, &self.keys)).collect()

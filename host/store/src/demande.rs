@@ -69,7 +69,7 @@ impl Reservation {
     /// before a number is taken.
     pub(crate) fn placeholder() -> Reservation {
         Reservation {
-            id: DemandeId(Uuid::nil()),
+            id: DemandeId::from_uuid(Uuid::nil()),
             numero: String::new(),
         }
     }
@@ -96,7 +96,7 @@ pub(crate) async fn next_number(
     .await?
     .int("last_number")?;
     Ok(Reservation {
-        id: DemandeId(Uuid::new_v4()),
+        id: DemandeId::from_uuid(Uuid::new_v4()),
         numero: format!("{prefix}-{year}-{number:06}"),
     })
 }
@@ -249,13 +249,13 @@ fn processing_row(row: &AnyRow, now: DateTime<Utc>) -> Result<ProcessingRow> {
     let phase = row.text("phase")?;
     let in_progress = IN_PROGRESS.iter().any(|p| phase_key(*p) == phase);
     Ok(ProcessingRow {
-        id: DemandeId(row.uuid("id")?),
+        id: DemandeId::from_uuid(row.uuid("id")?),
         numero: row.text("numero")?,
         demarche: DemarcheRef {
-            slug: Slug(row.text("slug")?),
+            slug: Slug::from(row.text("slug")?),
             version: version_of(row.int("version")?)?,
         },
-        status: StatusId(row.text("status")?),
+        status: StatusId::from(row.text("status")?),
         service: group(row.text("primary_service")?)?,
         submitted_at: row.instant("submitted_at")?,
         late: in_progress && deadline.is_some_and(|deadline| now > deadline),
@@ -358,7 +358,7 @@ impl Store {
             "SELECT {} FROM demandes d WHERE d.id = $1",
             stored_columns()
         ))
-        .bind(id.0.to_string())
+        .bind(id.to_string())
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("demande"))?;
@@ -393,8 +393,8 @@ impl Store {
             "SELECT {} FROM demandes d WHERE d.id = $1 AND d.usager_id = $2",
             stored_columns()
         ))
-        .bind(id.0.to_string())
-        .bind(usager.0.to_string())
+        .bind(id.to_string())
+        .bind(usager.to_string())
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("demande"))?;
@@ -411,7 +411,7 @@ impl Store {
                  ORDER BY d.submitted_at DESC, d.id",
             stored_columns()
         ))
-        .bind(usager.0.to_string())
+        .bind(usager.to_string())
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(|row| stored(row, &self.keys)).collect()

@@ -307,7 +307,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(CatalogueEntry {
-                    slug: Slug(row.text("slug")?),
+                    slug: Slug::from(row.text("slug")?),
                     version: version_number(row.int("version")?)?,
                     title: row.text("title")?,
                     category: row.text("category")?,
@@ -535,7 +535,7 @@ mod tests {
 
     #[test]
     fn numero_prefixes_come_from_the_slug() {
-        let prefix = |s: &str| default_numero_prefix(&Slug(s.to_owned()));
+        let prefix = |s: &str| default_numero_prefix(&Slug::from(s));
         assert_eq!(prefix("aide-reparation-velo"), "ARV");
         assert_eq!(prefix("velo"), "VELO");
         assert_eq!(prefix("signalement-voie-publique"), "SVP");

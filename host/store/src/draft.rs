@@ -91,10 +91,10 @@ fn draft_with(row: &AnyRow, key: Option<&DataKey>) -> Result<Draft> {
     let version = row.int("version")?;
     Ok(Draft {
         id: DraftId(row.uuid("id")?),
-        owner: UserId(row.uuid("owner_id")?),
-        usager: row.uuid_opt("usager_id")?.map(UserId),
+        owner: UserId::from_uuid(row.uuid("owner_id")?),
+        usager: row.uuid_opt("usager_id")?.map(UserId::from_uuid),
         demarche: DemarcheRef {
-            slug: Slug(row.text("slug")?),
+            slug: Slug::from(row.text("slug")?),
             version: u32::try_from(version)
                 .map_err(|_| StoreError::Corrupt(format!("version {version}")))?,
         },
@@ -155,8 +155,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9)",
         )
         .bind(draft.id.0.to_string())
-        .bind(owner.0.to_string())
-        .bind(usager.map(|u| u.0.to_string()))
+        .bind(owner.to_string())
+        .bind(usager.map(|u| u.to_string()))
         .bind(demarche.slug.as_str().to_owned())
         .bind(i64::from(demarche.version))
         .bind(seal::seal_json(Some(&key), ANSWERS, &draft.answers)?)
@@ -207,8 +207,8 @@ impl Store {
              WHERE owner_id = $1 AND usager_id = $2 AND slug = $3 AND version = $4",
             draft_columns()
         ))
-        .bind(owner.0.to_string())
-        .bind(usager.0.to_string())
+        .bind(owner.to_string())
+        .bind(usager.to_string())
         .bind(demarche.slug.as_str().to_owned())
         .bind(i64::from(demarche.version))
         .fetch_optional(&self.read)
@@ -225,7 +225,7 @@ impl Store {
             "SELECT {} FROM drafts WHERE owner_id = $1 ORDER BY updated_at DESC, id",
             draft_columns()
         ))
-        .bind(owner.0.to_string())
+        .bind(owner.to_string())
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(|row| draft(row, &self.keys)).collect()

@@ -47,7 +47,7 @@ impl FileStore {
 
     /// Where the content of a file is kept.
     pub fn path(&self, id: FileId) -> PathBuf {
-        let name = id.0.simple().to_string();
+        let name = id.uuid().simple().to_string();
         self.dir.join(&name[..2]).join(name)
     }
 
@@ -201,7 +201,7 @@ fn stored_file(row: &AnyRow, keys: &Keyring) -> Result<StoredFile> {
     let key = keys.of_row(row)?;
     let owner = match (row.uuid_opt("draft_id")?, row.uuid_opt("demande_id")?) {
         (Some(draft), None) => FileOwner::Draft(DraftId(draft)),
-        (None, Some(demande)) => FileOwner::Demande(DemandeId(demande)),
+        (None, Some(demande)) => FileOwner::Demande(DemandeId::from_uuid(demande)),
         _ => {
             return Err(StoreError::Corrupt(
                 "fichier sans propriétaire unique".into(),
@@ -210,13 +210,13 @@ fn stored_file(row: &AnyRow, keys: &Keyring) -> Result<StoredFile> {
     };
     Ok(StoredFile {
         file: FileRef {
-            id: FileId(row.uuid("id")?),
+            id: FileId::from_uuid(row.uuid("id")?),
             name: seal::open(key.as_ref(), NAME, row.text("name")?)?,
             media_type: media_type_from_key(&row.text("media_type")?)?,
             size: unsigned(row.int("size")?),
         },
         owner,
-        field: row.text_opt("field_id")?.map(FieldId),
+        field: row.text_opt("field_id")?.map(FieldId::from),
         sha256: row.text("sha256")?,
         created_at: row.instant("created_at")?,
     })
@@ -225,7 +225,7 @@ fn stored_file(row: &AnyRow, keys: &Keyring) -> Result<StoredFile> {
 fn owner_columns(owner: FileOwner) -> (Option<String>, Option<String>) {
     match owner {
         FileOwner::Draft(draft) => (Some(draft.0.to_string()), None),
-        FileOwner::Demande(demande) => (None, Some(demande.0.to_string())),
+        FileOwner::Demande(demande) => (None, Some(demande.to_string())),
     }
 }
 
@@ -278,7 +278,7 @@ impl Store {
         new: &NewFile<'_>,
         now: DateTime<Utc>,
     ) -> Result<StoredFile> {
-        let id = FileId(Uuid::new_v4());
+        let id = FileId::from_uuid(Uuid::new_v4());
         let stored = StoredFile {
             file: FileRef {
                 id,
@@ -311,7 +311,7 @@ impl Store {
             "SELECT {} FROM files WHERE id = $1",
             file_columns()
         ))
-        .bind(id.0.to_string())
+        .bind(id.to_string())
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("fichier"))?;
@@ -334,7 +334,7 @@ impl Store {
     pub async fn files_of(&self, owner: FileOwner) -> Result<Vec<StoredFile>> {
         let (column, id) = match owner {
             FileOwner::Draft(draft) => ("draft_id", draft.0),
-            FileOwner::Demande(demande) => ("demande_id", demande.0),
+            FileOwner::Demande(demande) => ("demande_id", demande.uuid()),
         };
         let rows = sqlx::query(&format!(
             "SELECT {} FROM files WHERE {column} = $1 ORDER BY created_at, id",
@@ -359,7 +359,7 @@ impl Store {
             .await?;
         let ids: Vec<FileId> = rows
             .iter()
-            .map(|row| Ok(FileId(row.uuid("file_id")?)))
+            .map(|row| Ok(FileId::from_uuid(row.uuid("file_id")?)))
             .collect::<Result<_>>()?;
         for id in &ids {
             self.delete_file_now(*id).await?;
@@ -371,7 +371,7 @@ impl Store {
     async fn delete_file_now(&self, id: FileId) -> Result<()> {
         self.files.delete(id).await?;
         sqlx::query("DELETE FROM file_deletions WHERE file_id = $1")
-            .bind(id.0.to_string())
+            .bind(id.to_string())
             .execute(&self.write)
             .await?;
         Ok(())
@@ -383,7 +383,7 @@ impl Store {
     pub(crate) async fn delete_files_after_commit(&self, ids: &[FileId]) {
         for id in ids {
             if let Err(error) = self.delete_file_now(*id).await {
-                tracing::warn!(file = %id.0, %error, "suppression de fichier reportée");
+                tracing::warn!(file = %id.uuid(), %error, "suppression de fichier reportée");
             }
         }
     }
@@ -397,8 +397,8 @@ pub(crate) async fn attach_to_demande(
 ) -> Result<()> {
     for file in files {
         sqlx::query("UPDATE files SET draft_id = NULL, demande_id = $1 WHERE id = $2")
-            .bind(demande.0.to_string())
-            .bind(file.0.to_string())
+            .bind(demande.to_string())
+            .bind(file.to_string())
             .execute(&mut *conn)
             .await?;
     }
@@ -411,7 +411,9 @@ pub(crate) async fn draft_files(conn: &mut AnyConnection, draft: DraftId) -> Res
         .bind(draft.0.to_string())
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter().map(|row| Ok(FileId(row.uuid("id")?))).collect()
+    rows.iter()
+        .map(|row| Ok(FileId::from_uuid(row.uuid("id")?)))
+        .collect()
 }
 
 /// Records the deletion of files in the current transaction: their metadata
@@ -423,14 +425,14 @@ pub(crate) async fn record_deletions(
 ) -> Result<()> {
     for file in files {
         sqlx::query("DELETE FROM files WHERE id = $1")
-            .bind(file.0.to_string())
+            .bind(file.to_string())
             .execute(&mut *conn)
             .await?;
         sqlx::query(
             "INSERT INTO file_deletions (file_id, requested_at) VALUES ($1, $2) \
              ON CONFLICT (file_id) DO NOTHING",
         )
-        .bind(file.0.to_string())
+        .bind(file.to_string())
         .bind(millis(now))
         .execute(&mut *conn)
         .await?;
@@ -450,7 +452,7 @@ pub(crate) async fn insert_file_row(
         "INSERT INTO files (id, draft_id, demande_id, field_id, name, media_type, size, sha256, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(stored.file.id.0.to_string())
+    .bind(stored.file.id.to_string())
     .bind(draft)
     .bind(demande)
     .bind(stored.field.as_ref().map(|f| f.as_str().to_owned()))

@@ -66,7 +66,7 @@ fn grant(row: &AnyRow) -> Result<Grant> {
         scope: if scope == ALL {
             Scope::All
         } else {
-            Scope::Demarche(Slug(scope))
+            Scope::Demarche(Slug::from(scope))
         },
     })
 }
@@ -210,7 +210,7 @@ impl Store {
              ON CONFLICT (group_name, user_id) DO NOTHING",
         )
         .bind(group.as_str().to_owned())
-        .bind(user.0.to_string())
+        .bind(user.to_string())
         .execute(&self.write)
         .await?;
         Ok(())
@@ -226,7 +226,7 @@ impl Store {
         let (mut tx, before) = self.begin_administration_change().await?;
         let done = sqlx::query("DELETE FROM group_members WHERE group_name = $1 AND user_id = $2")
             .bind(group.as_str().to_owned())
-            .bind(user.0.to_string())
+            .bind(user.to_string())
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -251,7 +251,7 @@ impl Store {
                 .fetch_all(&self.read)
                 .await?;
         rows.iter()
-            .map(|row| Ok(UserId(row.uuid("user_id")?)))
+            .map(|row| Ok(UserId::from_uuid(row.uuid("user_id")?)))
             .collect()
     }
 
@@ -263,7 +263,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT group_name FROM group_members WHERE user_id = $1 ORDER BY group_name",
         )
-        .bind(user.0.to_string())
+        .bind(user.to_string())
         .fetch_all(&self.read)
         .await?;
         rows.iter()
@@ -335,7 +335,7 @@ impl Store {
             "SELECT g.group_name, g.scope FROM grants g JOIN group_members m \
              ON m.group_name = g.group_name WHERE m.user_id = $1 ORDER BY g.group_name, g.scope",
         )
-        .bind(user.0.to_string())
+        .bind(user.to_string())
         .fetch_all(&self.read)
         .await?;
         let grants = rows.iter().map(grant).collect::<Result<_>>()?;

@@ -33,14 +33,14 @@ fn audience_from_key(key: &str) -> Result<Audience> {
 
 fn author_columns(author: Author) -> (&'static str, Option<String>) {
     match author {
-        Author::Usager(id) => ("usager", id.map(|id| id.0.to_string())),
-        Author::Agent(id) => ("agent", Some(id.0.to_string())),
+        Author::Usager(id) => ("usager", id.map(|id| id.to_string())),
+        Author::Agent(id) => ("agent", Some(id.to_string())),
         Author::System => ("system", None),
     }
 }
 
 fn author(row: &AnyRow) -> Result<Author> {
-    let id = row.uuid_opt("author_id")?.map(UserId);
+    let id = row.uuid_opt("author_id")?.map(UserId::from_uuid);
     match (row.text("author_kind")?.as_str(), id) {
         ("usager", id) => Ok(Author::Usager(id)),
         ("agent", Some(id)) => Ok(Author::Agent(id)),
@@ -66,12 +66,12 @@ const ATTACHMENT: &str = "history.attachment";
 
 fn entry(row: &AnyRow, key: Option<&DataKey>) -> Result<HistoryEntry> {
     Ok(HistoryEntry {
-        demande: DemandeId(row.uuid("demande_id")?),
+        demande: DemandeId::from_uuid(row.uuid("demande_id")?),
         at: row.instant("occurred_at")?,
         audience: audience_from_key(&row.text("audience")?)?,
         author: author(row)?,
         event: row.text("event")?,
-        status: StatusId(row.text("status")?),
+        status: StatusId::from(row.text("status")?),
         text: seal::open(key, BODY, row.text("body")?)?,
         message: seal::open_opt(key, MESSAGE, row.text_opt("message")?)?,
         attachment: seal::open_opt(key, ATTACHMENT, row.text_opt("attachment")?)?
@@ -98,7 +98,7 @@ pub(crate) async fn insert(
     for (n, entry) in entries.iter().enumerate() {
         let (author_kind, author_id) = author_columns(entry.author);
         sql.push(if n == 0 { "(" } else { ", (" })
-            .bind(entry.demande.0.to_string())
+            .bind(entry.demande.to_string())
             .push(", ")
             .bind(millis(entry.at))
             .push(", ")
@@ -141,7 +141,7 @@ pub(crate) async fn redact(
         "SELECT {} FROM history WHERE demande_id = $1 ORDER BY seq",
         history_columns()
     ))
-    .bind(demande.0.to_string())
+    .bind(demande.to_string())
     .fetch_all(&mut *conn)
     .await?;
     let seqs: Vec<i64> = rows
@@ -187,7 +187,7 @@ impl Store {
             "SELECT {} FROM history WHERE demande_id = $1 ORDER BY seq",
             history_columns()
         ))
-        .bind(demande.0.to_string())
+        .bind(demande.to_string())
         .fetch_all(&self.read)
         .await?;
         let Some(first) = rows.first() else {

@@ -178,7 +178,7 @@ fn job(row: &AnyRow, keys: &Keyring) -> Result<Job> {
     Ok(Job {
         id: JobId(row.uuid("id")?),
         kind: row.text("kind")?,
-        demande: row.uuid_opt("demande_id")?.map(DemandeId),
+        demande: row.uuid_opt("demande_id")?.map(DemandeId::from_uuid),
         payload: seal::open_json(key, PAYLOAD, row.text("payload")?)?,
         status: JobStatus::from_key(&row.text("status")?)?,
         attempts: u32::try_from(unsigned(row.int("attempts")?)).unwrap_or(u32::MAX),
@@ -214,7 +214,7 @@ pub(crate) async fn insert(
             .push(", ")
             .bind(new.kind.clone())
             .push(", ")
-            .bind(new.demande.map(|d| d.0.to_string()))
+            .bind(new.demande.map(|d| d.to_string()))
             .push(", ")
             .bind(seal::seal_json(key, PAYLOAD, &new.payload)?)
             .push(", ")
@@ -239,7 +239,7 @@ pub(crate) async fn insert(
 /// demande's free texts).
 pub(crate) async fn delete_of(conn: &mut AnyConnection, demande: DemandeId) -> Result<()> {
     sqlx::query("DELETE FROM jobs WHERE demande_id = $1")
-        .bind(demande.0.to_string())
+        .bind(demande.to_string())
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -488,7 +488,7 @@ impl Store {
             "SELECT {} FROM jobs WHERE demande_id = $1 ORDER BY created_at, id",
             job_columns()
         ))
-        .bind(demande.0.to_string())
+        .bind(demande.to_string())
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(|row| job(row, &self.keys)).collect()

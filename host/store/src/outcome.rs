@@ -201,11 +201,11 @@ impl Store {
              submitted_at, processing_deadline, on_hold_since, revision, updated_at, data, key_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14)",
         )
-        .bind(demande.id.0.to_string())
+        .bind(demande.id.to_string())
         .bind(demande.numero.clone())
         .bind(slug)
         .bind(i64::from(demande.demarche.version))
-        .bind(demande.usager.map(|u| u.0.to_string()))
+        .bind(demande.usager.map(|u| u.to_string()))
         .bind(demande.status.as_str().to_owned())
         .bind(computed.phase.to_owned())
         .bind(demande.services.primary.as_str().to_owned())
@@ -249,7 +249,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Revision> {
         let demande = &outcome.demande;
-        let id = demande.id.0.to_string();
+        let id = demande.id.to_string();
         let mut tx = self.begin().await?;
         let facts = self
             .version_facts(
@@ -293,7 +293,7 @@ impl Store {
              processing_deadline = $5, on_hold_since = $6, revision = revision + 1, updated_at = $7, \
              data = $8, key_id = $9 WHERE id = $10 AND revision = $11 RETURNING revision",
         )
-        .bind(demande.usager.map(|u| u.0.to_string()))
+        .bind(demande.usager.map(|u| u.to_string()))
         .bind(demande.status.as_str().to_owned())
         .bind(computed.phase.to_owned())
         .bind(demande.services.primary.as_str().to_owned())
@@ -379,7 +379,7 @@ async fn usager_contact(
         .definition;
     let account = match source.usager {
         Some(id) => sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id.0.to_string())
+            .bind(id.to_string())
             .fetch_optional(&mut *conn)
             .await?
             .as_ref()
@@ -393,15 +393,17 @@ async fn usager_contact(
 /// The files stored for a demande.
 async fn demande_files(conn: &mut AnyConnection, demande: &Demande) -> Result<Vec<FileId>> {
     let rows = sqlx::query("SELECT id FROM files WHERE demande_id = $1")
-        .bind(demande.id.0.to_string())
+        .bind(demande.id.to_string())
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter().map(|row| Ok(FileId(row.uuid("id")?))).collect()
+    rows.iter()
+        .map(|row| Ok(FileId::from_uuid(row.uuid("id")?)))
+        .collect()
 }
 
 /// The services of a demande, for the processing table's service filter.
 async fn write_services(conn: &mut AnyConnection, demande: &Demande, replace: bool) -> Result<()> {
-    let id = demande.id.0.to_string();
+    let id = demande.id.to_string();
     if replace {
         sqlx::query("DELETE FROM demande_services WHERE demande_id = $1")
             .bind(id.clone())

@@ -306,7 +306,7 @@ impl Keyring {
         conn: &mut AnyConnection,
         demande: guichet_core::id::DemandeId,
     ) -> Result<Option<DataKey>> {
-        self.of_owner(conn, "demandes", demande.0.to_string()).await
+        self.of_owner(conn, "demandes", demande.to_string()).await
     }
 
     /// The key of a draft, read in the caller's transaction.

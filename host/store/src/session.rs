@@ -93,7 +93,7 @@ fn api_token(row: &AnyRow) -> Result<ApiToken> {
     Ok(ApiToken {
         id: ApiTokenId(row.uuid("id")?),
         name: row.text("name")?,
-        user: UserId(row.uuid("user_id")?),
+        user: UserId::from_uuid(row.uuid("user_id")?),
         scopes: row.json("scopes")?,
         created_at: row.instant("created_at")?,
         last_used_at: row.instant_opt("last_used_at")?,
@@ -117,7 +117,7 @@ impl Store {
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(token.hash())
-        .bind(user.0.to_string())
+        .bind(user.to_string())
         .bind(millis(now))
         .bind(millis(expires_at))
         .execute(&self.write)
@@ -194,7 +194,7 @@ impl Store {
         .bind(token.id.0.to_string())
         .bind(secret.hash())
         .bind(token.name.clone())
-        .bind(user.0.to_string())
+        .bind(user.to_string())
         .bind(to_json(&token.scopes)?)
         .bind(millis(now))
         .execute(&self.write)
@@ -237,7 +237,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.name, t.id"
         ))
-        .bind(user.0.to_string())
+        .bind(user.to_string())
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(api_token).collect()

@@ -30,7 +30,7 @@ fn timer(row: &AnyRow) -> Result<Timer> {
         kind: kind
             .parse::<TimerKind>()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        demande: DemandeId(row.uuid("demande_id")?),
+        demande: DemandeId::from_uuid(row.uuid("demande_id")?),
         due_at: row.instant("due_at")?,
     })
 }
@@ -46,7 +46,7 @@ pub(crate) async fn apply_changes(conn: &mut AnyConnection, changes: &[TimerChan
                      VALUES ($1, $2, $3, NULL, NULL) ON CONFLICT (demande_id, kind) DO UPDATE \
                      SET due_at = excluded.due_at, claimed_by = NULL, lease_until = NULL",
                 )
-                .bind(timer.demande.0.to_string())
+                .bind(timer.demande.to_string())
                 .bind(timer.kind.to_string())
                 .bind(millis(timer.due_at))
                 .execute(&mut *conn)
@@ -54,7 +54,7 @@ pub(crate) async fn apply_changes(conn: &mut AnyConnection, changes: &[TimerChan
             }
             TimerChange::Cancel { demande, kind } => {
                 sqlx::query("DELETE FROM timers WHERE demande_id = $1 AND kind = $2")
-                    .bind(demande.0.to_string())
+                    .bind(demande.to_string())
                     .bind(kind.to_string())
                     .execute(&mut *conn)
                     .await?;
@@ -69,7 +69,7 @@ pub(crate) async fn apply_changes(conn: &mut AnyConnection, changes: &[TimerChan
 pub(crate) async fn delete_exact(conn: &mut AnyConnection, timer: &Timer) -> Result<bool> {
     let done =
         sqlx::query("DELETE FROM timers WHERE demande_id = $1 AND kind = $2 AND due_at = $3")
-            .bind(timer.demande.0.to_string())
+            .bind(timer.demande.to_string())
             .bind(timer.kind.to_string())
             .bind(millis(timer.due_at))
             .execute(&mut *conn)
@@ -150,7 +150,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT demande_id, kind, due_at FROM timers WHERE demande_id = $1 ORDER BY due_at, kind",
         )
-        .bind(demande.0.to_string())
+        .bind(demande.to_string())
         .fetch_all(&self.read)
         .await?;
         Ok(sorted(rows.iter().map(timer).collect::<Result<_>>()?))

@@ -38,7 +38,7 @@ pub(crate) async fn follow(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let trashed = |status| facts.phases.get(status) == Some(&Phase::Trashed);
-    let id = demande.id.0.to_string();
+    let id = demande.id.to_string();
     if trashed(&demande.status) {
         sqlx::query(
             "INSERT INTO trash (demande_id, trashed_at) VALUES ($1, $2) \
@@ -70,7 +70,7 @@ impl Store {
     /// A database error.
     pub async fn trashed_at(&self, demande: DemandeId) -> Result<Option<DateTime<Utc>>> {
         let row = sqlx::query("SELECT trashed_at FROM trash WHERE demande_id = $1")
-            .bind(demande.0.to_string())
+            .bind(demande.to_string())
             .fetch_optional(&self.read)
             .await?;
         row.map(|row| row.instant("trashed_at")).transpose()
@@ -95,7 +95,7 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         rows.iter()
-            .map(|row| Ok(DemandeId(row.uuid("demande_id")?)))
+            .map(|row| Ok(DemandeId::from_uuid(row.uuid("demande_id")?)))
             .collect()
     }
 
@@ -107,7 +107,7 @@ impl Store {
     /// # Errors
     /// A database error; nothing is deleted then.
     pub async fn purge_demande(&self, demande: DemandeId, now: DateTime<Utc>) -> Result<bool> {
-        let id = demande.0.to_string();
+        let id = demande.to_string();
         let mut tx = self.begin().await?;
         let in_trash = sqlx::query(&format!(
             "SELECT demande_id FROM trash WHERE demande_id = $1{}",
@@ -124,7 +124,7 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|row| Ok(FileId(row.uuid("id")?)))
+            .map(|row| Ok(FileId::from_uuid(row.uuid("id")?)))
             .collect::<Result<_>>()?;
         file::record_deletions(&mut tx, &files, now).await?;
         connector::erase_of(&mut tx, demande).await?;

@@ -29,7 +29,7 @@ async fn usager(app: &TestApp) -> Client {
 
 /// The answer of a filed demande, as stored.
 async fn filed_answer(app: &TestApp, demande: &str, field: &str) -> Option<Value> {
-    let id = DemandeId(demande.parse().unwrap());
+    let id = DemandeId::from_uuid(demande.parse().unwrap());
     let stored = app.store.demande(id).await.unwrap();
     stored.demande.answers.get(&FieldId::from(field)).cloned()
 }

@@ -215,9 +215,17 @@ async fn anonymisation_after_one_year_is_a_calendar_year(app: TestApp) {
     .await
     .expect(200);
     let status = |app: &TestApp| {
-        let id = DemandeId(demande.parse().unwrap());
+        let id = DemandeId::from_uuid(demande.parse().unwrap());
         let store = app.store.clone();
-        async move { store.demande(id).await.unwrap().demande.status.0 }
+        async move {
+            store
+                .demande(id)
+                .await
+                .unwrap()
+                .demande
+                .status
+                .into_string()
+        }
     };
 
     // 365 days after 1 March 2027 is 29 February 2028: not a year yet.

@@ -137,7 +137,7 @@ async fn a_trashed_demande_is_purged_with_everything_it_held_after_the_trash_per
     let mine = mine.expect(200).as_array().unwrap().clone();
     assert_eq!(mine.len(), 1, "the other demande stays");
     assert_eq!(mine[0]["id"], kept.as_str());
-    let demande = DemandeId(id.parse().unwrap());
+    let demande = DemandeId::from_uuid(id.parse().unwrap());
     assert!(app.store.jobs_of(demande).await.unwrap().is_empty());
     assert!(app.store.timers_of(demande).await.unwrap().is_empty());
     assert_eq!(
@@ -214,7 +214,7 @@ async fn the_anonymisation_notice_carries_the_contact_until_delivered(app: TestA
         .usager("Albertine", "Zwolinski", "albertine.zwolinski@exemple.test")
         .await;
     let id = file_signalement(&usager, Some(jpeg("lampadaire"))).await;
-    let demande = DemandeId(id.parse().unwrap());
+    let demande = DemandeId::from_uuid(id.parse().unwrap());
 
     // A notice abandoned for good forgets its contact.
     let jobs = app

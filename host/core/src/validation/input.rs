@@ -40,7 +40,7 @@ pub fn read_answers(definition: &Definition, json: &Json) -> Result<Answers, Vec
     let mut answers = Answers::new();
     let mut errors = Vec::new();
     for (id, raw) in object {
-        let field_id = FieldId(id.clone());
+        let field_id = FieldId::from(id.clone());
         let Some(field) = definition.field(&field_id) else {
             errors.push(FieldError::new(
                 id,

@@ -216,7 +216,7 @@ pub(crate) fn actor_may_run(
 fn not_allowed(workflow: &Workflow, transition: &Transition, demande: &Demande) -> WorkflowError {
     let status = workflow
         .status(&demande.status)
-        .map_or_else(|| demande.status.0.clone(), |s| s.label.clone());
+        .map_or_else(|| demande.status.to_string(), |s| s.label.clone());
     WorkflowError::NotAllowedFromStatus {
         transition: transition.label.clone(),
         status,

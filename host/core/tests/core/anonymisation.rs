@@ -71,7 +71,11 @@ fn after_anonymisation_no_personal_value_remains() {
     deleted.sort();
     assert_eq!(
         deleted,
-        [FileId(id(1002)), FileId(id(1003)), FileId(id(1030))]
+        [
+            FileId::from_uuid(id(1002)),
+            FileId::from_uuid(id(1003)),
+            FileId::from_uuid(id(1030))
+        ]
     );
 }
 

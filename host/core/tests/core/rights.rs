@@ -120,7 +120,7 @@ fn filing_on_behalf_of_an_usager_needs_the_saisie_right() {
     for role in Role::ALL {
         let filing = Filing {
             version: 1,
-            id: guichet_core::id::DemandeId(id(77)),
+            id: guichet_core::id::DemandeId::from_uuid(id(77)),
             numero: "2026-000077".into(),
             answers: velo_answers(),
             consent: true,
@@ -205,7 +205,7 @@ fn an_agents_only_demarche_cannot_be_filed_by_an_usager() {
     velo.visibility = guichet_core::demarche::DemarcheVisibility::Agents;
     let filing = Filing {
         version: 1,
-        id: guichet_core::id::DemandeId(id(78)),
+        id: guichet_core::id::DemandeId::from_uuid(id(78)),
         numero: "2026-000078".into(),
         answers: velo_answers(),
         consent: true,
@@ -219,8 +219,8 @@ fn an_agents_only_demarche_cannot_be_filed_by_an_usager() {
 
 #[test]
 fn grants_are_per_demarche_and_roles_come_from_group_names() {
-    let velo = Slug("aide-reparation-velo".into());
-    let cantine = Slug("inscription-restauration-scolaire".into());
+    let velo = Slug::from("aide-reparation-velo");
+    let cantine = Slug::from("inscription-restauration-scolaire");
     let grants = [
         Grant {
             group: group("Gest_SVL_DACT_Mobilités"),

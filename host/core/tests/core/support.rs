@@ -58,9 +58,9 @@ pub fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
-pub const USAGER: UserId = UserId(Uuid::from_u128(1));
-pub const OTHER_USAGER: UserId = UserId(Uuid::from_u128(2));
-pub const AGENT: UserId = UserId(Uuid::from_u128(10));
+pub const USAGER: UserId = UserId::from_uuid(Uuid::from_u128(1));
+pub const OTHER_USAGER: UserId = UserId::from_uuid(Uuid::from_u128(2));
+pub const AGENT: UserId = UserId::from_uuid(Uuid::from_u128(10));
 
 pub fn group(name: &str) -> GroupName {
     GroupName::parse(name).unwrap()
@@ -87,7 +87,7 @@ pub fn no_options() -> BTreeMap<FieldId, Vec<Choice>> {
 
 pub fn file(n: u128, media_type: MediaType, size: u64) -> FileRef {
     FileRef {
-        id: FileId(id(1000 + n)),
+        id: FileId::from_uuid(id(1000 + n)),
         name: format!("piece-{n}.{}", media_type.extension()),
         media_type,
         size,
@@ -191,7 +191,7 @@ impl Store {
         let clock = ManualClock::new(start());
         let filing = Filing {
             version: 1,
-            id: DemandeId(id(42)),
+            id: DemandeId::from_uuid(id(42)),
             numero: "2026-000042".into(),
             answers,
             consent: true,

@@ -482,7 +482,7 @@ fn page_one_is_prefilled_from_the_profile() {
 fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
     let filing = |rights| Filing {
         version: 3,
-        id: guichet_core::id::DemandeId(id(7)),
+        id: guichet_core::id::DemandeId::from_uuid(id(7)),
         numero: "2026-000007".into(),
         answers: velo_answers(),
         consent: true,
@@ -545,7 +545,7 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
     let velo = example("aide-reparation-velo");
     let filing = |answers, consent| Filing {
         version: 1,
-        id: guichet_core::id::DemandeId(id(8)),
+        id: guichet_core::id::DemandeId::from_uuid(id(8)),
         numero: "2026-000008".into(),
         answers,
         consent,

@@ -96,7 +96,7 @@ pub struct UserView {
 async fn user_view(state: &AppState, user: User) -> Result<UserView, ApiError> {
     let groups = state.store.groups_of(user.id).await?;
     Ok(UserView {
-        id: user.id.0,
+        id: user.id.uuid(),
         login: user.login,
         display_name: user.display_name,
         kind: match user.kind {
@@ -232,9 +232,9 @@ async fn create(
 async fn set_active(state: &AppState, id: Uuid, active: bool) -> Result<Json<UserView>, ApiError> {
     state
         .store
-        .set_active(UserId(id), active, state.clock.now())
+        .set_active(UserId::from_uuid(id), active, state.clock.now())
         .await?;
-    let user = state.store.user(UserId(id)).await?;
+    let user = state.store.user(UserId::from_uuid(id)).await?;
     Ok(Json(user_view(state, user).await?))
 }
 
@@ -276,7 +276,7 @@ impl From<ApiToken> for TokenView {
         TokenView {
             id: token.id.0,
             name: token.name,
-            user: token.user.0,
+            user: token.user.uuid(),
             scopes: token.scopes,
             created_at: token.created_at,
             last_used_at: token.last_used_at,
@@ -289,8 +289,8 @@ async fn tokens(
     _: Admin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
-    state.store.user(UserId(id)).await?;
-    let tokens = state.store.api_tokens(UserId(id)).await?;
+    state.store.user(UserId::from_uuid(id)).await?;
+    let tokens = state.store.api_tokens(UserId::from_uuid(id)).await?;
     Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
 }
 
@@ -340,7 +340,7 @@ async fn create_token(
     if !problems.is_empty() {
         return Err(ApiError::validation(problems));
     }
-    state.store.user(UserId(id)).await?;
+    state.store.user(UserId::from_uuid(id)).await?;
     let scopes: Vec<String> = body
         .scopes
         .iter()
@@ -349,7 +349,12 @@ async fn create_token(
         .collect();
     let (token, secret) = state
         .store
-        .create_api_token(UserId(id), body.name.trim(), &scopes, state.clock.now())
+        .create_api_token(
+            UserId::from_uuid(id),
+            body.name.trim(),
+            &scopes,
+            state.clock.now(),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

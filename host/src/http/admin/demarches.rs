@@ -129,7 +129,7 @@ async fn import(
     Ok((
         status,
         Json(Imported {
-            slug: imported.slug.0,
+            slug: imported.slug.to_string(),
             version: imported.version,
             kind: kind.to_owned(),
         }),
@@ -164,7 +164,7 @@ async fn list(
         entries
             .into_iter()
             .map(|e| DemarcheSummary {
-                slug: e.slug.0,
+                slug: e.slug.to_string(),
                 version: e.version,
                 title: e.title,
                 category: e.category,
@@ -192,7 +192,7 @@ async fn versions(
     _: Admin,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Vec<VersionSummary>>, ApiError> {
-    let slug = Slug(slug);
+    let slug = Slug::from(slug);
     let numbers = state.store.demarche_versions(&slug).await?;
     if numbers.is_empty() {
         return Err(ApiError::not_found("cette démarche n'existe pas"));
@@ -232,7 +232,10 @@ async fn version(
     _: Admin,
     ApiPath((slug, version)): ApiPath<(String, u32)>,
 ) -> Result<Json<VersionDetail>, ApiError> {
-    let stored = state.store.demarche_version(&Slug(slug), version).await?;
+    let stored = state
+        .store
+        .demarche_version(&Slug::from(slug), version)
+        .await?;
     Ok(Json(VersionDetail {
         version: stored.version,
         definition: stored.definition,

@@ -133,7 +133,7 @@ async fn view(state: &AppState, name: GroupName) -> Result<GroupView, ApiError> 
     Ok(GroupView {
         role: name.role(),
         name: name.as_str().to_owned(),
-        members: members.into_iter().map(|m| m.0).collect(),
+        members: members.into_iter().map(|m| m.uuid()).collect(),
     })
 }
 
@@ -181,8 +181,11 @@ async fn add_member(
     ApiPath((name, user)): ApiPath<(String, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
     let name = existing_group(&state, &name).await?;
-    state.store.user(UserId(user)).await?;
-    state.store.add_member(&name, UserId(user)).await?;
+    state.store.user(UserId::from_uuid(user)).await?;
+    state
+        .store
+        .add_member(&name, UserId::from_uuid(user))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -193,7 +196,7 @@ async fn remove_member(
 ) -> Result<StatusCode, ApiError> {
     state
         .store
-        .remove_member(&parse_group(&name)?, UserId(user))
+        .remove_member(&parse_group(&name)?, UserId::from_uuid(user))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

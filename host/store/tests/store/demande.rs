@@ -60,7 +60,7 @@ async fn a_failed_submission_writes_nothing(db: TestDb) {
     // demande, its history and its jobs are written before it fails.
     outcome.timers.push(TimerChange::Schedule(Timer {
         kind: TimerKind::Archive,
-        demande: DemandeId(uuid::Uuid::new_v4()),
+        demande: DemandeId::from_uuid(uuid::Uuid::new_v4()),
         due_at: start(),
     }));
 

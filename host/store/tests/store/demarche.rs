@@ -142,7 +142,7 @@ async fn the_usager_catalogue_lists_public_demarches_open_now(db: TestDb) {
     import(&db, "signalement-voie-publique").await;
     import(&db, "inscription-restauration-scolaire").await;
     let (mut agents_only, _) = example("aide-reparation-velo");
-    agents_only.slug = Slug("aide-velo-guichet".to_owned());
+    agents_only.slug = Slug::from("aide-velo-guichet".to_owned());
     agents_only.visibility = DemarcheVisibility::Agents;
     db.import_demarche(&agents_only, &json_source(&agents_only), start())
         .await

@@ -118,7 +118,7 @@ async fn deleting_a_draft_deletes_its_files_from_disk(db: TestDb) {
 async fn deletions_left_by_a_crash_are_finished_by_the_purge(db: TestDb) {
     let (_, draft) = velo_draft(&db).await;
     let stored = upload(&db, FileOwner::Draft(draft.id), "facture", "facture.pdf").await;
-    let id = stored.file.id.0.to_string();
+    let id = stored.file.id.to_string();
     // What a crash between the commit and the disk deletion leaves.
     let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
     sqlx::query("DELETE FROM files WHERE id = $1")

@@ -16,8 +16,8 @@ on_both_backends!(
 
 async fn rights_come_from_the_groups_granted_on_the_demarche(db: TestDb) {
     let agent = account(&db, "agent@ville.fr", UserKind::Agent).await;
-    let velo = Slug("aide-reparation-velo".to_owned());
-    let voirie = Slug("signalement-voie-publique".to_owned());
+    let velo = Slug::from("aide-reparation-velo".to_owned());
+    let voirie = Slug::from("signalement-voie-publique".to_owned());
     for name in [
         "Gest_SVL_DACT_Mobilités",
         "Obs_SVL_DGS_GRU",
@@ -60,7 +60,7 @@ async fn rights_come_from_the_groups_granted_on_the_demarche(db: TestDb) {
 
 async fn revoking_a_grant_or_a_membership_removes_the_rights(db: TestDb) {
     let agent = account(&db, "agent@ville.fr", UserKind::Agent).await;
-    let velo = Slug("aide-reparation-velo".to_owned());
+    let velo = Slug::from("aide-reparation-velo".to_owned());
     let gest = group("Gest_SVL_DACT_Mobilités");
     db.create_group(&gest, start()).await.unwrap();
     db.add_member(&gest, agent).await.unwrap();
@@ -112,7 +112,7 @@ async fn membership_of_an_unknown_account_is_refused(db: TestDb) {
     let refused = db
         .add_member(
             &group("Gest_SVL_DACT_Mobilités"),
-            guichet_core::id::UserId(uuid::Uuid::new_v4()),
+            guichet_core::id::UserId::from_uuid(uuid::Uuid::new_v4()),
         )
         .await;
 

@@ -218,7 +218,7 @@ pub fn answers(pairs: Vec<(&str, Value)>) -> Answers {
 
 pub fn file_ref(n: u128, media_type: MediaType) -> FileRef {
     FileRef {
-        id: FileId(Uuid::from_u128(1000 + n)),
+        id: FileId::from_uuid(Uuid::from_u128(1000 + n)),
         name: format!("piece-{n}.{}", media_type.extension()),
         media_type,
         size: 1000,
