@@ -342,6 +342,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown démarche.
+    #[cfg(feature = "test-support")]
     pub async fn reserve_demande(&self, slug: &Slug, now: DateTime<Utc>) -> Result<Reservation> {
         let prefix = self.numero_prefix(slug).await?;
         // One upsert is atomic on its own: no transaction around it.
@@ -369,6 +370,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such demande.
+    #[cfg(feature = "test-support")]
     pub async fn demande_by_numero(&self, slug: &Slug, numero: &str) -> Result<StoredDemande> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM demandes d WHERE d.slug = $1 AND d.numero = $2",

@@ -112,6 +112,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Conflict`] if this usager already has a draft of this
     /// version; [`StoreError::Invalid`] for an unknown person or version.
+    #[cfg(feature = "test-support")]
     pub async fn create_draft(
         &self,
         owner: UserId,

@@ -235,6 +235,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Invalid`] for an unknown owner, an I/O or database
     /// error; the content is removed again if the metadata is not written.
+    #[cfg(feature = "test-support")]
     pub async fn save_file(&self, new: NewFile<'_>, now: DateTime<Utc>) -> Result<StoredFile> {
         let stored = self.write_file_content(&new, now).await?;
         let inserted: Result<()> = async {
@@ -331,6 +332,7 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
+    #[cfg(feature = "test-support")]
     pub async fn files_of(&self, owner: FileOwner) -> Result<Vec<StoredFile>> {
         let (column, id) = match owner {
             FileOwner::Draft(draft) => ("draft_id", draft.0),

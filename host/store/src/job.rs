@@ -295,6 +295,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for an unknown demande, a database error.
+    #[cfg(feature = "test-support")]
     pub async fn enqueue(&self, job: NewJob, now: DateTime<Utc>) -> Result<JobId> {
         let mut tx = self.begin().await?;
         let key = match job.demande {
@@ -483,6 +484,7 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
+    #[cfg(feature = "test-support")]
     pub async fn jobs_of(&self, demande: DemandeId) -> Result<Vec<Job>> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM jobs WHERE demande_id = $1 ORDER BY created_at, id",

@@ -94,6 +94,7 @@ impl Store {
     /// [`StoreError::Conflict`] if the id or number is taken,
     /// [`StoreError::Invalid`] for an unknown démarche version, usager or
     /// draft; nothing is written then.
+    #[cfg(feature = "test-support")]
     pub async fn insert_demande(
         &self,
         outcome: &Outcome,

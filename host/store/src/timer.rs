@@ -89,6 +89,7 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
+    #[cfg(feature = "test-support")]
     pub async fn due_timers(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Timer>> {
         let rows = sqlx::query(
             "SELECT demande_id, kind, due_at FROM timers WHERE due_at <= $1 \
@@ -146,6 +147,7 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
+    #[cfg(feature = "test-support")]
     pub async fn timers_of(&self, demande: DemandeId) -> Result<Vec<Timer>> {
         let rows = sqlx::query(
             "SELECT demande_id, kind, due_at FROM timers WHERE demande_id = $1 ORDER BY due_at, kind",
