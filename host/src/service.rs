@@ -7,6 +7,7 @@
 //! in the core (what is allowed), never in a handler.
 //!
 //! One module per use case:
+//! - [`catalogue`]: the démarches listed to usagers, one démarche's page;
 //! - [`drafts`]: open a draft (for oneself, or an agent's *saisie* for an
 //!   usager), read and list, save a page, attach a file, delete;
 //! - [`filing`]: file a draft as a demande;
@@ -21,6 +22,7 @@
 //! status.
 
 pub mod caller;
+pub mod catalogue;
 pub mod drafts;
 mod error;
 pub mod files;

@@ -98,6 +98,25 @@ pub fn pages_for(definition: &Definition, kind: ActorKind) -> impl Iterator<Item
         .filter(move |page| kind != ActorKind::Usager || page.fields.iter().any(|f| !f.agent_only))
 }
 
+/// The pages an usager fills, as the portal presents them: agent-only
+/// fields (and pages made only of them) left out.
+pub fn usager_pages(definition: &Definition) -> Vec<Page> {
+    definition
+        .pages
+        .iter()
+        .map(|page| Page {
+            fields: page
+                .fields
+                .iter()
+                .filter(|f| !f.agent_only)
+                .cloned()
+                .collect(),
+            ..page.clone()
+        })
+        .filter(|page| !page.fields.is_empty())
+        .collect()
+}
+
 /// One error per answer of `answers` that is not a field of `page`
 /// (`champ_hors_page`).
 pub fn foreign_fields(page: &Page, answers: &Answers) -> Vec<FieldError> {

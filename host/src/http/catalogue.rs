@@ -5,11 +5,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use guichet_core::demarche::{
-    Definition, DemarcheKind, DemarcheVisibility, Page, Presentation, Rgpd,
-};
+use guichet_core::demarche::{DemarcheKind, Page, Presentation, Rgpd};
+use guichet_core::draft::usager_pages;
 use guichet_core::id::Slug;
-use guichet_store::StoreError;
 use guichet_store::demarche::{CatalogueEntry, CatalogueQuery};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{ApiPath, ApiQuery};
 use super::routes::{Access, ApiRouter, Doc};
 use super::{ApiError, AppState};
+use crate::service::catalogue;
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -85,7 +84,7 @@ async fn list(
         category: filters.category.filter(|c| !c.trim().is_empty()),
         search: filters.q.filter(|q| !q.trim().is_empty()),
     };
-    let entries = state.store.catalogue(&query, state.clock.now()).await?;
+    let entries = catalogue::list(&state.guichet(), &query).await?;
     Ok(Json(entries.into_iter().map(CatalogueItem::from).collect()))
 }
 
@@ -114,43 +113,14 @@ pub struct DemarchePage {
     pub rgpd: Rgpd,
 }
 
-/// The pages an usager fills: agent-only fields (and pages made only of
-/// them) left out.
-pub fn usager_pages(definition: &Definition) -> Vec<Page> {
-    definition
-        .pages
-        .iter()
-        .map(|page| Page {
-            fields: page
-                .fields
-                .iter()
-                .filter(|f| !f.agent_only)
-                .cloned()
-                .collect(),
-            ..page.clone()
-        })
-        .filter(|page| !page.fields.is_empty())
-        .collect()
-}
-
 async fn show(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<DemarchePage>, ApiError> {
-    let stored = state
-        .store
-        .demarche(&Slug::from(slug))
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound(_) => ApiError::not_found("cette démarche n'existe pas"),
-            other => other.into(),
-        })?;
+    let (stored, open) = catalogue::demarche(&state.guichet(), &Slug::from(slug)).await?;
     let definition = stored.definition;
-    if definition.visibility == DemarcheVisibility::Agents {
-        return Err(ApiError::not_found("cette démarche n'existe pas"));
-    }
     Ok(Json(DemarchePage {
-        open: definition.is_open(state.clock.now(), state.settings.time_zone),
+        open,
         pages: usager_pages(&definition),
         slug: definition.slug.to_string(),
         version: stored.version,
