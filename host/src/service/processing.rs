@@ -63,6 +63,23 @@ impl Loaded {
         self.definition.definition.workflow()
     }
 
+    /// Stores an outcome computed from this revision of the demande.
+    ///
+    /// # Errors
+    /// A store `conflict` when the demande changed since it was read.
+    async fn write(
+        &self,
+        guichet: &Guichet,
+        outcome: Outcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Outcome, ServiceError> {
+        guichet
+            .store
+            .apply_outcome(&outcome, self.stored.revision, Extras::default(), now)
+            .await?;
+        Ok(outcome)
+    }
+
     /// An usager's own demande (filed by them or for them, anonymised ones
     /// included).
     ///
@@ -141,11 +158,7 @@ pub async fn fill_reserved_fields(
         &context,
         now,
     )?;
-    guichet
-        .store
-        .apply_outcome(&outcome, loaded.stored.revision, Extras::default(), now)
-        .await?;
-    Ok(outcome)
+    loaded.write(guichet, outcome, now).await
 }
 
 /// Takes a demande out of the trash (`guichet_core::trash::restore`),
@@ -176,11 +189,7 @@ pub async fn restore(
         now,
         guichet.zone,
     )?;
-    guichet
-        .store
-        .apply_outcome(&outcome, loaded.stored.revision, Extras::default(), now)
-        .await?;
-    Ok(outcome)
+    loaded.write(guichet, outcome, now).await
 }
 
 /// A file sent with an action (an exchange, a reply, a comment).
