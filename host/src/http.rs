@@ -7,14 +7,21 @@
 //! réservé*), [`admin`] (démarches and versions, groups, grants, users, API
 //! tokens), [`connectors`] (connector administration) and [`openapi`] (the
 //! document at `GET /api/openapi.json`). [`router`] assembles them over the
-//! shared [`AppState`]; tests call it directly.
+//! shared [`AppState`]; `App::start` serves it.
+//!
+//! A handler extracts its input, calls one use case of [`crate::service`]
+//! (through [`AppState::guichet`]) and builds the view; the rules are there
+//! and in `guichet-core`. (The account, administration and connector
+//! handlers still call the store directly.)
 //!
 //! Errors are [`ApiError`]: `{"code", "message"}` with a stable snake_case
 //! code of the catalogue ([`ErrorCode`], one table of code → status in
-//! `codes`); every extractor rejects in that shape ([`extract`]). Who may call what is said once per route ([`routes::Doc`])
-//! and enforced by the extractors of [`auth`] and the rights checks of each
-//! handler: nothing writes anonymously (401), a missing right is 403, and an
-//! usager asking for someone else's demande gets 404, as if it did not exist.
+//! `codes`); every extractor rejects in that shape ([`extract`]), and every
+//! `crate::service::ServiceError` maps to it. Who may call what is said
+//! once per route ([`routes::Doc`]) and enforced by the extractors of
+//! [`auth`] and the rights checks of the use cases: nothing writes
+//! anonymously (401), a missing right is 403, and an usager asking for
+//! someone else's demande gets 404, as if it did not exist.
 //!
 //! Every response goes through the layers of [`security`]: security
 //! headers (`X-Content-Type-Options`, CSP, `X-Frame-Options`,
