@@ -12,6 +12,7 @@ mod anonymisation;
 mod complexe_path;
 mod custom_workflow;
 mod definition;
+mod drafts;
 mod examples;
 mod inputs;
 mod layers;
