@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use guichet_core::demande::DemarcheRef;
-use guichet_core::demarche::Definition;
 use guichet_core::id::FieldId;
 
 use guichet_core::file::MediaType;
@@ -38,13 +37,6 @@ async fn save_page(
     .unwrap()
 }
 
-fn velo(definition: &Definition) -> DemarcheRef {
-    DemarcheRef {
-        slug: definition.slug.clone(),
-        version: 1,
-    }
-}
-
 on_both_backends!(
     a_draft_is_saved_page_by_page,
     one_draft_per_person_and_version,
@@ -64,7 +56,7 @@ async fn an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers(db:
         .create_draft_for(
             agent,
             Some(camille),
-            &velo(&definition),
+            &first_version(&definition),
             answers(vec![("nom", text("Martin"))]),
             start(),
         )
@@ -72,14 +64,14 @@ async fn an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers(db:
         .unwrap();
 
     let for_dominique = db
-        .draft_for(agent, dominique, &velo(&definition))
+        .draft_for(agent, dominique, &first_version(&definition))
         .await
         .unwrap();
     let second = db
         .create_draft_for(
             agent,
             Some(dominique),
-            &velo(&definition),
+            &first_version(&definition),
             answers(vec![]),
             start(),
         )
@@ -89,16 +81,28 @@ async fn an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers(db:
         .create_draft_for(
             agent,
             Some(camille),
-            &velo(&definition),
+            &first_version(&definition),
             answers(vec![]),
             start(),
         )
         .await;
     let anonymous = [
-        db.create_draft_for(agent, None, &velo(&definition), answers(vec![]), start())
-            .await,
-        db.create_draft_for(agent, None, &velo(&definition), answers(vec![]), start())
-            .await,
+        db.create_draft_for(
+            agent,
+            None,
+            &first_version(&definition),
+            answers(vec![]),
+            start(),
+        )
+        .await,
+        db.create_draft_for(
+            agent,
+            None,
+            &first_version(&definition),
+            answers(vec![]),
+            start(),
+        )
+        .await,
     ];
 
     assert_eq!(for_dominique, None);
@@ -107,7 +111,7 @@ async fn an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers(db:
     assert!(matches!(again_for_camille, Err(StoreError::Conflict(_))));
     assert!(anonymous.iter().all(Result::is_ok), "{anonymous:?}");
     let found = db
-        .draft_for(agent, camille, &velo(&definition))
+        .draft_for(agent, camille, &first_version(&definition))
         .await
         .unwrap()
         .unwrap();
@@ -121,7 +125,7 @@ async fn concurrent_uploads_all_land_and_the_limit_holds(db: TestDb) {
     let definition = import(&db, "aide-reparation-velo").await;
     let owner = usager(&db).await;
     let draft = db
-        .create_draft(owner, &velo(&definition), answers(vec![]), start())
+        .create_draft(owner, &first_version(&definition), answers(vec![]), start())
         .await
         .unwrap();
     let field = FieldId::from("photos");
@@ -180,7 +184,7 @@ async fn a_refused_change_writes_nothing(db: TestDb) {
     let draft = db
         .create_draft(
             owner,
-            &velo(&definition),
+            &first_version(&definition),
             answers(vec![("nom", text("Martin"))]),
             start(),
         )
@@ -201,7 +205,7 @@ async fn filing_a_draft_changed_since_it_was_read_is_a_conflict(db: TestDb) {
     let definition = import(&db, "aide-reparation-velo").await;
     let owner = usager(&db).await;
     let draft = db
-        .create_draft(owner, &velo(&definition), velo_answers(), start())
+        .create_draft(owner, &first_version(&definition), velo_answers(), start())
         .await
         .unwrap();
     let outcome = submission(&db, &definition, draft.answers.clone(), owner, start()).await;
@@ -298,16 +302,7 @@ async fn one_draft_per_person_and_version(db: TestDb) {
 }
 
 async fn filing_deletes_the_draft_in_the_same_transaction(db: TestDb) {
-    let definition = import(&db, "aide-reparation-velo").await;
-    let owner = usager(&db).await;
-    let velo = DemarcheRef {
-        slug: definition.slug.clone(),
-        version: 1,
-    };
-    let draft = db
-        .create_draft(owner, &velo, velo_answers(), start())
-        .await
-        .unwrap();
+    let (definition, owner, draft) = velo_draft(&db).await;
     let outcome = submission(&db, &definition, draft.answers.clone(), owner, start()).await;
 
     let extras = Extras {

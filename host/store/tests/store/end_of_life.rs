@@ -4,7 +4,6 @@
 
 use chrono::Duration;
 use guichet_core::actor::Actor;
-use guichet_core::demande::DemarcheRef;
 use guichet_core::file::MediaType;
 use guichet_core::role::Role;
 use guichet_core::trash;
@@ -116,16 +115,7 @@ async fn a_restored_demande_leaves_the_trash(db: TestDb) {
 }
 
 async fn drafts_not_saved_since_the_cutoff_are_deleted_with_their_files(db: TestDb) {
-    let definition = import(&db, "aide-reparation-velo").await;
-    let owner = usager(&db).await;
-    let velo = DemarcheRef {
-        slug: definition.slug.clone(),
-        version: 1,
-    };
-    let draft = db
-        .create_draft(owner, &velo, velo_answers(), start())
-        .await
-        .unwrap();
+    let (_, _, draft) = velo_draft(&db).await;
     let file = db
         .save_file(
             NewFile {
@@ -159,15 +149,7 @@ async fn drafts_not_saved_since_the_cutoff_are_deleted_with_their_files(db: Test
 }
 
 async fn an_erasure_is_scrubbed_from_the_sqlite_wal(db: TestDb) {
-    let definition = import(&db, "aide-reparation-velo").await;
-    let owner = usager(&db).await;
-    let velo = DemarcheRef {
-        slug: definition.slug.clone(),
-        version: 1,
-    };
-    db.create_draft(owner, &velo, velo_answers(), start())
-        .await
-        .unwrap();
+    velo_draft(&db).await;
     assert!(!db.scrub().await.unwrap(), "nothing erased yet");
     db.delete_drafts_saved_before(start(), 10, start() + days(91))
         .await

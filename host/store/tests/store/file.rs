@@ -1,12 +1,9 @@
 //! Attachments: metadata in the database, content on disk.
 use guichet_core::id::FieldId;
 
-use guichet_core::demande::DemarcheRef;
-
 use guichet_core::file::MediaType;
 use guichet_core::value::Value;
 use guichet_store::StoreError;
-use guichet_store::draft::Draft;
 use guichet_store::file::{FileOwner, NewFile, StoredFile};
 use guichet_store::outcome::Extras;
 use sha2::{Digest, Sha256};
@@ -27,19 +24,6 @@ async fn upload(db: &TestDb, owner: FileOwner, field: &str, name: &str) -> Store
     db.save_file(new, start()).await.unwrap()
 }
 
-async fn velo_draft(db: &TestDb) -> (guichet_core::demarche::Definition, Draft) {
-    let definition = import(db, "aide-reparation-velo").await;
-    let velo = DemarcheRef {
-        slug: definition.slug.clone(),
-        version: 1,
-    };
-    let draft = db
-        .create_draft(usager(db).await, &velo, velo_answers(), start())
-        .await
-        .unwrap();
-    (definition, draft)
-}
-
 on_both_backends!(
     a_file_round_trips_through_disk_with_its_checksum,
     filing_moves_the_files_its_answers_name_and_deletes_the_others,
@@ -49,7 +33,7 @@ on_both_backends!(
 );
 
 async fn a_file_round_trips_through_disk_with_its_checksum(db: TestDb) {
-    let (_, draft) = velo_draft(&db).await;
+    let (_, _, draft) = velo_draft(&db).await;
 
     let stored = upload(
         &db,
@@ -73,7 +57,7 @@ async fn a_file_round_trips_through_disk_with_its_checksum(db: TestDb) {
 }
 
 async fn filing_moves_the_files_its_answers_name_and_deletes_the_others(db: TestDb) {
-    let (definition, draft) = velo_draft(&db).await;
+    let (definition, _, draft) = velo_draft(&db).await;
     let kept = upload(&db, FileOwner::Draft(draft.id), "facture", "facture.pdf").await;
     let replaced = upload(&db, FileOwner::Draft(draft.id), "facture", "ancienne.pdf").await;
     let mut answers = velo_answers();
@@ -106,7 +90,7 @@ async fn filing_moves_the_files_its_answers_name_and_deletes_the_others(db: Test
 }
 
 async fn deleting_a_draft_deletes_its_files_from_disk(db: TestDb) {
-    let (_, draft) = velo_draft(&db).await;
+    let (_, _, draft) = velo_draft(&db).await;
     let stored = upload(&db, FileOwner::Draft(draft.id), "facture", "facture.pdf").await;
 
     db.delete_draft(draft.id, start()).await.unwrap();
@@ -116,7 +100,7 @@ async fn deleting_a_draft_deletes_its_files_from_disk(db: TestDb) {
 }
 
 async fn deletions_left_by_a_crash_are_finished_by_the_purge(db: TestDb) {
-    let (_, draft) = velo_draft(&db).await;
+    let (_, _, draft) = velo_draft(&db).await;
     let stored = upload(&db, FileOwner::Draft(draft.id), "facture", "facture.pdf").await;
     let id = stored.file.id.to_string();
     // What a crash between the commit and the disk deletion leaves.

@@ -44,16 +44,7 @@ async fn the_sqlite_file_and_its_directory_are_created_on_first_start() {
 }
 
 async fn a_database_opens_only_with_its_master_key(db: TestDb) {
-    let owner = usager(&db).await;
-    let definition = import(&db, "aide-reparation-velo").await;
-    let velo = guichet_core::demande::DemarcheRef {
-        slug: definition.slug.clone(),
-        version: 1,
-    };
-    let draft = db
-        .create_draft(owner, &velo, velo_answers(), start())
-        .await
-        .unwrap();
+    let (_, _, draft) = velo_draft(&db).await;
     // The default key sits beside the attachments, readable by its owner
     // only; opening again with it reads the sealed answers back.
     let key_file = db

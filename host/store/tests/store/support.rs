@@ -156,6 +156,26 @@ pub async fn import(db: &TestDb, name: &str) -> Definition {
     definition
 }
 
+/// Version 1 of an imported démarche.
+pub fn first_version(definition: &Definition) -> guichet_core::demande::DemarcheRef {
+    guichet_core::demande::DemarcheRef {
+        slug: definition.slug.clone(),
+        version: 1,
+    }
+}
+
+/// The vélo démarche imported, a new usager, and their draft holding
+/// [`velo_answers`].
+pub async fn velo_draft(db: &TestDb) -> (Definition, UserId, guichet_store::draft::Draft) {
+    let definition = import(db, "aide-reparation-velo").await;
+    let owner = usager(db).await;
+    let draft = db
+        .create_draft(owner, &first_version(&definition), velo_answers(), start())
+        .await
+        .unwrap();
+    (definition, owner, draft)
+}
+
 /// A JSON source for a definition built in a test.
 pub fn json_source(definition: &Definition) -> DefinitionSource {
     DefinitionSource {
