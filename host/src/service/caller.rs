@@ -5,6 +5,7 @@
 //! platform and needs none.
 
 use guichet_core::access::Perimeter;
+use guichet_core::actor::ActorKind;
 use guichet_core::demande::Demande;
 use guichet_core::id::Slug;
 use guichet_core::role::{Right, Rights, Scope};
@@ -32,6 +33,16 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The kind of actor the caller is when filling a form: an usager, or
+    /// an agent (a machine acts for the account of its token).
+    pub fn kind(&self) -> ActorKind {
+        if self.is_usager() {
+            ActorKind::Usager
+        } else {
+            ActorKind::Agent
+        }
+    }
+
     /// Whether the account is an usager's.
     pub fn is_usager(&self) -> bool {
         self.user.kind == UserKind::Usager
@@ -94,17 +105,5 @@ impl Caller {
                 acc.union(grant.group.role().rights())
             });
         self.cap(rights)
-    }
-}
-
-impl Caller {
-    /// The kind of actor the caller is when filling a form: an usager, or
-    /// an agent (a machine acts for the account of its token).
-    pub fn kind(&self) -> guichet_core::actor::ActorKind {
-        if self.is_usager() {
-            guichet_core::actor::ActorKind::Usager
-        } else {
-            guichet_core::actor::ActorKind::Agent
-        }
     }
 }

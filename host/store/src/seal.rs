@@ -188,35 +188,29 @@ impl Keyring {
     /// [`StoreError::Invalid`] if the database belongs to another master
     /// key.
     pub(crate) async fn check(&self, conn: &mut AnyConnection) -> Result<()> {
-        let row = sqlx::query("SELECT check_value FROM sealing_check WHERE id = 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-        match row {
-            Some(row) => {
-                let value = row.text("check_value")?;
-                decrypt(&self.master, WRAP_CONTEXT.as_bytes(), &value, "contrôle")
-                    .ok()
-                    .filter(|clear| clear.as_slice() == CHECK_TEXT.as_bytes())
-                    .map(|_| ())
-                    .ok_or_else(|| {
-                        StoreError::Invalid(
-                            "la clé maîtresse configurée n'est pas celle de cette base de données"
-                                .into(),
-                        )
-                    })
-            }
-            None => {
-                let value = encrypt(&self.master, WRAP_CONTEXT.as_bytes(), CHECK_TEXT.as_bytes())?;
-                sqlx::query(
-                    "INSERT INTO sealing_check (id, check_value) VALUES (1, $1) \
-                     ON CONFLICT (id) DO NOTHING",
+        // First start: record this key's check value (another host starting
+        // at the same moment may win; the value read back is checked).
+        let value = encrypt(&self.master, WRAP_CONTEXT.as_bytes(), CHECK_TEXT.as_bytes())?;
+        sqlx::query(
+            "INSERT INTO sealing_check (id, check_value) VALUES (1, $1) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+        let stored = sqlx::query("SELECT check_value FROM sealing_check WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?
+            .text("check_value")?;
+        decrypt(&self.master, WRAP_CONTEXT.as_bytes(), &stored, "contrôle")
+            .ok()
+            .filter(|clear| clear.as_slice() == CHECK_TEXT.as_bytes())
+            .map(|_| ())
+            .ok_or_else(|| {
+                StoreError::Invalid(
+                    "la clé maîtresse configurée n'est pas celle de cette base de données".into(),
                 )
-                .bind(value)
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            }
-        }
+            })
     }
 
     /// Creates a data key and stores it wrapped, in the caller's
