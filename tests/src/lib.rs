@@ -2,7 +2,7 @@
 //! `build.rs`, a runtime with an in-memory journal, and the simulated vendor
 //! servers with instances configured for them; and ([`app`]) the HTTP API
 //! on a fresh database with a manual clock, for the `api` and `workflow`
-//! suites.
+//! suites, called through [`client`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -103,5 +103,6 @@ pub fn instance_config(
 }
 
 pub mod app;
+pub mod client;
 pub mod filing;
 pub mod storage;
