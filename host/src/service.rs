@@ -13,6 +13,10 @@
 //! - [`filing`]: file a draft as a demande;
 //! - [`processing`]: read a demande with its definition and apply an action
 //!   (with its attachment, in one transaction);
+//! - [`usager_demandes`]: an usager's own demandes, their status as the
+//!   usager sees it, their history and actions;
+//! - [`back_office`]: the démarches of an agent's back office, the
+//!   processing table, a demande as agents see it;
 //! - [`files`]: the files of a demande, as an agent or its usager may
 //!   download them;
 //! - [`options`]: the choices of data-source fields, asked to connectors;
@@ -21,6 +25,7 @@
 //! Errors are [`ServiceError`]s; the HTTP layer maps each to its code and
 //! status.
 
+pub mod back_office;
 pub mod caller;
 pub mod catalogue;
 pub mod drafts;
@@ -29,6 +34,7 @@ pub mod files;
 pub mod filing;
 pub mod options;
 pub mod processing;
+pub mod usager_demandes;
 
 use std::sync::Arc;
 

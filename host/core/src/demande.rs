@@ -5,7 +5,10 @@
 //! its copy by `outcome.demande` in the same transaction as the history
 //! entries, notification jobs and timers of that outcome.
 
-use crate::id::{DemandeId, UserId};
+use std::collections::BTreeMap;
+
+use crate::field::Choice;
+use crate::id::{DemandeId, FieldId, UserId};
 use crate::id::{Slug, StatusId};
 use chrono::{DateTime, Duration, Utc};
 use schemars::JsonSchema;
@@ -189,4 +192,11 @@ pub struct Demande {
     pub closing_comment: Option<String>,
     /// The département of the address, kept when the demande is anonymised.
     pub departement: Option<String>,
+    /// The chosen options of data-source fields (a child of the family, a
+    /// place), with the labels the source gave when they were chosen: at
+    /// filing, or when an agent filled the field. Views show them without
+    /// asking the connector again. Personal (a child's name): erased by
+    /// anonymisation. Empty for demandes filed before it was kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub source_choices: BTreeMap<FieldId, Vec<Choice>>,
 }

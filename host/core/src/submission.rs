@@ -19,7 +19,7 @@ use crate::field::Choice;
 use crate::history::{Audience, Author, HistoryEntry};
 use crate::role::{Right, Rights};
 use crate::validation::{self, Context, FieldError};
-use crate::value::Answers;
+use crate::value::{Answers, Value};
 use crate::workflow::{self, NewDemande, Outcome, Workflow, WorkflowError};
 
 /// Who files the demande.
@@ -140,6 +140,7 @@ pub fn submit(
         answers,
     };
     let mut outcome = workflow::start(&definition.workflow(), new, author, now, zone)?;
+    outcome.demande.source_choices = source_choices(definition, &outcome.demande.answers, options);
     if let Some(filed_by) = filed_by {
         outcome.history.push(HistoryEntry {
             demande: outcome.demande.id,
@@ -157,6 +158,40 @@ pub fn submit(
         });
     }
     Ok(outcome)
+}
+
+/// The options of data-source fields that `answers` choose, with their
+/// labels as the source gave them in `options`: what a demande keeps
+/// ([`Demande::source_choices`]) so that its views need not ask the
+/// connector again. A chosen value the source did not list is left out
+/// (the view then shows the value itself).
+pub fn source_choices(
+    definition: &Definition,
+    answers: &Answers,
+    options: &BTreeMap<FieldId, Vec<Choice>>,
+) -> BTreeMap<FieldId, Vec<Choice>> {
+    let mut kept = BTreeMap::new();
+    for field in definition.fields() {
+        if !matches!(field.kind.choice_list(), Some((_, Some(_)))) {
+            continue;
+        }
+        let chosen: Vec<&str> = match answers.get(&field.id) {
+            Some(Value::Choice(value)) => vec![value.as_str()],
+            Some(Value::Choices(values)) => values.iter().map(String::as_str).collect(),
+            _ => continue,
+        };
+        let labelled: Vec<Choice> = options
+            .get(&field.id)
+            .into_iter()
+            .flatten()
+            .filter(|choice| chosen.contains(&choice.value.as_str()))
+            .cloned()
+            .collect();
+        if !labelled.is_empty() {
+            kept.insert(field.id.clone(), labelled);
+        }
+    }
+    kept
 }
 
 /// Why the *cadre réservé* cannot be updated. Nothing is written.
@@ -203,6 +238,7 @@ pub fn fill_agent_fields(
         .map_err(AgentFieldsError::Invalid)?;
     let mut after = demande.clone();
     after.answers.merge(cleaned);
+    after.source_choices = source_choices(definition, &after.answers, context.options);
     let entry = HistoryEntry {
         demande: demande.id,
         at: now,

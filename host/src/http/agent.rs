@@ -18,26 +18,17 @@
 //! right it needs); the processing table lists only the demandes the agent
 //! may read.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use guichet_core::access::Perimeter;
-use guichet_core::actor::Actor;
-use guichet_core::actor::ActorKind;
+use guichet_core::actor::{Actor, ActorKind};
 use guichet_core::demande::{Demande, FiledBy};
 use guichet_core::demarche::Definition;
-use guichet_core::history::agents_history;
-use guichet_core::id::{DemandeId, FileId, Slug};
-use guichet_core::role::{GroupName, Right, Rights};
+use guichet_core::id::{DemandeId, FileId, StatusId};
+use guichet_core::role::{Right, Rights};
 use guichet_core::value::Answers;
-use guichet_core::workflow::agents_status;
-use guichet_core::workflow::deadline;
-use guichet_core::workflow::{Action, Workflow};
-use guichet_store::demande::ProcessingQuery;
-use guichet_store::demarche::CatalogueQuery;
+use guichet_core::workflow::Action;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -49,8 +40,9 @@ use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
 use super::{ApiError, AppState, FieldCode, FieldProblem};
+use crate::service::back_office::{self, TableRequest};
+use crate::service::files;
 use crate::service::processing::{self, Attachment, Loaded};
-use crate::service::{files, options};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -71,6 +63,7 @@ pub fn router() -> ApiRouter {
                 "Tableau de traitement (filtres : demarche, status, late, service, offset, limit)",
                 Access::Agent("read"),
             )
+            .query::<TableFilters>()
             .gives::<Table>(),
         )
         .get(
@@ -139,42 +132,55 @@ async fn demarches(
     State(state): State<AppState>,
     AgentUser(agent): AgentUser,
 ) -> Result<Json<Vec<AgentDemarche>>, ApiError> {
-    let entries = state
-        .store
-        .agent_catalogue(&CatalogueQuery::default())
-        .await?;
+    let entries = back_office::demarches(&state.guichet(), &agent).await?;
     Ok(Json(
         entries
             .into_iter()
-            .filter_map(|entry| {
-                let rights = agent.rights(&entry.slug);
-                rights.contains(Right::BackOffice).then_some(AgentDemarche {
-                    slug: entry.slug.to_string(),
-                    version: entry.version,
-                    title: entry.title,
-                    category: entry.category,
-                    rights,
-                })
+            .map(|(entry, rights)| AgentDemarche {
+                slug: entry.slug.to_string(),
+                version: entry.version,
+                title: entry.title,
+                category: entry.category,
+                rights,
             })
             .collect(),
     ))
 }
 
 /// Filters of the processing table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct TableFilters {
-    /// One démarche.
+    /// One démarche (its slug).
+    #[schemars(extend("pattern" = crate::http::openapi::TEXT))]
     pub demarche: Option<String>,
     /// Statuses, separated by commas.
+    #[schemars(extend("pattern" = crate::http::openapi::TEXT))]
     pub status: Option<String>,
     /// Only late (`true`) or not late (`false`) demandes.
     pub late: Option<bool>,
-    /// Only demandes processed by this service (primary or joint).
+    /// Only demandes processed by this service (primary or joint); empty
+    /// for every service.
+    #[schemars(schema_with = "service_filter")]
     pub service: Option<String>,
     /// Rows to skip.
+    #[schemars(extend("maximum" = u32::MAX))]
     pub offset: Option<u32>,
-    /// Rows to return (at most 200).
+    /// Rows to return: 50 when absent; under 1 counts as 1, over 200 as 200.
+    #[schemars(extend("maximum" = u32::MAX))]
     pub limit: Option<u32>,
+}
+
+/// The schema of the `service` filter: empty, or a group's name.
+fn service_filter(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let group = <guichet_core::role::GroupName as JsonSchema>::json_schema(generator);
+    let pattern = group
+        .get("pattern")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": format!("^$|{pattern}"),
+    })
 }
 
 /// The processing table.
@@ -214,83 +220,42 @@ async fn table(
     AgentUser(agent): AgentUser,
     ApiQuery(filters): ApiQuery<TableFilters>,
 ) -> Result<Json<Table>, ApiError> {
-    let now = state.clock.now();
-    let readable: Vec<(Slug, Perimeter)> = state
-        .store
-        .agent_catalogue(&CatalogueQuery::default())
-        .await?
-        .into_iter()
-        .map(|entry| {
-            let perimeter = agent.perimeter(&entry.slug, Right::Read);
-            (entry.slug, perimeter)
-        })
-        .filter(|(_, perimeter)| *perimeter != Perimeter::Nothing)
-        .collect();
-    let missing = || ApiError::forbidden("droit manquant : lecture des demandes");
-    let demarches = match filters.demarche {
-        Some(slug) => match readable.into_iter().find(|(s, _)| s.as_str() == slug) {
-            Some(entry) => vec![entry],
-            None => return Err(missing()),
-        },
-        None if readable.is_empty() => return Err(missing()),
-        None => readable,
-    };
-    let service = match filters.service.as_deref().filter(|s| !s.is_empty()) {
-        Some(name) => Some(GroupName::parse(name).map_err(|e| {
-            ApiError::validation(vec![FieldProblem::new(
-                "service",
-                FieldCode::ServiceInvalide,
-                e.to_string(),
-            )])
-        })?),
-        None => None,
-    };
-    let query = ProcessingQuery {
-        demarches,
+    let request = TableRequest {
+        demarche: filters.demarche,
         statuses: filters
             .status
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(guichet_core::id::StatusId::from)
+            .map(StatusId::from)
             .collect(),
-        service,
         late: filters.late,
+        service: filters.service,
         offset: filters.offset.unwrap_or(0),
-        limit: filters.limit.unwrap_or(50).clamp(1, 200),
+        limit: filters.limit,
     };
-    let page = state.store.processing_table(&query, now).await?;
-    let mut workflows: HashMap<(Slug, u32), Workflow> = HashMap::new();
-    let mut rows = Vec::new();
-    for row in page.rows {
-        let key = (row.demarche.slug.clone(), row.demarche.version);
-        if !workflows.contains_key(&key) {
-            let definition = state.store.demarche_version(&key.0, key.1).await?;
-            workflows.insert(key.clone(), definition.definition.workflow());
-        }
-        let label = workflows
-            .get(&key)
-            .and_then(|w| w.status(&row.status))
-            .map_or_else(|| row.status.to_string(), |s| s.label.clone());
-        rows.push(TableRow {
-            id: row.id.uuid(),
-            numero: row.numero,
-            demarche: row.demarche.slug.to_string(),
-            version: row.demarche.version,
-            status: StatusView {
-                id: row.status.to_string(),
-                label,
-            },
-            service: row.service.as_str().to_owned(),
-            submitted_at: row.submitted_at,
-            deadline: row.deadline,
-            late: row.late,
-        });
-    }
+    let page = back_office::table(&state.guichet(), &agent, request).await?;
     Ok(Json(Table {
         total: page.total,
-        rows,
+        rows: page
+            .rows
+            .into_iter()
+            .map(|back_office::TableRow { row, status_label }| TableRow {
+                id: row.id.uuid(),
+                numero: row.numero,
+                demarche: row.demarche.slug.to_string(),
+                version: row.demarche.version,
+                status: StatusView {
+                    id: row.status.to_string(),
+                    label: status_label,
+                },
+                service: row.service.as_str().to_owned(),
+                submitted_at: row.submitted_at,
+                deadline: row.deadline,
+                late: row.late,
+            })
+            .collect(),
     }))
 }
 
@@ -341,34 +306,19 @@ async fn detail(
     rights: Rights,
     agent: &AgentUser,
 ) -> Result<AgentDemande, ApiError> {
-    let guichet = state.guichet();
-    let now = state.clock.now();
-    let workflow = loaded.workflow();
+    let view = back_office::view(&state.guichet(), loaded, &agent.0, rights).await?;
     let definition: &Definition = &loaded.definition.definition;
     let demande: &Demande = &loaded.stored.demande;
-    let entries = state.store.history(demande.id).await?;
-    let options = options::resolve(&guichet, definition, &demande.answers).await;
-    let status = agents_status(&workflow, demande).map_or_else(
-        || StatusView {
-            id: demande.status.to_string(),
-            label: demande.status.to_string(),
-        },
-        |s| StatusView {
-            id: s.id.to_string(),
-            label: s.label.clone(),
-        },
-    );
-    let actor = Actor::Agent {
-        id: agent.0.user.id,
-        rights,
-    };
     Ok(AgentDemande {
         id: demande.id.uuid(),
         numero: demande.numero.clone(),
         demarche: demande.demarche.slug.to_string(),
         version: demande.demarche.version,
         title: definition.title.clone(),
-        status,
+        status: StatusView {
+            id: view.status.0.to_string(),
+            label: view.status.1,
+        },
         service: demande.services.primary.as_str().to_owned(),
         joint_services: demande
             .services
@@ -379,20 +329,22 @@ async fn detail(
         usager: demande.usager.map(|u| u.uuid()),
         filed_by: demande.filed_by,
         submitted_at: demande.dates.submitted_at,
-        deadline: deadline::processing_deadline(&workflow, demande, now, state.settings.time_zone),
-        late: deadline::is_late(&workflow, demande, now, state.settings.time_zone),
+        deadline: view.deadline,
+        late: view.late,
         reminders_sent: demande.reminders_sent.clone(),
         answers: demande.answers.clone(),
-        summary: summary_view(definition, &demande.answers, ActorKind::Agent, &options),
-        history: agents_history(&entries)
-            .into_iter()
+        summary: summary_view(
+            definition,
+            &demande.answers,
+            ActorKind::Agent,
+            &demande.source_choices,
+        ),
+        history: view
+            .history
+            .iter()
             .map(|entry| history_item(entry, true))
             .collect(),
-        actions: workflow
-            .available(demande, &actor)
-            .into_iter()
-            .map(ActionView::from)
-            .collect(),
+        actions: view.actions.iter().map(ActionView::from).collect(),
     })
 }
 

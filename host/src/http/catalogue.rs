@@ -27,6 +27,7 @@ pub fn router() -> ApiRouter {
                 "Catalogue des démarches ouvertes, par catégorie et recherche par mots-clés",
                 Access::Public,
             )
+            .query::<Filters>()
             .gives::<Vec<CatalogueItem>>(),
         )
         .get(
@@ -41,11 +42,13 @@ pub fn router() -> ApiRouter {
 }
 
 /// Filters of the catalogue.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct Filters {
     /// Only this category.
+    #[schemars(extend("pattern" = crate::http::openapi::TEXT))]
     pub category: Option<String>,
-    /// Words to find in titles, categories and keywords.
+    /// Words to find in titles, categories and keywords (accents ignored).
+    #[schemars(extend("pattern" = crate::http::openapi::TEXT))]
     pub q: Option<String>,
 }
 

@@ -81,7 +81,9 @@ pub fn router() -> ApiRouter {
         .get(
             "/api/connectors/journal",
             journal,
-            Doc::new("Journal des appels (filtres instance, limit)", admin).json(),
+            Doc::new("Journal des appels (filtres instance, limit)", admin)
+                .query::<JournalQuery>()
+                .json(),
         )
 }
 
@@ -209,10 +211,16 @@ async fn rollback(
     Ok(Json(state.registry.rollback(&id)?))
 }
 
-#[derive(Deserialize)]
+/// Filters of the call journal.
+#[derive(Deserialize, JsonSchema)]
 struct JournalQuery {
+    /// Only the calls of this instance.
+    #[schemars(extend("pattern" = crate::http::openapi::TEXT))]
     instance: Option<String>,
-    limit: Option<usize>,
+    /// The newest calls to return: 100 when absent; over 1,000 counts as
+    /// 1,000.
+    #[schemars(extend("maximum" = u32::MAX))]
+    limit: Option<u32>,
 }
 
 async fn journal(
@@ -220,7 +228,7 @@ async fn journal(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<JournalQuery>,
 ) -> Json<Vec<CallRecord>> {
-    let limit = query.limit.unwrap_or(100).min(1_000);
+    let limit = query.limit.unwrap_or(100).min(1_000) as usize;
     Json(
         state
             .journal

@@ -17,14 +17,11 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use guichet_core::actor::Actor;
-use guichet_core::actor::ActorKind;
-use guichet_core::id::{DemandeId, FileId};
-use guichet_core::workflow::usager_status;
-
+use guichet_core::actor::{Actor, ActorKind};
+use guichet_core::demande::Demande;
 use guichet_core::file::FileRef;
-use guichet_core::history::{Author, HistoryEntry, usager_history};
-
+use guichet_core::history::{Author, HistoryEntry};
+use guichet_core::id::{DemandeId, FileId};
 use guichet_core::workflow::{Action, Input, Transition, Workflow};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -37,8 +34,8 @@ use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
 use super::{ApiError, AppState, FieldCode, FieldProblem};
 use crate::service::files::{self, Download};
-use crate::service::options;
 use crate::service::processing::{self, Attachment, Loaded};
+use crate::service::usager_demandes;
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -206,23 +203,9 @@ pub(crate) fn history_item(entry: &HistoryEntry, show_agent: bool) -> HistoryIte
     }
 }
 
-fn status_view(workflow: &Workflow, demande: &guichet_core::demande::Demande) -> StatusView {
-    if guichet_core::trash::usager_sees_closed(workflow, demande) {
-        return StatusView {
-            id: guichet_core::trash::USAGER_STATUS_ID.to_owned(),
-            label: guichet_core::trash::USAGER_STATUS_LABEL.to_owned(),
-        };
-    }
-    match usager_status(workflow, demande) {
-        Some(status) => StatusView {
-            id: status.id.to_string(),
-            label: status.label.clone(),
-        },
-        None => StatusView {
-            id: demande.status.to_string(),
-            label: demande.status.to_string(),
-        },
-    }
+fn status_view(workflow: &Workflow, demande: &Demande) -> StatusView {
+    let (id, label) = usager_demandes::status(workflow, demande);
+    StatusView { id, label }
 }
 
 /// The caller's own demande (anonymised ones included); 404 for any other.
@@ -234,43 +217,41 @@ async fn list(
     State(state): State<AppState>,
     usager: UsagerUser,
 ) -> Result<Json<Vec<DemandeItem>>, ApiError> {
-    let mut items = Vec::new();
-    for stored in state.store.usager_demandes(usager.0.user.id).await? {
-        let demande = stored.demande;
-        let definition = state
-            .store
-            .demarche_version(&demande.demarche.slug, demande.demarche.version)
-            .await?
-            .definition;
-        items.push(DemandeItem {
-            id: demande.id.uuid(),
-            numero: demande.numero.clone(),
-            demarche: demande.demarche.slug.to_string(),
-            title: definition.title.clone(),
-            status: status_view(&definition.workflow(), &demande),
-            submitted_at: demande.dates.submitted_at,
-        });
-    }
-    Ok(Json(items))
+    let demandes = usager_demandes::list(&state.guichet(), usager.0.user.id).await?;
+    Ok(Json(
+        demandes
+            .into_iter()
+            .map(|(demande, definition)| DemandeItem {
+                id: demande.id.uuid(),
+                numero: demande.numero.clone(),
+                demarche: demande.demarche.slug.to_string(),
+                title: definition.title.clone(),
+                status: status_view(&definition.workflow(), &demande),
+                submitted_at: demande.dates.submitted_at,
+            })
+            .collect(),
+    ))
 }
 
-async fn detail(state: &AppState, usager: &UsagerUser, loaded: &Loaded) -> UsagerDemande {
-    let workflow = loaded.workflow();
+fn detail(usager: &UsagerUser, loaded: &Loaded) -> UsagerDemande {
     let definition = &loaded.definition.definition;
     let demande = &loaded.stored.demande;
-    let options = options::resolve(&state.guichet(), definition, &demande.answers).await;
     UsagerDemande {
         id: demande.id.uuid(),
         numero: demande.numero.clone(),
         demarche: demande.demarche.slug.to_string(),
         version: demande.demarche.version,
         title: definition.title.clone(),
-        status: status_view(&workflow, demande),
+        status: status_view(&loaded.workflow(), demande),
         submitted_at: demande.dates.submitted_at,
-        summary: summary_view(definition, &demande.answers, ActorKind::Usager, &options),
-        actions: workflow
-            .available(demande, &Actor::Usager(usager.0.user.id))
-            .into_iter()
+        summary: summary_view(
+            definition,
+            &demande.answers,
+            ActorKind::Usager,
+            &demande.source_choices,
+        ),
+        actions: usager_demandes::actions(loaded, usager.0.user.id)
+            .iter()
             .map(ActionView::from)
             .collect(),
     }
@@ -282,7 +263,7 @@ async fn show(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<UsagerDemande>, ApiError> {
     let loaded = own(&state, &usager, id).await?;
-    Ok(Json(detail(&state, &usager, &loaded).await))
+    Ok(Json(detail(&usager, &loaded)))
 }
 
 async fn history(
@@ -290,11 +271,11 @@ async fn history(
     usager: UsagerUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<HistoryItem>>, ApiError> {
-    own(&state, &usager, id).await?;
-    let entries = state.store.history(DemandeId::from_uuid(id)).await?;
+    let loaded = own(&state, &usager, id).await?;
+    let entries = usager_demandes::history(&state.guichet(), &loaded).await?;
     Ok(Json(
-        usager_history(&entries)
-            .into_iter()
+        entries
+            .iter()
             .map(|entry| history_item(entry, false))
             .collect(),
     ))
@@ -333,7 +314,7 @@ async fn act(
     });
     processing::apply(&state.guichet(), &loaded, action, &actor, attachment).await?;
     let reloaded = own(state, usager, id).await?;
-    Ok(Json(detail(state, usager, &reloaded).await))
+    Ok(Json(detail(usager, &reloaded)))
 }
 
 async fn reply(

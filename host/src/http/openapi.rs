@@ -228,6 +228,70 @@ fn forbid_control_characters(schema: &mut Value) {
     }
 }
 
+/// The query-string parameters of a struct's schema: one per property,
+/// required when the struct requires it; an `Option`'s `null` is dropped
+/// (a parameter is absent, never null).
+fn query_parameters(schema: schemars::Schema) -> Vec<Value> {
+    let schema = schema.to_value();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut property = without_null(property.clone());
+            let description = property
+                .as_object_mut()
+                .and_then(|p| p.remove("description"))
+                .unwrap_or(Value::Null);
+            let mut parameter = json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(&name.as_str()),
+                "schema": property,
+            });
+            if !description.is_null() {
+                parameter["description"] = description;
+            }
+            parameter
+        })
+        .collect()
+}
+
+/// A schema without the `null` an `Option` adds (`"type": [T, "null"]`, or
+/// `anyOf: [S, {"type": "null"}]`).
+fn without_null(mut schema: Value) -> Value {
+    let Some(object) = schema.as_object_mut() else {
+        return schema;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [single] = types.as_slice() {
+            let single = single.clone();
+            object.insert("type".into(), single);
+        }
+    }
+    if let Some(Value::Array(any)) = object.get("anyOf") {
+        let rest: Vec<Value> = any
+            .iter()
+            .filter(|s| s.get("type") != Some(&json!("null")))
+            .cloned()
+            .collect();
+        if let [single] = rest.as_slice() {
+            let single = single.clone();
+            object.remove("anyOf");
+            if let Value::Object(fields) = single {
+                object.extend(fields);
+            }
+        }
+    }
+    schema
+}
+
 /// The document for a list of routes.
 pub fn document(routes: &[Route]) -> Value {
     let mut settings = SchemaSettings::draft2020_12();
@@ -249,13 +313,16 @@ pub fn document(routes: &[Route]) -> Value {
         );
         operation.insert("x-guichet-access".into(), json!(doc.access.describe()));
         operation.insert("security".into(), security(doc.access));
-        let parameters: Vec<Value> = path_parameters(route.path)
+        let mut parameters: Vec<Value> = path_parameters(route.path)
             .into_iter()
             .map(|name| {
                 let schema = parameter_schema(route.path, name, &mut generator);
                 json!({ "name": name, "in": "path", "required": true, "schema": schema })
             })
             .collect();
+        if let Some(query) = doc.query {
+            parameters.extend(query_parameters(query(&mut generator)));
+        }
         if !parameters.is_empty() {
             operation.insert("parameters".into(), Value::Array(parameters));
         }

@@ -49,6 +49,12 @@ pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<T>()
 }
 
+/// The schema of `T` itself, not a reference to it (query parameters are
+/// listed one by one).
+pub fn inline_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    T::json_schema(generator)
+}
+
 /// Any JSON value (shapes described in prose, such as the connector
 /// runtime's types).
 pub fn any_json(_: &mut SchemaGenerator) -> Schema {
@@ -77,6 +83,9 @@ pub struct Doc {
     pub summary: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// Its query-string parameters: the schema of a struct whose fields
+    /// are the parameters ([`Doc::query`]).
+    pub query: Option<SchemaFn>,
     /// What it reads.
     pub request: Body,
     /// What it answers on success.
@@ -91,10 +100,19 @@ impl Doc {
         Doc {
             summary,
             access,
+            query: None,
             request: Body::None,
             response: Body::None,
             status: 200,
         }
+    }
+
+    /// Reads the query-string parameters of `T`: one parameter per field,
+    /// required unless it is an `Option`. What the handler reads through
+    /// `super::extract::ApiQuery<T>`.
+    pub fn query<T: JsonSchema>(mut self) -> Doc {
+        self.query = Some(inline_schema::<T>);
+        self
     }
 
     /// Reads JSON of type `T`.

@@ -257,4 +257,19 @@ async fn restauration_lists_children_only_with_the_family_code_and_secret(app: T
         )
         .await;
     assert_eq!(filed.expect(201)["status"], "transmise");
+
+    // The demande keeps the child's name as the source gave it: its pages
+    // show it with the vendor unreachable (asking it would show the bare
+    // `E-0003`).
+    let id = filed.expect(201)["id"].as_str().unwrap().to_owned();
+    sim.set_mode(espace_famille_sim::Mode::Down);
+    let mine = usager_view(&usager, &id).await;
+    assert!(mine["summary"].to_string().contains("Chloé"), "{mine}");
+    app.grant("Admin_SVL_DSI_Guichet", None).await;
+    let admin = app
+        .agent("admin@ville.test", &["Admin_SVL_DSI_Guichet"])
+        .await;
+    let agents = agent_view(&admin, &id).await;
+    assert!(agents["summary"].to_string().contains("Chloé"), "{agents}");
+    assert_eq!(agents["answers"]["enfant"]["value"], "E-0003");
 }

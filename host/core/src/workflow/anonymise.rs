@@ -8,7 +8,7 @@
 //!
 //! **Erased**: every answer except the retained ones (names, addresses,
 //! e-mails, phones, dates, numbers, free texts, data-source choices such as
-//! a child, files), the files of the answers and of history entries, the
+//! a child with the labels kept for them, files), the files of the answers and of history entries, the
 //! free texts of history entries (messages, comments, justifications), the
 //! refusal justification, the closing comment, and the usager's account in
 //! the demande's data and history (agents no longer see whose it was).
@@ -78,6 +78,7 @@ pub fn anonymise_demande(demande: &mut Demande, retained: &[FieldId]) -> Vec<Fil
         refusal.justification.clear();
     }
     demande.closing_comment = None;
+    demande.source_choices.clear();
     demande.usager = None;
     files
 }

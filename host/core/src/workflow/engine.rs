@@ -105,6 +105,7 @@ pub fn start(
         refusal: None,
         closing_comment: None,
         departement: None,
+        source_choices: BTreeMap::new(),
     };
     let mut outcome = empty_outcome(demande);
     let step = Step {

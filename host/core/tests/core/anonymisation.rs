@@ -201,3 +201,47 @@ fn retained_fields_are_static_choices_and_checkboxes_not_from_the_profile() {
         "a child chosen from a data source is personal"
     );
 }
+
+#[test]
+fn a_demande_keeps_the_labels_of_its_chosen_source_options_until_anonymisation() {
+    use guichet_core::field::Choice;
+    use guichet_core::id::FieldId;
+    use guichet_core::submission::source_choices;
+    use guichet_core::value::Answers;
+
+    let cantine = example("inscription-restauration-scolaire");
+    let choice = |value: &str, label: &str| Choice {
+        value: value.into(),
+        label: label.into(),
+    };
+    let options = std::collections::BTreeMap::from([(
+        FieldId::from("enfant"),
+        vec![
+            choice("E-0003", "Chloé Martin"),
+            choice("E-0004", "Léo Martin"),
+        ],
+    )]);
+    let mut answers = Answers::default();
+    answers.insert("enfant".into(), Value::Choice("E-0003".into()));
+    answers.insert("ecole".into(), Value::Choice("les-tilleuls".into()));
+    let kept = source_choices(&cantine, &answers, &options);
+    assert_eq!(
+        kept,
+        std::collections::BTreeMap::from([(
+            FieldId::from("enfant"),
+            vec![choice("E-0003", "Chloé Martin")]
+        )]),
+        "only the chosen option of the data-source field, not the static `ecole`"
+    );
+    let mut unlisted = answers.clone();
+    unlisted.insert("enfant".into(), Value::Choice("E-0009".into()));
+    assert!(source_choices(&cantine, &unlisted, &options).is_empty());
+
+    let mut demande = Store::velo().demande;
+    demande.source_choices = kept;
+    guichet_core::workflow::anonymise::anonymise_demande(&mut demande, &[]);
+    assert!(
+        demande.source_choices.is_empty(),
+        "a child's name is personal"
+    );
+}

@@ -31,7 +31,9 @@ pub fn router() -> ApiRouter {
         .get(
             "/api/admin/users",
             list,
-            Doc::new("Les comptes (filtre kind=agent|usager)", admin).gives::<Vec<UserView>>(),
+            Doc::new("Les comptes (filtre kind=agent|usager)", admin)
+                .query::<KindFilter>()
+                .gives::<Vec<UserView>>(),
         )
         .post(
             "/api/admin/users",
@@ -111,9 +113,10 @@ async fn user_view(state: &AppState, user: User) -> Result<UserView, ApiError> {
 }
 
 /// Filter of the list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct KindFilter {
-    /// `agent` or `usager`.
+    /// `agent` or `usager` (every account when absent or empty).
+    #[schemars(extend("enum" = ["", "agent", "usager"]))]
     pub kind: Option<String>,
 }
 

@@ -1,0 +1,213 @@
+//! What an agent's back office reads: the démarches they work on with
+//! their rights, the processing table over what they may read, and one
+//! demande as agents see it (deadline, lateness, agents' history, the
+//! actions open to them now).
+//!
+//! Rights come from the caller ([`Caller::rights`], [`Caller::perimeter`]):
+//! the table lists only the demandes of the démarches — and, for roles tied
+//! to services, of the services — the agent may read
+//! (`guichet_core::access::read_perimeter`); a filter on a démarche they
+//! may not read is refused, not answered empty.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use guichet_core::access::Perimeter;
+use guichet_core::actor::Actor;
+use guichet_core::history::{HistoryEntry, agents_history};
+use guichet_core::id::{Slug, StatusId};
+use guichet_core::role::{GroupName, Right, Rights};
+use guichet_core::validation::{ErrorCode, FieldError};
+use guichet_core::workflow::deadline;
+use guichet_core::workflow::{Transition, Workflow, agents_status};
+use guichet_store::demande::{ProcessingQuery, ProcessingRow};
+use guichet_store::demarche::{CatalogueEntry, CatalogueQuery};
+
+use super::processing::Loaded;
+use super::{Caller, Guichet, ServiceError};
+
+/// The rows a page of the table holds at most, and by default.
+pub const TABLE_LIMITS: (u32, u32) = (200, 50);
+
+/// The démarches whose back office the caller opens (the `back_office`
+/// right), with the caller's rights on each, in catalogue order.
+///
+/// # Errors
+/// A store failure.
+pub async fn demarches(
+    guichet: &Guichet,
+    caller: &Caller,
+) -> Result<Vec<(CatalogueEntry, Rights)>, ServiceError> {
+    let entries = guichet
+        .store
+        .agent_catalogue(&CatalogueQuery::default())
+        .await?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|entry| {
+            let rights = caller.rights(&entry.slug);
+            rights
+                .contains(Right::BackOffice)
+                .then_some((entry, rights))
+        })
+        .collect())
+}
+
+/// The filters of the processing table, as the caller typed them.
+#[derive(Debug, Clone, Default)]
+pub struct TableRequest {
+    /// One démarche's slug.
+    pub demarche: Option<String>,
+    /// Statuses (ids of the workflow).
+    pub statuses: Vec<StatusId>,
+    /// Only late (`true`) or not late (`false`) demandes.
+    pub late: Option<bool>,
+    /// A service's name (primary or joint).
+    pub service: Option<String>,
+    /// Rows to skip.
+    pub offset: u32,
+    /// Rows to return: 1 to 200, 50 when absent ([`TABLE_LIMITS`]).
+    pub limit: Option<u32>,
+}
+
+/// A line of the processing table with its status's label.
+#[derive(Debug)]
+pub struct TableRow {
+    /// The line as the store reads it.
+    pub row: ProcessingRow,
+    /// The label of its status in its version's workflow (the id when the
+    /// workflow does not know it).
+    pub status_label: String,
+}
+
+/// A page of the processing table.
+#[derive(Debug)]
+pub struct Table {
+    /// Rows matching, all pages.
+    pub total: u64,
+    /// This page, sorted by deadline (none last).
+    pub rows: Vec<TableRow>,
+}
+
+/// The processing table over what the caller may read.
+///
+/// # Errors
+/// `Forbidden` when the caller may read no démarche, or not the one asked
+/// for; `Fields` (`service_invalide`) for a service name that cannot be
+/// one; a store failure.
+pub async fn table(
+    guichet: &Guichet,
+    caller: &Caller,
+    request: TableRequest,
+) -> Result<Table, ServiceError> {
+    let readable: Vec<(Slug, Perimeter)> = guichet
+        .store
+        .agent_catalogue(&CatalogueQuery::default())
+        .await?
+        .into_iter()
+        .map(|entry| {
+            let perimeter = caller.perimeter(&entry.slug, Right::Read);
+            (entry.slug, perimeter)
+        })
+        .filter(|(_, perimeter)| *perimeter != Perimeter::Nothing)
+        .collect();
+    let missing = || ServiceError::Forbidden("droit manquant : lecture des demandes".to_owned());
+    let demarches = match request.demarche {
+        Some(slug) => match readable.into_iter().find(|(s, _)| s.as_str() == slug) {
+            Some(entry) => vec![entry],
+            None => return Err(missing()),
+        },
+        None if readable.is_empty() => return Err(missing()),
+        None => readable,
+    };
+    let service =
+        match request.service.as_deref().filter(|s| !s.is_empty()) {
+            Some(name) => Some(GroupName::parse(name).map_err(|e| {
+                FieldError::new("service", ErrorCode::ServiceInvalide, e.to_string())
+            })?),
+            None => None,
+        };
+    let (max, default) = TABLE_LIMITS;
+    let query = ProcessingQuery {
+        demarches,
+        statuses: request.statuses,
+        service,
+        late: request.late,
+        offset: request.offset,
+        limit: request.limit.unwrap_or(default).clamp(1, max),
+    };
+    let page = guichet
+        .store
+        .processing_table(&query, guichet.now())
+        .await?;
+    let mut workflows: HashMap<(Slug, u32), Workflow> = HashMap::new();
+    let mut rows = Vec::with_capacity(page.rows.len());
+    for row in page.rows {
+        let key = (row.demarche.slug.clone(), row.demarche.version);
+        if !workflows.contains_key(&key) {
+            let definition = guichet.store.demarche_version(&key.0, key.1).await?;
+            workflows.insert(key.clone(), definition.definition.workflow());
+        }
+        let status_label = workflows
+            .get(&key)
+            .and_then(|w| w.status(&row.status))
+            .map_or_else(|| row.status.to_string(), |s| s.label.clone());
+        rows.push(TableRow { row, status_label });
+    }
+    Ok(Table {
+        total: page.total,
+        rows,
+    })
+}
+
+/// A demande as an agent sees it, beyond its stored state.
+#[derive(Debug)]
+pub struct AgentView {
+    /// The status's id and label in the agents' view.
+    pub status: (StatusId, String),
+    /// The processing deadline (moved by holds).
+    pub deadline: Option<DateTime<Utc>>,
+    /// In processing past its deadline.
+    pub late: bool,
+    /// The agents' history, oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// The actions the agent can run now.
+    pub actions: Vec<Transition>,
+}
+
+/// What the agent sees of a loaded demande, given their `rights` on it.
+/// Data-source answers show with the labels kept at filing
+/// (`Demande::source_choices`): no connector is called.
+///
+/// # Errors
+/// A store failure reading the history.
+pub async fn view(
+    guichet: &Guichet,
+    loaded: &Loaded,
+    caller: &Caller,
+    rights: Rights,
+) -> Result<AgentView, ServiceError> {
+    let now = guichet.now();
+    let workflow = loaded.workflow();
+    let demande = &loaded.stored.demande;
+    let entries = guichet.store.history(demande.id).await?;
+    let status = agents_status(&workflow, demande).map_or_else(
+        || (demande.status.clone(), demande.status.to_string()),
+        |s| (s.id.clone(), s.label.clone()),
+    );
+    let actor = Actor::Agent {
+        id: caller.user.id,
+        rights,
+    };
+    Ok(AgentView {
+        status,
+        deadline: deadline::processing_deadline(&workflow, demande, now, guichet.zone),
+        late: deadline::is_late(&workflow, demande, now, guichet.zone),
+        history: agents_history(&entries).into_iter().cloned().collect(),
+        actions: workflow
+            .available(demande, &actor)
+            .into_iter()
+            .cloned()
+            .collect(),
+    })
+}
