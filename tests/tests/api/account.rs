@@ -30,6 +30,11 @@ const USAGER_PASSWORD: &str = "mot-de-passe-usager";
 const AGENT_PASSWORD: &str = "mot-de-passe-agent";
 const NEW_PASSWORD: &str = "Tartine-Vélo-Soleil-42";
 
+/// The status of a login with this password.
+async fn logs_in(app: &TestApp, login: &str, password: &str) -> u16 {
+    login_raw(app, login, password).await.status
+}
+
 fn change(current: &str, new: &str) -> Value {
     json!({ "current_password": current, "new_password": new })
 }
@@ -40,7 +45,7 @@ async fn a_changed_password_logs_in_and_the_old_one_no_longer_does(app: TestApp)
         .put("/api/me/password", change(USAGER_PASSWORD, NEW_PASSWORD))
         .await
         .expect(204);
-    assert_eq!(login_raw(&app, CAMILLE, NEW_PASSWORD).await.status, 200);
+    assert_eq!(logs_in(&app, CAMILLE, NEW_PASSWORD).await, 200);
     let old = login_raw(&app, CAMILLE, USAGER_PASSWORD).await;
     assert_eq!((old.status, old.code()), (401, "invalid_credentials"));
     assert_eq!(
@@ -55,16 +60,8 @@ async fn a_changed_password_logs_in_and_the_old_one_no_longer_does(app: TestApp)
         .put("/api/me/password", change(AGENT_PASSWORD, NEW_PASSWORD))
         .await
         .expect(204);
-    assert_eq!(
-        login_raw(&app, "lea@ville.test", NEW_PASSWORD).await.status,
-        200
-    );
-    assert_eq!(
-        login_raw(&app, "lea@ville.test", AGENT_PASSWORD)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(logs_in(&app, "lea@ville.test", NEW_PASSWORD).await, 200);
+    assert_eq!(logs_in(&app, "lea@ville.test", AGENT_PASSWORD).await, 401);
 }
 
 async fn a_wrong_current_password_is_refused_and_counted_like_a_failed_login(app: TestApp) {
@@ -89,11 +86,11 @@ async fn a_wrong_current_password_is_refused_and_counted_like_a_failed_login(app
 
     app.clock.advance(chrono::Duration::seconds(31));
     assert_eq!(
-        login_raw(&app, CAMILLE, USAGER_PASSWORD).await.status,
+        logs_in(&app, CAMILLE, USAGER_PASSWORD).await,
         200,
         "the password did not change"
     );
-    assert_eq!(login_raw(&app, CAMILLE, NEW_PASSWORD).await.status, 401);
+    assert_eq!(logs_in(&app, CAMILLE, NEW_PASSWORD).await, 401);
 }
 
 async fn a_weak_new_password_is_refused_on_its_field_and_nothing_changes(app: TestApp) {
@@ -116,9 +113,9 @@ async fn a_weak_new_password_is_refused_on_its_field_and_nothing_changes(app: Te
             "{weak}"
         );
         assert_eq!(refused.field_errors(), [error], "{weak}");
-        assert_eq!(login_raw(&app, CAMILLE, weak).await.status, 401, "{weak}");
+        assert_eq!(logs_in(&app, CAMILLE, weak).await, 401, "{weak}");
     }
-    assert_eq!(login_raw(&app, CAMILLE, USAGER_PASSWORD).await.status, 200);
+    assert_eq!(logs_in(&app, CAMILLE, USAGER_PASSWORD).await, 200);
 }
 
 async fn an_api_token_cannot_change_the_password_of_its_account(app: TestApp) {
@@ -140,12 +137,7 @@ async fn an_api_token_cannot_change_the_password_of_its_account(app: TestApp) {
         .put("/api/me/password", change(AGENT_PASSWORD, NEW_PASSWORD))
         .await;
     assert_eq!((refused.status, refused.code()), (403, "forbidden"));
-    assert_eq!(
-        login_raw(&app, "lea@ville.test", AGENT_PASSWORD)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(logs_in(&app, "lea@ville.test", AGENT_PASSWORD).await, 200);
 }
 
 /// Camille Martin's profile after a move to Lyon.

@@ -25,6 +25,13 @@ pub struct Account {
     pub groups: Vec<GroupName>,
 }
 
+/// Adds a `requis` problem on `field` when `value` is blank.
+fn require(problems: &mut Vec<FieldError>, field: &str, value: &str, message: &str) {
+    if value.trim().is_empty() {
+        problems.push(FieldError::new(field, ErrorCode::Requis, message));
+    }
+}
+
 async fn account(guichet: &Guichet, user: User) -> Result<Account, ServiceError> {
     let groups = guichet.store.groups_of(user.id).await?;
     Ok(Account { user, groups })
@@ -74,20 +81,18 @@ pub async fn create_agent(
 ) -> Result<Account, ServiceError> {
     let guichet = &accounts.guichet;
     let mut problems = Vec::new();
-    if new.login.trim().is_empty() {
-        problems.push(FieldError::new(
-            "login",
-            ErrorCode::Requis,
-            "Indiquez un identifiant.",
-        ));
-    }
-    if new.display_name.trim().is_empty() {
-        problems.push(FieldError::new(
-            "display_name",
-            ErrorCode::Requis,
-            "Indiquez un nom.",
-        ));
-    }
+    require(
+        &mut problems,
+        "login",
+        &new.login,
+        "Indiquez un identifiant.",
+    );
+    require(
+        &mut problems,
+        "display_name",
+        &new.display_name,
+        "Indiquez un nom.",
+    );
     problems
         .extend(check_password("password", &new.password, &[&new.login, &new.display_name]).err());
     let existing = guichet.store.groups().await?;
@@ -183,13 +188,7 @@ pub async fn create_token(
     new: NewToken,
 ) -> Result<(ApiToken, Secret), ServiceError> {
     let mut problems = Vec::new();
-    if new.name.trim().is_empty() {
-        problems.push(FieldError::new(
-            "name",
-            ErrorCode::Requis,
-            "Nommez le jeton.",
-        ));
-    }
+    require(&mut problems, "name", &new.name, "Nommez le jeton.");
     if new.scopes.is_empty() {
         problems.push(FieldError::new(
             "scopes",
