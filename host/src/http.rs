@@ -10,9 +10,10 @@
 //! shared [`AppState`]; `App::start` serves it.
 //!
 //! A handler extracts its input, calls one use case of [`crate::service`]
-//! (through [`AppState::guichet`]) and builds the view; the rules are there
-//! and in `guichet-core`. (The account, administration and connector
-//! handlers still call the store directly.)
+//! (through [`AppState::guichet`], or [`AppState::accounts`] for what
+//! needs passwords) and builds the view; the rules are there and in
+//! `guichet-core`. (The connector handlers still call the registry
+//! directly.)
 //!
 //! Errors are [`ApiError`]: `{"code", "message"}` with a stable snake_case
 //! code of the catalogue ([`ErrorCode`], one table of code → status in
@@ -62,7 +63,10 @@ use guichet_store::Store;
 use crate::connectors::Registry;
 use crate::connectors::journal::MemoryJournal;
 
-pub use auth::{Admin, LoginLimits, LoginThrottle, PasswordCost, PasswordHashing, Tier};
+pub use crate::service::accounts::{
+    LoginLimits, LoginThrottle, PasswordCost, PasswordHashing, Tier,
+};
+pub use auth::Admin;
 pub use codes::ErrorCode;
 pub use error::{ApiError, FieldCode, FieldProblem};
 
@@ -108,7 +112,7 @@ impl Default for Settings {
             upload_limit: 25 * 1024 * 1024,
             time_zone: Zone::default(),
             retention: crate::scheduler::Retention::default(),
-            password_hashing_slots: auth::default_hashing_slots(),
+            password_hashing_slots: crate::service::accounts::default_hashing_slots(),
             password_hashing_wait: std::time::Duration::from_secs(2),
             login_limits: LoginLimits::default(),
             trust_forwarded_for: false,
@@ -144,6 +148,18 @@ impl AppState {
             clock: self.clock.clone(),
             registry: self.registry.clone(),
             zone: self.settings.time_zone,
+        }
+    }
+
+    /// What the account use cases of [`crate::service::accounts`] work
+    /// with: the [`Self::guichet`], password hashing, the login throttle and
+    /// the length of sessions.
+    pub fn accounts(&self) -> crate::service::accounts::Accounts {
+        crate::service::accounts::Accounts {
+            guichet: self.guichet(),
+            passwords: self.passwords.clone(),
+            throttle: self.throttle.clone(),
+            session_ttl: self.settings.session_ttl,
         }
     }
 

@@ -20,11 +20,18 @@
 //! - [`files`]: the files of a demande, as an agent or its usager may
 //!   download them;
 //! - [`options`]: the choices of data-source fields, asked to connectors;
-//! - [`caller`]: who calls, and their rights.
+//! - [`caller`]: who calls, and their rights;
+//! - [`accounts`]: register, log in and out, authenticate a session or an
+//!   API token, change one's password or profile — with the bounded
+//!   password hashing, the login throttle and the password strength;
+//! - [`administration`]: agents' accounts and API tokens, groups, members
+//!   and grants, démarches (import, versions, number prefix).
 //!
 //! Errors are [`ServiceError`]s; the HTTP layer maps each to its code and
 //! status.
 
+pub mod accounts;
+pub mod administration;
 pub mod back_office;
 pub mod caller;
 pub mod catalogue;

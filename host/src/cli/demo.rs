@@ -27,7 +27,7 @@ use guichet_store::account::{NewUser, UserKind};
 use super::{Failure, say};
 use crate::app::{App, Config};
 use crate::connectors::{InstanceConfig, Registry};
-use crate::http::{PasswordCost, auth::hash_password};
+use crate::service::accounts::{PasswordCost, hash_password};
 
 /// Options of `guichet demo`.
 #[derive(Debug, Args)]
@@ -302,7 +302,7 @@ async fn seed_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Failure>
             .map(|password| hash_password(password.to_owned(), PasswordCost::Standard)),
     )
     .await
-    .map_err(|e| Failure::call(e.message))?;
+    .map_err(|e| Failure::call(e.to_string()))?;
     for (account, hash) in ACCOUNTS.iter().zip(&hashes) {
         let user = store
             .create_user(

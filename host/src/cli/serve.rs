@@ -14,7 +14,7 @@ use guichet_store::account::{NewUser, UserKind};
 
 use super::{Failure, say};
 use crate::app::{App, Config, open_store};
-use crate::http::{PasswordCost, auth::hash_password};
+use crate::service::accounts::{PasswordCost, check_password, hash_password};
 
 /// Where the data lives.
 #[derive(Debug, Args)]
@@ -120,7 +120,7 @@ pub(super) enum AdminCommand {
         /// Login of the account.
         #[arg(long)]
         login: String,
-        /// Password (at least 8 characters).
+        /// Password (at least 12 characters, hard to guess).
         #[arg(long, env = "GUICHET_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
         /// The administrators' group.
@@ -138,11 +138,8 @@ pub(super) async fn admin(command: AdminCommand) -> Result<(), Failure> {
         group,
         database,
     } = command;
-    let mut problems = Vec::new();
-    crate::http::auth::check_password(&password, &[&login], &mut problems);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(Failure::input(problem.message));
-    }
+    check_password("password", &password, &[&login])
+        .map_err(|problem| Failure::input(problem.message))?;
     let group = GroupName::parse(&group).map_err(|e| Failure::input(e.to_string()))?;
     let config = database.config(SocketAddr::from(([127, 0, 0, 1], 0)));
     let store = open_store(&config)
@@ -151,7 +148,7 @@ pub(super) async fn admin(command: AdminCommand) -> Result<(), Failure> {
     let now = SystemClock.now();
     let hash = hash_password(password, PasswordCost::Standard)
         .await
-        .map_err(|e| Failure::call(e.message))?;
+        .map_err(|e| Failure::call(e.to_string()))?;
     let user = store
         .create_user(
             NewUser {

@@ -304,6 +304,7 @@ impl From<CallError> for ApiError {
 impl From<crate::service::ServiceError> for ApiError {
     fn from(error: crate::service::ServiceError) -> Self {
         use crate::service::ServiceError;
+        use crate::service::accounts::HashingError;
         use guichet_core::draft::OpenError;
         match error {
             ServiceError::NotFound(message) => Self::not_found(message),
@@ -318,6 +319,27 @@ impl From<crate::service::ServiceError> for ApiError {
             ServiceError::AgentFields(error) => Self::from(error),
             ServiceError::Workflow(error) => Self::from(error),
             ServiceError::Store(error) => Self::from(error),
+            ServiceError::Unauthenticated(message) => Self::unauthenticated(message),
+            ServiceError::InvalidCredentials => {
+                Self::new(ErrorCode::InvalidCredentials, error.to_string())
+            }
+            ServiceError::TooManyAttempts(refused) => {
+                Self::new(ErrorCode::TooManyAttempts, refused.to_string())
+                    .retry_after(refused.seconds)
+            }
+            ServiceError::Hashing(HashingError::Busy) => {
+                Self::new(ErrorCode::ServiceBusy, error.to_string()).retry_after(1)
+            }
+            ServiceError::Hashing(HashingError::Failed(_)) => Self::internal(error),
+            ServiceError::LoginTaken(message) => Self::new(ErrorCode::LoginTaken, message),
+            ServiceError::GroupNotFound(_) => {
+                Self::new(ErrorCode::GroupNotFound, error.to_string())
+            }
+            ServiceError::GroupExists(message) => Self::new(ErrorCode::GroupExists, message),
+            ServiceError::DemarcheNotFound(_) => {
+                Self::new(ErrorCode::DemarcheNotFound, error.to_string())
+            }
+            ServiceError::Definition(error) => Self::from(error),
         }
     }
 }

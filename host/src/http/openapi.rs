@@ -48,6 +48,16 @@ pub const BEYOND_SCHEMA: &[(&str, &str, &str)] = &[
         "validation_failed : identifiant qui n'est pas une adresse e-mail valide, mot de passe trop facile à deviner (zxcvbn, ou proche de l'identifiant et du nom), téléphone qui n'est pas un numéro français",
     ),
     (
+        "put",
+        "/api/me/password",
+        "validation_failed : nouveau mot de passe trop facile à deviner (zxcvbn, ou proche de l'identifiant et du nom)",
+    ),
+    (
+        "put",
+        "/api/me/profile",
+        "validation_failed : téléphone qui n'est pas un numéro français",
+    ),
+    (
         "post",
         "/api/admin/users",
         "validation_failed : mot de passe trop facile à deviner, groupe qui n'existe pas",

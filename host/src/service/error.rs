@@ -1,11 +1,16 @@
 //! Why a use case failed, in terms of the domain; `crate::http` maps each
 //! variant to a stable code and an HTTP status.
 
+use guichet_core::demarche::DefinitionError;
 use guichet_core::draft::OpenError;
+use guichet_core::id::Slug;
+use guichet_core::role::GroupName;
 use guichet_core::submission::{AgentFieldsError, SubmitError};
 use guichet_core::validation::FieldError;
 use guichet_core::workflow::WorkflowError;
 use guichet_store::StoreError;
+
+use super::accounts::{HashingError, TooManyAttempts};
 
 /// A use case's failure. Nothing is written when one is returned.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +40,33 @@ pub enum ServiceError {
     /// The store failed or refused (conflicts included).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No valid session or API token; the French message says why.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// A wrong login or password (counted by the login throttle).
+    #[error("identifiant ou mot de passe incorrect")]
+    InvalidCredentials,
+    /// Too many wrong passwords: wait before trying again.
+    #[error(transparent)]
+    TooManyAttempts(#[from] TooManyAttempts),
+    /// A password could not be hashed or verified (busy, or no randomness).
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
+    /// The login is already taken; the store's French message.
+    #[error("{0}")]
+    LoginTaken(String),
+    /// No group of this name.
+    #[error("le groupe « {0} » n'existe pas")]
+    GroupNotFound(GroupName),
+    /// A group of this name exists already; the store's French message.
+    #[error("{0}")]
+    GroupExists(String),
+    /// No démarche with this slug (named in a request's body or path).
+    #[error("la démarche « {} » n'existe pas", .0.as_str())]
+    DemarcheNotFound(Slug),
+    /// A démarche definition with problems, path by path.
+    #[error(transparent)]
+    Definition(#[from] DefinitionError),
 }
 
 impl From<FieldError> for ServiceError {

@@ -1,9 +1,11 @@
 //! The HTTP API through a real server on a free port, on SQLite and on
-//! PostgreSQL: authentication, the usager's path, the full role × action
-//! matrix of the collectivité's table, bad inputs (each a clear error that
-//! writes nothing), administration, the API's edges under attack (control
-//! characters, security headers, bounded hashing, brute force, cross-site
-//! writes, the last administrator, weak passwords), the OpenAPI document
+//! PostgreSQL: authentication, one's own account (password, profile), the
+//! usager's path, the full role × action matrix of the collectivité's
+//! table, bad inputs (each a clear error that writes nothing),
+//! administration (démarches' number prefix included), the API's edges
+//! under attack (control characters, security headers, bounded hashing,
+//! brute force, cross-site writes, the last administrator, weak
+//! passwords), the OpenAPI document
 //! against the router and against schemathesis, and the error catalogue
 //! against its snapshot.
 //!
@@ -16,6 +18,7 @@
 #[macro_use]
 mod raw;
 
+mod account;
 mod admin;
 mod auth;
 mod bad_inputs;

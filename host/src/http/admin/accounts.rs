@@ -2,27 +2,27 @@
 //! themselves), deactivate and reactivate accounts (which ends their
 //! sessions), and give machines API tokens whose scopes are the rights they
 //! may use. A token's secret is shown once, at creation; the store keeps
-//! only its hash.
+//! only its hash. The rules are
+//! [`crate::service::administration::accounts`]'s.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use guichet_core::id::UserId;
-
 use guichet_core::profile::Profile;
-use guichet_core::role::{GroupName, Right};
-use guichet_store::StoreError;
-use guichet_store::account::{NewUser, User, UserKind};
+use guichet_core::role::Right;
+use guichet_store::account::UserKind;
 use guichet_store::session::{ApiToken, ApiTokenId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::http::auth::{Admin, check_password};
+use crate::http::auth::Admin;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::routes::{Access, ApiRouter, Doc};
-use crate::http::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
+use crate::http::{ApiError, AppState};
+use crate::service::administration::accounts::{self, Account};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -95,21 +95,22 @@ pub struct UserView {
     pub created_at: DateTime<Utc>,
 }
 
-async fn user_view(state: &AppState, user: User) -> Result<UserView, ApiError> {
-    let groups = state.store.groups_of(user.id).await?;
-    Ok(UserView {
-        id: user.id.uuid(),
-        login: user.login,
-        display_name: user.display_name,
-        kind: match user.kind {
-            UserKind::Agent => "agent",
-            UserKind::Usager => "usager",
+impl From<Account> for UserView {
+    fn from(Account { user, groups }: Account) -> Self {
+        UserView {
+            id: user.id.uuid(),
+            login: user.login,
+            display_name: user.display_name,
+            kind: match user.kind {
+                UserKind::Agent => "agent",
+                UserKind::Usager => "usager",
+            }
+            .to_owned(),
+            active: user.active,
+            groups: groups.into_iter().map(|g| g.as_str().to_owned()).collect(),
+            created_at: user.created_at,
         }
-        .to_owned(),
-        active: user.active,
-        groups: groups.into_iter().map(|g| g.as_str().to_owned()).collect(),
-        created_at: user.created_at,
-    })
+    }
 }
 
 /// Filter of the list.
@@ -122,7 +123,7 @@ pub struct KindFilter {
 
 async fn list(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiQuery(filter): ApiQuery<KindFilter>,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
     let kind = match filter.kind.as_deref() {
@@ -135,11 +136,8 @@ async fn list(
             )));
         }
     };
-    let mut views = Vec::new();
-    for user in state.store.users(kind).await? {
-        views.push(user_view(&state, user).await?);
-    }
-    Ok(Json(views))
+    let accounts = accounts::list(&state.guichet(), &admin, kind).await?;
+    Ok(Json(accounts.into_iter().map(UserView::from).collect()))
 }
 
 /// An agent account to create.
@@ -165,96 +163,45 @@ pub struct NewAccount {
 
 async fn create(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiJson(body): ApiJson<NewAccount>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    let mut problems = Vec::new();
-    if body.login.trim().is_empty() {
-        problems.push(FieldProblem::new(
-            "login",
-            FieldCode::Requis,
-            "Indiquez un identifiant.",
-        ));
-    }
-    if body.display_name.trim().is_empty() {
-        problems.push(FieldProblem::new(
-            "display_name",
-            FieldCode::Requis,
-            "Indiquez un nom.",
-        ));
-    }
-    check_password(
-        &body.password,
-        &[&body.login, &body.display_name],
-        &mut problems,
-    );
-    let existing = state.store.groups().await?;
-    let mut groups = Vec::new();
-    for name in &body.groups {
-        match GroupName::parse(name) {
-            Ok(group) if existing.contains(&group) => groups.push(group),
-            Ok(_) => problems.push(FieldProblem::new(
-                "groups",
-                FieldCode::GroupeInconnu,
-                format!("Le groupe « {name} » n'existe pas."),
-            )),
-            Err(e) => problems.push(FieldProblem::new(
-                "groups",
-                FieldCode::NomDeGroupeInvalide,
-                e.to_string(),
-            )),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
-    let hash = state.passwords.hash(body.password).await?;
-    let user = state
-        .store
-        .create_user(
-            NewUser {
-                login: body.login,
-                display_name: body.display_name,
-                kind: UserKind::Agent,
-                profile: body.profile.unwrap_or_default(),
-                password_hash: Some(hash),
-            },
-            state.clock.now(),
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::new(ErrorCode::LoginTaken, message),
-            other => other.into(),
-        })?;
-    for group in &groups {
-        state.store.add_member(group, user.id).await?;
-    }
-    Ok((StatusCode::CREATED, Json(user_view(&state, user).await?)))
+    let new = accounts::NewAgent {
+        login: body.login,
+        display_name: body.display_name,
+        password: body.password,
+        groups: body.groups,
+        profile: body.profile.unwrap_or_default(),
+    };
+    let account = accounts::create_agent(&state.accounts(), &admin, new).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
 }
 
-async fn set_active(state: &AppState, id: Uuid, active: bool) -> Result<Json<UserView>, ApiError> {
-    state
-        .store
-        .set_active(UserId::from_uuid(id), active, state.clock.now())
-        .await?;
-    let user = state.store.user(UserId::from_uuid(id)).await?;
-    Ok(Json(user_view(state, user).await?))
+async fn set_active(
+    state: &AppState,
+    Admin(admin): Admin,
+    id: Uuid,
+    active: bool,
+) -> Result<Json<UserView>, ApiError> {
+    let id = UserId::from_uuid(id);
+    let account = accounts::set_active(&state.guichet(), &admin, id, active).await?;
+    Ok(Json(account.into()))
 }
 
 async fn deactivate(
     State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<UserView>, ApiError> {
-    set_active(&state, id, false).await
+    set_active(&state, admin, id, false).await
 }
 
 async fn activate(
     State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<UserView>, ApiError> {
-    set_active(&state, id, true).await
+    set_active(&state, admin, id, true).await
 }
 
 /// An API token (without its secret).
@@ -289,11 +236,10 @@ impl From<ApiToken> for TokenView {
 
 async fn tokens(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
-    state.store.user(UserId::from_uuid(id)).await?;
-    let tokens = state.store.api_tokens(UserId::from_uuid(id)).await?;
+    let tokens = accounts::tokens(&state.guichet(), &admin, UserId::from_uuid(id)).await?;
     Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
 }
 
@@ -321,44 +267,16 @@ pub struct CreatedToken {
 
 async fn create_token(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let mut problems = Vec::new();
-    if body.name.trim().is_empty() {
-        problems.push(FieldProblem::new(
-            "name",
-            FieldCode::Requis,
-            "Nommez le jeton.",
-        ));
-    }
-    if body.scopes.is_empty() {
-        problems.push(FieldProblem::new(
-            "scopes",
-            FieldCode::Requis,
-            "Donnez au jeton au moins un droit.",
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
-    state.store.user(UserId::from_uuid(id)).await?;
-    let scopes: Vec<String> = body
-        .scopes
-        .iter()
-        .filter_map(|r| serde_json::to_value(r).ok())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect();
-    let (token, secret) = state
-        .store
-        .create_api_token(
-            UserId::from_uuid(id),
-            body.name.trim(),
-            &scopes,
-            state.clock.now(),
-        )
-        .await?;
+    let new = accounts::NewToken {
+        name: body.name,
+        scopes: body.scopes,
+    };
+    let (token, secret) =
+        accounts::create_token(&state.guichet(), &admin, UserId::from_uuid(id), new).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -370,9 +288,9 @@ async fn create_token(
 
 async fn revoke_token(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.revoke_api_token(ApiTokenId(id)).await?;
+    accounts::revoke_token(&state.guichet(), &admin, ApiTokenId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,7 @@
 //! Démarches: import (YAML or JSON body), the list, the versions of one,
-//! one version with its source, and the JSON Schema of the format.
+//! one version with its source, the prefix of its demande numbers, and
+//! the JSON Schema of the format. The rules are
+//! [`crate::service::administration::demarches`]'s.
 //!
 //! An import is classified by the store exactly as
 //! `guichet_core::demarche::classify_change` says: the first import creates
@@ -15,15 +17,15 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use guichet_core::demarche::{Definition, definition_schema};
 use guichet_core::id::Slug;
-use guichet_core::role::Right;
-use guichet_store::demarche::{CatalogueQuery, DefinitionSource, ImportKind, SourceFormat};
+use guichet_store::demarche::{DefinitionSource, ImportKind, SourceFormat};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::http::auth::{Admin, Caller};
-use crate::http::extract::{ApiPath, JSON_LIMIT, body_bytes, check_text};
+use crate::http::extract::{ApiJson, ApiPath, JSON_LIMIT, body_bytes, check_text};
 use crate::http::routes::{Access, ApiRouter, Body, Doc};
 use crate::http::{ApiError, AppState, ErrorCode};
+use crate::service::administration::demarches::{self, Importer};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -57,6 +59,16 @@ pub fn router() -> ApiRouter {
             Doc::new("Une version d'une démarche et son texte source", Access::Administrator)
                 .gives::<VersionDetail>(),
         )
+        .put(
+            "/api/admin/demarches/{slug}/numero-prefix",
+            set_numero_prefix,
+            Doc::new(
+                "Changer le préfixe des prochains numéros de demande d'une démarche (les numéros donnés restent)",
+                Access::Administrator,
+            )
+            .takes::<NumeroPrefix>()
+            .gives::<NumeroPrefix>(),
+        )
         .get(
             "/api/schemas/demarche.json",
             schema,
@@ -81,45 +93,30 @@ async fn import(
     current: Caller,
     request: Request,
 ) -> Result<Response, ApiError> {
-    if current.is_usager() {
-        return Err(ApiError::forbidden("droit manquant : administration"));
-    }
+    // Who may import is known before the body is read.
+    let importer = Importer::check(current)?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    let json = content_type.contains("json");
-    if !json && !content_type.contains("yaml") {
+    let format = if content_type.contains("json") {
+        SourceFormat::Json
+    } else if content_type.contains("yaml") {
+        SourceFormat::Yaml
+    } else {
         return Err(ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "la définition doit être du YAML (Content-Type: application/yaml) ou du JSON",
         ));
-    }
+    };
     let bytes = body_bytes(request, JSON_LIMIT).await?;
     let text = String::from_utf8(bytes.to_vec())
         .map_err(|_| ApiError::invalid("la définition doit être du texte UTF-8"))?;
     check_text("définition", &text)?;
-    let (definition, format) = if json {
-        (Definition::from_json(&text)?, SourceFormat::Json)
-    } else {
-        (Definition::from_yaml(&text)?, SourceFormat::Yaml)
-    };
-    if !current
-        .rights(&definition.slug)
-        .contains(Right::Administration)
-    {
-        return Err(ApiError::forbidden("droit manquant : administration"));
-    }
-    let imported = state
-        .store
-        .import_demarche(
-            &definition,
-            &DefinitionSource { format, text },
-            state.clock.now(),
-        )
-        .await?;
+    let source = DefinitionSource { format, text };
+    let imported = demarches::import(&state.guichet(), &importer, source).await?;
     let (status, kind) = match imported.kind {
         ImportKind::Created => (StatusCode::CREATED, "created"),
         ImportKind::NewVersion => (StatusCode::CREATED, "new_version"),
@@ -154,12 +151,9 @@ pub struct DemarcheSummary {
 
 async fn list(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
 ) -> Result<Json<Vec<DemarcheSummary>>, ApiError> {
-    let entries = state
-        .store
-        .agent_catalogue(&CatalogueQuery::default())
-        .await?;
+    let entries = demarches::list(&state.guichet(), &admin).await?;
     Ok(Json(
         entries
             .into_iter()
@@ -189,25 +183,21 @@ pub struct VersionSummary {
 
 async fn versions(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Vec<VersionSummary>>, ApiError> {
-    let slug = Slug::from(slug);
-    let numbers = state.store.demarche_versions(&slug).await?;
-    if numbers.is_empty() {
-        return Err(ApiError::not_found("cette démarche n'existe pas"));
-    }
-    let mut list = Vec::new();
-    for number in numbers {
-        let stored = state.store.demarche_version(&slug, number).await?;
-        list.push(VersionSummary {
-            version: stored.version,
-            title: stored.definition.title,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
-        });
-    }
-    Ok(Json(list))
+    let stored = demarches::versions(&state.guichet(), &admin, &Slug::from(slug)).await?;
+    Ok(Json(
+        stored
+            .into_iter()
+            .map(|stored| VersionSummary {
+                version: stored.version,
+                title: stored.definition.title,
+                created_at: stored.created_at,
+                updated_at: stored.updated_at,
+            })
+            .collect(),
+    ))
 }
 
 /// One version with its source text.
@@ -229,13 +219,10 @@ pub struct VersionDetail {
 
 async fn version(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiPath((slug, version)): ApiPath<(String, u32)>,
 ) -> Result<Json<VersionDetail>, ApiError> {
-    let stored = state
-        .store
-        .demarche_version(&Slug::from(slug), version)
-        .await?;
+    let stored = demarches::version(&state.guichet(), &admin, &Slug::from(slug), version).await?;
     Ok(Json(VersionDetail {
         version: stored.version,
         definition: stored.definition,
@@ -248,6 +235,28 @@ async fn version(
         created_at: stored.created_at,
         updated_at: stored.updated_at,
     }))
+}
+
+/// The prefix of a démarche's demande numbers.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NumeroPrefix {
+    /// 1 to 12 capital letters or digits: with `VELO`, numbers read
+    /// `VELO-2026-000042`.
+    #[schemars(extend("pattern" = "^[A-Z0-9]{1,12}$"))]
+    pub prefix: String,
+}
+
+async fn set_numero_prefix(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<NumeroPrefix>,
+) -> Result<Json<NumeroPrefix>, ApiError> {
+    let slug = Slug::from(slug);
+    let prefix =
+        demarches::set_numero_prefix(&state.guichet(), &admin, &slug, &body.prefix).await?;
+    Ok(Json(NumeroPrefix { prefix }))
 }
 
 async fn schema() -> Json<serde_json::Value> {

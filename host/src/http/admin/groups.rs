@@ -7,15 +7,14 @@
 //! `group_exists`), an unknown group (404 `group_not_found`), a grant on a
 //! démarche never imported (404 `demarche_not_found`), and any change that
 //! would leave nobody able to administer (409 `last_administrator`, see
-//! `guichet_store::group`).
+//! `guichet_store::group`). The rules are
+//! [`crate::service::administration::groups`]'s.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use guichet_core::id::UserId;
-
-use guichet_core::role::{Grant, GroupName, Role, Scope};
-use guichet_store::StoreError;
+use guichet_core::role::{Grant, GroupName, Role};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,7 +22,8 @@ use uuid::Uuid;
 use crate::http::auth::Admin;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routes::{Access, ApiRouter, Doc};
-use crate::http::{ApiError, AppState, ErrorCode, FieldCode, FieldProblem};
+use crate::http::{ApiError, AppState};
+use crate::service::administration::groups::{self, Group};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -102,134 +102,81 @@ pub struct NewGroup {
     pub name: String,
 }
 
-fn parse_group(name: &str) -> Result<GroupName, ApiError> {
-    GroupName::parse(name).map_err(|e| {
-        ApiError::validation(vec![FieldProblem::new(
-            "name",
-            FieldCode::NomDeGroupeInvalide,
-            e.to_string(),
-        )])
-    })
-}
-
-fn group_not_found(name: &GroupName) -> ApiError {
-    ApiError::new(
-        ErrorCode::GroupNotFound,
-        format!("le groupe « {name} » n'existe pas"),
-    )
-}
-
-async fn existing_group(state: &AppState, name: &str) -> Result<GroupName, ApiError> {
-    let name = parse_group(name)?;
-    if state.store.group_exists(&name).await? {
-        Ok(name)
-    } else {
-        Err(group_not_found(&name))
+impl From<Group> for GroupView {
+    fn from(group: Group) -> Self {
+        GroupView {
+            role: group.name.role(),
+            name: group.name.as_str().to_owned(),
+            members: group.members.into_iter().map(|m| m.uuid()).collect(),
+        }
     }
 }
 
-async fn view(state: &AppState, name: GroupName) -> Result<GroupView, ApiError> {
-    let members = state.store.members(&name).await?;
-    Ok(GroupView {
-        role: name.role(),
-        name: name.as_str().to_owned(),
-        members: members.into_iter().map(|m| m.uuid()).collect(),
-    })
-}
-
-async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<GroupView>>, ApiError> {
-    let mut list = Vec::new();
-    for name in state.store.groups().await? {
-        list.push(view(&state, name).await?);
-    }
-    Ok(Json(list))
+async fn list(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<Json<Vec<GroupView>>, ApiError> {
+    let list = groups::list(&state.guichet(), &admin).await?;
+    Ok(Json(list.into_iter().map(GroupView::from).collect()))
 }
 
 async fn create(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiJson(body): ApiJson<NewGroup>,
 ) -> Result<(StatusCode, Json<GroupView>), ApiError> {
-    let name = parse_group(&body.name)?;
-    state
-        .store
-        .create_group(&name, state.clock.now())
-        .await
-        .map_err(|error| match error {
-            StoreError::Conflict(message) => ApiError::new(ErrorCode::GroupExists, message),
-            other => other.into(),
-        })?;
-    Ok((StatusCode::CREATED, Json(view(&state, name).await?)))
+    let group = groups::create(&state.guichet(), &admin, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(group.into())))
 }
 
 async fn delete(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let name = existing_group(&state, &name).await?;
-    match state.store.delete_group(&name).await {
-        Err(StoreError::NotFound(_)) => Err(group_not_found(&name)),
-        other => other.map_err(ApiError::from),
-    }?;
+    groups::delete(&state.guichet(), &admin, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn add_member(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiPath((name, user)): ApiPath<(String, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    let name = existing_group(&state, &name).await?;
-    state.store.user(UserId::from_uuid(user)).await?;
-    state
-        .store
-        .add_member(&name, UserId::from_uuid(user))
-        .await?;
+    groups::add_member(&state.guichet(), &admin, &name, UserId::from_uuid(user)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn remove_member(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiPath((name, user)): ApiPath<(String, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .remove_member(&parse_group(&name)?, UserId::from_uuid(user))
-        .await?;
+    groups::remove_member(&state.guichet(), &admin, &name, UserId::from_uuid(user)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn grants(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Grant>>, ApiError> {
-    Ok(Json(state.store.grants().await?))
+async fn grants(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<Json<Vec<Grant>>, ApiError> {
+    Ok(Json(groups::grants(&state.guichet(), &admin).await?))
 }
 
 async fn grant(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiJson(body): ApiJson<Grant>,
 ) -> Result<StatusCode, ApiError> {
-    if !state.store.group_exists(&body.group).await? {
-        return Err(group_not_found(&body.group));
-    }
-    if let Scope::Demarche(slug) = &body.scope
-        && state.store.demarche_versions(slug).await?.is_empty()
-    {
-        return Err(ApiError::new(
-            ErrorCode::DemarcheNotFound,
-            format!("la démarche « {} » n'existe pas", slug.as_str()),
-        ));
-    }
-    state.store.grant(&body, state.clock.now()).await?;
+    groups::grant(&state.guichet(), &admin, &body).await?;
     Ok(StatusCode::CREATED)
 }
 
 async fn revoke(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(admin): Admin,
     ApiJson(body): ApiJson<Grant>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.revoke(&body).await?;
+    groups::revoke(&state.guichet(), &admin, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,8 @@
 //! Brute-force protection of the login: wrong passwords are counted per
 //! account and per client address, and past a budget the next attempt must
-//! wait (429 `too_many_attempts` with `Retry-After`) — before any password
-//! is hashed.
+//! wait ([`TooManyAttempts`], which the API answers 429 `too_many_attempts`
+//! with `Retry-After`) — before any password is hashed. A wrong current
+//! password given to change one's password counts like a failed login.
 //!
 //! The counting is `governor`'s GCRA, one keyed limiter per tier, running
 //! on the API's injected clock (so tests move time instead of sleeping).
@@ -36,7 +37,16 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use guichet_core::clock::Clock;
 
-use crate::http::{ApiError, ErrorCode};
+/// A login attempt refused until the budget refills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "trop de tentatives de connexion : réessayez dans {seconds} seconde{}",
+    if *.seconds > 1 { "s" } else { "" }
+)]
+pub struct TooManyAttempts {
+    /// Seconds to wait before the next attempt may pass (at least 1).
+    pub seconds: u64,
+}
 
 /// One tier of a budget: `burst` failures allowed in a row, then one more
 /// per `period`.
@@ -207,8 +217,8 @@ impl LoginThrottle {
     /// Lets a login attempt through, or says how long to wait.
     ///
     /// # Errors
-    /// 429 `too_many_attempts` with `Retry-After`.
-    pub fn check(&self, login: &str, address: IpAddr) -> Result<(), ApiError> {
+    /// [`TooManyAttempts`] while the account or the address is blocked.
+    pub fn check(&self, login: &str, address: IpAddr) -> Result<(), TooManyAttempts> {
         let now = self.clock.0.now();
         let until = [
             self.accounts.blocked_until(&self.account_key(login), now),
@@ -219,17 +229,9 @@ impl LoginThrottle {
         .max();
         match until {
             None => Ok(()),
-            Some(until) => {
-                let seconds = u64::try_from((until - now).num_seconds()).unwrap_or(0) + 1;
-                Err(ApiError::new(
-                    ErrorCode::TooManyAttempts,
-                    format!(
-                        "trop de tentatives de connexion : réessayez dans {seconds} seconde{}",
-                        if seconds > 1 { "s" } else { "" }
-                    ),
-                )
-                .retry_after(seconds))
-            }
+            Some(until) => Err(TooManyAttempts {
+                seconds: u64::try_from((until - now).num_seconds()).unwrap_or(0) + 1,
+            }),
         }
     }
 
@@ -267,7 +269,7 @@ mod tests {
             throttle.failed("a@b.fr", HOME);
         }
         let refused = throttle.check("A@b.fr ", HOME).expect_err("slowed down");
-        assert_eq!(refused.code, "too_many_attempts");
+        assert!((1..=31).contains(&refused.seconds), "{refused}");
         // Another account from another address is not concerned.
         let elsewhere = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7));
         throttle.check("c@d.fr", elsewhere).expect("let through");

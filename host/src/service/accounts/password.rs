@@ -5,10 +5,10 @@
 //! Hashing is deliberately expensive (19 MiB and two passes per hash at the
 //! standard cost), so the API never runs more of it at once than
 //! [`PasswordHashing`] allows: a semaphore of a few slots (by default twice
-//! the cores) that every login, registration and account creation waits
-//! for, a short while at most; past that wait the request is answered 503
-//! `service_busy` with `Retry-After`, and memory stays bounded whatever the
-//! number of concurrent logins.
+//! the cores) that every login, registration, password change and account
+//! creation waits for, a short while at most; past that wait the request
+//! is refused ([`HashingError::Busy`]), and memory stays bounded whatever
+//! the number of concurrent logins.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +18,22 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::http::{ApiError, ErrorCode};
+/// Why a password could not be hashed or verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashingError {
+    /// Every slot stayed taken for the whole wait: try again in a moment.
+    #[error("trop de connexions en cours : réessayez dans un instant")]
+    Busy,
+    /// The system failed: no randomness, or the hashing thread stopped.
+    #[error("calcul de l'empreinte du mot de passe impossible : {0}")]
+    Failed(String),
+}
+
+impl HashingError {
+    fn failed(detail: impl std::fmt::Display) -> Self {
+        HashingError::Failed(detail.to_string())
+    }
+}
 
 /// How expensive password hashes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,22 +46,22 @@ pub enum PasswordCost {
     Fast,
 }
 
-fn argon2(cost: PasswordCost) -> Result<Argon2<'static>, ApiError> {
+fn argon2(cost: PasswordCost) -> Result<Argon2<'static>, HashingError> {
     let params = match cost {
         PasswordCost::Standard => Params::default(),
-        PasswordCost::Fast => Params::new(1024, 1, 1, None).map_err(ApiError::internal)?,
+        PasswordCost::Fast => Params::new(1024, 1, 1, None).map_err(HashingError::failed)?,
     };
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-fn hash_now(password: &str, cost: PasswordCost) -> Result<String, ApiError> {
+fn hash_now(password: &str, cost: PasswordCost) -> Result<String, HashingError> {
     let mut salt = [0_u8; 16];
-    getrandom::fill(&mut salt).map_err(ApiError::internal)?;
-    let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
+    getrandom::fill(&mut salt).map_err(HashingError::failed)?;
+    let salt = SaltString::encode_b64(&salt).map_err(HashingError::failed)?;
     argon2(cost)?
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(ApiError::internal)
+        .map_err(HashingError::failed)
 }
 
 fn verify_now(hash: &str, password: &str) -> bool {
@@ -58,15 +73,15 @@ fn verify_now(hash: &str, password: &str) -> bool {
 }
 
 /// Hashes a password with argon2id and a random salt, off the async threads,
-/// without any bound: for the command line and fixtures. The API hashes
-/// through [`PasswordHashing`].
+/// without any bound: for the command line and fixtures. The use cases hash
+/// through [`PasswordHashing`]. Returns the PHC string.
 ///
 /// # Errors
-/// 500 if the system has no randomness.
-pub async fn hash_password(password: String, cost: PasswordCost) -> Result<String, ApiError> {
+/// [`HashingError::Failed`] if the system has no randomness.
+pub async fn hash_password(password: String, cost: PasswordCost) -> Result<String, HashingError> {
     tokio::task::spawn_blocking(move || hash_now(&password, cost))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(HashingError::failed)?
 }
 
 /// The default number of hashing slots: twice the cores.
@@ -74,7 +89,7 @@ pub fn default_hashing_slots() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
-/// The bounded password hashing of the API: at most `slots` hashes or
+/// The bounded password hashing of the use cases: at most `slots` hashes or
 /// verifications run at once; a request waits at most `wait` for a slot.
 #[derive(Debug)]
 pub struct PasswordHashing {
@@ -118,16 +133,12 @@ impl PasswordHashing {
     /// Takes a slot, waiting at most the configured while.
     ///
     /// # Errors
-    /// 503 `service_busy` with `Retry-After` when no slot freed in time.
-    pub async fn reserve(&self) -> Result<HashingSlot, ApiError> {
+    /// [`HashingError::Busy`] when no slot freed in time.
+    pub async fn reserve(&self) -> Result<HashingSlot, HashingError> {
         match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(HashingSlot(permit)),
-            Ok(Err(closed)) => Err(ApiError::internal(closed)),
-            Err(_) => Err(ApiError::new(
-                ErrorCode::ServiceBusy,
-                "trop de connexions en cours : réessayez dans un instant",
-            )
-            .retry_after(1)),
+            Ok(Err(closed)) => Err(HashingError::failed(closed)),
+            Err(_) => Err(HashingError::Busy),
         }
     }
 
@@ -136,7 +147,7 @@ impl PasswordHashing {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, HashingError> {
         let slot = self.reserve().await?;
         let running = self.running.clone();
         let peak = self.peak.clone();
@@ -149,14 +160,16 @@ impl PasswordHashing {
             result
         })
         .await
-        .map_err(ApiError::internal)
+        .map_err(HashingError::failed)
     }
 
-    /// Hashes a password with argon2id and a random salt.
+    /// Hashes a password with argon2id and a random salt; returns the PHC
+    /// string.
     ///
     /// # Errors
-    /// 503 `service_busy`, or 500 if the system has no randomness.
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+    /// [`HashingError::Busy`], or [`HashingError::Failed`] if the system
+    /// has no randomness.
+    pub async fn hash(&self, password: String) -> Result<String, HashingError> {
         let cost = self.cost;
         self.run(move || hash_now(&password, cost)).await?
     }
@@ -164,8 +177,8 @@ impl PasswordHashing {
     /// Whether `password` matches `hash` (a PHC string).
     ///
     /// # Errors
-    /// 503 `service_busy`.
-    pub async fn verify(&self, hash: String, password: String) -> Result<bool, ApiError> {
+    /// [`HashingError::Busy`].
+    pub async fn verify(&self, hash: String, password: String) -> Result<bool, HashingError> {
         self.run(move || verify_now(&hash, &password)).await
     }
 
@@ -173,8 +186,9 @@ impl PasswordHashing {
     /// login takes as long as a wrong password; always false.
     ///
     /// # Errors
-    /// 503 `service_busy`, or 500 if the system has no randomness.
-    pub async fn verify_decoy(&self, password: String) -> Result<bool, ApiError> {
+    /// [`HashingError::Busy`], or [`HashingError::Failed`] if the system
+    /// has no randomness.
+    pub async fn verify_decoy(&self, password: String) -> Result<bool, HashingError> {
         let decoy = decoy_hash(self.cost).await?;
         self.verify(decoy, password).await.map(|_| false)
     }
@@ -182,7 +196,7 @@ impl PasswordHashing {
 
 /// A hash of a random password nobody knows, with the parameters of `cost`
 /// (made once per process).
-async fn decoy_hash(cost: PasswordCost) -> Result<String, ApiError> {
+async fn decoy_hash(cost: PasswordCost) -> Result<String, HashingError> {
     static STANDARD: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     static FAST: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     let cell = match cost {
@@ -191,7 +205,7 @@ async fn decoy_hash(cost: PasswordCost) -> Result<String, ApiError> {
     };
     cell.get_or_try_init(|| async {
         let mut secret = [0_u8; 32];
-        getrandom::fill(&mut secret).map_err(ApiError::internal)?;
+        getrandom::fill(&mut secret).map_err(HashingError::failed)?;
         hash_password(hex::encode(secret), cost).await
     })
     .await

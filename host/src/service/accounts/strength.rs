@@ -7,10 +7,12 @@
 //! `zxcvbn`'s estimate (dictionaries of common passwords, names, keyboard
 //! patterns, dates, repetitions, and the person's own login and names): its
 //! score must reach [`MIN_SCORE`] (more than 10⁸ guesses).
+//!
+//! Registration, agent creation, password change and `guichet admin
+//! create` all check through [`check_password`].
 
+use guichet_core::validation::{ErrorCode, FieldError};
 use zxcvbn::zxcvbn;
-
-use crate::http::{FieldCode, FieldProblem};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -22,26 +24,29 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 /// more than 10⁸ guesses).
 pub const MIN_SCORE: u8 = 3;
 
-/// Checks a new password; `personal` are the person's login and names,
-/// which the password must not merely repeat. Problems go to `problems`
-/// under the field `password`.
-pub fn check_password(password: &str, personal: &[&str], problems: &mut Vec<FieldProblem>) {
+/// Checks a new password given in `field`; `personal` are the person's
+/// login and names, which the password must not merely repeat. Lengths are
+/// counted in characters.
+///
+/// # Errors
+/// The problem, on `field`: `mot_de_passe_trop_court` (under
+/// [`MIN_PASSWORD_CHARS`]), `mot_de_passe_trop_long` (over
+/// [`MAX_PASSWORD_CHARS`]) or `mot_de_passe_trop_faible`.
+pub fn check_password(field: &str, password: &str, personal: &[&str]) -> Result<(), FieldError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        problems.push(FieldProblem::new(
-            "password",
-            FieldCode::MotDePasseTropCourt,
+        return Err(FieldError::new(
+            field,
+            ErrorCode::MotDePasseTropCourt,
             format!("Choisissez un mot de passe d'au moins {MIN_PASSWORD_CHARS} caractères."),
         ));
-        return;
     }
     if chars > MAX_PASSWORD_CHARS {
-        problems.push(FieldProblem::new(
-            "password",
-            FieldCode::MotDePasseTropLong,
+        return Err(FieldError::new(
+            field,
+            ErrorCode::MotDePasseTropLong,
             format!("Choisissez un mot de passe d'au plus {MAX_PASSWORD_CHARS} caractères."),
         ));
-        return;
     }
     // zxcvbn matches its dictionaries in lowercase: give it the person's
     // words lowercased, whole and cut at punctuation (`camille.martin@…`).
@@ -62,13 +67,14 @@ pub fn check_password(password: &str, personal: &[&str], problems: &mut Vec<Fiel
         .filter(|w| !w.is_empty())
         .collect();
     if mostly_personal(password, &words) || u8::from(zxcvbn(password, &words).score()) < MIN_SCORE {
-        problems.push(FieldProblem::new(
-            "password",
-            FieldCode::MotDePasseTropFaible,
+        return Err(FieldError::new(
+            field,
+            ErrorCode::MotDePasseTropFaible,
             "Ce mot de passe est trop facile à deviner (mot courant, suite, date ou votre nom) : \
              allongez-le ou mêlez plusieurs mots inattendus.",
         ));
     }
+    Ok(())
 }
 
 /// Characters a password must keep once the person's own words are taken
@@ -105,9 +111,8 @@ mod tests {
     use super::*;
 
     fn codes(password: &str, personal: &[&str]) -> Vec<String> {
-        let mut problems = Vec::new();
-        check_password(password, personal, &mut problems);
-        problems
+        check_password("password", password, personal)
+            .err()
             .into_iter()
             .map(|p| p.code.as_str().to_owned())
             .collect()
