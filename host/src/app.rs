@@ -8,8 +8,8 @@
 //! the API's [`Settings`] (among them the collectivité's time zone, which the
 //! store also receives). [`App::start`] opens (and migrates) the store and
 //! starts the connector runtime with the clock it is given; [`App::serve`]
-//! runs the scheduler on that clock beside the HTTP server until the shutdown
-//! future resolves.
+//! runs the scheduler and the transmission worker on that clock beside the
+//! HTTP server until the shutdown future resolves.
 //!
 //! `guichet serve`, `guichet demo` and the test harness (`tests/src/app.rs`)
 //! all boot through [`App::start`]. The tests give it a `ManualClock`, their
@@ -29,10 +29,15 @@ use guichet_store::{FileStore, MasterKey, Store, StoreError};
 use crate::connectors::journal::{CallRecord, Journal, MemoryJournal};
 use crate::connectors::{Registry, Runtime, RuntimeConfig};
 use crate::http::{AppState, Settings, router};
+use guichet_core::id::DemandeId;
 use guichet_store::connector::ConnectorCall;
 
 /// How often the scheduler looks for due timers.
 pub const SCHEDULER_PERIOD: Duration = Duration::from_secs(30);
+
+/// How often the transmission worker looks for due transmissions (it runs
+/// when the scheduler does).
+pub const TRANSMISSION_PERIOD: Duration = Duration::from_secs(2);
 
 /// Where the application keeps its data and listens.
 #[derive(Debug, Clone)]
@@ -148,7 +153,10 @@ impl Journal for PersistentJournal {
             error: record.error.clone(),
             logs: serde_json::to_value(&record.logs).unwrap_or_default(),
             exchanges: serde_json::to_value(&record.http).unwrap_or_default(),
-            demande: None,
+            demande: record
+                .demande
+                .as_deref()
+                .and_then(|id| DemandeId::parse(id).ok()),
         };
         self.memory.record(record);
         let store = self.store.clone();
@@ -234,13 +242,21 @@ impl App {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
+        let worker = format!("guichet-{}", std::process::id());
         let scheduler = self.scheduler_period.map(|period| {
             tokio::spawn(crate::scheduler::run(
                 Arc::new(self.state.store.clone()),
                 self.state.clock.clone(),
-                format!("guichet-{}", std::process::id()),
+                worker.clone(),
                 period,
                 self.state.settings.retention,
+            ))
+        });
+        let transmissions = self.scheduler_period.map(|_| {
+            tokio::spawn(crate::service::transmission::work(
+                self.state.guichet(),
+                worker,
+                TRANSMISSION_PERIOD,
             ))
         });
         let served = axum::serve(
@@ -249,8 +265,8 @@ impl App {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        if let Some(scheduler) = scheduler {
-            scheduler.abort();
+        for task in [scheduler, transmissions].into_iter().flatten() {
+            task.abort();
         }
         self.state.store.close().await;
         served.map_err(StartError::Serve)

@@ -12,7 +12,7 @@
 
 mod connector;
 mod demarche;
-mod demo;
+pub mod demo;
 mod serve;
 
 use std::process::ExitCode;

@@ -13,6 +13,9 @@
 //! - [`filing`]: file a draft as a demande;
 //! - [`processing`]: read a demande with its definition and apply an action
 //!   (with its attachment, in one transaction);
+//! - [`transmission`]: transmit a demande to a vendor's application when
+//!   it enters the status its démarche says, as a durable job run by a
+//!   worker with retries; where each transmission stands;
 //! - [`usager_demandes`]: an usager's own demandes, their status as the
 //!   usager sees it, their history and actions;
 //! - [`back_office`]: the démarches of an agent's back office, the
@@ -41,6 +44,7 @@ pub mod files;
 pub mod filing;
 pub mod options;
 pub mod processing;
+pub mod transmission;
 pub mod usager_demandes;
 
 use std::sync::Arc;

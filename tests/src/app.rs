@@ -5,7 +5,8 @@
 //! and serves it on a free loopback port; [`Client`] speaks JSON to it as an
 //! usager, an agent, a machine or nobody. The scheduler runs no round by
 //! itself: [`TestApp::fire_due_timers`] and the clock jumps run them, with
-//! the application's retention settings.
+//! the application's retention settings; nor does the transmission worker:
+//! [`TestApp::transmit`] runs it.
 //!
 //! [`on_both_backends!`](crate::on_both_backends) runs each listed
 //! `async fn name(app: TestApp)` twice, as `name::sqlite` (a new file in a
@@ -33,7 +34,9 @@ use guichet_host::app::{App, Config};
 use guichet_host::connectors::Registry;
 use guichet_host::http::{PasswordCost, PasswordHashing, Settings};
 use guichet_host::scheduler::{Fired, Retention, fire_due_timers, round};
+use guichet_host::service::Guichet;
 use guichet_host::service::accounts::hash_password;
+use guichet_host::service::transmission::{self, Delivered};
 use guichet_store::Store;
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
@@ -98,6 +101,8 @@ pub struct TestApp {
     pub passwords: Arc<PasswordHashing>,
     /// How long what has ended is kept (the application's settings).
     retention: Retention,
+    /// The application layer the API calls (for the workers' runs).
+    guichet: Guichet,
     http: reqwest::Client,
     people: Arc<Mutex<Vec<Person>>>,
 }
@@ -222,6 +227,7 @@ where
         backend,
         passwords: state.passwords.clone(),
         retention: state.settings.retention,
+        guichet: state.guichet(),
         http: reqwest::Client::new(),
         people: Arc::default(),
     };
@@ -409,6 +415,14 @@ impl TestApp {
         self.clock
             .set(start() + Duration::minutes((days * 24.0 * 60.0) as i64));
         self.fire_and_log_in_again().await
+    }
+
+    /// Runs every transmission to vendors due at the clock's instant, as
+    /// the worker of `guichet serve` does every few seconds.
+    pub async fn transmit(&self) -> Delivered {
+        transmission::run(&self.guichet, "test-worker")
+            .await
+            .expect("transmissions run")
     }
 
     /// Fires every timer due at the clock's instant, as the scheduler would.

@@ -136,7 +136,8 @@ pub struct Rgpd {
     pub consent_label: String,
 }
 
-/// The link to a business connector, carried for the connector work.
+/// The link to a business connector: a demande is transmitted to the
+/// instance when it enters `transmit_on` ([`Definition::transmission`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorLink {
@@ -218,6 +219,20 @@ fn list(problems: &[Problem]) -> String {
 }
 
 impl Definition {
+    /// The connector link to transmit on, when a demande of this démarche
+    /// moving from `before` (`None` at filing) to `after` enters the
+    /// status its connector transmits on (`connector.transmit_on`).
+    /// Staying in that status transmits nothing again.
+    pub fn transmission(
+        &self,
+        before: Option<&StatusId>,
+        after: &StatusId,
+    ) -> Option<&ConnectorLink> {
+        self.connector
+            .as_ref()
+            .filter(|link| link.transmit_on == *after && before != Some(after))
+    }
+
     /// Reads and checks a YAML definition.
     ///
     /// # Errors

@@ -215,6 +215,28 @@ fn reset(data_dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The settings of the demo's `atal-ville` instance: the simulated ATAL,
+/// the Hôtel de Ville as requester (`105`), the signalement's address in
+/// its field `localisation`, and the signalement's categories mapped to
+/// the simulator's request types (*Autre* has none: such a signalement is
+/// refused by the connector and its transmission fails for good).
+pub fn atal_settings(base_url: &str, api_key: &str) -> serde_json::Value {
+    serde_json::json!({
+        "base_url": base_url,
+        "api_key": api_key,
+        "requester_id": "105",
+        "fields": { "address": "localisation" },
+        "request_types": {
+            "chaussee": "12",
+            "eclairage": "20",
+            "proprete": "31",
+            "signalisation": "60",
+            "espaces_verts": "40",
+            "mobilier_urbain": "50"
+        }
+    })
+}
+
 async fn install_connectors(registry: &Registry, options: &Demo) -> Result<(), Failure> {
     let connectors = [
         (
@@ -222,11 +244,7 @@ async fn install_connectors(registry: &Registry, options: &Demo) -> Result<(), F
             InstanceConfig {
                 id: "atal-ville".into(),
                 connector: "atal".into(),
-                settings: serde_json::json!({
-                    "base_url": options.atal_url,
-                    "api_key": options.atal_key,
-                    "requester_id": "105",
-                }),
+                settings: atal_settings(&options.atal_url, &options.atal_key),
                 allowed_hosts: vec![options.atal_url.clone()],
                 timeout_ms: None,
                 memory_mib: None,

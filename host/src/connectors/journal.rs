@@ -48,6 +48,9 @@ pub struct CallRecord {
     pub instance: String,
     /// Operation.
     pub operation: Operation,
+    /// The demande the call was about (a transmission's), by its id.
+    #[serde(default)]
+    pub demande: Option<String>,
     /// Duration in milliseconds.
     pub duration_ms: f64,
     /// How it ended.
@@ -211,6 +214,7 @@ mod tests {
             version: "1.0.0".into(),
             instance: "i".into(),
             operation: Operation::Check,
+            demande: None,
             duration_ms: 1.0,
             outcome: Outcome::ConnectorError,
             error: Some("e".repeat(error_bytes)),

@@ -441,6 +441,14 @@ pub enum Request {
 }
 
 impl Request {
+    /// The id of the demande the request is about (a transmission's).
+    pub fn demande(&self) -> Option<&str> {
+        match self {
+            Request::Transmit { demande, .. } => Some(&demande.id),
+            _ => None,
+        }
+    }
+
     /// The operation this request calls.
     pub fn operation(&self) -> Operation {
         match self {

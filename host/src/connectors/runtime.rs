@@ -350,7 +350,7 @@ impl Runtime {
             self.journal_call(
                 version,
                 instance,
-                operation,
+                &request,
                 Instant::now(),
                 &Err(error.clone()),
                 Vec::new(),
@@ -368,7 +368,6 @@ impl Runtime {
         request: Request,
         attachments: Option<Arc<dyn AttachmentSource>>,
     ) -> Result<Response, CallError> {
-        let operation = request.operation();
         // The instance's share first, then a global slot: an instance waiting
         // for its own share holds no global slot.
         let instance_slots = self.instance_slots(instance.id());
@@ -429,7 +428,7 @@ impl Runtime {
         let (logs, exchanges) = store.data_mut().take_journal();
         drop(store);
         self.journal_call(
-            version, instance, operation, started, &result, logs, exchanges,
+            version, instance, &request, started, &result, logs, exchanges,
         );
         result
     }
@@ -475,7 +474,7 @@ impl Runtime {
         &self,
         version: &ConnectorVersion,
         instance: &Instance,
-        operation: Operation,
+        request: &Request,
         started: Instant,
         result: &Result<Response, CallError>,
         logs: Vec<super::model::GuestLog>,
@@ -498,7 +497,8 @@ impl Runtime {
             },
             version: version.description.version.clone(),
             instance: instance.id().to_string(),
-            operation,
+            operation: request.operation(),
+            demande: request.demande().map(str::to_owned),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             outcome,
             // The message inside is bounded already; the bound here covers

@@ -43,6 +43,9 @@ use super::{ApiError, AppState, FieldCode, FieldProblem};
 use crate::service::back_office::{self, TableRequest};
 use crate::service::files;
 use crate::service::processing::{self, Attachment, Loaded};
+use crate::service::transmission::TransmissionState;
+use guichet_core::calendar::Zone;
+use guichet_store::job::JobStatus;
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -298,6 +301,76 @@ pub struct AgentDemande {
     pub history: Vec<HistoryItem>,
     /// What this agent can do now.
     pub actions: Vec<ActionView>,
+    /// Its transmissions to vendors' applications, oldest first.
+    pub transmissions: Vec<TransmissionView>,
+}
+
+/// A transmission of the demande to a vendor's application.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TransmissionView {
+    /// The connector instance (`atal-ville`).
+    pub instance: String,
+    /// The status whose entering caused it.
+    pub status: String,
+    /// `en_attente`, `transmise` or `echec` (for good: an administrator
+    /// may retry it).
+    pub state: String,
+    /// Where it stands, in French, dates in the collectivité's time zone.
+    pub label: String,
+    /// The vendor's id of its record, once transmitted.
+    pub remote_id: Option<String>,
+    /// The vendor's number shown to people, if it has one.
+    pub display_id: Option<String>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The next attempt, while it waits.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The last failure.
+    pub last_error: Option<String>,
+}
+
+fn transmission_view(state: TransmissionState, zone: Zone) -> TransmissionView {
+    let instance = state.instance;
+    let number = state.remote.as_ref().map(|link| {
+        link.display_id
+            .clone()
+            .unwrap_or_else(|| link.remote_id.clone())
+    });
+    let error = state.last_error.clone().unwrap_or_default();
+    let (key, label) = match state.state {
+        JobStatus::Done => (
+            "transmise",
+            match &number {
+                Some(number) => format!("Transmise à {instance} sous le n° {number}"),
+                None => format!("Transmise à {instance}"),
+            },
+        ),
+        JobStatus::Failed => ("echec", format!("Échec définitif : {error}")),
+        JobStatus::Pending | JobStatus::Running => match state.next_attempt_at {
+            Some(at) if state.attempts > 0 => (
+                "en_attente",
+                format!(
+                    "Échec : {error} — nouvelle tentative le {}",
+                    zone.local(at).format("%d/%m/%Y à %H:%M")
+                ),
+            ),
+            _ => (
+                "en_attente",
+                format!("En attente de transmission à {instance}"),
+            ),
+        },
+    };
+    TransmissionView {
+        status: state.status.to_string(),
+        state: key.to_owned(),
+        label,
+        remote_id: state.remote.as_ref().map(|l| l.remote_id.clone()),
+        display_id: state.remote.and_then(|l| l.display_id),
+        attempts: state.attempts,
+        next_attempt_at: state.next_attempt_at,
+        last_error: state.last_error,
+        instance,
+    }
 }
 
 async fn detail(
@@ -345,6 +418,11 @@ async fn detail(
             .map(|entry| history_item(entry, true))
             .collect(),
         actions: view.actions.iter().map(ActionView::from).collect(),
+        transmissions: view
+            .transmissions
+            .into_iter()
+            .map(|t| transmission_view(t, state.settings.time_zone))
+            .collect(),
     })
 }
 

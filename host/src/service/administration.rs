@@ -1,6 +1,7 @@
 //! Administration: what administrators run — accounts of agents and API
 //! tokens ([`accounts`]), groups, members and grants ([`groups`]),
-//! démarches, their versions and number prefix ([`demarches`]).
+//! démarches, their versions and number prefix ([`demarches`]), the jobs
+//! failed for good and their retry ([`jobs`]).
 //!
 //! Every use case takes an [`Administrator`]: the caller, checked once to
 //! hold the `administration` right on every démarche (an Administrateur
@@ -11,6 +12,7 @@
 pub mod accounts;
 pub mod demarches;
 pub mod groups;
+pub mod jobs;
 
 use guichet_core::role::Right;
 

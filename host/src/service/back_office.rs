@@ -1,7 +1,7 @@
 //! What an agent's back office reads: the démarches they work on with
 //! their rights, the processing table over what they may read, and one
 //! demande as agents see it (deadline, lateness, agents' history, the
-//! actions open to them now).
+//! actions open to them now, its transmissions to vendors).
 //!
 //! Rights come from the caller ([`Caller::rights`], [`Caller::perimeter`]):
 //! the table lists only the demandes of the démarches — and, for roles tied
@@ -24,6 +24,7 @@ use guichet_store::demande::{ProcessingQuery, ProcessingRow};
 use guichet_store::demarche::{CatalogueEntry, CatalogueQuery};
 
 use super::processing::Loaded;
+use super::transmission::{self, TransmissionState};
 use super::{Caller, Guichet, ServiceError};
 
 /// The rows a page of the table holds at most, and by default.
@@ -173,6 +174,8 @@ pub struct AgentView {
     pub history: Vec<HistoryEntry>,
     /// The actions the agent can run now.
     pub actions: Vec<Transition>,
+    /// Its transmissions to vendors' applications, oldest first.
+    pub transmissions: Vec<TransmissionState>,
 }
 
 /// What the agent sees of a loaded demande, given their `rights` on it.
@@ -209,5 +212,6 @@ pub async fn view(
             .into_iter()
             .cloned()
             .collect(),
+        transmissions: transmission::states(guichet, demande.id).await?,
     })
 }

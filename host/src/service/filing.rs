@@ -13,7 +13,7 @@ use guichet_store::draft::DraftId;
 use guichet_store::outcome::Extras;
 
 use super::drafts::{self, usager_by_login};
-use super::{Caller, Guichet, ServiceError, options};
+use super::{Caller, Guichet, ServiceError, options, transmission};
 
 /// What the caller adds to a draft to file it.
 #[derive(Debug, Clone, Default)]
@@ -98,6 +98,7 @@ pub async fn file(
     let extras = Extras {
         draft: Some(draft.id),
         draft_revision: Some(draft.revision),
+        jobs: transmission::at_filing(&definition, now),
         ..Extras::default()
     };
     let outcome = guichet

@@ -5,6 +5,8 @@
 //! attachment's row — is written in one transaction
 //! (`Store::apply_outcome`), after the attachment's content was staged on
 //! disk (removed again if the action is refused or the write fails).
+//! Entering the status the démarche transmits on adds the transmission's
+//! job to the same transaction (`super::transmission`).
 
 use chrono::Duration;
 use guichet_core::actor::{Actor, ActorKind};
@@ -19,12 +21,13 @@ use guichet_core::workflow::{self, Action, Outcome, Workflow, WorkflowError};
 use guichet_store::demande::StoredDemande;
 use guichet_store::demarche::StoredDefinition;
 use guichet_store::file::{FileOwner, NewFile, StoredFile};
+use guichet_store::job::NewJob;
 use guichet_store::outcome::Extras;
 
 use chrono::{DateTime, Utc};
 use guichet_store::{Store, StoreError};
 
-use super::{Caller, Guichet, ServiceError, options};
+use super::{Caller, Guichet, ServiceError, options, transmission};
 
 /// A demande with the definition of the version it was filed on.
 #[derive(Debug)]
@@ -73,11 +76,26 @@ impl Loaded {
         outcome: Outcome,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Outcome, ServiceError> {
+        let extras = Extras {
+            jobs: self.transmissions(&outcome, now),
+            ..Extras::default()
+        };
         guichet
             .store
-            .apply_outcome(&outcome, self.stored.revision, Extras::default(), now)
+            .apply_outcome(&outcome, self.stored.revision, extras, now)
             .await?;
         Ok(outcome)
+    }
+
+    /// The transmission jobs `outcome` causes from this state
+    /// ([`transmission::jobs`]).
+    fn transmissions(&self, outcome: &Outcome, now: DateTime<Utc>) -> Vec<NewJob> {
+        transmission::jobs(
+            &self.definition.definition,
+            Some(&self.stored.demande.status),
+            &outcome.demande,
+            now,
+        )
     }
 
     /// An usager's own demande (filed by them or for them, anonymised ones
@@ -249,6 +267,7 @@ pub async fn apply(
         )?;
         let extras = Extras {
             files: staged.iter().cloned().collect(),
+            jobs: loaded.transmissions(&outcome, now),
             ..Extras::default()
         };
         guichet
@@ -294,6 +313,12 @@ pub async fn fire_timer(
         Ok(outcome) => {
             let extras = Extras {
                 fired_timer: Some(*timer),
+                jobs: transmission::jobs(
+                    &definition.definition,
+                    Some(&stored.demande.status),
+                    &outcome.demande,
+                    now,
+                ),
                 ..Extras::default()
             };
             store

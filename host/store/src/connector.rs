@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::Store;
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::seal::{self, Keyring};
 use crate::sql::{RowExt, Sql, count, from_json, millis, to_json, unsigned};
 use guichet_core::id::DemandeId;
@@ -263,23 +263,6 @@ impl Store {
         Ok(())
     }
 
-    /// The link of a demande to one connector instance.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] if there is none.
-    pub async fn remote_link(&self, demande: DemandeId, instance: &str) -> Result<RemoteLink> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM connector_links WHERE demande_id = $1 AND instance = $2",
-            link_columns()
-        ))
-        .bind(demande.to_string())
-        .bind(instance.to_owned())
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("lien de connecteur"))?;
-        link(&row, &self.keys)
-    }
-
     /// Every link of a demande, by instance.
     ///
     /// # Errors
@@ -293,26 +276,5 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(|row| link(row, &self.keys)).collect()
-    }
-
-    /// The link holding a remote id (to route a vendor's notification).
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] if there is none.
-    pub async fn remote_link_by_remote_id(
-        &self,
-        instance: &str,
-        remote_id: &str,
-    ) -> Result<RemoteLink> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM connector_links WHERE instance = $1 AND remote_id = $2",
-            link_columns()
-        ))
-        .bind(instance.to_owned())
-        .bind(remote_id.to_owned())
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("lien de connecteur"))?;
-        link(&row, &self.keys)
     }
 }

@@ -309,38 +309,50 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("tâche non créée".into()))
     }
 
-    /// Claims up to `limit` jobs ready at `now` for `worker` (pending and
-    /// due, or running with an ended lease), oldest due first; counts one
-    /// attempt each.
+    /// Claims up to `limit` jobs of the given `kinds` ready at `now` for
+    /// `worker` (pending and due, or running with an ended lease), oldest
+    /// due first; counts one attempt each. Each worker claims the kinds it
+    /// runs (the transmission worker `connector.transmit`).
     ///
     /// # Errors
     /// A database error.
     pub async fn claim_jobs(
         &self,
         worker: &str,
+        kinds: &[&str],
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Job>> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let kinds_in = (0..kinds.len())
+            .map(|i| format!("${}", 8 + i))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "UPDATE jobs SET status = $1, claimed_by = $2, lease_until = $3, \
              attempts = attempts + 1, updated_at = $4 \
-             WHERE id IN (SELECT id FROM jobs WHERE (status = $5 AND next_attempt_at <= $6) \
-             OR (status = $1 AND lease_until <= $6) ORDER BY next_attempt_at, created_at LIMIT $7{}) \
+             WHERE id IN (SELECT id FROM jobs WHERE ((status = $5 AND next_attempt_at <= $6) \
+             OR (status = $1 AND lease_until <= $6)) AND kind IN ({kinds_in}) \
+             ORDER BY next_attempt_at, created_at LIMIT $7{}) \
              RETURNING {}",
             self.skip_locked(),
             job_columns()
         );
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(&sql)
+        let mut query = sqlx::query(&sql)
             .bind(JobStatus::Running.key().to_owned())
             .bind(worker.to_owned())
             .bind(millis(now + JOB_LEASE))
             .bind(millis(now))
             .bind(JobStatus::Pending.key().to_owned())
             .bind(millis(now))
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await?;
+            .bind(i64::from(limit));
+        for kind in kinds {
+            query = query.bind((*kind).to_owned());
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
         tx.commit().await?;
         let mut jobs: Vec<Job> = rows
             .iter()
@@ -480,11 +492,11 @@ impl Store {
         rows.iter().map(|row| job(row, &self.keys)).collect()
     }
 
-    /// The jobs of a demande, oldest first.
+    /// The jobs of a demande, oldest first (the transmissions agents see
+    /// on it).
     ///
     /// # Errors
     /// A database error.
-    #[cfg(feature = "test-support")]
     pub async fn jobs_of(&self, demande: DemandeId) -> Result<Vec<Job>> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM jobs WHERE demande_id = $1 ORDER BY created_at, id",

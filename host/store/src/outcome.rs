@@ -54,7 +54,9 @@ use crate::{Backend, Store, connector, file, history, job, timer, trash};
 /// What is written with an outcome, in the same transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extras {
-    /// Jobs besides the outcome's notifications (connector calls…).
+    /// Jobs besides the outcome's notifications (connector calls…). A job
+    /// naming no demande is the outcome's demande's (at filing, whose id
+    /// is chosen inside [`Store::file_demande`]).
     pub jobs: Vec<NewJob>,
     /// The timer whose firing produced the outcome: deleted, unless it was
     /// rescheduled meanwhile.
@@ -465,7 +467,10 @@ async fn write_effects(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    jobs.extend(extras.jobs.iter().cloned());
+    jobs.extend(extras.jobs.iter().cloned().map(|mut job| {
+        job.demande.get_or_insert(outcome.demande.id);
+        job
+    }));
     job::insert(conn, &jobs, jobs_key, now).await?;
     if let Some(fired) = &extras.fired_timer {
         timer::delete_exact(conn, fired).await?;

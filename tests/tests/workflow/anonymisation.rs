@@ -19,6 +19,7 @@
 //! file storage; while the usager's login, kept in clear in their account,
 //! is found there (so the scan would find a value in clear).
 
+use guichet_store::job::NOTIFICATION_JOB;
 use guichet_tests::app::{Client, TestApp, jpeg, pdf};
 use guichet_tests::filing::*;
 use guichet_tests::on_both_backends;
@@ -260,7 +261,7 @@ async fn deliver_every_job(app: &TestApp) {
     let now = app.clock_now();
     for job in app
         .store
-        .claim_jobs("test-worker", now, 1000)
+        .claim_jobs("test-worker", &[NOTIFICATION_JOB], now, 1000)
         .await
         .unwrap()
     {

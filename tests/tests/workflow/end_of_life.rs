@@ -7,6 +7,7 @@
 
 use guichet_core::id::DemandeId;
 use guichet_store::contact::CONTACT_KEY;
+use guichet_store::job::NOTIFICATION_JOB;
 use guichet_tests::app::{Client, TestApp, jpeg, pdf};
 use guichet_tests::filing::*;
 use guichet_tests::on_both_backends;
@@ -219,7 +220,7 @@ async fn the_anonymisation_notice_carries_the_contact_until_delivered(app: TestA
     // A notice abandoned for good forgets its contact.
     let jobs = app
         .store
-        .claim_jobs("test-worker", app.clock_now(), 100)
+        .claim_jobs("test-worker", &[NOTIFICATION_JOB], app.clock_now(), 100)
         .await
         .unwrap();
     let to_usager = jobs
@@ -282,7 +283,7 @@ async fn the_anonymisation_notice_carries_the_contact_until_delivered(app: TestA
     );
     let claimed = app
         .store
-        .claim_jobs("test-worker", app.clock_now(), 100)
+        .claim_jobs("test-worker", &[NOTIFICATION_JOB], app.clock_now(), 100)
         .await
         .unwrap();
     assert!(claimed.iter().any(|job| job.id == notice.id));

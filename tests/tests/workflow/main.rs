@@ -16,3 +16,4 @@ mod anonymisation;
 mod complexe;
 mod end_of_life;
 mod simple;
+mod transmission;

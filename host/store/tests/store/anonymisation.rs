@@ -8,6 +8,7 @@ use guichet_core::file::MediaType;
 use guichet_core::workflow::Action;
 use guichet_store::connector::{CallQuery, ConnectorCall, RemoteLink};
 use guichet_store::file::{FileOwner, NewFile};
+use guichet_store::job::NOTIFICATION_JOB;
 use guichet_store::outcome::Extras;
 use serde_json::json;
 
@@ -159,7 +160,10 @@ async fn after_anonymisation_no_personal_value_remains_in_any_table_or_on_disk(d
     // The anonymisation notice carries the usager's contact until it is
     // delivered; delivering it erases the contact.
     let now = start() + days(731);
-    let jobs = db.claim_jobs("test-worker", now, 100).await.unwrap();
+    let jobs = db
+        .claim_jobs("test-worker", &[NOTIFICATION_JOB], now, 100)
+        .await
+        .unwrap();
     let notice = jobs
         .iter()
         .find(|job| job.payload["template"] == "anonymisation_usager")
@@ -220,10 +224,7 @@ async fn after_anonymisation_no_personal_value_remains_in_any_table_or_on_disk(d
         .await
         .unwrap();
     assert_eq!(calls[0].1.duration_ms, 80);
-    assert_eq!(
-        db.remote_link(id, "atal-ville").await.unwrap().remote_id,
-        "7f1c"
-    );
+    assert_eq!(db.remote_links(id).await.unwrap()[0].remote_id, "7f1c");
 }
 
 async fn anonymisation_keeps_what_statistics_need(db: TestDb) {

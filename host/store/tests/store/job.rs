@@ -23,12 +23,43 @@ on_both_backends!(
     only_the_worker_holding_a_job_settles_it,
     a_job_whose_worker_died_is_claimed_again_after_its_lease,
     two_concurrent_claimers_never_get_the_same_job,
+    a_worker_claims_only_the_kinds_it_runs,
 );
+
+async fn a_worker_claims_only_the_kinds_it_runs(db: TestDb) {
+    let queued_mail = db.enqueue(mail(1), start()).await.unwrap();
+    let call = db
+        .enqueue(
+            NewJob {
+                kind: "connector.transmit".to_owned(),
+                ..mail(2)
+            },
+            start(),
+        )
+        .await
+        .unwrap();
+
+    let calls = db
+        .claim_jobs("worker-a", &["connector.transmit"], start(), 10)
+        .await
+        .unwrap();
+    let none = db.claim_jobs("worker-a", &[], start(), 10).await.unwrap();
+
+    assert_eq!(calls.iter().map(|j| j.id).collect::<Vec<_>>(), [call]);
+    assert!(none.is_empty());
+    assert_eq!(
+        db.job(queued_mail).await.unwrap().status,
+        JobStatus::Pending
+    );
+}
 
 async fn a_job_is_claimed_then_completed(db: TestDb) {
     let id = db.enqueue(mail(1), start()).await.unwrap();
 
-    let claimed = db.claim_jobs("worker-a", start(), 10).await.unwrap();
+    let claimed = db
+        .claim_jobs("worker-a", &["mail"], start(), 10)
+        .await
+        .unwrap();
     db.complete_job(id, "worker-a", start()).await.unwrap();
 
     assert_eq!(claimed.len(), 1);
@@ -39,7 +70,7 @@ async fn a_job_is_claimed_then_completed(db: TestDb) {
     assert_eq!(claimed[0].payload, serde_json::json!({ "n": 1 }));
     assert_eq!(db.job(id).await.unwrap().status, JobStatus::Done);
     assert!(
-        db.claim_jobs("worker-a", start() + days(1), 10)
+        db.claim_jobs("worker-a", &["mail"], start() + days(1), 10)
             .await
             .unwrap()
             .is_empty()
@@ -54,13 +85,13 @@ async fn a_job_is_not_claimed_before_it_is_due(db: TestDb) {
     db.enqueue(later, start()).await.unwrap();
 
     assert!(
-        db.claim_jobs("worker-a", start(), 10)
+        db.claim_jobs("worker-a", &["mail"], start(), 10)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        db.claim_jobs("worker-a", start() + days(1), 10)
+        db.claim_jobs("worker-a", &["mail"], start() + days(1), 10)
             .await
             .unwrap()
             .len(),
@@ -70,7 +101,9 @@ async fn a_job_is_not_claimed_before_it_is_due(db: TestDb) {
 
 async fn a_failed_attempt_is_retried_and_counted_then_fails_for_good(db: TestDb) {
     let id = db.enqueue(mail(1), start()).await.unwrap();
-    db.claim_jobs("worker-a", start(), 10).await.unwrap();
+    db.claim_jobs("worker-a", &["mail"], start(), 10)
+        .await
+        .unwrap();
 
     db.fail_job(
         id,
@@ -82,13 +115,13 @@ async fn a_failed_attempt_is_retried_and_counted_then_fails_for_good(db: TestDb)
     .await
     .unwrap();
     assert!(
-        db.claim_jobs("worker-a", start(), 10)
+        db.claim_jobs("worker-a", &["mail"], start(), 10)
             .await
             .unwrap()
             .is_empty()
     );
     let retried = db
-        .claim_jobs("worker-a", start() + days(1), 10)
+        .claim_jobs("worker-a", &["mail"], start() + days(1), 10)
         .await
         .unwrap();
     db.fail_job(id, "worker-a", "adresse refusée", None, start() + days(1))
@@ -107,7 +140,9 @@ async fn a_failed_attempt_is_retried_and_counted_then_fails_for_good(db: TestDb)
 
 async fn only_the_worker_holding_a_job_settles_it(db: TestDb) {
     let id = db.enqueue(mail(1), start()).await.unwrap();
-    db.claim_jobs("worker-a", start(), 10).await.unwrap();
+    db.claim_jobs("worker-a", &["mail"], start(), 10)
+        .await
+        .unwrap();
 
     let intruder = db.complete_job(id, "worker-b", start()).await;
     let unknown = db
@@ -126,18 +161,21 @@ async fn only_the_worker_holding_a_job_settles_it(db: TestDb) {
 
 async fn a_job_whose_worker_died_is_claimed_again_after_its_lease(db: TestDb) {
     let id = db.enqueue(mail(1), start()).await.unwrap();
-    db.claim_jobs("worker-a", start(), 10).await.unwrap();
+    db.claim_jobs("worker-a", &["mail"], start(), 10)
+        .await
+        .unwrap();
 
     let during = db
         .claim_jobs(
             "worker-b",
+            &["mail"],
             start() + JOB_LEASE - chrono::Duration::seconds(1),
             10,
         )
         .await
         .unwrap();
     let after = db
-        .claim_jobs("worker-b", start() + JOB_LEASE, 10)
+        .claim_jobs("worker-b", &["mail"], start() + JOB_LEASE, 10)
         .await
         .unwrap();
 
@@ -166,7 +204,7 @@ async fn two_concurrent_claimers_never_get_the_same_job(db: TestDb) {
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let batch = db.claim_jobs(worker, start(), 7).await.unwrap();
+                    let batch = db.claim_jobs(worker, &["mail"], start(), 7).await.unwrap();
                     if batch.is_empty() {
                         return mine;
                     }

@@ -1,0 +1,98 @@
+//! `/api/admin/jobs`: the jobs failed for good (a transmission the vendor
+//! refused, or that failed too many times), and putting one back in the
+//! queue (`crate::service::administration::jobs`).
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use guichet_store::job::{Job, JobId};
+use schemars::JsonSchema;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::http::extract::ApiPath;
+use crate::http::routes::{Access, ApiRouter, Doc};
+use crate::http::{Admin, ApiError, AppState};
+use crate::service::administration::jobs;
+
+/// The routes.
+pub fn router() -> ApiRouter {
+    ApiRouter::new()
+        .get(
+            "/api/admin/jobs/failed",
+            failed,
+            Doc::new(
+                "Les tâches en échec définitif (transmissions refusées ou trop de tentatives), les plus récentes d'abord",
+                Access::Administrator,
+            )
+            .gives::<Vec<JobView>>(),
+        )
+        .post(
+            "/api/admin/jobs/{id}/retry",
+            retry,
+            Doc::new(
+                "Remettre une tâche en échec dans la file, à exécuter tout de suite",
+                Access::Administrator,
+            )
+            .gives::<JobView>(),
+        )
+}
+
+/// A job as administrators see it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JobView {
+    /// Identifier.
+    pub id: Uuid,
+    /// What it does (`connector.transmit`, `notification`).
+    pub kind: String,
+    /// The demande concerned, if any.
+    pub demande: Option<Uuid>,
+    /// `pending`, `running`, `done` or `failed`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Next attempt (while pending).
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last failure, in French.
+    pub last_error: Option<String>,
+    /// Enqueued.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Job> for JobView {
+    fn from(job: Job) -> Self {
+        JobView {
+            id: job.id.0,
+            kind: job.kind,
+            demande: job.demande.map(|d| d.uuid()),
+            status: serde_json::to_value(job.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            attempts: job.attempts,
+            next_attempt_at: job.next_attempt_at,
+            last_error: job.last_error,
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        }
+    }
+}
+
+async fn failed(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<Json<Vec<JobView>>, ApiError> {
+    let failed = jobs::failed(&state.guichet(), &admin).await?;
+    Ok(Json(failed.into_iter().map(JobView::from).collect()))
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<JobView>, ApiError> {
+    let job = jobs::retry(&state.guichet(), &admin, JobId(id)).await?;
+    Ok(Json(JobView::from(job)))
+}

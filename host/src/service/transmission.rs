@@ -1,0 +1,471 @@
+//! Transmitting a demande to a vendor's business application when it
+//! enters a status (`connector.transmit_on` of its démarche: *en cours
+//! d'analyse* → ATAL, *acceptée* → Espace famille).
+//!
+//! **Durable.** Entering the status writes a job of kind [`TRANSMIT_JOB`]
+//! in the same transaction as the transition ([`jobs`], called by every
+//! write of the application layer: filing, actions, the *cadre réservé*,
+//! restoring, timers), so a transition is never stored without its
+//! transmission, nor the reverse. [`run`] — the worker `guichet serve`
+//! runs beside the scheduler — claims due jobs (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL: several hosts share the queue, each job runs once), builds
+//! the demande as connectors receive it ([`connector_demande`]: typed
+//! fields of the visible questions, labels of chosen options, the usager's
+//! identity from the answers prefilled from the profile, attachments read
+//! from the file storage on demand) and calls the instance's `transmit`.
+//!
+//! **Once at the vendor.** The idempotency key is the demande's id and the
+//! status (`<uuid>:<status>`), whatever the attempt: a vendor that already
+//! recorded it answers with the same record.
+//!
+//! **Retries.** A failure the connector says may pass (vendor unavailable,
+//! timeout) is retried with exponential backoff and jitter
+//! ([`retry_delay`]: 30 s doubled per attempt, at most 1 h, ±20 %), up to
+//! [`MAX_ATTEMPTS`] attempts; other failures (refused, invalid data, a
+//! connector fault, an unknown instance) and the last attempt fail the job
+//! for good: it stays in the failed jobs for an administrator. On success
+//! the vendor's record is kept as the demande's remote link
+//! (`Store::upsert_remote_link`: remote id and number shown).
+//!
+//! **Seen by agents.** [`states`] reads, for a demande, each transmission
+//! with where it stands — *en attente de transmission*, *transmise à …
+//! sous le n° …*, *échec : … nouvelle tentative le …* — in the
+//! collectivité's time zone.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use guichet_core::demande::Demande;
+use guichet_core::demarche::Definition;
+use guichet_core::format::is_mobile;
+use guichet_core::id::{DemandeId, FileId, StatusId};
+use guichet_core::profile::ProfileField;
+use guichet_core::validation::visibility;
+use guichet_core::value::Value;
+use guichet_store::Store;
+use guichet_store::connector::RemoteLink;
+use guichet_store::file::FileOwner;
+use guichet_store::job::{Job, JobStatus, NewJob};
+use serde::{Deserialize, Serialize};
+
+use super::processing::Loaded;
+use super::{Guichet, ServiceError};
+use crate::connectors::host::{AttachmentFuture, AttachmentSource};
+use crate::connectors::model;
+use crate::connectors::registry::RegistryError;
+
+/// The kind of transmission jobs (payload: a [`TransmitJob`]).
+pub const TRANSMIT_JOB: &str = "connector.transmit";
+
+/// Attempts before a transmission fails for good.
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// Jobs claimed per batch.
+const BATCH: u32 = 50;
+
+/// What a transmission job carries; the demande is the job's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransmitJob {
+    /// The connector instance (`atal-ville`).
+    pub instance: String,
+    /// The status whose entering caused it.
+    pub status: StatusId,
+}
+
+impl TransmitJob {
+    /// The key the vendor deduplicates on: one per demande and step.
+    pub fn idempotency_key(&self, demande: DemandeId) -> String {
+        format!("{}:{}", demande.uuid(), self.status)
+    }
+}
+
+/// The transmission jobs an outcome causes: one when `after` (the
+/// demande's new state) entered the status its démarche transmits on,
+/// from `before`. Written with the outcome (`Extras::jobs`), due at `now`.
+pub fn jobs(
+    definition: &Definition,
+    before: Option<&StatusId>,
+    after: &Demande,
+    now: DateTime<Utc>,
+) -> Vec<NewJob> {
+    job(definition, before, &after.status, Some(after.id), now)
+}
+
+/// The transmission jobs of a filing, when the démarche transmits on the
+/// workflow's initial status; the store gives them the new demande's id.
+pub fn at_filing(definition: &Definition, now: DateTime<Utc>) -> Vec<NewJob> {
+    job(definition, None, &definition.workflow().initial, None, now)
+}
+
+fn job(
+    definition: &Definition,
+    before: Option<&StatusId>,
+    after: &StatusId,
+    demande: Option<DemandeId>,
+    now: DateTime<Utc>,
+) -> Vec<NewJob> {
+    let Some(link) = definition.transmission(before, after) else {
+        return Vec::new();
+    };
+    let payload = TransmitJob {
+        instance: link.instance.clone(),
+        status: link.transmit_on.clone(),
+    };
+    vec![NewJob {
+        kind: TRANSMIT_JOB.to_owned(),
+        demande,
+        payload: serde_json::json!(payload),
+        run_at: now,
+    }]
+}
+
+/// How long to wait after the failed attempt number `attempt` (1 for the
+/// first): 30 s × 2^(attempt − 1), at most one hour, times a jitter factor
+/// in 0.8..1.2 drawn from `jitter` (0 to 1) so that jobs failed together
+/// do not come back together.
+pub fn retry_delay(attempt: u32, jitter: f64) -> Duration {
+    let base = 30.0 * 2f64.powi(attempt.saturating_sub(1).min(20) as i32);
+    let capped = base.min(3600.0);
+    let factor = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
+    Duration::milliseconds((capped * factor * 1000.0) as i64)
+}
+
+/// What one run of the worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    /// Demandes transmitted.
+    pub transmitted: usize,
+    /// Attempts failed, to be retried.
+    pub retried: usize,
+    /// Jobs failed for good.
+    pub failed: usize,
+}
+
+/// Runs every transmission due at the guichet's now, batch after batch,
+/// as `worker`.
+///
+/// # Errors
+/// A store error while claiming or recording; a job whose outcome could
+/// not be recorded is claimed again when its lease ends.
+pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceError> {
+    let mut delivered = Delivered::default();
+    loop {
+        let batch = guichet
+            .store
+            .claim_jobs(worker, &[TRANSMIT_JOB], guichet.now(), BATCH)
+            .await?;
+        let full = batch.len() as u32 == BATCH;
+        for job in batch {
+            match transmit(guichet, &job).await {
+                Ok(()) => {
+                    guichet
+                        .store
+                        .complete_job(job.id, worker, guichet.now())
+                        .await?;
+                    delivered.transmitted += 1;
+                }
+                Err(failure) => {
+                    let now = guichet.now();
+                    let retry_at = (failure.retryable && job.attempts < MAX_ATTEMPTS)
+                        .then(|| now + retry_delay(job.attempts, jitter()));
+                    tracing::warn!(job = %job.id, attempts = job.attempts, error = %failure.message, retry = retry_at.is_some(), "transmission failed");
+                    guichet
+                        .store
+                        .fail_job(job.id, worker, &failure.message, retry_at, now)
+                        .await?;
+                    if retry_at.is_some() {
+                        delivered.retried += 1;
+                    } else {
+                        delivered.failed += 1;
+                    }
+                }
+            }
+        }
+        if !full {
+            return Ok(delivered);
+        }
+    }
+}
+
+/// Runs [`run`] every `period` until the task is dropped (what `guichet
+/// serve` does beside the scheduler).
+pub async fn work(guichet: Guichet, worker: String, period: std::time::Duration) {
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match run(&guichet, &worker).await {
+            Ok(delivered) if delivered != Delivered::default() => {
+                tracing::info!(?delivered, "transmissions run");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "transmission round failed"),
+        }
+    }
+}
+
+/// A random number in 0..1 for the backoff's jitter.
+fn jitter() -> f64 {
+    f64::from(uuid::Uuid::new_v4().as_u128() as u32) / f64::from(u32::MAX)
+}
+
+/// Why an attempt failed, in French for the job's record.
+struct Failure {
+    message: String,
+    retryable: bool,
+}
+
+impl Failure {
+    fn permanent(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// One attempt of one job.
+async fn transmit(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
+    let demande = job
+        .demande
+        .ok_or_else(|| Failure::permanent("tâche de transmission sans demande"))?;
+    let payload: TransmitJob = serde_json::from_value(job.payload.clone())
+        .map_err(|e| Failure::permanent(format!("tâche de transmission illisible : {e}")))?;
+    let loaded = Loaded::read(guichet, demande).await.map_err(|e| Failure {
+        message: format!("lecture de la demande : {e}"),
+        retryable: true,
+    })?;
+    let sent = connector_demande(&loaded.definition.definition, &loaded.stored.demande);
+    let attachments: Arc<dyn AttachmentSource> = Arc::new(DemandeFiles {
+        store: guichet.store.clone(),
+        demande,
+    });
+    let receipt = guichet
+        .registry
+        .transmit(
+            &payload.instance,
+            sent,
+            &payload.idempotency_key(demande),
+            Some(attachments),
+        )
+        .await
+        .map_err(|error| Failure {
+            retryable: match &error {
+                RegistryError::Call(call) => call.is_retryable(),
+                // An instance not configured yet on this host may be soon.
+                RegistryError::UnknownInstance(_) => true,
+                _ => false,
+            },
+            message: error.to_string(),
+        })?;
+    guichet
+        .store
+        .upsert_remote_link(&RemoteLink {
+            demande,
+            instance: payload.instance,
+            remote_id: receipt.remote_id,
+            display_id: receipt.display_id,
+            remote_status: None,
+            card: None,
+            updated_at: guichet.now(),
+        })
+        .await
+        .map_err(|e| Failure {
+            message: format!("enregistrement du lien : {e}"),
+            retryable: true,
+        })
+}
+
+/// The files of one demande, read from the file storage when the
+/// connector asks (the runtime lets it ask only for the demande's own).
+struct DemandeFiles {
+    store: Store,
+    demande: DemandeId,
+}
+
+impl AttachmentSource for DemandeFiles {
+    fn read<'a>(&'a self, id: &'a str) -> AttachmentFuture<'a> {
+        Box::pin(async move {
+            let unknown = || format!("pièce jointe inconnue : {id}");
+            let file_id = FileId::parse(id).map_err(|_| unknown())?;
+            let file = self.store.file(file_id).await.map_err(|_| unknown())?;
+            if file.owner != FileOwner::Demande(self.demande) {
+                return Err(unknown());
+            }
+            self.store
+                .file_content(file_id)
+                .await
+                .map_err(|e| format!("lecture de la pièce jointe {id} : {e}"))
+        })
+    }
+}
+
+/// The demande as connectors receive it: the answers of the questions
+/// shown (hidden ones absent, agent-only ones included), typed, choices
+/// with their labels (static, or kept from the data source at filing),
+/// and the usager's identity from the answers prefilled from the profile.
+pub fn connector_demande(definition: &Definition, demande: &Demande) -> model::Demande {
+    let shown = visibility(definition, &demande.answers);
+    let mut identity = model::Identity::default();
+    let mut fields = Vec::new();
+    for field in definition.fields() {
+        if !field.has_value() || !shown.shows(&field.id) {
+            continue;
+        }
+        let Some(value) = demande.answers.get(&field.id) else {
+            continue;
+        };
+        if value.is_empty() && !matches!(value, Value::Checkbox(_)) {
+            continue;
+        }
+        let label = |chosen: &str| -> model::Choice {
+            let listed = match field.kind.choice_list() {
+                Some((_, Some(_))) => demande
+                    .source_choices
+                    .get(&field.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                Some((choices, None)) => choices,
+                None => &[],
+            };
+            model::Choice {
+                value: chosen.to_owned(),
+                label: listed
+                    .iter()
+                    .find(|c| c.value == chosen)
+                    .map_or_else(|| chosen.to_owned(), |c| c.label.clone()),
+            }
+        };
+        let typed = match value {
+            Value::Text(text) => model::FieldValue::Text(text.clone()),
+            Value::Number(n) => model::FieldValue::Number(*n),
+            Value::Date(date) => model::FieldValue::Date(date.format("%Y-%m-%d").to_string()),
+            Value::Choice(chosen) => model::FieldValue::Choice(label(chosen)),
+            Value::Choices(chosen) => {
+                model::FieldValue::Choices(chosen.iter().map(|c| label(c)).collect())
+            }
+            Value::Checkbox(ticked) => model::FieldValue::Boolean(*ticked),
+            Value::Files(files) => model::FieldValue::Files(
+                files
+                    .iter()
+                    .map(|file| model::AttachmentRef {
+                        id: file.id.to_string(),
+                        filename: file.name.clone(),
+                        media_type: file.media_type.mime().to_owned(),
+                        size: file.size,
+                    })
+                    .collect(),
+            ),
+            Value::Address(address) => model::FieldValue::Address(model::Address {
+                label: address.one_line(),
+                street: Some(address.street.clone()),
+                postcode: Some(address.postcode.clone()),
+                city: Some(address.city.clone()),
+                latitude: address.latitude,
+                longitude: address.longitude,
+            }),
+        };
+        if let Some(prefill) = field.prefill {
+            fill_identity(&mut identity, prefill, &typed);
+        }
+        fields.push(model::Field {
+            id: field.id.to_string(),
+            label: field.label.clone(),
+            value: typed,
+        });
+    }
+    model::Demande {
+        id: demande.id.to_string(),
+        numero: demande.numero.clone(),
+        demarche: demande.demarche.slug.to_string(),
+        demarche_version: demande.demarche.version,
+        submitted_at: demande.dates.submitted_at.to_rfc3339(),
+        usager: identity,
+        fields,
+    }
+}
+
+/// Sets the part of the identity a field prefilled from the profile holds.
+fn fill_identity(identity: &mut model::Identity, prefill: ProfileField, value: &model::FieldValue) {
+    match (prefill, value) {
+        (ProfileField::FirstName, model::FieldValue::Text(text)) => {
+            identity.first_name = text.clone()
+        }
+        (ProfileField::LastName, model::FieldValue::Text(text)) => {
+            identity.last_name = text.clone()
+        }
+        (ProfileField::Email, model::FieldValue::Text(text)) => identity.email = Some(text.clone()),
+        (ProfileField::Phone, model::FieldValue::Text(text)) => {
+            if is_mobile(text) {
+                identity.mobile = Some(text.clone());
+            } else {
+                identity.phone = Some(text.clone());
+            }
+        }
+        (ProfileField::Address, model::FieldValue::Address(address)) => {
+            identity.address = Some(address.clone())
+        }
+        (ProfileField::BirthDate, model::FieldValue::Date(date)) => {
+            identity.birth_date = Some(date.clone())
+        }
+        _ => {}
+    }
+}
+
+/// Where a transmission of a demande stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransmissionState {
+    /// The connector instance.
+    pub instance: String,
+    /// The status whose entering caused it.
+    pub status: StatusId,
+    /// Waiting, done or failed for good.
+    pub state: JobStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The next attempt, while it waits.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// The vendor's record, once transmitted.
+    pub remote: Option<RemoteLink>,
+}
+
+/// The transmissions of a demande, oldest first, with the vendor's
+/// record for those that went through.
+///
+/// # Errors
+/// A store error.
+pub async fn states(
+    guichet: &Guichet,
+    demande: DemandeId,
+) -> Result<Vec<TransmissionState>, ServiceError> {
+    let links = guichet.store.remote_links(demande).await?;
+    let mut states = Vec::new();
+    for job in guichet.store.jobs_of(demande).await? {
+        if job.kind != TRANSMIT_JOB {
+            continue;
+        }
+        let Ok(payload) = serde_json::from_value::<TransmitJob>(job.payload.clone()) else {
+            continue;
+        };
+        let remote = (job.status == JobStatus::Done)
+            .then(|| {
+                links
+                    .iter()
+                    .find(|l| l.instance == payload.instance)
+                    .cloned()
+            })
+            .flatten();
+        states.push(TransmissionState {
+            next_attempt_at: (job.status == JobStatus::Pending).then_some(job.next_attempt_at),
+            instance: payload.instance,
+            status: payload.status,
+            state: job.status,
+            attempts: job.attempts,
+            last_error: job.last_error,
+            remote,
+        });
+    }
+    Ok(states)
+}

@@ -1,0 +1,229 @@
+//! Transmission to a vendor's application when a demande enters the status
+//! its démarche names (`connector.transmit_on`): the signalement reaches
+//! the simulated ATAL over real HTTP, through the real ATAL component, with
+//! its photo read from the file storage, exactly once whatever the retries.
+
+use guichet_core::id::DemandeId;
+use guichet_host::cli::demo::atal_settings;
+use guichet_host::connectors::instance::InstanceConfig;
+use guichet_store::connector::CallQuery;
+use guichet_tests::app::{Client, TestApp, jpeg};
+use guichet_tests::filing::*;
+use guichet_tests::on_both_backends;
+
+on_both_backends!(
+    a_signalement_is_transmitted_to_atal_once_when_received,
+    a_vendor_down_for_a_while_gets_the_demande_once_when_back,
+    a_refusal_of_the_vendor_fails_the_transmission_for_good,
+);
+
+const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
+
+/// ATAL simulated, its component installed as the `atal-ville` instance the
+/// signalement names, and an usager and the Voirie gestionnaire.
+async fn setup(app: &TestApp) -> (atal_sim::Handle, Client, Client) {
+    let sim = guichet_tests::atal().await;
+    app.registry
+        .install_file(guichet_tests::components::ATAL.as_ref())
+        .await
+        .expect("ATAL connector installs");
+    app.registry
+        .configure(atal_ville(&sim, guichet_tests::ATAL_KEY), None)
+        .expect("instance configured");
+    app.import(SIGNALEMENT).await;
+    app.grant(VOIRIE, Some(SIGNALEMENT)).await;
+    let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    (sim, usager, gestionnaire)
+}
+
+/// The `atal-ville` instance as the demo configures it (categories mapped
+/// to ATAL's request types), with this API key.
+fn atal_ville(sim: &atal_sim::Handle, api_key: &str) -> InstanceConfig {
+    guichet_tests::instance_config(
+        "atal-ville",
+        "atal",
+        &sim.base_url(),
+        atal_settings(&sim.base_url(), api_key),
+    )
+}
+
+async fn a_signalement_is_transmitted_to_atal_once_when_received(app: TestApp) {
+    let (sim, usager, gestionnaire) = setup(&app).await;
+    let id = file_signalement(&usager, Some(jpeg("lampadaire"))).await;
+    assert_eq!(app.transmit().await.transmitted, 0, "filed: not yet");
+    assert!(
+        agent_view(&gestionnaire, &id).await["transmissions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let view = step(&gestionnaire, &id, "receptionner").await;
+    assert_eq!(view["status"]["id"], "en_cours_analyse");
+    assert_eq!(view["transmissions"][0]["state"], "en_attente");
+    assert_eq!(
+        view["transmissions"][0]["label"],
+        "En attente de transmission à atal-ville"
+    );
+    assert!(
+        sim.works_requests().is_empty(),
+        "nothing before the worker runs"
+    );
+
+    let run = app.transmit().await;
+    assert_eq!(
+        run.transmitted,
+        1,
+        "{run:?} {}",
+        agent_view(&gestionnaire, &id).await["transmissions"]
+    );
+    let requests = sim.works_requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.object, "Lampadaire éteint");
+    let numero = view["numero"].as_str().unwrap();
+    assert!(
+        request.description.as_deref().unwrap().contains(numero),
+        "{request:?}"
+    );
+    assert_eq!(request.contact.last_name.as_deref(), Some("Martin"));
+    assert_eq!(request.attachments.len(), 1, "the photo, from the storage");
+    assert_eq!(request.attachments[0].file_name, "photo-du-lampadaire.jpg");
+
+    let view = agent_view(&gestionnaire, &id).await;
+    let transmission = &view["transmissions"][0];
+    assert_eq!(transmission["state"], "transmise");
+    assert_eq!(transmission["remote_id"], request.id.to_string());
+    assert_eq!(transmission["display_id"], request.request_number);
+    assert_eq!(
+        transmission["label"],
+        format!(
+            "Transmise à atal-ville sous le n° {}",
+            request.request_number
+        )
+    );
+
+    // Nothing is due any more, and staying in the status sends nothing.
+    assert_eq!(app.transmit().await, Default::default());
+    step(&gestionnaire, &id, "accepter").await;
+    assert_eq!(app.transmit().await.transmitted, 0);
+    assert_eq!(sim.works_requests().len(), 1);
+    // The journal is written beside the call: wait for it a little.
+    let query = CallQuery {
+        instance: None,
+        demande: Some(DemandeId::parse(&id).unwrap()),
+        limit: 10,
+    };
+    let mut calls = Vec::new();
+    for _ in 0..50 {
+        calls = app.store.connector_calls(&query).await.unwrap();
+        if !calls.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(calls.len(), 1, "the journal names the demande: {calls:?}");
+    assert_eq!(calls[0].1.operation, "transmit");
+}
+
+async fn a_vendor_down_for_a_while_gets_the_demande_once_when_back(app: TestApp) {
+    let (sim, usager, gestionnaire) = setup(&app).await;
+    let id = file_signalement(&usager, None).await;
+    step(&gestionnaire, &id, "receptionner").await;
+
+    sim.set_mode(atal_sim::Mode::Down);
+    let first = app.transmit().await;
+    assert_eq!((first.transmitted, first.retried), (0, 1));
+    let view = agent_view(&gestionnaire, &id).await;
+    let transmission = &view["transmissions"][0];
+    assert_eq!(transmission["state"], "en_attente");
+    assert_eq!(transmission["attempts"], 1);
+    let label = transmission["label"].as_str().unwrap();
+    assert!(label.starts_with("Échec : "), "{label}");
+    assert!(label.contains("nouvelle tentative le "), "{label}");
+    assert_eq!(
+        app.transmit().await,
+        Default::default(),
+        "not due again before its backoff"
+    );
+
+    sim.set_mode(atal_sim::Mode::Fail);
+    app.jump_days(1).await;
+    assert_eq!(
+        app.transmit().await.retried,
+        1,
+        "a failing vendor: again later"
+    );
+
+    sim.set_mode(atal_sim::Mode::Normal);
+    app.jump_days(1).await;
+    assert_eq!(app.transmit().await.transmitted, 1);
+    assert_eq!(sim.works_requests().len(), 1, "exactly one record");
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(view["transmissions"][0]["state"], "transmise");
+    assert_eq!(view["transmissions"][0]["attempts"], 3);
+}
+
+async fn a_refusal_of_the_vendor_fails_the_transmission_for_good(app: TestApp) {
+    let (sim, usager, gestionnaire) = setup(&app).await;
+    // An instance that lost its API key: ATAL refuses every call.
+    app.registry
+        .configure(atal_ville(&sim, "perimee"), None)
+        .expect("instance configured again");
+    let id = file_signalement(&usager, None).await;
+    step(&gestionnaire, &id, "receptionner").await;
+
+    let run = app.transmit().await;
+    assert_eq!((run.transmitted, run.retried, run.failed), (0, 0, 1));
+    let view = agent_view(&gestionnaire, &id).await;
+    let transmission = &view["transmissions"][0];
+    assert_eq!(transmission["state"], "echec");
+    assert!(
+        transmission["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("Échec définitif : "),
+        "{transmission}"
+    );
+    let admin = {
+        app.grant("Admin_SVL_DSI_Guichet", None).await;
+        app.agent("admin@ville.test", &["Admin_SVL_DSI_Guichet"])
+            .await
+    };
+    let failed = admin.get("/api/admin/jobs/failed").await;
+    let failed = failed.expect(200);
+    assert_eq!(failed.as_array().unwrap().len(), 1, "{failed}");
+    assert_eq!(failed[0]["kind"], "connector.transmit");
+    assert_eq!(failed[0]["demande"], id.as_str());
+    assert_eq!(failed[0]["status"], "failed");
+    assert!(sim.works_requests().is_empty());
+
+    // The administrator fixes the key, then puts the job back in the queue.
+    app.registry
+        .configure(atal_ville(&sim, guichet_tests::ATAL_KEY), None)
+        .expect("instance fixed");
+    let job = failed[0]["id"].as_str().unwrap();
+    let retried = admin
+        .post(
+            &format!("/api/admin/jobs/{job}/retry"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(retried.expect(200)["status"], "pending");
+    assert_eq!(app.transmit().await.transmitted, 1);
+    assert_eq!(sim.works_requests().len(), 1);
+    assert_eq!(
+        agent_view(&gestionnaire, &id).await["transmissions"][0]["state"],
+        "transmise"
+    );
+    let again = admin
+        .post(
+            &format!("/api/admin/jobs/{job}/retry"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(again.status, 404, "only a failed job is retried");
+}
