@@ -6,8 +6,11 @@
 //! database `guichet.db` unless a database URL says otherwise), the listen
 //! address, the connector runtime's set-up, how often the scheduler runs and
 //! the API's [`Settings`] (among them the collectivité's time zone, which the
-//! store also receives). [`App::start`] opens (and migrates) the store and
-//! starts the connector runtime with the clock it is given; [`App::serve`]
+//! store also receives). [`App::start`] opens (and migrates) the store,
+//! starts the connector runtime with the clock it is given and puts back
+//! every connector version and instance stored in the database
+//! ([`crate::service::connectors::restore`]), so a restarted host serves
+//! the instances it served before; [`App::serve`]
 //! runs the scheduler and the transmission worker on that clock beside the
 //! HTTP server until the shutdown future resolves.
 //!
@@ -202,14 +205,21 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the store, starts the connector runtime, and reads time from
-    /// `clock`.
+    /// Opens the store, starts the connector runtime with every stored
+    /// connector version and instance, and reads time from `clock`.
     ///
     /// # Errors
     /// A [`StartError`].
     pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let store = open_store(config).await?;
         let (registry, journal) = persistent_registry(config.runtime.clone(), store.clone())?;
+        let restored = crate::service::connectors::restore(&store, &registry).await?;
+        tracing::info!(
+            versions = restored.versions,
+            instances = restored.instances,
+            skipped = restored.skipped,
+            "connector registry restored"
+        );
         Ok(App {
             state: AppState::new(store, clock, registry, journal, config.settings.clone()),
             listen: config.listen,

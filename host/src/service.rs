@@ -23,6 +23,9 @@
 //! - [`files`]: the files of a demande, as an agent or its usager may
 //!   download them;
 //! - [`options`]: the choices of data-source fields, asked to connectors;
+//! - [`connectors`]: the persisted connector registry — install a
+//!   component, configure an instance (secrets sealed), activate, roll
+//!   back, and restore everything at start;
 //! - [`caller`]: who calls, and their rights;
 //! - [`accounts`]: register, log in and out, authenticate a session or an
 //!   API token, change one's password or profile — with the bounded
@@ -38,6 +41,7 @@ pub mod administration;
 pub mod back_office;
 pub mod caller;
 pub mod catalogue;
+pub mod connectors;
 pub mod drafts;
 mod error;
 pub mod files;

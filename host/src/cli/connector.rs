@@ -1,4 +1,11 @@
-//! `guichet connector …`: validate a component, call one operation by hand.
+//! `guichet connector …`: validate a component, call one operation by hand
+//! (`check`, `call`: a component file, no database); and administer the
+//! persisted registry of the configuration's database (`install`, `list`,
+//! `instances`, `activate`, `rollback`: the same database, data directory
+//! and master key options as `guichet serve`), through the same use cases
+//! as the admin API ([`crate::service::connectors`]). A running `guichet
+//! serve` sees what these commands change at its next start. Readable
+//! French text by default, JSON with `--json`.
 //!
 //! Everything printed that a connector could have written (its description,
 //! answers, logs, exchanges, errors) goes through [`printable`] or
@@ -12,7 +19,12 @@ use std::sync::Arc;
 use clap::Subcommand;
 
 use super::Failure;
+use super::serve::Database;
+use crate::app::App;
+use crate::connectors::ConnectorVersion;
 use crate::connectors::host::MemoryAttachments;
+use crate::connectors::registry::InstanceInfo;
+use crate::service::connectors as service;
 use crate::connectors::journal::MemoryJournal;
 use crate::connectors::model::{LookupQuery, Operation, Request};
 use crate::connectors::{Instance, InstanceConfig, Runtime, RuntimeConfig};
@@ -49,10 +61,159 @@ pub(super) enum Command {
         #[arg(long, env = "GUICHET_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
     },
+    /// Installs a component in the database's registry (validated first; the
+    /// same name and version with other bytes is refused).
+    Install {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Lists the installed connectors and their versions.
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Lists the configured instances, their active and previous versions
+    /// (secrets masked).
+    Instances {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Makes an installed version the active version of an instance.
+    Activate {
+        /// The instance (`atal-ville`).
+        instance: String,
+        /// The version (`1.2.0`).
+        version: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Returns an instance to its previous version.
+    Rollback {
+        /// The instance (`atal-ville`).
+        instance: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// The registry a command works on, and how it answers.
+#[derive(Debug, clap::Args)]
+pub(super) struct Target {
+    #[command(flatten)]
+    database: Database,
+    /// Directory of the precompiled-component cache (default: `cache/` in
+    /// the data directory).
+    #[arg(long, env = "GUICHET_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Answer in JSON rather than in French text.
+    #[arg(long)]
+    json: bool,
 }
 
 pub(super) async fn run(command: Command) -> Result<(), Failure> {
     match command {
+        Command::Install { file, target } => {
+            let component = std::fs::read(&file).map_err(|e| {
+                Failure::input(format!("lecture impossible de {} : {e}", file.display()))
+            })?;
+            if component.len() > service::COMPONENT_LIMIT {
+                return Err(Failure::input(format!(
+                    "{} dépasse la taille admise d'un composant ({} Mio)",
+                    file.display(),
+                    service::COMPONENT_LIMIT / (1024 * 1024)
+                )));
+            }
+            let app = target.open().await?;
+            let installed = service::install(&app.state.guichet(), component).await;
+            app.state.store.close().await;
+            let version =
+                installed.map_err(|e| Failure::input(printable(&format!("{} : {e}", file.display()))))?;
+            target.answer(&version_view(&version), || {
+                format!(
+                    "Connecteur « {} » version {} installé (sha256 {}).",
+                    version.name(),
+                    version.version(),
+                    version.digest()
+                )
+            })
+        }
+        Command::List { target } => {
+            let app = target.open().await?;
+            let registry = &app.state.registry;
+            let connectors: Vec<serde_json::Value> = registry
+                .connectors()
+                .into_iter()
+                .map(|name| {
+                    let versions: Vec<serde_json::Value> =
+                        registry.versions(&name).iter().map(|v| version_view(v)).collect();
+                    serde_json::json!({ "name": name, "versions": versions })
+                })
+                .collect();
+            app.state.store.close().await;
+            target.answer(&connectors, || {
+                if connectors.is_empty() {
+                    return "Aucun connecteur installé.".to_owned();
+                }
+                let mut text = String::new();
+                for connector in &connectors {
+                    text.push_str(&format!("{}\n", connector["name"].as_str().unwrap_or("")));
+                    for version in connector["versions"].as_array().into_iter().flatten() {
+                        text.push_str(&format!(
+                            "  version {} — {} octets, sha256 {}\n",
+                            version["version"].as_str().unwrap_or(""),
+                            version["size"],
+                            version["sha256"].as_str().unwrap_or("")
+                        ));
+                    }
+                }
+                text.trim_end().to_owned()
+            })
+        }
+        Command::Instances { target } => {
+            let app = target.open().await?;
+            let instances = app.state.registry.instances();
+            app.state.store.close().await;
+            target.answer(&instances, || {
+                if instances.is_empty() {
+                    return "Aucune instance configurée.".to_owned();
+                }
+                instances
+                    .iter()
+                    .map(instance_text)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        Command::Activate {
+            instance,
+            version,
+            target,
+        } => {
+            let app = target.open().await?;
+            let done = service::activate(&app.state.guichet(), &instance, &version).await;
+            app.state.store.close().await;
+            let info = done.map_err(|e| Failure::input(printable(&e.to_string())))?;
+            target.answer(&info, || {
+                format!(
+                    "Version {} activée pour l'instance « {} ».",
+                    info.version, info.id
+                )
+            })
+        }
+        Command::Rollback { instance, target } => {
+            let app = target.open().await?;
+            let done = service::rollback(&app.state.guichet(), &instance).await;
+            app.state.store.close().await;
+            let info = done.map_err(|e| Failure::input(printable(&e.to_string())))?;
+            target.answer(&info, || {
+                format!(
+                    "L'instance « {} » est revenue à la version {}.",
+                    info.id, info.version
+                )
+            })
+        }
         Command::Check { file, cache_dir } => check(&file, cache_dir).await,
         Command::Call {
             file,
@@ -73,6 +234,75 @@ pub(super) async fn run(command: Command) -> Result<(), Failure> {
             .await
         }
     }
+}
+
+impl Target {
+    /// The application of the configuration (its store, and its registry
+    /// with every stored version and instance), not serving.
+    async fn open(&self) -> Result<App, Failure> {
+        let mut config = self
+            .database
+            .config(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        if let Some(dir) = &self.cache_dir {
+            config.runtime.cache_dir = dir.clone();
+        }
+        // A command runs a few calls at most: no pool to reserve.
+        config.runtime.pooling = false;
+        config.runtime.max_concurrent_calls = 4;
+        let clock: Arc<dyn guichet_core::clock::Clock> = Arc::new(guichet_core::clock::SystemClock);
+        App::start(&config, clock)
+            .await
+            .map_err(|e| Failure::input(printable(&e.to_string())))
+    }
+
+    /// Prints `value` as JSON with `--json`, else the text `text` gives.
+    fn answer(
+        &self,
+        value: &impl serde::Serialize,
+        text: impl FnOnce() -> String,
+    ) -> Result<(), Failure> {
+        if self.json {
+            print_json(value)
+        } else {
+            super::say(&printable_lines(&text()));
+            Ok(())
+        }
+    }
+}
+
+/// What is shown of an installed version.
+fn version_view(version: &ConnectorVersion) -> serde_json::Value {
+    serde_json::json!({
+        "name": version.name(),
+        "version": version.version(),
+        "sha256": version.digest(),
+        "size": version.size(),
+        "vendor": version.description().vendor,
+    })
+}
+
+/// One instance, as a line of text.
+fn instance_text(info: &InstanceInfo) -> String {
+    format!(
+        "{} : {} version {}{}, hôtes autorisés : {}",
+        info.id,
+        info.connector,
+        info.version,
+        info.previous_version
+            .as_deref()
+            .map(|p| format!(" (précédente : {p})"))
+            .unwrap_or_default(),
+        if info.allowed_hosts.is_empty() {
+            "aucun".to_owned()
+        } else {
+            info.allowed_hosts.join(", ")
+        }
+    )
+}
+
+/// [`printable`] line by line: the line breaks of the text stay.
+fn printable_lines(text: &str) -> String {
+    text.split('\n').map(printable).collect::<Vec<_>>().join("\n")
 }
 
 fn runtime(cache_dir: Option<PathBuf>) -> Result<(Runtime, Arc<MemoryJournal>), Failure> {

@@ -27,6 +27,8 @@ use guichet_store::account::{NewUser, UserKind};
 use super::{Failure, say};
 use crate::app::{App, Config};
 use crate::connectors::{InstanceConfig, Registry};
+use crate::service::Guichet;
+use crate::service::connectors as service;
 use crate::service::accounts::{PasswordCost, hash_password};
 
 /// Options of `guichet demo`.
@@ -173,7 +175,7 @@ pub(super) async fn run(options: Demo) -> Result<(), Failure> {
     let app = App::start(&config, clock.clone())
         .await
         .map_err(|e| Failure::input(e.to_string()))?;
-    install_connectors(&app.state.registry, &options).await?;
+    install_connectors(&app.state.guichet(), &options).await?;
     let now = clock.now();
     let store = &app.state.store;
     for name in EXAMPLES {
@@ -237,7 +239,9 @@ pub fn atal_settings(base_url: &str, api_key: &str) -> serde_json::Value {
     })
 }
 
-async fn install_connectors(registry: &Registry, options: &Demo) -> Result<(), Failure> {
+/// Installs and configures the demo's connectors through the persisted
+/// registry, as an administrator would with the API.
+async fn install_connectors(guichet: &Guichet, options: &Demo) -> Result<(), Failure> {
     let connectors = [
         (
             "guichet_connector_atal.wasm",
@@ -269,12 +273,13 @@ async fn install_connectors(registry: &Registry, options: &Demo) -> Result<(), F
     ];
     for (file, config) in connectors {
         let path = options.components.join(file);
-        registry
-            .install_file(&path)
+        let component = std::fs::read(&path)
+            .map_err(|e| Failure::input(format!("{} : {e}", path.display())))?;
+        service::install(guichet, component)
             .await
             .map_err(|e| Failure::input(format!("{} : {e}", path.display())))?;
-        registry
-            .configure(config, None)
+        service::configure(guichet, config, None)
+            .await
             .map_err(|e| Failure::input(e.to_string()))?;
     }
     Ok(())

@@ -77,6 +77,9 @@ pub enum ConfigError {
         connector: String,
         /// Every problem, `; `-separated, with its JSON pointer.
         problems: String,
+        /// The same problems one by one (none when the schema itself is
+        /// broken).
+        settings: Vec<SettingProblem>,
     },
     /// The instance is for another connector.
     #[error("l'instance est configurée pour « {expected} », pas pour « {found} »")]
@@ -95,6 +98,33 @@ pub enum ConfigError {
     /// HTTP client could not be built.
     #[error("client HTTP impossible à construire : {0}")]
     Http(String),
+}
+
+/// One setting refused by the connector's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingProblem {
+    /// JSON pointer of the value in the settings (`/base_url`; `` for the
+    /// settings themselves).
+    pub pointer: String,
+    /// What kind of problem.
+    pub kind: ProblemKind,
+    /// French message, never quoting the value (it may be a secret).
+    pub message: String,
+}
+
+/// The kind of a [`SettingProblem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A required property is missing.
+    Missing,
+    /// A property the schema does not know.
+    Unknown,
+    /// A value of the wrong type.
+    Type,
+    /// A value outside the allowed list.
+    Choice,
+    /// Any other rule of the schema (format, length, pattern, range).
+    Other,
 }
 
 /// A secret value: printed as `***`.
@@ -339,42 +369,64 @@ pub fn validate_settings(
     schema: &serde_json::Value,
     settings: &serde_json::Value,
 ) -> Result<(), ConfigError> {
-    let schema_error = |problems: String| ConfigError::Schema {
-        connector: connector.to_string(),
-        problems,
-    };
     let validator = jsonschema::options()
         .should_validate_formats(true)
         .build(schema)
-        .map_err(|e| schema_error(format!("schéma du connecteur invalide : {e}")))?;
-    let problems: Vec<String> = validator
+        .map_err(|e| ConfigError::Schema {
+            connector: connector.to_string(),
+            problems: format!("schéma du connecteur invalide : {e}"),
+            settings: Vec::new(),
+        })?;
+    let problems: Vec<SettingProblem> = validator
         .iter_errors(settings)
         .map(|e| {
-            let at = e.instance_path().to_string();
-            // Never echo the value: it may be a secret.
-            let at = if at.is_empty() { "/".to_string() } else { at };
-            format!("{at} : {}", describe_problem(&e))
+            let (kind, message) = describe_problem(&e);
+            SettingProblem {
+                pointer: e.instance_path().to_string(),
+                kind,
+                message,
+            }
         })
         .collect();
     if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(schema_error(problems.join("; ")))
+        return Ok(());
     }
+    let text: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            // Never echo the value: it may be a secret.
+            let at = if p.pointer.is_empty() { "/" } else { &p.pointer };
+            format!("{at} : {}", p.message)
+        })
+        .collect();
+    Err(ConfigError::Schema {
+        connector: connector.to_string(),
+        problems: text.join("; "),
+        settings: problems,
+    })
 }
 
-fn describe_problem(error: &jsonschema::ValidationError<'_>) -> String {
+fn describe_problem(error: &jsonschema::ValidationError<'_>) -> (ProblemKind, String) {
     use jsonschema::error::ValidationErrorKind as Kind;
     match error.kind() {
-        Kind::Required { property } => format!("propriété obligatoire manquante {property}"),
-        Kind::AdditionalProperties { unexpected } => {
-            format!("propriété(s) inconnue(s) : {}", unexpected.join(", "))
+        Kind::Required { property } => (
+            ProblemKind::Missing,
+            format!("propriété obligatoire manquante {property}"),
+        ),
+        Kind::AdditionalProperties { unexpected } => (
+            ProblemKind::Unknown,
+            format!("propriété(s) inconnue(s) : {}", unexpected.join(", ")),
+        ),
+        Kind::Type { .. } => (ProblemKind::Type, "type incorrect".to_string()),
+        Kind::Format { format } => (ProblemKind::Other, format!("format « {format} » attendu")),
+        Kind::Enum { .. } => (
+            ProblemKind::Choice,
+            "valeur hors de la liste permise".to_string(),
+        ),
+        Kind::MinLength { .. } | Kind::MaxLength { .. } => {
+            (ProblemKind::Other, "longueur incorrecte".to_string())
         }
-        Kind::Type { .. } => "type incorrect".to_string(),
-        Kind::Format { format } => format!("format « {format} » attendu"),
-        Kind::Enum { .. } => "valeur hors de la liste permise".to_string(),
-        Kind::MinLength { .. } | Kind::MaxLength { .. } => "longueur incorrecte".to_string(),
-        Kind::Pattern { .. } => "forme incorrecte".to_string(),
-        _ => "valeur refusée par le schéma".to_string(),
+        Kind::Pattern { .. } => (ProblemKind::Other, "forme incorrecte".to_string()),
+        _ => (ProblemKind::Other, "valeur refusée par le schéma".to_string()),
     }
 }

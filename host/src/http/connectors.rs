@@ -1,21 +1,31 @@
-//! `/api/connectors`: installed connectors, their instances, calls by hand,
-//! version activation and rollback, and the call journal. Administrators
-//! only: the Administrateur role on every démarche, or a machine token with
-//! the `administration` scope (see [`super::auth`]).
+//! `/api/connectors`: installed connectors (upload of a component), their
+//! instances (configuration), calls by hand, version activation and
+//! rollback, and the call journal. Administrators only: the Administrateur
+//! role on every démarche, or a machine token with the `administration`
+//! scope (see [`super::auth`]).
+//!
+//! Installing, configuring, activating and rolling back are persisted
+//! ([`crate::service::connectors`]): a restarted host serves the same
+//! instances. No answer holds a secret: the settings a connector marks
+//! `"x-secret"` read `"********"`, and sending `"********"` back keeps the
+//! secret's value.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::routes::{Access, ApiRouter, Doc};
-use super::{Admin, ApiError, AppState};
+use super::extract::{ApiJson, ApiPath, ApiQuery, body_bytes};
+use super::routes::{Access, ApiRouter, Body, Doc};
+use super::{Admin, ApiError, AppState, ErrorCode};
 use crate::connectors::journal::CallRecord;
 use crate::connectors::model::{
     Availability, Card, Demande, Description, LookupItem, LookupQuery, Receipt, RemoteStatus,
 };
 use crate::connectors::registry::InstanceInfo;
+use crate::connectors::{ConnectorVersion, InstanceConfig};
+use crate::service::connectors::{self as service, COMPONENT_LIMIT};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -26,10 +36,40 @@ pub fn router() -> ApiRouter {
             list,
             Doc::new("Connecteurs installés et leurs versions", admin).json(),
         )
+        .post(
+            "/api/connectors",
+            install,
+            Doc::new(
+                "Installer une version de connecteur (le composant WebAssembly en corps, 16 Mio au plus)",
+                admin,
+            )
+            .reads(Body::Component)
+            .json()
+            .status(201),
+        )
         .get(
             "/api/connectors/instances",
             instances,
-            Doc::new("Instances configurées et leur version active", admin).json(),
+            Doc::new(
+                "Instances configurées et leur version active (secrets masqués)",
+                admin,
+            )
+            .gives::<Vec<InstanceInfo>>(),
+        )
+        .get(
+            "/api/connectors/instances/{id}",
+            instance,
+            Doc::new("Une instance configurée (secrets masqués)", admin).gives::<InstanceInfo>(),
+        )
+        .put(
+            "/api/connectors/instances/{id}",
+            configure,
+            Doc::new(
+                "Créer ou remplacer la configuration d'une instance ; un secret envoyé masqué (\"********\") garde sa valeur",
+                admin,
+            )
+            .takes::<InstanceBody>()
+            .gives::<InstanceInfo>(),
         )
         .post(
             "/api/connectors/instances/{id}/check",
@@ -71,12 +111,12 @@ pub fn router() -> ApiRouter {
             activate,
             Doc::new("Activer une version installée ({version})", admin)
                 .takes::<ActivateBody>()
-                .json(),
+                .gives::<InstanceInfo>(),
         )
         .post(
             "/api/connectors/instances/{id}/rollback",
             rollback,
-            Doc::new("Revenir à la version précédente", admin).json(),
+            Doc::new("Revenir à la version précédente", admin).gives::<InstanceInfo>(),
         )
         .get(
             "/api/connectors/journal",
@@ -101,6 +141,16 @@ struct InstalledVersion {
     size: usize,
 }
 
+impl From<&ConnectorVersion> for InstalledVersion {
+    fn from(version: &ConnectorVersion) -> Self {
+        InstalledVersion {
+            description: version.description().clone(),
+            sha256: version.digest().to_string(),
+            size: version.size(),
+        }
+    }
+}
+
 async fn list(_: Admin, State(state): State<AppState>) -> Json<Vec<Installed>> {
     let registry = &state.registry;
     Json(
@@ -111,11 +161,7 @@ async fn list(_: Admin, State(state): State<AppState>) -> Json<Vec<Installed>> {
                 versions: registry
                     .versions(&name)
                     .iter()
-                    .map(|v| InstalledVersion {
-                        description: v.description().clone(),
-                        sha256: v.digest().to_string(),
-                        size: v.size(),
-                    })
+                    .map(|v| InstalledVersion::from(v.as_ref()))
                     .collect(),
                 name,
             })
@@ -123,8 +169,101 @@ async fn list(_: Admin, State(state): State<AppState>) -> Json<Vec<Installed>> {
     )
 }
 
+async fn install(
+    _: Admin,
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<(StatusCode, Json<InstalledVersion>), ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !["application/wasm", "application/octet-stream"]
+        .iter()
+        .any(|wanted| content_type.starts_with(wanted))
+    {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "le corps doit être un composant WebAssembly (Content-Type: application/wasm)",
+        ));
+    }
+    let bytes = body_bytes(request, COMPONENT_LIMIT).await?;
+    let version = service::install(&state.guichet(), bytes.to_vec()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(InstalledVersion::from(version.as_ref())),
+    ))
+}
+
 async fn instances(_: Admin, State(state): State<AppState>) -> Json<Vec<InstanceInfo>> {
     Json(state.registry.instances())
+}
+
+async fn instance(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<InstanceInfo>, ApiError> {
+    state.registry.instance(&id).map(Json).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ConnectorNotFound,
+            format!("instance de connecteur inconnue : « {id} »"),
+        )
+    })
+}
+
+/// The configuration of an instance.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct InstanceBody {
+    /// The connector's name (`atal`): one installed.
+    connector: String,
+    /// The version to run: an installed version of the connector; the
+    /// latest when absent.
+    #[serde(default)]
+    version: Option<String>,
+    /// The settings, checked against the connector's configuration schema
+    /// (`config_schema` of its description); secrets included.
+    #[serde(default)]
+    settings: serde_json::Map<String, serde_json::Value>,
+    /// Allowed outbound destinations, `scheme://host:port`.
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    /// Call deadline in milliseconds (default 10,000).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 300_000))]
+    timeout_ms: Option<u64>,
+    /// Memory cap of one call in MiB (default 64).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 256))]
+    memory_mib: Option<u64>,
+}
+
+async fn configure(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<InstanceBody>,
+) -> Result<Json<InstanceInfo>, ApiError> {
+    let http = state
+        .registry
+        .config(&id)
+        .map(|current| current.http)
+        .unwrap_or_default();
+    let config = InstanceConfig {
+        id,
+        connector: body.connector,
+        settings: serde_json::Value::Object(body.settings),
+        allowed_hosts: body.allowed_hosts,
+        timeout_ms: body.timeout_ms,
+        memory_mib: body.memory_mib,
+        http,
+    };
+    Ok(Json(
+        service::configure(&state.guichet(), config, body.version.as_deref()).await?,
+    ))
 }
 
 async fn check(
@@ -200,7 +339,9 @@ async fn activate(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ActivateBody>,
 ) -> Result<Json<InstanceInfo>, ApiError> {
-    Ok(Json(state.registry.activate(&id, &body.version)?))
+    Ok(Json(
+        service::activate(&state.guichet(), &id, &body.version).await?,
+    ))
 }
 
 async fn rollback(
@@ -208,7 +349,7 @@ async fn rollback(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<InstanceInfo>, ApiError> {
-    Ok(Json(state.registry.rollback(&id)?))
+    Ok(Json(service::rollback(&state.guichet(), &id).await?))
 }
 
 /// Filters of the call journal.

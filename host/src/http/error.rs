@@ -26,6 +26,7 @@ use serde::Serialize;
 use super::codes::ErrorCode;
 
 use crate::connectors::CallError;
+use crate::connectors::instance::{ConfigError, ProblemKind, SettingProblem};
 use crate::connectors::model::ConnectorError;
 use crate::connectors::registry::RegistryError;
 /// The code of a field problem: the core's validation codes.
@@ -273,11 +274,33 @@ impl From<RegistryError> for ApiError {
                 ErrorCode::ConnectorConflict
             }
             RegistryError::Install(_) => ErrorCode::ConnectorInvalid,
+            RegistryError::Config(ConfigError::Schema { settings, .. }) => {
+                return Self {
+                    errors: settings.iter().map(setting_problem).collect(),
+                    ..Self::new(ErrorCode::ConnectorConfigInvalid, error.to_string())
+                };
+            }
             RegistryError::Config(_) => ErrorCode::ConnectorConfigInvalid,
             RegistryError::Call(call) => return Self::from(call.clone()),
         };
         Self::new(code, error.to_string())
     }
+}
+
+/// A setting refused by a connector's schema, as a field problem: the
+/// field is `settings` then the setting's path (`settings.base_url`).
+fn setting_problem(problem: &SettingProblem) -> FieldProblem {
+    let field: String = std::iter::once("settings")
+        .chain(problem.pointer.split('/').filter(|p| !p.is_empty()))
+        .collect::<Vec<_>>()
+        .join(".");
+    let code = match problem.kind {
+        ProblemKind::Missing => FieldCode::Requis,
+        ProblemKind::Unknown => FieldCode::ChampInconnu,
+        ProblemKind::Choice => FieldCode::ChoixInconnu,
+        ProblemKind::Type | ProblemKind::Other => FieldCode::TypeInvalide,
+    };
+    FieldProblem::new(&field, code, problem.message.clone())
 }
 
 impl From<CallError> for ApiError {
@@ -340,6 +363,7 @@ impl From<crate::service::ServiceError> for ApiError {
                 Self::new(ErrorCode::DemarcheNotFound, error.to_string())
             }
             ServiceError::Definition(error) => Self::from(error),
+            ServiceError::Registry(error) => Self::from(*error),
         }
     }
 }

@@ -93,6 +93,16 @@ pub const BEYOND_SCHEMA: &[(&str, &str, &str)] = &[
         "validation_failed : les réponses sont vérifiées selon le cadre réservé de la démarche",
     ),
     (
+        "post",
+        "/api/connectors",
+        "connector_invalid, connector_conflict : le composant est validé (composant WebAssembly, contrat pris en charge, description et schéma de configuration valides) ; une version déjà installée avec un autre contenu est refusée",
+    ),
+    (
+        "put",
+        "/api/connectors/instances/{id}",
+        "connector_config_invalid : identifiant d'instance (lettres minuscules, chiffres, tirets), réglages vérifiés selon le schéma de configuration du connecteur, réglage par réglage, hôtes autorisés et limites ; connector_not_found : connecteur ou version non installés",
+    ),
+    (
         "get",
         "/api/agent/demandes",
         "validation_failed : le service filtré doit être un nom de groupe valide",
@@ -162,6 +172,10 @@ fn body_content(body: Body, generator: &mut SchemaGenerator) -> Option<Value> {
             "application/pdf": { "schema": { "type": "string", "format": "binary" } },
             "image/jpeg": { "schema": { "type": "string", "format": "binary" } },
             "image/png": { "schema": { "type": "string", "format": "binary" } }
+        })),
+        Body::Component => Some(json!({
+            "application/wasm": { "schema": { "type": "string", "format": "binary", "description": "Composant WebAssembly d'un connecteur" } },
+            "application/octet-stream": { "schema": { "type": "string", "format": "binary", "description": "Le même composant" } }
         })),
     }
 }

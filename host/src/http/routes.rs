@@ -74,6 +74,9 @@ pub enum Body {
     Multipart(&'static str),
     /// A file download.
     File,
+    /// A WebAssembly component (`application/wasm`, or
+    /// `application/octet-stream`).
+    Component,
 }
 
 /// The documentation of one route.

@@ -67,6 +67,11 @@ pub enum ServiceError {
     /// A démarche definition with problems, path by path.
     #[error(transparent)]
     Definition(#[from] DefinitionError),
+    /// The connector registry refused: an invalid component, a version
+    /// conflict, an unknown connector, version or instance, settings the
+    /// connector's schema refuses.
+    #[error(transparent)]
+    Registry(Box<crate::connectors::registry::RegistryError>),
 }
 
 impl From<FieldError> for ServiceError {

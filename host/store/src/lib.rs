@@ -14,7 +14,9 @@
 //! [`draft`],
 //! [`demande`] (filing, reading, the processing table) and [`outcome`]
 //! (writing a workflow [`Outcome`](guichet_core::workflow::Outcome)
-//! atomically), [`timer`], [`job`], [`file`](mod@file) and [`connector`].
+//! atomically), [`timer`], [`job`], [`file`](mod@file), [`connector`] (the
+//! journal of calls) and [`registry`] (installed connector versions and
+//! configured instances, their secrets sealed).
 //!
 //! # Design decisions
 //!
@@ -123,6 +125,7 @@ pub mod group;
 mod history;
 pub mod job;
 pub mod outcome;
+pub mod registry;
 pub mod seal;
 mod search;
 pub mod session;

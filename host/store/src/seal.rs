@@ -26,6 +26,7 @@
 //! | `files.name` | its draft's, then its demande's |
 //! | `jobs.payload`, `jobs.last_error` | the job's (`jobs.key_id`): the demande's, or one of its own for the jobs queued by an anonymisation |
 //! | `connector_calls.error`, `.logs`, `.exchanges`; `connector_links.card` | the demande's, when the call or link has one |
+//! | `connector_instances.secrets` (the settings a connector marks `"x-secret"`) | the instance's (`connector_instances.key_id`), created with it |
 //!
 //! A key lives in `data_keys` and is deleted ([`release`]) as soon as no
 //! draft, demande or job names it: when a draft is deleted without being
@@ -59,9 +60,19 @@
 //! anonymisation, a deleted data key survives *wrapped*: whoever holds both
 //! such a copy and the master key can open the demande's old values. Keep
 //! the master key out of database backups, and backups no longer than the
-//! retention the collectivité promises. Rotating the master key means
-//! rewrapping every row of `data_keys` and `sealing_check` under the new
-//! key; no command does it yet.
+//! retention the collectivité promises.
+//!
+//! # Rotating the master key
+//!
+//! Only data keys and the check value are wrapped under the master key;
+//! every sealed value — personal values, and the connector instances'
+//! secrets alike — is sealed under a data key. Rotating the master key is
+//! therefore rewrapping every row of `data_keys` (unwrap under the old key,
+//! wrap under the new, same id) and `sealing_check`, in one transaction,
+//! hosts stopped; no sealed value is rewritten, and the connector secrets
+//! follow the rotation with everything else. No command does it yet
+//! (README, "Not built yet"): until then a new master key needs a fresh
+//! database, and instances reconfigured with their secrets.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -435,7 +446,8 @@ pub(crate) async fn release(conn: &mut AnyConnection, id: &str) -> Result<bool> 
         "DELETE FROM data_keys WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM demandes WHERE key_id = $1) \
          AND NOT EXISTS (SELECT 1 FROM drafts WHERE key_id = $1) \
-         AND NOT EXISTS (SELECT 1 FROM jobs WHERE key_id = $1)",
+         AND NOT EXISTS (SELECT 1 FROM jobs WHERE key_id = $1) \
+         AND NOT EXISTS (SELECT 1 FROM connector_instances WHERE key_id = $1)",
     )
     .bind(id.to_owned())
     .execute(&mut *conn)

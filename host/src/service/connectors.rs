@@ -1,0 +1,232 @@
+//! The connector registry, persisted: install a component version,
+//! configure an instance, activate a version, roll back — each written to
+//! the store before it takes effect in the running registry — and, at
+//! start, every stored version and instance put back in the registry
+//! ([`restore`]).
+//!
+//! The order of each change is: check it in the registry (the component is
+//! valid; the settings fit the connector's schema) without applying it,
+//! write it to the store, apply it in memory. A refused change writes
+//! nothing; a store failure leaves the running registry as it was. Changes
+//! are serialised within a host, so two administrators cannot interleave
+//! their check and their write.
+//!
+//! Secrets: the settings the active version's schema marks `"x-secret"`
+//! are handed to the store apart, sealed at rest (see
+//! `guichet_store::registry`), and never returned: what callers get is an
+//! [`InstanceInfo`], whose secrets read [`SECRET_MASK`]. A secret given as
+//! [`SECRET_MASK`] in a new configuration keeps its current value, so an
+//! administrator can send back what they read with one value changed.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use guichet_store::registry::{StoredInstance, StoredVersion};
+use guichet_store::{Store, StoreError};
+use serde_json::{Map, Value};
+
+use super::{Guichet, ServiceError};
+use crate::connectors::registry::{InstanceInfo, Pending, RegistryError, SECRET_MASK};
+use crate::connectors::{ConnectorVersion, InstanceConfig, Registry};
+
+/// The largest component accepted, in bytes (16 MiB; first-party
+/// connectors weigh about 300 KiB).
+pub const COMPONENT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Serialises the changes of this host's registry (check, write, apply).
+static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Installs a component: validated and described by the runtime, stored by
+/// its SHA-256, then added to the registry. Installing the same bytes again
+/// changes nothing.
+///
+/// # Errors
+/// [`ServiceError::Registry`] for an invalid component or a version
+/// installed with other bytes; [`ServiceError::Store`] when the store
+/// fails or another host stored this version with other bytes.
+pub async fn install(
+    guichet: &Guichet,
+    component: Vec<u8>,
+) -> Result<Arc<ConnectorVersion>, ServiceError> {
+    let _serial = CHANGES.lock().await;
+    let version = guichet.registry.check_install(component.clone()).await?;
+    guichet
+        .store
+        .save_connector_version(&StoredVersion {
+            name: version.name().to_owned(),
+            version: version.version().to_owned(),
+            sha256: version.digest().to_owned(),
+            component,
+            installed_at: guichet.now(),
+        })
+        .await?;
+    Ok(guichet.registry.add(version)?)
+}
+
+/// Creates or replaces an instance on `version` (the latest installed when
+/// `None`); secrets given as [`SECRET_MASK`] keep their current value.
+///
+/// # Errors
+/// [`ServiceError::Registry`] for an unknown connector or version or
+/// settings refused by the connector's schema (nothing written);
+/// [`ServiceError::Store`].
+pub async fn configure(
+    guichet: &Guichet,
+    mut config: InstanceConfig,
+    version: Option<&str>,
+) -> Result<InstanceInfo, ServiceError> {
+    let _serial = CHANGES.lock().await;
+    if let Some(current) = guichet.registry.config(&config.id) {
+        keep_masked_secrets(&mut config.settings, &current.settings);
+    }
+    let pending = guichet.registry.prepare_configure(config, version)?;
+    persist(guichet, pending).await
+}
+
+/// Makes `version` the active version of an instance; the version active
+/// until now is kept for a rollback.
+///
+/// # Errors
+/// [`ServiceError::Registry`] for an unknown instance or version, or a
+/// configuration the version's schema refuses; [`ServiceError::Store`].
+pub async fn activate(
+    guichet: &Guichet,
+    instance: &str,
+    version: &str,
+) -> Result<InstanceInfo, ServiceError> {
+    let _serial = CHANGES.lock().await;
+    let pending = guichet.registry.prepare_activate(instance, version)?;
+    persist(guichet, pending).await
+}
+
+/// Returns an instance to its previous version.
+///
+/// # Errors
+/// [`ServiceError::Registry`] for an unknown instance or one without a
+/// previous version; [`ServiceError::Store`].
+pub async fn rollback(guichet: &Guichet, instance: &str) -> Result<InstanceInfo, ServiceError> {
+    let _serial = CHANGES.lock().await;
+    let pending = guichet.registry.prepare_rollback(instance)?;
+    persist(guichet, pending).await
+}
+
+/// Writes a checked change, then applies it.
+async fn persist(guichet: &Guichet, pending: Pending) -> Result<InstanceInfo, ServiceError> {
+    guichet
+        .store
+        .save_connector_instance(&stored(&pending, guichet.now()))
+        .await?;
+    Ok(guichet.registry.apply(pending))
+}
+
+/// `settings` with each value equal to [`SECRET_MASK`] replaced by the
+/// current value of the same key, when there is one.
+fn keep_masked_secrets(settings: &mut Value, current: &Value) {
+    let (Value::Object(settings), Value::Object(current)) = (settings, current) else {
+        return;
+    };
+    for (key, value) in settings.iter_mut() {
+        if value.as_str() == Some(SECRET_MASK)
+            && let Some(kept) = current.get(key)
+        {
+            *value = kept.clone();
+        }
+    }
+}
+
+/// The stored form of a checked change: the secrets of its version's
+/// schema apart from the other settings.
+fn stored(pending: &Pending, now: DateTime<Utc>) -> StoredInstance {
+    let config = pending.config();
+    let secret_keys = pending.version().description().secret_keys();
+    let mut settings = Map::new();
+    let mut secrets = Map::new();
+    if let Value::Object(all) = &config.settings {
+        for (key, value) in all {
+            if secret_keys.contains(key) {
+                secrets.insert(key.clone(), value.clone());
+            } else {
+                settings.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    StoredInstance {
+        id: config.id.clone(),
+        connector: config.connector.clone(),
+        version: pending.version().version().to_owned(),
+        previous_version: pending.previous_version().map(str::to_owned),
+        settings,
+        secrets,
+        allowed_hosts: config.allowed_hosts.clone(),
+        timeout_ms: config.timeout_ms,
+        memory_mib: config.memory_mib,
+        http: serde_json::to_value(&config.http).unwrap_or(Value::Null),
+        updated_at: now,
+    }
+}
+
+/// The configuration of a stored instance, its secrets back among its
+/// settings.
+fn config_of(stored: StoredInstance) -> InstanceConfig {
+    let mut settings = stored.settings;
+    settings.extend(stored.secrets);
+    InstanceConfig {
+        id: stored.id,
+        connector: stored.connector,
+        settings: Value::Object(settings),
+        allowed_hosts: stored.allowed_hosts,
+        timeout_ms: stored.timeout_ms,
+        memory_mib: stored.memory_mib,
+        http: serde_json::from_value(stored.http).unwrap_or_default(),
+    }
+}
+
+/// What [`restore`] put back.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Restored {
+    /// Versions loaded.
+    pub versions: usize,
+    /// Instances active again.
+    pub instances: usize,
+    /// Versions or instances that could not be put back (each logged).
+    pub skipped: usize,
+}
+
+/// Puts every stored version and instance back in `registry` (at start).
+/// A version the runtime no longer accepts, or an instance its version
+/// refuses, is logged and skipped: the others still run.
+///
+/// # Errors
+/// [`StoreError`] when the store cannot be read (a secret that does not
+/// open under the master key included).
+pub async fn restore(store: &Store, registry: &Registry) -> Result<Restored, StoreError> {
+    let mut restored = Restored::default();
+    for stored in store.connector_versions().await? {
+        let (name, version) = (stored.name.clone(), stored.version.clone());
+        match registry.install(stored.component).await {
+            Ok(_) => restored.versions += 1,
+            Err(error) => {
+                restored.skipped += 1;
+                tracing::error!(connector = name, version, %error, "stored connector version not loaded");
+            }
+        }
+    }
+    for stored in store.connector_instances().await? {
+        let (version, previous) = (stored.version.clone(), stored.previous_version.clone());
+        let id = stored.id.clone();
+        match registry.restore(config_of(stored), &version, previous.as_deref()) {
+            Ok(_) => restored.instances += 1,
+            Err(error) => {
+                restored.skipped += 1;
+                tracing::error!(instance = id, version, %error, "stored connector instance not restored");
+            }
+        }
+    }
+    Ok(restored)
+}
+
+impl From<RegistryError> for ServiceError {
+    fn from(error: RegistryError) -> Self {
+        ServiceError::Registry(Box::new(error))
+    }
+}
