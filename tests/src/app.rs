@@ -103,6 +103,8 @@ pub struct TestApp {
     retention: Retention,
     /// The application layer the API calls (for the workers' runs).
     guichet: Guichet,
+    /// The application's configuration (for [`TestApp::start_again`]).
+    config: Config,
     http: reqwest::Client,
     people: Arc<Mutex<Vec<Person>>>,
 }
@@ -228,6 +230,7 @@ where
         passwords: state.passwords.clone(),
         retention: state.settings.retention,
         guichet: state.guichet(),
+        config: config.clone(),
         http: reqwest::Client::new(),
         people: Arc::default(),
     };
@@ -251,6 +254,19 @@ where
 }
 
 impl TestApp {
+    /// A second application started through `App::start` on the same
+    /// database, data directory and master key, as a restarted host (or a
+    /// second host of the database) would be; not serving. Close its store
+    /// (`state.store.close()`) when done.
+    ///
+    /// # Panics
+    /// When it does not start.
+    pub async fn start_again(&self) -> App {
+        App::start(&self.config, Arc::new(self.clock.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("restart on {}: {e}", self.url))
+    }
+
     /// A client without credentials.
     pub fn anonymous(&self) -> Client {
         Client {

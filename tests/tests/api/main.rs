@@ -29,6 +29,7 @@ mod login;
 mod matrix;
 mod openapi;
 mod processing;
+mod registry;
 mod schemathesis;
 mod security;
 mod services;
