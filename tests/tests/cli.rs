@@ -1,4 +1,6 @@
-//! The `guichet connector` command line, run as a process.
+//! The `guichet connector` command line, run as a process: `check` and
+//! `call` on a component file, and (module `registry`) the persisted
+//! registry of a database.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -333,3 +335,6 @@ fn serve_refuses_an_unknown_time_zone_with_a_french_message() {
     }
     assert!(!data_dir.exists(), "nothing was created");
 }
+
+#[path = "cli/registry.rs"]
+mod registry;
