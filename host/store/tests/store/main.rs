@@ -20,4 +20,5 @@ mod group;
 mod job;
 mod migration;
 mod outcome;
+mod registry;
 mod timer;
