@@ -23,11 +23,11 @@ use super::serve::Database;
 use crate::app::App;
 use crate::connectors::ConnectorVersion;
 use crate::connectors::host::MemoryAttachments;
-use crate::connectors::registry::InstanceInfo;
-use crate::service::connectors as service;
 use crate::connectors::journal::MemoryJournal;
 use crate::connectors::model::{LookupQuery, Operation, Request};
+use crate::connectors::registry::InstanceInfo;
 use crate::connectors::{Instance, InstanceConfig, Runtime, RuntimeConfig};
+use crate::service::connectors as service;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
@@ -128,8 +128,8 @@ pub(super) async fn run(command: Command) -> Result<(), Failure> {
             let app = target.open().await?;
             let installed = service::install(&app.state.guichet(), component).await;
             app.state.store.close().await;
-            let version =
-                installed.map_err(|e| Failure::input(printable(&format!("{} : {e}", file.display()))))?;
+            let version = installed
+                .map_err(|e| Failure::input(printable(&format!("{} : {e}", file.display()))))?;
             target.answer(&version_view(&version), || {
                 format!(
                     "Connecteur « {} » version {} installé (sha256 {}).",
@@ -146,8 +146,11 @@ pub(super) async fn run(command: Command) -> Result<(), Failure> {
                 .connectors()
                 .into_iter()
                 .map(|name| {
-                    let versions: Vec<serde_json::Value> =
-                        registry.versions(&name).iter().map(|v| version_view(v)).collect();
+                    let versions: Vec<serde_json::Value> = registry
+                        .versions(&name)
+                        .iter()
+                        .map(|v| version_view(v))
+                        .collect();
                     serde_json::json!({ "name": name, "versions": versions })
                 })
                 .collect();
@@ -302,7 +305,10 @@ fn instance_text(info: &InstanceInfo) -> String {
 
 /// [`printable`] line by line: the line breaks of the text stay.
 fn printable_lines(text: &str) -> String {
-    text.split('\n').map(printable).collect::<Vec<_>>().join("\n")
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn runtime(cache_dir: Option<PathBuf>) -> Result<(Runtime, Arc<MemoryJournal>), Failure> {

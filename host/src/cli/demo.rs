@@ -28,8 +28,8 @@ use super::{Failure, say};
 use crate::app::{App, Config};
 use crate::connectors::{InstanceConfig, Registry};
 use crate::service::Guichet;
-use crate::service::connectors as service;
 use crate::service::accounts::{PasswordCost, hash_password};
+use crate::service::connectors as service;
 
 /// Options of `guichet demo`.
 #[derive(Debug, Args)]

@@ -395,7 +395,11 @@ pub fn validate_settings(
         .iter()
         .map(|p| {
             // Never echo the value: it may be a secret.
-            let at = if p.pointer.is_empty() { "/" } else { &p.pointer };
+            let at = if p.pointer.is_empty() {
+                "/"
+            } else {
+                &p.pointer
+            };
             format!("{at} : {}", p.message)
         })
         .collect();
@@ -427,6 +431,9 @@ fn describe_problem(error: &jsonschema::ValidationError<'_>) -> (ProblemKind, St
             (ProblemKind::Other, "longueur incorrecte".to_string())
         }
         Kind::Pattern { .. } => (ProblemKind::Other, "forme incorrecte".to_string()),
-        _ => (ProblemKind::Other, "valeur refusée par le schéma".to_string()),
+        _ => (
+            ProblemKind::Other,
+            "valeur refusée par le schéma".to_string(),
+        ),
     }
 }

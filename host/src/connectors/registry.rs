@@ -230,7 +230,10 @@ impl Registry {
     /// # Errors
     /// [`RegistryError::VersionConflict`] for a known version with other
     /// bytes.
-    pub fn add(&self, loaded: Arc<ConnectorVersion>) -> Result<Arc<ConnectorVersion>, RegistryError> {
+    pub fn add(
+        &self,
+        loaded: Arc<ConnectorVersion>,
+    ) -> Result<Arc<ConnectorVersion>, RegistryError> {
         let mut state = self.write();
         if let Some(existing) = Self::same_version(&state, &loaded)? {
             return Ok(existing);
@@ -340,9 +343,7 @@ impl Registry {
     /// on what they started with.
     pub fn apply(&self, pending: Pending) -> InstanceInfo {
         let info = info(&pending.slot);
-        self.write()
-            .instances
-            .insert(info.id.clone(), pending.slot);
+        self.write().instances.insert(info.id.clone(), pending.slot);
         tracing::info!(
             instance = info.id,
             version = info.version,

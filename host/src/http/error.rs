@@ -74,7 +74,9 @@ pub struct ApiError {
     /// French message.
     pub message: String,
     /// The problems, field by field (`validation_failed`,
-    /// `invalid_definition`, `control_character` only).
+    /// `invalid_definition`, `control_character`, and
+    /// `connector_config_invalid` for settings a connector's schema
+    /// refuses, at `settings.<path>`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
     /// Seconds after which trying again may succeed (`Retry-After`).

@@ -120,15 +120,14 @@ impl Store {
         .await?
         .rows_affected()
             > 0;
-        let stored = sqlx::query(
-            "SELECT sha256 FROM connector_versions WHERE name = $1 AND version = $2",
-        )
-        .bind(version.name.clone())
-        .bind(version.version.clone())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| row.text("sha256"))
-        .transpose()?;
+        let stored =
+            sqlx::query("SELECT sha256 FROM connector_versions WHERE name = $1 AND version = $2")
+                .bind(version.name.clone())
+                .bind(version.version.clone())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.text("sha256"))
+                .transpose()?;
         if stored.as_deref() != Some(version.sha256.as_str()) {
             return Err(StoreError::Conflict(format!(
                 "la version {} du connecteur « {} » est déjà installée avec un autre contenu",

@@ -2,7 +2,8 @@
 //! PostgreSQL: authentication, one's own account (password, profile), the
 //! usager's path, the full role × action matrix of the collectivité's
 //! table, bad inputs (each a clear error that writes nothing),
-//! administration (démarches' number prefix included), the API's edges
+//! administration (démarches' number prefix included), the persisted
+//! connector registry (upload, configuration, restart), the API's edges
 //! under attack (control characters, security headers, bounded hashing,
 //! brute force, cross-site writes, the last administrator, weak
 //! passwords), the OpenAPI document

@@ -184,8 +184,14 @@ async fn secrets_are_never_answered_nor_stored_in_clear(app: TestApp) {
             .iter()
             .any(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
     };
-    assert!(holds(&base_url), "the settings in clear are not in the files");
-    assert!(!holds(&secret), "the secret is in the database files in clear");
+    assert!(
+        holds(&base_url),
+        "the settings in clear are not in the files"
+    );
+    assert!(
+        !holds(&secret),
+        "the secret is in the database files in clear"
+    );
 }
 
 async fn a_secret_sent_back_masked_keeps_its_value(app: TestApp) {
@@ -245,25 +251,41 @@ async fn a_bad_configuration_is_refused_in_french_and_writes_nothing(app: TestAp
         (
             "Atal Ville",
             atal_body(url, ATAL_KEY),
-            (422, "connector_config_invalid", "identifiant d'instance invalide"),
+            (
+                422,
+                "connector_config_invalid",
+                "identifiant d'instance invalide",
+            ),
             None,
         ),
         (
             "atal-ville",
             json!({ "connector": "atal", "settings": { "base_url": url, "api_key": "k" }, "allowed_hosts": ["ftp://x"] }),
-            (422, "connector_config_invalid", "seuls http et https sont permis"),
+            (
+                422,
+                "connector_config_invalid",
+                "seuls http et https sont permis",
+            ),
             None,
         ),
         (
             "atal-ville",
             json!({ "connector": "inconnu", "settings": {} }),
-            (404, "connector_not_found", "connecteur inconnu : « inconnu »"),
+            (
+                404,
+                "connector_not_found",
+                "connecteur inconnu : « inconnu »",
+            ),
             None,
         ),
         (
             "atal-ville",
             json!({ "connector": "atal", "version": "9.9.9", "settings": {} }),
-            (404, "connector_not_found", "version inconnue du connecteur « atal » : 9.9.9"),
+            (
+                404,
+                "connector_not_found",
+                "version inconnue du connecteur « atal » : 9.9.9",
+            ),
             None,
         ),
     ];
@@ -282,7 +304,10 @@ async fn a_bad_configuration_is_refused_in_french_and_writes_nothing(app: TestAp
                 .iter()
                 .find(|p| p["field"] == field)
                 .unwrap_or_else(|| panic!("no problem on {field}: {error}"));
-            assert!(problem["message"].as_str().unwrap().contains(text), "{problem}");
+            assert!(
+                problem["message"].as_str().unwrap().contains(text),
+                "{problem}"
+            );
         }
     }
 

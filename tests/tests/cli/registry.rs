@@ -56,11 +56,13 @@ async fn install_list_activate_and_rollback_are_kept_in_the_database() {
         installed.contains("Connecteur « hostile » version 0.1.0 installé"),
         "{installed}"
     );
-    let installed_json: serde_json::Value = serde_json::from_str(&installed_json).unwrap();
+    let installed_json: serde_json::Value = serde_json::from_str(&installed_json).expect("JSON");
     assert_eq!(installed_json["version"], "0.2.0");
     let listed = run(&dir, &["list"]);
     assert!(
-        listed.contains("hostile") && listed.contains("version 0.1.0") && listed.contains("version 0.2.0"),
+        listed.contains("hostile")
+            && listed.contains("version 0.1.0")
+            && listed.contains("version 0.2.0"),
         "{listed}"
     );
     let app = start(&dir).await;
@@ -80,7 +82,7 @@ async fn install_list_activate_and_rollback_are_kept_in_the_database() {
 
     let activated = run(&dir, &["activate", "echange", "0.2.0"]);
     let after_activation: serde_json::Value =
-        serde_json::from_str(&run(&dir, &["instances", "--json"])).unwrap();
+        serde_json::from_str(&run(&dir, &["instances", "--json"])).expect("JSON");
     let rolled_back = run(&dir, &["rollback", "echange"]);
     let after_rollback = run(&dir, &["instances"]);
 
@@ -99,7 +101,11 @@ async fn install_list_activate_and_rollback_are_kept_in_the_database() {
         "{after_rollback}"
     );
     let restarted = start(&dir).await;
-    let info = restarted.state.registry.instance("echange").unwrap();
+    let info = restarted
+        .state
+        .registry
+        .instance("echange")
+        .expect("restored");
     restarted.state.store.close().await;
     assert_eq!(info.version, "0.1.0");
     let _ = std::fs::remove_dir_all(&dir);
@@ -111,10 +117,19 @@ fn registry_commands_refuse_in_french_and_change_nothing() {
     let empty = run(&dir, &["instances"]);
     assert!(empty.contains("Aucune instance configurée"), "{empty}");
     for (args, expected) in [
-        (vec!["activate", "inconnue", "1.0.0"], "instance de connecteur inconnue : « inconnue »"),
-        (vec!["rollback", "inconnue"], "instance de connecteur inconnue"),
+        (
+            vec!["activate", "inconnue", "1.0.0"],
+            "instance de connecteur inconnue : « inconnue »",
+        ),
+        (
+            vec!["rollback", "inconnue"],
+            "instance de connecteur inconnue",
+        ),
         (vec!["install", "/nulle/part.wasm"], "lecture impossible"),
-        (vec!["install", components::NOT_A_CONNECTOR], "aucun contrat pris en charge"),
+        (
+            vec!["install", components::NOT_A_CONNECTOR],
+            "aucun contrat pris en charge",
+        ),
     ] {
         let output = guichet()
             .arg("connector")

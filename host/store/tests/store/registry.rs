@@ -61,8 +61,12 @@ async fn a_version_is_stored_once_and_never_with_other_bytes(db: TestDb) {
 }
 
 async fn an_instance_is_rewritten_whole_and_its_secrets_read_back(db: TestDb) {
-    db.save_connector_version(&version("1.0.0", b"un")).await.unwrap();
-    db.save_connector_version(&version("1.1.0", b"deux")).await.unwrap();
+    db.save_connector_version(&version("1.0.0", b"un"))
+        .await
+        .unwrap();
+    db.save_connector_version(&version("1.1.0", b"deux"))
+        .await
+        .unwrap();
     let configured = instance("1.0.0", None, "cle-1");
     let activated = instance("1.1.0", Some("1.0.0"), "cle-2");
 
@@ -73,7 +77,9 @@ async fn an_instance_is_rewritten_whole_and_its_secrets_read_back(db: TestDb) {
 }
 
 async fn secrets_are_sealed_in_the_database(db: TestDb) {
-    db.save_connector_version(&version("1.0.0", b"un")).await.unwrap();
+    db.save_connector_version(&version("1.0.0", b"un"))
+        .await
+        .unwrap();
     let secret = format!("secret-{}", uuid::Uuid::new_v4().simple());
 
     db.save_connector_instance(&instance("1.0.0", None, &secret))
@@ -82,7 +88,9 @@ async fn secrets_are_sealed_in_the_database(db: TestDb) {
 
     let texts = every_stored_text(&db).await;
     assert!(
-        texts.iter().any(|(_, t)| t.contains("https://atal.ville.test")),
+        texts
+            .iter()
+            .any(|(_, t)| t.contains("https://atal.ville.test")),
         "the settings are stored"
     );
     assert!(
@@ -96,6 +104,9 @@ async fn an_instance_needs_its_versions_stored(db: TestDb) {
         .save_connector_instance(&instance("1.0.0", None, "cle"))
         .await;
 
-    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
     assert!(db.connector_instances().await.unwrap().is_empty());
 }
