@@ -12,11 +12,11 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, body_bytes};
+use super::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, media_type};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::{Admin, ApiError, AppState, ErrorCode};
 use crate::connectors::journal::CallRecord;
@@ -174,16 +174,8 @@ async fn install(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<(StatusCode, Json<InstalledVersion>), ApiError> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    if !["application/wasm", "application/octet-stream"]
-        .iter()
-        .any(|wanted| content_type.starts_with(wanted))
-    {
+    let media_type = media_type(request.headers());
+    if !["application/wasm", "application/octet-stream"].contains(&media_type.as_str()) {
         return Err(ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "le corps doit être un composant WebAssembly (Content-Type: application/wasm)",
@@ -239,6 +231,8 @@ struct InstanceBody {
     #[serde(default)]
     #[schemars(range(min = 1, max = 256))]
     memory_mib: Option<u64>,
+    // Outbound HTTP limits are the defaults (`HttpPolicy`): not set
+    // through the API.
 }
 
 async fn configure(
@@ -247,11 +241,6 @@ async fn configure(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<InstanceBody>,
 ) -> Result<Json<InstanceInfo>, ApiError> {
-    let http = state
-        .registry
-        .config(&id)
-        .map(|current| current.http)
-        .unwrap_or_default();
     let config = InstanceConfig {
         id,
         connector: body.connector,
@@ -259,7 +248,7 @@ async fn configure(
         allowed_hosts: body.allowed_hosts,
         timeout_ms: body.timeout_ms,
         memory_mib: body.memory_mib,
-        http,
+        http: Default::default(),
     };
     Ok(Json(
         service::configure(&state.guichet(), config, body.version.as_deref()).await?,

@@ -33,12 +33,19 @@ pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 pub struct ApiJson<T>(pub T);
 
 fn is_json(headers: &HeaderMap) -> bool {
+    let media_type = media_type(headers);
+    media_type == "application/json" || media_type.ends_with("+json")
+}
+
+/// The media type of a request: its `Content-Type` without parameters,
+/// lowercase; empty when absent or unreadable.
+pub fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
+        .unwrap_or_default()
 }
 
 /// Whether a character may not enter Guichet: a control character (Unicode

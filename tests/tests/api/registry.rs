@@ -38,6 +38,17 @@ fn atal_body(base_url: &str, api_key: &str) -> Value {
     })
 }
 
+/// Configures the ATAL instance `id` for the simulator `vendor`.
+async fn configure_atal(admin: &Client, id: &str, vendor: &atal_sim::Handle) {
+    admin
+        .put(
+            &format!("/api/connectors/instances/{id}"),
+            atal_body(&vendor.base_url(), ATAL_KEY),
+        )
+        .await
+        .expect(200);
+}
+
 fn hostile_body(version: &str) -> Value {
     json!({
         "connector": "hostile",
@@ -56,13 +67,7 @@ async fn an_instance_configured_through_the_api_is_active_and_callable_after_a_r
     let installed = installed.expect(201);
     assert_eq!(installed["description"]["name"], "atal");
     assert_eq!(installed["sha256"].as_str().unwrap().len(), 64);
-    admin
-        .put(
-            "/api/connectors/instances/atal-ville",
-            atal_body(&atal.base_url(), ATAL_KEY),
-        )
-        .await
-        .expect(200);
+    configure_atal(&admin, "atal-ville", &atal).await;
 
     let again = app.start_again().await;
 
@@ -126,13 +131,7 @@ async fn two_instances_of_one_connector_coexist_with_their_own_settings(app: Tes
     let sud = atal().await;
     upload(&admin, components::ATAL).await.expect(201);
     for (id, vendor) in [("atal-nord", &nord), ("atal-sud", &sud)] {
-        admin
-            .put(
-                &format!("/api/connectors/instances/{id}"),
-                atal_body(&vendor.base_url(), ATAL_KEY),
-            )
-            .await
-            .expect(200);
+        configure_atal(&admin, id, vendor).await;
     }
 
     let listed = admin.get("/api/connectors/instances").await;
@@ -198,13 +197,7 @@ async fn a_secret_sent_back_masked_keeps_its_value(app: TestApp) {
     let admin = crate::admin::admin(&app).await;
     let atal = atal().await;
     upload(&admin, components::ATAL).await.expect(201);
-    admin
-        .put(
-            "/api/connectors/instances/atal-ville",
-            atal_body(&atal.base_url(), ATAL_KEY),
-        )
-        .await
-        .expect(200);
+    configure_atal(&admin, "atal-ville", &atal).await;
     let read = admin.get("/api/connectors/instances/atal-ville").await;
     let mut settings = read.expect(200)["settings"].clone();
     assert_eq!(settings["api_key"], "********");

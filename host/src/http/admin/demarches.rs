@@ -12,7 +12,7 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use guichet_core::demarche::{Definition, definition_schema};
@@ -22,7 +22,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::http::auth::{Admin, Caller};
-use crate::http::extract::{ApiJson, ApiPath, JSON_LIMIT, body_bytes, check_text};
+use crate::http::extract::{ApiJson, ApiPath, JSON_LIMIT, body_bytes, check_text, media_type};
 use crate::http::routes::{Access, ApiRouter, Body, Doc};
 use crate::http::{ApiError, AppState, ErrorCode};
 use crate::service::administration::demarches::{self, Importer};
@@ -95,12 +95,7 @@ async fn import(
 ) -> Result<Response, ApiError> {
     // Who may import is known before the body is read.
     let importer = Importer::check(current)?;
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let content_type = media_type(request.headers());
     let format = if content_type.contains("json") {
         SourceFormat::Json
     } else if content_type.contains("yaml") {
