@@ -16,6 +16,8 @@
 //! - [`transmission`]: transmit a demande to a vendor's application when
 //!   it enters the status its démarche says, as a durable job run by a
 //!   worker with retries; where each transmission stands;
+//! - [`synchronisation`]: read a transmitted demande's record back from
+//!   the vendor (status, card) and run the transitions its status names;
 //! - [`usager_demandes`]: an usager's own demandes, their status as the
 //!   usager sees it, their history and actions;
 //! - [`back_office`]: the démarches of an agent's back office, the
@@ -44,6 +46,7 @@ pub mod files;
 pub mod filing;
 pub mod options;
 pub mod processing;
+pub mod synchronisation;
 pub mod transmission;
 pub mod usager_demandes;
 

@@ -327,6 +327,13 @@ pub struct TransmissionView {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The last failure.
     pub last_error: Option<String>,
+    /// The record's status at the vendor, as last read (`code`, `label`,
+    /// `is_final`, the vendor agents' `comments`), when the démarche reads
+    /// it back.
+    pub remote_status: Option<serde_json::Value>,
+    /// The vendor's card of the record (`title`, `sections` of `entries`,
+    /// `link`), as last read.
+    pub card: Option<serde_json::Value>,
 }
 
 fn transmission_view(state: TransmissionState, zone: Zone) -> TransmissionView {
@@ -365,7 +372,9 @@ fn transmission_view(state: TransmissionState, zone: Zone) -> TransmissionView {
         state: key.to_owned(),
         label,
         remote_id: state.remote.as_ref().map(|l| l.remote_id.clone()),
-        display_id: state.remote.and_then(|l| l.display_id),
+        display_id: state.remote.as_ref().and_then(|l| l.display_id.clone()),
+        remote_status: state.remote.as_ref().and_then(|l| l.remote_status.clone()),
+        card: state.remote.and_then(|l| l.card),
         attempts: state.attempts,
         next_attempt_at: state.next_attempt_at,
         last_error: state.last_error,

@@ -295,7 +295,6 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for an unknown demande, a database error.
-    #[cfg(feature = "test-support")]
     pub async fn enqueue(&self, job: NewJob, now: DateTime<Utc>) -> Result<JobId> {
         let mut tx = self.begin().await?;
         let key = match job.demande {

@@ -7,6 +7,7 @@ use guichet_core::id::DemandeId;
 use guichet_host::cli::demo::atal_settings;
 use guichet_host::connectors::instance::InstanceConfig;
 use guichet_store::connector::CallQuery;
+use guichet_store::job::NOTIFICATION_JOB;
 use guichet_tests::app::{Client, TestApp, jpeg};
 use guichet_tests::filing::*;
 use guichet_tests::on_both_backends;
@@ -15,6 +16,7 @@ on_both_backends!(
     a_signalement_is_transmitted_to_atal_once_when_received,
     a_vendor_down_for_a_while_gets_the_demande_once_when_back,
     a_refusal_of_the_vendor_fails_the_transmission_for_good,
+    atal_closing_the_work_request_closes_the_demande_with_its_response,
 );
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
@@ -226,4 +228,62 @@ async fn a_refusal_of_the_vendor_fails_the_transmission_for_good(app: TestApp) {
         )
         .await;
     assert_eq!(again.status, 404, "only a failed job is retried");
+}
+
+async fn atal_closing_the_work_request_closes_the_demande_with_its_response(app: TestApp) {
+    let (sim, usager, gestionnaire) = setup(&app).await;
+    let id = file_signalement(&usager, None).await;
+    step(&gestionnaire, &id, "receptionner").await;
+    assert_eq!(app.transmit().await.transmitted, 1);
+    let request = sim.works_requests()[0].clone();
+
+    // The first reading is due after the démarche's 15 minutes.
+    assert_eq!(app.transmit().await.read, 0);
+    app.at_day(0.5).await;
+    assert_eq!(app.transmit().await.read, 1);
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(
+        view["status"]["id"], "en_cours_analyse",
+        "ATAL received it only"
+    );
+    let transmission = &view["transmissions"][0];
+    assert_eq!(transmission["remote_status"]["code"], "RECEIVED");
+    let card = transmission["card"].to_string();
+    assert!(card.contains(&request.request_number), "{card}");
+
+    sim.set_request_state(
+        request.id,
+        atal_sim::StateCode::Done,
+        Some(atal_sim::NewResponse::new(
+            "Régie éclairage public",
+            "Lampe remplacée, le lampadaire fonctionne.",
+        )),
+    )
+    .expect("ATAL closes the work request");
+    app.at_day(1.0).await;
+    assert_eq!(app.transmit().await.read, 1);
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(view["status"]["id"], "traitee", "{view}");
+    assert_eq!(view["transmissions"][0]["remote_status"]["code"], "DONE");
+    let mine = usager_view(&usager, &id).await;
+    assert_eq!(mine["status"]["id"], "traitee");
+    let history = usager.get(&format!("/api/demandes/{id}/history")).await;
+    let history = history.expect(200).to_string();
+    assert!(
+        history.contains("Lampe remplacée, le lampadaire fonctionne."),
+        "the vendor's response is the closing comment the usager reads: {history}"
+    );
+    let told = app
+        .store
+        .jobs_of(DemandeId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|job| job.kind == NOTIFICATION_JOB)
+        .any(|job| job.payload["event"] == "cloturer");
+    assert!(told, "the usager is told, as for any closing");
+
+    // Final at ATAL: nothing is read any more.
+    app.at_day(3.0).await;
+    assert_eq!(app.transmit().await, Default::default());
 }
