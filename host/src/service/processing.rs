@@ -161,7 +161,13 @@ pub async fn fill_reserved_fields(
     let now = guichet.now();
     let definition = &loaded.definition.definition;
     let update = read_answers(definition, body).map_err(ServiceError::Fields)?;
-    let options = options::resolve(guichet, definition, &loaded.stored.demande.answers).await;
+    let options = options::resolve(
+        guichet,
+        definition,
+        &loaded.stored.demande.answers,
+        ActorKind::Agent,
+    )
+    .await;
     let context = Context {
         filler: ActorKind::Agent,
         today: guichet.zone.today(now),

@@ -4,7 +4,7 @@
 //! its photo read from the file storage, exactly once whatever the retries.
 
 use guichet_core::id::DemandeId;
-use guichet_host::cli::demo::atal_settings;
+use guichet_host::cli::demo::{atal_settings, famille_settings};
 use guichet_host::connectors::instance::InstanceConfig;
 use guichet_store::connector::CallQuery;
 use guichet_store::job::NOTIFICATION_JOB;
@@ -17,6 +17,7 @@ on_both_backends!(
     a_vendor_down_for_a_while_gets_the_demande_once_when_back,
     a_refusal_of_the_vendor_fails_the_transmission_for_good,
     atal_closing_the_work_request_closes_the_demande_with_its_response,
+    an_accepted_restauration_registers_the_child_at_espace_famille,
 );
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
@@ -286,4 +287,75 @@ async fn atal_closing_the_work_request_closes_the_demande_with_its_response(app:
     // Final at ATAL: nothing is read any more.
     app.at_day(3.0).await;
     assert_eq!(app.transmit().await, Default::default());
+}
+
+async fn an_accepted_restauration_registers_the_child_at_espace_famille(app: TestApp) {
+    let sim = guichet_tests::espace_famille().await;
+    app.registry
+        .install_file(guichet_tests::components::ESPACE_FAMILLE.as_ref())
+        .await
+        .expect("Espace famille connector installs");
+    app.registry
+        .configure(
+            guichet_tests::instance_config(
+                "espace-famille-ville",
+                "espace-famille",
+                &sim.base_url(),
+                famille_settings(&sim.base_url(), guichet_tests::FAMILLE_TOKEN),
+            ),
+            None,
+        )
+        .expect("instance configured");
+    app.import(RESTAURATION).await;
+    const RESTAURATION_SCOLAIRE: &str = "Gest_SVL_DEJ_RestaurationScolaire";
+    app.grant(RESTAURATION_SCOLAIRE, Some(RESTAURATION)).await;
+    let gestionnaire = app
+        .agent("cantine@ville.test", &[RESTAURATION_SCOLAIRE])
+        .await;
+    app.jump_days(70).await; // registrations open on 1 May
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@example.fr")
+        .await;
+    let id = file_restauration(&usager).await;
+
+    step(&gestionnaire, &id, "receptionner").await;
+    assert_eq!(app.transmit().await.transmitted, 0, "in analysis: not yet");
+    // The agent picks the activity among Espace famille's, in the cadre
+    // réservé.
+    let filled = gestionnaire
+        .put(
+            &format!("/api/agent/demandes/{id}/agent-fields"),
+            serde_json::json!({ "activite": "CANT-2026" }),
+        )
+        .await;
+    let summary = filled.expect(200)["summary"].to_string();
+    assert!(
+        summary.contains("Restauration scolaire 2026-2027"),
+        "{summary}"
+    );
+    let view = step(&gestionnaire, &id, "accepter").await;
+    assert_eq!(view["transmissions"][0]["state"], "en_attente");
+    let run = app.transmit().await;
+    assert_eq!(
+        run.transmitted,
+        1,
+        "{run:?} {}",
+        agent_view(&gestionnaire, &id).await["transmissions"]
+    );
+
+    let inscriptions = sim.inscriptions();
+    assert_eq!(inscriptions.len(), 1);
+    assert_eq!(
+        (
+            inscriptions[0].id_famille.as_str(),
+            inscriptions[0].id_enfant.as_str()
+        ),
+        ("F-0002", "E-0003")
+    );
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(view["transmissions"][0]["state"], "transmise");
+    assert_eq!(
+        view["transmissions"][0]["display_id"],
+        inscriptions[0].numero.as_str()
+    );
 }
