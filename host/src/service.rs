@@ -13,6 +13,7 @@
 //! - [`filing`]: file a draft as a demande;
 //! - [`processing`]: read a demande with its definition and apply an action
 //!   (with its attachment, in one transaction);
+//! - [`breaker`]: the connector worker's circuit breakers, per instance;
 //! - [`transmission`]: transmit a demande to a vendor's application when
 //!   it enters the status its démarche says, as a durable job run by a
 //!   worker with retries; where each transmission stands;
@@ -38,6 +39,7 @@
 pub mod accounts;
 pub mod administration;
 pub mod back_office;
+pub mod breaker;
 pub mod caller;
 pub mod catalogue;
 pub mod drafts;
@@ -61,6 +63,7 @@ pub use caller::{Caller, Credential};
 pub use error::ServiceError;
 
 use crate::connectors::Registry;
+use breaker::Breakers;
 
 /// What the use cases work with: the store, the clock, the connector
 /// registry and the collectivité's time zone. Cheap to clone.
@@ -74,6 +77,8 @@ pub struct Guichet {
     pub registry: Arc<Registry>,
     /// The collectivité's time zone, in which calendar dates are read.
     pub zone: Zone,
+    /// The circuit breakers of the connector worker, per instance.
+    pub breakers: Arc<Breakers>,
 }
 
 impl Guichet {

@@ -31,6 +31,10 @@
 //! transmission that went through queues the readings of the vendor's
 //! record (`super::synchronisation`), which this worker runs too.
 //!
+//! **Left alone when down.** After repeated failures of an instance, its
+//! circuit breaker (`super::breaker`) opens: its jobs go back to the queue
+//! unrun, without an attempt counted, until the cool-down ends.
+//!
 //! **Seen by agents.** [`states`] reads, for a demande, each transmission
 //! with where it stands — *en attente de transmission*, *transmise à …
 //! sous le n° …*, *échec : … nouvelle tentative le …* — in the
@@ -146,6 +150,9 @@ pub struct Delivered {
     pub retried: usize,
     /// Jobs failed for good.
     pub failed: usize,
+    /// Jobs given back to the queue unrun, their instance's circuit
+    /// breaker being open (`super::breaker`).
+    pub postponed: usize,
 }
 
 /// Runs every transmission and every reading of a vendor's record
@@ -164,12 +171,28 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceEr
             .await?;
         let full = batch.len() as u32 == BATCH;
         for job in batch {
+            // Both kinds of payload name their instance.
+            let instance = job.payload["instance"].as_str().unwrap_or_default();
+            if let Some(until) = guichet.breakers.open_until(instance, guichet.now()) {
+                guichet
+                    .store
+                    .release_job(job.id, worker, until, guichet.now())
+                    .await?;
+                delivered.postponed += 1;
+                continue;
+            }
             let reading = job.kind == SYNC_JOB;
             let attempt = if reading {
                 synchronisation::read(guichet, &job).await
             } else {
                 transmit(guichet, &job).await
             };
+            match &attempt {
+                Err(failure) if failure.retryable => {
+                    guichet.breakers.failure(instance, guichet.now());
+                }
+                _ => guichet.breakers.success(instance),
+            }
             match attempt {
                 Ok(()) => {
                     guichet

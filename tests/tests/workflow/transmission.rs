@@ -6,6 +6,7 @@
 use guichet_core::id::DemandeId;
 use guichet_host::cli::demo::{atal_settings, famille_settings};
 use guichet_host::connectors::instance::InstanceConfig;
+use guichet_host::service::breaker;
 use guichet_store::connector::CallQuery;
 use guichet_store::job::NOTIFICATION_JOB;
 use guichet_tests::app::{Client, TestApp, jpeg};
@@ -18,6 +19,7 @@ on_both_backends!(
     a_refusal_of_the_vendor_fails_the_transmission_for_good,
     atal_closing_the_work_request_closes_the_demande_with_its_response,
     an_accepted_restauration_registers_the_child_at_espace_famille,
+    a_vendor_that_keeps_failing_is_left_alone_for_a_while,
 );
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
@@ -130,6 +132,23 @@ async fn a_signalement_is_transmitted_to_atal_once_when_received(app: TestApp) {
     }
     assert_eq!(calls.len(), 1, "the journal names the demande: {calls:?}");
     assert_eq!(calls[0].1.operation, "transmit");
+    let journal = gestionnaire
+        .get(&format!("/api/agent/demandes/{id}/connector-calls"))
+        .await;
+    let journal = journal.expect(200);
+    assert_eq!(journal[0]["operation"], "transmit", "{journal}");
+    assert_eq!(journal[0]["outcome"], "ok");
+    assert!(
+        !journal.to_string().contains(guichet_tests::ATAL_KEY),
+        "the API key is masked: {journal}"
+    );
+    let stranger = app
+        .agent("proprete@ville.test", &["Gest_SVL_DTE_Propreté"])
+        .await;
+    let refused = stranger
+        .get(&format!("/api/agent/demandes/{id}/connector-calls"))
+        .await;
+    assert_eq!(refused.status, 403, "another service's agent");
 }
 
 async fn a_vendor_down_for_a_while_gets_the_demande_once_when_back(app: TestApp) {
@@ -358,4 +377,41 @@ async fn an_accepted_restauration_registers_the_child_at_espace_famille(app: Tes
         view["transmissions"][0]["display_id"],
         inscriptions[0].numero.as_str()
     );
+}
+
+async fn a_vendor_that_keeps_failing_is_left_alone_for_a_while(app: TestApp) {
+    let (sim, usager, gestionnaire) = setup(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..=breaker::THRESHOLD {
+        let id = file_signalement(&usager, None).await;
+        step(&gestionnaire, &id, "receptionner").await;
+        ids.push(id);
+    }
+    sim.set_mode(atal_sim::Mode::Down);
+
+    let run = app.transmit().await;
+    assert_eq!(
+        (run.retried, run.postponed),
+        (breaker::THRESHOLD as usize, 1),
+        "after {} failures in a row the last job is not tried: {run:?}",
+        breaker::THRESHOLD
+    );
+    let mut attempts = Vec::new();
+    for id in &ids {
+        let view = agent_view(&gestionnaire, id).await;
+        assert_eq!(view["transmissions"][0]["state"], "en_attente");
+        attempts.push(view["transmissions"][0]["attempts"].as_u64().unwrap());
+    }
+    attempts.sort_unstable();
+    assert_eq!(
+        attempts,
+        [0, 1, 1, 1, 1, 1],
+        "the job left alone counts no attempt"
+    );
+
+    sim.set_mode(atal_sim::Mode::Normal);
+    app.at_day(1.0).await;
+    let run = app.transmit().await;
+    assert_eq!(run.transmitted, ids.len(), "{run:?}");
+    assert_eq!(sim.works_requests().len(), ids.len());
 }
