@@ -130,7 +130,13 @@ pub async fn file_restauration(usager: &Client) -> String {
 
 /// Fills and files a signalement, with a photo when given; returns its id.
 pub async fn file_signalement(usager: &Client, photo: Option<Vec<u8>>) -> String {
-    let draft = open_draft(usager, SIGNALEMENT).await;
+    file_signalement_on(usager, SIGNALEMENT, photo).await
+}
+
+/// [`file_signalement`] on `slug`, a démarche with the signalement's form
+/// (a copy without connector, in the benchmarks).
+pub async fn file_signalement_on(usager: &Client, slug: &str, photo: Option<Vec<u8>>) -> String {
+    let draft = open_draft(usager, slug).await;
     save_page(
         usager,
         &draft,
