@@ -138,6 +138,8 @@ pub struct AppState {
     pub passwords: Arc<PasswordHashing>,
     /// The count of wrong passwords.
     pub throttle: Arc<LoginThrottle>,
+    /// The connector worker's circuit breakers, per instance.
+    pub breakers: Arc<crate::service::breaker::Breakers>,
 }
 
 impl AppState {
@@ -148,6 +150,7 @@ impl AppState {
             clock: self.clock.clone(),
             registry: self.registry.clone(),
             zone: self.settings.time_zone,
+            breakers: self.breakers.clone(),
         }
     }
 
@@ -186,6 +189,7 @@ impl AppState {
             settings: Arc::new(settings),
             passwords,
             throttle,
+            breakers: Arc::default(),
         }
     }
 }

@@ -13,9 +13,12 @@
 //! - [`filing`]: file a draft as a demande;
 //! - [`processing`]: read a demande with its definition and apply an action
 //!   (with its attachment, in one transaction);
+//! - [`breaker`]: the connector worker's circuit breakers, per instance;
 //! - [`transmission`]: transmit a demande to a vendor's application when
 //!   it enters the status its démarche says, as a durable job run by a
 //!   worker with retries; where each transmission stands;
+//! - [`synchronisation`]: read a transmitted demande's record back from
+//!   the vendor (status, card) and run the transitions its status names;
 //! - [`usager_demandes`]: an usager's own demandes, their status as the
 //!   usager sees it, their history and actions;
 //! - [`back_office`]: the démarches of an agent's back office, the
@@ -39,6 +42,7 @@
 pub mod accounts;
 pub mod administration;
 pub mod back_office;
+pub mod breaker;
 pub mod caller;
 pub mod catalogue;
 pub mod connectors;
@@ -48,6 +52,7 @@ pub mod files;
 pub mod filing;
 pub mod options;
 pub mod processing;
+pub mod synchronisation;
 pub mod transmission;
 pub mod usager_demandes;
 
@@ -62,6 +67,7 @@ pub use caller::{Caller, Credential};
 pub use error::ServiceError;
 
 use crate::connectors::Registry;
+use breaker::Breakers;
 
 /// What the use cases work with: the store, the clock, the connector
 /// registry and the collectivité's time zone. Cheap to clone.
@@ -75,6 +81,8 @@ pub struct Guichet {
     pub registry: Arc<Registry>,
     /// The collectivité's time zone, in which calendar dates are read.
     pub zone: Zone,
+    /// The circuit breakers of the connector worker, per instance.
+    pub breakers: Arc<Breakers>,
 }
 
 impl Guichet {

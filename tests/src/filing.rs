@@ -96,9 +96,47 @@ pub async fn file_velo(usager: &Client) -> String {
     submit(usager, &draft).await
 }
 
+/// Fills and files a restauration scolaire registration for Chloé
+/// (`E-0003`), whose family `F-0002` Camille Martin proves with its code
+/// and secret (the simulated Espace famille's demo data); returns its id.
+pub async fn file_restauration(usager: &Client) -> String {
+    let draft = open_draft(usager, RESTAURATION).await;
+    save_page(
+        usager,
+        &draft,
+        "responsable",
+        json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1988-04-12",
+                "courriel": "camille.martin@example.fr", "telephone": "0612345678",
+                "lien_enfant": "parent", "code_famille": "F-0002", "code_secret": "s3cret-martin" }),
+    )
+    .await;
+    save_page(
+        usager,
+        &draft,
+        "enfant",
+        json!({ "enfant": "E-0003", "ecole": "les-tilleuls", "classe": "ms" }),
+    )
+    .await;
+    save_page(
+        usager,
+        &draft,
+        "frequentation",
+        json!({ "jours": ["lundi", "jeudi"], "date_debut": "2026-09-01",
+                "regime": "standard", "allergie": false }),
+    )
+    .await;
+    submit(usager, &draft).await
+}
+
 /// Fills and files a signalement, with a photo when given; returns its id.
 pub async fn file_signalement(usager: &Client, photo: Option<Vec<u8>>) -> String {
-    let draft = open_draft(usager, SIGNALEMENT).await;
+    file_signalement_on(usager, SIGNALEMENT, photo).await
+}
+
+/// [`file_signalement`] on `slug`, a démarche with the signalement's form
+/// (a copy without connector, in the benchmarks).
+pub async fn file_signalement_on(usager: &Client, slug: &str, photo: Option<Vec<u8>>) -> String {
+    let draft = open_draft(usager, slug).await;
     save_page(
         usager,
         &draft,

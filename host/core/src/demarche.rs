@@ -31,10 +31,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Zone;
 use crate::condition::Condition;
+use crate::demande::RefusalType;
 use crate::field::Field;
 use crate::notification::{self, MessageText};
 use crate::role::GroupName;
-use crate::workflow::{Workflow, WorkflowChoice};
+use crate::workflow::{TransitionId, Workflow, WorkflowChoice};
 
 pub use check::check;
 pub use version::{Change, classify_change};
@@ -137,7 +138,8 @@ pub struct Rgpd {
 }
 
 /// The link to a business connector: a demande is transmitted to the
-/// instance when it enters `transmit_on` ([`Definition::transmission`]).
+/// instance when it enters `transmit_on` ([`Definition::transmission`]),
+/// then, with `sync`, its record at the vendor is read back periodically.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorLink {
@@ -145,6 +147,45 @@ pub struct ConnectorLink {
     pub instance: String,
     /// The status on entering which the demande is transmitted.
     pub transmit_on: StatusId,
+    /// How the vendor's status is read back and what it does to the
+    /// demande; without it the record is never read back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<StatusSync>,
+}
+
+/// The synchronisation of a transmitted demande with its record at the
+/// vendor: the record's status and card are read every `every_minutes`
+/// until the vendor says it is final, and a status listed in `on` runs
+/// the workflow's transitions it names, on behalf of the vendor's agents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusSync {
+    /// Minutes between two readings (default 15, at least 1).
+    #[serde(default = "default_sync_minutes")]
+    pub every_minutes: u32,
+    /// Vendor status code (`DONE`) → what the demande does.
+    #[serde(default)]
+    pub on: BTreeMap<String, RemoteTransitions>,
+}
+
+fn default_sync_minutes() -> u32 {
+    15
+}
+
+/// What a vendor status does to the demande: the agents' transitions of
+/// the workflow to run, in order, each only when the demande's status
+/// allows it (so `[accepter, cloturer]` closes a demande in analysis as
+/// well as an accepted one). Their inputs come from the vendor: the
+/// closing comment, message or justification is the vendor agents' last
+/// comment; the refusal type is `refusal_type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteTransitions {
+    /// The transitions, in order.
+    pub transitions: Vec<TransitionId>,
+    /// The refusal type, for a transition that asks one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal_type: Option<RefusalType>,
 }
 
 /// A démarche definition, one version of it.

@@ -46,7 +46,7 @@ use crate::role::{GroupName, Right};
 pub use action::{Action, Inputs, Outcome, WorkflowError};
 pub use check::check_workflow;
 pub(crate) use engine::fire_timer;
-pub use engine::{NewDemande, apply, start};
+pub use engine::{NewDemande, apply, apply_for_vendor, start};
 pub use template::{AtDeadline, StandardParameters, resolve};
 
 /// The `from` entry meaning every status that is not archived, anonymised or trashed.

@@ -239,6 +239,17 @@ pub fn atal_settings(base_url: &str, api_key: &str) -> serde_json::Value {
     })
 }
 
+/// The settings of the demo's `espace-famille-ville` instance: the
+/// simulated Espace famille, and the restauration form's field holding the
+/// family's id (`code_famille`, proved by its secret on the same page).
+pub fn famille_settings(base_url: &str, token: &str) -> serde_json::Value {
+    serde_json::json!({
+        "base_url": base_url,
+        "token": token,
+        "fields": { "family": "code_famille" }
+    })
+}
+
 /// Installs and configures the demo's connectors through the persisted
 /// registry, as an administrator would with the API.
 async fn install_connectors(guichet: &Guichet, options: &Demo) -> Result<(), Failure> {
@@ -260,10 +271,7 @@ async fn install_connectors(guichet: &Guichet, options: &Demo) -> Result<(), Fai
             InstanceConfig {
                 id: "espace-famille-ville".into(),
                 connector: "espace-famille".into(),
-                settings: serde_json::json!({
-                    "base_url": options.famille_url,
-                    "token": options.famille_token,
-                }),
+                settings: famille_settings(&options.famille_url, &options.famille_token),
                 allowed_hosts: vec![options.famille_url.clone()],
                 timeout_ms: None,
                 memory_mib: None,

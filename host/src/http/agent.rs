@@ -109,6 +109,15 @@ pub fn router() -> ApiRouter {
             .gives::<AgentDemande>(),
         )
         .get(
+            "/api/agent/demandes/{id}/connector-calls",
+            connector_calls,
+            Doc::new(
+                "Le journal des appels de connecteurs pour cette demande (envois à l'application métier), les plus récents d'abord",
+                Access::Agent("read"),
+            )
+            .gives::<Vec<ConnectorCallView>>(),
+        )
+        .get(
             "/api/agent/demandes/{id}/files/{file}",
             download,
             Doc::new("Télécharger une pièce de la demande", Access::Agent("read"))
@@ -327,6 +336,13 @@ pub struct TransmissionView {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The last failure.
     pub last_error: Option<String>,
+    /// The record's status at the vendor, as last read (`code`, `label`,
+    /// `is_final`, the vendor agents' `comments`), when the démarche reads
+    /// it back.
+    pub remote_status: Option<serde_json::Value>,
+    /// The vendor's card of the record (`title`, `sections` of `entries`,
+    /// `link`), as last read.
+    pub card: Option<serde_json::Value>,
 }
 
 fn transmission_view(state: TransmissionState, zone: Zone) -> TransmissionView {
@@ -365,7 +381,9 @@ fn transmission_view(state: TransmissionState, zone: Zone) -> TransmissionView {
         state: key.to_owned(),
         label,
         remote_id: state.remote.as_ref().map(|l| l.remote_id.clone()),
-        display_id: state.remote.and_then(|l| l.display_id),
+        display_id: state.remote.as_ref().and_then(|l| l.display_id.clone()),
+        remote_status: state.remote.as_ref().and_then(|l| l.remote_status.clone()),
+        card: state.remote.and_then(|l| l.card),
         attempts: state.attempts,
         next_attempt_at: state.next_attempt_at,
         last_error: state.last_error,
@@ -520,6 +538,55 @@ async fn download(
     )
     .await?;
     Ok(send_file(download))
+}
+
+/// A connector call made for the demande.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConnectorCallView {
+    /// When the call started.
+    pub at: DateTime<Utc>,
+    /// The connector instance (`atal-ville`).
+    pub instance: String,
+    /// The connector and its version (`atal 1.0.0`).
+    pub connector: String,
+    /// The operation (`transmit`).
+    pub operation: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// How it ended (`ok`, `connector_error`, `trap`, `timeout`…).
+    pub outcome: String,
+    /// The error, if any (secrets masked).
+    pub error: Option<String>,
+    /// The structured logs the connector wrote.
+    pub logs: serde_json::Value,
+    /// Its HTTP exchanges with the vendor (method, masked URL, status,
+    /// duration).
+    pub exchanges: serde_json::Value,
+}
+
+async fn connector_calls(
+    State(state): State<AppState>,
+    agent: AgentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<ConnectorCallView>>, ApiError> {
+    let (loaded, _) = load(&state, &agent, id, Right::Read).await?;
+    let calls = back_office::connector_calls(&state.guichet(), &loaded).await?;
+    Ok(Json(
+        calls
+            .into_iter()
+            .map(|call| ConnectorCallView {
+                at: call.at,
+                instance: call.instance,
+                connector: format!("{} {}", call.connector, call.connector_version),
+                operation: call.operation,
+                duration_ms: call.duration_ms,
+                outcome: call.outcome,
+                error: call.error,
+                logs: call.logs,
+                exchanges: call.exchanges,
+            })
+            .collect(),
+    ))
 }
 
 /// Takes a demande out of the trash (see `guichet_core::trash::restore`).

@@ -187,7 +187,13 @@ fn view(
 /// A draft as shown after reading or saving it: with the options of its
 /// data-source fields.
 async fn full_view(guichet: &Guichet, caller: &Caller, loaded: drafts::Loaded) -> DraftView {
-    let options = options::resolve(guichet, &loaded.definition, &loaded.draft.answers).await;
+    let options = options::resolve(
+        guichet,
+        &loaded.definition,
+        &loaded.draft.answers,
+        caller.kind(),
+    )
+    .await;
     view(
         loaded.draft,
         &loaded.definition,
@@ -301,7 +307,13 @@ async fn show_summary(
 ) -> Result<Json<Vec<SummaryPageView>>, ApiError> {
     let guichet = state.guichet();
     let loaded = drafts::own(&guichet, &caller, DraftId(id)).await?;
-    let options = options::resolve(&guichet, &loaded.definition, &loaded.draft.answers).await;
+    let options = options::resolve(
+        &guichet,
+        &loaded.definition,
+        &loaded.draft.answers,
+        caller.kind(),
+    )
+    .await;
     Ok(Json(summary_view(
         &loaded.definition,
         &loaded.draft.answers,

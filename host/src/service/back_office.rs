@@ -20,6 +20,7 @@ use guichet_core::role::{GroupName, Right, Rights};
 use guichet_core::validation::{ErrorCode, FieldError};
 use guichet_core::workflow::deadline;
 use guichet_core::workflow::{Transition, Workflow, agents_status};
+use guichet_store::connector::{CallQuery, ConnectorCall};
 use guichet_store::demande::{ProcessingQuery, ProcessingRow};
 use guichet_store::demarche::{CatalogueEntry, CatalogueQuery};
 
@@ -159,6 +160,29 @@ pub async fn table(
         total: page.total,
         rows,
     })
+}
+
+/// The most journal entries listed for one demande.
+pub const CALLS_LIMIT: u32 = 200;
+
+/// The connector calls made for a loaded demande (its transmissions), the
+/// latest first, at most [`CALLS_LIMIT`]: what the vendor was sent and
+/// answered, secrets masked. Erased with the demande's personal data at
+/// anonymisation.
+///
+/// # Errors
+/// A store failure.
+pub async fn connector_calls(
+    guichet: &Guichet,
+    loaded: &Loaded,
+) -> Result<Vec<ConnectorCall>, ServiceError> {
+    let query = CallQuery {
+        instance: None,
+        demande: Some(loaded.stored.demande.id),
+        limit: CALLS_LIMIT,
+    };
+    let calls = guichet.store.connector_calls(&query).await?;
+    Ok(calls.into_iter().map(|(_, call)| call).collect())
 }
 
 /// A demande as an agent sees it, beyond its stored state.

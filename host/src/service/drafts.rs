@@ -224,6 +224,7 @@ pub async fn save_page(
         guichet,
         &definition,
         &merge_page(&draft.answers, page, answers.clone()),
+        caller.kind(),
     )
     .await;
     let context = Context {

@@ -92,7 +92,7 @@ pub async fn file(
             usager: draft.usager,
         }
     };
-    let options = options::resolve(guichet, &definition, &draft.answers).await;
+    let options = options::resolve(guichet, &definition, &draft.answers, caller.kind()).await;
     let version = draft.demarche.version;
     let answers = draft.answers;
     let extras = Extras {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use guichet_core::actor::ActorKind;
 use guichet_core::demarche::Definition;
 use guichet_core::draft::lookup_params;
 use guichet_core::field::Choice;
@@ -13,15 +14,17 @@ use guichet_core::value::Answers;
 use super::Guichet;
 use crate::connectors::model::LookupQuery;
 
-/// The options of data-source fields, from the connector instance named by
-/// the source when it is configured, given the `answers` so far. A source
-/// that cannot answer, or whose parameters are not all answered yet, gives
-/// no options (validation then says `source_indisponible`); the failure is
-/// logged.
+/// The options of the data-source fields `filler` answers (an usager
+/// never answers agent-only ones: their sources are not asked), from the
+/// connector instance named by the source when it is configured, given the
+/// `answers` so far. A source that cannot answer, or whose parameters are
+/// not all answered yet, gives no options (validation then says
+/// `source_indisponible`); the failure is logged.
 pub async fn resolve(
     guichet: &Guichet,
     definition: &Definition,
     answers: &Answers,
+    filler: ActorKind,
 ) -> BTreeMap<FieldId, Vec<Choice>> {
     let mut options = BTreeMap::new();
     let instances: Vec<String> = guichet
@@ -31,6 +34,9 @@ pub async fn resolve(
         .map(|i| i.id)
         .collect();
     for field in definition.fields() {
+        if field.agent_only && filler == ActorKind::Usager {
+            continue;
+        }
         let Some((_, Some(source))) = field.kind.choice_list() else {
             continue;
         };

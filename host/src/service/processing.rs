@@ -10,6 +10,7 @@
 
 use chrono::Duration;
 use guichet_core::actor::{Actor, ActorKind};
+use guichet_core::demarche::RemoteTransitions;
 use guichet_core::file::FileRef;
 use guichet_core::id::{DemandeId, UserId};
 use guichet_core::role::{Right, Rights};
@@ -17,7 +18,7 @@ use guichet_core::submission::fill_agent_fields;
 use guichet_core::trash::{self, Stay};
 use guichet_core::validation::{Context, check_attachment, read_answers};
 use guichet_core::workflow::deadline::{self, Timer};
-use guichet_core::workflow::{self, Action, Outcome, Workflow, WorkflowError};
+use guichet_core::workflow::{self, Action, Input, Inputs, Outcome, Workflow, WorkflowError};
 use guichet_store::demande::StoredDemande;
 use guichet_store::demarche::StoredDefinition;
 use guichet_store::file::{FileOwner, NewFile, StoredFile};
@@ -160,7 +161,13 @@ pub async fn fill_reserved_fields(
     let now = guichet.now();
     let definition = &loaded.definition.definition;
     let update = read_answers(definition, body).map_err(ServiceError::Fields)?;
-    let options = options::resolve(guichet, definition, &loaded.stored.demande.answers).await;
+    let options = options::resolve(
+        guichet,
+        definition,
+        &loaded.stored.demande.answers,
+        ActorKind::Agent,
+    )
+    .await;
     let context = Context {
         filler: ActorKind::Agent,
         today: guichet.zone.today(now),
@@ -281,6 +288,82 @@ pub async fn apply(
         guichet.store.discard_staged_file(file).await;
     }
     applied
+}
+
+/// Runs, on behalf of a vendor's application, the transitions a vendor
+/// status names (`connector.sync.on` of the démarche), in order, each only
+/// when the demande's status then allows it; each outcome is written in
+/// its own transaction, with the transmissions it causes. `comment` (the
+/// vendor agents' last comment) fills the closing comment, message or
+/// justification a transition asks. Returns the outcomes written (none
+/// when the demande is already past them).
+///
+/// # Errors
+/// The workflow's refusal of an input, a store `conflict` when the
+/// demande changed meanwhile (the next reading tries again).
+pub async fn apply_for_vendor(
+    guichet: &Guichet,
+    loaded: &Loaded,
+    remote: &RemoteTransitions,
+    comment: &str,
+) -> Result<Vec<Outcome>, ServiceError> {
+    let workflow = loaded.workflow();
+    let inputs = Inputs {
+        message: Some(comment.to_owned()),
+        closing_comment: Some(comment.to_owned()),
+        justification: Some(comment.to_owned()),
+        refusal_type: remote.refusal_type,
+        confirmed: true,
+        ..Inputs::default()
+    };
+    let mut demande = loaded.stored.demande.clone();
+    let mut revision = loaded.stored.revision;
+    let mut written = Vec::new();
+    for id in &remote.transitions {
+        let allowed = workflow
+            .transition(id)
+            .is_some_and(|t| workflow.allows(t, &demande.status));
+        if !allowed {
+            continue;
+        }
+        let now = guichet.now();
+        let mut needed = inputs.clone();
+        if let Some(transition) = workflow.transition(id) {
+            // Only what the transition takes: the others would be refused.
+            let takes =
+                |input| transition.requires.contains(&input) || transition.accepts.contains(&input);
+            if !takes(Input::Message) {
+                needed.message = None;
+            }
+            if !takes(Input::ClosingComment) {
+                needed.closing_comment = None;
+            }
+            if !takes(Input::Justification) {
+                needed.justification = None;
+            }
+            if !takes(Input::RefusalType) {
+                needed.refusal_type = None;
+            }
+        }
+        let outcome =
+            workflow::apply_for_vendor(&workflow, &demande, id, &needed, now, guichet.zone)?;
+        let extras = Extras {
+            jobs: transmission::jobs(
+                &loaded.definition.definition,
+                Some(&demande.status),
+                &outcome.demande,
+                now,
+            ),
+            ..Extras::default()
+        };
+        revision = guichet
+            .store
+            .apply_outcome(&outcome, revision, extras, now)
+            .await?;
+        demande = outcome.demande.clone();
+        written.push(outcome);
+    }
+    Ok(written)
 }
 
 /// Fires a claimed timer on the demande as stored (the scheduler's use

@@ -27,6 +27,14 @@
 //! the vendor's record is kept as the demande's remote link
 //! (`Store::upsert_remote_link`: remote id and number shown).
 //!
+//! **Read back.** When the démarche says so (`connector.sync`), a
+//! transmission that went through queues the readings of the vendor's
+//! record (`super::synchronisation`), which this worker runs too.
+//!
+//! **Left alone when down.** After repeated failures of an instance, its
+//! circuit breaker (`super::breaker`) opens: its jobs go back to the queue
+//! unrun, without an attempt counted, until the cool-down ends.
+//!
 //! **Seen by agents.** [`states`] reads, for a demande, each transmission
 //! with where it stands — *en attente de transmission*, *transmise à …
 //! sous le n° …*, *échec : … nouvelle tentative le …* — in the
@@ -49,6 +57,7 @@ use guichet_store::job::{Job, JobStatus, NewJob};
 use serde::{Deserialize, Serialize};
 
 use super::processing::Loaded;
+use super::synchronisation::{self, SYNC_JOB};
 use super::{Guichet, ServiceError};
 use crate::connectors::host::{AttachmentFuture, AttachmentSource};
 use crate::connectors::model;
@@ -135,14 +144,20 @@ pub fn retry_delay(attempt: u32, jitter: f64) -> Duration {
 pub struct Delivered {
     /// Demandes transmitted.
     pub transmitted: usize,
+    /// Records read back from vendors (`super::synchronisation`).
+    pub read: usize,
     /// Attempts failed, to be retried.
     pub retried: usize,
     /// Jobs failed for good.
     pub failed: usize,
+    /// Jobs given back to the queue unrun, their instance's circuit
+    /// breaker being open (`super::breaker`).
+    pub postponed: usize,
 }
 
-/// Runs every transmission due at the guichet's now, batch after batch,
-/// as `worker`.
+/// Runs every transmission and every reading of a vendor's record
+/// (`super::synchronisation`) due at the guichet's now, batch after
+/// batch, as `worker`.
 ///
 /// # Errors
 /// A store error while claiming or recording; a job whose outcome could
@@ -152,17 +167,43 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceEr
     loop {
         let batch = guichet
             .store
-            .claim_jobs(worker, &[TRANSMIT_JOB], guichet.now(), BATCH)
+            .claim_jobs(worker, &[TRANSMIT_JOB, SYNC_JOB], guichet.now(), BATCH)
             .await?;
         let full = batch.len() as u32 == BATCH;
         for job in batch {
-            match transmit(guichet, &job).await {
+            // Both kinds of payload name their instance.
+            let instance = job.payload["instance"].as_str().unwrap_or_default();
+            if let Some(until) = guichet.breakers.open_until(instance, guichet.now()) {
+                guichet
+                    .store
+                    .release_job(job.id, worker, until, guichet.now())
+                    .await?;
+                delivered.postponed += 1;
+                continue;
+            }
+            let reading = job.kind == SYNC_JOB;
+            let attempt = if reading {
+                synchronisation::read(guichet, &job).await
+            } else {
+                transmit(guichet, &job).await
+            };
+            match &attempt {
+                Err(failure) if failure.retryable => {
+                    guichet.breakers.failure(instance, guichet.now());
+                }
+                _ => guichet.breakers.success(instance),
+            }
+            match attempt {
                 Ok(()) => {
                     guichet
                         .store
                         .complete_job(job.id, worker, guichet.now())
                         .await?;
-                    delivered.transmitted += 1;
+                    if reading {
+                        delivered.read += 1;
+                    } else {
+                        delivered.transmitted += 1;
+                    }
                 }
                 Err(failure) => {
                     let now = guichet.now();
@@ -210,16 +251,39 @@ fn jitter() -> f64 {
 }
 
 /// Why an attempt failed, in French for the job's record.
-struct Failure {
+pub(super) struct Failure {
     message: String,
     retryable: bool,
 }
 
 impl Failure {
-    fn permanent(message: impl Into<String>) -> Failure {
+    /// A failure that retrying will not mend.
+    pub(super) fn permanent(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             retryable: false,
+        }
+    }
+
+    /// A failure that may pass (the database, the vendor).
+    pub(super) fn retry(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+
+    /// A connector call's failure: retryable when the connector says the
+    /// vendor may answer later, or the instance is not configured yet on
+    /// this host.
+    pub(super) fn from_registry(error: RegistryError) -> Failure {
+        Failure {
+            retryable: match &error {
+                RegistryError::Call(call) => call.is_retryable(),
+                RegistryError::UnknownInstance(_) => true,
+                _ => false,
+            },
+            message: error.to_string(),
         }
     }
 }
@@ -231,10 +295,9 @@ async fn transmit(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
         .ok_or_else(|| Failure::permanent("tâche de transmission sans demande"))?;
     let payload: TransmitJob = serde_json::from_value(job.payload.clone())
         .map_err(|e| Failure::permanent(format!("tâche de transmission illisible : {e}")))?;
-    let loaded = Loaded::read(guichet, demande).await.map_err(|e| Failure {
-        message: format!("lecture de la demande : {e}"),
-        retryable: true,
-    })?;
+    let loaded = Loaded::read(guichet, demande)
+        .await
+        .map_err(|e| Failure::retry(format!("lecture de la demande : {e}")))?;
     let sent = connector_demande(&loaded.definition.definition, &loaded.stored.demande);
     let attachments: Arc<dyn AttachmentSource> = Arc::new(DemandeFiles {
         store: guichet.store.clone(),
@@ -249,31 +312,36 @@ async fn transmit(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
             Some(attachments),
         )
         .await
-        .map_err(|error| Failure {
-            retryable: match &error {
-                RegistryError::Call(call) => call.is_retryable(),
-                // An instance not configured yet on this host may be soon.
-                RegistryError::UnknownInstance(_) => true,
-                _ => false,
-            },
-            message: error.to_string(),
-        })?;
+        .map_err(Failure::from_registry)?;
+    let now = guichet.now();
     guichet
         .store
         .upsert_remote_link(&RemoteLink {
             demande,
-            instance: payload.instance,
+            instance: payload.instance.clone(),
             remote_id: receipt.remote_id,
             display_id: receipt.display_id,
             remote_status: None,
             card: None,
-            updated_at: guichet.now(),
+            updated_at: now,
         })
         .await
-        .map_err(|e| Failure {
-            message: format!("enregistrement du lien : {e}"),
-            retryable: true,
-        })
+        .map_err(|e| Failure::retry(format!("enregistrement du lien : {e}")))?;
+    // A failure here transmits again: the vendor answers the same record
+    // to the same idempotency key.
+    if let Some(reading) = synchronisation::first_job(
+        &loaded.definition.definition,
+        demande,
+        &payload.instance,
+        now,
+    ) {
+        guichet
+            .store
+            .enqueue(reading, now)
+            .await
+            .map_err(|e| Failure::retry(format!("première lecture : {e}")))?;
+    }
+    Ok(())
 }
 
 /// The files of one demande, read from the file storage when the

@@ -295,7 +295,6 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for an unknown demande, a database error.
-    #[cfg(feature = "test-support")]
     pub async fn enqueue(&self, job: NewJob, now: DateTime<Utc>) -> Result<JobId> {
         let mut tx = self.begin().await?;
         let key = match job.demande {
@@ -426,6 +425,34 @@ impl Store {
             forget_contact(&mut tx, &self.keys, id).await?;
         }
         tx.commit().await?;
+        self.held(id, done.rows_affected()).await
+    }
+
+    /// Gives a job `worker` claimed back to the queue without running it,
+    /// due at `until`; its claim does not count as an attempt (a circuit
+    /// breaker left the vendor alone).
+    ///
+    /// # Errors
+    /// As [`Store::complete_job`].
+    pub async fn release_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, next_attempt_at = $2, lease_until = NULL, \
+             attempts = attempts - 1, updated_at = $3 WHERE id = $4 AND status = $5 AND claimed_by = $6",
+        )
+        .bind(JobStatus::Pending.key().to_owned())
+        .bind(millis(until))
+        .bind(millis(now))
+        .bind(id.0.to_string())
+        .bind(JobStatus::Running.key().to_owned())
+        .bind(worker.to_owned())
+        .execute(&self.write)
+        .await?;
         self.held(id, done.rows_affected()).await
     }
 

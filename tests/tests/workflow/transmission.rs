@@ -4,9 +4,11 @@
 //! its photo read from the file storage, exactly once whatever the retries.
 
 use guichet_core::id::DemandeId;
-use guichet_host::cli::demo::atal_settings;
+use guichet_host::cli::demo::{atal_settings, famille_settings};
 use guichet_host::connectors::instance::InstanceConfig;
+use guichet_host::service::breaker;
 use guichet_store::connector::CallQuery;
+use guichet_store::job::NOTIFICATION_JOB;
 use guichet_tests::app::{Client, TestApp, jpeg};
 use guichet_tests::filing::*;
 use guichet_tests::on_both_backends;
@@ -15,6 +17,9 @@ on_both_backends!(
     a_signalement_is_transmitted_to_atal_once_when_received,
     a_vendor_down_for_a_while_gets_the_demande_once_when_back,
     a_refusal_of_the_vendor_fails_the_transmission_for_good,
+    atal_closing_the_work_request_closes_the_demande_with_its_response,
+    an_accepted_restauration_registers_the_child_at_espace_famille,
+    a_vendor_that_keeps_failing_is_left_alone_for_a_while,
 );
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
@@ -127,6 +132,23 @@ async fn a_signalement_is_transmitted_to_atal_once_when_received(app: TestApp) {
     }
     assert_eq!(calls.len(), 1, "the journal names the demande: {calls:?}");
     assert_eq!(calls[0].1.operation, "transmit");
+    let journal = gestionnaire
+        .get(&format!("/api/agent/demandes/{id}/connector-calls"))
+        .await;
+    let journal = journal.expect(200);
+    assert_eq!(journal[0]["operation"], "transmit", "{journal}");
+    assert_eq!(journal[0]["outcome"], "ok");
+    assert!(
+        !journal.to_string().contains(guichet_tests::ATAL_KEY),
+        "the API key is masked: {journal}"
+    );
+    let stranger = app
+        .agent("proprete@ville.test", &["Gest_SVL_DTE_Propreté"])
+        .await;
+    let refused = stranger
+        .get(&format!("/api/agent/demandes/{id}/connector-calls"))
+        .await;
+    assert_eq!(refused.status, 403, "another service's agent");
 }
 
 async fn a_vendor_down_for_a_while_gets_the_demande_once_when_back(app: TestApp) {
@@ -226,4 +248,170 @@ async fn a_refusal_of_the_vendor_fails_the_transmission_for_good(app: TestApp) {
         )
         .await;
     assert_eq!(again.status, 404, "only a failed job is retried");
+}
+
+async fn atal_closing_the_work_request_closes_the_demande_with_its_response(app: TestApp) {
+    let (sim, usager, gestionnaire) = setup(&app).await;
+    let id = file_signalement(&usager, None).await;
+    step(&gestionnaire, &id, "receptionner").await;
+    assert_eq!(app.transmit().await.transmitted, 1);
+    let request = sim.works_requests()[0].clone();
+
+    // The first reading is due after the démarche's 15 minutes.
+    assert_eq!(app.transmit().await.read, 0);
+    app.at_day(0.5).await;
+    assert_eq!(app.transmit().await.read, 1);
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(
+        view["status"]["id"], "en_cours_analyse",
+        "ATAL received it only"
+    );
+    let transmission = &view["transmissions"][0];
+    assert_eq!(transmission["remote_status"]["code"], "RECEIVED");
+    let card = transmission["card"].to_string();
+    assert!(card.contains(&request.request_number), "{card}");
+
+    sim.set_request_state(
+        request.id,
+        atal_sim::StateCode::Done,
+        Some(atal_sim::NewResponse::new(
+            "Régie éclairage public",
+            "Lampe remplacée, le lampadaire fonctionne.",
+        )),
+    )
+    .expect("ATAL closes the work request");
+    app.at_day(1.0).await;
+    assert_eq!(app.transmit().await.read, 1);
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(view["status"]["id"], "traitee", "{view}");
+    assert_eq!(view["transmissions"][0]["remote_status"]["code"], "DONE");
+    let mine = usager_view(&usager, &id).await;
+    assert_eq!(mine["status"]["id"], "traitee");
+    let history = usager.get(&format!("/api/demandes/{id}/history")).await;
+    let history = history.expect(200).to_string();
+    assert!(
+        history.contains("Lampe remplacée, le lampadaire fonctionne."),
+        "the vendor's response is the closing comment the usager reads: {history}"
+    );
+    let told = app
+        .store
+        .jobs_of(DemandeId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|job| job.kind == NOTIFICATION_JOB)
+        .any(|job| job.payload["event"] == "cloturer");
+    assert!(told, "the usager is told, as for any closing");
+
+    // Final at ATAL: nothing is read any more.
+    app.at_day(3.0).await;
+    assert_eq!(app.transmit().await, Default::default());
+}
+
+async fn an_accepted_restauration_registers_the_child_at_espace_famille(app: TestApp) {
+    let sim = guichet_tests::espace_famille().await;
+    app.registry
+        .install_file(guichet_tests::components::ESPACE_FAMILLE.as_ref())
+        .await
+        .expect("Espace famille connector installs");
+    app.registry
+        .configure(
+            guichet_tests::instance_config(
+                "espace-famille-ville",
+                "espace-famille",
+                &sim.base_url(),
+                famille_settings(&sim.base_url(), guichet_tests::FAMILLE_TOKEN),
+            ),
+            None,
+        )
+        .expect("instance configured");
+    app.import(RESTAURATION).await;
+    const RESTAURATION_SCOLAIRE: &str = "Gest_SVL_DEJ_RestaurationScolaire";
+    app.grant(RESTAURATION_SCOLAIRE, Some(RESTAURATION)).await;
+    let gestionnaire = app
+        .agent("cantine@ville.test", &[RESTAURATION_SCOLAIRE])
+        .await;
+    app.jump_days(70).await; // registrations open on 1 May
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@example.fr")
+        .await;
+    let id = file_restauration(&usager).await;
+
+    step(&gestionnaire, &id, "receptionner").await;
+    assert_eq!(app.transmit().await.transmitted, 0, "in analysis: not yet");
+    // The agent picks the activity among Espace famille's, in the cadre
+    // réservé.
+    let filled = gestionnaire
+        .put(
+            &format!("/api/agent/demandes/{id}/agent-fields"),
+            serde_json::json!({ "activite": "CANT-2026" }),
+        )
+        .await;
+    let summary = filled.expect(200)["summary"].to_string();
+    assert!(
+        summary.contains("Restauration scolaire 2026-2027"),
+        "{summary}"
+    );
+    let view = step(&gestionnaire, &id, "accepter").await;
+    assert_eq!(view["transmissions"][0]["state"], "en_attente");
+    let run = app.transmit().await;
+    assert_eq!(
+        run.transmitted,
+        1,
+        "{run:?} {}",
+        agent_view(&gestionnaire, &id).await["transmissions"]
+    );
+
+    let inscriptions = sim.inscriptions();
+    assert_eq!(inscriptions.len(), 1);
+    assert_eq!(
+        (
+            inscriptions[0].id_famille.as_str(),
+            inscriptions[0].id_enfant.as_str()
+        ),
+        ("F-0002", "E-0003")
+    );
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(view["transmissions"][0]["state"], "transmise");
+    assert_eq!(
+        view["transmissions"][0]["display_id"],
+        inscriptions[0].numero.as_str()
+    );
+}
+
+async fn a_vendor_that_keeps_failing_is_left_alone_for_a_while(app: TestApp) {
+    let (sim, usager, gestionnaire) = setup(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..=breaker::THRESHOLD {
+        let id = file_signalement(&usager, None).await;
+        step(&gestionnaire, &id, "receptionner").await;
+        ids.push(id);
+    }
+    sim.set_mode(atal_sim::Mode::Down);
+
+    let run = app.transmit().await;
+    assert_eq!(
+        (run.retried, run.postponed),
+        (breaker::THRESHOLD as usize, 1),
+        "after {} failures in a row the last job is not tried: {run:?}",
+        breaker::THRESHOLD
+    );
+    let mut attempts = Vec::new();
+    for id in &ids {
+        let view = agent_view(&gestionnaire, id).await;
+        assert_eq!(view["transmissions"][0]["state"], "en_attente");
+        attempts.push(view["transmissions"][0]["attempts"].as_u64().unwrap());
+    }
+    attempts.sort_unstable();
+    assert_eq!(
+        attempts,
+        [0, 1, 1, 1, 1, 1],
+        "the job left alone counts no attempt"
+    );
+
+    sim.set_mode(atal_sim::Mode::Normal);
+    app.at_day(1.0).await;
+    let run = app.transmit().await;
+    assert_eq!(run.transmitted, ids.len(), "{run:?}");
+    assert_eq!(sim.works_requests().len(), ids.len());
 }

@@ -9,6 +9,8 @@ use crate::id::{FieldId, is_snake_case};
 use crate::notification::{self, PLACEHOLDERS, placeholders_in};
 use crate::workflow::{StandardParameters, WorkflowChoice, check_workflow};
 
+mod connector;
+
 /// Largest size cap of a file field, in megabytes.
 pub const MAX_FILE_SIZE_MB: u32 = 100;
 
@@ -84,18 +86,8 @@ pub fn check(definition: &Definition) -> Vec<Problem> {
     );
     check_workflow_choice(d, &mut p);
     check_notifications(d, &mut p);
-    if let Some(connector) = &d.connector {
-        p.blank(
-            "connector.instance",
-            &connector.instance,
-            "l'instance du connecteur",
-        );
-        if d.workflow().status(&connector.transmit_on).is_none() {
-            p.add(
-                "connector.transmit_on",
-                format!("le circuit n'a pas de statut « {} »", connector.transmit_on),
-            );
-        }
+    if let Some(link) = &d.connector {
+        connector::check(d, link, &mut p);
     }
     p.0
 }

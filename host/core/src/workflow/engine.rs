@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Action, Input, Inputs, Outcome, Phase, ServiceChange, Target, Transition, Workflow,
-    WorkflowError,
+    Action, Input, Inputs, Outcome, Phase, ServiceChange, Target, Transition, TransitionId,
+    Workflow, WorkflowError,
 };
 use crate::actor::{Actor, ActorKind};
 use crate::calendar::Zone;
@@ -149,6 +149,44 @@ pub fn apply(
         event: &transition.id.0,
         author,
         inputs: &action.inputs,
+        now,
+        zone,
+        trigger: None,
+    };
+    step.run(transition, demande)
+}
+
+/// Runs an agents' transition on behalf of a vendor's application, as the
+/// status synchronisation reads it (`connector.sync` of the démarche): the
+/// author is the platform, the inputs those the vendor gave, confirmed.
+///
+/// # Errors
+/// [`WorkflowError::UnknownTransition`], [`WorkflowError::WrongActor`] for
+/// a transition that is not the agents', `NotAllowed` from the current
+/// status, or the inputs' errors. Nothing is applied then.
+pub fn apply_for_vendor(
+    workflow: &Workflow,
+    demande: &Demande,
+    transition: &TransitionId,
+    inputs: &Inputs,
+    now: DateTime<Utc>,
+    zone: Zone,
+) -> Result<Outcome, WorkflowError> {
+    let transition = workflow
+        .transition(transition)
+        .ok_or_else(|| WorkflowError::UnknownTransition(transition.clone()))?;
+    if transition.actor != ActorKind::Agent {
+        return Err(WorkflowError::WrongActor(transition.label.clone()));
+    }
+    if !workflow.allows(transition, &demande.status) {
+        return Err(not_allowed(workflow, transition, demande));
+    }
+    check_inputs(workflow, transition, demande, inputs)?;
+    let step = Step {
+        workflow,
+        event: &transition.id.0,
+        author: Author::System,
+        inputs,
         now,
         zone,
         trigger: None,

@@ -153,6 +153,38 @@ fn each_bad_definition_is_refused_with_its_path_and_a_french_message() {
             "pas de statut « envoyee »",
         ),
         (
+            "vendor status running an unknown transition",
+            with(
+                "connector:\n  instance: atal-ville\n  transmit_on: en_cours_analyse\n  sync: { on: { DONE: { transitions: [terminer] } } }\n",
+            ),
+            "connector.sync.on.DONE",
+            "pas de transition « terminer »",
+        ),
+        (
+            "vendor status running the usager's transition",
+            with(
+                "connector:\n  instance: atal-ville\n  transmit_on: en_cours_analyse\n  sync: { on: { DONE: { transitions: [abandonner] } } }\n",
+            ),
+            "connector.sync.on.DONE",
+            "« abandonner » n'est pas une action des agents",
+        ),
+        (
+            "vendor refusal without its type",
+            with(
+                "connector:\n  instance: atal-ville\n  transmit_on: en_cours_analyse\n  sync: { on: { REJECTED: { transitions: [refuser] } } }\n",
+            ),
+            "connector.sync.on.REJECTED",
+            "« refuser » demande : type de refus",
+        ),
+        (
+            "vendor status read every 0 minutes",
+            with(
+                "connector:\n  instance: atal-ville\n  transmit_on: en_cours_analyse\n  sync: { every_minutes: 0 }\n",
+            ),
+            "connector.sync.every_minutes",
+            "au moins une minute",
+        ),
+        (
             "checked on a text field",
             with_fields(
                 "      - { id: nom, kind: text, label: Nom }\n      - { id: age, kind: number, label: Âge, condition: { checked: nom } }\n",

@@ -24,7 +24,38 @@ on_both_backends!(
     a_job_whose_worker_died_is_claimed_again_after_its_lease,
     two_concurrent_claimers_never_get_the_same_job,
     a_worker_claims_only_the_kinds_it_runs,
+    a_released_job_comes_back_when_due_without_an_attempt_counted,
 );
+
+async fn a_released_job_comes_back_when_due_without_an_attempt_counted(db: TestDb) {
+    let id = db.enqueue(mail(1), start()).await.unwrap();
+    db.claim_jobs("worker-a", &["mail"], start(), 10)
+        .await
+        .unwrap();
+
+    let stranger = db
+        .release_job(id, "worker-b", start() + days(1), start())
+        .await;
+    db.release_job(id, "worker-a", start() + days(1), start())
+        .await
+        .unwrap();
+
+    assert!(matches!(stranger, Err(StoreError::Conflict(_))));
+    let job = db.job(id).await.unwrap();
+    assert_eq!((job.status, job.attempts), (JobStatus::Pending, 0));
+    assert!(
+        db.claim_jobs("worker-a", &["mail"], start(), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before it is due"
+    );
+    let again = db
+        .claim_jobs("worker-a", &["mail"], start() + days(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(again[0].attempts, 1);
+}
 
 async fn a_worker_claims_only_the_kinds_it_runs(db: TestDb) {
     let queued_mail = db.enqueue(mail(1), start()).await.unwrap();

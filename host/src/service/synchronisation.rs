@@ -1,0 +1,151 @@
+//! Reading a transmitted demande's record back from the vendor's
+//! application (`connector.sync` of its démarche): its status and its card,
+//! every `every_minutes`, until the vendor says the status is final.
+//!
+//! **A chain of jobs.** A transmission that went through queues the first
+//! reading ([`first_job`], kind [`SYNC_JOB`]), due after the démarche's
+//! interval; each reading queues the next one unless the vendor's status
+//! is final. The same worker as the transmissions runs them
+//! (`super::transmission::run`), so several hosts share them without
+//! reading one record twice at once, and a failed reading is retried with
+//! the same backoff.
+//!
+//! **What a reading does.** It keeps the vendor's status and card on the
+//! demande's remote link (agents see them on the demande), and when the
+//! status is listed in `connector.sync.on`, runs the transitions it names
+//! on behalf of the vendor's agents (`super::processing::apply_for_vendor`:
+//! ATAL closes the work request → *accepter* then *cloturer*, with the
+//! vendor agents' last response as the closing comment; the usager is told
+//! by the transition's notices like for any closing).
+
+use chrono::{DateTime, Duration, Utc};
+use guichet_core::demarche::Definition;
+use guichet_core::id::DemandeId;
+use guichet_store::connector::RemoteLink;
+use guichet_store::job::{Job, NewJob};
+use serde::{Deserialize, Serialize};
+
+use super::Guichet;
+use super::processing::{self, Loaded};
+use super::transmission::Failure;
+use crate::connectors::CallError;
+use crate::connectors::model::RemoteStatus;
+use crate::connectors::registry::RegistryError;
+
+/// The kind of reading jobs (payload: a [`SyncJob`]).
+pub const SYNC_JOB: &str = "connector.sync";
+
+/// What a reading job carries; the demande is the job's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncJob {
+    /// The connector instance holding the record.
+    pub instance: String,
+}
+
+/// The reading of `instance`'s record of `demande`, due after the
+/// démarche's interval from `now`, when its link synchronises.
+pub fn first_job(
+    definition: &Definition,
+    demande: DemandeId,
+    instance: &str,
+    now: DateTime<Utc>,
+) -> Option<NewJob> {
+    let sync = definition.connector.as_ref()?.sync.as_ref()?;
+    Some(NewJob {
+        kind: SYNC_JOB.to_owned(),
+        demande: Some(demande),
+        payload: serde_json::json!(SyncJob {
+            instance: instance.to_owned()
+        }),
+        run_at: now + Duration::minutes(i64::from(sync.every_minutes)),
+    })
+}
+
+/// One reading: the vendor's status and card kept on the link, the
+/// transitions its status names run, and the next reading queued unless
+/// the status is final or the démarche no longer synchronises.
+///
+/// # Errors
+/// A [`Failure`] (retryable when the vendor or the database may answer
+/// later).
+pub(super) async fn read(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
+    let demande = job
+        .demande
+        .ok_or_else(|| Failure::permanent("lecture sans demande"))?;
+    let payload: SyncJob = serde_json::from_value(job.payload.clone())
+        .map_err(|e| Failure::permanent(format!("tâche de lecture illisible : {e}")))?;
+    let loaded = Loaded::read(guichet, demande)
+        .await
+        .map_err(|e| Failure::retry(format!("lecture de la demande : {e}")))?;
+    let link = guichet
+        .store
+        .remote_links(demande)
+        .await
+        .map_err(|e| Failure::retry(format!("lecture du lien : {e}")))?
+        .into_iter()
+        .find(|link| link.instance == payload.instance)
+        .ok_or_else(|| Failure::permanent("la demande n'a pas été transmise à cette instance"))?;
+    let status = guichet
+        .registry
+        .status(&payload.instance, &link.remote_id)
+        .await
+        .map_err(Failure::from_registry)?;
+    let card = match guichet
+        .registry
+        .card(&payload.instance, &link.remote_id)
+        .await
+    {
+        Ok(card) => serde_json::to_value(card).ok(),
+        Err(RegistryError::Call(CallError::Unsupported(_))) => None,
+        Err(error) => {
+            tracing::warn!(%error, "fiche distante illisible : la précédente est gardée");
+            link.card.clone()
+        }
+    };
+    let now = guichet.now();
+    guichet
+        .store
+        .upsert_remote_link(&RemoteLink {
+            remote_status: serde_json::to_value(&status).ok(),
+            card,
+            updated_at: now,
+            ..link
+        })
+        .await
+        .map_err(|e| Failure::retry(format!("enregistrement du lien : {e}")))?;
+    let definition = &loaded.definition.definition;
+    if let Some(remote) = definition
+        .connector
+        .as_ref()
+        .and_then(|link| link.sync.as_ref())
+        .and_then(|sync| sync.on.get(&status.code))
+    {
+        processing::apply_for_vendor(guichet, &loaded, remote, &last_comment(&status))
+            .await
+            .map_err(|e| Failure::retry(format!("application du statut distant : {e}")))?;
+    }
+    if !status.is_final
+        && let Some(next) = first_job(definition, demande, &payload.instance, now)
+    {
+        guichet
+            .store
+            .enqueue(next, now)
+            .await
+            .map_err(|e| Failure::retry(format!("lecture suivante : {e}")))?;
+    }
+    Ok(())
+}
+
+/// The vendor agents' last comment, or the status's label.
+fn last_comment(status: &RemoteStatus) -> String {
+    status
+        .comments
+        .iter()
+        .rev()
+        .map(|c| c.text.trim())
+        .find(|text| !text.is_empty())
+        .map_or_else(
+            || format!("Statut dans l'application métier : {}", status.label),
+            str::to_owned,
+        )
+}
