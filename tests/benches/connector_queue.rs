@@ -57,21 +57,16 @@ fn main() {
 
 async fn measure(app: TestApp, count: usize) {
     let sim = guichet_tests::atal().await;
-    app.registry
-        .install_file(guichet_tests::components::ATAL.as_ref())
-        .await
-        .expect("ATAL connector installs");
-    app.registry
-        .configure(
-            guichet_tests::instance_config(
-                "atal-ville",
-                "atal",
-                &sim.base_url(),
-                atal_settings(&sim.base_url(), guichet_tests::ATAL_KEY),
-            ),
-            None,
-        )
-        .expect("instance configured");
+    app.connect(
+        guichet_tests::components::ATAL,
+        guichet_tests::instance_config(
+            "atal-ville",
+            "atal",
+            &sim.base_url(),
+            atal_settings(&sim.base_url(), guichet_tests::ATAL_KEY),
+        ),
+    )
+    .await;
     app.import(SIGNALEMENT).await;
     import_without_connector(&app).await;
     app.grant(VOIRIE, None).await;

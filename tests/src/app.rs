@@ -31,7 +31,7 @@ use guichet_core::id::Slug;
 use guichet_core::profile::Profile;
 use guichet_core::role::{Grant, GroupName, Scope};
 use guichet_host::app::{App, Config};
-use guichet_host::connectors::Registry;
+use guichet_host::connectors::{InstanceConfig, Registry};
 use guichet_host::http::{PasswordCost, PasswordHashing, Settings};
 use guichet_host::scheduler::{Fired, Retention, fire_due_timers, round};
 use guichet_host::service::Guichet;
@@ -431,6 +431,18 @@ impl TestApp {
         self.clock
             .set(start() + Duration::minutes((days * 24.0 * 60.0) as i64));
         self.fire_and_log_in_again().await
+    }
+
+    /// Installs the connector `component` (a path to its `.wasm`) and
+    /// configures its instance `config`, as an administrator would.
+    pub async fn connect(&self, component: &str, config: InstanceConfig) {
+        self.registry
+            .install_file(component.as_ref())
+            .await
+            .expect("connector installs");
+        self.registry
+            .configure(config, None)
+            .expect("instance configured");
     }
 
     /// Runs every transmission to vendors due at the clock's instant, as

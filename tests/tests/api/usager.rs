@@ -166,16 +166,11 @@ async fn my_demandes_show_the_status_as_the_usager_sees_it(app: TestApp) {
 
 async fn restauration_lists_children_only_with_the_family_code_and_secret(app: TestApp) {
     let sim = guichet_tests::espace_famille().await;
-    app.registry
-        .install_file(guichet_tests::components::ESPACE_FAMILLE.as_ref())
-        .await
-        .expect("Espace famille connector installs");
-    app.registry
-        .configure(
-            guichet_tests::famille_config("espace-famille-ville", &sim.base_url()),
-            None,
-        )
-        .expect("instance configured");
+    app.connect(
+        guichet_tests::components::ESPACE_FAMILLE,
+        guichet_tests::famille_config("espace-famille-ville", &sim.base_url()),
+    )
+    .await;
     app.import(RESTAURATION).await;
     app.jump_days(70).await; // registrations open on 1 May
     let usager = app

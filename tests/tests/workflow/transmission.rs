@@ -28,13 +28,11 @@ const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
 /// signalement names, and an usager and the Voirie gestionnaire.
 async fn setup(app: &TestApp) -> (atal_sim::Handle, Client, Client) {
     let sim = guichet_tests::atal().await;
-    app.registry
-        .install_file(guichet_tests::components::ATAL.as_ref())
-        .await
-        .expect("ATAL connector installs");
-    app.registry
-        .configure(atal_ville(&sim, guichet_tests::ATAL_KEY), None)
-        .expect("instance configured");
+    app.connect(
+        guichet_tests::components::ATAL,
+        atal_ville(&sim, guichet_tests::ATAL_KEY),
+    )
+    .await;
     app.import(SIGNALEMENT).await;
     app.grant(VOIRIE, Some(SIGNALEMENT)).await;
     let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
@@ -310,21 +308,16 @@ async fn atal_closing_the_work_request_closes_the_demande_with_its_response(app:
 
 async fn an_accepted_restauration_registers_the_child_at_espace_famille(app: TestApp) {
     let sim = guichet_tests::espace_famille().await;
-    app.registry
-        .install_file(guichet_tests::components::ESPACE_FAMILLE.as_ref())
-        .await
-        .expect("Espace famille connector installs");
-    app.registry
-        .configure(
-            guichet_tests::instance_config(
-                "espace-famille-ville",
-                "espace-famille",
-                &sim.base_url(),
-                famille_settings(&sim.base_url(), guichet_tests::FAMILLE_TOKEN),
-            ),
-            None,
-        )
-        .expect("instance configured");
+    app.connect(
+        guichet_tests::components::ESPACE_FAMILLE,
+        guichet_tests::instance_config(
+            "espace-famille-ville",
+            "espace-famille",
+            &sim.base_url(),
+            famille_settings(&sim.base_url(), guichet_tests::FAMILLE_TOKEN),
+        ),
+    )
+    .await;
     app.import(RESTAURATION).await;
     const RESTAURATION_SCOLAIRE: &str = "Gest_SVL_DEJ_RestaurationScolaire";
     app.grant(RESTAURATION_SCOLAIRE, Some(RESTAURATION)).await;
