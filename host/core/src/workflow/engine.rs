@@ -140,20 +140,15 @@ pub fn apply(
         .transition(&action.transition)
         .ok_or_else(|| WorkflowError::UnknownTransition(action.transition.clone()))?;
     let author = actor_may_run(transition, demande, actor)?;
-    if !workflow.allows(transition, &demande.status) {
-        return Err(not_allowed(workflow, transition, demande));
-    }
-    check_inputs(workflow, transition, demande, &action.inputs)?;
-    let step = Step {
+    run_asked(
         workflow,
-        event: &transition.id.0,
+        demande,
+        transition,
         author,
-        inputs: &action.inputs,
+        &action.inputs,
         now,
         zone,
-        trigger: None,
-    };
-    step.run(transition, demande)
+    )
 }
 
 /// Runs an agents' transition on behalf of a vendor's application, as the
@@ -178,6 +173,28 @@ pub fn apply_for_vendor(
     if transition.actor != ActorKind::Agent {
         return Err(WorkflowError::WrongActor(transition.label.clone()));
     }
+    run_asked(
+        workflow,
+        demande,
+        transition,
+        Author::System,
+        inputs,
+        now,
+        zone,
+    )
+}
+
+/// Runs a transition someone asked for, by `author`, once its actor is
+/// checked: allowed from the current status, inputs valid.
+fn run_asked(
+    workflow: &Workflow,
+    demande: &Demande,
+    transition: &Transition,
+    author: Author,
+    inputs: &Inputs,
+    now: DateTime<Utc>,
+    zone: Zone,
+) -> Result<Outcome, WorkflowError> {
     if !workflow.allows(transition, &demande.status) {
         return Err(not_allowed(workflow, transition, demande));
     }
@@ -185,7 +202,7 @@ pub fn apply_for_vendor(
     let step = Step {
         workflow,
         event: &transition.id.0,
-        author: Author::System,
+        author,
         inputs,
         now,
         zone,
