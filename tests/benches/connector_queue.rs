@@ -149,18 +149,7 @@ async fn import_without_connector(app: &TestApp) {
         .next()
         .unwrap_or_default()
         .to_owned();
-    let definition = Definition::from_yaml(&text).expect("copy valid");
-    app.store
-        .import_demarche(
-            &definition,
-            &DefinitionSource {
-                format: SourceFormat::Yaml,
-                text,
-            },
-            app.clock_now(),
-        )
-        .await
-        .expect("copy imported");
+    app.import_yaml(text).await;
 }
 
 fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {

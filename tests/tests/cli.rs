@@ -336,5 +336,7 @@ fn serve_refuses_an_unknown_time_zone_with_a_french_message() {
     assert!(!data_dir.exists(), "nothing was created");
 }
 
+#[path = "cli/hosts.rs"]
+mod hosts;
 #[path = "cli/registry.rs"]
 mod registry;

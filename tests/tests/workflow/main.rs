@@ -15,5 +15,6 @@
 mod anonymisation;
 mod complexe;
 mod end_of_life;
+mod hot_swap;
 mod simple;
 mod transmission;
