@@ -108,6 +108,8 @@ pub struct TestApp {
     config: Config,
     http: reqwest::Client,
     people: Arc<Mutex<Vec<Person>>>,
+    /// What runs until the test ends (simulated vendors).
+    kept: Arc<Mutex<Vec<Box<dyn std::any::Any + Send>>>>,
 }
 
 /// Someone logged in: login, password, and their (shared) session cookie.
@@ -234,6 +236,7 @@ where
         config: config.clone(),
         http: reqwest::Client::new(),
         people: Arc::default(),
+        kept: Arc::default(),
     };
     let outcome = AssertUnwindSafe(body(test_app)).catch_unwind().await;
     let _ = stop.send(());
@@ -266,6 +269,15 @@ impl TestApp {
         App::start(&self.config, Arc::new(self.clock.clone()))
             .await
             .unwrap_or_else(|e| panic!("restart on {}: {e}", self.url))
+    }
+
+    /// Keeps `value` (a simulated vendor's handle) alive until the test
+    /// ends.
+    pub fn keep<T: Send + 'static>(&self, value: T) {
+        self.kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(value));
     }
 
     /// A client without credentials.

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use guichet_core::id::DemandeId;
 use guichet_tests::app::{Client, TestApp, example_path};
 use guichet_tests::components;
-use guichet_tests::filing::{SIGNALEMENT, file_signalement_on, step};
+use guichet_tests::filing::{SIGNALEMENT, connect_atal, file_signalement_on, step};
 use guichet_tests::on_both_backends;
 use serde_json::{Value, json};
 
@@ -85,6 +85,7 @@ async fn a_hostile_version_activated_then_rolled_back_while_demandes_flow_loses_
     app: TestApp,
 ) {
     let admin = echange(&app, "panic").await;
+    connect_atal(&app).await;
     import_signalement_to_echange(&app).await;
     app.grant(VOIRIE, Some(ECHANGE)).await;
     let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
