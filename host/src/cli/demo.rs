@@ -254,15 +254,17 @@ pub fn famille_settings(base_url: &str, token: &str) -> serde_json::Value {
 
 /// How the platform uses the demo's `espace-famille-ville` instance: an
 /// usager links their account to their family with its code and secret
-/// (the `family-link` source); agents may also use a parent's name and
-/// birth date.
+/// (the `family-link` source; agents may also use a parent's name and
+/// birth date), and registrations are read back every 2 minutes (the
+/// instance's interval wins over the démarche's hour), so the card shows
+/// soon after the acceptance.
 pub fn famille_use() -> InstanceUse {
     InstanceUse {
         link: Some(LinkSource {
             source: "family-link".into(),
             usager_params: vec!["family-code".into(), "secret".into()],
         }),
-        sync_every_minutes: None,
+        sync_every_minutes: Some(2),
     }
 }
 

@@ -369,6 +369,19 @@ async fn an_accepted_restauration_registers_the_child_at_espace_famille(app: Tes
         view["transmissions"][0]["display_id"],
         inscriptions[0].numero.as_str()
     );
+
+    // The registration is read back at the instance's interval: the
+    // agents see Espace famille's status and card of the linked family.
+    app.jump_days(1).await;
+    app.transmit().await;
+    let transmission = agent_view(&gestionnaire, &id).await["transmissions"][0].clone();
+    assert_eq!(
+        transmission["remote_status"]["label"], "En attente de validation",
+        "{transmission}"
+    );
+    let card = transmission["card"].to_string();
+    assert!(card.contains("Famille MARTIN"), "{card}");
+    assert!(card.contains("Chloé"), "{card}");
 }
 
 async fn the_next_reading_follows_the_instance_interval(app: TestApp) {
