@@ -131,7 +131,11 @@ pub async fn mine(guichet: &Guichet, caller: &Caller) -> Result<Vec<AccountLink>
 ///
 /// # Errors
 /// `NotFound` when the caller has no link to it; a store failure.
-pub async fn unlink(guichet: &Guichet, caller: &Caller, instance: &str) -> Result<(), ServiceError> {
+pub async fn unlink(
+    guichet: &Guichet,
+    caller: &Caller,
+    instance: &str,
+) -> Result<(), ServiceError> {
     if guichet
         .store
         .delete_account_link(caller.user.id, instance)
@@ -185,7 +189,9 @@ async fn prove_and_keep(
 /// The source that proves a link to `instance`.
 async fn link_source(guichet: &Guichet, instance: &str) -> Result<LinkSource, ServiceError> {
     if guichet.registry.instance(instance).is_none() {
-        return Err(ServiceError::NotFound("cette instance de connecteur n'existe pas"));
+        return Err(ServiceError::NotFound(
+            "cette instance de connecteur n'existe pas",
+        ));
     }
     guichet
         .store
@@ -307,10 +313,7 @@ async fn may_link_for_usagers(
     agent: &Caller,
     instance: &str,
 ) -> Result<bool, ServiceError> {
-    let entries = guichet
-        .store
-        .agent_catalogue(&Default::default())
-        .await?;
+    let entries = guichet.store.agent_catalogue(&Default::default()).await?;
     for entry in entries {
         if !agent.rights(&entry.slug).contains(Right::FileOnBehalf) {
             continue;

@@ -142,7 +142,11 @@ pub async fn resolve(
 /// The id of the record `usager`'s account is linked to at `instance`;
 /// `None` without an usager, without a link, or when the store fails
 /// (logged: the field then asks for the link, nothing is looked up).
-async fn linked_record(guichet: &Guichet, usager: Option<UserId>, instance: &str) -> Option<String> {
+async fn linked_record(
+    guichet: &Guichet,
+    usager: Option<UserId>,
+    instance: &str,
+) -> Option<String> {
     let usager = usager?;
     match guichet.store.account_link(usager, instance).await {
         Ok(link) => link.map(|link| link.remote_id),

@@ -104,12 +104,13 @@ impl Store {
     /// # Errors
     /// A database error.
     pub async fn delete_account_link(&self, account: UserId, instance: &str) -> Result<bool> {
-        let deleted = sqlx::query("DELETE FROM account_links WHERE user_id = $1 AND instance_id = $2")
-            .bind(account.to_string())
-            .bind(instance.to_owned())
-            .execute(&self.write)
-            .await?
-            .rows_affected();
+        let deleted =
+            sqlx::query("DELETE FROM account_links WHERE user_id = $1 AND instance_id = $2")
+                .bind(account.to_string())
+                .bind(instance.to_owned())
+                .execute(&self.write)
+                .await?
+                .rows_affected();
         Ok(deleted > 0)
     }
 }

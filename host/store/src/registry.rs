@@ -255,7 +255,11 @@ impl Store {
             return Ok(InstanceUse::default());
         };
         Ok(InstanceUse {
-            link: row.text_opt("link")?.as_deref().map(from_json).transpose()?,
+            link: row
+                .text_opt("link")?
+                .as_deref()
+                .map(from_json)
+                .transpose()?,
             sync_every_minutes: row
                 .int_opt("sync_every_minutes")?
                 .map(|m| u32::try_from(m).unwrap_or(u32::MAX)),
@@ -282,7 +286,7 @@ impl Store {
         };
         let key = match key {
             Some(key) => key,
-            None => self.keys.create(&mut **tx, instance.updated_at).await?,
+            None => self.keys.create(tx, instance.updated_at).await?,
         };
         let secrets = seal::seal_json(Some(&key), SECRETS, &instance.secrets)?;
         sqlx::query(

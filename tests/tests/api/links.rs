@@ -137,8 +137,7 @@ async fn an_agent_with_the_saisie_right_links_an_usager_by_name_and_birth_date(a
     let observateur = app.agent("obs@ville.test", &["Obs_SVL_DGS_GRU"]).await;
     let usager = camille(&app).await;
     let path = format!("/api/agent/usagers/camille.martin@example.fr/links/{FAMILLE}");
-    let identity =
-        json!({ "params": { "last-name": "MARTIN", "first-name": "Camille", "birth-date": "1988-04-12" } });
+    let identity = json!({ "params": { "last-name": "MARTIN", "first-name": "Camille", "birth-date": "1988-04-12" } });
 
     // Rights on another démarche, or without the saisie right, are not
     // enough.
@@ -157,7 +156,12 @@ async fn an_agent_with_the_saisie_right_links_an_usager_by_name_and_birth_date(a
     let undeclared = cantine
         .put(&path, json!({ "params": { "nir": "188047512345678" } }))
         .await;
-    assert_eq!(undeclared.code(), "link_params_invalid", "{}", undeclared.body);
+    assert_eq!(
+        undeclared.code(),
+        "link_params_invalid",
+        "{}",
+        undeclared.body
+    );
 
     let linked = cantine.put(&path, identity).await;
 
@@ -180,11 +184,15 @@ async fn an_usager_removes_their_link_and_the_form_asks_for_it_again(app: TestAp
         .await
         .expect(200);
 
-    let removed = usager.delete(&format!("/api/me/links/{FAMILLE}"), None).await;
+    let removed = usager
+        .delete(&format!("/api/me/links/{FAMILLE}"), None)
+        .await;
 
     assert_eq!(removed.status, 204, "{}", removed.body);
     assert_eq!(links_of(&usager).await, json!([]));
-    let again = usager.delete(&format!("/api/me/links/{FAMILLE}"), None).await;
+    let again = usager
+        .delete(&format!("/api/me/links/{FAMILLE}"), None)
+        .await;
     assert_eq!(again.status, 404, "{}", again.body);
     let shown = usager.get(&format!("/api/drafts/{draft}")).await;
     assert_eq!(
@@ -286,10 +294,7 @@ async fn the_link_settings_of_an_instance_are_checked_against_its_connector(app:
         assert_eq!(refused.status, 422, "{link}: {}", refused.body);
         if !setting.is_empty() {
             assert_eq!(refused.code(), "connector_config_invalid");
-            assert_eq!(
-                refused.field_errors(),
-                [format!("{setting}:choix_inconnu")]
-            );
+            assert_eq!(refused.field_errors(), [format!("{setting}:choix_inconnu")]);
         }
     }
     admin.get(&path).await.expect(404);
@@ -305,7 +310,10 @@ async fn the_link_settings_of_an_instance_are_checked_against_its_connector(app:
     let usager = camille(&app).await;
     link_family(&usager, MARTIN).await.expect(200);
     // Without link settings, the instance links no one any more.
-    admin.put(&path, body(json!(null), json!(null))).await.expect(200);
+    admin
+        .put(&path, body(json!(null), json!(null)))
+        .await
+        .expect(200);
     assert_eq!(admin.get(&path).await.expect(200)["link"], json!(null));
     link_family(&usager, MARTIN).await.expect(404);
 }

@@ -188,9 +188,7 @@ async fn restauration_lists_children_only_of_the_linked_family(app: TestApp) {
     assert_eq!(unlinked.field_errors(), ["famille:rattachement_requis"]);
 
     // Another family's code with a guessed secret links nothing.
-    link_family(&usager, ("F-0001", "devine"))
-        .await
-        .expect(422);
+    link_family(&usager, ("F-0001", "devine")).await.expect(422);
     link_family(&usager, MARTIN).await.expect(200);
     // Naming another family in the answers is refused: the only family
     // is the linked one.

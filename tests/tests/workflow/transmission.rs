@@ -3,13 +3,13 @@
 //! the simulated ATAL over real HTTP, through the real ATAL component, with
 //! its photo read from the file storage, exactly once whatever the retries.
 
+use chrono::Duration;
 use guichet_core::id::DemandeId;
 use guichet_host::cli::demo::atal_settings;
 use guichet_host::connectors::instance::InstanceConfig;
 use guichet_host::service::breaker;
-use guichet_store::connector::CallQuery;
-use chrono::Duration;
 use guichet_host::service::synchronisation::SYNC_JOB;
+use guichet_store::connector::CallQuery;
 use guichet_store::job::NOTIFICATION_JOB;
 use guichet_store::registry::InstanceUse;
 use guichet_tests::app::{Client, TestApp, jpeg};

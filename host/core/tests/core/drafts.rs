@@ -145,7 +145,11 @@ fn a_source_is_asked_once_its_parameters_are_answered() {
     assert_eq!(params["family-code"], "F-0002");
     assert_eq!(params["secret"], "s3cret");
     answers.insert(FieldId::from("code_secret"), Value::Text("   ".into()));
-    assert_eq!(lookup_params(&source, &answers), None, "blank is unanswered");
+    assert_eq!(
+        lookup_params(&source, &answers),
+        None,
+        "blank is unanswered"
+    );
 }
 
 #[test]

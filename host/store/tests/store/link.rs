@@ -52,13 +52,20 @@ async fn a_link_is_kept_per_account_and_instance_and_replaced_by_a_new_one(db: T
     db.save_account_link(&by_agent).await.unwrap();
 
     let mine = db.account_links(camille).await.unwrap();
-    assert_eq!(mine, vec![link(camille, "atal-ville", "T-1"), by_agent.clone()]);
+    assert_eq!(
+        mine,
+        vec![link(camille, "atal-ville", "T-1"), by_agent.clone()]
+    );
     assert_eq!(
         db.account_link(camille, FAMILLE).await.unwrap(),
         Some(by_agent)
     );
     assert_eq!(
-        db.account_link(other, FAMILLE).await.unwrap().unwrap().remote_id,
+        db.account_link(other, FAMILLE)
+            .await
+            .unwrap()
+            .unwrap()
+            .remote_id,
         "F-0003"
     );
 }
