@@ -231,7 +231,7 @@ struct LinkSetting {
     source: String,
     /// The only parameters an usager may give it (`family-code`,
     /// `secret`), all required; agents may give any the source takes.
-    #[schemars(length(min = 1, max = 20))]
+    #[schemars(length(min = 1, max = service::MAX_LINK_PARAMS))]
     usager_params: Vec<String>,
 }
 
@@ -294,7 +294,7 @@ struct InstanceBody {
     /// Minutes between two readings of a transmitted record (the
     /// démarches' `connector.sync.every_minutes` when absent).
     #[serde(default)]
-    #[schemars(range(min = 1, max = 10_080))]
+    #[schemars(range(min = 1, max = service::MAX_SYNC_MINUTES))]
     sync_every_minutes: Option<u32>,
     // Outbound HTTP limits are the defaults (`HttpPolicy`): not set
     // through the API.

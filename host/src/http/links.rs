@@ -69,7 +69,7 @@ pub struct LinkBody {
     /// The parameters of the instance's link source: for an usager, the
     /// ones the instance asks (`family-code`, `secret`); for an agent, any
     /// the source takes (`last-name`, `first-name`, `birth-date`…).
-    #[schemars(extend("maxProperties" = 20))]
+    #[schemars(extend("maxProperties" = links::MAX_PARAMS))]
     pub params: BTreeMap<String, String>,
 }
 

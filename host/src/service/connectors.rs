@@ -28,6 +28,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use guichet_core::validation::ErrorCode as FieldCode;
 use guichet_store::registry::{InstanceUse, StoredInstance, StoredVersion};
 use guichet_store::{Store, StoreError};
 use serde_json::{Map, Value};
@@ -40,6 +41,13 @@ use crate::connectors::{ConnectorVersion, InstanceConfig, Registry};
 /// The largest component accepted, in bytes (16 MiB; first-party
 /// connectors weigh about 300 KiB).
 pub const COMPONENT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The longest interval of the status synchronisation an instance may
+/// set: a week, in minutes.
+pub const MAX_SYNC_MINUTES: u32 = 7 * 24 * 60;
+
+/// The most parameters an instance's link may ask usagers.
+pub const MAX_LINK_PARAMS: usize = 20;
 
 /// Serialises the changes of this host's registry (check, write, apply).
 static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -162,11 +170,24 @@ pub async fn instance_use(guichet: &Guichet, instance: &str) -> Result<InstanceU
 /// The link source is one the connector serves, the usager's parameters
 /// are among the source's, and the interval is at least a minute.
 fn check_use(description: &Description, uses: &InstanceUse) -> Result<(), ServiceError> {
-    if uses.sync_every_minutes == Some(0) {
-        return Err(ServiceError::InstanceUse {
-            setting: "sync_every_minutes".into(),
-            message: "l'intervalle de lecture doit être d'au moins une minute".into(),
-        });
+    match uses.sync_every_minutes {
+        Some(0) => {
+            return Err(ServiceError::InstanceUse {
+                setting: "sync_every_minutes".into(),
+                code: FieldCode::NombreTropPetit,
+                message: "l'intervalle de lecture doit être d'au moins une minute".into(),
+            });
+        }
+        Some(minutes) if minutes > MAX_SYNC_MINUTES => {
+            return Err(ServiceError::InstanceUse {
+                setting: "sync_every_minutes".into(),
+                code: FieldCode::NombreTropGrand,
+                message: format!(
+                    "l'intervalle de lecture ne dépasse pas une semaine ({MAX_SYNC_MINUTES} minutes)"
+                ),
+            });
+        }
+        _ => {}
     }
     let Some(link) = &uses.link else {
         return Ok(());
@@ -186,6 +207,7 @@ fn check_use(description: &Description, uses: &InstanceUse) -> Result<(), Servic
     else {
         return Err(ServiceError::InstanceUse {
             setting: "link.source".into(),
+            code: FieldCode::ChoixInconnu,
             message: format!(
                 "le connecteur « {} » ne sert pas de source de données « {} » (sources : {})",
                 description.name,
@@ -194,11 +216,12 @@ fn check_use(description: &Description, uses: &InstanceUse) -> Result<(), Servic
             ),
         });
     };
-    if link.usager_params.is_empty() {
+    if link.usager_params.is_empty() || link.usager_params.len() > MAX_LINK_PARAMS {
         return Err(ServiceError::InstanceUse {
             setting: "link.usager_params".into(),
+            code: FieldCode::ChoixTropPeu,
             message: format!(
-                "indiquez les paramètres que l'usager donne pour prouver le rattachement (parmi : {})",
+                "indiquez de 1 à {MAX_LINK_PARAMS} paramètres que l'usager donne pour prouver le rattachement (parmi : {})",
                 source.params.join(", ")
             ),
         });
@@ -210,6 +233,7 @@ fn check_use(description: &Description, uses: &InstanceUse) -> Result<(), Servic
     {
         return Err(ServiceError::InstanceUse {
             setting: "link.usager_params".into(),
+            code: FieldCode::ChoixInconnu,
             message: format!(
                 "la source « {} » ne prend pas de paramètre « {other} » (paramètres : {})",
                 source.name,

@@ -79,6 +79,8 @@ pub enum ServiceError {
     InstanceUse {
         /// The setting (`link.source`, `link.usager_params`…).
         setting: String,
+        /// What kind of problem (`choix_inconnu`, `nombre_trop_petit`…).
+        code: guichet_core::validation::ErrorCode,
         /// What is wrong with it.
         message: String,
     },

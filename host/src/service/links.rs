@@ -46,6 +46,9 @@ use crate::connectors::CallError;
 use crate::connectors::model::{ConnectorError, LookupQuery};
 use crate::connectors::registry::RegistryError;
 
+/// The most parameters a proof of a link holds.
+pub const MAX_PARAMS: usize = 20;
+
 /// Who asks for a link, which decides the parameters allowed.
 enum Prover {
     /// The usager: only the instance's `usager_params`, all of them.
@@ -158,6 +161,11 @@ async fn prove_and_keep(
     prover: Prover,
 ) -> Result<AccountLink, ServiceError> {
     let source = link_source(guichet, instance).await?;
+    if params.len() > MAX_PARAMS {
+        return Err(ServiceError::LinkParams(format!(
+            "au plus {MAX_PARAMS} paramètres"
+        )));
+    }
     let params: BTreeMap<String, String> = params
         .into_iter()
         .map(|(name, value)| (name, value.trim().to_owned()))

@@ -286,16 +286,28 @@ async fn the_link_settings_of_an_instance_are_checked_against_its_connector(app:
         (
             json!({ "source": "family-link", "usager_params": [] }),
             json!(null),
-            "",
+            "link.usager_params:choix_trop_peu",
         ),
-        (json!(null), json!(0), ""),
+        (
+            json!(null),
+            json!(0),
+            "sync_every_minutes:nombre_trop_petit",
+        ),
+        (
+            json!(null),
+            json!(7 * 24 * 60 + 1),
+            "sync_every_minutes:nombre_trop_grand",
+        ),
     ] {
         let refused = admin.put(&path, body(link.clone(), every)).await;
         assert_eq!(refused.status, 422, "{link}: {}", refused.body);
-        if !setting.is_empty() {
-            assert_eq!(refused.code(), "connector_config_invalid");
-            assert_eq!(refused.field_errors(), [format!("{setting}:choix_inconnu")]);
-        }
+        assert_eq!(refused.code(), "connector_config_invalid");
+        let expected = if setting.contains(':') {
+            setting.to_owned()
+        } else {
+            format!("{setting}:choix_inconnu")
+        };
+        assert_eq!(refused.field_errors(), [expected]);
     }
     admin.get(&path).await.expect(404);
 
