@@ -4,7 +4,8 @@
 //! summary, submission — also the *saisie au nom de l'usager*),
 //! [`demandes`] (an usager's own demandes, history, reply, abandon),
 //! [`agent`] (the back office: processing table, detail, actions, *cadre
-//! réservé*), [`admin`] (démarches and versions, groups, grants, users, API
+//! réservé*), [`links`] (usagers' accounts linked to their record at a
+//! vendor), [`admin`] (démarches and versions, groups, grants, users, API
 //! tokens), [`connectors`] (connector administration) and [`openapi`] (the
 //! document at `GET /api/openapi.json`). [`router`] assembles them over the
 //! shared [`AppState`]; `App::start` serves it.
@@ -46,6 +47,7 @@ pub mod drafts;
 mod error;
 pub mod extract;
 pub mod form;
+pub mod links;
 pub mod openapi;
 pub mod routes;
 pub mod security;
@@ -208,6 +210,7 @@ pub fn api() -> routes::ApiRouter {
         .merge(drafts::router())
         .merge(demandes::router())
         .merge(agent::router())
+        .merge(links::router())
         .merge(admin::router())
         .merge(connectors::router())
         .merge(openapi::router())

@@ -25,7 +25,11 @@
 //!   processing table, a demande as agents see it;
 //! - [`files`]: the files of a demande, as an agent or its usager may
 //!   download them;
-//! - [`options`]: the choices of data-source fields, asked to connectors;
+//! - [`links`]: link an usager's account to their record at a vendor
+//!   (their family at Espace famille) with the vendor's proof, or by an
+//!   agent on their behalf; list and remove links;
+//! - [`options`]: the choices of data-source fields, asked to connectors
+//!   (with the usager's link for sources of their own record);
 //! - [`connectors`]: the persisted connector registry — install a
 //!   component, configure an instance (secrets sealed), activate, roll
 //!   back, and restore everything at start;
@@ -50,6 +54,7 @@ pub mod drafts;
 mod error;
 pub mod files;
 pub mod filing;
+pub mod links;
 pub mod options;
 pub mod processing;
 pub mod synchronisation;

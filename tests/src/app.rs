@@ -31,16 +31,18 @@ use guichet_core::id::Slug;
 use guichet_core::profile::Profile;
 use guichet_core::role::{Grant, GroupName, Scope};
 use guichet_host::app::{App, Config};
+use guichet_host::cli::demo::{famille_settings, famille_use};
 use guichet_host::connectors::{InstanceConfig, Registry};
 use guichet_host::http::{PasswordCost, PasswordHashing, Settings};
 use guichet_host::scheduler::{Fired, Retention, fire_due_timers, round};
-use guichet_host::service::Guichet;
 use guichet_host::service::accounts::hash_password;
 use guichet_host::service::connectors;
 use guichet_host::service::transmission::{self, Delivered};
+use guichet_host::service::{Guichet, connectors};
 use guichet_store::Store;
 use guichet_store::account::{NewUser, UserKind};
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
+use guichet_store::registry::InstanceUse;
 use guichet_testdb::TestDatabase;
 use serde_json::Value;
 
@@ -482,6 +484,36 @@ impl TestApp {
         connectors::install(&self.guichet, bytes)
             .await
             .expect("connector installs");
+    }
+
+    /// Sets how the platform uses the running instance `id` (its account
+    /// link, its synchronisation interval), as an administrator's
+    /// configuration would.
+    pub async fn use_instance(&self, id: &str, uses: InstanceUse) {
+        connectors::set_use(&self.guichet, id, uses)
+            .await
+            .expect("instance use accepted");
+    }
+
+    /// A simulated Espace famille, its component installed as the
+    /// `espace-famille-ville` instance the restauration names, configured
+    /// as the demo does: its settings and the account link it offers
+    /// (family code and secret for usagers).
+    pub async fn connect_famille(&self) -> espace_famille_sim::Handle {
+        let sim = crate::espace_famille().await;
+        self.connect(
+            crate::components::ESPACE_FAMILLE,
+            crate::instance_config(
+                crate::filing::FAMILLE,
+                "espace-famille",
+                &sim.base_url(),
+                famille_settings(&sim.base_url(), crate::FAMILLE_TOKEN),
+            ),
+        )
+        .await;
+        self.use_instance(crate::filing::FAMILLE, famille_use())
+            .await;
+        sim
     }
 
     /// Runs every transmission to vendors due at the clock's instant, as

@@ -115,18 +115,44 @@ pub async fn file_velo(usager: &Client) -> String {
     submit(usager, &draft).await
 }
 
+/// The Espace famille instance the restauration names.
+pub const FAMILLE: &str = "espace-famille-ville";
+
+/// Camille Martin's family at the simulated Espace famille: its code and
+/// secret (its demo data).
+pub const MARTIN: (&str, &str) = ("F-0002", "s3cret-martin");
+
+/// Links the usager's account to the family `(code, secret)` at the
+/// Espace famille instance; the API's answer.
+pub async fn link_family(usager: &Client, (code, secret): (&str, &str)) -> Reply {
+    usager
+        .put(
+            &format!("/api/me/links/{FAMILLE}"),
+            json!({ "params": { "family-code": code, "secret": secret } }),
+        )
+        .await
+}
+
+/// The restauration's first page, for the family `famille` (the one the
+/// usager's account is linked to).
+pub fn restauration_responsable(famille: &str) -> Value {
+    json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1988-04-12",
+            "courriel": "camille.martin@example.fr", "telephone": "0612345678",
+            "lien_enfant": "parent", "famille": famille })
+}
+
 /// Fills and files a restauration scolaire registration for Chloé
-/// (`E-0003`), whose family `F-0002` Camille Martin proves with its code
-/// and secret (the simulated Espace famille's demo data); returns its id.
+/// (`E-0003`) of the family `F-0002`, the usager's account linked to it
+/// first with its code and secret (the simulated Espace famille's demo
+/// data); returns its id.
 pub async fn file_restauration(usager: &Client) -> String {
+    link_family(usager, MARTIN).await.expect(200);
     let draft = open_draft(usager, RESTAURATION).await;
     save_page(
         usager,
         &draft,
         "responsable",
-        json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1988-04-12",
-                "courriel": "camille.martin@example.fr", "telephone": "0612345678",
-                "lien_enfant": "parent", "code_famille": "F-0002", "code_secret": "s3cret-martin" }),
+        restauration_responsable(MARTIN.0),
     )
     .await;
     save_page(

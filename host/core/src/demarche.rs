@@ -155,12 +155,16 @@ pub struct ConnectorLink {
 
 /// The synchronisation of a transmitted demande with its record at the
 /// vendor: the record's status and card are read every `every_minutes`
-/// until the vendor says it is final, and a status listed in `on` runs
-/// the workflow's transitions it names, on behalf of the vendor's agents.
+/// (or the instance's interval) until the vendor says it is final, and a
+/// status listed in `on` runs the workflow's transitions it names, on
+/// behalf of the vendor's agents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusSync {
-    /// Minutes between two readings (default 15, at least 1).
+    /// Minutes between two readings (default 15, at least 1), for
+    /// instances that set no interval of their own (an instance's
+    /// `sync_every_minutes` wins: the polling of a vendor is the
+    /// instance's matter).
     #[serde(default = "default_sync_minutes")]
     pub every_minutes: u32,
     /// Vendor status code (`DONE`) → what the demande does.

@@ -256,7 +256,9 @@ pub struct Choice {
 
 /// A data source feeding a choice list, served by a connector instance
 /// (for example ATAL's thematics or the children of an Espace famille family).
-/// The caller resolves its options before validation.
+/// The caller resolves its options before validation, with the parameters
+/// read from earlier answers (`params`) and, for a source of the usager's
+/// own record, the id of their account's link to the instance (`link`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataSource {
@@ -280,6 +282,13 @@ pub struct DataSource {
     /// (0: always call). The host's default (five minutes) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_seconds: Option<u32>,
+    /// The lookup parameter given the id of the usager's link to the
+    /// instance (e.g. `family-id`: the family the usager linked their
+    /// account to once, with the vendor's proof). Without that link the
+    /// field asks the usager to link their account first. Never read from
+    /// an answer, so no answer can name someone else's record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 fn personal_by_default() -> bool {

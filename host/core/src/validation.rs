@@ -114,6 +114,9 @@ pub enum ErrorCode {
     ChoixTropNombreux,
     /// The options of the data source could not be obtained.
     SourceIndisponible,
+    /// The data source needs the usager's account linked to the vendor's
+    /// application first (a family at Espace famille).
+    RattachementRequis,
     /// A file whose content is not an accepted type.
     TypeFichier,
     /// A file above the size cap.
@@ -182,6 +185,7 @@ impl ErrorCode {
             ErrorCode::ChoixTropPeu => "choix_trop_peu",
             ErrorCode::ChoixTropNombreux => "choix_trop_nombreux",
             ErrorCode::SourceIndisponible => "source_indisponible",
+            ErrorCode::RattachementRequis => "rattachement_requis",
             ErrorCode::TypeFichier => "type_fichier",
             ErrorCode::FichierTropGros => "fichier_trop_gros",
             ErrorCode::FichiersTropNombreux => "fichiers_trop_nombreux",

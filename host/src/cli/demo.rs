@@ -23,6 +23,7 @@ use guichet_core::role::{Grant, GroupName, Right, Scope};
 use guichet_core::value::Address;
 use guichet_store::Store;
 use guichet_store::account::{NewUser, UserKind};
+use guichet_store::registry::{InstanceUse, LinkSource};
 
 use super::{Failure, say};
 use crate::app::{App, Config};
@@ -232,13 +233,30 @@ pub fn atal_settings(base_url: &str, api_key: &str) -> serde_json::Value {
 
 /// The settings of the demo's `espace-famille-ville` instance: the
 /// simulated Espace famille, and the restauration form's field holding the
-/// family's id (`code_famille`, proved by its secret on the same page).
+/// family's id (`famille`, a choice of the family the usager's account is
+/// linked to).
 pub fn famille_settings(base_url: &str, token: &str) -> serde_json::Value {
     serde_json::json!({
         "base_url": base_url,
         "token": token,
-        "fields": { "family": "code_famille" }
+        "fields": { "family": "famille" }
     })
+}
+
+/// How the platform uses the demo's `espace-famille-ville` instance: an
+/// usager links their account to their family with its code and secret
+/// (the `family-link` source; agents may also use a parent's name and
+/// birth date), and registrations are read back every 2 minutes (the
+/// instance's interval wins over the démarche's hour), so the card shows
+/// soon after the acceptance.
+pub fn famille_use() -> InstanceUse {
+    InstanceUse {
+        link: Some(LinkSource {
+            source: "family-link".into(),
+            usager_params: vec!["family-code".into(), "secret".into()],
+        }),
+        sync_every_minutes: Some(2),
+    }
 }
 
 /// Installs and configures the demo's connectors through the persisted
@@ -256,6 +274,11 @@ async fn install_connectors(guichet: &Guichet, options: &Demo) -> Result<(), Fai
                 memory_mib: None,
                 http: Default::default(),
             },
+            // ATAL's work requests are read back every 15 minutes.
+            InstanceUse {
+                link: None,
+                sync_every_minutes: Some(15),
+            },
         ),
         (
             "guichet_connector_espace_famille.wasm",
@@ -268,16 +291,17 @@ async fn install_connectors(guichet: &Guichet, options: &Demo) -> Result<(), Fai
                 memory_mib: None,
                 http: Default::default(),
             },
+            famille_use(),
         ),
     ];
-    for (file, config) in connectors {
+    for (file, config, uses) in connectors {
         let path = options.components.join(file);
         let component = std::fs::read(&path)
             .map_err(|e| Failure::input(format!("{} : {e}", path.display())))?;
         service::install(guichet, component)
             .await
             .map_err(|e| Failure::input(format!("{} : {e}", path.display())))?;
-        service::configure(guichet, config, None)
+        service::configure_with_use(guichet, config, None, uses)
             .await
             .map_err(|e| Failure::input(e.to_string()))?;
     }
@@ -433,6 +457,9 @@ fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
          -d '{{\"login\":\"{USAGER_LOGIN}\",\"password\":\"{USAGER_PASSWORD}\"}}' {base}/api/auth/login\n  \
          curl -s -b usager.txt {base}/api/me\n  \
          curl -s '{base}/api/demarches?q=velo'\n\
+         Rattacher le compte de l'usager à sa famille de l'Espace famille (une fois, avant la restauration scolaire) :\n  \
+         curl -s -b usager.txt -X PUT -H 'Content-Type: application/json' \\\n       \
+         -d '{{\"params\":{{\"family-code\":\"F-0002\",\"secret\":\"s3cret-martin\"}}}}' {base}/api/me/links/espace-famille-ville\n\
          La suite pas à pas : README, section « Démo : déposer et traiter une demande avec curl ».\n\
          Description de l'API : {base}/api/openapi.json\n\
          \n\

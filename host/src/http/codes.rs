@@ -124,6 +124,10 @@ catalogue! {
     ConnectorConfigInvalid = "connector_config_invalid", UNPROCESSABLE_ENTITY, "configuration d'instance invalide";
     /// The connector refused the input.
     ConnectorInvalidInput = "connector_invalid_input", UNPROCESSABLE_ENTITY, "donnée refusée par le connecteur";
+    /// Parameters of an account link the caller may not give, or missing.
+    LinkParamsInvalid = "link_params_invalid", UNPROCESSABLE_ENTITY, "paramètres de rattachement non admis ou manquants";
+    /// The vendor refused the proof of an account link.
+    LinkRefused = "link_refused", UNPROCESSABLE_ENTITY, "rattachement refusé : preuve incorrecte ou dossier introuvable";
     /// Too many failed logins: wait `Retry-After` seconds.
     TooManyAttempts = "too_many_attempts", TOO_MANY_REQUESTS, "trop de tentatives : réessayer après Retry-After";
     /// An error of the server; the detail is in its logs.

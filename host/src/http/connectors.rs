@@ -4,6 +4,11 @@
 //! role on every démarche, or a machine token with the `administration`
 //! scope (see [`super::auth`]).
 //!
+//! An instance's configuration also says how the platform uses it: the
+//! account link it offers usagers (`link`: which data source of the
+//! connector proves it, and the parameters an usager gives) and how often
+//! transmitted records are read back (`sync_every_minutes`).
+//!
 //! Installing, configuring, activating and rolling back are persisted
 //! ([`crate::service::connectors`]): a restarted host serves the same
 //! instances. No answer holds a secret: the settings a connector marks
@@ -26,6 +31,7 @@ use crate::connectors::model::{
 use crate::connectors::registry::InstanceInfo;
 use crate::connectors::{ConnectorVersion, InstanceConfig};
 use crate::service::connectors::{self as service, COMPONENT_LIMIT};
+use guichet_store::registry::{InstanceUse, LinkSource};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -54,12 +60,12 @@ pub fn router() -> ApiRouter {
                 "Instances configurées et leur version active (secrets masqués)",
                 admin,
             )
-            .gives::<Vec<InstanceInfo>>(),
+            .gives::<Vec<InstanceView>>(),
         )
         .get(
             "/api/connectors/instances/{id}",
             instance,
-            Doc::new("Une instance configurée (secrets masqués)", admin).gives::<InstanceInfo>(),
+            Doc::new("Une instance configurée (secrets masqués)", admin).gives::<InstanceView>(),
         )
         .put(
             "/api/connectors/instances/{id}",
@@ -69,7 +75,7 @@ pub fn router() -> ApiRouter {
                 admin,
             )
             .takes::<InstanceBody>()
-            .gives::<InstanceInfo>(),
+            .gives::<InstanceView>(),
         )
         .post(
             "/api/connectors/instances/{id}/check",
@@ -189,21 +195,72 @@ async fn install(
     ))
 }
 
-async fn instances(_: Admin, State(state): State<AppState>) -> Json<Vec<InstanceInfo>> {
-    Json(state.registry.instances())
+/// An instance as an administrator sees it: its configuration (secrets
+/// masked) and how the platform uses it.
+#[derive(Serialize, JsonSchema)]
+struct InstanceView {
+    #[serde(flatten)]
+    info: InstanceInfo,
+    /// The account link the instance offers: the data source that proves
+    /// it and the parameters an usager gives; none when absent.
+    link: Option<LinkSetting>,
+    /// Minutes between two readings of a transmitted record; the
+    /// démarche's interval when absent.
+    sync_every_minutes: Option<u32>,
+}
+
+impl InstanceView {
+    fn new(info: InstanceInfo, uses: InstanceUse) -> Self {
+        InstanceView {
+            info,
+            link: uses.link.map(|link| LinkSetting {
+                source: link.source,
+                usager_params: link.usager_params,
+            }),
+            sync_every_minutes: uses.sync_every_minutes,
+        }
+    }
+}
+
+/// The data source of the connector that proves an usager's account link.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct LinkSetting {
+    /// A data source of the connector (`family-link`).
+    #[schemars(extend("pattern" = crate::http::openapi::NON_BLANK))]
+    source: String,
+    /// The only parameters an usager may give it (`family-code`,
+    /// `secret`), all required; agents may give any the source takes.
+    #[schemars(length(min = 1, max = service::MAX_LINK_PARAMS))]
+    usager_params: Vec<String>,
+}
+
+async fn instances(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<InstanceView>>, ApiError> {
+    let guichet = state.guichet();
+    let mut views = Vec::new();
+    for info in state.registry.instances() {
+        let uses = service::instance_use(&guichet, &info.id).await?;
+        views.push(InstanceView::new(info, uses));
+    }
+    Ok(Json(views))
 }
 
 async fn instance(
     _: Admin,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<InstanceInfo>, ApiError> {
-    state.registry.instance(&id).map(Json).ok_or_else(|| {
+) -> Result<Json<InstanceView>, ApiError> {
+    let info = state.registry.instance(&id).ok_or_else(|| {
         ApiError::new(
             ErrorCode::ConnectorNotFound,
             format!("instance de connecteur inconnue : « {id} »"),
         )
-    })
+    })?;
+    let uses = service::instance_use(&state.guichet(), &id).await?;
+    Ok(Json(InstanceView::new(info, uses)))
 }
 
 /// The configuration of an instance.
@@ -231,6 +288,14 @@ struct InstanceBody {
     #[serde(default)]
     #[schemars(range(min = 1, max = 256))]
     memory_mib: Option<u64>,
+    /// The account link the instance offers usagers (none when absent).
+    #[serde(default)]
+    link: Option<LinkSetting>,
+    /// Minutes between two readings of a transmitted record (the
+    /// démarches' `connector.sync.every_minutes` when absent).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = service::MAX_SYNC_MINUTES))]
+    sync_every_minutes: Option<u32>,
     // Outbound HTTP limits are the defaults (`HttpPolicy`): not set
     // through the API.
 }
@@ -240,7 +305,7 @@ async fn configure(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<InstanceBody>,
-) -> Result<Json<InstanceInfo>, ApiError> {
+) -> Result<Json<InstanceView>, ApiError> {
     let config = InstanceConfig {
         id,
         connector: body.connector,
@@ -250,9 +315,17 @@ async fn configure(
         memory_mib: body.memory_mib,
         http: Default::default(),
     };
-    Ok(Json(
-        service::configure(&state.guichet(), config, body.version.as_deref()).await?,
-    ))
+    let uses = InstanceUse {
+        link: body.link.map(|link| LinkSource {
+            source: link.source,
+            usager_params: link.usager_params,
+        }),
+        sync_every_minutes: body.sync_every_minutes,
+    };
+    let (info, uses) =
+        service::configure_with_use(&state.guichet(), config, body.version.as_deref(), uses)
+            .await?;
+    Ok(Json(InstanceView::new(info, uses)))
 }
 
 async fn check(

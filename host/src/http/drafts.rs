@@ -192,13 +192,14 @@ async fn full_view(guichet: &Guichet, caller: &Caller, loaded: drafts::Loaded) -
         &loaded.definition,
         &loaded.draft.answers,
         caller.kind(),
+        loaded.draft.usager,
     )
     .await;
     view(
         loaded.draft,
         &loaded.definition,
         caller.kind(),
-        Some(options),
+        Some(options.choices),
     )
 }
 
@@ -312,13 +313,14 @@ async fn show_summary(
         &loaded.definition,
         &loaded.draft.answers,
         caller.kind(),
+        loaded.draft.usager,
     )
     .await;
     Ok(Json(summary_view(
         &loaded.definition,
         &loaded.draft.answers,
         caller.kind(),
-        &options,
+        &options.choices,
     )))
 }
 

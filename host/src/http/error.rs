@@ -366,6 +366,16 @@ impl From<crate::service::ServiceError> for ApiError {
             }
             ServiceError::Definition(error) => Self::from(error),
             ServiceError::Registry(error) => Self::from(*error),
+            ServiceError::InstanceUse {
+                setting,
+                code,
+                message,
+            } => Self {
+                errors: vec![FieldProblem::new(&setting, code, message.clone())],
+                ..Self::new(ErrorCode::ConnectorConfigInvalid, message)
+            },
+            ServiceError::LinkParams(message) => Self::new(ErrorCode::LinkParamsInvalid, message),
+            ServiceError::LinkRefused(message) => Self::new(ErrorCode::LinkRefused, message),
         }
     }
 }

@@ -100,12 +100,22 @@ pub const BEYOND_SCHEMA: &[(&str, &str, &str)] = &[
     (
         "put",
         "/api/connectors/instances/{id}",
-        "connector_config_invalid : identifiant d'instance (lettres minuscules, chiffres, tirets), réglages vérifiés selon le schéma de configuration du connecteur, réglage par réglage, hôtes autorisés et limites ; connector_not_found : connecteur ou version non installés",
+        "connector_config_invalid : identifiant d'instance (lettres minuscules, chiffres, tirets), réglages vérifiés selon le schéma de configuration du connecteur, réglage par réglage, hôtes autorisés et limites, source de rattachement servie par le connecteur et paramètres de l'usager pris par cette source ; connector_not_found : connecteur ou version non installés",
     ),
     (
         "get",
         "/api/agent/demandes",
         "validation_failed : le service filtré doit être un nom de groupe valide",
+    ),
+    (
+        "put",
+        "/api/me/links/{instance}",
+        "link_params_invalid : seuls les paramètres que l'instance demande aux usagers (code famille et code secret), tous ; link_refused : l'application métier refuse la preuve ou ne trouve pas un seul dossier",
+    ),
+    (
+        "put",
+        "/api/agent/usagers/{usager}/links/{instance}",
+        "link_params_invalid : paramètres que la source de rattachement de l'instance ne prend pas, ou aucun ; link_refused : l'application métier refuse la preuve ou ne trouve pas un seul dossier",
     ),
 ];
 

@@ -12,6 +12,13 @@
 //! are serialised within a host, so two administrators cannot interleave
 //! their check and their write.
 //!
+//! How the platform uses an instance — which data source proves an account
+//! link and what an usager may give it (`super::links`), how often
+//! transmitted records are read back (`super::synchronisation`) — is
+//! configured with it ([`configure_with_use`]) or apart ([`set_use`]),
+//! checked against the connector's description, and kept by the store
+//! beside the instance: activations and rollbacks leave it as it is.
+//!
 //! Secrets: the settings the active version's schema marks `"x-secret"`
 //! are handed to the store apart, sealed at rest (see
 //! `guichet_store::registry`), and never returned: what callers get is an
@@ -22,17 +29,26 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use guichet_store::registry::{StoredInstance, StoredVersion};
+use guichet_core::validation::ErrorCode as FieldCode;
+use guichet_store::registry::{InstanceUse, StoredInstance, StoredVersion};
 use guichet_store::{Store, StoreError};
 use serde_json::{Map, Value};
 
 use super::{Guichet, ServiceError};
+use crate::connectors::model::Description;
 use crate::connectors::registry::{InstanceInfo, Pending, RegistryError, SECRET_MASK};
 use crate::connectors::{ConnectorVersion, InstanceConfig, Registry};
 
 /// The largest component accepted, in bytes (16 MiB; first-party
 /// connectors weigh about 300 KiB).
 pub const COMPONENT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The longest interval of the status synchronisation an instance may
+/// set: a week, in minutes.
+pub const MAX_SYNC_MINUTES: u32 = 7 * 24 * 60;
+
+/// The most parameters an instance's link may ask usagers.
+pub const MAX_LINK_PARAMS: usize = 20;
 
 /// Serialises the changes of this host's registry (check, write, apply).
 static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -82,6 +98,151 @@ pub async fn configure(
     }
     let pending = guichet.registry.prepare_configure(config, version)?;
     persist(guichet, pending).await
+}
+
+/// Creates or replaces an instance on `version` (as [`configure`]) with
+/// how the platform uses it (`uses`: the link source and the usager's
+/// parameters, the synchronisation's interval), checked against the
+/// connector's description and written in the same transaction.
+///
+/// # Errors
+/// As [`configure`]; [`ServiceError::InstanceUse`] for a link source the
+/// connector does not serve, or usager parameters the source does not
+/// take (nothing written).
+pub async fn configure_with_use(
+    guichet: &Guichet,
+    mut config: InstanceConfig,
+    version: Option<&str>,
+    uses: InstanceUse,
+) -> Result<(InstanceInfo, InstanceUse), ServiceError> {
+    let _serial = CHANGES.lock().await;
+    if let Some(current) = guichet.registry.config(&config.id) {
+        keep_masked_secrets(&mut config.settings, &current.settings);
+    }
+    let pending = guichet.registry.prepare_configure(config, version)?;
+    check_use(pending.version().description(), &uses)?;
+    guichet
+        .store
+        .save_configured_instance(&stored(&pending, guichet.now()), &uses)
+        .await?;
+    Ok((guichet.registry.apply(pending), uses))
+}
+
+/// Replaces how the platform uses a running instance, checked against
+/// its active version's description.
+///
+/// # Errors
+/// [`ServiceError::Registry`] for an unknown instance;
+/// [`ServiceError::InstanceUse`] as in [`configure_with_use`];
+/// [`ServiceError::Store`].
+pub async fn set_use(
+    guichet: &Guichet,
+    instance: &str,
+    uses: InstanceUse,
+) -> Result<InstanceUse, ServiceError> {
+    let _serial = CHANGES.lock().await;
+    let info = guichet
+        .registry
+        .instance(instance)
+        .ok_or_else(|| RegistryError::UnknownInstance(instance.to_owned()))?;
+    let version = guichet
+        .registry
+        .versions(&info.connector)
+        .into_iter()
+        .find(|v| v.version() == info.version)
+        .ok_or_else(|| RegistryError::UnknownInstance(instance.to_owned()))?;
+    check_use(version.description(), &uses)?;
+    guichet
+        .store
+        .save_instance_use(instance, &uses, guichet.now())
+        .await?;
+    Ok(uses)
+}
+
+/// How the platform uses an instance (nothing set: no link, the
+/// démarches' interval).
+///
+/// # Errors
+/// [`ServiceError::Store`].
+pub async fn instance_use(guichet: &Guichet, instance: &str) -> Result<InstanceUse, ServiceError> {
+    Ok(guichet.store.instance_use(instance).await?)
+}
+
+/// The link source is one the connector serves, the usager's parameters
+/// are among the source's, and the interval is at least a minute.
+fn check_use(description: &Description, uses: &InstanceUse) -> Result<(), ServiceError> {
+    match uses.sync_every_minutes {
+        Some(0) => {
+            return Err(ServiceError::InstanceUse {
+                setting: "sync_every_minutes".into(),
+                code: FieldCode::NombreTropPetit,
+                message: "l'intervalle de lecture doit être d'au moins une minute".into(),
+            });
+        }
+        Some(minutes) if minutes > MAX_SYNC_MINUTES => {
+            return Err(ServiceError::InstanceUse {
+                setting: "sync_every_minutes".into(),
+                code: FieldCode::NombreTropGrand,
+                message: format!(
+                    "l'intervalle de lecture ne dépasse pas une semaine ({MAX_SYNC_MINUTES} minutes)"
+                ),
+            });
+        }
+        _ => {}
+    }
+    let Some(link) = &uses.link else {
+        return Ok(());
+    };
+    let names = || {
+        description
+            .data_sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some(source) = description
+        .data_sources
+        .iter()
+        .find(|s| s.name == link.source)
+    else {
+        return Err(ServiceError::InstanceUse {
+            setting: "link.source".into(),
+            code: FieldCode::ChoixInconnu,
+            message: format!(
+                "le connecteur « {} » ne sert pas de source de données « {} » (sources : {})",
+                description.name,
+                link.source,
+                names()
+            ),
+        });
+    };
+    if link.usager_params.is_empty() || link.usager_params.len() > MAX_LINK_PARAMS {
+        return Err(ServiceError::InstanceUse {
+            setting: "link.usager_params".into(),
+            code: FieldCode::ChoixTropPeu,
+            message: format!(
+                "indiquez de 1 à {MAX_LINK_PARAMS} paramètres que l'usager donne pour prouver le rattachement (parmi : {})",
+                source.params.join(", ")
+            ),
+        });
+    }
+    if let Some(other) = link
+        .usager_params
+        .iter()
+        .find(|p| !source.params.contains(p))
+    {
+        return Err(ServiceError::InstanceUse {
+            setting: "link.usager_params".into(),
+            code: FieldCode::ChoixInconnu,
+            message: format!(
+                "la source « {} » ne prend pas de paramètre « {other} » (paramètres : {})",
+                source.name,
+                source.params.join(", ")
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Makes `version` the active version of an instance; the version active

@@ -225,12 +225,13 @@ pub async fn save_page(
         &definition,
         &merge_page(&draft.answers, page, answers.clone()),
         caller.kind(),
+        draft.usager,
     )
     .await;
     let context = Context {
         filler: caller.kind(),
         today: guichet.zone.today(now),
-        options: &options,
+        options: &options.choices,
     };
     let saved = guichet
         .store
@@ -245,7 +246,7 @@ pub async fn save_page(
             if problems.is_empty() {
                 Ok(validation::clean_answers(&definition, &merged, &context))
             } else {
-                Err(ServiceError::Fields(problems))
+                Err(ServiceError::Fields(options.explain(problems)))
             }
         })
         .await?;
@@ -254,7 +255,7 @@ pub async fn save_page(
             draft: saved,
             definition,
         },
-        options,
+        options: options.choices,
     })
 }
 

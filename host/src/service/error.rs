@@ -72,6 +72,27 @@ pub enum ServiceError {
     /// connector's schema refuses.
     #[error(transparent)]
     Registry(Box<crate::connectors::registry::RegistryError>),
+    /// How the platform uses an instance does not fit its connector (a
+    /// link source it does not serve, a parameter the source does not
+    /// take): the setting's path and a French message.
+    #[error("{message}")]
+    InstanceUse {
+        /// The setting (`link.source`, `link.usager_params`…).
+        setting: String,
+        /// What kind of problem (`choix_inconnu`, `nombre_trop_petit`…).
+        code: guichet_core::validation::ErrorCode,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Parameters a link may not be proved with by this caller (an usager
+    /// giving a name and birth date), or missing; the French message says
+    /// which are expected.
+    #[error("{0}")]
+    LinkParams(String),
+    /// The vendor refused the proof (a wrong family code or secret), or
+    /// found no single record: nothing was linked.
+    #[error("{0}")]
+    LinkRefused(String),
 }
 
 impl From<FieldError> for ServiceError {

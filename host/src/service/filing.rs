@@ -7,7 +7,7 @@
 
 use guichet_core::demande::{Demande, FilingChannel};
 use guichet_core::demarche::Definition;
-use guichet_core::submission::{self, Filer, Filing};
+use guichet_core::submission::{self, Filer, Filing, SubmitError};
 use guichet_core::validation::{ErrorCode, FieldError};
 use guichet_store::draft::DraftId;
 use guichet_store::outcome::Extras;
@@ -92,7 +92,14 @@ pub async fn file(
             usager: draft.usager,
         }
     };
-    let options = options::resolve(guichet, &definition, &draft.answers, caller.kind()).await;
+    let options = options::resolve(
+        guichet,
+        &definition,
+        &draft.answers,
+        caller.kind(),
+        draft.usager,
+    )
+    .await;
     let version = draft.demarche.version;
     let answers = draft.answers;
     let extras = Extras {
@@ -112,8 +119,14 @@ pub async fn file(
                 consent: request.consent,
                 filer,
             };
-            submission::submit(&definition, filing, &options, now, guichet.zone)
-                .map_err(ServiceError::from)
+            submission::submit(&definition, filing, &options.choices, now, guichet.zone).map_err(
+                |error| match error {
+                    SubmitError::Invalid(errors) => {
+                        ServiceError::from(SubmitError::Invalid(options.explain(errors)))
+                    }
+                    other => ServiceError::from(other),
+                },
+            )
         })
         .await?;
     Ok(Filed {

@@ -166,12 +166,13 @@ pub async fn fill_reserved_fields(
         definition,
         &loaded.stored.demande.answers,
         ActorKind::Agent,
+        loaded.stored.demande.usager,
     )
     .await;
     let context = Context {
         filler: ActorKind::Agent,
         today: guichet.zone.today(now),
-        options: &options,
+        options: &options.choices,
     };
     let outcome = fill_agent_fields(
         definition,

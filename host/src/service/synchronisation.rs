@@ -3,9 +3,16 @@
 //! every `every_minutes`, until the vendor says the status is final.
 //!
 //! **A chain of jobs.** A transmission that went through queues the first
-//! reading ([`first_job`], kind [`SYNC_JOB`]), due after the démarche's
-//! interval; each reading queues the next one unless the vendor's status
-//! is final. The same worker as the transmissions runs them
+//! reading ([`first_job`], kind [`SYNC_JOB`]), due after the interval;
+//! each reading queues the next one unless the vendor's status is final.
+//!
+//! **The interval is the instance's.** How often a vendor is polled is a
+//! matter between the platform and that vendor, so the instance's
+//! `sync_every_minutes` (how the platform uses the instance,
+//! `guichet_store::registry::InstanceUse`, set with its configuration)
+//! wins; the démarche's `connector.sync.every_minutes` (15 by default) is
+//! the interval of instances that set none. It is read when each reading
+//! is queued: a change applies from the next reading of every demande. The same worker as the transmissions runs them
 //! (`super::transmission::run`), so several hosts share them without
 //! reading one record twice at once, and a failed reading is retried with
 //! the same backoff.
@@ -43,22 +50,60 @@ pub struct SyncJob {
 }
 
 /// The reading of `instance`'s record of `demande`, due after the
-/// démarche's interval from `now`, when its link synchronises.
+/// interval from `now` — the instance's `instance_minutes` when it sets
+/// one, else the démarche's — when the démarche synchronises.
 pub fn first_job(
     definition: &Definition,
     demande: DemandeId,
     instance: &str,
+    instance_minutes: Option<u32>,
     now: DateTime<Utc>,
 ) -> Option<NewJob> {
     let sync = definition.connector.as_ref()?.sync.as_ref()?;
+    let minutes = instance_minutes.unwrap_or(sync.every_minutes).max(1);
     Some(NewJob {
         kind: SYNC_JOB.to_owned(),
         demande: Some(demande),
         payload: serde_json::json!(SyncJob {
             instance: instance.to_owned()
         }),
-        run_at: now + Duration::minutes(i64::from(sync.every_minutes)),
+        run_at: now + Duration::minutes(i64::from(minutes)),
     })
+}
+
+/// Queues the next reading of `instance`'s record of `demande` (see
+/// [`first_job`]), at the instance's interval as stored now.
+///
+/// # Errors
+/// A [`Failure`] to retry when the database fails.
+pub(super) async fn queue_reading(
+    guichet: &Guichet,
+    definition: &Definition,
+    demande: DemandeId,
+    instance: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    if definition
+        .connector
+        .as_ref()
+        .is_none_or(|link| link.sync.is_none())
+    {
+        return Ok(());
+    }
+    let minutes = guichet
+        .store
+        .instance_use(instance)
+        .await
+        .map_err(|e| Failure::retry(format!("réglages de l'instance : {e}")))?
+        .sync_every_minutes;
+    if let Some(job) = first_job(definition, demande, instance, minutes, now) {
+        guichet
+            .store
+            .enqueue(job, now)
+            .await
+            .map_err(|e| Failure::retry(format!("lecture suivante : {e}")))?;
+    }
+    Ok(())
 }
 
 /// One reading: the vendor's status and card kept on the link, the
@@ -124,14 +169,8 @@ pub(super) async fn read(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::retry(format!("application du statut distant : {e}")))?;
     }
-    if !status.is_final
-        && let Some(next) = first_job(definition, demande, &payload.instance, now)
-    {
-        guichet
-            .store
-            .enqueue(next, now)
-            .await
-            .map_err(|e| Failure::retry(format!("lecture suivante : {e}")))?;
+    if !status.is_final {
+        queue_reading(guichet, definition, demande, &payload.instance, now).await?;
     }
     Ok(())
 }

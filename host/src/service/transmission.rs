@@ -340,18 +340,14 @@ async fn transmit(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
         .map_err(|e| Failure::retry(format!("enregistrement du lien : {e}")))?;
     // A failure here transmits again: the vendor answers the same record
     // to the same idempotency key.
-    if let Some(reading) = synchronisation::first_job(
+    synchronisation::queue_reading(
+        guichet,
         &loaded.definition.definition,
         demande,
         &payload.instance,
         now,
-    ) {
-        guichet
-            .store
-            .enqueue(reading, now)
-            .await
-            .map_err(|e| Failure::retry(format!("première lecture : {e}")))?;
-    }
+    )
+    .await?;
     Ok(())
 }
 

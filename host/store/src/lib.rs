@@ -15,8 +15,10 @@
 //! [`demande`] (filing, reading, the processing table) and [`outcome`]
 //! (writing a workflow [`Outcome`](guichet_core::workflow::Outcome)
 //! atomically), [`timer`], [`job`], [`file`](mod@file), [`connector`] (the
-//! journal of calls) and [`registry`] (installed connector versions and
-//! configured instances, their secrets sealed).
+//! journal of calls), [`registry`] (installed connector versions and
+//! configured instances, their secrets sealed, and how the platform uses
+//! them) and [`link`] (usagers' accounts linked to their record at a
+//! vendor).
 //!
 //! # Design decisions
 //!
@@ -124,6 +126,7 @@ pub mod file;
 pub mod group;
 mod history;
 pub mod job;
+pub mod link;
 pub mod outcome;
 pub mod registry;
 pub mod seal;

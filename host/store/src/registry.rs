@@ -19,11 +19,21 @@
 //! master key, and a master-key rotation that rewraps `data_keys` carries
 //! them along. The other settings, the allowed hosts and the limits are in
 //! clear (an administrator reads them back).
+//!
+//! # How the platform uses an instance
+//!
+//! Beside the connector's settings, an instance has settings of the
+//! platform's own ([`InstanceUse`]: the data source that proves an account
+//! link, and the interval of the status synchronisation), kept in a table
+//! of their own (`connector_instance_uses`): an activation or a rollback
+//! rewrites the instance, never them, and an instance configured in
+//! memory only (the runtime's tests) may have them too.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
 use crate::Store;
 use crate::error::{Result, StoreError};
@@ -100,6 +110,27 @@ impl std::fmt::Debug for StoredInstance {
     }
 }
 
+/// How the platform uses an instance: which of its data sources proves an
+/// account link, and how often a transmitted record is read back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceUse {
+    /// The account link the instance offers, if any.
+    pub link: Option<LinkSource>,
+    /// Minutes between two readings of a transmitted record; `None`: the
+    /// démarche's interval.
+    pub sync_every_minutes: Option<u32>,
+}
+
+/// The data source of a connector that proves an account link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkSource {
+    /// The source's name (`family-link`).
+    pub source: String,
+    /// The only parameters an usager may give it (`family-code`,
+    /// `secret`); agents may give any the source declares.
+    pub usager_params: Vec<String>,
+}
+
 impl Store {
     /// Stores an installed version; storing the same bytes again changes
     /// nothing. Returns whether it was new.
@@ -166,6 +197,76 @@ impl Store {
     /// stored; a database error.
     pub async fn save_connector_instance(&self, instance: &StoredInstance) -> Result<()> {
         let mut tx = self.begin().await?;
+        self.write_instance(&mut tx, instance).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates or replaces an instance and how the platform uses it, in
+    /// one transaction (an administrator's configuration).
+    ///
+    /// # Errors
+    /// As [`Store::save_connector_instance`].
+    pub async fn save_configured_instance(
+        &self,
+        instance: &StoredInstance,
+        uses: &InstanceUse,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.write_instance(&mut tx, instance).await?;
+        write_use(&mut tx, &instance.id, uses, instance.updated_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces how the platform uses an instance.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn save_instance_use(
+        &self,
+        instance: &str,
+        uses: &InstanceUse,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        write_use(&mut tx, instance, uses, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How the platform uses an instance (the default when nothing was
+    /// set).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] for an unreadable link; a database error.
+    pub async fn instance_use(&self, instance: &str) -> Result<InstanceUse> {
+        let row = sqlx::query(
+            "SELECT link, sync_every_minutes FROM connector_instance_uses WHERE instance_id = $1",
+        )
+        .bind(instance.to_owned())
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else {
+            return Ok(InstanceUse::default());
+        };
+        Ok(InstanceUse {
+            link: row
+                .text_opt("link")?
+                .as_deref()
+                .map(from_json)
+                .transpose()?,
+            sync_every_minutes: row
+                .int_opt("sync_every_minutes")?
+                .map(|m| u32::try_from(m).unwrap_or(u32::MAX)),
+        })
+    }
+
+    async fn write_instance(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        instance: &StoredInstance,
+    ) -> Result<()> {
         let query = format!(
             "SELECT {} FROM connector_instances i WHERE i.id = $1{}",
             key_columns("i.key_id"),
@@ -173,7 +274,7 @@ impl Store {
         );
         let existing = sqlx::query(&query)
             .bind(instance.id.clone())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         let key = match existing.as_ref().map(|row| self.keys.of_row(row)) {
             Some(key) => key?,
@@ -181,7 +282,7 @@ impl Store {
         };
         let key = match key {
             Some(key) => key,
-            None => self.keys.create(&mut tx, instance.updated_at).await?,
+            None => self.keys.create(tx, instance.updated_at).await?,
         };
         let secrets = seal::seal_json(Some(&key), SECRETS, &instance.secrets)?;
         sqlx::query(
@@ -207,10 +308,9 @@ impl Store {
         .bind(to_json(&instance.http)?)
         .bind(key.id().to_owned())
         .bind(millis(instance.updated_at))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        self.notify_registry(&mut *tx, &instance.id).await?;
-        tx.commit().await?;
+        self.notify_registry(&mut **tx, &instance.id).await?;
         Ok(())
     }
 
@@ -243,6 +343,26 @@ fn version(row: &AnyRow) -> Result<StoredVersion> {
         component: row.try_get("component")?,
         installed_at: row.instant("installed_at")?,
     })
+}
+
+async fn write_use(
+    tx: &mut Transaction<'static, Any>,
+    instance: &str,
+    uses: &InstanceUse,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO connector_instance_uses (instance_id, link, sync_every_minutes, updated_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (instance_id) DO UPDATE SET link = excluded.link, \
+         sync_every_minutes = excluded.sync_every_minutes, updated_at = excluded.updated_at",
+    )
+    .bind(instance.to_owned())
+    .bind(uses.link.as_ref().map(to_json).transpose()?)
+    .bind(uses.sync_every_minutes.map(i64::from))
+    .bind(millis(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn instance(row: &AnyRow, key: Option<&DataKey>) -> Result<StoredInstance> {

@@ -136,6 +136,7 @@ async fn a_reunion_mobile_is_accepted_in_both_forms_and_filed_in_e164(app: TestA
 }
 
 async fn a_birth_date_in_year_0000_or_in_the_future_is_refused(app: TestApp) {
+    let _famille = app.connect_famille().await;
     app.import(RESTAURATION).await;
     // Registrations open on 1 May 2026.
     app.clock
@@ -144,13 +145,13 @@ async fn a_birth_date_in_year_0000_or_in_the_future_is_refused(app: TestApp) {
     let usager = app
         .usager("Camille", "Martin", "camille.martin@exemple.test")
         .await;
+    link_family(&usager, MARTIN).await.expect(200);
     let draft = open_draft(&usager, RESTAURATION).await;
     let responsable = |birth: &str| {
         json!({
             "lien_enfant": "parent", "prenom": "Camille", "nom": "Martin",
             "date_naissance": birth, "courriel": "camille.martin@exemple.test",
-            "code_famille": "F-0002", "code_secret": "s3cret-martin",
-            "telephone": "0612345678",
+            "famille": "F-0002", "telephone": "0612345678",
         })
     };
     let before = app.count("drafts").await;

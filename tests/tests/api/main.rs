@@ -26,6 +26,7 @@ mod bad_inputs;
 mod drafts;
 mod error_catalogue;
 mod inputs;
+mod links;
 mod login;
 mod lookups;
 mod matrix;

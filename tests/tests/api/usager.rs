@@ -11,7 +11,7 @@ on_both_backends!(
     presentation_page_shows_the_form_without_the_cadre_reserve,
     draft_is_prefilled_from_the_profile_and_summarised_before_submission,
     my_demandes_show_the_status_as_the_usager_sees_it,
-    restauration_lists_children_only_with_the_family_code_and_secret,
+    restauration_lists_children_only_of_the_linked_family,
 );
 
 fn slugs(list: &Value) -> Vec<String> {
@@ -164,13 +164,8 @@ async fn my_demandes_show_the_status_as_the_usager_sees_it(app: TestApp) {
     assert_eq!(events(history.expect(200)), ["depot", "prendre_en_compte"]);
 }
 
-async fn restauration_lists_children_only_with_the_family_code_and_secret(app: TestApp) {
-    let sim = guichet_tests::espace_famille().await;
-    app.connect(
-        guichet_tests::components::ESPACE_FAMILLE,
-        guichet_tests::famille_config("espace-famille-ville", &sim.base_url()),
-    )
-    .await;
+async fn restauration_lists_children_only_of_the_linked_family(app: TestApp) {
+    let sim = app.connect_famille().await;
     app.import(RESTAURATION).await;
     app.jump_days(70).await; // registrations open on 1 May
     let usager = app
@@ -185,31 +180,33 @@ async fn restauration_lists_children_only_with_the_family_code_and_secret(app: T
         json!({}),
         "the profile alone (name and birth date) finds no family"
     );
-    let page_1 = |code: &str, secret: &str| {
-        json!({ "prenom": "Camille", "nom": "Martin", "date_naissance": "1988-04-12",
-                "courriel": "camille.martin@example.fr", "telephone": "0612345678",
-                "lien_enfant": "parent", "code_famille": code, "code_secret": secret })
-    };
     let page_1_path = format!("/api/drafts/{draft}/pages/responsable");
-    // Another family's responsable, typed by name and birth date, as the
-    // reported fault did: nothing is listed without the family's secret.
-    let identity_only = usager
-        .put(
-            &page_1_path,
-            json!({ "prenom": "Élodie", "nom": "Martin", "date_naissance": "1990-11-03",
-                    "courriel": "camille.martin@example.fr", "telephone": "0612345678",
-                    "lien_enfant": "parent", "code_famille": "F-0001", "code_secret": "devine" }),
-        )
+    let unlinked = usager
+        .put(&page_1_path, restauration_responsable("F-0002"))
         .await;
-    assert_eq!(
-        identity_only.expect(200)["options"],
-        json!({}),
-        "wrong secret"
-    );
+    assert_eq!(unlinked.status, 422, "{}", unlinked.body);
+    assert_eq!(unlinked.field_errors(), ["famille:rattachement_requis"]);
+
+    // Another family's code with a guessed secret links nothing.
+    link_family(&usager, ("F-0001", "devine")).await.expect(422);
+    link_family(&usager, MARTIN).await.expect(200);
+    // Naming another family in the answers is refused: the only family
+    // is the linked one.
+    let tampered = usager
+        .put(&page_1_path, restauration_responsable("F-0001"))
+        .await;
+    assert_eq!(tampered.status, 422, "{}", tampered.body);
+    assert_eq!(tampered.field_errors(), ["famille:choix_inconnu"]);
     let saved = usager
-        .put(&page_1_path, page_1("F-0002", "s3cret-martin"))
+        .put(&page_1_path, restauration_responsable("F-0002"))
         .await;
+    let families = saved.expect(200)["options"]["famille"].clone();
+    assert_eq!(
+        families,
+        json!([{ "value": "F-0002", "label": "Famille MARTIN" }])
+    );
     let children = saved.expect(200)["options"]["enfant"].clone();
+    assert_eq!(children.as_array().unwrap().len(), 1, "{children}");
     assert_eq!(children[0]["value"], "E-0003", "{children}");
     assert!(
         children[0]["label"].as_str().unwrap().contains("Chloé"),

@@ -3,12 +3,15 @@
 //! the simulated ATAL over real HTTP, through the real ATAL component, with
 //! its photo read from the file storage, exactly once whatever the retries.
 
+use chrono::Duration;
 use guichet_core::id::DemandeId;
-use guichet_host::cli::demo::{atal_settings, famille_settings};
+use guichet_host::cli::demo::atal_settings;
 use guichet_host::connectors::instance::InstanceConfig;
 use guichet_host::service::breaker;
+use guichet_host::service::synchronisation::SYNC_JOB;
 use guichet_store::connector::CallQuery;
 use guichet_store::job::NOTIFICATION_JOB;
+use guichet_store::registry::InstanceUse;
 use guichet_tests::app::{Client, TestApp, jpeg};
 use guichet_tests::filing::*;
 use guichet_tests::on_both_backends;
@@ -20,6 +23,7 @@ on_both_backends!(
     atal_closing_the_work_request_closes_the_demande_with_its_response,
     an_accepted_restauration_registers_the_child_at_espace_famille,
     a_vendor_that_keeps_failing_is_left_alone_for_a_while,
+    the_next_reading_follows_the_instance_interval,
 );
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
@@ -307,17 +311,7 @@ async fn atal_closing_the_work_request_closes_the_demande_with_its_response(app:
 }
 
 async fn an_accepted_restauration_registers_the_child_at_espace_famille(app: TestApp) {
-    let sim = guichet_tests::espace_famille().await;
-    app.connect(
-        guichet_tests::components::ESPACE_FAMILLE,
-        guichet_tests::instance_config(
-            "espace-famille-ville",
-            "espace-famille",
-            &sim.base_url(),
-            famille_settings(&sim.base_url(), guichet_tests::FAMILLE_TOKEN),
-        ),
-    )
-    .await;
+    let sim = app.connect_famille().await;
     app.import(RESTAURATION).await;
     const RESTAURATION_SCOLAIRE: &str = "Gest_SVL_DEJ_RestaurationScolaire";
     app.grant(RESTAURATION_SCOLAIRE, Some(RESTAURATION)).await;
@@ -328,7 +322,12 @@ async fn an_accepted_restauration_registers_the_child_at_espace_famille(app: Tes
     let usager = app
         .usager("Camille", "Martin", "camille.martin@example.fr")
         .await;
+    // Linked once to the family F-0002 with its code and secret; the
+    // demande carries the family as the linked one, never the proof.
     let id = file_restauration(&usager).await;
+    let answers = agent_view(&gestionnaire, &id).await["answers"].clone();
+    assert_eq!(answers["famille"]["value"], "F-0002", "{answers}");
+    assert!(!answers.to_string().contains("s3cret"), "{answers}");
 
     step(&gestionnaire, &id, "receptionner").await;
     assert_eq!(app.transmit().await.transmitted, 0, "in analysis: not yet");
@@ -370,6 +369,65 @@ async fn an_accepted_restauration_registers_the_child_at_espace_famille(app: Tes
         view["transmissions"][0]["display_id"],
         inscriptions[0].numero.as_str()
     );
+
+    // The registration is read back at the instance's interval: the
+    // agents see Espace famille's status and card of the linked family.
+    app.jump_days(1).await;
+    app.transmit().await;
+    let transmission = agent_view(&gestionnaire, &id).await["transmissions"][0].clone();
+    assert_eq!(
+        transmission["remote_status"]["label"], "En attente de validation",
+        "{transmission}"
+    );
+    let card = transmission["card"].to_string();
+    assert!(card.contains("Famille MARTIN"), "{card}");
+    assert!(card.contains("Chloé"), "{card}");
+}
+
+async fn the_next_reading_follows_the_instance_interval(app: TestApp) {
+    let (_sim, usager, gestionnaire) = setup(&app).await;
+    // The signalement says 15 minutes; the instance, 5.
+    app.use_instance(
+        "atal-ville",
+        InstanceUse {
+            link: None,
+            sync_every_minutes: Some(5),
+        },
+    )
+    .await;
+    let id = file_signalement(&usager, None).await;
+    step(&gestionnaire, &id, "receptionner").await;
+    let demande = DemandeId::parse(&id).unwrap();
+    let readings = || async {
+        app.store
+            .jobs_of(demande)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|job| job.kind == SYNC_JOB)
+            .map(|job| job.next_attempt_at)
+            .collect::<Vec<_>>()
+    };
+
+    let transmitted_at = app.clock_now();
+    assert_eq!(app.transmit().await.transmitted, 1);
+    assert_eq!(
+        readings().await,
+        [transmitted_at + Duration::minutes(5)],
+        "the first reading at the instance's interval"
+    );
+
+    // Without an interval of its own, the instance reads at the démarche's.
+    app.use_instance("atal-ville", InstanceUse::default()).await;
+    app.at_day(0.01).await; // 14 min 24 s: the first reading is due
+    let read_at = app.clock_now();
+    app.transmit().await;
+    let pending: Vec<_> = readings()
+        .await
+        .into_iter()
+        .filter(|at| *at > read_at)
+        .collect();
+    assert_eq!(pending, [read_at + Duration::minutes(15)]);
 }
 
 async fn a_vendor_that_keeps_failing_is_left_alone_for_a_while(app: TestApp) {

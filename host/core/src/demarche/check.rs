@@ -360,7 +360,8 @@ fn check_field(field: &Field, at: &str, p: &mut Problems) {
 
 /// The parameters of a data source come from answers on earlier pages (the
 /// options are asked for when the field's page is shown), visible to
-/// whoever fills the field.
+/// whoever fills the field, or — one of them at most — from the usager's
+/// account link (`link`), never from both.
 fn check_source_params(
     field: &Field,
     source: &DataSource,
@@ -370,6 +371,20 @@ fn check_source_params(
     at: &str,
     p: &mut Problems,
 ) {
+    if let Some(link) = &source.link {
+        let at = format!("{at}.source.link");
+        if link.trim().is_empty() {
+            p.add(
+                at,
+                "indiquez le paramètre qui reçoit l'identifiant du rattachement du compte",
+            );
+        } else if source.params.contains_key(link) {
+            p.add(
+                at,
+                format!("le paramètre « {link} » vient du rattachement du compte : il ne peut pas venir aussi d'une réponse"),
+            );
+        }
+    }
     for (param, id) in &source.params {
         let at = format!("{at}.source.params.{param}");
         match earlier.get(id) {

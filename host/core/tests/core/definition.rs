@@ -251,6 +251,22 @@ fn each_bad_definition_is_refused_with_its_path_and_a_french_message() {
             "champ inconnu « fantome »",
         ),
         (
+            "source parameter from the account link and from an answer",
+            with_fields(
+                "      - { id: enfant, kind: choice, label: Enfant, source: { connector: ef, name: children, link: family-id, params: { family-id: fantome } } }\n",
+            ),
+            "pages[0].fields[0].source.link",
+            "vient du rattachement du compte",
+        ),
+        (
+            "blank parameter of the account link",
+            with_fields(
+                "      - { id: enfant, kind: choice, label: Enfant, source: { connector: ef, name: children, link: ' ' } }\n",
+            ),
+            "pages[0].fields[0].source.link",
+            "identifiant du rattachement",
+        ),
+        (
             "source parameter from the same page",
             with_fields(
                 "      - { id: nom, kind: text, label: Nom }\n      - { id: enfant, kind: choice, label: Enfant, source: { connector: ef, name: children, params: { last-name: nom } } }\n",

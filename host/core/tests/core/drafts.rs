@@ -2,12 +2,15 @@
 //! merged into the answers, a file within its field's limit, a data
 //! source's parameters.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use guichet_core::actor::ActorKind;
 use guichet_core::demarche::DemarcheVisibility;
 use guichet_core::draft::{
     OpenError, add_file, foreign_fields, lookup_params, may_open, merge_page, usager_pages,
 };
+use guichet_core::field::DataSource;
 use guichet_core::file::{FileRef, MediaType};
 use guichet_core::id::{FieldId, FileId, PageId};
 use guichet_core::role::{Right, Rights, Role};
@@ -122,23 +125,50 @@ fn files_join_their_field_up_to_its_limit() {
 
 #[test]
 fn a_source_is_asked_once_its_parameters_are_answered() {
-    let restauration = example("inscription-restauration-scolaire");
-    let source = restauration
-        .fields()
-        .find_map(|f| f.kind.choice_list().and_then(|(_, source)| source))
-        .unwrap();
+    let source = DataSource {
+        connector: "espace-famille-ville".into(),
+        name: "family-link".into(),
+        params: BTreeMap::from([
+            ("family-code".into(), FieldId::from("code_famille")),
+            ("secret".into(), FieldId::from("code_secret")),
+        ]),
+        personal: true,
+        cache_seconds: None,
+        link: None,
+    };
     let mut answers = Answers::default();
     answers.insert(
         FieldId::from("code_famille"),
         Value::Text(" F-0002 ".into()),
     );
-    assert_eq!(lookup_params(source, &answers), None);
+    assert_eq!(lookup_params(&source, &answers), None);
     answers.insert(FieldId::from("code_secret"), Value::Text("s3cret".into()));
-    let params = lookup_params(source, &answers).unwrap();
+    let params = lookup_params(&source, &answers).unwrap();
     assert_eq!(params["family-code"], "F-0002");
     assert_eq!(params["secret"], "s3cret");
     answers.insert(FieldId::from("code_secret"), Value::Text("   ".into()));
-    assert_eq!(lookup_params(source, &answers), None, "blank is unanswered");
+    assert_eq!(
+        lookup_params(&source, &answers),
+        None,
+        "blank is unanswered"
+    );
+}
+
+#[test]
+fn the_restauration_children_come_from_the_account_link_not_from_answers() {
+    let restauration = example("inscription-restauration-scolaire");
+    for id in ["famille", "enfant"] {
+        let field = restauration.field(&FieldId::from(id)).unwrap();
+        let (_, source) = field.kind.choice_list().unwrap();
+        let source = source.unwrap();
+        assert_eq!(source.link.as_deref(), Some("family-id"), "{id}");
+        assert!(source.params.is_empty(), "{id}: no answer feeds it");
+        assert_eq!(
+            lookup_params(source, &Answers::default()),
+            Some(BTreeMap::new())
+        );
+    }
+    assert!(restauration.field(&FieldId::from("code_secret")).is_none());
 }
 
 #[test]

@@ -29,7 +29,14 @@ fn context(options: &BTreeMap<FieldId, Vec<Choice>>) -> Context<'_> {
 
 /// The errors of one page for plain JSON answers, as `field:code`.
 fn page_errors(definition: &Definition, page: &str, posted: Json) -> Vec<String> {
-    let options = no_options();
+    // The family the usager's account is linked to (restauration).
+    let options = BTreeMap::from([(
+        FieldId::from("famille"),
+        vec![Choice {
+            value: "F-0002".into(),
+            label: "Famille MARTIN".into(),
+        }],
+    )]);
     match read_answers(definition, &posted) {
         Err(errors) => errors,
         Ok(answers) => validate_page(
@@ -170,8 +177,7 @@ fn dates_need_a_four_digit_plausible_year() {
         json!({
             "lien_enfant": "parent", "prenom": "Camille", "nom": "Martin",
             "date_naissance": birth, "courriel": "camille.martin@exemple.fr",
-            "code_famille": "F-0002", "code_secret": "s3cret-martin",
-            "telephone": "0612345678",
+            "famille": "F-0002", "telephone": "0612345678",
         })
     };
     for bad in [
@@ -198,8 +204,7 @@ fn a_birth_date_is_never_in_the_future() {
         json!({
             "lien_enfant": "parent", "prenom": "Camille", "nom": "Martin",
             "date_naissance": tomorrow, "courriel": "camille.martin@exemple.fr",
-            "code_famille": "F-0002", "code_secret": "s3cret-martin",
-            "telephone": "0612345678",
+            "famille": "F-0002", "telephone": "0612345678",
         }),
     );
     assert_eq!(errors, ["date_naissance:date_trop_tard"]);
@@ -222,7 +227,7 @@ fn a_birth_date_is_never_in_the_future() {
             "lien_enfant": "parent", "prenom": "Camille", "nom": "Martin",
             "date_naissance": (today() + days(400)).format("%d/%m/%Y").to_string(),
             "courriel": "camille.martin@exemple.fr",
-            "code_famille": "F-0002", "code_secret": "s3cret-martin", "telephone": "0612345678",
+            "famille": "F-0002", "telephone": "0612345678",
         }),
     );
     assert_eq!(errors, ["date_naissance:date_trop_tard"]);

@@ -215,8 +215,7 @@ fn cantine_answers() -> Answers {
         ("courriel", text("camille.martin@exemple.fr")),
         ("telephone", text("06 12 34 56 78")),
         ("lien_enfant", choice("parent")),
-        ("code_famille", text("F-0002")),
-        ("code_secret", text("s3cret-martin")),
+        ("famille", choice("F-0002")),
         ("enfant", choice("enf-1")),
         ("ecole", choice("jules-ferry")),
         ("classe", choice("ce1")),
@@ -234,10 +233,13 @@ fn children() -> BTreeMap<FieldId, Vec<Choice>> {
         value: v.into(),
         label: l.into(),
     };
-    BTreeMap::from([(
-        "enfant".into(),
-        vec![child("enf-1", "Léa Martin"), child("enf-2", "Noé Martin")],
-    )])
+    BTreeMap::from([
+        ("famille".into(), vec![child("F-0002", "Famille MARTIN")]),
+        (
+            "enfant".into(),
+            vec![child("enf-1", "Léa Martin"), child("enf-2", "Noé Martin")],
+        ),
+    ])
 }
 
 #[test]
@@ -296,7 +298,10 @@ fn data_source_choices_are_checked_against_the_resolved_options() {
         .unwrap_err();
     assert_eq!(
         codes(&errors),
-        vec![("enfant".to_owned(), ErrorCode::SourceIndisponible)]
+        vec![
+            ("famille".to_owned(), ErrorCode::SourceIndisponible),
+            ("enfant".to_owned(), ErrorCode::SourceIndisponible)
+        ]
     );
 }
 
@@ -427,7 +432,7 @@ fn the_summary_lists_shown_answers_with_their_labels() {
         pages[0]
             .items
             .iter()
-            .any(|i| i.label == "Code famille" && i.value == "F-0002")
+            .any(|i| i.label == "Votre famille à l'Espace famille" && i.value == "Famille MARTIN")
     );
 }
 

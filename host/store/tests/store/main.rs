@@ -18,6 +18,7 @@ mod end_of_life;
 mod file;
 mod group;
 mod job;
+mod link;
 mod migration;
 mod outcome;
 mod registry;

@@ -2,7 +2,7 @@
 //! whole with their secrets sealed under a key of their own.
 
 use guichet_store::StoreError;
-use guichet_store::registry::{StoredInstance, StoredVersion};
+use guichet_store::registry::{InstanceUse, LinkSource, StoredInstance, StoredVersion};
 use serde_json::{Map, Value, json};
 
 use crate::support::*;
@@ -12,6 +12,7 @@ on_both_backends!(
     an_instance_is_rewritten_whole_and_its_secrets_read_back,
     secrets_are_sealed_in_the_database,
     an_instance_needs_its_versions_stored,
+    a_configuration_writes_the_use_and_an_activation_keeps_it,
 );
 
 fn version(number: &str, bytes: &[u8]) -> StoredVersion {
@@ -109,4 +110,47 @@ async fn an_instance_needs_its_versions_stored(db: TestDb) {
         "{refused:?}"
     );
     assert!(db.connector_instances().await.unwrap().is_empty());
+}
+
+async fn a_configuration_writes_the_use_and_an_activation_keeps_it(db: TestDb) {
+    db.save_connector_version(&version("1.0.0", b"\0asm un"))
+        .await
+        .unwrap();
+    db.save_connector_version(&version("1.1.0", b"\0asm deux"))
+        .await
+        .unwrap();
+    let uses = InstanceUse {
+        link: Some(LinkSource {
+            source: "requesters".to_owned(),
+            usager_params: vec!["code".to_owned()],
+        }),
+        sync_every_minutes: Some(30),
+    };
+
+    db.save_configured_instance(&instance("1.0.0", None, "k1"), &uses)
+        .await
+        .unwrap();
+    // An activation rewrites the instance alone.
+    db.save_connector_instance(&instance("1.1.0", Some("1.0.0"), "k1"))
+        .await
+        .unwrap();
+
+    assert_eq!(db.instance_use("atal-ville").await.unwrap(), uses);
+    assert_eq!(db.connector_instances().await.unwrap()[0].version, "1.1.0");
+
+    // A configuration refused by the store writes no use either.
+    let refused = db
+        .save_configured_instance(
+            &StoredInstance {
+                id: "atal-autre".to_owned(),
+                ..instance("9.9.9", None, "k")
+            },
+            &uses,
+        )
+        .await;
+    assert!(refused.is_err());
+    assert_eq!(
+        db.instance_use("atal-autre").await.unwrap(),
+        InstanceUse::default()
+    );
 }
