@@ -36,7 +36,6 @@ use guichet_host::connectors::{InstanceConfig, Registry};
 use guichet_host::http::{PasswordCost, PasswordHashing, Settings};
 use guichet_host::scheduler::{Fired, Retention, fire_due_timers, round};
 use guichet_host::service::accounts::hash_password;
-use guichet_host::service::connectors;
 use guichet_host::service::transmission::{self, Delivered};
 use guichet_host::service::{Guichet, connectors};
 use guichet_store::Store;
