@@ -27,7 +27,7 @@ use guichet_core::demarche::Definition;
 use guichet_core::draft::pages_for;
 use guichet_core::field::Choice;
 use guichet_core::file::FileRef;
-use guichet_core::id::{FieldId, Slug};
+use guichet_core::id::{FieldId, PageId, Slug};
 use guichet_core::validation;
 use guichet_core::value::Answers;
 use guichet_store::draft::{Draft, DraftId};
@@ -40,7 +40,7 @@ use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{FILE_PART, read_form};
 use super::{ApiError, AppState, FieldCode, FieldProblem};
-use crate::service::{Caller, Guichet, drafts, filing, options};
+use crate::service::{Caller, ServiceError, drafts, filing, options};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -81,6 +81,15 @@ pub fn router() -> ApiRouter {
             )
             .takes::<serde_json::Map<String, serde_json::Value>>()
             .gives::<DraftView>(),
+        )
+        .get(
+            "/api/drafts/{id}/pages/{page}/options",
+            page_options,
+            Doc::new(
+                "Les choix des listes d'une page alimentées par un connecteur (ATAL, Espace famille…), selon les réponses enregistrées",
+                filler,
+            )
+            .gives::<PageOptions>(),
         )
         .post(
             "/api/drafts/{id}/files/{field}",
@@ -138,10 +147,10 @@ pub struct DraftView {
     pub answers: Answers,
     /// The pages, with whether each is shown for these answers.
     pub pages: Vec<PageState>,
-    /// The choices of data-source fields for these answers (a source whose
-    /// parameters come from earlier pages answers once they are saved);
-    /// given by `GET /api/drafts/{id}`, on creation and after saving a page,
-    /// not in the list of drafts.
+    /// After saving a page, the choices of that page's data-source fields
+    /// (the answers were checked against them); absent when reading a
+    /// draft, which asks no connector: the choices of a page are at
+    /// `GET /api/drafts/{id}/pages/{page}/options`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<BTreeMap<FieldId, Vec<Choice>>>,
     /// Last saved.
@@ -184,25 +193,6 @@ fn view(
     }
 }
 
-/// A draft as shown after reading or saving it: with the options of its
-/// data-source fields.
-async fn full_view(guichet: &Guichet, caller: &Caller, loaded: drafts::Loaded) -> DraftView {
-    let options = options::resolve(
-        guichet,
-        &loaded.definition,
-        &loaded.draft.answers,
-        caller.kind(),
-        loaded.draft.usager,
-    )
-    .await;
-    view(
-        loaded.draft,
-        &loaded.definition,
-        caller.kind(),
-        Some(options.choices),
-    )
-}
-
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -220,7 +210,8 @@ async fn create(
         draft: opened.draft,
         definition: opened.definition,
     };
-    Ok((status, Json(full_view(&guichet, &caller, loaded).await)).into_response())
+    let view = view(loaded.draft, &loaded.definition, caller.kind(), None);
+    Ok((status, Json(view)).into_response())
 }
 
 async fn list(
@@ -243,7 +234,55 @@ async fn show(
 ) -> Result<Json<DraftView>, ApiError> {
     let guichet = state.guichet();
     let loaded = drafts::own(&guichet, &caller, DraftId(id)).await?;
-    Ok(Json(full_view(&guichet, &caller, loaded).await))
+    Ok(Json(view(
+        loaded.draft,
+        &loaded.definition,
+        caller.kind(),
+        None,
+    )))
+}
+
+/// The choices of a page's data-source fields, asked to their connectors
+/// (through the instances' caches), and the fields without choices now.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PageOptions {
+    /// Field → its choices.
+    pub choices: BTreeMap<FieldId, Vec<Choice>>,
+    /// The page's data-source fields without choices now, each with why:
+    /// `source_indisponible` (the vendor did not answer, or the questions
+    /// it depends on are not answered yet) or `rattachement_requis` (the
+    /// usager's account is not linked to the vendor's record).
+    pub unavailable: Vec<FieldProblem>,
+}
+
+async fn page_options(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, page)): ApiPath<(Uuid, String)>,
+) -> Result<Json<PageOptions>, ApiError> {
+    let guichet = state.guichet();
+    let loaded = drafts::own(&guichet, &caller, DraftId(id)).await?;
+    let Some(page) = loaded.definition.page(&PageId::from(page.as_str())) else {
+        return Err(ServiceError::NotFound("cette page n'existe pas dans le formulaire").into());
+    };
+    let options = options::resolve(
+        &guichet,
+        &loaded.definition,
+        &loaded.draft.answers,
+        caller.kind(),
+        loaded.draft.usager,
+        options::Scope::Page(page),
+    )
+    .await;
+    let unavailable = options
+        .missing_on(page, caller.kind())
+        .into_iter()
+        .map(FieldProblem::from)
+        .collect();
+    Ok(Json(PageOptions {
+        choices: options.choices,
+        unavailable,
+    }))
 }
 
 async fn delete(
@@ -314,6 +353,7 @@ async fn show_summary(
         &loaded.draft.answers,
         caller.kind(),
         loaded.draft.usager,
+        options::Scope::Answered,
     )
     .await;
     Ok(Json(summary_view(

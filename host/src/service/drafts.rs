@@ -226,6 +226,7 @@ pub async fn save_page(
         &merge_page(&draft.answers, page, answers.clone()),
         caller.kind(),
         draft.usager,
+        options::Scope::Page(page),
     )
     .await;
     let context = Context {

@@ -98,6 +98,7 @@ pub async fn file(
         &draft.answers,
         caller.kind(),
         draft.usager,
+        options::Scope::Form,
     )
     .await;
     let version = draft.demarche.version;

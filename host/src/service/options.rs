@@ -13,9 +13,9 @@
 use std::collections::BTreeMap;
 
 use guichet_core::actor::ActorKind;
-use guichet_core::demarche::Definition;
+use guichet_core::demarche::{Definition, Page};
 use guichet_core::draft::lookup_params;
-use guichet_core::field::Choice;
+use guichet_core::field::{Choice, Field};
 use guichet_core::id::{FieldId, UserId};
 use guichet_core::validation::{ErrorCode, FieldError};
 use guichet_core::value::Answers;
@@ -61,11 +61,58 @@ impl Options {
     }
 }
 
+/// Which data-source fields to ask the connectors for: only where the
+/// choices are needed, never on a mere read of a draft.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every field of the form (filing validates them all).
+    Form,
+    /// The fields of one page (saving it, or showing its choices).
+    Page(&'a Page),
+    /// The fields that hold an answer (to label it in the summary).
+    Answered,
+}
+
+impl Scope<'_> {
+    fn covers(self, field: &Field, answers: &Answers) -> bool {
+        match self {
+            Scope::Form => true,
+            Scope::Page(page) => page.fields.iter().any(|f| f.id == field.id),
+            Scope::Answered => answers.get(&field.id).is_some(),
+        }
+    }
+}
+
+impl Options {
+    /// The fields of `page` that `filler` answers from a data source and
+    /// that have no choices now, each with why in French: the source could
+    /// not answer or its parameters are not answered yet
+    /// (`source_indisponible`), or the usager's account is not linked
+    /// (`rattachement_requis`).
+    pub fn missing_on(&self, page: &Page, filler: ActorKind) -> Vec<FieldError> {
+        let missing = page
+            .fields
+            .iter()
+            .filter(|field| !(field.agent_only && filler == ActorKind::Usager))
+            .filter(|field| matches!(field.kind.choice_list(), Some((_, Some(_)))))
+            .filter(|field| !self.choices.contains_key(&field.id))
+            .map(|field| {
+                FieldError::new(
+                    field.id.as_str(),
+                    ErrorCode::SourceIndisponible,
+                    "La liste de choix n'est pas disponible : répondez d'abord aux questions dont elle dépend, ou réessayez plus tard.",
+                )
+            })
+            .collect();
+        self.explain(missing)
+    }
+}
+
 /// The options of the data-source fields `filler` answers (an usager
 /// never answers agent-only ones: their sources are not asked), from the
 /// connector instance named by the source when it is configured, given the
 /// `answers` so far and the account links of `usager` (the usager the form
-/// is for). A source that cannot answer, or whose parameters are not all
+/// is for), for the fields of `scope` only. A source that cannot answer, or whose parameters are not all
 /// answered yet, gives no options (validation then says
 /// `source_indisponible`); the failure is logged.
 pub async fn resolve(
@@ -74,6 +121,7 @@ pub async fn resolve(
     answers: &Answers,
     filler: ActorKind,
     usager: Option<UserId>,
+    scope: Scope<'_>,
 ) -> Options {
     let mut options = Options::default();
     let instances: Vec<String> = guichet
@@ -85,7 +133,7 @@ pub async fn resolve(
     // Each instance's link is read once per resolution.
     let mut links: BTreeMap<String, Option<String>> = BTreeMap::new();
     for field in definition.fields() {
-        if field.agent_only && filler == ActorKind::Usager {
+        if (field.agent_only && filler == ActorKind::Usager) || !scope.covers(field, answers) {
             continue;
         }
         let Some((_, Some(source))) = field.kind.choice_list() else {

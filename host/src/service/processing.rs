@@ -167,6 +167,7 @@ pub async fn fill_reserved_fields(
         &loaded.stored.demande.answers,
         ActorKind::Agent,
         loaded.stored.demande.usager,
+        options::Scope::Form,
     )
     .await;
     let context = Context {
