@@ -542,6 +542,7 @@ async fn the_platform_journal_persists_every_call_in_the_store() {
     let (registry, memory) = guichet_host::app::persistent_registry(
         guichet_host::connectors::RuntimeConfig::new(guichet_tests::cache_dir()),
         store.clone(),
+        std::sync::Arc::new(guichet_core::clock::SystemClock),
     )
     .expect("runtime starts");
     let sim = atal().await;
@@ -557,8 +558,8 @@ async fn the_platform_journal_persists_every_call_in_the_store() {
 
     let query = guichet_store::connector::CallQuery {
         instance: Some("atal-ville".into()),
-        demande: None,
         limit: 10,
+        ..Default::default()
     };
     let persisted = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         loop {

@@ -366,6 +366,8 @@ impl From<crate::service::ServiceError> for ApiError {
             }
             ServiceError::Definition(error) => Self::from(error),
             ServiceError::Registry(error) => Self::from(*error),
+            ServiceError::JobAbandoned(message) => Self::new(ErrorCode::JobAbandoned, message),
+            ServiceError::JobNotFailed(message) => Self::new(ErrorCode::JobNotFailed, message),
         }
     }
 }
