@@ -15,5 +15,6 @@
 mod anonymisation;
 mod complexe;
 mod end_of_life;
+mod journal;
 mod simple;
 mod transmission;
