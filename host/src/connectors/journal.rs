@@ -309,7 +309,10 @@ mod tests {
 
     #[tokio::test]
     async fn records_made_inside_a_collect_are_held_back_with_its_demande() {
-        assert!(hold(record(1)).is_some(), "no collect: the journal writes it");
+        assert!(
+            hold(record(1)).is_some(),
+            "no collect: the journal writes it"
+        );
 
         let (answer, held) = collect(Some("d-1".into()), async {
             assert!(hold(record(1)).is_none());

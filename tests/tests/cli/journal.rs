@@ -57,22 +57,47 @@ async fn an_instance_is_created_updated_checked_and_journaled_from_the_command_l
 
     let created = json_of(&run(
         &dir,
-        &["instance", "create", "atal-ville", "--config", config, "--json"],
+        &[
+            "instance",
+            "create",
+            "atal-ville",
+            "--config",
+            config,
+            "--json",
+        ],
     ));
-    let (_, _, twice) = refused(&dir, &["instance", "create", "atal-ville", "--config", config]);
+    let (_, _, twice) = refused(
+        &dir,
+        &["instance", "create", "atal-ville", "--config", config],
+    );
     let updated = run(
         &dir,
-        &["instance", "update", "atal-ville", "--setting", "requester_id=106"],
+        &[
+            "instance",
+            "update",
+            "atal-ville",
+            "--setting",
+            "requester_id=106",
+        ],
     );
     let (code, _, wrong) = refused(
         &dir,
-        &["instance", "update", "atal-ville", "--setting-json", "api_key=12"],
+        &[
+            "instance",
+            "update",
+            "atal-ville",
+            "--setting-json",
+            "api_key=12",
+        ],
     );
     let instances = json_of(&run(&dir, &["instances", "--json"]));
 
     assert_eq!(created["connector"], "atal");
     assert_eq!(created["settings"]["api_key"], "********", "{created}");
-    assert!(twice.contains("l'instance « atal-ville » existe déjà"), "{twice}");
+    assert!(
+        twice.contains("l'instance « atal-ville » existe déjà"),
+        "{twice}"
+    );
     assert!(updated.contains("Instance mise à jour."), "{updated}");
     assert_eq!(code, 1);
     assert!(
@@ -109,7 +134,12 @@ async fn an_instance_is_created_updated_checked_and_journaled_from_the_command_l
         .as_array()
         .expect("a list")
         .iter()
-        .map(|e| (e["operation"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["operation"].as_str().expect("an operation"),
+                e["outcome"].as_str().expect("an outcome"),
+            )
+        })
         .collect();
     assert_eq!(outcomes.len(), 3, "{journal}");
     assert!(outcomes.iter().all(|(operation, _)| *operation == "check"));
@@ -127,7 +157,10 @@ async fn an_instance_is_created_updated_checked_and_journaled_from_the_command_l
 async fn failed_jobs_are_listed_retried_and_abandoned_from_the_command_line() {
     let dir = data_dir();
     let empty = run(&dir, &["dead-letters"]);
-    assert!(empty.contains("Aucune tâche en échec définitif."), "{empty}");
+    assert!(
+        empty.contains("Aucune tâche en échec définitif."),
+        "{empty}"
+    );
     let app = start(&dir).await;
     let store = app.state.store.clone();
     let now = Utc::now();
@@ -179,9 +212,15 @@ async fn failed_jobs_are_listed_retried_and_abandoned_from_the_command_line() {
         "{abandoned}"
     );
     assert_eq!(code, 1);
-    assert!(refusal.contains("a été abandonnée par ligne de commande"), "{refusal}");
+    assert!(
+        refusal.contains("a été abandonnée par ligne de commande"),
+        "{refusal}"
+    );
     assert!(retried.contains("remise dans la file"), "{retried}");
-    assert!(not_failed.contains("n'est pas en échec définitif"), "{not_failed}");
+    assert!(
+        not_failed.contains("n'est pas en échec définitif"),
+        "{not_failed}"
+    );
     assert_eq!(left, json!([]), "neither the abandoned nor the retried job");
     let app = start(&dir).await;
     let mut statuses = Vec::new();

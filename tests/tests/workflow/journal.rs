@@ -50,9 +50,7 @@ async fn calls_of(app: &TestApp, demande: &str) -> Vec<ConnectorCall> {
     calls
 }
 
-async fn every_exchange_of_a_transmission_and_its_readings_is_journaled_with_its_job(
-    app: TestApp,
-) {
+async fn every_exchange_of_a_transmission_and_its_readings_is_journaled_with_its_job(app: TestApp) {
     let (sim, usager, gestionnaire) = setup(&app).await;
     let id = file_signalement(&usager, None).await;
     step(&gestionnaire, &id, "receptionner").await;
@@ -85,7 +83,12 @@ async fn every_exchange_of_a_transmission_and_its_readings_is_journaled_with_its
     assert_eq!(
         seen,
         [
-            ("transmit", "connector_error", failed_at, Some(transmission.id)),
+            (
+                "transmit",
+                "connector_error",
+                failed_at,
+                Some(transmission.id)
+            ),
             ("transmit", "ok", transmitted_at, Some(transmission.id)),
             ("card", "ok", read_at, Some(reading.id)),
             ("status", "ok", read_at, Some(reading.id)),
@@ -118,7 +121,9 @@ async fn every_exchange_of_a_transmission_and_its_readings_is_journaled_with_its
     assert_eq!(latest[0]["job"], reading.id.to_string());
     assert_eq!(latest[0]["at"], json!(read_at));
     let of_demande = admin
-        .get(&format!("/api/connectors/journal?connector=atal&demande={id}"))
+        .get(&format!(
+            "/api/connectors/journal?connector=atal&demande={id}"
+        ))
         .await;
     assert_eq!(of_demande.expect(200).as_array().unwrap().len(), 4);
     let other_connector = admin
@@ -126,7 +131,10 @@ async fn every_exchange_of_a_transmission_and_its_readings_is_journaled_with_its
         .await;
     assert_eq!(other_connector.expect(200), &json!([]));
     assert!(
-        !of_demande.body.to_string().contains(guichet_tests::ATAL_KEY),
+        !of_demande
+            .body
+            .to_string()
+            .contains(guichet_tests::ATAL_KEY),
         "the API key is masked: {}",
         of_demande.body
     );
@@ -143,7 +151,10 @@ async fn every_exchange_of_a_transmission_and_its_readings_is_journaled_with_its
     let check = &checks.expect(200)[0];
     assert_eq!(check["operation"], "check");
     assert_eq!(check["at"], json!(app.clock_now()));
-    assert_eq!((&check["demande"], &check["job"]), (&json!(null), &json!(null)));
+    assert_eq!(
+        (&check["demande"], &check["job"]),
+        (&json!(null), &json!(null))
+    );
 
     // The demande's agents read every call made for it.
     let journal = gestionnaire
@@ -174,7 +185,10 @@ async fn anonymising_a_demande_erases_what_its_connector_calls_recorded(app: Tes
     .expect("ATAL closes the work request");
     app.at_day(0.5).await;
     assert_eq!(app.transmit().await.read, 1);
-    assert_eq!(agent_view(&gestionnaire, &id).await["status"]["id"], "traitee");
+    assert_eq!(
+        agent_view(&gestionnaire, &id).await["status"]["id"],
+        "traitee"
+    );
     let before = calls_of(&app, &id).await;
     assert_eq!(before.len(), 3, "transmit, status, card: {before:#?}");
     assert!(
@@ -191,7 +205,11 @@ async fn anonymising_a_demande_erases_what_its_connector_calls_recorded(app: Tes
     );
 
     let after = calls_of(&app, &id).await;
-    assert_eq!(after.len(), 3, "the calls stay, their timings and outcomes too");
+    assert_eq!(
+        after.len(),
+        3,
+        "the calls stay, their timings and outcomes too"
+    );
     for call in &after {
         assert_eq!(
             (&call.logs, &call.exchanges, &call.error),
@@ -261,7 +279,10 @@ async fn an_abandoned_transmission_leaves_the_dead_letters_for_good(app: TestApp
         assert_eq!(refused.status, 409, "{action}: {}", refused.body);
         assert_eq!(refused.body["code"], "job_abandoned");
         let message = refused.body["message"].as_str().unwrap();
-        assert!(message.contains("abandonnée par admin@ville.test"), "{message}");
+        assert!(
+            message.contains("abandonnée par admin@ville.test"),
+            "{message}"
+        );
     }
     app.registry
         .configure(atal_ville(&sim, guichet_tests::ATAL_KEY), None)

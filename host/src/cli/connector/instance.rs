@@ -197,7 +197,9 @@ async fn create(
         ))));
     }
     let connector = connector.or(file.connector.clone()).ok_or_else(|| {
-        Failure::input("le connecteur est à donner : --connector NOM (ou \"connector\" dans le fichier)")
+        Failure::input(
+            "le connecteur est à donner : --connector NOM (ou \"connector\" dans le fichier)",
+        )
     })?;
     let version = change.version.clone().or(file.version.clone());
     let mut config = InstanceConfig {

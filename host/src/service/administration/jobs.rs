@@ -93,7 +93,9 @@ pub async fn retry(guichet: &Guichet, _: &Administrator, id: JobId) -> Result<Jo
     match guichet.store.retry_job(job.id, guichet.now()).await {
         Ok(()) => Ok(guichet.store.job(id).await?),
         // Retried or abandoned by someone else meanwhile.
-        Err(StoreError::NotFound(_)) => Err(not_failed(&guichet.store.job(id).await?, guichet.zone)),
+        Err(StoreError::NotFound(_)) => {
+            Err(not_failed(&guichet.store.job(id).await?, guichet.zone))
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -141,7 +143,9 @@ pub async fn abandon(
         .await
     {
         Ok(()) => Ok(guichet.store.job(id).await?),
-        Err(StoreError::NotFound(_)) => Err(not_failed(&guichet.store.job(id).await?, guichet.zone)),
+        Err(StoreError::NotFound(_)) => {
+            Err(not_failed(&guichet.store.job(id).await?, guichet.zone))
+        }
         Err(other) => Err(other.into()),
     }
 }

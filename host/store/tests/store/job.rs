@@ -42,7 +42,10 @@ async fn an_abandoned_job_leaves_the_failed_jobs_for_good(db: TestDb) {
         .await
         .unwrap();
 
-    assert!(matches!(pending, Err(StoreError::NotFound(_))), "{pending:?}");
+    assert!(
+        matches!(pending, Err(StoreError::NotFound(_))),
+        "{pending:?}"
+    );
     let job = db.job(id).await.unwrap();
     assert_eq!(job.status, JobStatus::Abandoned);
     assert_eq!(job.abandoned_by.as_deref(), Some("admin@ville.test"));
