@@ -29,7 +29,6 @@ use std::time::Duration;
 use guichet_core::clock::Clock;
 use guichet_store::{FileStore, MasterKey, Store, StoreError};
 
-use crate::connectors::journal::MemoryJournal;
 use crate::connectors::{Registry, Runtime, RuntimeConfig};
 use crate::http::{AppState, Settings, router};
 use crate::service::journal::PersistentJournal;
@@ -140,11 +139,10 @@ pub fn persistent_registry(
     config: RuntimeConfig,
     store: Store,
     clock: Arc<dyn Clock>,
-) -> Result<(Arc<Registry>, Arc<MemoryJournal>), StartError> {
-    let memory = Arc::new(MemoryJournal::default());
-    let journal = Arc::new(PersistentJournal::new(memory.clone(), store, clock));
+) -> Result<Arc<Registry>, StartError> {
+    let journal = Arc::new(PersistentJournal::new(store, clock));
     let runtime = Runtime::new(config, journal).map_err(|e| StartError::Runtime(e.to_string()))?;
-    Ok((Arc::new(Registry::new(runtime)), memory))
+    Ok(Arc::new(Registry::new(runtime)))
 }
 
 /// The application, ready to serve.
@@ -166,8 +164,7 @@ impl App {
     /// A [`StartError`].
     pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let store = open_store(config).await?;
-        let (registry, journal) =
-            persistent_registry(config.runtime.clone(), store.clone(), clock.clone())?;
+        let registry = persistent_registry(config.runtime.clone(), store.clone(), clock.clone())?;
         let restored = crate::service::connectors::restore(&store, &registry).await?;
         tracing::info!(
             versions = restored.versions,
@@ -176,7 +173,7 @@ impl App {
             "connector registry restored"
         );
         Ok(App {
-            state: AppState::new(store, clock, registry, journal, config.settings.clone()),
+            state: AppState::new(store, clock, registry, config.settings.clone()),
             listen: config.listen,
             scheduler_period: config.scheduler_period,
         })

@@ -278,7 +278,9 @@ async fn check(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Availability>, ApiError> {
-    Ok(Json(service_journal::check(&state.guichet(), &id).await?))
+    let guichet = state.guichet();
+    let check = guichet.registry.check(&id);
+    Ok(Json(service_journal::by_hand(&guichet, check).await?))
 }
 
 async fn lookup(
@@ -287,7 +289,9 @@ async fn lookup(
     ApiPath(id): ApiPath<String>,
     ApiJson(query): ApiJson<LookupQuery>,
 ) -> Result<Json<Vec<LookupItem>>, ApiError> {
-    Ok(Json(state.registry.lookup(&id, query).await?))
+    let guichet = state.guichet();
+    let lookup = guichet.registry.lookup(&id, query);
+    Ok(Json(service_journal::by_hand(&guichet, lookup).await?))
 }
 
 /// A demande to transmit by hand.
@@ -309,12 +313,11 @@ async fn transmit(
     if body.idempotency_key.trim().is_empty() {
         return Err(ApiError::invalid("la clé d'idempotence est obligatoire"));
     }
-    Ok(Json(
-        state
-            .registry
-            .transmit(&id, body.demande, &body.idempotency_key, None)
-            .await?,
-    ))
+    let guichet = state.guichet();
+    let transmit = guichet
+        .registry
+        .transmit(&id, body.demande, &body.idempotency_key, None);
+    Ok(Json(service_journal::by_hand(&guichet, transmit).await?))
 }
 
 async fn status(
@@ -322,7 +325,9 @@ async fn status(
     State(state): State<AppState>,
     ApiPath((id, remote_id)): ApiPath<(String, String)>,
 ) -> Result<Json<RemoteStatus>, ApiError> {
-    Ok(Json(state.registry.status(&id, &remote_id).await?))
+    let guichet = state.guichet();
+    let status = guichet.registry.status(&id, &remote_id);
+    Ok(Json(service_journal::by_hand(&guichet, status).await?))
 }
 
 async fn card(
@@ -330,7 +335,9 @@ async fn card(
     State(state): State<AppState>,
     ApiPath((id, remote_id)): ApiPath<(String, String)>,
 ) -> Result<Json<Card>, ApiError> {
-    Ok(Json(state.registry.card(&id, &remote_id).await?))
+    let guichet = state.guichet();
+    let card = guichet.registry.card(&id, &remote_id);
+    Ok(Json(service_journal::by_hand(&guichet, card).await?))
 }
 
 /// The version to activate.

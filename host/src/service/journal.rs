@@ -12,10 +12,11 @@
 //! the demande. The other calls — lookups of data sources, calls by hand —
 //! are written by [`PersistentJournal`] right after the call, in a task of
 //! their own so the caller never waits on the database; a write that fails
-//! is reported as a `warn` event carrying the call (connector, instance,
-//! operation, outcome), and the call stays in the in-memory journal. The
-//! availability check an administrator asks for ([`check`]) is written
-//! before its answer is returned.
+//! is reported as a `warn` event naming the call (connector, instance,
+//! operation, outcome, time) beside the `tracing` event the runtime emits
+//! for every call. The calls an administrator makes by hand (check,
+//! transmit, status, card, lookup: [`by_hand`]) are written before their
+//! answer is returned.
 //!
 //! **Time.** Records take their time from the application's clock (the
 //! workflow's), through [`PersistentJournal`]'s [`Journal::now`].
@@ -35,8 +36,8 @@ use guichet_store::Store;
 use guichet_store::connector::{CallId, CallQuery, ConnectorCall};
 
 use super::{Guichet, ServiceError};
-use crate::connectors::journal::{self, CallRecord, Journal, MemoryJournal};
-use crate::connectors::model::Availability;
+use crate::connectors::journal::{self, CallRecord, Journal};
+use crate::connectors::registry::RegistryError;
 
 /// Entries listed when no limit is asked.
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -44,30 +45,23 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// The most entries listed at once.
 pub const MAX_LIMIT: u32 = 1_000;
 
-/// The journal of a running platform: the latest calls in memory, every
-/// call persisted in the store — with its job's outcome when a job's
-/// attempt made it, else right after it — timed by the application's clock.
+/// The journal of a running platform: every call persisted in the store —
+/// with its job's outcome when a job's attempt made it, else right after
+/// it — timed by the application's clock.
 pub struct PersistentJournal {
-    memory: Arc<MemoryJournal>,
     store: Store,
     clock: Arc<dyn Clock>,
 }
 
 impl PersistentJournal {
-    /// A journal writing to `store`, keeping the latest calls in `memory`,
-    /// timing calls with `clock`.
-    pub fn new(memory: Arc<MemoryJournal>, store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            memory,
-            store,
-            clock,
-        }
+    /// A journal writing to `store`, timing calls with `clock`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
     }
 }
 
 impl Journal for PersistentJournal {
     fn record(&self, record: CallRecord) {
-        self.memory.record(record.clone());
         let Some(record) = journal::hold(record) else {
             return;
         };
@@ -81,7 +75,7 @@ impl Journal for PersistentJournal {
                 operation = %record.operation,
                 outcome = ?record.outcome,
                 at = %record.at,
-                "connector call not persisted (kept in the in-memory journal only)"
+                "connector call not persisted"
             );
         };
         match tokio::runtime::Handle::try_current() {
@@ -136,15 +130,17 @@ pub async fn attempt<F: Future>(
     (output, records.iter().map(stored).collect())
 }
 
-/// Runs `instance`'s availability check and journals it before answering
-/// (the check an administrator asks for, from the API or the command
-/// line).
+/// Runs a call an administrator makes by hand (an availability check, a
+/// transmission, a reading, a lookup) and journals it before answering.
 ///
 /// # Errors
 /// [`ServiceError::Registry`]: an unknown instance, or the call's failure;
 /// [`ServiceError::Store`] when the call could not be journaled.
-pub async fn check(guichet: &Guichet, instance: &str) -> Result<Availability, ServiceError> {
-    let (answer, calls) = attempt(None, guichet.registry.check(instance)).await;
+pub async fn by_hand<T>(
+    guichet: &Guichet,
+    call: impl Future<Output = Result<T, RegistryError>>,
+) -> Result<T, ServiceError> {
+    let (answer, calls) = attempt(None, call).await;
     for call in &calls {
         guichet.store.record_connector_call(call).await?;
     }

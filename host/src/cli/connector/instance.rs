@@ -5,7 +5,7 @@
 //! through the use case of the admin API
 //! ([`crate::service::connectors::configure`]): checked against the
 //! connector's JSON Schema, one French message per wrong value, secrets
-//! sealed; the check through [`crate::service::journal::check`], journaled.
+//! sealed; the check through [`crate::service::journal::by_hand`], journaled.
 
 use std::path::{Path, PathBuf};
 
@@ -135,7 +135,8 @@ pub(super) async fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Check { id, target } => {
             let app = target.open().await?;
-            let answer = journal::check(&app.state.guichet(), &id).await;
+            let guichet = app.state.guichet();
+            let answer = journal::by_hand(&guichet, guichet.registry.check(&id)).await;
             app.state.store.close().await;
             let checked = match answer {
                 Ok(availability) => Checked {
