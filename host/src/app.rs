@@ -59,6 +59,11 @@ pub struct Config {
     /// [`SCHEDULER_PERIOD`]). `None`: never by itself; whoever moves the
     /// clock runs the rounds (the tests, after each jump of their clock).
     pub scheduler_period: Option<Duration>,
+    /// How often the host compares its connector registry with the store
+    /// besides PostgreSQL's announcements (default
+    /// [`crate::service::connectors::REGISTRY_POLL`]; `None`: only on
+    /// announcements). Runs when the scheduler runs by itself.
+    pub registry_poll: Option<Duration>,
     /// Tunables of the API.
     pub settings: Settings,
 }
@@ -80,6 +85,7 @@ impl Config {
             listen,
             master_key_file: None,
             scheduler_period: Some(SCHEDULER_PERIOD),
+            registry_poll: Some(crate::service::connectors::REGISTRY_POLL),
             settings: Settings::default(),
         }
     }
@@ -154,6 +160,8 @@ pub struct App {
     pub listen: SocketAddr,
     /// How often the scheduler runs a round by itself, if at all.
     scheduler_period: Option<Duration>,
+    /// How often the registry is compared with the store, if at all.
+    registry_poll: Option<Duration>,
 }
 
 impl App {
@@ -176,6 +184,7 @@ impl App {
             state: AppState::new(store, clock, registry, config.settings.clone()),
             listen: config.listen,
             scheduler_period: config.scheduler_period,
+            registry_poll: config.registry_poll,
         })
     }
 
@@ -221,13 +230,20 @@ impl App {
                 TRANSMISSION_PERIOD,
             ))
         });
+        let registry = self.scheduler_period.map(|_| {
+            tokio::spawn(crate::service::connectors::watch(
+                self.state.store.clone(),
+                self.state.registry.clone(),
+                self.registry_poll,
+            ))
+        });
         let served = axum::serve(
             listener,
             router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        for task in [scheduler, transmissions].into_iter().flatten() {
+        for task in [scheduler, transmissions, registry].into_iter().flatten() {
             task.abort();
         }
         self.state.store.close().await;

@@ -29,11 +29,9 @@
 
 use std::time::{Duration, Instant};
 
-use guichet_core::demarche::Definition;
 use guichet_core::id::DemandeId;
 use guichet_host::cli::demo::atal_settings;
 use guichet_host::service::transmission::connector_demande;
-use guichet_store::demarche::{DefinitionSource, SourceFormat};
 use guichet_tests::app::{Backend, TestApp, example_path};
 use guichet_tests::filing::{SIGNALEMENT, file_signalement, file_signalement_on, step};
 
@@ -149,18 +147,7 @@ async fn import_without_connector(app: &TestApp) {
         .next()
         .unwrap_or_default()
         .to_owned();
-    let definition = Definition::from_yaml(&text).expect("copy valid");
-    app.store
-        .import_demarche(
-            &definition,
-            &DefinitionSource {
-                format: SourceFormat::Yaml,
-                text,
-            },
-            app.clock_now(),
-        )
-        .await
-        .expect("copy imported");
+    app.import_yaml(text).await;
 }
 
 fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {

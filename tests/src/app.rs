@@ -36,6 +36,7 @@ use guichet_host::http::{PasswordCost, PasswordHashing, Settings};
 use guichet_host::scheduler::{Fired, Retention, fire_due_timers, round};
 use guichet_host::service::Guichet;
 use guichet_host::service::accounts::hash_password;
+use guichet_host::service::connectors;
 use guichet_host::service::transmission::{self, Delivered};
 use guichet_store::Store;
 use guichet_store::account::{NewUser, UserKind};
@@ -107,6 +108,8 @@ pub struct TestApp {
     config: Config,
     http: reqwest::Client,
     people: Arc<Mutex<Vec<Person>>>,
+    /// What runs until the test ends (simulated vendors).
+    kept: Arc<Mutex<Vec<Box<dyn std::any::Any + Send>>>>,
 }
 
 /// Someone logged in: login, password, and their (shared) session cookie.
@@ -233,6 +236,7 @@ where
         config: config.clone(),
         http: reqwest::Client::new(),
         people: Arc::default(),
+        kept: Arc::default(),
     };
     let outcome = AssertUnwindSafe(body(test_app)).catch_unwind().await;
     let _ = stop.send(());
@@ -265,6 +269,15 @@ impl TestApp {
         App::start(&self.config, Arc::new(self.clock.clone()))
             .await
             .unwrap_or_else(|e| panic!("restart on {}: {e}", self.url))
+    }
+
+    /// Keeps `value` (a simulated vendor's handle) alive until the test
+    /// ends.
+    pub fn keep<T: Send + 'static>(&self, value: T) {
+        self.kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(value));
     }
 
     /// A client without credentials.
@@ -411,6 +424,24 @@ impl TestApp {
         definition
     }
 
+    /// Imports the démarche `text` (YAML), for instance a variant of an
+    /// example under another slug.
+    pub async fn import_yaml(&self, text: String) -> Definition {
+        let definition = Definition::from_yaml(&text).expect("definition valid");
+        self.store
+            .import_demarche(
+                &definition,
+                &DefinitionSource {
+                    format: SourceFormat::Yaml,
+                    text,
+                },
+                self.clock_now(),
+            )
+            .await
+            .expect("import");
+        definition
+    }
+
     /// The API's "now".
     pub fn clock_now(&self) -> DateTime<Utc> {
         use guichet_core::clock::Clock;
@@ -434,15 +465,23 @@ impl TestApp {
     }
 
     /// Installs the connector `component` (a path to its `.wasm`) and
-    /// configures its instance `config`, as an administrator would.
+    /// configures its instance `config` on its latest version, as an
+    /// administrator would: written to the store, so a restarted host or
+    /// another host of the database finds them.
     pub async fn connect(&self, component: &str, config: InstanceConfig) {
-        self.registry
-            .install_file(component.as_ref())
+        self.install(component).await;
+        connectors::configure(&self.guichet, config, None)
+            .await
+            .expect("instance configured");
+    }
+
+    /// Installs the connector version `component` (a path to its `.wasm`)
+    /// through the application layer (stored, then loaded).
+    pub async fn install(&self, component: &str) {
+        let bytes = std::fs::read(component).expect("component read");
+        connectors::install(&self.guichet, bytes)
             .await
             .expect("connector installs");
-        self.registry
-            .configure(config, None)
-            .expect("instance configured");
     }
 
     /// Runs every transmission to vendors due at the clock's instant, as

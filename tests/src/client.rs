@@ -69,6 +69,15 @@ pub struct Client {
 }
 
 impl Client {
+    /// The same client (same credentials) speaking to another host of the
+    /// same database, at `base` (`http://127.0.0.1:<port>`).
+    pub fn at(&self, base: &str) -> Client {
+        Client {
+            base: base.to_owned(),
+            ..self.clone()
+        }
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let request = match &self.auth {
             Auth::Cookie(cookie) => {

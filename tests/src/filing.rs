@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::app::{Client, Reply, pdf};
+use crate::app::{Client, Reply, TestApp, pdf};
 
 /// The Mobilités service processing the vélo démarche.
 pub const MOBILITES: &str = "Gest_SVL_DACT_Mobilités";
@@ -15,6 +15,25 @@ pub const VELO: &str = "aide-reparation-velo";
 pub const SIGNALEMENT: &str = "signalement-voie-publique";
 /// The restauration scolaire démarche (complexe, children from Espace famille).
 pub const RESTAURATION: &str = "inscription-restauration-scolaire";
+
+/// A simulated ATAL, kept running until the test ends, and the
+/// `atal-ville` instance the signalement names, configured as the demo
+/// does: the signalement's categories are ATAL's request types (its data
+/// source `thematics`), so filing one needs it.
+pub async fn connect_atal(app: &TestApp) {
+    let sim = crate::atal().await;
+    app.connect(
+        crate::components::ATAL,
+        crate::instance_config(
+            "atal-ville",
+            "atal",
+            &sim.base_url(),
+            guichet_host::cli::demo::atal_settings(&sim.base_url(), crate::ATAL_KEY),
+        ),
+    )
+    .await;
+    app.keep(sim);
+}
 
 /// Opens a draft of a démarche; returns its id.
 ///
@@ -143,7 +162,7 @@ pub async fn file_signalement_on(usager: &Client, slug: &str, photo: Option<Vec<
         "signalement",
         json!({
             "objet": "Lampadaire éteint",
-            "categorie": "eclairage",
+            "categorie": "20",
             "description": "Le lampadaire devant l'école Jules-Ferry est éteint depuis une semaine."
         }),
     )

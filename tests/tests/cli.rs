@@ -337,6 +337,8 @@ fn serve_refuses_an_unknown_time_zone_with_a_french_message() {
     assert!(!data_dir.exists(), "nothing was created");
 }
 
+#[path = "cli/hosts.rs"]
+mod hosts;
 #[path = "cli/journal.rs"]
 mod journal;
 #[path = "cli/registry.rs"]

@@ -269,6 +269,21 @@ pub struct DataSource {
     /// once every one of these fields is answered.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, FieldId>,
+    /// Whether a choice of this source identifies the usager (the children
+    /// of a family: erased at anonymisation, the default) or is reference
+    /// data (ATAL's request types: kept with its label for statistics, as
+    /// a static choice list is). See `workflow::anonymise`.
+    #[serde(default = "personal_by_default", skip_serializing_if = "is_personal")]
+    pub personal: bool,
+}
+
+fn personal_by_default() -> bool {
+    true
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_personal(personal: &bool) -> bool {
+    *personal
 }
 
 /// A bound of a date field: a fixed date (`2026-09-01`) or `today`.

@@ -218,24 +218,15 @@ fn reset(data_dir: &Path) -> Result<(), Failure> {
 }
 
 /// The settings of the demo's `atal-ville` instance: the simulated ATAL,
-/// the Hôtel de Ville as requester (`105`), the signalement's address in
-/// its field `localisation`, and the signalement's categories mapped to
-/// the simulator's request types (*Autre* has none: such a signalement is
-/// refused by the connector and its transmission fails for good).
+/// the Hôtel de Ville as requester (`105`), and the signalement's address
+/// in its field `localisation`. Its category needs no mapping: the usager
+/// chooses among ATAL's request types (the data source `thematics`).
 pub fn atal_settings(base_url: &str, api_key: &str) -> serde_json::Value {
     serde_json::json!({
         "base_url": base_url,
         "api_key": api_key,
         "requester_id": "105",
-        "fields": { "address": "localisation" },
-        "request_types": {
-            "chaussee": "12",
-            "eclairage": "20",
-            "proprete": "31",
-            "signalisation": "60",
-            "espaces_verts": "40",
-            "mobilier_urbain": "50"
-        }
+        "fields": { "address": "localisation" }
     })
 }
 

@@ -64,6 +64,12 @@ pub(super) struct Serve {
     /// Days an unsent draft is kept after its last save.
     #[arg(long, env = "GUICHET_DRAFT_RETENTION_DAYS", default_value_t = 90)]
     draft_retention_days: u32,
+    /// Seconds between two comparisons of the connector registry with the
+    /// database, which catch changes made by the command line or by
+    /// another host (PostgreSQL also announces them at once); 0: only
+    /// PostgreSQL's announcements.
+    #[arg(long, env = "GUICHET_REGISTRY_POLL_SECONDS", default_value_t = 5)]
+    registry_poll_seconds: u64,
 }
 
 pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
@@ -75,6 +81,8 @@ pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
         trash: chrono::Duration::days(i64::from(options.trash_retention_days)),
         drafts: chrono::Duration::days(i64::from(options.draft_retention_days)),
     };
+    config.registry_poll = (options.registry_poll_seconds > 0)
+        .then(|| std::time::Duration::from_secs(options.registry_poll_seconds));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = App::start(&config, clock)
         .await

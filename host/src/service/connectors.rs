@@ -2,7 +2,8 @@
 //! configure an instance, activate a version, roll back — each written to
 //! the store before it takes effect in the running registry — and, at
 //! start, every stored version and instance put back in the registry
-//! ([`restore`]).
+//! ([`restore`]); while it runs, what other processes changed in the
+//! store ([`watch`], [`refresh`]).
 //!
 //! The order of each change is: check it in the registry (the component is
 //! valid; the settings fit the connector's schema) without applying it,
@@ -223,6 +224,113 @@ pub async fn restore(store: &Store, registry: &Registry) -> Result<Restored, Sto
         }
     }
     Ok(restored)
+}
+
+/// Brings `registry` in line with the store after another process changed
+/// it (another host of the same PostgreSQL database, or the command line):
+/// loads the versions it lacks, and puts back each instance whose stored
+/// version, previous version or configuration differ from what runs.
+/// Instances that match are left alone, so a refresh with nothing new
+/// costs two reads. Runs under the same lock as this host's own changes,
+/// so it never applies a state older than one of them.
+///
+/// # Errors
+/// [`StoreError`] when the store cannot be read.
+pub async fn refresh(store: &Store, registry: &Registry) -> Result<Restored, StoreError> {
+    let _serial = CHANGES.lock().await;
+    let mut refreshed = Restored::default();
+    for key in store.connector_version_keys().await? {
+        let known = registry
+            .versions(&key.name)
+            .iter()
+            .any(|v| v.version() == key.version && v.digest() == key.sha256);
+        if known {
+            continue;
+        }
+        let stored = store.connector_version(&key.sha256).await?;
+        match registry.install(stored.component).await {
+            Ok(_) => refreshed.versions += 1,
+            Err(error) => {
+                refreshed.skipped += 1;
+                tracing::error!(connector = key.name, version = key.version, %error, "stored connector version not loaded");
+            }
+        }
+    }
+    for stored in store.connector_instances().await? {
+        let running = registry
+            .instance(&stored.id)
+            .map(|i| (i.version, i.previous_version));
+        let (version, previous) = (stored.version.clone(), stored.previous_version.clone());
+        let config = config_of(stored);
+        if running.as_ref() == Some(&(version.clone(), previous.clone()))
+            && registry.config(&config.id).as_ref() == Some(&config)
+        {
+            continue;
+        }
+        let id = config.id.clone();
+        match registry.restore(config, &version, previous.as_deref()) {
+            Ok(_) => {
+                refreshed.instances += 1;
+                tracing::info!(
+                    instance = id,
+                    version,
+                    "connector instance reloaded from the store"
+                );
+            }
+            Err(error) => {
+                refreshed.skipped += 1;
+                tracing::error!(instance = id, version, %error, "stored connector instance not reloaded");
+            }
+        }
+    }
+    Ok(refreshed)
+}
+
+/// How often a host compares its registry with the store when nothing
+/// told it of a change (see [`watch`]).
+pub const REGISTRY_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Keeps this host's registry in line with the store, forever (the host
+/// aborts the task at shutdown): on PostgreSQL, [`refresh`] as soon as any
+/// host announces a change (`LISTEN`, see
+/// `guichet_store::registry::watch`); on both backends, every `poll` as
+/// well (`None`: only on announcements), which catches what a lost
+/// notification or the command line on a SQLite file changed.
+pub async fn watch(store: Store, registry: Arc<Registry>, poll: Option<std::time::Duration>) {
+    let mut listener = match store.registry_listener().await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!(%error, "registry changes are not listened to; polling only");
+            None
+        }
+    };
+    loop {
+        let announced = async {
+            match listener.as_mut() {
+                Some(listener) => listener.recv().await.map(Some),
+                None => std::future::pending().await,
+            }
+        };
+        let polled = async {
+            match poll {
+                Some(poll) => tokio::time::sleep(poll).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            received = announced => {
+                if let Err(error) = received {
+                    tracing::warn!(%error, "registry listener lost; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+            () = polled => {}
+        }
+        if let Err(error) = refresh(&store, &registry).await {
+            tracing::warn!(%error, "registry not refreshed from the store");
+        }
+    }
 }
 
 impl From<RegistryError> for ServiceError {

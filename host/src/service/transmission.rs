@@ -64,6 +64,7 @@ use serde::{Deserialize, Serialize};
 use super::processing::Loaded;
 use super::synchronisation::{self, SYNC_JOB};
 use super::{Guichet, ServiceError, journal};
+use crate::connectors::error::CallError;
 use crate::connectors::host::{AttachmentFuture, AttachmentSource};
 use crate::connectors::model;
 use crate::connectors::registry::RegistryError;
@@ -283,12 +284,22 @@ impl Failure {
     }
 
     /// A connector call's failure: retryable when the connector says the
-    /// vendor may answer later, or the instance is not configured yet on
-    /// this host.
+    /// vendor may answer later, when the instance is not configured yet on
+    /// this host, or when the component itself failed (a trap, its memory
+    /// cap, the host): that is the version's fault, not the demande's, and
+    /// an administrator may roll it back before the next attempt. Only the
+    /// connector's own refusals (invalid input, rejected, not found,
+    /// configuration) fail for good at once.
     pub(super) fn from_registry(error: RegistryError) -> Failure {
         Failure {
             retryable: match &error {
-                RegistryError::Call(call) => call.is_retryable(),
+                RegistryError::Call(call) => {
+                    call.is_retryable()
+                        || matches!(
+                            call,
+                            CallError::Trap(_) | CallError::MemoryLimit(_) | CallError::Host(_)
+                        )
+                }
                 RegistryError::UnknownInstance(_) => true,
                 _ => false,
             },

@@ -205,6 +205,8 @@ type FactsCache = Mutex<HashMap<(String, u32), Arc<VersionFacts>>>;
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// The database URL (a PostgreSQL listener opens its own connection).
+    url: Arc<str>,
     read: AnyPool,
     write: AnyPool,
     files: FileStore,
@@ -274,6 +276,7 @@ impl Store {
         };
         let store = Store {
             backend,
+            url: Arc::from(url),
             read,
             write,
             files,

@@ -30,6 +30,8 @@ use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, key_columns};
 use crate::sql::{RowExt, count, from_json, millis, to_json, unsigned};
 
+pub mod watch;
+
 /// The column of sealed secrets (associated data of their seal).
 const SECRETS: &str = "connector_instances.secrets";
 
@@ -134,6 +136,10 @@ impl Store {
                 version.version, version.name
             )));
         }
+        if inserted {
+            self.notify_registry(&mut *tx, &format!("version:{}", version.sha256))
+                .await?;
+        }
         tx.commit().await?;
         Ok(inserted)
     }
@@ -149,17 +155,7 @@ impl Store {
         )
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredVersion {
-                    name: row.text("name")?,
-                    version: row.text("version")?,
-                    sha256: row.text("sha256")?,
-                    component: row.try_get("component")?,
-                    installed_at: row.instant("installed_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(version).collect()
     }
 
     /// Creates or replaces an instance, its secrets sealed under its data
@@ -213,6 +209,7 @@ impl Store {
         .bind(millis(instance.updated_at))
         .execute(&mut *tx)
         .await?;
+        self.notify_registry(&mut *tx, &instance.id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -235,6 +232,17 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A row of `connector_versions`, all columns.
+fn version(row: &AnyRow) -> Result<StoredVersion> {
+    Ok(StoredVersion {
+        name: row.text("name")?,
+        version: row.text("version")?,
+        sha256: row.text("sha256")?,
+        component: row.try_get("component")?,
+        installed_at: row.instant("installed_at")?,
+    })
 }
 
 fn instance(row: &AnyRow, key: Option<&DataKey>) -> Result<StoredInstance> {

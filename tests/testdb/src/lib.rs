@@ -137,11 +137,25 @@ pub async fn every_stored_text(url: &str) -> Vec<(String, String)> {
             .await
             .expect("columns");
         for column in columns {
-            let values: Vec<Option<String>> =
+            // SQLite casts a BLOB (a connector component) to a TEXT that
+            // need not be UTF-8: read bytes and keep their text parts.
+            // PostgreSQL writes a bytea as hexadecimal text.
+            let values: Vec<Option<String>> = if sqlite {
+                let bytes: Vec<Option<Vec<u8>>> =
+                    sqlx::query_scalar(&format!("SELECT CAST({column} AS BLOB) FROM {table}"))
+                        .fetch_all(&mut conn)
+                        .await
+                        .expect("values");
+                bytes
+                    .into_iter()
+                    .map(|b| b.map(|b| String::from_utf8_lossy(&b).into_owned()))
+                    .collect()
+            } else {
                 sqlx::query_scalar(&format!("SELECT CAST({column} AS TEXT) FROM {table}"))
                     .fetch_all(&mut conn)
                     .await
-                    .expect("values");
+                    .expect("values")
+            };
             texts.extend(
                 values
                     .into_iter()

@@ -110,6 +110,7 @@ fn photos_of(draft: &serde_json::Value) -> usize {
 }
 
 async fn parallel_uploads_to_one_draft_are_all_kept_within_the_limit(app: TestApp) {
+    connect_atal(&app).await;
     app.import("signalement-voie-publique").await;
     let usager = app.usager("Camille", "Martin", CAMILLE).await;
     let other = app.usager("Dominique", "Essai", DOMINIQUE).await;
@@ -137,6 +138,7 @@ async fn parallel_uploads_to_one_draft_are_all_kept_within_the_limit(app: TestAp
 }
 
 async fn parallel_page_saves_and_uploads_are_all_kept(app: TestApp) {
+    connect_atal(&app).await;
     app.import("signalement-voie-publique").await;
     let usager = app.usager("Camille", "Martin", CAMILLE).await;
     let draft = open_draft(&usager, SIGNALEMENT).await;
@@ -146,7 +148,7 @@ async fn parallel_page_saves_and_uploads_are_all_kept(app: TestApp) {
     );
     let signalement = usager.put(
         &signalement_page,
-        json!({ "objet": "Nid-de-poule", "categorie": "chaussee",
+        json!({ "objet": "Nid-de-poule", "categorie": "12",
                 "description": "Un trou profond au milieu de la chaussée." }),
     );
     let lieu = usager.put(

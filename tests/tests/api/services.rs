@@ -124,6 +124,7 @@ async fn attempt(what: Try, client: &Client, demande: &str, photo: &str) -> u16 
 }
 
 async fn every_role_of_every_service_gets_exactly_its_rights_on_a_demande(app: TestApp) {
+    connect_atal(&app).await;
     let clients = cast(&app).await;
     let usager = app
         .usager("Camille", "Martin", "camille.martin@exemple.test")
@@ -150,6 +151,7 @@ async fn every_role_of_every_service_gets_exactly_its_rights_on_a_demande(app: T
 }
 
 async fn a_transfer_moves_the_rights_and_a_joint_service_shares_them(app: TestApp) {
+    connect_atal(&app).await;
     let clients = cast(&app).await;
     app.grant(PROPRETE, Some(SIGNALEMENT)).await;
     let proprete = app.agent("proprete@ville.test", &[PROPRETE]).await;

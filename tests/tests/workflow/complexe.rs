@@ -20,6 +20,7 @@ const ECLAIRAGE: &str = "Gest_SVL_DTE_Éclairage";
 const PROPRETE: &str = "Gest_SVL_DTE_Propreté";
 
 async fn setup(app: &TestApp) -> (Client, Client) {
+    connect_atal(app).await;
     app.import("signalement-voie-publique").await;
     app.grant(VOIRIE, Some(SIGNALEMENT)).await;
     let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;

@@ -208,6 +208,7 @@ async fn the_usager_follows_an_anonymised_demande(app: TestApp) {
 }
 
 async fn the_anonymisation_notice_carries_the_contact_until_delivered(app: TestApp) {
+    connect_atal(&app).await;
     app.import(SIGNALEMENT).await;
     app.grant(VOIRIE, Some(SIGNALEMENT)).await;
     let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;

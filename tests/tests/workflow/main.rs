@@ -15,6 +15,7 @@
 mod anonymisation;
 mod complexe;
 mod end_of_life;
+mod hot_swap;
 mod journal;
 mod simple;
 mod transmission;

@@ -182,11 +182,11 @@ async fn a_vendor_down_for_a_while_gets_the_demande_once_when_back(app: TestApp)
 
 async fn a_refusal_of_the_vendor_fails_the_transmission_for_good(app: TestApp) {
     let (sim, usager, gestionnaire) = setup(&app).await;
-    // An instance that lost its API key: ATAL refuses every call.
+    let id = file_signalement(&usager, None).await;
+    // Then the instance loses its API key: ATAL refuses every call.
     app.registry
         .configure(atal_ville(&sim, "perimee"), None)
         .expect("instance configured again");
-    let id = file_signalement(&usager, None).await;
     step(&gestionnaire, &id, "receptionner").await;
 
     let run = app.transmit().await;

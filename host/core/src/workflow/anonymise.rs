@@ -19,9 +19,11 @@
 //! *saisie au nom de l'usager* and the agent who filed it (staff, not the
 //! usager), the texts written by the workflow in the histories, the
 //! département of the first address (`13`, `2A`, `971`), and the answers of
-//! **retained fields**: static choice lists, multiple choices and checkboxes
-//! that are not prefilled from the profile ([`retained_fields`]) — the
-//! category of a signalement, the days of canteen, an allergy box.
+//! **retained fields**: static choice lists, choices of data sources of
+//! reference data (`personal: false`, with their labels), multiple choices
+//! and checkboxes that are not prefilled from the profile
+//! ([`retained_fields`]) — the category of a signalement, the days of
+//! canteen, an allergy box.
 //!
 //! The store keeps the link from the demande's row to the usager's account
 //! (an account id is not personal data of the demande): the usager follows
@@ -37,15 +39,16 @@ use crate::field::FieldKind;
 use crate::history::{Author, HistoryEntry};
 use crate::value::Value;
 
-/// The fields whose answers survive anonymisation: static choices, multiple
-/// choices and checkboxes not prefilled from the profile.
+/// The fields whose answers survive anonymisation: static choices and
+/// choices of non-personal data sources, multiple choices and checkboxes,
+/// not prefilled from the profile.
 pub fn retained_fields(definition: &Definition) -> Vec<FieldId> {
     definition
         .fields()
         .filter(|field| field.prefill.is_none())
         .filter(|field| match &field.kind {
             FieldKind::Choice { source, .. } | FieldKind::MultipleChoice { source, .. } => {
-                source.is_none()
+                source.as_ref().is_none_or(|source| !source.personal)
             }
             FieldKind::Checkbox {} => true,
             _ => false,
@@ -78,7 +81,7 @@ pub fn anonymise_demande(demande: &mut Demande, retained: &[FieldId]) -> Vec<Fil
         refusal.justification.clear();
     }
     demande.closing_comment = None;
-    demande.source_choices.clear();
+    demande.source_choices.retain(|id, _| retained.contains(id));
     demande.usager = None;
     files
 }

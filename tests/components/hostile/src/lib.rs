@@ -1,10 +1,16 @@
 //! A hostile connector for the sandbox tests. Its `check` misbehaves as the
 //! instance setting `behaviour` says; every behaviour must end as a clear
 //! error for that call alone.
+//!
+//! Its `transmit` is the hot-swap tests' version switch: the first version
+//! accepts every demande (the receipt's remote id is the idempotency key,
+//! its display id the version); the second misbehaves as `check` does, so
+//! activating it is activating a hostile version.
 
 use guichet_sdk::http::Request;
 use guichet_sdk::{
-    Availability, Connector, Description, Error, Operation, config, export_connector, log,
+    Availability, Connector, Demande, Description, Error, Operation, Receipt, config,
+    export_connector, log,
 };
 
 /// The connector.
@@ -46,7 +52,7 @@ impl Connector for Hostile {
             version: VERSION.into(),
             vendor: "Tests".into(),
             summary: "Composant hostile pour les tests du bac à sable".into(),
-            operations: vec![Operation::Check],
+            operations: vec![Operation::Check, Operation::Transmit],
             config_schema: serde_json::json!({
                 "type": "object",
                 "properties": {
@@ -187,6 +193,16 @@ impl Connector for Hostile {
                 "comportement inconnu : {other}"
             ))),
         }
+    }
+
+    fn transmit(_demande: Demande, idempotency_key: &str) -> Result<Receipt, Error> {
+        if cfg!(feature = "second-version") {
+            Self::check()?;
+        }
+        Ok(Receipt {
+            remote_id: idempotency_key.to_string(),
+            display_id: Some(VERSION.to_string()),
+        })
     }
 }
 

@@ -1,0 +1,226 @@
+//! Two `guichet serve` processes on one PostgreSQL database, as a
+//! collectivité scales out: they share the connector jobs (each run once,
+//! the vendor sees each demande once) and an activation made on one host is
+//! served by the other without a restart, through `LISTEN/NOTIFY` alone
+//! (both hosts run with `--registry-poll-seconds 0`, so nothing else could
+//! tell them).
+
+use std::net::TcpListener;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use guichet_core::id::DemandeId;
+use guichet_host::cli::demo::atal_settings;
+use guichet_store::job::JobStatus;
+use guichet_tests::app::{Backend, TestApp, run};
+use guichet_tests::filing::{SIGNALEMENT, file_signalement, step};
+use guichet_tests::{ATAL_KEY, components, instance_config};
+use serde_json::json;
+
+const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
+const ADMIN: &str = "Admin_SVL_DSI_Guichet";
+const TRANSMIT: &str = "connector.transmit";
+
+/// A `guichet serve` process, killed when dropped.
+struct Host {
+    child: Child,
+    base: String,
+    log: std::path::PathBuf,
+}
+
+impl Host {
+    /// Starts `guichet serve` on `app`'s database, data directory and
+    /// master key, on a free port, and waits until it answers.
+    async fn start(app: &TestApp, name: &str) -> Host {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let data_dir = app.files_dir.parent().expect("data directory");
+        let log = data_dir.join(format!("{name}.log"));
+        let child = super::guichet()
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--database-url", &app.url, "--registry-poll-seconds", "0"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("guichet serve starts");
+        let host = Host {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let started = Instant::now();
+        while reqwest::get(format!("{}/api/demarches", host.base))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{name} does not answer: {}",
+                host.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        host
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn worker(&self) -> String {
+        format!("guichet-{}", self.child.id())
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hosts_on_one_postgres_database_share_jobs_and_see_an_activation() {
+    run(Backend::Postgres, two_hosts).await;
+}
+
+async fn two_hosts(app: TestApp) {
+    // The hosts read the system's clock: sessions opened here must be
+    // valid for them.
+    app.clock.set(chrono::Utc::now());
+    let sim = guichet_tests::atal().await;
+    app.connect(
+        components::ATAL,
+        instance_config(
+            "atal-ville",
+            "atal",
+            &sim.base_url(),
+            atal_settings(&sim.base_url(), ATAL_KEY),
+        ),
+    )
+    .await;
+    app.install(components::HOSTILE).await;
+    app.install(components::HOSTILE_V2).await;
+    app.grant(ADMIN, None).await;
+    let admin = app.agent("admin@ville.test", &[ADMIN]).await;
+    admin
+        .put(
+            "/api/connectors/instances/echange",
+            json!({
+                "connector": "hostile",
+                "version": "0.1.0",
+                "settings": { "behaviour": "version" },
+                "allowed_hosts": ["http://127.0.0.1:1"],
+            }),
+        )
+        .await
+        .expect(200);
+    app.import(SIGNALEMENT).await;
+    app.grant(VOIRIE, Some(SIGNALEMENT)).await;
+    let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+
+    let hosts = [Host::start(&app, "a").await, Host::start(&app, "b").await];
+
+    // Usagers file and agents receive on either host; each reception
+    // writes one transmission job, which either host's worker may claim.
+    let mut demandes = Vec::new();
+    for i in 0..16 {
+        let host = &hosts[i % 2];
+        let id = file_signalement(&usager.at(&host.base), None).await;
+        step(
+            &gestionnaire.at(&hosts[(i + 1) % 2].base),
+            &id,
+            "receptionner",
+        )
+        .await;
+        demandes.push(DemandeId::parse(&id).expect("demande id"));
+    }
+    let started = Instant::now();
+    let jobs = loop {
+        let mut jobs = Vec::new();
+        for demande in &demandes {
+            jobs.extend(
+                app.store
+                    .jobs_of(*demande)
+                    .await
+                    .expect("jobs read")
+                    .into_iter()
+                    .filter(|job| job.kind == TRANSMIT),
+            );
+        }
+        if jobs.iter().all(|job| job.status == JobStatus::Done) {
+            break jobs;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "transmissions still due: {jobs:?}\n{}\n{}",
+            hosts[0].log(),
+            hosts[1].log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    assert_eq!(jobs.len(), demandes.len(), "one job per demande");
+    let workers = [hosts[0].worker(), hosts[1].worker()];
+    for job in &jobs {
+        assert_eq!(job.attempts, 1, "run once: {job:?}");
+        assert!(
+            workers.contains(job.claimed_by.as_ref().expect("claimed")),
+            "{job:?} {workers:?}"
+        );
+    }
+    let by_a = jobs
+        .iter()
+        .filter(|job| job.claimed_by.as_deref() == Some(workers[0].as_str()))
+        .count();
+    eprintln!(
+        "jobs run by host a: {by_a}, by host b: {}",
+        jobs.len() - by_a
+    );
+    assert_eq!(
+        sim.works_requests().len(),
+        demandes.len(),
+        "each demande once at ATAL"
+    );
+
+    // An activation on host a: host b serves the new version without a
+    // restart, told by PostgreSQL only.
+    let checked_on_b = || async {
+        admin
+            .at(&hosts[1].base)
+            .post("/api/connectors/instances/echange/check", json!({}))
+            .await
+            .expect(200)["message"]
+            .clone()
+    };
+    assert_eq!(checked_on_b().await, "0.1.0");
+    admin
+        .at(&hosts[0].base)
+        .post(
+            "/api/connectors/instances/echange/activate",
+            json!({ "version": "0.2.0" }),
+        )
+        .await
+        .expect(200);
+    let activated = Instant::now();
+    while checked_on_b().await != "0.2.0" {
+        assert!(
+            activated.elapsed() < Duration::from_secs(10),
+            "host b never saw the activation: {}",
+            hosts[1].log()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!(
+        "activation on host a served by host b after {:?}",
+        activated.elapsed()
+    );
+}
