@@ -221,11 +221,11 @@ async fn anonymising_a_demande_erases_what_its_connector_calls_recorded(app: Tes
 
 async fn an_abandoned_transmission_leaves_the_dead_letters_for_good(app: TestApp) {
     let (sim, usager, gestionnaire) = setup(&app).await;
-    // An instance that lost its API key: ATAL refuses every call.
+    let id = file_signalement(&usager, None).await;
+    // Then the instance loses its API key: ATAL refuses every call.
     app.registry
         .configure(atal_ville(&sim, "perimee"), None)
         .expect("instance configured again");
-    let id = file_signalement(&usager, None).await;
     step(&gestionnaire, &id, "receptionner").await;
     assert_eq!(app.transmit().await.failed, 1);
     let admin = admin(&app).await;
