@@ -5,7 +5,7 @@
 //! **Two ways in.** The calls a job's attempt makes (a transmission, a
 //! reading of the vendor's status and card) are held back while the
 //! attempt runs ([`attempt`], over
-//! [`journal::collect`](crate::connectors::journal::collect)) and written by
+//! [`crate::connectors::journal::collect`]) and written by
 //! the worker in the transaction that records the attempt's outcome
 //! (`Store::complete_job_journaled`, `Store::fail_job_journaled`): an
 //! outcome is never recorded without its exchanges, each naming the job and

@@ -13,7 +13,7 @@
 //! outside jobs (lookups, checks) are written on their own
 //! ([`Store::record_connector_call`]). The texts a call may quote the usager
 //! in (error, logs, exchanges) are sealed with its demande's key and erased
-//! when the demande is anonymised ([`erase_of`]).
+//! when the demande is anonymised (`erase_of`).
 
 use chrono::{DateTime, Utc};
 
