@@ -60,6 +60,7 @@ pub mod error;
 pub mod host;
 pub mod instance;
 pub mod journal;
+pub mod lookups;
 pub mod model;
 pub mod outbound;
 pub mod registry;

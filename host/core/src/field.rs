@@ -275,6 +275,11 @@ pub struct DataSource {
     /// a static choice list is). See `workflow::anonymise`.
     #[serde(default = "personal_by_default", skip_serializing_if = "is_personal")]
     pub personal: bool,
+    /// How long, in seconds, an answer of the source stays good: the same
+    /// query within that time is answered without calling the connector
+    /// (0: always call). The host's default (five minutes) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_seconds: Option<u32>,
 }
 
 fn personal_by_default() -> bool {

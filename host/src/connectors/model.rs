@@ -301,7 +301,9 @@ pub struct RemoteStatus {
 }
 
 /// A data source query.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct LookupQuery {
     /// Source name.
     pub source: String,

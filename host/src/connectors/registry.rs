@@ -27,11 +27,10 @@ use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::error::{CallError, InstallError};
-use super::host::AttachmentSource;
 use super::instance::{ConfigError, Instance, InstanceConfig};
-use super::model::{
-    Availability, Card, Demande, LookupItem, LookupQuery, Receipt, RemoteStatus, Request, Response,
-};
+use super::lookups::Lookups;
+
+mod calls;
 use super::runtime::{ConnectorVersion, Runtime};
 
 /// Why a registry operation failed. French messages for administrators.
@@ -133,6 +132,8 @@ struct Slot {
     instance: Arc<Instance>,
     active: Arc<ConnectorVersion>,
     previous: Option<Arc<ConnectorVersion>>,
+    /// The kept data-source answers of this version and configuration.
+    lookups: Arc<Lookups>,
 }
 
 #[derive(Default)]
@@ -335,6 +336,7 @@ impl Registry {
                 instance,
                 active,
                 previous,
+                lookups: Arc::default(),
             },
         })
     }
@@ -452,115 +454,6 @@ impl Registry {
     pub fn instances(&self) -> Vec<InstanceInfo> {
         self.read().instances.values().map(info).collect()
     }
-
-    /// Calls one operation on an instance's active version.
-    ///
-    /// # Errors
-    /// Unknown instance, or the call's [`CallError`].
-    pub async fn call(
-        &self,
-        instance_id: &str,
-        request: Request,
-        attachments: Option<Arc<dyn AttachmentSource>>,
-    ) -> Result<Response, RegistryError> {
-        let (version, instance) = {
-            let state = self.read();
-            let slot = state
-                .instances
-                .get(instance_id)
-                .ok_or_else(|| RegistryError::UnknownInstance(instance_id.to_string()))?;
-            (slot.active.clone(), slot.instance.clone())
-        };
-        Ok(self
-            .runtime
-            .call(&version, &instance, request, attachments)
-            .await?)
-    }
-
-    /// `check` on an instance.
-    ///
-    /// # Errors
-    /// See [`Registry::call`].
-    pub async fn check(&self, instance_id: &str) -> Result<Availability, RegistryError> {
-        match self.call(instance_id, Request::Check, None).await? {
-            Response::Check(a) => Ok(a),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// `transmit` on an instance.
-    ///
-    /// # Errors
-    /// See [`Registry::call`].
-    pub async fn transmit(
-        &self,
-        instance_id: &str,
-        demande: Demande,
-        idempotency_key: &str,
-        attachments: Option<Arc<dyn AttachmentSource>>,
-    ) -> Result<Receipt, RegistryError> {
-        let request = Request::Transmit {
-            demande: Box::new(demande),
-            idempotency_key: idempotency_key.to_string(),
-        };
-        match self.call(instance_id, request, attachments).await? {
-            Response::Transmit(r) => Ok(r),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// `status` on an instance.
-    ///
-    /// # Errors
-    /// See [`Registry::call`].
-    pub async fn status(
-        &self,
-        instance_id: &str,
-        remote_id: &str,
-    ) -> Result<RemoteStatus, RegistryError> {
-        let request = Request::Status {
-            remote_id: remote_id.to_string(),
-        };
-        match self.call(instance_id, request, None).await? {
-            Response::Status(s) => Ok(s),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// `lookup` on an instance.
-    ///
-    /// # Errors
-    /// See [`Registry::call`].
-    pub async fn lookup(
-        &self,
-        instance_id: &str,
-        query: LookupQuery,
-    ) -> Result<Vec<LookupItem>, RegistryError> {
-        match self.call(instance_id, Request::Lookup(query), None).await? {
-            Response::Lookup(items) => Ok(items),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// `card` on an instance.
-    ///
-    /// # Errors
-    /// See [`Registry::call`].
-    pub async fn card(&self, instance_id: &str, remote_id: &str) -> Result<Card, RegistryError> {
-        let request = Request::Card {
-            remote_id: remote_id.to_string(),
-        };
-        match self.call(instance_id, request, None).await? {
-            Response::Card(c) => Ok(c),
-            other => Err(unexpected(other)),
-        }
-    }
-}
-
-fn unexpected(response: Response) -> RegistryError {
-    RegistryError::Call(CallError::Host(format!(
-        "réponse inattendue : {response:?}"
-    )))
 }
 
 fn info(slot: &Slot) -> InstanceInfo {

@@ -1,6 +1,8 @@
 //! The choices of data-source fields: asked to the connector instance the
 //! source names, with the parameters read from earlier answers
-//! (`guichet_core::draft::lookup_params`).
+//! (`guichet_core::draft::lookup_params`), through the instance's cache
+//! of answers for the source's `cache_seconds`
+//! (`crate::connectors::lookups`).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +14,7 @@ use guichet_core::id::FieldId;
 use guichet_core::value::Answers;
 
 use super::Guichet;
+use crate::connectors::lookups::DEFAULT_TTL;
 use crate::connectors::model::LookupQuery;
 
 /// The options of the data-source fields `filler` answers (an usager
@@ -52,15 +55,22 @@ pub async fn resolve(
             id: None,
             params,
         };
-        match guichet.registry.lookup(&source.connector, query).await {
+        let ttl = source.cache_seconds.map_or(DEFAULT_TTL, |seconds| {
+            std::time::Duration::from_secs(u64::from(seconds))
+        });
+        match guichet
+            .registry
+            .lookup_cached(&source.connector, query, ttl)
+            .await
+        {
             Ok(items) => {
                 options.insert(
                     field.id.clone(),
                     items
-                        .into_iter()
+                        .iter()
                         .map(|item| Choice {
-                            value: item.id,
-                            label: item.text,
+                            value: item.id.clone(),
+                            label: item.text.clone(),
                         })
                         .collect(),
                 );

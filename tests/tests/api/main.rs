@@ -27,6 +27,7 @@ mod drafts;
 mod error_catalogue;
 mod inputs;
 mod login;
+mod lookups;
 mod matrix;
 mod openapi;
 mod processing;
