@@ -29,11 +29,9 @@ use std::time::Duration;
 use guichet_core::clock::Clock;
 use guichet_store::{FileStore, MasterKey, Store, StoreError};
 
-use crate::connectors::journal::{CallRecord, Journal, MemoryJournal};
 use crate::connectors::{Registry, Runtime, RuntimeConfig};
 use crate::http::{AppState, Settings, router};
-use guichet_core::id::DemandeId;
-use guichet_store::connector::ConnectorCall;
+use crate::service::journal::PersistentJournal;
 
 /// How often the scheduler looks for due timers.
 pub const SCHEDULER_PERIOD: Duration = Duration::from_secs(30);
@@ -138,65 +136,19 @@ pub async fn open_store(config: &Config) -> Result<Store, StartError> {
     .with_zone(config.settings.time_zone))
 }
 
-/// The journal of a running platform: the latest calls in memory (for the
-/// admin API) and every call persisted in the store's `connector_calls`
-/// table, written by a background task so a call never waits on the database.
-pub struct PersistentJournal {
-    memory: Arc<MemoryJournal>,
-    store: Store,
-}
-
-impl Journal for PersistentJournal {
-    fn record(&self, record: CallRecord) {
-        let call = ConnectorCall {
-            connector: record.connector.clone(),
-            connector_version: record.version.clone(),
-            instance: record.instance.clone(),
-            operation: record.operation.as_str().to_string(),
-            at: record.at,
-            duration_ms: record.duration_ms.round() as u64,
-            outcome: serde_json::to_value(record.outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            error: record.error.clone(),
-            logs: serde_json::to_value(&record.logs).unwrap_or_default(),
-            exchanges: serde_json::to_value(&record.http).unwrap_or_default(),
-            demande: record
-                .demande
-                .as_deref()
-                .and_then(|id| DemandeId::parse(id).ok()),
-        };
-        self.memory.record(record);
-        let store = self.store.clone();
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                handle.spawn(async move {
-                    if let Err(error) = store.record_connector_call(&call).await {
-                        tracing::warn!(%error, "connector call not persisted");
-                    }
-                });
-            }
-            Err(_) => tracing::warn!("connector call not persisted: no async runtime"),
-        }
-    }
-}
-
-/// A connector registry whose journal is persisted in `store`.
+/// A connector registry whose journal is persisted in `store`
+/// ([`PersistentJournal`]), its calls timed by `clock`.
 ///
 /// # Errors
 /// [`StartError::Runtime`].
 pub fn persistent_registry(
     config: RuntimeConfig,
     store: Store,
-) -> Result<(Arc<Registry>, Arc<MemoryJournal>), StartError> {
-    let memory = Arc::new(MemoryJournal::default());
-    let journal = Arc::new(PersistentJournal {
-        memory: memory.clone(),
-        store,
-    });
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Registry>, StartError> {
+    let journal = Arc::new(PersistentJournal::new(store, clock));
     let runtime = Runtime::new(config, journal).map_err(|e| StartError::Runtime(e.to_string()))?;
-    Ok((Arc::new(Registry::new(runtime)), memory))
+    Ok(Arc::new(Registry::new(runtime)))
 }
 
 /// The application, ready to serve.
@@ -220,7 +172,7 @@ impl App {
     /// A [`StartError`].
     pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<App, StartError> {
         let store = open_store(config).await?;
-        let (registry, journal) = persistent_registry(config.runtime.clone(), store.clone())?;
+        let registry = persistent_registry(config.runtime.clone(), store.clone(), clock.clone())?;
         let restored = crate::service::connectors::restore(&store, &registry).await?;
         tracing::info!(
             versions = restored.versions,
@@ -229,7 +181,7 @@ impl App {
             "connector registry restored"
         );
         Ok(App {
-            state: AppState::new(store, clock, registry, journal, config.settings.clone()),
+            state: AppState::new(store, clock, registry, config.settings.clone()),
             listen: config.listen,
             scheduler_period: config.scheduler_period,
             registry_poll: config.registry_poll,

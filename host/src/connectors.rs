@@ -39,7 +39,10 @@
 //! - **Journal** ([`journal`]): every call, install included, leaves a
 //!   [`CallRecord`](journal::CallRecord) with connector, version, instance,
 //!   operation, duration, outcome, error, guest logs and HTTP exchanges, with
-//!   every occurrence of the instance's secrets masked.
+//!   every occurrence of the instance's secrets masked, timed by the
+//!   journal's clock; a job's attempt holds its records back
+//!   ([`journal::collect`]) so the platform writes them with the attempt's
+//!   outcome (`crate::service::journal`).
 //! - **Bounds** ([`bounds`]): everything a call leaves behind is bounded in
 //!   count and bytes where it is made, with a marker saying what was cut; the
 //!   in-memory journal is bounded in records and bytes; each instance has its

@@ -63,7 +63,6 @@ use guichet_core::clock::Clock;
 use guichet_store::Store;
 
 use crate::connectors::Registry;
-use crate::connectors::journal::MemoryJournal;
 
 pub use crate::service::accounts::{
     LoginLimits, LoginThrottle, PasswordCost, PasswordHashing, Tier,
@@ -132,8 +131,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Installed connectors and their instances.
     pub registry: Arc<Registry>,
-    /// The journal of connector calls.
-    pub journal: Arc<MemoryJournal>,
     /// Tunables.
     pub settings: Arc<Settings>,
     /// The bounded password hashing.
@@ -174,7 +171,6 @@ impl AppState {
         store: Store,
         clock: Arc<dyn Clock>,
         registry: Arc<Registry>,
-        journal: Arc<MemoryJournal>,
         settings: Settings,
     ) -> Self {
         let passwords = Arc::new(PasswordHashing::new(
@@ -187,7 +183,6 @@ impl AppState {
             store,
             clock,
             registry,
-            journal,
             settings: Arc::new(settings),
             passwords,
             throttle,

@@ -19,6 +19,8 @@
 //!   worker with retries; where each transmission stands;
 //! - [`synchronisation`]: read a transmitted demande's record back from
 //!   the vendor (status, card) and run the transitions its status names;
+//! - [`journal`]: the durable journal of connector calls (written with the
+//!   job's outcome for the workflow's calls), read by administrators;
 //! - [`usager_demandes`]: an usager's own demandes, their status as the
 //!   usager sees it, their history and actions;
 //! - [`back_office`]: the démarches of an agent's back office, the
@@ -38,7 +40,8 @@
 //!   API token, change one's password or profile — with the bounded
 //!   password hashing, the login throttle and the password strength;
 //! - [`administration`]: agents' accounts and API tokens, groups, members
-//!   and grants, démarches (import, versions, number prefix).
+//!   and grants, démarches (import, versions, number prefix), the dead
+//!   letters (retry, abandon).
 //!
 //! Errors are [`ServiceError`]s; the HTTP layer maps each to its code and
 //! status.
@@ -54,6 +57,7 @@ pub mod drafts;
 mod error;
 pub mod files;
 pub mod filing;
+pub mod journal;
 pub mod links;
 pub mod options;
 pub mod processing;

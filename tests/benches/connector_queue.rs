@@ -29,11 +29,9 @@
 
 use std::time::{Duration, Instant};
 
-use guichet_core::demarche::Definition;
 use guichet_core::id::DemandeId;
 use guichet_host::cli::demo::atal_settings;
 use guichet_host::service::transmission::connector_demande;
-use guichet_store::demarche::{DefinitionSource, SourceFormat};
 use guichet_tests::app::{Backend, TestApp, example_path};
 use guichet_tests::filing::{SIGNALEMENT, file_signalement, file_signalement_on, step};
 

@@ -1,6 +1,7 @@
 //! The `guichet connector` command line, run as a process: `check` and
-//! `call` on a component file, and (module `registry`) the persisted
-//! registry of a database.
+//! `call` on a component file, (module `registry`) the persisted registry
+//! of a database, and (module `journal`) its instances' configuration and
+//! check, the call journal and the dead letters.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -338,5 +339,7 @@ fn serve_refuses_an_unknown_time_zone_with_a_french_message() {
 
 #[path = "cli/hosts.rs"]
 mod hosts;
+#[path = "cli/journal.rs"]
+mod journal;
 #[path = "cli/registry.rs"]
 mod registry;

@@ -1,11 +1,15 @@
 //! `guichet connector …`: validate a component, call one operation by hand
 //! (`check`, `call`: a component file, no database); and administer the
 //! persisted registry of the configuration's database (`install`, `list`,
-//! `instances`, `activate`, `rollback`: the same database, data directory
+//! `instances`, `activate`, `rollback`, `instance create|update|check`
+//! ([`instance`]), the call journal ([`journal`]) and the failed jobs
+//! (`dead-letters`, [`dead_letters`]): the same database, data directory
 //! and master key options as `guichet serve`), through the same use cases
-//! as the admin API ([`crate::service::connectors`]). A running `guichet
-//! serve` sees what these commands change at its next start. Readable
-//! French text by default, JSON with `--json`.
+//! as the admin API ([`crate::service::connectors`],
+//! [`crate::service::journal`], [`crate::service::administration::jobs`]).
+//! A running `guichet serve` sees what these commands change in the
+//! registry at its next start. Readable French text by default, JSON with
+//! `--json`.
 //!
 //! Everything printed that a connector could have written (its description,
 //! answers, logs, exchanges, errors) goes through [`printable`] or
@@ -28,6 +32,10 @@ use crate::connectors::model::{LookupQuery, Operation, Request};
 use crate::connectors::registry::InstanceInfo;
 use crate::connectors::{Instance, InstanceConfig, Runtime, RuntimeConfig};
 use crate::service::connectors as service;
+
+mod dead_letters;
+mod instance;
+mod journal;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
@@ -96,6 +104,15 @@ pub(super) enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Creates, updates or checks an instance.
+    #[command(subcommand)]
+    Instance(instance::Command),
+    /// Lists the journal of connector calls, the latest first (secrets
+    /// masked).
+    Journal(journal::Args),
+    /// Lists the jobs failed for good; `retry <id>` puts one back in the
+    /// queue, `abandon <id>` gives it up for good.
+    DeadLetters(dead_letters::Args),
 }
 
 /// The registry a command works on, and how it answers.
@@ -217,6 +234,9 @@ pub(super) async fn run(command: Command) -> Result<(), Failure> {
                 )
             })
         }
+        Command::Instance(command) => instance::run(command).await,
+        Command::Journal(args) => journal::run(args).await,
+        Command::DeadLetters(args) => dead_letters::run(args).await,
         Command::Check { file, cache_dir } => check(&file, cache_dir).await,
         Command::Call {
             file,

@@ -6,8 +6,19 @@
 //! latest ones in memory (CLI, tests, demo), bounded in records and in bytes.
 //! Each record is bounded where it is made (see [`bounds`](super::bounds)). Every record is also emitted as a
 //! `tracing` event.
+//!
+//! **Time.** A record's `at` is the journal's [`Journal::now`] when the call
+//! starts: the platform's journal reads the application's clock (the one the
+//! workflow reads, fake in the tests), not the system's.
+//!
+//! **Held back for a job.** A worker runs a job's attempt inside
+//! [`collect`]: the records of the calls the attempt makes (in that task)
+//! are handed back to it ([`hold`]), each naming the attempt's demande,
+//! instead of being written beside the call, so that the worker writes them
+//! in the transaction that records the attempt's outcome.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -48,7 +59,9 @@ pub struct CallRecord {
     pub instance: String,
     /// Operation.
     pub operation: Operation,
-    /// The demande the call was about (a transmission's), by its id.
+    /// The demande the call was about, by its id: a transmission's, and
+    /// every call made inside a [`collect`] for a demande (the readings of
+    /// its status and card).
     #[serde(default)]
     pub demande: Option<String>,
     /// Duration in milliseconds.
@@ -67,6 +80,64 @@ pub struct CallRecord {
 pub trait Journal: Send + Sync {
     /// Records one call.
     fn record(&self, record: CallRecord);
+
+    /// The time a call starts at (its record's `at`): the system's clock,
+    /// unless the journal reads another one (the platform's, injected).
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// The most records one [`collect`] holds back; past it, records go to the
+/// journal as if no collect were running (an attempt makes two calls).
+pub const MAX_HELD: usize = 64;
+
+tokio::task_local! {
+    static HELD: Held;
+}
+
+/// The records held back by the running [`collect`].
+struct Held {
+    demande: Option<String>,
+    records: Mutex<Vec<CallRecord>>,
+}
+
+/// Runs `work`, holding back the records of the connector calls it makes
+/// in this task (see [`hold`]), each naming `demande` unless it names one
+/// already; returns `work`'s output and the records, oldest first, for the
+/// caller to write with the outcome of `work`.
+pub async fn collect<F: Future>(demande: Option<String>, work: F) -> (F::Output, Vec<CallRecord>) {
+    let held = Held {
+        demande,
+        records: Mutex::new(Vec::new()),
+    };
+    HELD.scope(held, async {
+        let output = work.await;
+        let records = HELD.with(|held| {
+            std::mem::take(&mut *held.records.lock().unwrap_or_else(|p| p.into_inner()))
+        });
+        (output, records)
+    })
+    .await
+}
+
+/// Hands `record` to the [`collect`] running in this task, naming its
+/// demande; gives it back when none runs or it holds [`MAX_HELD`] already
+/// (the journal then writes it itself).
+pub fn hold(record: CallRecord) -> Option<CallRecord> {
+    let mut record = Some(record);
+    let _ = HELD.try_with(|held| {
+        let mut records = held.records.lock().unwrap_or_else(|p| p.into_inner());
+        if records.len() < MAX_HELD
+            && let Some(mut kept) = record.take()
+        {
+            if kept.demande.is_none() {
+                kept.demande.clone_from(&held.demande);
+            }
+            records.push(kept);
+        }
+    });
+    record
 }
 
 /// Keeps the latest records in memory, bounded in records and in bytes
@@ -234,6 +305,27 @@ mod tests {
         assert!(journal.bytes() <= 10_000, "{}", journal.bytes());
         let kept = journal.records().len();
         assert!((5..10).contains(&kept), "{kept}");
+    }
+
+    #[tokio::test]
+    async fn records_made_inside_a_collect_are_held_back_with_its_demande() {
+        assert!(
+            hold(record(1)).is_some(),
+            "no collect: the journal writes it"
+        );
+
+        let (answer, held) = collect(Some("d-1".into()), async {
+            assert!(hold(record(1)).is_none());
+            let mut named = record(1);
+            named.demande = Some("d-2".into());
+            assert!(hold(named).is_none());
+            42
+        })
+        .await;
+
+        assert_eq!(answer, 42);
+        let demandes: Vec<_> = held.iter().map(|r| r.demande.as_deref()).collect();
+        assert_eq!(demandes, [Some("d-1"), Some("d-2")]);
     }
 
     #[test]

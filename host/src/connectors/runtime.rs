@@ -351,7 +351,7 @@ impl Runtime {
                 version,
                 instance,
                 &request,
-                Instant::now(),
+                (self.inner.journal.now(), Instant::now()),
                 &Err(error.clone()),
                 Vec::new(),
                 Vec::new(),
@@ -381,7 +381,7 @@ impl Runtime {
             .acquire()
             .await
             .map_err(|_| CallError::Host("moteur arrêté".into()))?;
-        let started = Instant::now();
+        let started = (self.inner.journal.now(), Instant::now());
         let readable: HashSet<String> = match &request {
             Request::Transmit { demande, .. } => demande.attachment_ids().into_iter().collect(),
             _ => HashSet::new(),
@@ -475,7 +475,7 @@ impl Runtime {
         version: &ConnectorVersion,
         instance: &Instance,
         request: &Request,
-        started: Instant,
+        (at, started): (chrono::DateTime<Utc>, Instant),
         result: &Result<Response, CallError>,
         logs: Vec<super::model::GuestLog>,
         http: Vec<super::outbound::Exchange>,
@@ -489,7 +489,7 @@ impl Runtime {
             Err(CallError::Unsupported(_) | CallError::Host(_)) => Outcome::HostError,
         };
         let record = CallRecord {
-            at: Utc::now() - chrono::Duration::from_std(started.elapsed()).unwrap_or_default(),
+            at,
             connector: if version.description.name.is_empty() {
                 instance.connector().to_string()
             } else {

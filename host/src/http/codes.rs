@@ -96,6 +96,10 @@ catalogue! {
     DemandeFrozen = "demande_frozen", CONFLICT, "demande figée";
     /// The connector version conflicts with what is installed.
     ConnectorConflict = "connector_conflict", CONFLICT, "conflit de version du connecteur";
+    /// The job was abandoned by an administrator: it is never run again.
+    JobAbandoned = "job_abandoned", CONFLICT, "tâche abandonnée : elle ne sera plus exécutée";
+    /// The job is not failed for good: nothing to retry or abandon.
+    JobNotFailed = "job_not_failed", CONFLICT, "la tâche n'est pas en échec définitif";
     /// The body is too large.
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "requête trop volumineuse";
     /// The body's content type is not one the route reads.

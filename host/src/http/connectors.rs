@@ -1,6 +1,7 @@
 //! `/api/connectors`: installed connectors (upload of a component), their
 //! instances (configuration), calls by hand, version activation and
-//! rollback, and the call journal. Administrators only: the Administrateur
+//! rollback, and the call journal (durable: read from the store, every
+//! host's calls, per instance or connector or demande). Administrators only: the Administrateur
 //! role on every démarche, or a machine token with the `administration`
 //! scope (see [`super::auth`]).
 //!
@@ -24,14 +25,18 @@ use serde::{Deserialize, Serialize};
 use super::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, media_type};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::{Admin, ApiError, AppState, ErrorCode};
-use crate::connectors::journal::CallRecord;
 use crate::connectors::model::{
     Availability, Card, Demande, Description, LookupItem, LookupQuery, Receipt, RemoteStatus,
 };
 use crate::connectors::registry::InstanceInfo;
 use crate::connectors::{ConnectorVersion, InstanceConfig};
 use crate::service::connectors::{self as service, COMPONENT_LIMIT};
+use crate::service::journal::{self as service_journal, Filter};
+use chrono::{DateTime, Utc};
+use guichet_core::id::DemandeId;
+use guichet_store::connector::{CallId, ConnectorCall};
 use guichet_store::registry::{InstanceUse, LinkSource};
+use uuid::Uuid;
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -125,11 +130,24 @@ pub fn router() -> ApiRouter {
             Doc::new("Revenir à la version précédente", admin).gives::<InstanceInfo>(),
         )
         .get(
+            "/api/connectors/instances/{id}/journal",
+            instance_journal,
+            Doc::new(
+                "Journal des appels d'une instance, les plus récents d'abord (secrets masqués)",
+                admin,
+            )
+            .query::<LimitQuery>()
+            .gives::<Vec<JournalEntry>>(),
+        )
+        .get(
             "/api/connectors/journal",
             journal,
-            Doc::new("Journal des appels (filtres instance, limit)", admin)
-                .query::<JournalQuery>()
-                .json(),
+            Doc::new(
+                "Journal des appels, les plus récents d'abord (filtres instance, connector, demande, limit ; secrets masqués)",
+                admin,
+            )
+            .query::<JournalQuery>()
+            .gives::<Vec<JournalEntry>>(),
         )
 }
 
@@ -333,7 +351,9 @@ async fn check(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Availability>, ApiError> {
-    Ok(Json(state.registry.check(&id).await?))
+    let guichet = state.guichet();
+    let check = guichet.registry.check(&id);
+    Ok(Json(service_journal::by_hand(&guichet, check).await?))
 }
 
 async fn lookup(
@@ -342,7 +362,9 @@ async fn lookup(
     ApiPath(id): ApiPath<String>,
     ApiJson(query): ApiJson<LookupQuery>,
 ) -> Result<Json<Vec<LookupItem>>, ApiError> {
-    Ok(Json(state.registry.lookup(&id, query).await?))
+    let guichet = state.guichet();
+    let lookup = guichet.registry.lookup(&id, query);
+    Ok(Json(service_journal::by_hand(&guichet, lookup).await?))
 }
 
 /// A demande to transmit by hand.
@@ -364,12 +386,11 @@ async fn transmit(
     if body.idempotency_key.trim().is_empty() {
         return Err(ApiError::invalid("la clé d'idempotence est obligatoire"));
     }
-    Ok(Json(
-        state
-            .registry
-            .transmit(&id, body.demande, &body.idempotency_key, None)
-            .await?,
-    ))
+    let guichet = state.guichet();
+    let transmit = guichet
+        .registry
+        .transmit(&id, body.demande, &body.idempotency_key, None);
+    Ok(Json(service_journal::by_hand(&guichet, transmit).await?))
 }
 
 async fn status(
@@ -377,7 +398,9 @@ async fn status(
     State(state): State<AppState>,
     ApiPath((id, remote_id)): ApiPath<(String, String)>,
 ) -> Result<Json<RemoteStatus>, ApiError> {
-    Ok(Json(state.registry.status(&id, &remote_id).await?))
+    let guichet = state.guichet();
+    let status = guichet.registry.status(&id, &remote_id);
+    Ok(Json(service_journal::by_hand(&guichet, status).await?))
 }
 
 async fn card(
@@ -385,7 +408,9 @@ async fn card(
     State(state): State<AppState>,
     ApiPath((id, remote_id)): ApiPath<(String, String)>,
 ) -> Result<Json<Card>, ApiError> {
-    Ok(Json(state.registry.card(&id, &remote_id).await?))
+    let guichet = state.guichet();
+    let card = guichet.registry.card(&id, &remote_id);
+    Ok(Json(service_journal::by_hand(&guichet, card).await?))
 }
 
 /// The version to activate.
@@ -420,26 +445,106 @@ struct JournalQuery {
     /// Only the calls of this instance.
     #[schemars(extend("pattern" = crate::http::openapi::TEXT))]
     instance: Option<String>,
+    /// Only the calls of this connector (by name, every version).
+    #[schemars(extend("pattern" = crate::http::openapi::TEXT))]
+    connector: Option<String>,
+    /// Only the calls made for this demande.
+    demande: Option<Uuid>,
     /// The newest calls to return: 100 when absent; over 1,000 counts as
     /// 1,000.
     #[schemars(extend("maximum" = u32::MAX))]
     limit: Option<u32>,
 }
 
+/// How many journal entries to return.
+#[derive(Deserialize, JsonSchema)]
+struct LimitQuery {
+    /// The newest calls to return: 100 when absent; over 1,000 counts as
+    /// 1,000.
+    #[schemars(extend("maximum" = u32::MAX))]
+    limit: Option<u32>,
+}
+
+/// One connector call, as the journal keeps it (secrets masked).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JournalEntry {
+    /// Identifier of the entry.
+    pub id: Uuid,
+    /// When the call started (the platform's clock).
+    pub at: DateTime<Utc>,
+    /// The connector's name (`atal`).
+    pub connector: String,
+    /// Its version (`1.0.0`).
+    pub version: String,
+    /// The instance (`atal-ville`).
+    pub instance: String,
+    /// The operation (`transmit`, `status`, `card`, `lookup`, `check`).
+    pub operation: String,
+    /// The demande the call was made for, if any.
+    pub demande: Option<Uuid>,
+    /// The job whose attempt made it (a transmission, a reading of the
+    /// vendor's record), written with the attempt's outcome.
+    pub job: Option<Uuid>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// How it ended (`ok`, `connector_error`, `trap`, `timeout`…).
+    pub outcome: String,
+    /// The error, if any (secrets masked).
+    pub error: Option<String>,
+    /// The structured logs the connector wrote (erased when the demande is
+    /// anonymised).
+    pub logs: serde_json::Value,
+    /// Its HTTP exchanges with the vendor: method, masked URL, status,
+    /// duration (erased when the demande is anonymised).
+    pub exchanges: serde_json::Value,
+}
+
+impl From<(CallId, ConnectorCall)> for JournalEntry {
+    fn from((id, call): (CallId, ConnectorCall)) -> Self {
+        JournalEntry {
+            id: id.0,
+            at: call.at,
+            connector: call.connector,
+            version: call.connector_version,
+            instance: call.instance,
+            operation: call.operation,
+            demande: call.demande.map(|d| d.uuid()),
+            job: call.job.map(|j| j.0),
+            duration_ms: call.duration_ms,
+            outcome: call.outcome,
+            error: call.error,
+            logs: call.logs,
+            exchanges: call.exchanges,
+        }
+    }
+}
+
 async fn journal(
     _: Admin,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<JournalQuery>,
-) -> Json<Vec<CallRecord>> {
-    let limit = query.limit.unwrap_or(100).min(1_000) as usize;
-    Json(
-        state
-            .journal
-            .records()
-            .into_iter()
-            .rev()
-            .filter(|r| query.instance.as_deref().is_none_or(|i| r.instance == i))
-            .take(limit)
-            .collect(),
-    )
+) -> Result<Json<Vec<JournalEntry>>, ApiError> {
+    let filter = Filter {
+        instance: query.instance,
+        connector: query.connector,
+        demande: query.demande.map(DemandeId::from_uuid),
+        limit: query.limit,
+    };
+    let entries = service_journal::entries(&state.guichet(), filter).await?;
+    Ok(Json(entries.into_iter().map(JournalEntry::from).collect()))
+}
+
+async fn instance_journal(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<LimitQuery>,
+) -> Result<Json<Vec<JournalEntry>>, ApiError> {
+    let filter = Filter {
+        instance: Some(id),
+        limit: query.limit,
+        ..Filter::default()
+    };
+    let entries = service_journal::entries(&state.guichet(), filter).await?;
+    Ok(Json(entries.into_iter().map(JournalEntry::from).collect()))
 }

@@ -376,6 +376,8 @@ impl From<crate::service::ServiceError> for ApiError {
             },
             ServiceError::LinkParams(message) => Self::new(ErrorCode::LinkParamsInvalid, message),
             ServiceError::LinkRefused(message) => Self::new(ErrorCode::LinkRefused, message),
+            ServiceError::JobAbandoned(message) => Self::new(ErrorCode::JobAbandoned, message),
+            ServiceError::JobNotFailed(message) => Self::new(ErrorCode::JobNotFailed, message),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Administration: what administrators run — accounts of agents and API
 //! tokens ([`accounts`]), groups, members and grants ([`groups`]),
 //! démarches, their versions and number prefix ([`demarches`]), the jobs
-//! failed for good and their retry ([`jobs`]).
+//! failed for good, their retry and abandon ([`jobs`]).
 //!
 //! Every use case takes an [`Administrator`]: the caller, checked once to
 //! hold the `administration` right on every démarche (an Administrateur
@@ -38,5 +38,12 @@ impl Administrator {
                 "droit manquant : administration".to_owned(),
             ))
         }
+    }
+
+    /// The operator of the command line on the host: whoever can open its
+    /// database with its master key holds every right already (the
+    /// `guichet connector …` commands).
+    pub(crate) fn command_line() -> Administrator {
+        Administrator(())
     }
 }

@@ -165,7 +165,8 @@ pub async fn table(
 /// The most journal entries listed for one demande.
 pub const CALLS_LIMIT: u32 = 200;
 
-/// The connector calls made for a loaded demande (its transmissions), the
+/// The connector calls made for a loaded demande (its transmissions and the
+/// readings of its record at the vendor), the
 /// latest first, at most [`CALLS_LIMIT`]: what the vendor was sent and
 /// answered, secrets masked. Erased with the demande's personal data at
 /// anonymisation.
@@ -177,9 +178,9 @@ pub async fn connector_calls(
     loaded: &Loaded,
 ) -> Result<Vec<ConnectorCall>, ServiceError> {
     let query = CallQuery {
-        instance: None,
         demande: Some(loaded.stored.demande.id),
         limit: CALLS_LIMIT,
+        ..CallQuery::default()
     };
     let calls = guichet.store.connector_calls(&query).await?;
     Ok(calls.into_iter().map(|(_, call)| call).collect())

@@ -67,6 +67,14 @@ pub enum ServiceError {
     /// A démarche definition with problems, path by path.
     #[error(transparent)]
     Definition(#[from] DefinitionError),
+    /// The job was given up by an administrator: it is never run again.
+    /// The French message says who and when.
+    #[error("{0}")]
+    JobAbandoned(String),
+    /// The job is not failed for good (waiting, running or done): there is
+    /// nothing to retry or abandon.
+    #[error("{0}")]
+    JobNotFailed(String),
     /// The connector registry refused: an invalid component, a version
     /// conflict, an unknown connector, version or instance, settings the
     /// connector's schema refuses.

@@ -31,14 +31,19 @@
 //! transmission that went through queues the readings of the vendor's
 //! record (`super::synchronisation`), which this worker runs too.
 //!
+//! **Journaled with the outcome.** The calls an attempt makes are written
+//! in the transaction that records its outcome (`super::journal`), each
+//! naming the job and the demande.
+//!
 //! **Left alone when down.** After repeated failures of an instance, its
 //! circuit breaker (`super::breaker`) opens: its jobs go back to the queue
 //! unrun, without an attempt counted, until the cool-down ends.
 //!
 //! **Seen by agents.** [`states`] reads, for a demande, each transmission
 //! with where it stands — *en attente de transmission*, *transmise à …
-//! sous le n° …*, *échec : … nouvelle tentative le …* — in the
-//! collectivité's time zone.
+//! sous le n° …*, *échec : … nouvelle tentative le …*, *abandonnée* (an
+//! administrator gave up the failed job) — in the collectivité's time
+//! zone.
 
 use std::sync::Arc;
 
@@ -58,7 +63,7 @@ use serde::{Deserialize, Serialize};
 
 use super::processing::Loaded;
 use super::synchronisation::{self, SYNC_JOB};
-use super::{Guichet, ServiceError};
+use super::{Guichet, ServiceError, journal};
 use crate::connectors::error::CallError;
 use crate::connectors::host::{AttachmentFuture, AttachmentSource};
 use crate::connectors::model;
@@ -183,11 +188,15 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceEr
                 continue;
             }
             let reading = job.kind == SYNC_JOB;
-            let attempt = if reading {
-                synchronisation::read(guichet, &job).await
-            } else {
-                transmit(guichet, &job).await
-            };
+            // The calls of the attempt are written with its outcome.
+            let (attempt, calls) = journal::attempt(job.demande, async {
+                if reading {
+                    synchronisation::read(guichet, &job).await
+                } else {
+                    transmit(guichet, &job).await
+                }
+            })
+            .await;
             match &attempt {
                 Err(failure) if failure.retryable => {
                     guichet.breakers.failure(instance, guichet.now());
@@ -198,7 +207,7 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceEr
                 Ok(()) => {
                     guichet
                         .store
-                        .complete_job(job.id, worker, guichet.now())
+                        .complete_job_journaled(job.id, worker, guichet.now(), &calls)
                         .await?;
                     if reading {
                         delivered.read += 1;
@@ -213,7 +222,7 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceEr
                     tracing::warn!(job = %job.id, attempts = job.attempts, error = %failure.message, retry = retry_at.is_some(), "transmission failed");
                     guichet
                         .store
-                        .fail_job(job.id, worker, &failure.message, retry_at, now)
+                        .fail_job_journaled(job.id, worker, &failure.message, retry_at, now, &calls)
                         .await?;
                     if retry_at.is_some() {
                         delivered.retried += 1;
@@ -502,6 +511,8 @@ pub struct TransmissionState {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The last failure.
     pub last_error: Option<String>,
+    /// When an administrator gave it up, if they did.
+    pub abandoned_at: Option<DateTime<Utc>>,
     /// The vendor's record, once transmitted.
     pub remote: Option<RemoteLink>,
 }
@@ -539,6 +550,7 @@ pub async fn states(
             state: job.status,
             attempts: job.attempts,
             last_error: job.last_error,
+            abandoned_at: job.abandoned_at,
             remote,
         });
     }

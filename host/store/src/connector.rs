@@ -5,6 +5,15 @@
 //!
 //! The connector runtime's own record type lives in the host; the store
 //! takes a plain [`ConnectorCall`], with logs and HTTP exchanges as JSON.
+//!
+//! **Durable.** The calls a job's attempt made (a transmission, a reading
+//! of the vendor's record) are written in the transaction that records the
+//! attempt's outcome ([`Store::complete_job_journaled`],
+//! [`Store::fail_job_journaled`]), naming their job and demande; calls made
+//! outside jobs (lookups, checks) are written on their own
+//! ([`Store::record_connector_call`]). The texts a call may quote the usager
+//! in (error, logs, exchanges) are sealed with its demande's key and erased
+//! when the demande is anonymised (`erase_of`).
 
 use chrono::{DateTime, Utc};
 
@@ -15,6 +24,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::Result;
+use crate::job::JobId;
 use crate::seal::{self, Keyring};
 use crate::sql::{RowExt, Sql, count, from_json, millis, to_json, unsigned};
 use guichet_core::id::DemandeId;
@@ -49,13 +59,18 @@ pub struct ConnectorCall {
     pub exchanges: serde_json::Value,
     /// The demande concerned, if any.
     pub demande: Option<DemandeId>,
+    /// The job whose attempt made the call, if any (set by the store when
+    /// it writes the call with the attempt's outcome).
+    pub job: Option<JobId>,
 }
 
 /// Which journal entries to list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CallQuery {
     /// Only this instance.
     pub instance: Option<String>,
+    /// Only the calls of this connector (by name, every version).
+    pub connector: Option<String>,
     /// Only calls about this demande.
     pub demande: Option<DemandeId>,
     /// At most this many, latest first.
@@ -86,7 +101,7 @@ pub struct RemoteLink {
 fn call_columns() -> String {
     format!(
         "id, connector, connector_version, instance, operation, called_at, duration_ms, outcome, \
-         error, logs, exchanges, demande_id, {}",
+         error, logs, exchanges, demande_id, job_id, {}",
         seal::key_columns(DEMANDE_KEY)
     )
 }
@@ -118,6 +133,7 @@ fn call(row: &AnyRow, keys: &Keyring) -> Result<(CallId, ConnectorCall)> {
             logs: seal::open_json(key, LOGS, row.text("logs")?)?,
             exchanges: seal::open_json(key, EXCHANGES, row.text("exchanges")?)?,
             demande: row.uuid_opt("demande_id")?.map(DemandeId::from_uuid),
+            job: row.uuid_opt("job_id")?.map(JobId),
         },
     ))
 }
@@ -171,23 +187,27 @@ pub(crate) async fn erase_of(conn: &mut AnyConnection, demande: DemandeId) -> Re
     Ok(())
 }
 
-impl Store {
-    /// Journals a connector call.
-    ///
-    /// # Errors
-    /// [`StoreError::Invalid`] for an unknown demande, a database error.
-    pub async fn record_connector_call(&self, call: &ConnectorCall) -> Result<CallId> {
+/// Writes calls in the current transaction, each sealed with its
+/// demande's key, naming `job` when a job's attempt made them; returns
+/// their ids.
+pub(crate) async fn insert_calls(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    calls: &[ConnectorCall],
+    job: Option<JobId>,
+) -> Result<Vec<CallId>> {
+    let mut ids = Vec::with_capacity(calls.len());
+    for call in calls {
         let id = CallId(Uuid::new_v4());
-        let mut tx = self.begin().await?;
         let key = match call.demande {
-            Some(demande) => self.keys.of_demande(&mut tx, demande).await?,
+            Some(demande) => keys.of_demande(conn, demande).await?,
             None => None,
         };
         let key = key.as_ref();
         sqlx::query(
             "INSERT INTO connector_calls (id, connector, connector_version, instance, operation, \
-             called_at, duration_ms, outcome, error, logs, exchanges, demande_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             called_at, duration_ms, outcome, error, logs, exchanges, demande_id, job_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(id.0.to_string())
         .bind(call.connector.clone())
@@ -201,10 +221,28 @@ impl Store {
         .bind(seal::seal_json(key, LOGS, &call.logs)?)
         .bind(seal::seal_json(key, EXCHANGES, &call.exchanges)?)
         .bind(call.demande.map(|d| d.to_string()))
-        .execute(&mut *tx)
+        .bind(job.or(call.job).map(|j| j.0.to_string()))
+        .execute(&mut *conn)
         .await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+impl Store {
+    /// Journals a connector call made outside a job (a lookup, a check);
+    /// the calls of a job's attempt go with its outcome
+    /// ([`Store::complete_job_journaled`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an unknown demande, a database error.
+    pub async fn record_connector_call(&self, call: &ConnectorCall) -> Result<CallId> {
+        let mut tx = self.begin().await?;
+        let ids = insert_calls(&mut tx, &self.keys, std::slice::from_ref(call), None).await?;
         tx.commit().await?;
-        Ok(id)
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| crate::error::StoreError::Corrupt("appel non journalisé".into()))
     }
 
     /// Journal entries, latest first.
@@ -218,6 +256,9 @@ impl Store {
         ));
         if let Some(instance) = &query.instance {
             sql.push(" AND instance = ").bind(instance.clone());
+        }
+        if let Some(connector) = &query.connector {
+            sql.push(" AND connector = ").bind(connector.clone());
         }
         if let Some(demande) = query.demande {
             sql.push(" AND demande_id = ").bind(demande.to_string());

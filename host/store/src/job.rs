@@ -18,8 +18,20 @@
 //! [`Store::fail_job`] without a retry: abandoned) erases that contact and
 //! the free texts of its parameters in the same statement
 //! ([`crate::contact::strip`]).
+//!
+//! **Dead letters.** A job failed for good waits for an administrator, who
+//! puts it back in the queue ([`Store::retry_job`]) or gives it up
+//! ([`Store::abandon_job`]: status `abandoned`, who and when recorded, an
+//! entry in its demande's history when the caller gives one); an abandoned
+//! job is never run nor listed again.
+//!
+//! **Journaled outcomes.** A worker records an attempt's outcome together
+//! with the connector calls the attempt made ([`Store::complete_job_journaled`],
+//! [`Store::fail_job_journaled`]): the journal holds every exchange of a
+//! recorded attempt, in one transaction with it.
 
 use chrono::{DateTime, Duration, Utc};
+use guichet_core::history::HistoryEntry;
 use guichet_core::id::DemandeId;
 
 use guichet_core::notification::NotificationJob;
@@ -29,6 +41,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::Store;
+use crate::connector::{ConnectorCall, insert_calls};
 use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, Keyring};
 use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
@@ -63,8 +76,12 @@ pub enum JobStatus {
     Running,
     /// Done.
     Done,
-    /// Failed for good (no retry asked).
+    /// Failed for good (no retry asked): a dead letter, until an
+    /// administrator retries or abandons it.
     Failed,
+    /// Failed for good, then given up by an administrator: never run
+    /// again.
+    Abandoned,
 }
 
 impl JobStatus {
@@ -74,6 +91,7 @@ impl JobStatus {
             JobStatus::Running => "running",
             JobStatus::Done => "done",
             JobStatus::Failed => "failed",
+            JobStatus::Abandoned => "abandoned",
         }
     }
 
@@ -83,6 +101,7 @@ impl JobStatus {
             "running" => Ok(JobStatus::Running),
             "done" => Ok(JobStatus::Done),
             "failed" => Ok(JobStatus::Failed),
+            "abandoned" => Ok(JobStatus::Abandoned),
             other => Err(StoreError::Corrupt(format!("état de tâche « {other} »"))),
         }
     }
@@ -157,13 +176,18 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Who gave it up (an administrator's login, or the command line), when
+    /// abandoned.
+    pub abandoned_by: Option<String>,
+    /// When it was given up.
+    pub abandoned_at: Option<DateTime<Utc>>,
 }
 
 /// The columns of a job, with its key ([`seal::key_columns`]).
 fn job_columns() -> String {
     format!(
         "id, kind, demande_id, payload, status, attempts, next_attempt_at, claimed_by, \
-         last_error, created_at, updated_at, {}",
+         last_error, created_at, updated_at, abandoned_by, abandoned_at, {}",
         seal::key_columns("jobs.key_id")
     )
 }
@@ -187,6 +211,8 @@ fn job(row: &AnyRow, keys: &Keyring) -> Result<Job> {
         last_error: seal::open_opt(key, LAST_ERROR, row.text_opt("last_error")?)?,
         created_at: row.instant("created_at")?,
         updated_at: row.instant("updated_at")?,
+        abandoned_by: row.text_opt("abandoned_by")?,
+        abandoned_at: row.instant_opt("abandoned_at")?,
     })
 }
 
@@ -368,7 +394,24 @@ impl Store {
     /// ended and another worker claimed it), [`StoreError::NotFound`] if it
     /// is gone.
     pub async fn complete_job(&self, id: JobId, worker: &str, now: DateTime<Utc>) -> Result<()> {
+        self.complete_job_journaled(id, worker, now, &[]).await
+    }
+
+    /// [`Store::complete_job`], writing in the same transaction the
+    /// connector calls the attempt made, each naming the job. The calls are
+    /// written even when `worker` no longer holds the job: they were made.
+    ///
+    /// # Errors
+    /// As [`Store::complete_job`].
+    pub async fn complete_job_journaled(
+        &self,
+        id: JobId,
+        worker: &str,
+        now: DateTime<Utc>,
+        calls: &[ConnectorCall],
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
+        insert_calls(&mut tx, &self.keys, calls, Some(id)).await?;
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, lease_until = NULL, last_error = NULL, updated_at = $2 \
              WHERE id = $3 AND status = $4 AND claimed_by = $5",
@@ -400,12 +443,31 @@ impl Store {
         retry_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.fail_job_journaled(id, worker, error, retry_at, now, &[])
+            .await
+    }
+
+    /// [`Store::fail_job`], writing in the same transaction the connector
+    /// calls the attempt made (as [`Store::complete_job_journaled`]).
+    ///
+    /// # Errors
+    /// As [`Store::complete_job`].
+    pub async fn fail_job_journaled(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        calls: &[ConnectorCall],
+    ) -> Result<()> {
         let (status, next) = match retry_at {
             Some(at) => (JobStatus::Pending, at),
             None => (JobStatus::Failed, now),
         };
         let error: String = error.chars().take(MAX_ERROR_LENGTH).collect();
         let mut tx = self.begin().await?;
+        insert_calls(&mut tx, &self.keys, calls, Some(id)).await?;
         let key = self.keys.of_job(&mut tx, id.0).await?;
         let error = seal::seal(key.as_ref(), LAST_ERROR, error)?;
         let done = sqlx::query(
@@ -471,7 +533,8 @@ impl Store {
     /// usager through the account, if the demande still has one.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] if there is no failed job with this id.
+    /// [`StoreError::NotFound`] if there is no failed job with this id (an
+    /// abandoned job stays abandoned).
     pub async fn retry_job(&self, id: JobId, now: DateTime<Utc>) -> Result<()> {
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, next_attempt_at = $2, updated_at = $3 \
@@ -487,6 +550,42 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("tâche en échec"));
         }
+        Ok(())
+    }
+
+    /// Gives up a failed job for good: it becomes `abandoned`, with who
+    /// (`by`) and when, and leaves the failed jobs; `entry`, if given, is
+    /// appended to its demande's history in the same transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no failed job with this id.
+    pub async fn abandon_job(
+        &self,
+        id: JobId,
+        by: &str,
+        entry: Option<&HistoryEntry>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, abandoned_by = $2, abandoned_at = $3, updated_at = $3, \
+             lease_until = NULL WHERE id = $4 AND status = $5",
+        )
+        .bind(JobStatus::Abandoned.key().to_owned())
+        .bind(by.to_owned())
+        .bind(millis(now))
+        .bind(id.0.to_string())
+        .bind(JobStatus::Failed.key().to_owned())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("tâche en échec"));
+        }
+        if let Some(entry) = entry {
+            let key = self.keys.of_demande(&mut tx, entry.demande).await?;
+            crate::history::insert(&mut tx, std::slice::from_ref(entry), key.as_ref()).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

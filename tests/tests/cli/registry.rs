@@ -15,13 +15,13 @@ use super::{guichet, stderr, stdout};
 
 /// A fresh data directory (its SQLite database and master key are created
 /// by the first command).
-fn data_dir() -> PathBuf {
+pub(super) fn data_dir() -> PathBuf {
     std::env::temp_dir().join(format!("guichet-cli-registry-{}", uuid::Uuid::new_v4()))
 }
 
 /// `guichet connector <args> --data-dir <dir>`, which must succeed; its
 /// standard output.
-fn run(dir: &Path, args: &[&str]) -> String {
+pub(super) fn run(dir: &Path, args: &[&str]) -> String {
     let output = guichet()
         .arg("connector")
         .args(args)
@@ -34,7 +34,7 @@ fn run(dir: &Path, args: &[&str]) -> String {
 }
 
 /// The application of the data directory, as `guichet serve` starts it.
-async fn start(dir: &Path) -> App {
+pub(super) async fn start(dir: &Path) -> App {
     let mut config = Config::new(
         dir.to_path_buf(),
         None,

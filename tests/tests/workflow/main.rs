@@ -16,5 +16,6 @@ mod anonymisation;
 mod complexe;
 mod end_of_life;
 mod hot_swap;
+mod journal;
 mod simple;
 mod transmission;

@@ -1,6 +1,6 @@
 //! `/api/admin/jobs`: the jobs failed for good (a transmission the vendor
-//! refused, or that failed too many times), and putting one back in the
-//! queue (`crate::service::administration::jobs`).
+//! refused, or that failed too many times), putting one back in the queue
+//! and giving one up for good (`crate::service::administration::jobs`).
 
 use axum::Json;
 use axum::extract::State;
@@ -13,7 +13,9 @@ use uuid::Uuid;
 use crate::http::extract::ApiPath;
 use crate::http::routes::{Access, ApiRouter, Doc};
 use crate::http::{Admin, ApiError, AppState};
-use crate::service::administration::jobs;
+use crate::service::Caller;
+use crate::service::administration::Administrator;
+use crate::service::administration::jobs::{self, Operator};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -36,6 +38,15 @@ pub fn router() -> ApiRouter {
             )
             .gives::<JobView>(),
         )
+        .post(
+            "/api/admin/jobs/{id}/abandon",
+            abandon,
+            Doc::new(
+                "Abandonner pour de bon une tâche en échec : elle quitte la liste et n'est plus exécutée ; une transmission abandonnée l'est aussi dans l'historique des agents de la demande",
+                Access::Administrator,
+            )
+            .gives::<JobView>(),
+        )
 }
 
 /// A job as administrators see it.
@@ -47,7 +58,7 @@ pub struct JobView {
     pub kind: String,
     /// The demande concerned, if any.
     pub demande: Option<Uuid>,
-    /// `pending`, `running`, `done` or `failed`.
+    /// `pending`, `running`, `done`, `failed` or `abandoned`.
     pub status: String,
     /// Attempts made.
     pub attempts: u32,
@@ -59,6 +70,11 @@ pub struct JobView {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Who gave it up (an administrator's login, or the command line),
+    /// once abandoned.
+    pub abandoned_by: Option<String>,
+    /// When it was given up.
+    pub abandoned_at: Option<DateTime<Utc>>,
 }
 
 impl From<Job> for JobView {
@@ -76,6 +92,8 @@ impl From<Job> for JobView {
             last_error: job.last_error,
             created_at: job.created_at,
             updated_at: job.updated_at,
+            abandoned_by: job.abandoned_by,
+            abandoned_at: job.abandoned_at,
         }
     }
 }
@@ -94,5 +112,19 @@ async fn retry(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<JobView>, ApiError> {
     let job = jobs::retry(&state.guichet(), &admin, JobId(id)).await?;
+    Ok(Json(JobView::from(job)))
+}
+
+async fn abandon(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<JobView>, ApiError> {
+    let admin = Administrator::check(&caller)?;
+    let by = Operator::Account {
+        id: caller.user.id,
+        login: caller.user.login.clone(),
+    };
+    let job = jobs::abandon(&state.guichet(), &admin, &by, JobId(id)).await?;
     Ok(Json(JobView::from(job)))
 }

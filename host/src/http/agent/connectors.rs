@@ -26,8 +26,8 @@ pub struct TransmissionView {
     pub instance: String,
     /// The status whose entering caused it.
     pub status: String,
-    /// `en_attente`, `transmise` or `echec` (for good: an administrator
-    /// may retry it).
+    /// `en_attente`, `transmise`, `echec` (for good: an administrator may
+    /// retry or abandon it) or `abandonnee` (an administrator gave it up).
     pub state: String,
     /// Where it stands, in French, dates in the collectivité's time zone.
     pub label: String,
@@ -67,6 +67,16 @@ pub(super) fn transmission_view(state: TransmissionState, zone: Zone) -> Transmi
             },
         ),
         JobStatus::Failed => ("echec", format!("Échec définitif : {error}")),
+        JobStatus::Abandoned => (
+            "abandonnee",
+            match state.abandoned_at {
+                Some(at) => format!(
+                    "Transmission à {instance} abandonnée par un administrateur le {}",
+                    zone.local(at).format("%d/%m/%Y à %H:%M")
+                ),
+                None => format!("Transmission à {instance} abandonnée par un administrateur"),
+            },
+        ),
         JobStatus::Pending | JobStatus::Running => match state.next_attempt_at {
             Some(at) if state.attempts > 0 => (
                 "en_attente",

@@ -128,6 +128,7 @@ async fn after_anonymisation_no_personal_value_remains_in_any_table_or_on_disk(d
         logs: json!([{ "message": "envoi de camille.martin@exemple.fr" }]),
         exchanges: json!([{ "body": { "LastName": "Martin", "City": "Marseille" } }]),
         demande: Some(id),
+        job: None,
     })
     .await
     .unwrap();
@@ -217,9 +218,9 @@ async fn after_anonymisation_no_personal_value_remains_in_any_table_or_on_disk(d
     );
     let calls = db
         .connector_calls(&CallQuery {
-            instance: None,
             demande: Some(id),
             limit: 10,
+            ..CallQuery::default()
         })
         .await
         .unwrap();

@@ -1,6 +1,7 @@
 //! The connector journal and the links of demandes to remote records.
 
 use guichet_store::connector::{CallQuery, ConnectorCall, RemoteLink};
+use guichet_store::job::{JobStatus, NewJob};
 use serde_json::json;
 
 use crate::support::*;
@@ -22,11 +23,13 @@ fn call(
         logs: json!([{ "level": "info", "message": "envoi" }]),
         exchanges: json!([{ "method": "POST", "status": 201 }]),
         demande,
+        job: None,
     }
 }
 
 on_both_backends!(
     the_journal_lists_latest_first_by_instance_or_demande,
+    the_calls_of_an_attempt_are_written_with_its_outcome_and_name_its_job,
     a_remote_link_upsert_keeps_what_it_is_not_given,
 );
 
@@ -53,33 +56,31 @@ async fn the_journal_lists_latest_first_by_instance_or_demande(db: TestDb) {
 
     let everything = db
         .connector_calls(&CallQuery {
-            instance: None,
-            demande: None,
             limit: 10,
+            ..CallQuery::default()
         })
         .await
         .unwrap();
     let atal = db
         .connector_calls(&CallQuery {
             instance: Some("atal-ville".into()),
-            demande: None,
             limit: 10,
+            ..CallQuery::default()
         })
         .await
         .unwrap();
     let of_demande = db
         .connector_calls(&CallQuery {
-            instance: None,
             demande: id,
             limit: 10,
+            ..CallQuery::default()
         })
         .await
         .unwrap();
     let latest = db
         .connector_calls(&CallQuery {
-            instance: None,
-            demande: None,
             limit: 1,
+            ..CallQuery::default()
         })
         .await
         .unwrap();
@@ -134,4 +135,89 @@ async fn a_remote_link_upsert_keeps_what_it_is_not_given(db: TestDb) {
     assert_eq!(link.card, transmitted.card);
     assert_eq!(link.remote_status, polled.remote_status);
     assert_eq!(link.updated_at, start() + days(1));
+}
+
+async fn the_calls_of_an_attempt_are_written_with_its_outcome_and_name_its_job(db: TestDb) {
+    let definition = import(&db, "signalement-voie-publique").await;
+    let filed = file_demande(
+        &db,
+        &definition,
+        signalement_answers(vec![]),
+        usager(&db).await,
+        start(),
+    )
+    .await;
+    let demande = filed.demande.id;
+    let job = NewJob {
+        kind: "connector.transmit".to_owned(),
+        demande: Some(demande),
+        payload: json!({ "instance": "atal-ville" }),
+        run_at: start(),
+    };
+    let id = db.enqueue(job, start()).await.unwrap();
+    db.claim_jobs("worker-a", &["connector.transmit"], start(), 10)
+        .await
+        .unwrap();
+
+    db.fail_job_journaled(
+        id,
+        "worker-a",
+        "ATAL indisponible",
+        Some(start() + chrono::Duration::hours(1)),
+        start(),
+        &[call("atal-ville", 0, Some(demande))],
+    )
+    .await
+    .unwrap();
+    db.claim_jobs(
+        "worker-a",
+        &["connector.transmit"],
+        start() + chrono::Duration::hours(1),
+        10,
+    )
+    .await
+    .unwrap();
+    // Its lease taken over: the outcome is refused, the call is kept.
+    let lost = db
+        .complete_job_journaled(
+            id,
+            "worker-b",
+            start(),
+            &[call("atal-ville", 61, Some(demande))],
+        )
+        .await;
+    db.complete_job_journaled(
+        id,
+        "worker-a",
+        start(),
+        &[{
+            let mut other = call("ef-ville", 62, Some(demande));
+            other.connector = "espace-famille".to_owned();
+            other
+        }],
+    )
+    .await
+    .unwrap();
+
+    assert!(matches!(lost, Err(guichet_store::StoreError::Conflict(_))));
+    let calls = db
+        .connector_calls(&CallQuery {
+            demande: Some(demande),
+            limit: 10,
+            ..CallQuery::default()
+        })
+        .await
+        .unwrap();
+    let jobs: Vec<_> = calls.iter().map(|(_, c)| c.job).collect();
+    assert_eq!(jobs, [Some(id); 3], "each names its job: {calls:?}");
+    let atal = db
+        .connector_calls(&CallQuery {
+            connector: Some("atal".into()),
+            limit: 10,
+            ..CallQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(atal.len(), 2, "by connector: {atal:?}");
+    assert_eq!(db.job(id).await.unwrap().status, JobStatus::Done);
 }

@@ -25,7 +25,44 @@ on_both_backends!(
     two_concurrent_claimers_never_get_the_same_job,
     a_worker_claims_only_the_kinds_it_runs,
     a_released_job_comes_back_when_due_without_an_attempt_counted,
+    an_abandoned_job_leaves_the_failed_jobs_for_good,
 );
+
+async fn an_abandoned_job_leaves_the_failed_jobs_for_good(db: TestDb) {
+    let id = db.enqueue(mail(1), start()).await.unwrap();
+    let pending = db.abandon_job(id, "admin@ville.test", None, start()).await;
+    db.claim_jobs("worker-a", &["mail"], start(), 10)
+        .await
+        .unwrap();
+    db.fail_job(id, "worker-a", "adresse refusée", None, start())
+        .await
+        .unwrap();
+
+    db.abandon_job(id, "admin@ville.test", None, start() + days(1))
+        .await
+        .unwrap();
+
+    assert!(
+        matches!(pending, Err(StoreError::NotFound(_))),
+        "{pending:?}"
+    );
+    let job = db.job(id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Abandoned);
+    assert_eq!(job.abandoned_by.as_deref(), Some("admin@ville.test"));
+    assert_eq!(job.abandoned_at, Some(start() + days(1)));
+    assert!(db.failed_jobs(10).await.unwrap().is_empty());
+    assert!(matches!(
+        db.retry_job(id, start() + days(2)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        db.claim_jobs("worker-a", &["mail"], start() + days(3), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "never run again"
+    );
+}
 
 async fn a_released_job_comes_back_when_due_without_an_attempt_counted(db: TestDb) {
     let id = db.enqueue(mail(1), start()).await.unwrap();

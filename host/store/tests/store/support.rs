@@ -298,6 +298,18 @@ pub fn signalement_answers(photos: Vec<FileRef>) -> Answers {
     ])
 }
 
+/// The choices the connectors' data sources would list at filing: the
+/// signalement's categories are ATAL's request types.
+pub fn source_choices() -> BTreeMap<FieldId, Vec<Choice>> {
+    BTreeMap::from([(
+        FieldId::from("categorie"),
+        vec![Choice {
+            value: "eclairage".to_owned(),
+            label: "Éclairage public".to_owned(),
+        }],
+    )])
+}
+
 /// The outcome of filing a demande at `now`, with a reserved identity.
 pub async fn submission(
     db: &TestDb,
@@ -316,8 +328,7 @@ pub async fn submission(
         consent: true,
         filer: Filer::Usager(usager),
     };
-    let options: BTreeMap<FieldId, Vec<Choice>> = BTreeMap::new();
-    submission::submit(definition, filing, &options, now, ZONE).unwrap()
+    submission::submit(definition, filing, &source_choices(), now, ZONE).unwrap()
 }
 
 /// Files a demande at `now` as the host does (numbered and stored in one
@@ -345,7 +356,7 @@ pub async fn try_file_demande(
     now: DateTime<Utc>,
 ) -> Result<Outcome, StoreError> {
     let version = db.demarche(&definition.slug).await.unwrap().version;
-    let options: BTreeMap<FieldId, Vec<Choice>> = BTreeMap::new();
+    let options = source_choices();
     db.file_demande(&definition.slug, now, Extras::default(), |reserved| {
         let filing = Filing {
             version,
