@@ -194,11 +194,19 @@ async fn an_usager_removes_their_link_and_the_form_asks_for_it_again(app: TestAp
         .delete(&format!("/api/me/links/{FAMILLE}"), None)
         .await;
     assert_eq!(again.status, 404, "{}", again.body);
-    let shown = usager.get(&format!("/api/drafts/{draft}")).await;
+    let shown = usager
+        .get(&format!("/api/drafts/{draft}/pages/enfant/options"))
+        .await;
     assert_eq!(
-        shown.expect(200)["options"],
+        shown.expect(200)["choices"],
         json!({}),
         "no family, no children"
+    );
+    assert_eq!(
+        shown.expect(200)["unavailable"][0]["code"],
+        "rattachement_requis",
+        "{}",
+        shown.body
     );
     let unlinked = usager
         .put(&page_1, restauration_responsable("F-0002"))

@@ -175,12 +175,19 @@ async fn restauration_lists_children_only_of_the_linked_family(app: TestApp) {
         .post("/api/drafts", json!({ "demarche": RESTAURATION }))
         .await;
     let draft = opened.expect(201)["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        opened.expect(201)["options"],
-        json!({}),
-        "the profile alone (name and birth date) finds no family"
+    assert!(
+        opened.expect(201).get("options").is_none(),
+        "opening a draft asks no connector"
     );
     let page_1_path = format!("/api/drafts/{draft}/pages/responsable");
+    let before = usager.get(&format!("{page_1_path}/options")).await;
+    assert_eq!(before.expect(200)["choices"], json!({}));
+    assert_eq!(
+        before.expect(200)["unavailable"][0]["code"],
+        "rattachement_requis",
+        "without a link, the family is asked for: {}",
+        before.body
+    );
     let unlinked = usager
         .put(&page_1_path, restauration_responsable("F-0002"))
         .await;
@@ -205,7 +212,15 @@ async fn restauration_lists_children_only_of_the_linked_family(app: TestApp) {
         families,
         json!([{ "value": "F-0002", "label": "Famille MARTIN" }])
     );
-    let children = saved.expect(200)["options"]["enfant"].clone();
+    assert!(
+        saved.expect(200)["options"].get("enfant").is_none(),
+        "saving a page asks the sources of that page only"
+    );
+    let page_2 = usager
+        .get(&format!("/api/drafts/{draft}/pages/enfant/options"))
+        .await;
+    assert_eq!(page_2.expect(200)["unavailable"], json!([]));
+    let children = page_2.expect(200)["choices"]["enfant"].clone();
     assert_eq!(children.as_array().unwrap().len(), 1, "{children}");
     assert_eq!(children[0]["value"], "E-0003", "{children}");
     assert!(
@@ -213,7 +228,10 @@ async fn restauration_lists_children_only_of_the_linked_family(app: TestApp) {
         "{children}"
     );
     let shown = usager.get(&format!("/api/drafts/{draft}")).await;
-    assert_eq!(shown.expect(200)["options"]["enfant"], children);
+    assert!(
+        shown.expect(200).get("options").is_none(),
+        "reading a draft asks no connector"
+    );
 
     let stranger = usager
         .put(
