@@ -35,6 +35,10 @@
 //! in the transaction that records its outcome (`super::journal`), each
 //! naming the job and the demande.
 //!
+//! **Side by side.** The jobs of a claimed batch run eight demandes at a
+//! time (the jobs of one demande in their order), so connector calls and
+//! vendor round trips overlap (see `BENCHMARKS.md`, the connector queue).
+//!
 //! **Left alone when down.** After repeated failures of an instance, its
 //! circuit breaker (`super::breaker`) opens: its jobs go back to the queue
 //! unrun, without an attempt counted, until the cool-down ends.
@@ -77,6 +81,13 @@ pub const MAX_ATTEMPTS: u32 = 10;
 
 /// Jobs claimed per batch.
 const BATCH: u32 = 50;
+
+/// Demandes of a batch delivered at once: their connector calls and
+/// vendor round trips overlap, their writes queue on the database. When
+/// a vendor goes down, the calls already in flight when its circuit
+/// breaker opens still end: at most `CONCURRENCY + THRESHOLD − 1` calls
+/// in the batch fail instead of `THRESHOLD`.
+pub const CONCURRENCY: usize = 8;
 
 /// What a transmission job carries; the demande is the job's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +180,7 @@ pub struct Delivered {
 /// A store error while claiming or recording; a job whose outcome could
 /// not be recorded is claimed again when its lease ends.
 pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceError> {
+    use futures::StreamExt;
     let mut delivered = Delivered::default();
     loop {
         let batch = guichet
@@ -176,64 +188,120 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceEr
             .claim_jobs(worker, &[TRANSMIT_JOB, SYNC_JOB], guichet.now(), BATCH)
             .await?;
         let full = batch.len() as u32 == BATCH;
+        // The jobs of one demande run in their order; the demandes of the
+        // batch run side by side, CONCURRENCY at a time.
+        let mut by_demande: Vec<(Option<DemandeId>, Vec<Job>)> = Vec::new();
         for job in batch {
-            // Both kinds of payload name their instance.
-            let instance = job.payload["instance"].as_str().unwrap_or_default();
-            if let Some(until) = guichet.breakers.open_until(instance, guichet.now()) {
-                guichet
-                    .store
-                    .release_job(job.id, worker, until, guichet.now())
-                    .await?;
-                delivered.postponed += 1;
-                continue;
+            match by_demande
+                .iter_mut()
+                .find(|(d, _)| *d == job.demande && d.is_some())
+            {
+                Some((_, jobs)) => jobs.push(job),
+                None => by_demande.push((job.demande, vec![job])),
             }
-            let reading = job.kind == SYNC_JOB;
-            // The calls of the attempt are written with its outcome.
-            let (attempt, calls) = journal::attempt(job.demande, async {
-                if reading {
-                    synchronisation::read(guichet, &job).await
-                } else {
-                    transmit(guichet, &job).await
+        }
+        let mut groups = futures::stream::iter(by_demande)
+            .map(|(_, jobs)| async move {
+                let mut outcomes = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    outcomes.push(deliver(guichet, worker, job).await?);
                 }
+                Ok::<_, ServiceError>(outcomes)
             })
-            .await;
-            match &attempt {
-                Err(failure) if failure.retryable => {
-                    guichet.breakers.failure(instance, guichet.now());
-                }
-                _ => guichet.breakers.success(instance),
+            .buffer_unordered(CONCURRENCY);
+        let mut first_error = None;
+        while let Some(outcomes) = groups.next().await {
+            match outcomes {
+                Ok(outcomes) => outcomes.into_iter().for_each(|o| delivered.count(o)),
+                // The other groups still finish; their jobs are recorded.
+                Err(error) => first_error = first_error.or(Some(error)),
             }
-            match attempt {
-                Ok(()) => {
-                    guichet
-                        .store
-                        .complete_job_journaled(job.id, worker, guichet.now(), &calls)
-                        .await?;
-                    if reading {
-                        delivered.read += 1;
-                    } else {
-                        delivered.transmitted += 1;
-                    }
-                }
-                Err(failure) => {
-                    let now = guichet.now();
-                    let retry_at = (failure.retryable && job.attempts < MAX_ATTEMPTS)
-                        .then(|| now + retry_delay(job.attempts, jitter()));
-                    tracing::warn!(job = %job.id, attempts = job.attempts, error = %failure.message, retry = retry_at.is_some(), "transmission failed");
-                    guichet
-                        .store
-                        .fail_job_journaled(job.id, worker, &failure.message, retry_at, now, &calls)
-                        .await?;
-                    if retry_at.is_some() {
-                        delivered.retried += 1;
-                    } else {
-                        delivered.failed += 1;
-                    }
-                }
-            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
         }
         if !full {
             return Ok(delivered);
+        }
+    }
+}
+
+/// What became of one job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Transmitted,
+    Read,
+    Retried,
+    Failed,
+    Postponed,
+}
+
+impl Delivered {
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Transmitted => self.transmitted += 1,
+            Outcome::Read => self.read += 1,
+            Outcome::Retried => self.retried += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Postponed => self.postponed += 1,
+        }
+    }
+}
+
+/// Runs one claimed job — unless its instance's breaker is open — and
+/// records its outcome with the calls it made.
+async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, ServiceError> {
+    // Both kinds of payload name their instance.
+    let instance = job.payload["instance"].as_str().unwrap_or_default();
+    if let Some(until) = guichet.breakers.open_until(instance, guichet.now()) {
+        guichet
+            .store
+            .release_job(job.id, worker, until, guichet.now())
+            .await?;
+        return Ok(Outcome::Postponed);
+    }
+    let reading = job.kind == SYNC_JOB;
+    // The calls of the attempt are written with its outcome.
+    let (attempt, calls) = journal::attempt(job.demande, async {
+        if reading {
+            synchronisation::read(guichet, &job).await
+        } else {
+            transmit(guichet, &job).await
+        }
+    })
+    .await;
+    match &attempt {
+        Err(failure) if failure.retryable => {
+            guichet.breakers.failure(instance, guichet.now());
+        }
+        _ => guichet.breakers.success(instance),
+    }
+    match attempt {
+        Ok(()) => {
+            guichet
+                .store
+                .complete_job_journaled(job.id, worker, guichet.now(), &calls)
+                .await?;
+            Ok(if reading {
+                Outcome::Read
+            } else {
+                Outcome::Transmitted
+            })
+        }
+        Err(failure) => {
+            let now = guichet.now();
+            let retry_at = (failure.retryable && job.attempts < MAX_ATTEMPTS)
+                .then(|| now + retry_delay(job.attempts, jitter()));
+            tracing::warn!(job = %job.id, attempts = job.attempts, error = %failure.message, retry = retry_at.is_some(), "transmission failed");
+            guichet
+                .store
+                .fail_job_journaled(job.id, worker, &failure.message, retry_at, now, &calls)
+                .await?;
+            Ok(if retry_at.is_some() {
+                Outcome::Retried
+            } else {
+                Outcome::Failed
+            })
         }
     }
 }
