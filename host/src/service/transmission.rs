@@ -25,7 +25,9 @@
 //! connector fault, an unknown instance) and the last attempt fail the job
 //! for good: it stays in the failed jobs for an administrator. On success
 //! the vendor's record is kept as the demande's remote link
-//! (`Store::upsert_remote_link`: remote id and number shown).
+//! (`Store::record_remote_link`: remote id and number shown), and both
+//! histories say once that the demande reached the service's application,
+//! under the vendor's reference.
 //!
 //! **Read back.** When the démarche says so (`connector.sync`), a
 //! transmission that went through queues the readings of the vendor's
@@ -55,6 +57,7 @@ use chrono::{DateTime, Duration, Utc};
 use guichet_core::demande::Demande;
 use guichet_core::demarche::Definition;
 use guichet_core::format::is_mobile;
+use guichet_core::history::{Audience, Author, HistoryEntry};
 use guichet_core::id::{DemandeId, FileId, StatusId};
 use guichet_core::profile::ProfileField;
 use guichet_core::validation::visibility;
@@ -75,6 +78,10 @@ use crate::connectors::registry::RegistryError;
 
 /// The kind of transmission jobs (payload: a [`TransmitJob`]).
 pub const TRANSMIT_JOB: &str = "connector.transmit";
+
+/// The event of the history entry written when a demande reaches the
+/// vendor's application (both histories).
+pub const TRANSMITTED_EVENT: &str = "transmission";
 
 /// Attempts before a transmission fails for good.
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -402,17 +409,34 @@ async fn transmit(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
         .await
         .map_err(Failure::from_registry)?;
     let now = guichet.now();
+    // Both histories say it once: the usager learns their demande reached
+    // the service's application, under which reference.
+    let reference = receipt.display_id.as_deref().unwrap_or(&receipt.remote_id);
+    let entry = HistoryEntry {
+        demande,
+        at: now,
+        audience: Audience::Both,
+        author: Author::System,
+        event: TRANSMITTED_EVENT.to_owned(),
+        status: loaded.stored.demande.status.clone(),
+        text: format!("Demande transmise à l'application du service (référence {reference})"),
+        message: None,
+        attachment: None,
+    };
     guichet
         .store
-        .upsert_remote_link(&RemoteLink {
-            demande,
-            instance: payload.instance.clone(),
-            remote_id: receipt.remote_id,
-            display_id: receipt.display_id,
-            remote_status: None,
-            card: None,
-            updated_at: now,
-        })
+        .record_remote_link(
+            &RemoteLink {
+                demande,
+                instance: payload.instance.clone(),
+                remote_id: receipt.remote_id.clone(),
+                display_id: receipt.display_id.clone(),
+                remote_status: None,
+                card: None,
+                updated_at: now,
+            },
+            Some(&entry),
+        )
         .await
         .map_err(|e| Failure::retry(format!("enregistrement du lien : {e}")))?;
     // A failure here transmits again: the vendor answers the same record

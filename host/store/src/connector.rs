@@ -27,6 +27,7 @@ use crate::error::Result;
 use crate::job::JobId;
 use crate::seal::{self, Keyring};
 use crate::sql::{RowExt, Sql, count, from_json, millis, to_json, unsigned};
+use guichet_core::history::HistoryEntry;
 use guichet_core::id::DemandeId;
 
 /// The identifier of a journal entry.
@@ -277,8 +278,35 @@ impl Store {
     /// # Errors
     /// [`StoreError::Invalid`] for an unknown demande, a database error.
     pub async fn upsert_remote_link(&self, link: &RemoteLink) -> Result<()> {
+        self.record_remote_link(link, None).await
+    }
+
+    /// [`Store::upsert_remote_link`], and, when the link is new (the
+    /// vendor's record was just made), `entry` appended to the demande's
+    /// history in the same transaction: a transmission retried after its
+    /// link was written writes it once.
+    ///
+    /// # Errors
+    /// As [`Store::upsert_remote_link`].
+    pub async fn record_remote_link(
+        &self,
+        link: &RemoteLink,
+        entry: Option<&HistoryEntry>,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         let key = self.keys.of_demande(&mut tx, link.demande).await?;
+        let known = sqlx::query(&format!(
+            "SELECT remote_id FROM connector_links WHERE demande_id = $1 AND instance = $2{}",
+            self.for_update()
+        ))
+        .bind(link.demande.to_string())
+        .bind(link.instance.clone())
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        if let Some(entry) = entry.filter(|_| !known) {
+            crate::history::insert(&mut tx, std::slice::from_ref(entry), key.as_ref()).await?;
+        }
         let key = key.as_ref();
         let sealed = |name: &str, value: &Option<serde_json::Value>| -> Result<Option<String>> {
             seal::seal_opt(key, name, value.as_ref().map(to_json).transpose()?)

@@ -182,6 +182,23 @@ async fn a_vendor_down_for_a_while_gets_the_demande_once_when_back(app: TestApp)
     let view = agent_view(&gestionnaire, &id).await;
     assert_eq!(view["transmissions"][0]["state"], "transmise");
     assert_eq!(view["transmissions"][0]["attempts"], 3);
+
+    // The usager reads once that it reached the service's application,
+    // under ATAL's number.
+    let history = usager.get(&format!("/api/demandes/{id}/history")).await;
+    let told: Vec<&serde_json::Value> = history
+        .expect(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["event"] == "transmission")
+        .collect();
+    assert_eq!(told.len(), 1, "{}", history.body);
+    let number = &sim.works_requests()[0].request_number;
+    assert!(
+        told[0]["text"].as_str().unwrap().contains(number.as_str()),
+        "{told:?}"
+    );
 }
 
 async fn a_refusal_of_the_vendor_fails_the_transmission_for_good(app: TestApp) {
