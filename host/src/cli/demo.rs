@@ -274,10 +274,12 @@ async fn install_connectors(guichet: &Guichet, options: &Demo) -> Result<(), Fai
                 memory_mib: None,
                 http: Default::default(),
             },
-            // ATAL's work requests are read back every 15 minutes.
+            // ATAL's work requests are read back every 2 minutes in the
+            // demo (a collectivité would say 15), so a work request closed
+            // in the simulator closes its demande while one watches.
             InstanceUse {
                 link: None,
-                sync_every_minutes: Some(15),
+                sync_every_minutes: Some(2),
             },
         ),
         (
