@@ -29,7 +29,7 @@ use chrono::{DateTime, Duration, Utc};
 use guichet_core::demarche::Definition;
 use guichet_core::id::DemandeId;
 use guichet_store::connector::RemoteLink;
-use guichet_store::job::{Job, NewJob};
+use guichet_store::job::{Completion, Job, NewJob};
 use serde::{Deserialize, Serialize};
 
 use super::Guichet;
@@ -71,24 +71,25 @@ pub fn first_job(
     })
 }
 
-/// Queues the next reading of `instance`'s record of `demande` (see
-/// [`first_job`]), at the instance's interval as stored now.
+/// The first reading of `instance`'s record of `demande` (see
+/// [`first_job`]), at the instance's interval as stored now; the worker
+/// writes it with the transmission's completion.
 ///
 /// # Errors
 /// A [`Failure`] to retry when the database fails.
-pub(super) async fn queue_reading(
+pub(super) async fn reading_job(
     guichet: &Guichet,
     definition: &Definition,
     demande: DemandeId,
     instance: &str,
     now: DateTime<Utc>,
-) -> Result<(), Failure> {
+) -> Result<Option<NewJob>, Failure> {
     if definition
         .connector
         .as_ref()
         .is_none_or(|link| link.sync.is_none())
     {
-        return Ok(());
+        return Ok(None);
     }
     let minutes = guichet
         .store
@@ -96,24 +97,18 @@ pub(super) async fn queue_reading(
         .await
         .map_err(|e| Failure::retry(format!("réglages de l'instance : {e}")))?
         .sync_every_minutes;
-    if let Some(job) = first_job(definition, demande, instance, minutes, now) {
-        guichet
-            .store
-            .enqueue(job, now)
-            .await
-            .map_err(|e| Failure::retry(format!("lecture suivante : {e}")))?;
-    }
-    Ok(())
+    Ok(first_job(definition, demande, instance, minutes, now))
 }
 
 /// One reading: the vendor's status and card kept on the link, the
-/// transitions its status names run, and the next reading queued unless
-/// the status is final or the démarche no longer synchronises.
+/// transitions its status names run, and the next reading — unless the
+/// status is final or the démarche no longer synchronises — returned for
+/// the worker to write with the job's completion.
 ///
 /// # Errors
 /// A [`Failure`] (retryable when the vendor or the database may answer
 /// later).
-pub(super) async fn read(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
+pub(super) async fn read(guichet: &Guichet, job: &Job) -> Result<Completion, Failure> {
     let demande = job
         .demande
         .ok_or_else(|| Failure::permanent("lecture sans demande"))?;
@@ -169,10 +164,13 @@ pub(super) async fn read(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::retry(format!("application du statut distant : {e}")))?;
     }
+    let mut completion = Completion::default();
     if !status.is_final {
-        queue_reading(guichet, definition, demande, &payload.instance, now).await?;
+        completion
+            .jobs
+            .extend(reading_job(guichet, definition, demande, &payload.instance, now).await?);
     }
-    Ok(())
+    Ok(completion)
 }
 
 /// The vendor agents' last comment, or the status's label.

@@ -25,7 +25,9 @@
 //! connector fault, an unknown instance) and the last attempt fail the job
 //! for good: it stays in the failed jobs for an administrator. On success
 //! the vendor's record is kept as the demande's remote link
-//! (`Store::record_remote_link`: remote id and number shown), and both
+//! (remote id and number shown), written with the job's completion in one
+//! transaction (`Store::complete_job_with`) with the first reading of the
+//! vendor's record, and both
 //! histories say once that the demande reached the service's application,
 //! under the vendor's reference.
 //!
@@ -65,7 +67,7 @@ use guichet_core::value::Value;
 use guichet_store::Store;
 use guichet_store::connector::RemoteLink;
 use guichet_store::file::FileOwner;
-use guichet_store::job::{Job, JobStatus, NewJob};
+use guichet_store::job::{Completion, Job, JobStatus, NewJob};
 use serde::{Deserialize, Serialize};
 
 use super::processing::Loaded;
@@ -284,10 +286,10 @@ async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, S
         _ => guichet.breakers.success(instance),
     }
     match attempt {
-        Ok(()) => {
+        Ok(completion) => {
             guichet
                 .store
-                .complete_job_journaled(job.id, worker, guichet.now(), &calls)
+                .complete_job_with(job.id, worker, guichet.now(), &calls, &completion)
                 .await?;
             Ok(if reading {
                 Outcome::Read
@@ -384,7 +386,7 @@ impl Failure {
 }
 
 /// One attempt of one job.
-async fn transmit(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
+async fn transmit(guichet: &Guichet, job: &Job) -> Result<Completion, Failure> {
     let demande = job
         .demande
         .ok_or_else(|| Failure::permanent("tâche de transmission sans demande"))?;
@@ -423,10 +425,20 @@ async fn transmit(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
         message: None,
         attachment: None,
     };
-    guichet
-        .store
-        .record_remote_link(
-            &RemoteLink {
+    // Written with the job's completion, in one transaction: a failure
+    // before it transmits again, and the vendor answers the same record to
+    // the same idempotency key.
+    let reading = synchronisation::reading_job(
+        guichet,
+        &loaded.definition.definition,
+        demande,
+        &payload.instance,
+        now,
+    )
+    .await?;
+    Ok(Completion {
+        link: Some((
+            RemoteLink {
                 demande,
                 instance: payload.instance.clone(),
                 remote_id: receipt.remote_id.clone(),
@@ -435,21 +447,10 @@ async fn transmit(guichet: &Guichet, job: &Job) -> Result<(), Failure> {
                 card: None,
                 updated_at: now,
             },
-            Some(&entry),
-        )
-        .await
-        .map_err(|e| Failure::retry(format!("enregistrement du lien : {e}")))?;
-    // A failure here transmits again: the vendor answers the same record
-    // to the same idempotency key.
-    synchronisation::queue_reading(
-        guichet,
-        &loaded.definition.definition,
-        demande,
-        &payload.instance,
-        now,
-    )
-    .await?;
-    Ok(())
+            Some(entry),
+        )),
+        jobs: reading.into_iter().collect(),
+    })
 }
 
 /// The files of one demande, read from the file storage when the

@@ -294,7 +294,20 @@ impl Store {
         entry: Option<&HistoryEntry>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let key = self.keys.of_demande(&mut tx, link.demande).await?;
+        self.write_remote_link(&mut tx, link, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The writes of [`Store::record_remote_link`], in a transaction of
+    /// the caller's (a job's completion).
+    pub(crate) async fn write_remote_link(
+        &self,
+        tx: &mut AnyConnection,
+        link: &RemoteLink,
+        entry: Option<&HistoryEntry>,
+    ) -> Result<()> {
+        let key = self.keys.of_demande(tx, link.demande).await?;
         let known = sqlx::query(&format!(
             "SELECT remote_id FROM connector_links WHERE demande_id = $1 AND instance = $2{}",
             self.for_update()
@@ -305,7 +318,7 @@ impl Store {
         .await?
         .is_some();
         if let Some(entry) = entry.filter(|_| !known) {
-            crate::history::insert(&mut tx, std::slice::from_ref(entry), key.as_ref()).await?;
+            crate::history::insert(tx, std::slice::from_ref(entry), key.as_ref()).await?;
         }
         let key = key.as_ref();
         let sealed = |name: &str, value: &Option<serde_json::Value>| -> Result<Option<String>> {
@@ -328,7 +341,6 @@ impl Store {
         .bind(millis(link.updated_at))
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -41,7 +41,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::Store;
-use crate::connector::{ConnectorCall, insert_calls};
+use crate::connector::{ConnectorCall, RemoteLink, insert_calls};
 use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, Keyring};
 use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
@@ -315,6 +315,17 @@ async fn forget_contact(conn: &mut AnyConnection, keys: &Keyring, id: JobId) -> 
     Ok(())
 }
 
+/// What a job's success writes besides its completion, in the same
+/// transaction ([`Store::complete_job_with`]).
+#[derive(Debug, Clone, Default)]
+pub struct Completion {
+    /// The vendor's record kept as the demande's remote link, with the
+    /// history entry written when the link is new.
+    pub link: Option<(RemoteLink, Option<HistoryEntry>)>,
+    /// The jobs that follow (the first reading of the vendor's record).
+    pub jobs: Vec<NewJob>,
+}
+
 impl Store {
     /// Enqueues one job on its own (jobs caused by a state change go with
     /// it: see [`crate::outcome::Extras::jobs`]).
@@ -410,6 +421,26 @@ impl Store {
         now: DateTime<Utc>,
         calls: &[ConnectorCall],
     ) -> Result<()> {
+        self.complete_job_with(id, worker, now, calls, &Completion::default())
+            .await
+    }
+
+    /// [`Store::complete_job_journaled`], with what the job's success
+    /// writes besides ([`Completion`]: the vendor's record as the
+    /// demande's remote link, the jobs that follow), in the same
+    /// transaction — written only when `worker` still holds the job, so a
+    /// worker that lost its lease leaves them to the one that took it.
+    ///
+    /// # Errors
+    /// As [`Store::complete_job`].
+    pub async fn complete_job_with(
+        &self,
+        id: JobId,
+        worker: &str,
+        now: DateTime<Utc>,
+        calls: &[ConnectorCall],
+        completion: &Completion,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         insert_calls(&mut tx, &self.keys, calls, Some(id)).await?;
         let done = sqlx::query(
@@ -425,6 +456,17 @@ impl Store {
         .await?;
         if done.rows_affected() > 0 {
             forget_contact(&mut tx, &self.keys, id).await?;
+            if let Some((link, entry)) = &completion.link {
+                self.write_remote_link(&mut tx, link, entry.as_ref())
+                    .await?;
+            }
+            for job in &completion.jobs {
+                let key = match job.demande {
+                    Some(demande) => self.keys.of_demande(&mut tx, demande).await?,
+                    None => None,
+                };
+                insert(&mut tx, std::slice::from_ref(job), key.as_ref(), now).await?;
+            }
         }
         tx.commit().await?;
         self.held(id, done.rows_affected()).await
