@@ -29,10 +29,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use guichet_tests::app::{Backend, Client, TestApp};
-use guichet_tests::components;
+use guichet_tests::hostile::echange;
 use serde_json::json;
 
-const ADMIN: &str = "Admin_SVL_DSI_Guichet";
 const CHECK: &str = "/api/connectors/instances/echange/check";
 
 fn setting(name: &str, default: u64) -> u64 {
@@ -87,22 +86,7 @@ async fn load(admin: &Client, callers: u64, seconds: u64, counts: &Arc<Counts>) 
 async fn measure(app: TestApp) {
     let callers = setting("SWAP_CALLERS", 4);
     let seconds = setting("SWAP_SECONDS", 5);
-    app.install(components::HOSTILE).await;
-    app.install(components::HOSTILE_V2).await;
-    app.grant(ADMIN, None).await;
-    let admin = app.agent("admin@ville.test", &[ADMIN]).await;
-    admin
-        .put(
-            "/api/connectors/instances/echange",
-            json!({
-                "connector": "hostile",
-                "version": "0.1.0",
-                "settings": { "behaviour": "version" },
-                "allowed_hosts": ["http://127.0.0.1:1"],
-            }),
-        )
-        .await
-        .expect(200);
+    let admin = echange(&app, "version").await;
 
     let baseline = Arc::new(Counts::default());
     let rate_baseline = load(&admin, callers, seconds, &baseline).await;

@@ -105,4 +105,5 @@ pub fn instance_config(
 pub mod app;
 pub mod client;
 pub mod filing;
+pub mod hostile;
 pub mod storage;

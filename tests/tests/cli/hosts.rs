@@ -14,11 +14,11 @@ use guichet_host::cli::demo::atal_settings;
 use guichet_store::job::JobStatus;
 use guichet_tests::app::{Backend, TestApp, run};
 use guichet_tests::filing::{SIGNALEMENT, file_signalement, step};
+use guichet_tests::hostile::echange;
 use guichet_tests::{ATAL_KEY, components, instance_config};
 use serde_json::json;
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
-const ADMIN: &str = "Admin_SVL_DSI_Guichet";
 const TRANSMIT: &str = "connector.transmit";
 
 /// A `guichet serve` process, killed when dropped.
@@ -104,22 +104,7 @@ async fn two_hosts(app: TestApp) {
         ),
     )
     .await;
-    app.install(components::HOSTILE).await;
-    app.install(components::HOSTILE_V2).await;
-    app.grant(ADMIN, None).await;
-    let admin = app.agent("admin@ville.test", &[ADMIN]).await;
-    admin
-        .put(
-            "/api/connectors/instances/echange",
-            json!({
-                "connector": "hostile",
-                "version": "0.1.0",
-                "settings": { "behaviour": "version" },
-                "allowed_hosts": ["http://127.0.0.1:1"],
-            }),
-        )
-        .await
-        .expect(200);
+    let admin = echange(&app, "version").await;
     app.import(SIGNALEMENT).await;
     app.grant(VOIRIE, Some(SIGNALEMENT)).await;
     let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;

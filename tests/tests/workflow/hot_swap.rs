@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use guichet_core::id::DemandeId;
 use guichet_tests::app::{Client, TestApp, example_path};
-use guichet_tests::components;
 use guichet_tests::filing::{SIGNALEMENT, connect_atal, file_signalement_on, step};
+use guichet_tests::hostile::echange;
 use guichet_tests::on_both_backends;
 use serde_json::{Value, json};
 
@@ -22,30 +22,7 @@ on_both_backends!(
 );
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
-const ADMIN: &str = "Admin_SVL_DSI_Guichet";
 const ECHANGE: &str = "signalement-echange";
-
-/// The hostile connector's two versions, the instance `echange` on the
-/// first one with `behaviour`, and an administrator.
-async fn echange(app: &TestApp, behaviour: &str) -> Client {
-    app.install(components::HOSTILE).await;
-    app.install(components::HOSTILE_V2).await;
-    app.grant(ADMIN, None).await;
-    let admin = app.agent("admin@ville.test", &[ADMIN]).await;
-    admin
-        .put(
-            "/api/connectors/instances/echange",
-            json!({
-                "connector": "hostile",
-                "version": "0.1.0",
-                "settings": { "behaviour": behaviour },
-                "allowed_hosts": ["http://127.0.0.1:1"],
-            }),
-        )
-        .await
-        .expect(200);
-    admin
-}
 
 async fn swap(admin: &Client, to: &str) {
     let reply = if to == "rollback" {
