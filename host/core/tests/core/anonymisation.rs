@@ -107,7 +107,7 @@ fn anonymisation_keeps_what_statistics_need() {
     assert_eq!(
         kept,
         [
-            ("categorie", &choice("eclairage")),
+            ("categorie", &choice("20")),
             ("rappel_souhaite", &Value::Checkbox(true))
         ]
     );

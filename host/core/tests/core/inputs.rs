@@ -58,7 +58,7 @@ fn cleaned_velo(field: &str, posted: Json) -> Value {
     let mut answers = velo_answers();
     let read = read_answers(&velo, &json!({ field: posted })).unwrap();
     answers.merge(read);
-    let options = no_options();
+    let options = source_options();
     let cleaned = validate_submission(&velo, &answers, true, &context(&options)).unwrap();
     cleaned.get(&FieldId::from(field)).unwrap().clone()
 }

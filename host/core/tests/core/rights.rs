@@ -131,7 +131,7 @@ fn filing_on_behalf_of_an_usager_needs_the_saisie_right() {
                 usager: Some(USAGER),
             },
         };
-        let result = submission::submit(&velo, filing, &no_options(), start(), ZONE);
+        let result = submission::submit(&velo, filing, &source_options(), start(), ZONE);
         let expected = matches!(role, SaisieBo | Gestionnaire | Qualite | Administrateur);
         assert_eq!(result.is_ok(), expected, "{}", role.label());
         if !expected {
@@ -143,7 +143,7 @@ fn filing_on_behalf_of_an_usager_needs_the_saisie_right() {
 #[test]
 fn only_processing_agents_fill_the_cadre_reserve() {
     let store = Store::velo();
-    let options = no_options();
+    let options = source_options();
     let context = Context {
         filler: ActorKind::Agent,
         today: today(),
@@ -212,7 +212,7 @@ fn an_agents_only_demarche_cannot_be_filed_by_an_usager() {
         filer: Filer::Usager(USAGER),
     };
     assert_eq!(
-        submission::submit(&velo, filing, &no_options(), start(), ZONE).unwrap_err(),
+        submission::submit(&velo, filing, &source_options(), start(), ZONE).unwrap_err(),
         SubmitError::AgentsOnly
     );
 }

@@ -81,8 +81,17 @@ pub fn admin() -> Actor {
     agent(Role::Administrateur)
 }
 
-pub fn no_options() -> BTreeMap<FieldId, Vec<Choice>> {
-    BTreeMap::new()
+/// The choices the connectors' data sources would list: the signalement's
+/// categories are ATAL's request types (its `thematics` source); nothing
+/// for the other sources.
+pub fn source_options() -> BTreeMap<FieldId, Vec<Choice>> {
+    BTreeMap::from([(
+        FieldId::from("categorie"),
+        vec![Choice {
+            value: "20".to_owned(),
+            label: "Éclairage public - lampadaire en panne".to_owned(),
+        }],
+    )])
 }
 
 pub fn file(n: u128, media_type: MediaType, size: u64) -> FileRef {
@@ -151,7 +160,7 @@ pub fn velo_answers() -> Answers {
 pub fn signalement_answers() -> Answers {
     answers(vec![
         ("objet", text("Lampadaire éteint")),
-        ("categorie", choice("eclairage")),
+        ("categorie", choice("20")),
         (
             "description",
             text("Le lampadaire devant l'école est éteint depuis une semaine."),
@@ -198,7 +207,7 @@ impl Store {
             filer: Filer::Usager(USAGER),
         };
         let outcome =
-            submission::submit(&definition, filing, &no_options(), clock.now(), ZONE).unwrap();
+            submission::submit(&definition, filing, &source_options(), clock.now(), ZONE).unwrap();
         let workflow = definition.workflow();
         let mut store = Store {
             definition,

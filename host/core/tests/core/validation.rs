@@ -34,7 +34,7 @@ fn codes(errors: &[FieldError]) -> Vec<(String, ErrorCode)> {
 }
 
 fn submit_velo(answers: Answers, consent: bool) -> Result<Answers, Vec<FieldError>> {
-    let options = no_options();
+    let options = source_options();
     validate_submission(
         &example("aide-reparation-velo"),
         &answers,
@@ -171,7 +171,7 @@ fn submission_requires_the_rgpd_consent() {
 
 #[test]
 fn a_page_is_validated_alone() {
-    let options = no_options();
+    let options = source_options();
     let velo = example("aide-reparation-velo");
     let draft = answers(vec![
         ("prenom", text("Camille")),
@@ -293,7 +293,7 @@ fn data_source_choices_are_checked_against_the_resolved_options() {
         vec![("enfant".to_owned(), ErrorCode::ChoixInconnu)]
     );
 
-    let none = no_options();
+    let none = source_options();
     let errors = validate_submission(&cantine, &cantine_answers(), true, &usager_context(&none))
         .unwrap_err();
     assert_eq!(
@@ -325,7 +325,7 @@ fn multiple_choices_respect_their_minimum() {
 #[test]
 fn geolocation_is_required_for_a_signalement() {
     let signalement = example("signalement-voie-publique");
-    let options = no_options();
+    let options = source_options();
     let mut answers = signalement_answers();
     let no_coordinates = guichet_core::value::Address {
         latitude: None,
@@ -344,7 +344,7 @@ fn geolocation_is_required_for_a_signalement() {
 #[test]
 fn a_photo_field_refuses_a_pdf() {
     let signalement = example("signalement-voie-publique");
-    let options = no_options();
+    let options = source_options();
     let mut answers = signalement_answers();
     answers.insert(
         "photos".into(),
@@ -439,7 +439,7 @@ fn the_summary_lists_shown_answers_with_their_labels() {
 #[test]
 fn the_summary_formats_numbers_files_and_addresses() {
     let velo = example("aide-reparation-velo");
-    let pages = summary(&velo, &velo_answers(), ActorKind::Usager, &no_options());
+    let pages = summary(&velo, &velo_answers(), ActorKind::Usager, &source_options());
     let find = |label: &str| {
         pages
             .iter()
@@ -460,7 +460,7 @@ fn the_summary_formats_numbers_files_and_addresses() {
             .iter()
             .all(|p| p.title != "Cadre réservé à l'administration")
     );
-    let for_agents = summary(&velo, &velo_answers(), ActorKind::Agent, &no_options());
+    let for_agents = summary(&velo, &velo_answers(), ActorKind::Agent, &source_options());
     assert!(
         for_agents
             .iter()
@@ -502,7 +502,7 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
     let outcome = submission::submit(
         &velo,
         filing(Role::SaisieBo.rights()),
-        &no_options(),
+        &source_options(),
         start(),
         ZONE,
     )
@@ -523,7 +523,7 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
     let refused = submission::submit(
         &velo,
         filing(Role::Consultant.rights()),
-        &no_options(),
+        &source_options(),
         start(),
         ZONE,
     );
@@ -533,7 +533,7 @@ fn an_agent_files_on_behalf_of_an_usager_with_the_channel_recorded() {
 #[test]
 fn an_agent_may_fill_the_cadre_reserve_when_filing_but_an_usager_may_not() {
     let velo = example("aide-reparation-velo");
-    let options = no_options();
+    let options = source_options();
     let mut answers = velo_answers();
     answers.insert("montant_accorde".into(), Value::Number(50.0));
     let agent = Context {
@@ -560,7 +560,7 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
     let closed = submission::submit(
         &velo,
         filing(velo_answers(), true),
-        &no_options(),
+        &source_options(),
         in_2028,
         ZONE,
     );
@@ -569,7 +569,7 @@ fn nothing_is_filed_outside_the_open_period_or_with_errors() {
     let invalid = submission::submit(
         &velo,
         filing(velo_answers(), false),
-        &no_options(),
+        &source_options(),
         start(),
         ZONE,
     );
