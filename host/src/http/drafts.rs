@@ -27,7 +27,7 @@ use guichet_core::demarche::Definition;
 use guichet_core::draft::pages_for;
 use guichet_core::field::Choice;
 use guichet_core::file::FileRef;
-use guichet_core::id::{FieldId, PageId, Slug};
+use guichet_core::id::{FieldId, Slug};
 use guichet_core::validation;
 use guichet_core::value::Answers;
 use guichet_store::draft::{Draft, DraftId};
@@ -40,7 +40,7 @@ use super::form::{SummaryPageView, summary_view};
 use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{FILE_PART, read_form};
 use super::{ApiError, AppState, FieldCode, FieldProblem};
-use crate::service::{Caller, ServiceError, drafts, filing, options};
+use crate::service::{Caller, drafts, filing, options};
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -260,27 +260,11 @@ async fn page_options(
     caller: Caller,
     ApiPath((id, page)): ApiPath<(Uuid, String)>,
 ) -> Result<Json<PageOptions>, ApiError> {
-    let guichet = state.guichet();
-    let loaded = drafts::own(&guichet, &caller, DraftId(id)).await?;
-    let Some(page) = loaded.definition.page(&PageId::from(page.as_str())) else {
-        return Err(ServiceError::NotFound("cette page n'existe pas dans le formulaire").into());
-    };
-    let options = options::resolve(
-        &guichet,
-        &loaded.definition,
-        &loaded.draft.answers,
-        caller.kind(),
-        loaded.draft.usager,
-        options::Scope::Page(page),
-    )
-    .await;
-    let unavailable = options
-        .missing_on(page, caller.kind())
-        .into_iter()
-        .map(FieldProblem::from)
-        .collect();
+    let (choices, missing) =
+        drafts::page_options(&state.guichet(), &caller, DraftId(id), &page).await?;
+    let unavailable = missing.into_iter().map(FieldProblem::from).collect();
     Ok(Json(PageOptions {
-        choices: options.choices,
+        choices,
         unavailable,
     }))
 }

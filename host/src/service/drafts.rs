@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use guichet_core::demande::DemarcheRef;
-use guichet_core::demarche::Definition;
+use guichet_core::demarche::{Definition, Page};
 use guichet_core::draft::{add_file, foreign_fields, may_open, merge_page, prefill};
 use guichet_core::field::{Choice, Field, FieldKind};
 use guichet_core::id::{FieldId, PageId, Slug, UserId};
@@ -182,6 +182,46 @@ pub async fn delete(guichet: &Guichet, caller: &Caller, id: DraftId) -> Result<(
     Ok(())
 }
 
+/// A page of the form, by its id.
+///
+/// # Errors
+/// `NotFound` for an id the form does not have.
+fn form_page<'d>(definition: &'d Definition, page: &str) -> Result<&'d Page, ServiceError> {
+    definition
+        .page(&PageId::from(page))
+        .ok_or(ServiceError::NotFound(
+            "cette page n'existe pas dans le formulaire",
+        ))
+}
+
+/// The choices of a page's data-source fields, asked to their connectors
+/// for the draft's answers as saved, and the page's data-source fields
+/// without choices now, each with why (`source_indisponible`,
+/// `rattachement_requis`).
+///
+/// # Errors
+/// `NotFound` for someone else's draft or an unknown page.
+pub async fn page_options(
+    guichet: &Guichet,
+    caller: &Caller,
+    id: DraftId,
+    page: &str,
+) -> Result<(BTreeMap<FieldId, Vec<Choice>>, Vec<FieldError>), ServiceError> {
+    let loaded = own(guichet, caller, id).await?;
+    let page = form_page(&loaded.definition, page)?;
+    let options = options::resolve(
+        guichet,
+        &loaded.definition,
+        &loaded.draft.answers,
+        caller.kind(),
+        loaded.draft.usager,
+        options::Scope::Page(page),
+    )
+    .await;
+    let missing = options.missing_on(page, caller.kind());
+    Ok((options.choices, missing))
+}
+
 /// A page saved: the draft as stored, and the data-source options for its
 /// answers.
 #[derive(Debug)]
@@ -210,11 +250,7 @@ pub async fn save_page(
 ) -> Result<Saved, ServiceError> {
     let now = guichet.now();
     let Loaded { draft, definition } = own(guichet, caller, id).await?;
-    let Some(page) = definition.page(&PageId::from(page)) else {
-        return Err(ServiceError::NotFound(
-            "cette page n'existe pas dans le formulaire",
-        ));
-    };
+    let page = form_page(&definition, page)?;
     let mut answers = read_answers(&definition, body).map_err(ServiceError::Fields)?;
     let mut problems = foreign_fields(page, &answers);
     check_file_refs(guichet, draft.id, &mut answers, &mut problems).await?;
