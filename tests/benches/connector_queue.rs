@@ -30,10 +30,11 @@
 use std::time::{Duration, Instant};
 
 use guichet_core::id::DemandeId;
-use guichet_host::cli::demo::atal_settings;
 use guichet_host::service::transmission::connector_demande;
 use guichet_tests::app::{Backend, TestApp, example_path};
-use guichet_tests::filing::{SIGNALEMENT, file_signalement, file_signalement_on, step};
+use guichet_tests::filing::{
+    SIGNALEMENT, connect_atal_to, file_signalement, file_signalement_on, step,
+};
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
 const WITHOUT: &str = "signalement-sans-connecteur";
@@ -55,16 +56,7 @@ fn main() {
 
 async fn measure(app: TestApp, count: usize) {
     let sim = guichet_tests::atal().await;
-    app.connect(
-        guichet_tests::components::ATAL,
-        guichet_tests::instance_config(
-            "atal-ville",
-            "atal",
-            &sim.base_url(),
-            atal_settings(&sim.base_url(), guichet_tests::ATAL_KEY),
-        ),
-    )
-    .await;
+    connect_atal_to(&app, &sim).await;
     app.import(SIGNALEMENT).await;
     import_without_connector(&app).await;
     app.grant(VOIRIE, None).await;

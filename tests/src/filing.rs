@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use guichet_host::connectors::InstanceConfig;
+
 use crate::app::{Client, Reply, TestApp, pdf};
 
 /// The Mobilités service processing the vélo démarche.
@@ -16,22 +18,30 @@ pub const SIGNALEMENT: &str = "signalement-voie-publique";
 /// The restauration scolaire démarche (complexe, children from Espace famille).
 pub const RESTAURATION: &str = "inscription-restauration-scolaire";
 
-/// A simulated ATAL, kept running until the test ends, and the
-/// `atal-ville` instance the signalement names, configured as the demo
-/// does: the signalement's categories are ATAL's request types (its data
-/// source `thematics`), so filing one needs it.
+/// The `atal-ville` instance the signalement names, as the demo
+/// configures it, for the simulated ATAL `sim` with this API key.
+pub fn atal_ville(sim: &atal_sim::Handle, api_key: &str) -> InstanceConfig {
+    crate::instance_config(
+        "atal-ville",
+        "atal",
+        &sim.base_url(),
+        guichet_host::cli::demo::atal_settings(&sim.base_url(), api_key),
+    )
+}
+
+/// Installs the ATAL component as the `atal-ville` instance of `sim`: the
+/// signalement's categories are ATAL's request types (its data source
+/// `thematics`), so filing one needs it.
+pub async fn connect_atal_to(app: &TestApp, sim: &atal_sim::Handle) {
+    app.connect(crate::components::ATAL, atal_ville(sim, crate::ATAL_KEY))
+        .await;
+}
+
+/// A simulated ATAL, kept running until the test ends, connected as
+/// [`connect_atal_to`] does.
 pub async fn connect_atal(app: &TestApp) {
     let sim = crate::atal().await;
-    app.connect(
-        crate::components::ATAL,
-        crate::instance_config(
-            "atal-ville",
-            "atal",
-            &sim.base_url(),
-            guichet_host::cli::demo::atal_settings(&sim.base_url(), crate::ATAL_KEY),
-        ),
-    )
-    .await;
+    connect_atal_to(app, &sim).await;
     app.keep(sim);
 }
 

@@ -3,29 +3,17 @@
 //! get the signalement's categories; a new configuration or version starts
 //! from an empty cache; a source cached for 0 seconds asks every time.
 
-use guichet_host::cli::demo::atal_settings;
 use guichet_tests::app::{Client, TestApp, example_path};
-use guichet_tests::filing::{SIGNALEMENT, file_signalement, file_signalement_on, open_draft};
-use guichet_tests::{ATAL_KEY, components, instance_config, on_both_backends};
+use guichet_tests::filing::{
+    SIGNALEMENT, connect_atal_to, file_signalement, file_signalement_on, open_draft,
+};
+use guichet_tests::on_both_backends;
 use serde_json::json;
 
 on_both_backends!(
     a_source_answers_from_its_cache_while_the_vendor_is_unreachable,
     a_source_cached_for_no_time_asks_the_vendor_every_time,
 );
-
-async fn connect(app: &TestApp, sim: &atal_sim::Handle) {
-    app.connect(
-        components::ATAL,
-        instance_config(
-            "atal-ville",
-            "atal",
-            &sim.base_url(),
-            atal_settings(&sim.base_url(), ATAL_KEY),
-        ),
-    )
-    .await;
-}
 
 /// Saving the signalement's first page with a category: the status.
 async fn save_category(usager: &Client, slug: &str) -> (u16, String) {
@@ -42,7 +30,7 @@ async fn save_category(usager: &Client, slug: &str) -> (u16, String) {
 
 async fn a_source_answers_from_its_cache_while_the_vendor_is_unreachable(app: TestApp) {
     let sim = guichet_tests::atal().await;
-    connect(&app, &sim).await;
+    connect_atal_to(&app, &sim).await;
     app.import(SIGNALEMENT).await;
     let usager = app
         .usager("Camille", "Martin", "camille.martin@exemple.test")
@@ -56,7 +44,7 @@ async fn a_source_answers_from_its_cache_while_the_vendor_is_unreachable(app: Te
 
     // The instance configured again: its cache starts empty, and ATAL
     // still does not answer.
-    connect(&app, &sim).await;
+    connect_atal_to(&app, &sim).await;
     let (status, errors) = save_category(&usager, SIGNALEMENT).await;
     assert_eq!(status, 422);
     assert!(errors.contains("source_indisponible"), "{errors}");
@@ -67,7 +55,7 @@ async fn a_source_answers_from_its_cache_while_the_vendor_is_unreachable(app: Te
 
 async fn a_source_cached_for_no_time_asks_the_vendor_every_time(app: TestApp) {
     let sim = guichet_tests::atal().await;
-    connect(&app, &sim).await;
+    connect_atal_to(&app, &sim).await;
     let slug = "signalement-sans-cache";
     let text = std::fs::read_to_string(example_path(SIGNALEMENT))
         .unwrap()

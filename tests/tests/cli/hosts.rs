@@ -10,12 +10,10 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use guichet_core::id::DemandeId;
-use guichet_host::cli::demo::atal_settings;
 use guichet_store::job::JobStatus;
 use guichet_tests::app::{Backend, TestApp, run};
-use guichet_tests::filing::{SIGNALEMENT, file_signalement, step};
+use guichet_tests::filing::{SIGNALEMENT, connect_atal_to, file_signalement, step};
 use guichet_tests::hostile::echange;
-use guichet_tests::{ATAL_KEY, components, instance_config};
 use serde_json::json;
 
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
@@ -94,16 +92,7 @@ async fn two_hosts(app: TestApp) {
     // valid for them.
     app.clock.set(chrono::Utc::now());
     let sim = guichet_tests::atal().await;
-    app.connect(
-        components::ATAL,
-        instance_config(
-            "atal-ville",
-            "atal",
-            &sim.base_url(),
-            atal_settings(&sim.base_url(), ATAL_KEY),
-        ),
-    )
-    .await;
+    connect_atal_to(&app, &sim).await;
     let admin = echange(&app, "version").await;
     app.import(SIGNALEMENT).await;
     app.grant(VOIRIE, Some(SIGNALEMENT)).await;

@@ -17,7 +17,7 @@ use guichet_tests::filing::*;
 use guichet_tests::on_both_backends;
 use serde_json::json;
 
-use super::transmission::{atal_ville, setup};
+use super::transmission::setup;
 
 on_both_backends!(
     every_exchange_of_a_transmission_and_its_readings_is_journaled_with_its_job,

@@ -5,8 +5,6 @@
 
 use chrono::Duration;
 use guichet_core::id::DemandeId;
-use guichet_host::cli::demo::atal_settings;
-use guichet_host::connectors::instance::InstanceConfig;
 use guichet_host::service::synchronisation::SYNC_JOB;
 use guichet_host::service::{breaker, transmission};
 use guichet_store::connector::CallQuery;
@@ -32,11 +30,7 @@ pub(super) const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
 /// signalement names, and an usager and the Voirie gestionnaire.
 pub(super) async fn setup(app: &TestApp) -> (atal_sim::Handle, Client, Client) {
     let sim = guichet_tests::atal().await;
-    app.connect(
-        guichet_tests::components::ATAL,
-        atal_ville(&sim, guichet_tests::ATAL_KEY),
-    )
-    .await;
+    connect_atal_to(app, &sim).await;
     app.import(SIGNALEMENT).await;
     app.grant(VOIRIE, Some(SIGNALEMENT)).await;
     let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
@@ -44,17 +38,6 @@ pub(super) async fn setup(app: &TestApp) -> (atal_sim::Handle, Client, Client) {
         .usager("Camille", "Martin", "camille.martin@exemple.test")
         .await;
     (sim, usager, gestionnaire)
-}
-
-/// The `atal-ville` instance as the demo configures it (categories mapped
-/// to ATAL's request types), with this API key.
-pub(super) fn atal_ville(sim: &atal_sim::Handle, api_key: &str) -> InstanceConfig {
-    guichet_tests::instance_config(
-        "atal-ville",
-        "atal",
-        &sim.base_url(),
-        atal_settings(&sim.base_url(), api_key),
-    )
 }
 
 async fn a_signalement_is_transmitted_to_atal_once_when_received(app: TestApp) {
