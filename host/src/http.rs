@@ -51,6 +51,7 @@ pub mod links;
 pub mod openapi;
 pub mod routes;
 pub mod security;
+pub mod survey;
 mod upload;
 
 use std::sync::Arc;
@@ -102,6 +103,8 @@ pub struct Settings {
     /// Origins (`https://portail.ville.fr`) allowed to send state-changing
     /// requests besides the API's own host.
     pub allowed_origins: Vec<String>,
+    /// How notifications leave (SMTP, SMS gateway, links' base address).
+    pub delivery: Arc<crate::service::notifications::Delivery>,
 }
 
 impl Default for Settings {
@@ -118,6 +121,7 @@ impl Default for Settings {
             login_limits: LoginLimits::default(),
             trust_forwarded_for: false,
             allowed_origins: Vec::new(),
+            delivery: Arc::default(),
         }
     }
 }
@@ -150,6 +154,7 @@ impl AppState {
             registry: self.registry.clone(),
             zone: self.settings.time_zone,
             breakers: self.breakers.clone(),
+            delivery: self.settings.delivery.clone(),
         }
     }
 
@@ -206,6 +211,7 @@ pub fn api() -> routes::ApiRouter {
         .merge(demandes::router())
         .merge(agent::router())
         .merge(links::router())
+        .merge(survey::router())
         .merge(admin::router())
         .merge(connectors::router())
         .merge(openapi::router())

@@ -18,5 +18,6 @@ pub mod app;
 pub mod cli;
 pub mod connectors;
 pub mod http;
+pub mod mail;
 pub mod scheduler;
 pub mod service;

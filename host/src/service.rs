@@ -35,6 +35,10 @@
 //! - [`connectors`]: the persisted connector registry — install a
 //!   component, configure an instance (secrets sealed), activate, roll
 //!   back, and restore everything at start;
+//! - [`notifications`]: deliver the mails and SMS the workflow queues,
+//!   as a worker with retries, recorded in the agents' history;
+//! - [`survey`]: the satisfaction survey reached by a signed single-use
+//!   link, answered once per demande;
 //! - [`caller`]: who calls, and their rights;
 //! - [`accounts`]: register, log in and out, authenticate a session or an
 //!   API token, change one's password or profile — with the bounded
@@ -59,8 +63,11 @@ pub mod files;
 pub mod filing;
 pub mod journal;
 pub mod links;
+pub mod notifications;
 pub mod options;
 pub mod processing;
+pub mod sms;
+pub mod survey;
 pub mod synchronisation;
 pub mod transmission;
 pub mod usager_demandes;
@@ -92,6 +99,9 @@ pub struct Guichet {
     pub zone: Zone,
     /// The circuit breakers of the connector worker, per instance.
     pub breakers: Arc<Breakers>,
+    /// How notifications leave: SMTP, the SMS gateway, the portal's
+    /// address for links.
+    pub delivery: Arc<notifications::Delivery>,
 }
 
 impl Guichet {

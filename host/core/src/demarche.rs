@@ -19,6 +19,7 @@
 //! touches texts and dates (updated in place) or needs a new version.
 
 mod check;
+mod satisfaction;
 mod version;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ use crate::role::GroupName;
 use crate::workflow::{TransitionId, Workflow, WorkflowChoice};
 
 pub use check::check;
+pub use satisfaction::{Satisfaction, SurveyQuestion};
 pub use version::{Change, classify_change};
 
 /// Who can find and file the démarche.
@@ -230,6 +232,10 @@ pub struct Definition {
     /// The business connector, if the démarche is interfaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connector: Option<ConnectorLink>,
+    /// The satisfaction survey's own questions and the Observatoire's
+    /// *Je donne mon avis* page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<Satisfaction>,
 }
 
 /// One problem found in a definition.

@@ -100,6 +100,12 @@ catalogue! {
     JobAbandoned = "job_abandoned", CONFLICT, "tâche abandonnée : elle ne sera plus exécutée";
     /// The job is not failed for good: nothing to retry or abandon.
     JobNotFailed = "job_not_failed", CONFLICT, "la tâche n'est pas en échec définitif";
+    /// A survey link altered, or not made by this platform.
+    LienInvalide = "lien_invalide", NOT_FOUND, "lien d'enquête invalide";
+    /// A survey link past its time.
+    EnqueteExpiree = "enquete_expiree", GONE, "lien d'enquête expiré";
+    /// The demande's survey was answered already.
+    EnqueteDejaRepondue = "enquete_deja_repondue", CONFLICT, "enquête déjà répondue";
     /// The body is too large.
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "requête trop volumineuse";
     /// The body's content type is not one the route reads.

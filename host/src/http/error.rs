@@ -29,6 +29,7 @@ use crate::connectors::CallError;
 use crate::connectors::instance::{ConfigError, ProblemKind, SettingProblem};
 use crate::connectors::model::ConnectorError;
 use crate::connectors::registry::RegistryError;
+use crate::service::survey::SurveyError;
 /// The code of a field problem: the core's validation codes.
 pub use guichet_core::validation::ErrorCode as FieldCode;
 
@@ -378,6 +379,14 @@ impl From<crate::service::ServiceError> for ApiError {
             ServiceError::LinkRefused(message) => Self::new(ErrorCode::LinkRefused, message),
             ServiceError::JobAbandoned(message) => Self::new(ErrorCode::JobAbandoned, message),
             ServiceError::JobNotFailed(message) => Self::new(ErrorCode::JobNotFailed, message),
+            ServiceError::Survey(survey) => {
+                let code = match survey {
+                    SurveyError::InvalidLink => ErrorCode::LienInvalide,
+                    SurveyError::Expired(_) => ErrorCode::EnqueteExpiree,
+                    SurveyError::AlreadyAnswered => ErrorCode::EnqueteDejaRepondue,
+                };
+                Self::new(code, survey.to_string())
+            }
         }
     }
 }

@@ -75,6 +75,9 @@ pub enum ServiceError {
     /// nothing to retry or abandon.
     #[error("{0}")]
     JobNotFailed(String),
+    /// A survey link altered or expired, or a survey answered already.
+    #[error(transparent)]
+    Survey(#[from] super::survey::SurveyError),
     /// The connector registry refused: an invalid component, a version
     /// conflict, an unknown connector, version or instance, settings the
     /// connector's schema refuses.

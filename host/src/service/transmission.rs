@@ -332,7 +332,7 @@ pub async fn work(guichet: Guichet, worker: String, period: std::time::Duration)
 }
 
 /// A random number in 0..1 for the backoff's jitter.
-fn jitter() -> f64 {
+pub(super) fn jitter() -> f64 {
     f64::from(uuid::Uuid::new_v4().as_u128() as u32) / f64::from(u32::MAX)
 }
 
@@ -449,6 +449,7 @@ async fn transmit(guichet: &Guichet, job: &Job) -> Result<Completion, Failure> {
             Some(entry),
         )),
         jobs: reading.into_iter().collect(),
+        history: Vec::new(),
     })
 }
 

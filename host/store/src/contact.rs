@@ -99,6 +99,29 @@ pub(crate) fn contact_of(
     Contact { name, email, phone }
 }
 
+impl crate::Store {
+    /// The contact of a demande's usager as it stands now (its answers,
+    /// else its account): for a notification put back in the queue after
+    /// its captured contact was erased. Empty once the demande is
+    /// anonymised and its account unlinked.
+    ///
+    /// # Errors
+    /// A store error; `NotFound` for an unknown demande.
+    pub async fn current_contact(&self, demande: guichet_core::id::DemandeId) -> crate::error::Result<Contact> {
+        let stored = self.demande(demande).await?;
+        let reference = &stored.demande.demarche;
+        let definition = self
+            .demarche_version(&reference.slug, reference.version)
+            .await?
+            .definition;
+        let account = match stored.demande.usager {
+            Some(id) => Some(self.user(id).await?),
+            None => None,
+        };
+        Ok(contact_of(&definition, &stored.demande, account.as_ref()))
+    }
+}
+
 /// Removes from a finished job's payload the captured contact and the
 /// parameters that may quote people; returns whether anything was removed.
 pub(crate) fn strip(payload: &mut serde_json::Value) -> bool {

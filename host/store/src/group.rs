@@ -163,6 +163,39 @@ impl Store {
             .is_some())
     }
 
+    /// Sets (or, with `None`, removes) the mailbox of a group: where the
+    /// mails to its service go (`guichet_host::service::notifications`).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such group.
+    pub async fn set_group_mailbox(&self, name: &GroupName, mailbox: Option<&str>) -> Result<()> {
+        let done = sqlx::query("UPDATE agent_groups SET mailbox = $1 WHERE name = $2")
+            .bind(mailbox.map(str::to_owned))
+            .bind(name.as_str().to_owned())
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("groupe"));
+        }
+        Ok(())
+    }
+
+    /// The mailbox of a group, if it has one (`None` also when there is no
+    /// such group).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn group_mailbox(&self, name: &GroupName) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT mailbox FROM agent_groups WHERE name = $1")
+            .bind(name.as_str().to_owned())
+            .fetch_optional(&self.read)
+            .await?;
+        match row {
+            Some(row) => row.text_opt("mailbox"),
+            None => Ok(None),
+        }
+    }
+
     /// Deletes a group with its memberships and grants.
     ///
     /// # Errors

@@ -47,6 +47,9 @@ use crate::seal::{self, DataKey, Keyring};
 use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
 
 mod dead_letters;
+mod queue;
+
+pub use queue::Queue;
 
 /// The kind of notification jobs (payload: a [`NotificationJob`]).
 pub const NOTIFICATION_JOB: &str = "notification";
@@ -317,6 +320,19 @@ async fn forget_contact(conn: &mut AnyConnection, keys: &Keyring, id: JobId) -> 
     Ok(())
 }
 
+/// Appends history entries, each sealed with its demande's key.
+async fn write_history(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    entries: &[HistoryEntry],
+) -> Result<()> {
+    for entry in entries {
+        let key = keys.of_demande(conn, entry.demande).await?;
+        crate::history::insert(conn, std::slice::from_ref(entry), key.as_ref()).await?;
+    }
+    Ok(())
+}
+
 /// What a job's success writes besides its completion, in the same
 /// transaction ([`Store::complete_job_with`]).
 #[derive(Debug, Clone, Default)]
@@ -326,6 +342,9 @@ pub struct Completion {
     pub link: Option<(RemoteLink, Option<HistoryEntry>)>,
     /// The jobs that follow (the first reading of the vendor's record).
     pub jobs: Vec<NewJob>,
+    /// Entries of the job's demande's history ("Mail « … » envoyé à
+    /// l'usager le …").
+    pub history: Vec<HistoryEntry>,
 }
 
 impl Store {
@@ -469,6 +488,7 @@ impl Store {
                 };
                 insert(&mut tx, std::slice::from_ref(job), key.as_ref(), now).await?;
             }
+            write_history(&mut tx, &self.keys, &completion.history).await?;
         }
         tx.commit().await?;
         self.held(id, done.rows_affected()).await
@@ -505,6 +525,39 @@ impl Store {
         now: DateTime<Utc>,
         calls: &[ConnectorCall],
     ) -> Result<()> {
+        self.fail_job_with(id, worker, error, retry_at, now, calls, None)
+            .await
+    }
+
+    /// [`Store::fail_job`], writing in the same transaction an entry of
+    /// the job's demande's history ("Échec de l'envoi …").
+    ///
+    /// # Errors
+    /// As [`Store::complete_job`].
+    pub async fn fail_job_noted(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        note: Option<&HistoryEntry>,
+    ) -> Result<()> {
+        self.fail_job_with(id, worker, error, retry_at, now, &[], note)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn fail_job_with(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        calls: &[ConnectorCall],
+        note: Option<&HistoryEntry>,
+    ) -> Result<()> {
         let (status, next) = match retry_at {
             Some(at) => (JobStatus::Pending, at),
             None => (JobStatus::Failed, now),
@@ -529,6 +582,10 @@ impl Store {
         .await?;
         if done.rows_affected() > 0 && status == JobStatus::Failed {
             forget_contact(&mut tx, &self.keys, id).await?;
+        }
+        if done.rows_affected() > 0 {
+            let entries = note.map(std::slice::from_ref).unwrap_or_default();
+            write_history(&mut tx, &self.keys, entries).await?;
         }
         tx.commit().await?;
         self.held(id, done.rows_affected()).await

@@ -335,6 +335,7 @@ impl Store {
             erased.extend(demande_files(&mut tx, demande).await?);
             job::delete_of(&mut tx, demande.id).await?;
             connector::erase_of(&mut tx, demande.id).await?;
+            crate::survey::erase_personal(&mut tx, demande.id).await?;
             // The jobs this outcome queues (the anonymisation notice) carry
             // the usager's contact: sealed with a key of their own,
             // destroyed when they end.

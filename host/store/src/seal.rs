@@ -158,6 +158,10 @@ fn decrypt(
 #[derive(Clone)]
 pub(crate) struct Keyring {
     master: XChaCha20Poly1305,
+    /// The HKDF-SHA256 pseudo-random key extracted from the master key,
+    /// from which each purpose's signing key is expanded
+    /// ([`Keyring::sign`]); the master key itself signs nothing.
+    signing: std::sync::Arc<hkdf::Hkdf<sha2::Sha256>>,
 }
 
 /// A demande's (or draft's, or job's) data key, unwrapped.
@@ -189,7 +193,42 @@ impl Keyring {
     pub(crate) fn new(master: &MasterKey) -> Keyring {
         Keyring {
             master: cipher(master.bytes()),
+            signing: std::sync::Arc::new(hkdf::Hkdf::new(
+                Some(b"guichet signing"),
+                master.bytes(),
+            )),
         }
+    }
+
+    /// The MAC of `data` under the signing key of `purpose`.
+    fn mac(&self, purpose: &str) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac as _;
+        let mut key = Zeroizing::new([0u8; KEY_BYTES]);
+        // 32 bytes are always within HKDF-SHA256's output limit.
+        let _ = self.signing.expand(purpose.as_bytes(), key.as_mut_slice());
+        // HMAC takes keys of any length.
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"))
+    }
+
+    /// HMAC-SHA256 of `data` under the key of `purpose`.
+    pub(crate) fn sign(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac = self.mac(purpose);
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` (16 bytes at least) begins [`Keyring::sign`]'s
+    /// signature of `data`, compared in constant time.
+    pub(crate) fn verify(&self, purpose: &str, data: &[u8], tag: &[u8]) -> bool {
+        use hmac::Mac as _;
+        if tag.len() < 16 {
+            return false;
+        }
+        let mut mac = self.mac(purpose);
+        mac.update(data);
+        mac.verify_truncated_left(tag).is_ok()
     }
 
     /// Checks that the database was sealed with this master key, recording

@@ -89,6 +89,11 @@ pub fn check(definition: &Definition) -> Vec<Problem> {
     if let Some(link) = &d.connector {
         connector::check(d, link, &mut p);
     }
+    if let Some(satisfaction) = &d.satisfaction {
+        for (path, message) in super::satisfaction::problems(satisfaction) {
+            p.add(path, message);
+        }
+    }
     p.0
 }
 

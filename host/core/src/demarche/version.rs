@@ -56,6 +56,7 @@ fn without_texts(definition: &Definition) -> Definition {
         workflow,
         notifications: _,
         connector,
+        satisfaction,
     } = definition.clone();
     Definition {
         slug,
@@ -80,6 +81,7 @@ fn without_texts(definition: &Definition) -> Definition {
         },
         notifications: Default::default(),
         connector,
+        satisfaction: satisfaction.map(super::satisfaction::without_texts),
     }
 }
 

@@ -42,6 +42,16 @@ pub fn router() -> ApiRouter {
                 .gives::<GroupView>()
                 .status(201),
         )
+        .put(
+            "/api/admin/groups/{name}",
+            update,
+            Doc::new(
+                "Changer la boîte aux lettres d'un groupe, où vont les mails à son service (null : aucune)",
+                admin,
+            )
+            .takes::<GroupSettings>()
+            .gives::<GroupView>(),
+        )
         .delete(
             "/api/admin/groups/{name}",
             delete,
@@ -91,6 +101,17 @@ pub struct GroupView {
     pub role: Role,
     /// Members.
     pub members: Vec<Uuid>,
+    /// Where the mails to its service go.
+    pub mailbox: Option<String>,
+}
+
+/// What an administrator sets on a group.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSettings {
+    /// The mailbox of its service (`voirie@ville.fr`); `null`: none.
+    #[schemars(length(max = 254))]
+    pub mailbox: Option<String>,
 }
 
 /// A group to create.
@@ -108,6 +129,7 @@ impl From<Group> for GroupView {
             role: group.name.role(),
             name: group.name.as_str().to_owned(),
             members: group.members.into_iter().map(|m| m.uuid()).collect(),
+            mailbox: group.mailbox,
         }
     }
 }
@@ -127,6 +149,17 @@ async fn create(
 ) -> Result<(StatusCode, Json<GroupView>), ApiError> {
     let group = groups::create(&state.guichet(), &admin, &body.name).await?;
     Ok((StatusCode::CREATED, Json(group.into())))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<GroupSettings>,
+) -> Result<Json<GroupView>, ApiError> {
+    let group =
+        groups::set_mailbox(&state.guichet(), &admin, &name, body.mailbox.as_deref()).await?;
+    Ok(Json(group.into()))
 }
 
 async fn delete(

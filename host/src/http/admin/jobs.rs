@@ -1,16 +1,18 @@
-//! `/api/admin/jobs`: the jobs failed for good (a transmission the vendor
-//! refused, or that failed too many times), putting one back in the queue
-//! and giving one up for good (`crate::service::administration::jobs`).
+//! `/api/admin/jobs`: the queue (jobs waiting and running, per kind, with
+//! the counts), the jobs failed for good (a transmission the vendor
+//! refused, a mail the SMTP server refused, or too many attempts), putting
+//! one back in the queue and giving one up for good
+//! (`crate::service::administration::jobs`).
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use guichet_store::job::{Job, JobId};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::http::extract::ApiPath;
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::routes::{Access, ApiRouter, Doc};
 use crate::http::{Admin, ApiError, AppState};
 use crate::service::Caller;
@@ -20,6 +22,16 @@ use crate::service::administration::jobs::{self, Operator};
 /// The routes.
 pub fn router() -> ApiRouter {
     ApiRouter::new()
+        .get(
+            "/api/admin/jobs/queue",
+            queue,
+            Doc::new(
+                "La file des tâches (mails, SMS, transmissions) : combien attendent, s'exécutent ou ont échoué, et les prochaines à exécuter",
+                Access::Administrator,
+            )
+            .query::<QueueFilter>()
+            .gives::<QueueView>(),
+        )
         .get(
             "/api/admin/jobs/failed",
             failed,
@@ -96,6 +108,43 @@ impl From<Job> for JobView {
             abandoned_at: job.abandoned_at,
         }
     }
+}
+
+/// Which jobs of the queue.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueFilter {
+    /// A kind of job (`notification`, `connector.transmit`,
+    /// `connector.sync`); all when absent.
+    #[schemars(length(max = 64))]
+    pub kind: Option<String>,
+}
+
+/// The queue.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct QueueView {
+    /// Jobs waiting for their next attempt.
+    pub pending: u64,
+    /// Jobs being run by a worker.
+    pub running: u64,
+    /// Jobs failed for good (see `/api/admin/jobs/failed`).
+    pub failed: u64,
+    /// The next jobs to run (waiting or running), due first, at most 200.
+    pub jobs: Vec<JobView>,
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiQuery(filter): ApiQuery<QueueFilter>,
+) -> Result<Json<QueueView>, ApiError> {
+    let queue = jobs::queue(&state.guichet(), &admin, filter.kind.as_deref()).await?;
+    Ok(Json(QueueView {
+        pending: queue.pending,
+        running: queue.running,
+        failed: queue.failed,
+        jobs: queue.jobs.into_iter().map(JobView::from).collect(),
+    }))
 }
 
 async fn failed(

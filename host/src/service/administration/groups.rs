@@ -25,6 +25,10 @@ pub struct Group {
     pub name: GroupName,
     /// The accounts in it.
     pub members: Vec<UserId>,
+    /// Where the mails to its service go (a new demande, an abandon, a
+    /// reminder; for a *Qualité* group, the escalations of the service it
+    /// manages).
+    pub mailbox: Option<String>,
 }
 
 /// A group name as given (a path or a body), read.
@@ -45,7 +49,12 @@ async fn existing(guichet: &Guichet, name: &str) -> Result<GroupName, ServiceErr
 
 async fn group(guichet: &Guichet, name: GroupName) -> Result<Group, ServiceError> {
     let members = guichet.store.members(&name).await?;
-    Ok(Group { name, members })
+    let mailbox = guichet.store.group_mailbox(&name).await?;
+    Ok(Group {
+        name,
+        members,
+        mailbox,
+    })
 }
 
 /// Every group with its members, by name.
@@ -91,6 +100,33 @@ pub async fn delete(guichet: &Guichet, _: &Administrator, name: &str) -> Result<
         Err(StoreError::NotFound(_)) => Err(ServiceError::GroupNotFound(name)),
         other => Ok(other?),
     }
+}
+
+/// Sets or removes (`None`) the mailbox of a group.
+///
+/// # Errors
+/// `Fields` (`name`, or `mailbox` for an address that is not one);
+/// `GroupNotFound`.
+pub async fn set_mailbox(
+    guichet: &Guichet,
+    _: &Administrator,
+    name: &str,
+    mailbox: Option<&str>,
+) -> Result<Group, ServiceError> {
+    let name = existing(guichet, name).await?;
+    let mailbox = mailbox.map(str::trim).filter(|m| !m.is_empty());
+    if let Some(address) = mailbox {
+        // The SMTP library's own parser: what it accepts, it can send to.
+        address.parse::<lettre::Address>().map_err(|e| {
+            FieldError::new(
+                "mailbox",
+                ErrorCode::FormatEmail,
+                format!("« {address} » n'est pas une adresse électronique ({e})"),
+            )
+        })?;
+    }
+    guichet.store.set_group_mailbox(&name, mailbox).await?;
+    group(guichet, name).await
 }
 
 /// Adds an account to a group.

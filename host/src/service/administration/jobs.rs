@@ -74,6 +74,22 @@ impl Operator {
     }
 }
 
+/// Jobs of the queue listed at most.
+pub const QUEUE_LIMIT: u32 = 200;
+
+/// The queue of jobs of `kind` (every kind when `None`): counts, and the
+/// next [`QUEUE_LIMIT`] to run.
+///
+/// # Errors
+/// A store error.
+pub async fn queue(
+    guichet: &Guichet,
+    _: &Administrator,
+    kind: Option<&str>,
+) -> Result<guichet_store::job::Queue, ServiceError> {
+    Ok(guichet.store.job_queue(kind, QUEUE_LIMIT).await?)
+}
+
 /// The jobs failed for good, the latest first, at most [`FAILED_LIMIT`].
 ///
 /// # Errors
