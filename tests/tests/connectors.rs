@@ -1,13 +1,15 @@
-//! Every operation of both first-party connectors, as real WebAssembly
+//! Every operation of the first-party connectors, as real WebAssembly
 //! components, against the simulated vendor servers over real HTTP: ATAL
-//! here, Espace famille in `connectors/espace_famille.rs`; and
-//! (`connectors/contract.rs`) the committed components built against each
-//! released contract version.
+//! here, Espace famille in `connectors/espace_famille.rs`, the SMS gateway
+//! in `connectors/sms.rs`; and (`connectors/contract.rs`) the committed
+//! components built against each released contract version.
 
 #[path = "connectors/contract.rs"]
 mod contract;
 #[path = "connectors/espace_famille.rs"]
 mod espace_famille;
+#[path = "connectors/sms.rs"]
+mod sms;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -83,6 +83,8 @@ fn demo(extra: &[String]) -> Result<(), String> {
             "guichet-connector-atal",
             "-p",
             "guichet-connector-espace-famille",
+            "-p",
+            "guichet-connector-sms",
         ]),
         "la construction des connecteurs",
     )?;
@@ -96,12 +98,18 @@ fn demo(extra: &[String]) -> Result<(), String> {
             "atal-sim",
             "-p",
             "espace-famille-sim",
+            "-p",
+            "sms-sim",
         ]),
         "la construction de Guichet",
     )?;
     let bin = root().join("target").join("debug");
     let mut children = Children(Vec::new());
-    for (name, port) in [("atal-sim", 8091), ("espace-famille-sim", 8092)] {
+    for (name, port) in [
+        ("atal-sim", 8091),
+        ("espace-famille-sim", 8092),
+        ("sms-sim", 8093),
+    ] {
         let child = Command::new(bin.join(name))
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .spawn()

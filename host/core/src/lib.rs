@@ -22,7 +22,9 @@
 //!   their groups and the grants; [`history`] filters what usagers see.
 //! - [`workflow::anonymise`] says what anonymisation erases and keeps; [`trash`]
 //!   how a demande in the trash is restored, purged and shown to its usager;
-//!   [`notification::render`] fills a job's text for delivery.
+//!   [`notification::render`] fills a job's text for delivery;
+//!   [`phone::mobile_e164`] says which number an SMS goes to, and
+//!   [`sms::fit`] makes its text fit the SMS segments allowed.
 //!
 //! # Design
 //!
@@ -58,8 +60,10 @@ pub mod format;
 pub mod history;
 pub mod id;
 pub mod notification;
+pub mod phone;
 pub mod profile;
 pub mod role;
+pub mod sms;
 pub mod submission;
 pub mod summary;
 pub mod text;

@@ -376,7 +376,7 @@ async fn call(
 ) -> Result<(), Failure> {
     let operation = Operation::parse(operation).ok_or_else(|| {
         Failure::input(format!(
-            "opération inconnue « {operation} » (describe, check, transmit, status, lookup, card)"
+            "opération inconnue « {operation} » (describe, check, transmit, status, lookup, card, send_sms)"
         ))
     })?;
     let (runtime, journal) = runtime(cache_dir)?;
@@ -485,6 +485,10 @@ fn request(operation: Operation, input: Option<&str>) -> Result<Request, Failure
         Operation::Lookup => serde_json::from_value::<LookupQuery>(value)
             .map(Request::Lookup)
             .map_err(|e| Failure::input(format!("entrée invalide pour « lookup » : {e}"))),
+        Operation::SendSms => parse(
+            value,
+            r#"{"to": "+33…", "text": "…", "idempotency_key": "…"}"#,
+        ),
     }
 }
 

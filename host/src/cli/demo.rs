@@ -1,9 +1,9 @@
 //! `guichet demo`: the platform on loopback, ready to try with `curl`.
 //!
 //! It starts from a fresh SQLite database in the demo's data directory,
-//! installs the ATAL and Espace famille connectors and configures them
-//! against the simulated vendor servers (which `cargo xtask demo` starts
-//! beside it), imports the three example démarches, creates one agent per
+//! installs the ATAL and Espace famille connectors and the SMS gateway and
+//! configures them against the simulated vendor servers and SMS provider
+//! (which `cargo xtask demo` starts beside it), imports the three example démarches, creates one agent per
 //! role of the collectivité's table in groups named like its organisation
 //! chart (`Gest_SVL_DACT_Mobilités`…) granted on the examples, plus an
 //! usager with a full profile, prints the logins and how to log in, and
@@ -56,6 +56,12 @@ pub(super) struct Demo {
     /// Token of the simulated Espace famille.
     #[arg(long, default_value = "demo-espace-famille-token")]
     famille_token: String,
+    /// Base URL of the simulated SMS provider.
+    #[arg(long, default_value = "http://127.0.0.1:8093")]
+    sms_url: String,
+    /// API key of the simulated SMS provider.
+    #[arg(long, default_value = "demo-sms-key")]
+    sms_key: String,
     /// Directory for the demo's data (database, files, component cache);
     /// its database and files are reset at each start.
     #[arg(long, default_value = ".guichet-demo")]
@@ -295,6 +301,24 @@ async fn install_connectors(guichet: &Guichet, options: &Demo) -> Result<(), Fai
             },
             famille_use(),
         ),
+        // The SMS gateway the notifications' delivery sends through.
+        (
+            "guichet_connector_sms.wasm",
+            InstanceConfig {
+                id: "sms".into(),
+                connector: "sms".into(),
+                settings: serde_json::json!({
+                    "base_url": options.sms_url,
+                    "api_key": options.sms_key,
+                    "sender": "MAIRIE"
+                }),
+                allowed_hosts: vec![options.sms_url.clone()],
+                timeout_ms: None,
+                memory_mib: None,
+                http: Default::default(),
+            },
+            InstanceUse::default(),
+        ),
     ];
     for (file, config, uses) in connectors {
         let path = options.components.join(file);
@@ -450,7 +474,8 @@ fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
          \n\
          Démarches importées : {}\n\
          Connecteurs installés : {}\n\
-         Applications simulées : ATAL {} — Espace famille {}\n\
+         Applications simulées : ATAL {} — Espace famille {} — fournisseur de SMS {}\n\
+         SMS reçus par le fournisseur simulé (passerelle « sms ») : {}/_sim/messages\n\
          \n\
          Comptes (rôle, identifiant, mot de passe, groupes) :\n{accounts}\
          \n\
@@ -478,5 +503,7 @@ fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
         registry.connectors().join(", "),
         options.atal_url,
         options.famille_url,
+        options.sms_url,
+        options.sms_url.trim_end_matches('/'),
     )
 }

@@ -3,11 +3,20 @@
 //! version it implements.
 //!
 //! Each supported version has one bindings module under `contract/`
-//! (`v0_1_0`, …), generated from its frozen folder under `wit/` and
-//! converting to and from the host's [`model`](super::model). Nothing
-//! outside this module names a version: the runtime links every version's
-//! imports ([`add_to_linker`]), binds a component to the first version whose
-//! world it implements ([`bind`]), and calls it through the [`Bound`] it got.
+//! (`v0_1_0`, `v0_2_0`), generated from its frozen folder under `wit/` and
+//! converting to and from the host's [`model`](super::model); the world
+//! `plugin` they share is written once (`conversions.rs`). Nothing outside
+//! this module names a version: the runtime links every version's imports
+//! ([`add_to_linker`]), binds a component to the first version whose world
+//! it implements ([`bind`]), and calls it through the [`Bound`] it got,
+//! which also says which operations that world exports ([`Bound::serves`]:
+//! a `plugin` has no `send_sms`, an `sms-gateway` only `check` and
+//! `send_sms`).
+//!
+//! | version | worlds |
+//! |---|---|
+//! | `guichet:connector@0.2.0` | `plugin` (as 0.1.0), `sms-gateway` (`gateway` + `sms`) |
+//! | `guichet:connector@0.1.0` | `plugin` |
 //!
 //! # Adding a version
 //! 1. Release its WIT in a new folder `wit/connector@0.2.0/` and freeze it:
@@ -27,13 +36,15 @@ use wasmtime::component::{InstancePre, Linker};
 
 use super::error::InstallError;
 use super::host::CallState;
-use super::model::{ConnectorError, Request, Response};
+use super::model::{ConnectorError, Operation, Request, Response};
 
+mod conversions;
 mod v0_1_0;
+mod v0_2_0;
 
 /// Every contract version the host loads, newest first: a component is
 /// bound to the first whose world it implements.
-const SUPPORTED: &[&dyn Version] = &[&v0_1_0::V0_1_0];
+const SUPPORTED: &[&dyn Version] = &[&v0_2_0::V0_2_0, &v0_1_0::V0_1_0];
 
 /// What a call of a component's export gives: a trap or host error outside,
 /// the connector's own error inside.
@@ -50,15 +61,19 @@ trait Version: Sync {
     /// When an import is already defined.
     fn add_to_linker(&self, linker: &mut Linker<CallState>) -> wasmtime::Result<()>;
 
-    /// Binds a pre-instantiated component to this version's world.
+    /// Binds a pre-instantiated component to the world of this version it
+    /// implements.
     ///
     /// # Errors
-    /// When the component does not export this world.
+    /// When the component implements none of this version's worlds.
     fn bind(&self, pre: InstancePre<CallState>) -> wasmtime::Result<Box<dyn World>>;
 }
 
 /// A component pre-instantiated against the world of one contract version.
 trait World: Send + Sync {
+    /// Whether the world exports `operation` (`describe` always).
+    fn serves(&self, operation: Operation) -> bool;
+
     /// Instantiates the component in `store` and runs `request` on it.
     fn call<'a>(
         &'a self,
@@ -125,6 +140,12 @@ pub(super) fn bind(pre: InstancePre<CallState>) -> Result<Bound, InstallError> {
 pub(super) struct Bound(Box<dyn World>);
 
 impl Bound {
+    /// Whether the world the component implements exports `operation`:
+    /// what a component declares in its description must be.
+    pub(super) fn serves(&self, operation: Operation) -> bool {
+        self.0.serves(operation)
+    }
+
     /// Instantiates the component in `store` and runs `request` on it.
     ///
     /// # Errors

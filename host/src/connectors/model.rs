@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod sms;
+pub use sms::{SmsMessage, SmsReceipt};
+
 /// One operation a connector may implement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,6 +28,8 @@ pub enum Operation {
     Lookup,
     /// Build the agent's card.
     Card,
+    /// Send an SMS (an SMS gateway's operation).
+    SendSms,
 }
 
 impl Operation {
@@ -37,6 +42,7 @@ impl Operation {
             Operation::Status => "status",
             Operation::Lookup => "lookup",
             Operation::Card => "card",
+            Operation::SendSms => "send_sms",
         }
     }
 
@@ -49,6 +55,7 @@ impl Operation {
             Operation::Status,
             Operation::Lookup,
             Operation::Card,
+            Operation::SendSms,
         ]
         .into_iter()
         .find(|op| op.as_str() == name)
@@ -440,6 +447,8 @@ pub enum Request {
         /// Remote id.
         remote_id: String,
     },
+    /// `send_sms`: the `sms.send` of an SMS gateway.
+    SendSms(SmsMessage),
 }
 
 impl Request {
@@ -460,6 +469,7 @@ impl Request {
             Request::Status { .. } => Operation::Status,
             Request::Lookup(_) => Operation::Lookup,
             Request::Card { .. } => Operation::Card,
+            Request::SendSms(_) => Operation::SendSms,
         }
     }
 }
@@ -480,6 +490,8 @@ pub enum Response {
     Lookup(Vec<LookupItem>),
     /// `card`.
     Card(Card),
+    /// `send_sms`.
+    SendSms(SmsReceipt),
 }
 
 /// An outbound HTTP request from a guest.

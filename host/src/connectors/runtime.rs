@@ -289,6 +289,16 @@ impl Runtime {
             Err(e) => return Err(InstallError::Describe(Box::new(e))),
         };
         validate_description(&description)?;
+        if let Some(op) = description
+            .operations
+            .iter()
+            .find(|op| !unnamed.bound.serves(**op))
+        {
+            return Err(InstallError::Description(format!(
+                "l'opération « {op} » est déclarée mais le monde du contrat {} que le composant implémente ne l'exporte pas",
+                description.contract
+            )));
+        }
         Ok(Arc::new(ConnectorVersion {
             description,
             ..unnamed

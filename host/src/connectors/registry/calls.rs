@@ -1,6 +1,7 @@
 //! The typed calls of the registry: one operation on an instance's active
-//! version (a call in flight keeps the version it started with), and the
-//! data-source answers through the instance's cache.
+//! version (a call in flight keeps the version it started with), the
+//! data-source answers through the instance's cache, and the SMS of an
+//! SMS gateway. Every call is journaled by the runtime.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use crate::connectors::error::CallError;
 use crate::connectors::host::AttachmentSource;
 use crate::connectors::model::{
     Availability, Card, Demande, LookupItem, LookupQuery, Receipt, RemoteStatus, Request, Response,
+    SmsMessage, SmsReceipt,
 };
 
 impl Registry {
@@ -135,6 +137,56 @@ impl Registry {
         };
         match self.call(instance_id, request, None).await? {
             Response::Card(c) => Ok(c),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+impl Registry {
+    /// `send_sms` on an instance of an SMS gateway (a component of the
+    /// world `sms-gateway` of `guichet:connector@0.2.0`): sends one SMS.
+    ///
+    /// The caller checks the number and fits the text first
+    /// (`guichet_core::phone::mobile_e164`, `guichet_core::sms::fit`), and
+    /// passes the same `idempotency_key` when it retries. Like every call,
+    /// it is journaled; a worker delivering a demande's notification runs
+    /// it inside [`journal::collect`](crate::connectors::journal::collect)
+    /// so its record names the demande (and is erased with it).
+    ///
+    /// # Errors
+    /// [`RegistryError::UnknownInstance`]; else [`RegistryError::Call`]
+    /// with the call's [`CallError`], whose
+    /// [`is_retryable`](CallError::is_retryable) says whether to try again
+    /// later: the provider down or failing (`unavailable`) or the call's
+    /// deadline (`timeout`) are; a number or text refused
+    /// (`invalid_input`), a refusal (`rejected`), a wrong key, sender or
+    /// URL (`configuration`), an instance that is no SMS gateway
+    /// (`unsupported`), a trap or a memory blow-up are not.
+    ///
+    /// # Example
+    /// ```no_run
+    /// # async fn example(registry: &guichet_host::connectors::Registry) {
+    /// use guichet_host::connectors::model::SmsMessage;
+    ///
+    /// let receipt = registry
+    ///     .send_sms(
+    ///         "sms",
+    ///         SmsMessage {
+    ///             to: "+33612345678".into(),
+    ///             text: "Votre demande SIG-2026-000042 a été reçue.".into(),
+    ///             idempotency_key: "notification-42".into(),
+    ///         },
+    ///     )
+    ///     .await;
+    /// # }
+    /// ```
+    pub async fn send_sms(
+        &self,
+        instance_id: &str,
+        message: SmsMessage,
+    ) -> Result<SmsReceipt, RegistryError> {
+        match self.call(instance_id, Request::SendSms(message), None).await? {
+            Response::SendSms(receipt) => Ok(receipt),
             other => Err(unexpected(other)),
         }
     }
