@@ -523,6 +523,17 @@ impl TestApp {
             .expect("transmissions run")
     }
 
+    /// Delivers every notification due at the clock's instant, as the
+    /// notification worker would.
+    ///
+    /// # Panics
+    /// When the store fails.
+    pub async fn notify(&self) -> guichet_host::service::notifications::Notified {
+        guichet_host::service::notifications::run(&self.guichet, "test-worker")
+            .await
+            .expect("notifications delivered")
+    }
+
     /// Fires every timer due at the clock's instant, as the scheduler would.
     pub async fn fire_due_timers(&self) -> Fired {
         fire_due_timers(&self.store, "test-scheduler", self.clock_now())

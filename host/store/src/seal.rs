@@ -202,12 +202,11 @@ impl Keyring {
 
     /// The MAC of `data` under the signing key of `purpose`.
     fn mac(&self, purpose: &str) -> hmac::Hmac<sha2::Sha256> {
-        use hmac::Mac as _;
         let mut key = Zeroizing::new([0u8; KEY_BYTES]);
         // 32 bytes are always within HKDF-SHA256's output limit.
         let _ = self.signing.expand(purpose.as_bytes(), key.as_mut_slice());
         // HMAC takes keys of any length.
-        hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_slice())
+        <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key.as_slice())
             .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"))
     }
 

@@ -17,5 +17,6 @@ mod complexe;
 mod end_of_life;
 mod hot_swap;
 mod journal;
+mod notifications;
 mod simple;
 mod transmission;

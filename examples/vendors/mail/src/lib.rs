@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_SMTP: &str = "127.0.0.1:2525";
 
 /// The HTTP address the demo shows the mails on.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8093";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8094";
 
 /// One mail as the sink received it, decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ struct Session {
 impl Handler for Session {
     fn mail(&mut self, _ip: IpAddr, _domain: &str, _from: &str) -> Response {
         if self.mailbox.failing.load(Ordering::SeqCst) {
-            return response::TEMP_FAILURE;
+            return response::INTERNAL_ERROR;
         }
         if self.mailbox.rejecting.load(Ordering::SeqCst) {
             return response::NO_MAILBOX;

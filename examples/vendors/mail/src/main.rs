@@ -1,7 +1,7 @@
 //! `mail-sim`: an SMTP sink that shows the mails it receives, until Ctrl-C.
 //!
 //! ```text
-//! mail-sim --smtp 127.0.0.1:2525 --listen 127.0.0.1:8093
+//! mail-sim --smtp 127.0.0.1:2525 --listen 127.0.0.1:8094
 //! ```
 
 use std::net::SocketAddr;

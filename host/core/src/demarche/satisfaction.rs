@@ -59,7 +59,7 @@ pub(super) fn problems(satisfaction: &Satisfaction) -> Vec<(String, String)> {
     }
     for (i, question) in satisfaction.questions.iter().enumerate() {
         let path = format!("satisfaction.questions[{i}]");
-        if !is_snake_case(&question.id) {
+        if !is_snake_case(&question.id, 64) {
             problems.push((
                 format!("{path}.id"),
                 format!("identifiant « {} » invalide (snake_case attendu)", question.id),
