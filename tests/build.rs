@@ -22,11 +22,7 @@ const COMPONENTS: &[(&str, &str, &str)] = &[
         "guichet-connector-espace-famille",
         "guichet_connector_espace_famille.wasm",
     ),
-    (
-        "SMS",
-        "guichet-connector-sms",
-        "guichet_connector_sms.wasm",
-    ),
+    ("SMS", "guichet-connector-sms", "guichet_connector_sms.wasm"),
     ("HOSTILE", "hostile-connector", "hostile_connector.wasm"),
     (
         "HOSTILE_V2",

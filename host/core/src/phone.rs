@@ -227,32 +227,162 @@ mod tests {
     /// One fixed line and one mobile (or the closest there is) per
     /// territory, in the form people write them.
     const NUMBERS: [(&str, &str, Territory, Line); 26] = [
-        ("01 42 68 53 00", "+33142685300", Territory::Metropole, Line::FixedLine),
-        ("04 91 55 11 11", "+33491551111", Territory::Metropole, Line::FixedLine),
-        ("06 12 34 56 78", "+33612345678", Territory::Metropole, Line::Mobile),
-        ("+33 7 81 23 45 67", "+33781234567", Territory::Metropole, Line::Mobile),
-        ("09 70 12 34 56", "+33970123456", Territory::Metropole, Line::Other),
-        ("0590 20 12 34", "+590590201234", Territory::Guadeloupe, Line::FixedLine),
-        ("0690 00 12 34", "+590690001234", Territory::Guadeloupe, Line::Mobile),
-        ("0596 30 12 34", "+596596301234", Territory::Martinique, Line::FixedLine),
-        ("+596 696 20 12 34", "+596696201234", Territory::Martinique, Line::Mobile),
-        ("0594 10 12 34", "+594594101234", Territory::Guyane, Line::FixedLine),
-        ("0694 20 12 34", "+594694201234", Territory::Guyane, Line::Mobile),
-        ("0262 21 34 56", "+262262213456", Territory::Reunion, Line::FixedLine),
-        ("0692 12 34 56", "+262692123456", Territory::Reunion, Line::Mobile),
-        ("0269 61 12 34", "+262269611234", Territory::Mayotte, Line::FixedLine),
-        ("0639 01 23 45", "+262639012345", Territory::Mayotte, Line::Mobile),
-        ("0590 27 12 34", "+590590271234", Territory::SaintBarthelemy, Line::FixedLine),
-        ("0590 07 12 34", "+590590071234", Territory::SaintMartin, Line::FixedLine),
-        ("+508 41 12 34", "+508411234", Territory::SaintPierreEtMiquelon, Line::FixedLine),
-        ("+508 55 12 34", "+508551234", Territory::SaintPierreEtMiquelon, Line::Mobile),
-        ("+508 20 12 34", "+508201234", Territory::SaintPierreEtMiquelon, Line::FixedLineOrMobile),
-        ("+681 82 12 34", "+681821234", Territory::WallisEtFutuna, Line::Mobile),
-        ("+681 72 12 34", "+681721234", Territory::WallisEtFutuna, Line::FixedLineOrMobile),
-        ("40 41 23 45", "+68940412345", Territory::Polynesie, Line::FixedLine),
-        ("+689 87 12 34 56", "+68987123456", Territory::Polynesie, Line::Mobile),
-        ("+687 20 12 34", "+687201234", Territory::NouvelleCaledonie, Line::FixedLine),
-        ("+687 75 12 34", "+687751234", Territory::NouvelleCaledonie, Line::Mobile),
+        (
+            "01 42 68 53 00",
+            "+33142685300",
+            Territory::Metropole,
+            Line::FixedLine,
+        ),
+        (
+            "04 91 55 11 11",
+            "+33491551111",
+            Territory::Metropole,
+            Line::FixedLine,
+        ),
+        (
+            "06 12 34 56 78",
+            "+33612345678",
+            Territory::Metropole,
+            Line::Mobile,
+        ),
+        (
+            "+33 7 81 23 45 67",
+            "+33781234567",
+            Territory::Metropole,
+            Line::Mobile,
+        ),
+        (
+            "09 70 12 34 56",
+            "+33970123456",
+            Territory::Metropole,
+            Line::Other,
+        ),
+        (
+            "0590 20 12 34",
+            "+590590201234",
+            Territory::Guadeloupe,
+            Line::FixedLine,
+        ),
+        (
+            "0690 00 12 34",
+            "+590690001234",
+            Territory::Guadeloupe,
+            Line::Mobile,
+        ),
+        (
+            "0596 30 12 34",
+            "+596596301234",
+            Territory::Martinique,
+            Line::FixedLine,
+        ),
+        (
+            "+596 696 20 12 34",
+            "+596696201234",
+            Territory::Martinique,
+            Line::Mobile,
+        ),
+        (
+            "0594 10 12 34",
+            "+594594101234",
+            Territory::Guyane,
+            Line::FixedLine,
+        ),
+        (
+            "0694 20 12 34",
+            "+594694201234",
+            Territory::Guyane,
+            Line::Mobile,
+        ),
+        (
+            "0262 21 34 56",
+            "+262262213456",
+            Territory::Reunion,
+            Line::FixedLine,
+        ),
+        (
+            "0692 12 34 56",
+            "+262692123456",
+            Territory::Reunion,
+            Line::Mobile,
+        ),
+        (
+            "0269 61 12 34",
+            "+262269611234",
+            Territory::Mayotte,
+            Line::FixedLine,
+        ),
+        (
+            "0639 01 23 45",
+            "+262639012345",
+            Territory::Mayotte,
+            Line::Mobile,
+        ),
+        (
+            "0590 27 12 34",
+            "+590590271234",
+            Territory::SaintBarthelemy,
+            Line::FixedLine,
+        ),
+        (
+            "0590 07 12 34",
+            "+590590071234",
+            Territory::SaintMartin,
+            Line::FixedLine,
+        ),
+        (
+            "+508 41 12 34",
+            "+508411234",
+            Territory::SaintPierreEtMiquelon,
+            Line::FixedLine,
+        ),
+        (
+            "+508 55 12 34",
+            "+508551234",
+            Territory::SaintPierreEtMiquelon,
+            Line::Mobile,
+        ),
+        (
+            "+508 20 12 34",
+            "+508201234",
+            Territory::SaintPierreEtMiquelon,
+            Line::FixedLineOrMobile,
+        ),
+        (
+            "+681 82 12 34",
+            "+681821234",
+            Territory::WallisEtFutuna,
+            Line::Mobile,
+        ),
+        (
+            "+681 72 12 34",
+            "+681721234",
+            Territory::WallisEtFutuna,
+            Line::FixedLineOrMobile,
+        ),
+        (
+            "40 41 23 45",
+            "+68940412345",
+            Territory::Polynesie,
+            Line::FixedLine,
+        ),
+        (
+            "+689 87 12 34 56",
+            "+68987123456",
+            Territory::Polynesie,
+            Line::Mobile,
+        ),
+        (
+            "+687 20 12 34",
+            "+687201234",
+            Territory::NouvelleCaledonie,
+            Line::FixedLine,
+        ),
+        (
+            "+687 75 12 34",
+            "+687751234",
+            Territory::NouvelleCaledonie,
+            Line::Mobile,
+        ),
     ];
 
     #[test]
@@ -268,8 +398,8 @@ mod tests {
     #[test]
     fn only_mobiles_get_a_number_to_text() {
         for (input, e164, _, line) in NUMBERS {
-            let expected = matches!(line, Line::Mobile | Line::FixedLineOrMobile)
-                .then(|| e164.to_owned());
+            let expected =
+                matches!(line, Line::Mobile | Line::FixedLineOrMobile).then(|| e164.to_owned());
             assert_eq!(mobile_e164(input), Ok(expected), "{input}");
         }
     }
@@ -278,7 +408,10 @@ mod tests {
     fn stored_numbers_read_back_as_they_were_stored() {
         for (_, e164, territory, line) in NUMBERS {
             let phone = Phone::parse(e164).unwrap_or_else(|e| panic!("{e164}: {e}"));
-            assert_eq!((phone.e164(), phone.territory(), phone.line()), (e164, territory, line));
+            assert_eq!(
+                (phone.e164(), phone.territory(), phone.line()),
+                (e164, territory, line)
+            );
         }
     }
 

@@ -340,7 +340,15 @@ mod tests {
 
     #[test]
     fn gsm7_texts_take_160_septets_then_parts_of_153() {
-        for (length, count) in [(0, 1), (1, 1), (160, 1), (161, 2), (306, 2), (307, 3), (459, 3)] {
+        for (length, count) in [
+            (0, 1),
+            (1, 1),
+            (160, 1),
+            (161, 2),
+            (306, 2),
+            (307, 3),
+            (459, 3),
+        ] {
             let text = "a".repeat(length);
             let cost = segments(&text);
             assert_eq!(cost.encoding, Encoding::Gsm7, "{length}");
@@ -394,8 +402,16 @@ mod tests {
         assert!(fitted.transliterated && !fitted.truncated);
         assert_eq!(fitted.segments.encoding, Encoding::Gsm7);
         assert_eq!(fitted.segments.count, 1);
-        assert!(fitted.text.contains("no SIG-2026-000042 \"Lampadaire éteint\""));
-        assert!(fitted.text.contains("recue par le service Voirie de Saint-Étienne"));
+        assert!(
+            fitted
+                .text
+                .contains("no SIG-2026-000042 \"Lampadaire éteint\"")
+        );
+        assert!(
+            fitted
+                .text
+                .contains("recue par le service Voirie de Saint-Étienne")
+        );
         assert!(fitted.text.ends_with("rapidement. A bientot."));
     }
 

@@ -19,13 +19,16 @@
 //! | `guichet:connector@0.1.0` | `plugin` |
 //!
 //! # Adding a version
-//! 1. Release its WIT in a new folder `wit/connector@0.2.0/` and freeze it:
+//! 1. Release its WIT in a new folder `wit/connector@0.3.0/` and freeze it:
 //!    add its digest to `wit/frozen.sha256` (see `wit/README.md`).
-//! 2. Add `contract/v0_2_0.rs`, implementing [`Version`] for a unit struct
-//!    and [`World`] for its generated `…Pre` type (start from `v0_1_0.rs`).
+//! 2. Add `contract/v0_3_0.rs`, implementing [`Version`] for a unit struct
+//!    and [`World`] for each generated `…Pre` type (start from `v0_2_0.rs`;
+//!    the world `plugin` expands `conversions::plugin_world!` while its
+//!    shapes stay those of 0.1.0), and convert any new type into
+//!    [`model`](super::model).
 //! 3. Put it first in [`SUPPORTED`].
 //! 4. Commit a component built against it under
-//!    `tests/fixtures/connector@0.2.0/` (see `tests/fixtures/README.md`).
+//!    `tests/fixtures/connector@0.3.0/` (see `tests/fixtures/README.md`).
 //!
 //! The tests below check that every supported version is frozen, and the
 //! `connectors` suite that each has a committed component that loads.

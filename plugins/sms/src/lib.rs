@@ -24,12 +24,10 @@ pub mod bindings {
 }
 
 use bindings::exports::guichet::connector::{gateway, sms};
+use bindings::guichet::connector::config;
 use bindings::guichet::connector::http::{self, Request, Response};
 use bindings::guichet::connector::log::{self, Level};
-use bindings::guichet::connector::types::{
-    Availability, ConnectorError, Description, Operation,
-};
-use bindings::guichet::connector::config;
+use bindings::guichet::connector::types::{Availability, ConnectorError, Description, Operation};
 use provider::Settings;
 
 /// The SMS gateway.
@@ -77,9 +75,8 @@ impl sms::Guest for SmsGateway {
 
 /// The instance's settings, each required one named when missing.
 fn settings() -> Result<Settings, ConnectorError> {
-    let missing = |key: &str| {
-        ConnectorError::Configuration(format!("paramètre « {key} » manquant"))
-    };
+    let missing =
+        |key: &str| ConnectorError::Configuration(format!("paramètre « {key} » manquant"));
     Ok(Settings {
         base_url: config::get("base_url").ok_or_else(|| missing("base_url"))?,
         api_key: config::secret("api_key").ok_or_else(|| missing("api_key"))?,

@@ -59,7 +59,10 @@ pub fn status_request(settings: &Settings) -> Request {
     Request {
         method: Method::Get,
         url: url(settings, "api/status"),
-        headers: vec![bearer(settings), ("Accept".into(), "application/json".into())],
+        headers: vec![
+            bearer(settings),
+            ("Accept".into(), "application/json".into()),
+        ],
         body: None,
     }
 }
@@ -231,8 +234,11 @@ mod tests {
     #[test]
     fn an_accepted_message_gives_the_providers_id() {
         for status in [200, 201] {
-            let receipt = receipt(&answer(status, r#"{"id":"MSG-2026-000001","status":"accepted"}"#))
-                .expect("accepted");
+            let receipt = receipt(&answer(
+                status,
+                r#"{"id":"MSG-2026-000001","status":"accepted"}"#,
+            ))
+            .expect("accepted");
             assert_eq!(receipt.message_id, "MSG-2026-000001");
         }
     }
@@ -284,8 +290,8 @@ mod tests {
 
     #[test]
     fn the_status_route_tells_availability_and_version() {
-        let up = availability(&answer(200, r#"{"status":"ok","version":"1.0-sim"}"#))
-            .expect("answers");
+        let up =
+            availability(&answer(200, r#"{"status":"ok","version":"1.0-sim"}"#)).expect("answers");
 
         assert!(up.available);
         assert_eq!(up.remote_version.as_deref(), Some("1.0-sim"));

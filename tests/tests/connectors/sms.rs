@@ -108,7 +108,11 @@ async fn an_sms_reaches_the_provider_with_the_e164_number_and_the_fitted_text() 
     assert_eq!(sent.to, "+33612345678");
     assert_eq!(sent.from, "MAIRIE");
     assert_eq!(sent.text, text.text);
-    assert!(sent.text.contains("\"Nid de poule\" est traitée"), "{}", sent.text);
+    assert!(
+        sent.text.contains("\"Nid de poule\" est traitée"),
+        "{}",
+        sent.text
+    );
     assert_eq!(sent.idempotency_key.as_deref(), Some("notification-1"));
     assert_eq!(receipt.message_id, sent.id);
 }
@@ -150,7 +154,11 @@ async fn an_sms_sent_again_with_the_same_key_is_sent_once() {
 #[tokio::test]
 async fn a_provider_that_is_down_fails_the_sms_as_retryable_and_sends_it_once_back() {
     let (registry, provider, journal) = with_sms().await;
-    let notification = message("+33612345678", "Votre demande est traitée.", "notification-4");
+    let notification = message(
+        "+33612345678",
+        "Votre demande est traitée.",
+        "notification-4",
+    );
     provider.set_mode(sms_sim::Mode::Down);
 
     let down = registry.send_sms(INSTANCE, notification.clone()).await;
@@ -180,7 +188,10 @@ async fn a_failing_provider_is_unavailable_too() {
     provider.set_mode(sms_sim::Mode::Fail);
 
     let result = registry
-        .send_sms(INSTANCE, message("+33612345678", "Bonjour", "notification-5"))
+        .send_sms(
+            INSTANCE,
+            message("+33612345678", "Bonjour", "notification-5"),
+        )
         .await;
 
     let error = call_error(result);
@@ -210,11 +221,17 @@ async fn what_the_provider_refuses_is_not_retried() {
         )
         .await;
     let reused_key = registry
-        .send_sms(INSTANCE, message("+33612345678", "Bonjour", "notification-8"))
+        .send_sms(
+            INSTANCE,
+            message("+33612345678", "Bonjour", "notification-8"),
+        )
         .await
         .and(
             registry
-                .send_sms(INSTANCE, message("+33612345678", "Au revoir", "notification-8"))
+                .send_sms(
+                    INSTANCE,
+                    message("+33612345678", "Au revoir", "notification-8"),
+                )
                 .await,
         );
 
@@ -283,10 +300,9 @@ async fn the_journal_keeps_the_message_id_but_neither_the_number_nor_the_text() 
     assert_eq!(record.connector, "sms");
     assert!(record.http[0].url.ends_with("/api/messages"));
     assert!(
-        record
-            .logs
-            .iter()
-            .any(|l| l.fields.contains(&("message_id".into(), receipt.message_id.clone()))),
+        record.logs.iter().any(|l| l
+            .fields
+            .contains(&("message_id".into(), receipt.message_id.clone()))),
         "{:?}",
         record.logs
     );
@@ -335,5 +351,8 @@ async fn the_gateway_built_against_0_2_0_sends_sms_beside_a_0_1_0_connector() {
         registry.versions("atal")[0].description().contract,
         "guichet:connector@0.1.0"
     );
-    assert_eq!(atal_sim.works_requests()[0].id.to_string(), transmitted.remote_id);
+    assert_eq!(
+        atal_sim.works_requests()[0].id.to_string(),
+        transmitted.remote_id
+    );
 }

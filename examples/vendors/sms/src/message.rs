@@ -128,7 +128,12 @@ mod tests {
             ("+0612345678", "MAIRIE", "Bonjour", "numero_invalide"),
             ("+33 6 12 34 56 78", "MAIRIE", "Bonjour", "numero_invalide"),
             ("+33612345678", "MA", "Bonjour", "expediteur_invalide"),
-            ("+33612345678", "MAIRIE-DE-LYON", "Bonjour", "expediteur_invalide"),
+            (
+                "+33612345678",
+                "MAIRIE-DE-LYON",
+                "Bonjour",
+                "expediteur_invalide",
+            ),
             ("+33612345678", "12345", "Bonjour", "expediteur_invalide"),
             ("+33612345678", "MAIRIE", "  ", "texte_vide"),
         ] {

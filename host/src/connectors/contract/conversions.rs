@@ -75,7 +75,9 @@ macro_rules! plugin_world {
                 model::Request::Lookup(query) => api
                     .call_lookup_items(&mut *store, &lookup_query(query))
                     .await?
-                    .map(|items| model::Response::Lookup(items.into_iter().map(lookup_item).collect())),
+                    .map(|items| {
+                        model::Response::Lookup(items.into_iter().map(lookup_item).collect())
+                    }),
                 model::Request::Card { remote_id } => api
                     .call_card(&mut *store, remote_id)
                     .await?
@@ -301,7 +303,10 @@ macro_rules! plugin_world {
         impl types::Host for CallState {}
 
         impl http::Host for CallState {
-            async fn send(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {
+            async fn send(
+                &mut self,
+                request: http::Request,
+            ) -> Result<http::Response, http::HttpError> {
                 let request = model::HttpRequest {
                     method: method(request.method).to_string(),
                     url: request.url,
@@ -320,7 +325,12 @@ macro_rules! plugin_world {
         }
 
         impl log::Host for CallState {
-            async fn write(&mut self, level_: log::Level, message: String, fields: Vec<(String, String)>) {
+            async fn write(
+                &mut self,
+                level_: log::Level,
+                message: String,
+                fields: Vec<(String, String)>,
+            ) {
                 self.write_log(level(level_), message, fields);
             }
         }

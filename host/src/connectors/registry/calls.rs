@@ -185,7 +185,10 @@ impl Registry {
         instance_id: &str,
         message: SmsMessage,
     ) -> Result<SmsReceipt, RegistryError> {
-        match self.call(instance_id, Request::SendSms(message), None).await? {
+        match self
+            .call(instance_id, Request::SendSms(message), None)
+            .await?
+        {
             Response::SendSms(receipt) => Ok(receipt),
             other => Err(unexpected(other)),
         }
