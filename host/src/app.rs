@@ -226,6 +226,13 @@ impl App {
         let transmissions = self.scheduler_period.map(|_| {
             tokio::spawn(crate::service::transmission::work(
                 self.state.guichet(),
+                worker.clone(),
+                TRANSMISSION_PERIOD,
+            ))
+        });
+        let notifications = self.scheduler_period.map(|_| {
+            tokio::spawn(crate::service::notifications::work(
+                self.state.guichet(),
                 worker,
                 TRANSMISSION_PERIOD,
             ))
@@ -243,7 +250,10 @@ impl App {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        for task in [scheduler, transmissions, registry].into_iter().flatten() {
+        for task in [scheduler, transmissions, notifications, registry]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
         self.state.store.close().await;

@@ -13,6 +13,7 @@
 mod connector;
 mod demarche;
 pub mod demo;
+mod notify;
 mod serve;
 
 use std::process::ExitCode;

@@ -100,6 +100,8 @@ fn demo(extra: &[String]) -> Result<(), String> {
             "espace-famille-sim",
             "-p",
             "sms-sim",
+            "-p",
+            "mail-sim",
         ]),
         "la construction de Guichet",
     )?;
@@ -109,7 +111,9 @@ fn demo(extra: &[String]) -> Result<(), String> {
         ("atal-sim", 8091),
         ("espace-famille-sim", 8092),
         ("sms-sim", 8093),
+        ("mail-sim", 8094),
     ] {
+        // The mail sink also takes the demo's mails by SMTP on port 2525.
         let child = Command::new(bin.join(name))
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .spawn()

@@ -27,6 +27,8 @@ use guichet_store::registry::{InstanceUse, LinkSource};
 
 use super::{Failure, say};
 use crate::app::{App, Config};
+use crate::mail::{MailSettings, Mailer, SmtpSecurity};
+use crate::service::notifications::Delivery;
 use crate::connectors::{InstanceConfig, Registry};
 use crate::service::Guichet;
 use crate::service::accounts::{PasswordCost, hash_password};
@@ -56,6 +58,12 @@ pub(super) struct Demo {
     /// Token of the simulated Espace famille.
     #[arg(long, default_value = "demo-espace-famille-token")]
     famille_token: String,
+    /// SMTP address of the local mail sink (`mail-sim`).
+    #[arg(long, default_value = "127.0.0.1:2525")]
+    smtp: SocketAddr,
+    /// Where the mail sink shows the mails it received.
+    #[arg(long, default_value = "http://127.0.0.1:8094")]
+    mails_url: String,
     /// Base URL of the simulated SMS provider.
     #[arg(long, default_value = "http://127.0.0.1:8093")]
     sms_url: String,
@@ -177,7 +185,8 @@ const TRANSFER_TARGETS: [&str; 3] = [
 
 pub(super) async fn run(options: Demo) -> Result<(), Failure> {
     reset(&options.data_dir)?;
-    let config = Config::new(options.data_dir.clone(), None, options.listen);
+    let mut config = Config::new(options.data_dir.clone(), None, options.listen);
+    config.settings.delivery = Arc::new(delivery(&options)?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = App::start(&config, clock.clone())
         .await
@@ -338,6 +347,24 @@ fn group(name: &str) -> Result<GroupName, Failure> {
     GroupName::parse(name).map_err(|e| Failure::input(e.to_string()))
 }
 
+/// The local part of a group's demo mailbox: its service, lower case,
+/// without accents (`Gest_SVL_DTE_Éclairage` → `eclairage`), prefixed by
+/// `responsable-` for a Qualité group.
+fn mailbox_name(group: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let service = group.rsplit('_').next().unwrap_or(group);
+    let plain: String = service
+        .nfd()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_lowercase();
+    if group.starts_with("Qual_") {
+        format!("responsable-{plain}")
+    } else {
+        plain
+    }
+}
+
 async fn seed_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Failure> {
     let mut names: Vec<&str> = GRANTS.iter().map(|(g, _)| *g).collect();
     names.extend(TRANSFER_TARGETS);
@@ -345,6 +372,12 @@ async fn seed_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Failure>
     names.dedup();
     for name in names {
         store.create_group(&group(name)?, now).await.map_err(fail)?;
+        // Each service's mailbox: where the demo's mails to services go.
+        let mailbox = format!("{}@ville-saint-laurent.fr", mailbox_name(name));
+        store
+            .set_group_mailbox(&group(name)?, Some(&mailbox))
+            .await
+            .map_err(fail)?;
     }
     for (name, slug) in GRANTS {
         let scope = slug.map_or(Scope::All, |s| Scope::Demarche(Slug::from(s)));
@@ -453,6 +486,27 @@ async fn admin_token(store: &Store, now: DateTime<Utc>) -> Result<String, Failur
     Ok(secret.expose().to_owned())
 }
 
+/// Mails to the local sink, SMS through the gateway instance `sms`.
+fn delivery(options: &Demo) -> Result<Delivery, Failure> {
+    let settings = MailSettings {
+        host: options.smtp.ip().to_string(),
+        port: options.smtp.port(),
+        security: SmtpSecurity::None,
+        credentials: None,
+        from: "Ville de Saint-Laurent <ne-pas-repondre@ville-saint-laurent.fr>"
+            .parse()
+            .map_err(|e| Failure::input(format!("expéditeur : {e}")))?,
+        reply_to: None,
+        timeout: std::time::Duration::from_secs(10),
+    };
+    Ok(Delivery {
+        mailer: Some(Mailer::new(&settings, "Ville de Saint-Laurent").map_err(Failure::input)?),
+        sms_gateway: Some("sms".to_owned()),
+        public_url: format!("http://{}", options.listen),
+        ..Delivery::default()
+    })
+}
+
 fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
     let base = format!("http://{}", options.listen);
     let mut accounts = String::new();
@@ -476,6 +530,7 @@ fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
          Connecteurs installés : {}\n\
          Applications simulées : ATAL {} — Espace famille {} — fournisseur de SMS {}\n\
          SMS reçus par le fournisseur simulé (passerelle « sms ») : {}/_sim/messages\n\
+         Mails reçus (serveur SMTP local {}) : {}/ (texte) et {}/messages (JSON)\n\
          \n\
          Comptes (rôle, identifiant, mot de passe, groupes) :\n{accounts}\
          \n\
@@ -505,5 +560,8 @@ fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
         options.famille_url,
         options.sms_url,
         options.sms_url.trim_end_matches('/'),
+        options.smtp,
+        options.mails_url.trim_end_matches('/'),
+        options.mails_url.trim_end_matches('/'),
     )
 }

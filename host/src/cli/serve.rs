@@ -70,6 +70,8 @@ pub(super) struct Serve {
     /// PostgreSQL's announcements.
     #[arg(long, env = "GUICHET_REGISTRY_POLL_SECONDS", default_value_t = 5)]
     registry_poll_seconds: u64,
+    #[command(flatten)]
+    notify: super::notify::Notify,
 }
 
 pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
@@ -81,6 +83,11 @@ pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
         trash: chrono::Duration::days(i64::from(options.trash_retention_days)),
         drafts: chrono::Duration::days(i64::from(options.draft_retention_days)),
     };
+    let delivery = options.notify.delivery(options.listen)?;
+    if delivery.mailer.is_none() {
+        tracing::warn!("no SMTP server configured (--smtp-host): mails wait in the queue");
+    }
+    config.settings.delivery = Arc::new(delivery);
     config.registry_poll = (options.registry_poll_seconds > 0)
         .then(|| std::time::Duration::from_secs(options.registry_poll_seconds));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);

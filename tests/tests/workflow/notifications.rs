@@ -40,6 +40,7 @@ with_smtp!(
     a_server_down_then_up_gets_each_mail_exactly_once,
     a_refusal_for_good_fails_the_job_until_an_administrator_retries,
     the_survey_link_is_answered_once_and_refuses_tampering_and_expiry,
+    a_signalement_texts_the_usager_at_the_steps_the_seed_marks,
 );
 
 const ADMIN: &str = "Admin_SVL_DSI_Guichet";
@@ -107,6 +108,7 @@ where
         delivery: Arc::new(Delivery {
             mailer: Some(mailer),
             public_url: PORTAL.to_owned(),
+            sms_gateway: Some("sms".to_owned()),
             ..Delivery::default()
         }),
         ..test_settings()
@@ -408,4 +410,80 @@ async fn the_survey_link_is_answered_once_and_refuses_tampering_and_expiry(
     app.jump_days(31).await;
     let expired = anyone.get(&format!("/api/enquetes/{token}")).await;
     assert_eq!(expired.expect(410)["code"], "enquete_expiree");
+}
+
+async fn a_signalement_texts_the_usager_at_the_steps_the_seed_marks(app: TestApp, smtp: Arc<Smtp>) {
+    let sink = smtp.start();
+    let provider = sms_sim::spawn(([127, 0, 0, 1], 0).into()).await.unwrap();
+    app.connect(
+        guichet_tests::components::SMS,
+        guichet_tests::instance_config(
+            "sms",
+            "sms",
+            &provider.base_url(),
+            json!({
+                "base_url": provider.base_url(),
+                "api_key": sms_sim::DEFAULT_API_KEY,
+                "sender": "MAIRIE"
+            }),
+        ),
+    )
+    .await;
+    connect_atal(&app).await;
+    app.import(SIGNALEMENT).await;
+    app.grant(VOIRIE, None).await;
+    let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
+    let usager = app.usager("Camille", "Martin", USAGER_MAIL).await;
+    let id = file_signalement(&usager, None).await;
+    app.notify().await;
+    step(&gestionnaire, &id, "receptionner").await;
+    app.notify().await;
+    act(
+        &gestionnaire,
+        &id,
+        json!({ "transition": "echanger", "inputs": {
+            "message": "Pouvez-vous préciser le numéro du lampadaire ?" } }),
+    )
+    .await
+    .expect(200);
+    app.notify().await;
+    let number = usager_view(&usager, &id).await["numero"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The profile's 06 12 34 56 78, in E.164; one SMS per step marked 📱:
+    // transmission, acknowledgement, exchange.
+    let texts: Vec<(String, String)> = provider
+        .messages()
+        .into_iter()
+        .map(|m| (m.to, m.text))
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(texts.iter().all(|(to, _)| to == "+33612345678"), "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|(_, t)| t == &format!("Votre demande {number} a bien été transmise. Suivi : {PORTAL}/demandes/{id}")),
+        "{texts:?}"
+    );
+    assert!(texts.iter().all(|(_, t)| guichet_core::sms::segments(t).count <= 2));
+    // The mails went too; the service's mailbox has none (none was set).
+    assert_eq!(
+        sink.received()
+            .iter()
+            .filter(|m| m.envelope_to == [USAGER_MAIL])
+            .count(),
+        3
+    );
+    let history = agents_texts(&agent_view(&gestionnaire, &id).await["history"]);
+    assert!(
+        history
+            .iter()
+            .any(|t| t.starts_with("SMS envoyé à l'usager le ")),
+        "{history:?}"
+    );
+    assert!(
+        history.iter().any(|t| t.contains("n'a pas de boîte aux lettres")),
+        "{history:?}"
+    );
 }

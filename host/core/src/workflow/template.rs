@@ -338,7 +338,7 @@ fn transitions(o: &Options) -> Vec<Transition> {
             .requires(&[Input::Message])
             .accepts(&[Input::Attachment])
             .history(Audience::Both, "Message du service")
-            .notices(usager_notices(o, "echange_usager", false));
+            .notices(usager_notices(o, "echange_usager", true));
             if o.no_answer {
                 exchange.start(&[TimerGroup::NoAnswer])
             } else {
