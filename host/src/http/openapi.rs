@@ -183,6 +183,9 @@ fn body_content(body: Body, generator: &mut SchemaGenerator) -> Option<Value> {
             "image/jpeg": { "schema": { "type": "string", "format": "binary" } },
             "image/png": { "schema": { "type": "string", "format": "binary" } }
         })),
+        Body::Csv => Some(json!({
+            "text/csv": { "schema": { "type": "string", "description": "CSV en UTF-8 (avec BOM), cellules séparées par « ; »" } }
+        })),
         Body::Component => Some(json!({
             "application/wasm": { "schema": { "type": "string", "format": "binary", "description": "Composant WebAssembly d'un connecteur" } },
             "application/octet-stream": { "schema": { "type": "string", "format": "binary", "description": "Le même composant" } }

@@ -133,6 +133,7 @@ pub mod seal;
 mod search;
 pub mod session;
 mod sql;
+pub mod statistics;
 pub mod timer;
 pub mod trash;
 
