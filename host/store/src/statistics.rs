@@ -226,10 +226,10 @@ pub enum Overdue {
     /// In progress past the processing deadline (the processing table's
     /// `late`), earliest deadline first.
     Late,
-    /// Never taken (still in the submitted phase) and filed before this
-    /// instant, oldest first.
+    /// Never taken (still in the submitted phase) and filed at or before
+    /// this instant, oldest first.
     Untaken {
-        /// Filed before.
+        /// Filed at or before.
         filed_before: DateTime<Utc>,
     },
 }
@@ -285,7 +285,7 @@ fn push_overdue(sql: &mut Sql, overdue: Overdue, now: DateTime<Utc>) {
             .push(")");
         }
         Overdue::Untaken { filed_before } => {
-            sql.push(" AND d.phase = 'submitted' AND d.submitted_at < ")
+            sql.push(" AND d.phase = 'submitted' AND d.submitted_at <= ")
                 .bind(millis(filed_before));
         }
     }
