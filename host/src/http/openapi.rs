@@ -108,6 +108,26 @@ pub const BEYOND_SCHEMA: &[(&str, &str, &str)] = &[
         "validation_failed : le service filtré doit être un nom de groupe valide",
     ),
     (
+        "get",
+        "/api/statistics",
+        "validation_failed : le service filtré doit être un nom de groupe valide, la période ne peut pas finir avant de commencer",
+    ),
+    (
+        "get",
+        "/api/statistics.csv",
+        "validation_failed : le service filtré doit être un nom de groupe valide, la période ne peut pas finir avant de commencer",
+    ),
+    (
+        "get",
+        "/api/statistics/late",
+        "validation_failed : le service filtré doit être un nom de groupe valide",
+    ),
+    (
+        "get",
+        "/api/statistics/untaken",
+        "validation_failed : le service filtré doit être un nom de groupe valide",
+    ),
+    (
         "put",
         "/api/me/links/{instance}",
         "link_params_invalid : seuls les paramètres que l'instance demande aux usagers (code famille et code secret), tous ; link_refused : l'application métier refuse la preuve ou ne trouve pas un seul dossier",

@@ -337,7 +337,6 @@ fn untaken_since(guichet: &Guichet, days: u32) -> Overdue {
 
 /// Days of 24 hours, two decimals.
 fn days(duration: chrono::Duration) -> f64 {
-    #[allow(clippy::cast_precision_loss)]
     let days = duration.num_milliseconds() as f64 / 86_400_000.0;
     (days * 100.0).round() / 100.0
 }
@@ -422,7 +421,6 @@ fn assemble(
         .collect();
     deadline_days.sort_unstable();
     deadline_days.dedup();
-    #[allow(clippy::cast_precision_loss)]
     let share = (measured > 0).then(|| within as f64 / measured as f64);
     Statistics {
         scope,

@@ -9,6 +9,10 @@
 //! day by day) and the *late* flag in SQL, through an index:
 //! late ⇔ in processing and `processing_deadline < COALESCE(on_hold_since, now)`
 //! — the same rule as `guichet_core::workflow::deadline::is_late`.
+//! Beside it, the table flags the demandes in progress past an agent
+//! reminder (`last_reminder`, the days of the last reminder sent: 15, then
+//! 21), filters and sorts on it ([`ProcessingQuery::reminder`],
+//! [`TableSort`]).
 //!
 //! Numbers (`ARV-2026-000123`) are unique per démarche and year: a counter
 //! row per (démarche, year) is incremented by one upsert, which PostgreSQL

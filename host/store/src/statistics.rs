@@ -294,7 +294,6 @@ fn push_overdue(sql: &mut Sql, overdue: Overdue, now: DateTime<Utc>) {
 /// The percentile `p` (0 < p ≤ 1) of `n` values: the offset of the value
 /// in ascending order, as PostgreSQL's `percentile_disc` takes it.
 fn percentile_offset(p: f64, n: u64) -> i64 {
-    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     let rank = (p * n as f64).ceil() as i64;
     rank.max(1) - 1
 }
