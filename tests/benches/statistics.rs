@@ -162,7 +162,7 @@ fn insert_sql(plan: &Plan, postgres: bool, first: i64, last: i64) -> String {
     };
     let submitted = format!("({start} + ((n * 7919) % {n}) * {step})");
     let analysis = format!("({submitted} + (n % 5) * {DAY})");
-    let hold = format!("(CASE WHEN n % 10 = 0 THEN 3 * {DAY} ELSE 0 END)");
+    let hold = format!("(CASE WHEN n % 10 = 0 THEN {} ELSE 0 END)", 3 * DAY);
     let closed = format!("({analysis} + {hold} + ((n * 31) % 40) * {DAY} + (n % 1000) * 60000)");
     format!(
         "INSERT INTO demandes (id, numero, slug, version, usager_id, status, phase, primary_service, \
@@ -176,7 +176,7 @@ fn insert_sql(plan: &Plan, postgres: bool, first: i64, last: i64) -> String {
               WHEN n % 100 < 15 THEN 'processing' WHEN n % 100 < 90 THEN 'closed' ELSE 'archived' END, \
          CASE WHEN n % 3 = 0 THEN 'Gest_SVL_DACT_Cycles' ELSE 'Gest_SVL_DACT_Mobilités' END, \
          {submitted}, \
-         CASE WHEN n % 100 < 3 THEN NULL ELSE {analysis} + 27 * {DAY} + {hold} END, \
+         CASE WHEN n % 100 < 3 THEN NULL ELSE {analysis} + {deadline} + {hold} END, \
          NULL, 1, {submitted}, '{{}}', NULL, \
          CASE WHEN n % 100 < 3 THEN NULL ELSE {analysis} END, \
          CASE WHEN n % 100 < 15 THEN NULL ELSE {closed} END, \
@@ -191,6 +191,7 @@ fn insert_sql(plan: &Plan, postgres: bool, first: i64, last: i64) -> String {
               WHEN n % 3 = 1 THEN 15 ELSE 21 END \
          FROM {sequence}",
         demarches = plan.demarches,
+        deadline = 27 * DAY,
     )
 }
 

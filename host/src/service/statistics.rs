@@ -280,22 +280,16 @@ pub async fn statistics(
     }
     let until = zone.day_start(to.checked_add_days(Days::new(1)).unwrap_or(to));
     let scope = judged.scope();
-    let figures = guichet
-        .store
-        .statistics(&scope, zone.day_start(from), until)
-        .await?;
     let after_days = request
         .untaken_days
         .unwrap_or(UNTAKEN_DAYS)
         .min(MAX_UNTAKEN_DAYS);
-    let late = guichet
-        .store
-        .overdue_count(&scope, Overdue::Late, now)
-        .await?;
-    let untaken = guichet
-        .store
-        .overdue_count(&scope, untaken_since(guichet, after_days), now)
-        .await?;
+    let store = &guichet.store;
+    let (figures, late, untaken) = tokio::try_join!(
+        store.statistics(&scope, zone.day_start(from), until),
+        store.overdue_count(&scope, Overdue::Late, now),
+        store.overdue_count(&scope, untaken_since(guichet, after_days), now),
+    )?;
     Ok(assemble(
         &judged,
         &figures,

@@ -88,12 +88,18 @@ UPDATE demandes SET last_reminder = CASE (
     WHEN 0 THEN 0 WHEN 1 THEN 15 ELSE 21 END
 WHERE analysis_started_at IS NOT NULL;
 
--- The demandes received in a period, by status (covering: no row read).
-CREATE INDEX demandes_received ON demandes (slug, submitted_at, status, primary_service);
--- The closings of a period: counts by kind and type, time to process,
--- within the deadline (covering: no row read).
+-- The demandes received in a period, by status (covering: no row read);
+-- it serves the processing table's status filter too, as the index it
+-- replaces did.
+DROP INDEX demandes_slug_status;
+CREATE INDEX demandes_received ON demandes (slug, status, submitted_at, primary_service);
+-- The closings of a period by kind and type, within the deadline or not
+-- (covering).
 CREATE INDEX demandes_closed ON demandes
-    (slug, closed_at, closing, refusal_type, processing_ms, processing_deadline, primary_service);
+    (slug, closing, refusal_type, closed_at, processing_deadline, processing_ms, primary_service);
+-- The times to process in order, for the median and the 90th percentile
+-- (covering).
+CREATE INDEX demandes_duration ON demandes (slug, processing_ms, closed_at, primary_service);
 -- The demandes of a phase: never taken (submitted, by filing date), late
 -- and reminded (in progress).
 CREATE INDEX demandes_slug_phase ON demandes (slug, phase, submitted_at);
