@@ -69,7 +69,10 @@ struct Plan {
 
 fn number(name: &str, default: i64) -> Result<i64> {
     match std::env::var(name) {
-        Ok(n) => n.trim().parse().with_context(|| format!("{name}: a number")),
+        Ok(n) => n
+            .trim()
+            .parse()
+            .with_context(|| format!("{name}: a number")),
         Err(_) => Ok(default),
     }
 }
@@ -122,10 +125,8 @@ fn main() -> Result<()> {
 /// The vélo example under `slug`.
 fn definition(slug: &str) -> Result<(Definition, DefinitionSource)> {
     let path = guichet_tests::app::example_path("aide-reparation-velo");
-    let text = std::fs::read_to_string(path)?.replace(
-        "slug: aide-reparation-velo",
-        &format!("slug: {slug}"),
-    );
+    let text = std::fs::read_to_string(path)?
+        .replace("slug: aide-reparation-velo", &format!("slug: {slug}"));
     let definition = Definition::from_yaml(&text).map_err(|e| anyhow!("{e:?}"))?;
     Ok((
         definition,

@@ -43,9 +43,9 @@ use super::routes::{Access, ApiRouter, Body, Doc};
 use super::upload::{JsonOrForm, json_or_form};
 use super::{ApiError, AppState, FieldCode, FieldProblem};
 use crate::service::back_office::{self, TableRequest};
-use guichet_store::demande::TableSort;
 use crate::service::files;
 use crate::service::processing::{self, Attachment, Loaded};
+use guichet_store::demande::TableSort;
 
 mod connectors;
 

@@ -12,10 +12,10 @@
 //! The use cases are [`crate::service::statistics`]'s; a caller without the
 //! right on the démarche asked for (or on any) gets 403 `forbidden`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;

@@ -157,7 +157,10 @@ pub async fn table(
 ///
 /// # Errors
 /// A store failure reading a démarche version.
-pub(crate) async fn labelled(guichet: &Guichet, page: ProcessingPage) -> Result<Table, ServiceError> {
+pub(crate) async fn labelled(
+    guichet: &Guichet,
+    page: ProcessingPage,
+) -> Result<Table, ServiceError> {
     let mut workflows: HashMap<(Slug, u32), Workflow> = HashMap::new();
     let mut rows = Vec::with_capacity(page.rows.len());
     for row in page.rows {

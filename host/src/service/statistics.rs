@@ -229,12 +229,13 @@ async fn judged(
             "droit manquant : statistiques".to_owned(),
         ));
     }
-    let service = match service.filter(|s| !s.is_empty()) {
-        Some(name) => Some(GroupName::parse(name).map_err(|e| {
-            FieldError::new("service", ErrorCode::ServiceInvalide, e.to_string())
-        })?),
-        None => None,
-    };
+    let service =
+        match service.filter(|s| !s.is_empty()) {
+            Some(name) => Some(GroupName::parse(name).map_err(|e| {
+                FieldError::new("service", ErrorCode::ServiceInvalide, e.to_string())
+            })?),
+            None => None,
+        };
     let mut demarches = Vec::with_capacity(entries.len());
     for entry in entries {
         let version = guichet

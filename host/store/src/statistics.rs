@@ -164,12 +164,17 @@ pub(crate) fn statistics_columns(demande: &Demande, facts: &VersionFacts) -> Sta
     let hold = dates
         .holds
         .iter()
-        .filter_map(|hold| hold.until.map(|until| (until - hold.from).max(Duration::zero())))
+        .filter_map(|hold| {
+            hold.until
+                .map(|until| (until - hold.from).max(Duration::zero()))
+        })
         .fold(Duration::zero(), |total, held| total + held);
     let processing = match (dates.analysis_started_at, dates.closed_at, closing) {
-        (Some(started), Some(closed), Some(Closing::Processed | Closing::Refused)) => {
-            Some((closed - started - hold).max(Duration::zero()).num_milliseconds())
-        }
+        (Some(started), Some(closed), Some(Closing::Processed | Closing::Refused)) => Some(
+            (closed - started - hold)
+                .max(Duration::zero())
+                .num_milliseconds(),
+        ),
         _ => None,
     };
     StatisticsColumns {
@@ -367,7 +372,8 @@ impl Store {
                         .bind(status.as_str().to_owned())
                         .push(" AS status, COUNT(*) AS n FROM demandes d");
                     push_scope(&mut sql, scope);
-                    sql.push(" AND d.status = ").bind(status.as_str().to_owned());
+                    sql.push(" AND d.status = ")
+                        .bind(status.as_str().to_owned());
                     push_period(&mut sql, "d.submitted_at", from, until);
                 }
                 sql

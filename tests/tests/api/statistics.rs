@@ -169,7 +169,13 @@ async fn seed_month(app: &TestApp) -> (Month, Client) {
     for letter in ['C', 'D', 'F', 'I'] {
         step(&mobilites, &d[&letter], "receptionner").await;
     }
-    run(&mobilites, &d[&'E'], "transferer", json!({ "service": CYCLES })).await;
+    run(
+        &mobilites,
+        &d[&'E'],
+        "transferer",
+        json!({ "service": CYCLES }),
+    )
+    .await;
     // Day 3: B on hold; I asked a question the usager never answers.
     app.at_day(3.0).await;
     run(&mobilites, &d[&'B'], "mettre_en_attente", json!({})).await;
@@ -244,11 +250,11 @@ async fn statistics_of_a_seeded_month_match_the_figures_counted_by_hand(app: Tes
     assert_eq!(
         by_status(&stats),
         pairs(&[
-            ("transmise", 1),        // G
-            ("en_cours_analyse", 2), // J, K
-            ("traitee", 4),          // A, B, E, H
-            ("refusee", 2),          // C, D
-            ("abandonnee", 1),       // F
+            ("transmise", 1),               // G
+            ("en_cours_analyse", 2),        // J, K
+            ("traitee", 4),                 // A, B, E, H
+            ("refusee", 2),                 // C, D
+            ("abandonnee", 1),              // F
             ("annulee_absence_reponse", 1), // I
         ])
     );
@@ -283,7 +289,11 @@ async fn statistics_of_a_seeded_month_match_the_figures_counted_by_hand(app: Tes
     // (summer time: 27 calendar days, 26 days 23 hours) and closed on day 28.
     let deadline = &stats["deadline"];
     assert_eq!(
-        (&deadline["days"], &deadline["measured"], &deadline["within"]),
+        (
+            &deadline["days"],
+            &deadline["measured"],
+            &deadline["within"]
+        ),
         (&json!([27]), &json!(7), &json!(6))
     );
     assert!((deadline["share"].as_f64().unwrap() - 6.0 / 7.0).abs() < 1e-9);
@@ -351,7 +361,9 @@ async fn statistics_of_a_seeded_month_match_the_figures_counted_by_hand(app: Tes
         .clone();
     assert_eq!(numeros(&untaken), [numero('G')]);
     let untaken_now = qualite
-        .get(&format!("/api/statistics/untaken?demarche={COMPLEXE}&days=0"))
+        .get(&format!(
+            "/api/statistics/untaken?demarche={COMPLEXE}&days=0"
+        ))
         .await
         .expect(200)
         .clone();
@@ -458,7 +470,9 @@ async fn only_quality_and_administrators_read_statistics(app: TestApp) {
     app.grant("Obs_SVL_DGS_GRU", Some(VELO)).await;
     app.grant("Admin_SVL_DSI_SI", None).await;
     let gestionnaire = app.agent("gestionnaire@ville.test", &[MOBILITES]).await;
-    let observateur = app.agent("observateur@ville.test", &["Obs_SVL_DGS_GRU"]).await;
+    let observateur = app
+        .agent("observateur@ville.test", &["Obs_SVL_DGS_GRU"])
+        .await;
     let qualite = app.agent("qualite@ville.test", &[QUALITE]).await;
     let admin = app.agent("admin@ville.test", &["Admin_SVL_DSI_SI"]).await;
     let usager = app
@@ -473,7 +487,10 @@ async fn only_quality_and_administrators_read_statistics(app: TestApp) {
     ];
 
     for path in &paths {
-        for (who, client) in [("gestionnaire", &gestionnaire), ("observateur", &observateur)] {
+        for (who, client) in [
+            ("gestionnaire", &gestionnaire),
+            ("observateur", &observateur),
+        ] {
             let refused = client.get(path).await;
             assert_eq!(
                 (refused.status, refused.code()),
@@ -482,7 +499,11 @@ async fn only_quality_and_administrators_read_statistics(app: TestApp) {
             );
         }
         assert_eq!(usager.get(path).await.status, 403, "usager {path}");
-        assert_eq!(app.anonymous().get(path).await.status, 401, "anonymous {path}");
+        assert_eq!(
+            app.anonymous().get(path).await.status,
+            401,
+            "anonymous {path}"
+        );
         qualite.get(path).await.expect(200);
         admin.get(path).await.expect(200);
     }
@@ -491,12 +512,16 @@ async fn only_quality_and_administrators_read_statistics(app: TestApp) {
     assert_eq!((other.status, other.code()), (403, "forbidden"));
     // A period that ends before it starts; a service that is no group.
     let backwards = qualite
-        .get(&format!("/api/statistics?demarche={VELO}&from=2026-03-31&to=2026-03-01"))
+        .get(&format!(
+            "/api/statistics?demarche={VELO}&from=2026-03-31&to=2026-03-01"
+        ))
         .await;
     assert_eq!(backwards.status, 422);
     assert_eq!(backwards.field_errors(), ["to:date_trop_tot"]);
     let bad_service = qualite
-        .get(&format!("/api/statistics?demarche={VELO}&service=Mobilites"))
+        .get(&format!(
+            "/api/statistics?demarche={VELO}&service=Mobilites"
+        ))
         .await;
     assert_eq!(bad_service.field_errors(), ["service:service_invalide"]);
     let bad_date = qualite
@@ -539,9 +564,19 @@ async fn the_processing_table_flags_filters_and_sorts_by_reminder(app: TestApp) 
     let numero = |id: &str| {
         let gestionnaire = gestionnaire.clone();
         let id = id.to_owned();
-        async move { agent_view(&gestionnaire, &id).await["numero"].as_str().unwrap().to_owned() }
+        async move {
+            agent_view(&gestionnaire, &id).await["numero"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
-    let (x, y, z, w) = (numero(&x).await, numero(&y).await, numero(&z).await, numero(&w).await);
+    let (x, y, z, w) = (
+        numero(&x).await,
+        numero(&y).await,
+        numero(&z).await,
+        numero(&w).await,
+    );
     let table = |query: &str| {
         let gestionnaire = gestionnaire.clone();
         let path = format!("/api/agent/demandes?demarche={VELO}{query}");
@@ -571,12 +606,12 @@ async fn the_processing_table_flags_filters_and_sorts_by_reminder(app: TestApp) 
         ],
         "by deadline: X (day 27), Y (day 34), W (closed, day 35), Z (none)"
     );
-    assert_eq!(numeros(&table("&reminder=15").await), [x.clone(), y.clone()]);
-    assert_eq!(numeros(&table("&reminder=21").await), [x.clone()]);
     assert_eq!(
-        numeros(&table("&reminder=0").await),
-        [w.clone(), z.clone()]
+        numeros(&table("&reminder=15").await),
+        [x.clone(), y.clone()]
     );
+    assert_eq!(numeros(&table("&reminder=21").await), [x.clone()]);
+    assert_eq!(numeros(&table("&reminder=0").await), [w.clone(), z.clone()]);
     assert_eq!(
         numeros(&table("&sort=reminder").await),
         [x.clone(), y.clone(), w.clone(), z.clone()]

@@ -98,28 +98,77 @@ async fn the_backfill_finds_in_the_history_what_outcomes_keep(db: TestDb) {
         message: Some("Précisez l'adresse.".into()),
         ..Inputs::default()
     };
-    by(&db, &silent, &agent, with("echanger", message.clone()), start() + days(1)).await;
-    by(&db, &held, &agent, with("mettre_en_attente", message), start() + days(2)).await;
-    by(&db, &held, &agent, Action::new("reprendre"), start() + days(5)).await;
-    by(&db, &held, &agent, Action::new("accepter"), start() + days(6)).await;
+    by(
+        &db,
+        &silent,
+        &agent,
+        with("echanger", message.clone()),
+        start() + days(1),
+    )
+    .await;
+    by(
+        &db,
+        &held,
+        &agent,
+        with("mettre_en_attente", message),
+        start() + days(2),
+    )
+    .await;
+    by(
+        &db,
+        &held,
+        &agent,
+        Action::new("reprendre"),
+        start() + days(5),
+    )
+    .await;
+    by(
+        &db,
+        &held,
+        &agent,
+        Action::new("accepter"),
+        start() + days(6),
+    )
+    .await;
     let closing = Inputs {
         closing_comment: Some("Lampe remplacée.".into()),
         confirmed: true,
         ..Inputs::default()
     };
-    by(&db, &held, &agent, with("cloturer", closing), start() + days(10)).await;
+    by(
+        &db,
+        &held,
+        &agent,
+        with("cloturer", closing),
+        start() + days(10),
+    )
+    .await;
     let refusal = Inputs {
         refusal_type: Some(RefusalType::Refusee),
         justification: Some("Domaine privé.".into()),
         confirmed: true,
         ..Inputs::default()
     };
-    by(&db, &refused, &agent, with("refuser", refusal), start() + days(3)).await;
+    by(
+        &db,
+        &refused,
+        &agent,
+        with("refuser", refusal),
+        start() + days(3),
+    )
+    .await;
     let confirmed = Inputs {
         confirmed: true,
         ..Inputs::default()
     };
-    by(&db, &abandoned, &usager_actor, with("abandonner", confirmed), start() + days(2)).await;
+    by(
+        &db,
+        &abandoned,
+        &usager_actor,
+        with("abandonner", confirmed),
+        start() + days(2),
+    )
+    .await;
     // Day 16: the 15-day reminders, then the cancellation of the silent
     // one; day 22: the 21-day reminder of the one left.
     run_scheduler(&db, start() + days(16)).await;
@@ -149,7 +198,11 @@ async fn the_backfill_finds_in_the_history_what_outcomes_keep(db: TestDb) {
     );
     assert_eq!(
         (of(&refused).4, of(&refused).5, of(&refused).6),
-        (Some("refused".into()), Some("refusee".into()), Some(3 * day))
+        (
+            Some("refused".into()),
+            Some("refusee".into()),
+            Some(3 * day)
+        )
     );
     assert_eq!(
         (of(&abandoned).4, of(&abandoned).6),
