@@ -276,8 +276,13 @@ async fn measure(database: &TestDatabase, plan: &Plan) -> Result<()> {
         seeded.as_secs_f64()
     );
 
+    conn.close().await?;
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&database.url)
+        .await?;
     let (baseline, baseline_worst, _) = time(plan.runs, || {
-        let conn = &mut conn;
+        let pool = &pool;
         async move {
             let row = sqlx::query(
                 "SELECT COUNT(*) AS n FROM demandes WHERE slug = $1 \
@@ -286,13 +291,13 @@ async fn measure(database: &TestDatabase, plan: &Plan) -> Result<()> {
             .bind("bench-0")
             .bind(from.timestamp_millis())
             .bind(until.timestamp_millis())
-            .fetch_one(conn)
+            .fetch_one(pool)
             .await?;
             Ok(row.try_get::<i64, _>("n")?)
         }
     })
     .await?;
-    conn.close().await?;
+    pool.close().await;
 
     let scope = StatisticsScope {
         demarches: vec!["bench-0".into()],
