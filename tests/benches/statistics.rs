@@ -12,7 +12,9 @@
 //! démarches (the vélo example under other slugs), then
 //! `STATS_DEMANDES` rows inserted by one `INSERT … SELECT` over a
 //! generated sequence (not through the API: only the columns the
-//! statistics read are meaningful, the sealed `data` is `{}`), spread
+//! statistics read are meaningful; the sealed `data` is `STATS_DATA_BYTES`
+//! of incompressible text, the order of a sealed demande, so that a scan
+//! of the table costs what it would), spread
 //! evenly over the démarches and over `STATS_YEARS` years ending with
 //! 2026: 3 % never taken, 7 % in analysis, 5 % accepted, 60 % processed,
 //! 10 % refused (three types), 5 % abandoned, 10 % archived; a tenth held
@@ -29,6 +31,7 @@
 //!
 //! Environment: `STATS_DEMANDES` (1000000), `STATS_DEMARCHES` (1: every
 //! demande in the measured démarche, the worst case), `STATS_YEARS` (1),
+//! `STATS_DATA_BYTES` (1500),
 //! `STATS_RUNS` (20), `STATS_BACKENDS` (`sqlite,postgres`),
 //! `GUICHET_TEST_POSTGRES` (the server's admin URL; a database
 //! `guichet_bench_<uuid>` is created there and dropped at the end).
@@ -63,6 +66,7 @@ struct Plan {
     demandes: i64,
     demarches: i64,
     years: i64,
+    data_bytes: i64,
     runs: usize,
     backends: Vec<bool>,
 }
@@ -83,6 +87,7 @@ impl Plan {
             demandes: number("STATS_DEMANDES", 1_000_000)?,
             demarches: number("STATS_DEMARCHES", 1)?,
             years: number("STATS_YEARS", 1)?,
+            data_bytes: number("STATS_DATA_BYTES", 1500)?.max(2),
             runs: usize::try_from(number("STATS_RUNS", 20)?)?,
             backends: std::env::var("STATS_BACKENDS")
                 .unwrap_or_else(|_| "sqlite,postgres".to_owned())
@@ -147,10 +152,15 @@ fn insert_sql(plan: &Plan, postgres: bool, first: i64, last: i64) -> String {
         - (plan.years - 1) * 365 * DAY;
     let step = plan.years * 365 * DAY / plan.demandes;
     let n = plan.demandes;
-    let (sequence, pad) = if postgres {
+    let (sequence, pad, data) = if postgres {
+        // Distinct digests: nothing for PostgreSQL's compression to find.
+        let digests: Vec<String> = (0..(plan.data_bytes + 31) / 32)
+            .map(|i| format!("md5(n::text || '-{i}')"))
+            .collect();
         (
             format!("generate_series({first}::bigint, {last}::bigint) AS s(n)"),
-            "lpad(n::text, 12, '0')",
+            "lpad(n::text, 12, '0')".to_owned(),
+            format!("substr({}, 1, {})", digests.join(" || "), plan.data_bytes),
         )
     } else {
         (
@@ -158,7 +168,8 @@ fn insert_sql(plan: &Plan, postgres: bool, first: i64, last: i64) -> String {
                 "(WITH RECURSIVE s(n) AS (SELECT {first} UNION ALL SELECT n + 1 FROM s WHERE n < {last}) \
                  SELECT n FROM s)"
             ),
-            "substr('000000000000' || n, -12)",
+            "substr('000000000000' || n, -12)".to_owned(),
+            format!("hex(randomblob({}))", plan.data_bytes / 2),
         )
     };
     let submitted = format!("({start} + ((n * 7919) % {n}) * {step})");
@@ -178,7 +189,7 @@ fn insert_sql(plan: &Plan, postgres: bool, first: i64, last: i64) -> String {
          CASE WHEN n % 3 = 0 THEN 'Gest_SVL_DACT_Cycles' ELSE 'Gest_SVL_DACT_Mobilités' END, \
          {submitted}, \
          CASE WHEN n % 100 < 3 THEN NULL ELSE {analysis} + {deadline} + {hold} END, \
-         NULL, 1, {submitted}, '{{}}', NULL, \
+         NULL, 1, {submitted}, {data}, NULL, \
          CASE WHEN n % 100 < 3 THEN NULL ELSE {analysis} END, \
          CASE WHEN n % 100 < 15 THEN NULL ELSE {closed} END, \
          CASE WHEN n % 100 < 3 THEN 0 ELSE {hold} END, \

@@ -101,5 +101,6 @@ CREATE INDEX demandes_closed ON demandes
 -- (covering).
 CREATE INDEX demandes_duration ON demandes (slug, processing_ms, closed_at, primary_service);
 -- The demandes of a phase: never taken (submitted, by filing date), late
--- and reminded (in progress).
-CREATE INDEX demandes_slug_phase ON demandes (slug, phase, submitted_at);
+-- (in progress, by deadline) and reminded (covering for the first two).
+CREATE INDEX demandes_slug_phase ON demandes
+    (slug, phase, submitted_at, processing_deadline, on_hold_since, primary_service);
