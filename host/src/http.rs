@@ -4,7 +4,8 @@
 //! summary, submission — also the *saisie au nom de l'usager*),
 //! [`demandes`] (an usager's own demandes, history, reply, abandon),
 //! [`agent`] (the back office: processing table, detail, actions, *cadre
-//! réservé*), [`links`] (usagers' accounts linked to their record at a
+//! réservé*), [`statistics`] (the figures of the 27-day promise, JSON and
+//! CSV, and the demandes late or never taken), [`links`] (usagers' accounts linked to their record at a
 //! vendor), [`admin`] (démarches and versions, groups, grants, users, API
 //! tokens), [`connectors`] (connector administration) and [`openapi`] (the
 //! document at `GET /api/openapi.json`). [`router`] assembles them over the
@@ -52,6 +53,7 @@ pub mod openapi;
 pub mod routes;
 pub mod security;
 pub mod survey;
+pub mod statistics;
 mod upload;
 
 use std::sync::Arc;
@@ -210,6 +212,7 @@ pub fn api() -> routes::ApiRouter {
         .merge(drafts::router())
         .merge(demandes::router())
         .merge(agent::router())
+        .merge(statistics::router())
         .merge(links::router())
         .merge(survey::router())
         .merge(admin::router())

@@ -24,7 +24,10 @@
 //! - [`usager_demandes`]: an usager's own demandes, their status as the
 //!   usager sees it, their history and actions;
 //! - [`back_office`]: the démarches of an agent's back office, the
-//!   processing table, a demande as agents see it;
+//!   processing table (with its reminder flag), a demande as agents see it;
+//! - [`statistics`]: the figures that judge the 27-day promise, per
+//!   démarche, service and period, as JSON or CSV, and the demandes late or
+//!   never taken;
 //! - [`files`]: the files of a demande, as an agent or its usager may
 //!   download them;
 //! - [`links`]: link an usager's account to their record at a vendor
@@ -68,6 +71,7 @@ pub mod options;
 pub mod processing;
 pub mod sms;
 pub mod survey;
+pub mod statistics;
 pub mod synchronisation;
 pub mod transmission;
 pub mod usager_demandes;

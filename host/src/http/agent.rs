@@ -1,8 +1,10 @@
 //! `/api/agent`: the back office.
 //!
 //! - the démarches an agent works on, with their rights on each;
-//! - the processing table, filtered by démarche, status, late flag and
-//!   service, over the démarches the agent may read only;
+//! - the processing table, filtered by démarche, status, late flag,
+//!   reminder flag (past the 15- or 21-day reminder) and service, sorted
+//!   by deadline or by reminder, over the démarches the agent may read
+//!   only;
 //! - the detail of a demande: answers, the agents' history, and the actions
 //!   the agent can run now (`Workflow::available`);
 //! - every action through one route, `POST …/actions`, with the core's
@@ -43,6 +45,7 @@ use super::{ApiError, AppState, FieldCode, FieldProblem};
 use crate::service::back_office::{self, TableRequest};
 use crate::service::files;
 use crate::service::processing::{self, Attachment, Loaded};
+use guichet_store::demande::TableSort;
 
 mod connectors;
 
@@ -62,7 +65,7 @@ pub fn router() -> ApiRouter {
             "/api/agent/demandes",
             table,
             Doc::new(
-                "Tableau de traitement (filtres : demarche, status, late, service, offset, limit)",
+                "Tableau de traitement (filtres : demarche, status, late, reminder, service, offset, limit ; tri : sort)",
                 Access::Agent("read"),
             )
             .query::<TableFilters>()
@@ -169,6 +172,14 @@ pub struct TableFilters {
     pub status: Option<String>,
     /// Only late (`true`) or not late (`false`) demandes.
     pub late: Option<bool>,
+    /// Only demandes in progress past their agent reminder of at least this
+    /// many days (`15`: the 15- or 21-day reminder was sent; `21`: the
+    /// 21-day one); `0`: only those without the flag.
+    #[schemars(extend("maximum" = u32::MAX))]
+    pub reminder: Option<u32>,
+    /// The order: `deadline` (earliest deadline first, the default) or
+    /// `reminder` (the most advanced reminder first, then by deadline).
+    pub sort: Option<TableOrder>,
     /// Only demandes processed by this service (primary or joint); empty
     /// for every service.
     #[schemars(schema_with = "service_filter")]
@@ -181,8 +192,19 @@ pub struct TableFilters {
     pub limit: Option<u32>,
 }
 
+/// The order of the processing table.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TableOrder {
+    /// Earliest processing deadline first, none last.
+    Deadline,
+    /// The most advanced reminder first (21 days, 15 days, none), then by
+    /// deadline.
+    Reminder,
+}
+
 /// The schema of the `service` filter: empty, or a group's name.
-fn service_filter(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+pub(crate) fn service_filter(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let group = <guichet_core::role::GroupName as JsonSchema>::json_schema(generator);
     let pattern = group
         .get("pattern")
@@ -224,6 +246,36 @@ pub struct TableRow {
     pub deadline: Option<DateTime<Utc>>,
     /// Past the deadline.
     pub late: bool,
+    /// In progress past an agent reminder: the days of the last one sent
+    /// (15 or 21, PROCESS.md); null otherwise. Shown before `late` turns
+    /// true at the deadline (27 days).
+    pub reminder: Option<u32>,
+}
+
+/// The table's view of a page of lines.
+pub(crate) fn table_view(page: back_office::Table) -> Table {
+    Table {
+        total: page.total,
+        rows: page
+            .rows
+            .into_iter()
+            .map(|back_office::TableRow { row, status_label }| TableRow {
+                id: row.id.uuid(),
+                numero: row.numero,
+                demarche: row.demarche.slug.to_string(),
+                version: row.demarche.version,
+                status: StatusView {
+                    id: row.status.to_string(),
+                    label: status_label,
+                },
+                service: row.service.as_str().to_owned(),
+                submitted_at: row.submitted_at,
+                deadline: row.deadline,
+                late: row.late,
+                reminder: row.reminder,
+            })
+            .collect(),
+    }
 }
 
 async fn table(
@@ -242,32 +294,17 @@ async fn table(
             .map(StatusId::from)
             .collect(),
         late: filters.late,
+        reminder: filters.reminder,
+        sort: match filters.sort {
+            Some(TableOrder::Reminder) => TableSort::Reminder,
+            Some(TableOrder::Deadline) | None => TableSort::Deadline,
+        },
         service: filters.service,
         offset: filters.offset.unwrap_or(0),
         limit: filters.limit,
     };
     let page = back_office::table(&state.guichet(), &agent, request).await?;
-    Ok(Json(Table {
-        total: page.total,
-        rows: page
-            .rows
-            .into_iter()
-            .map(|back_office::TableRow { row, status_label }| TableRow {
-                id: row.id.uuid(),
-                numero: row.numero,
-                demarche: row.demarche.slug.to_string(),
-                version: row.demarche.version,
-                status: StatusView {
-                    id: row.status.to_string(),
-                    label: status_label,
-                },
-                service: row.service.as_str().to_owned(),
-                submitted_at: row.submitted_at,
-                deadline: row.deadline,
-                late: row.late,
-            })
-            .collect(),
-    }))
+    Ok(Json(table_view(page)))
 }
 
 /// A demande as agents see it.

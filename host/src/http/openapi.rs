@@ -108,6 +108,26 @@ pub const BEYOND_SCHEMA: &[(&str, &str, &str)] = &[
         "validation_failed : le service filtré doit être un nom de groupe valide",
     ),
     (
+        "get",
+        "/api/statistics",
+        "validation_failed : le service filtré doit être un nom de groupe valide, la période ne peut pas finir avant de commencer",
+    ),
+    (
+        "get",
+        "/api/statistics.csv",
+        "validation_failed : le service filtré doit être un nom de groupe valide, la période ne peut pas finir avant de commencer",
+    ),
+    (
+        "get",
+        "/api/statistics/late",
+        "validation_failed : le service filtré doit être un nom de groupe valide",
+    ),
+    (
+        "get",
+        "/api/statistics/untaken",
+        "validation_failed : le service filtré doit être un nom de groupe valide",
+    ),
+    (
         "put",
         "/api/me/links/{instance}",
         "link_params_invalid : seuls les paramètres que l'instance demande aux usagers (code famille et code secret), tous ; link_refused : l'application métier refuse la preuve ou ne trouve pas un seul dossier",
@@ -182,6 +202,9 @@ fn body_content(body: Body, generator: &mut SchemaGenerator) -> Option<Value> {
             "application/pdf": { "schema": { "type": "string", "format": "binary" } },
             "image/jpeg": { "schema": { "type": "string", "format": "binary" } },
             "image/png": { "schema": { "type": "string", "format": "binary" } }
+        })),
+        Body::Csv => Some(json!({
+            "text/csv": { "schema": { "type": "string", "description": "CSV en UTF-8 (avec BOM), cellules séparées par « ; »" } }
         })),
         Body::Component => Some(json!({
             "application/wasm": { "schema": { "type": "string", "format": "binary", "description": "Composant WebAssembly d'un connecteur" } },

@@ -74,6 +74,8 @@ pub enum Body {
     Multipart(&'static str),
     /// A file download.
     File,
+    /// A CSV file (`text/csv`, UTF-8).
+    Csv,
     /// A WebAssembly component (`application/wasm`, or
     /// `application/octet-stream`).
     Component,

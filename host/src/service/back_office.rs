@@ -21,7 +21,7 @@ use guichet_core::validation::{ErrorCode, FieldError};
 use guichet_core::workflow::deadline;
 use guichet_core::workflow::{Transition, Workflow, agents_status};
 use guichet_store::connector::{CallQuery, ConnectorCall};
-use guichet_store::demande::{ProcessingQuery, ProcessingRow};
+use guichet_store::demande::{ProcessingPage, ProcessingQuery, ProcessingRow, TableSort};
 use guichet_store::demarche::{CatalogueEntry, CatalogueQuery};
 
 use super::processing::Loaded;
@@ -64,6 +64,11 @@ pub struct TableRequest {
     pub statuses: Vec<StatusId>,
     /// Only late (`true`) or not late (`false`) demandes.
     pub late: Option<bool>,
+    /// Only demandes in progress past their reminder of at least this many
+    /// days (15: the 15- or 21-day reminder sent); 0: those not flagged.
+    pub reminder: Option<u32>,
+    /// The order: by deadline (default) or the most advanced reminder first.
+    pub sort: TableSort,
     /// A service's name (primary or joint).
     pub service: Option<String>,
     /// Rows to skip.
@@ -135,6 +140,8 @@ pub async fn table(
         statuses: request.statuses,
         service,
         late: request.late,
+        reminder: request.reminder,
+        sort: request.sort,
         offset: request.offset,
         limit: request.limit.unwrap_or(default).clamp(1, max),
     };
@@ -142,6 +149,18 @@ pub async fn table(
         .store
         .processing_table(&query, guichet.now())
         .await?;
+    labelled(guichet, page).await
+}
+
+/// A page of lines with the label of each line's status in its version's
+/// workflow.
+///
+/// # Errors
+/// A store failure reading a démarche version.
+pub(crate) async fn labelled(
+    guichet: &Guichet,
+    page: ProcessingPage,
+) -> Result<Table, ServiceError> {
     let mut workflows: HashMap<(Slug, u32), Workflow> = HashMap::new();
     let mut rows = Vec::with_capacity(page.rows.len());
     for row in page.rows {

@@ -9,6 +9,10 @@
 //! day by day) and the *late* flag in SQL, through an index:
 //! late ⇔ in processing and `processing_deadline < COALESCE(on_hold_since, now)`
 //! — the same rule as `guichet_core::workflow::deadline::is_late`.
+//! Beside it, the table flags the demandes in progress past an agent
+//! reminder (`last_reminder`, the days of the last reminder sent: 15, then
+//! 21), filters and sorts on it ([`ProcessingQuery::reminder`],
+//! [`TableSort`]).
 //!
 //! Numbers (`ARV-2026-000123`) are unique per démarche and year: a counter
 //! row per (démarche, year) is incremented by one upsert, which PostgreSQL
@@ -113,6 +117,12 @@ pub struct ProcessingQuery {
     pub service: Option<GroupName>,
     /// Only late demandes (`Some(true)`) or only those not late (`Some(false)`).
     pub late: Option<bool>,
+    /// Only demandes in progress past their reminder of at least this many
+    /// days (`Some(15)`: the 15- or 21-day reminder was sent), or with no
+    /// reminder flag (`Some(0)`).
+    pub reminder: Option<u32>,
+    /// The order of the rows.
+    pub sort: TableSort,
     /// Rows to skip.
     pub offset: u32,
     /// Rows to return.
@@ -130,10 +140,23 @@ impl ProcessingQuery {
             statuses: Vec::new(),
             service: None,
             late: None,
+            reminder: None,
+            sort: TableSort::Deadline,
             offset: 0,
             limit: 50,
         }
     }
+}
+
+/// The order of the processing table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TableSort {
+    /// By processing deadline, earliest first, none last; then by filing.
+    #[default]
+    Deadline,
+    /// The most advanced reminder first (21 days, then 15, then none),
+    /// then as [`TableSort::Deadline`].
+    Reminder,
 }
 
 /// A line of the processing table.
@@ -155,6 +178,10 @@ pub struct ProcessingRow {
     pub deadline: Option<DateTime<Utc>>,
     /// In processing past its deadline.
     pub late: bool,
+    /// In processing past an agent reminder: the days of the last one sent
+    /// (15, 21; PROCESS.md, « relance à 15 et 21 jours »), the flag the
+    /// table shows before `late` turns true at the deadline.
+    pub reminder: Option<u32>,
     /// Last written.
     pub updated_at: DateTime<Utc>,
 }
@@ -169,7 +196,7 @@ pub struct ProcessingPage {
 }
 
 /// The phases during which a demande can be late.
-const IN_PROGRESS: [Phase; 3] = [Phase::Analysis, Phase::Processing, Phase::OnHold];
+pub(crate) const IN_PROGRESS: [Phase; 3] = [Phase::Analysis, Phase::Processing, Phase::OnHold];
 
 /// The stable key of a phase.
 pub(crate) fn phase_key(phase: Phase) -> &'static str {
@@ -190,6 +217,8 @@ pub(crate) struct Columns {
     pub phase: &'static str,
     pub processing_deadline: Option<i64>,
     pub on_hold_since: Option<i64>,
+    /// What the statistics and the reminder flag read.
+    pub statistics: crate::statistics::StatisticsColumns,
 }
 
 pub(crate) fn columns(demande: &Demande, facts: &VersionFacts, zone: Zone) -> Columns {
@@ -211,6 +240,7 @@ pub(crate) fn columns(demande: &Demande, facts: &VersionFacts, zone: Zone) -> Co
         processing_deadline: deadline::reminder_due(demande, facts.processing_days, at, zone)
             .map(millis),
         on_hold_since: open_hold.map(millis),
+        statistics: crate::statistics::statistics_columns(demande, facts),
     }
 }
 
@@ -242,7 +272,13 @@ fn group(text: String) -> Result<GroupName> {
     GroupName::parse(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn processing_row(row: &AnyRow, now: DateTime<Utc>) -> Result<ProcessingRow> {
+/// The columns [`processing_row`] reads, from a table aliased `d`.
+pub(crate) const PROCESSING_COLUMNS: &str = "d.id, d.numero, d.slug, d.version, d.status, d.phase, \
+     d.primary_service, d.submitted_at, d.processing_deadline, d.on_hold_since, d.last_reminder, \
+     d.updated_at";
+
+/// A line of the processing table as of `now`.
+pub(crate) fn processing_row(row: &AnyRow, now: DateTime<Utc>) -> Result<ProcessingRow> {
     let base = row.instant_opt("processing_deadline")?;
     let hold = row.instant_opt("on_hold_since")?;
     let deadline = base.map(|base| base + hold.map_or(chrono::Duration::zero(), |from| now - from));
@@ -259,9 +295,24 @@ fn processing_row(row: &AnyRow, now: DateTime<Utc>) -> Result<ProcessingRow> {
         service: group(row.text("primary_service")?)?,
         submitted_at: row.instant("submitted_at")?,
         late: in_progress && deadline.is_some_and(|deadline| now > deadline),
+        reminder: u32::try_from(row.int("last_reminder")?)
+            .ok()
+            .filter(|days| in_progress && *days > 0),
         deadline,
         updated_at: row.instant("updated_at")?,
     })
+}
+
+/// Appends `d.phase IN (…the phases in progress…)`.
+pub(crate) fn push_in_progress(sql: &mut Sql) {
+    sql.push("d.phase IN (");
+    for (i, phase) in IN_PROGRESS.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(phase_key(*phase).to_owned());
+    }
+    sql.push(")");
 }
 
 /// The `WHERE` clause of the processing table.
@@ -323,16 +374,17 @@ fn processing_filter(sql: &mut Sql, query: &ProcessingQuery, now: DateTime<Utc>)
     }
     if let Some(late) = query.late {
         sql.push(if late { " AND (" } else { " AND NOT (" });
-        sql.push("d.phase IN (");
-        for (i, phase) in IN_PROGRESS.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(phase_key(*phase).to_owned());
-        }
-        sql.push(") AND d.processing_deadline IS NOT NULL AND d.processing_deadline < COALESCE(d.on_hold_since, ")
+        push_in_progress(sql);
+        sql.push(" AND d.processing_deadline IS NOT NULL AND d.processing_deadline < COALESCE(d.on_hold_since, ")
             .bind(millis(now))
             .push("))");
+    }
+    if let Some(days) = query.reminder {
+        sql.push(if days > 0 { " AND (" } else { " AND NOT (" });
+        push_in_progress(sql);
+        sql.push(" AND d.last_reminder >= ")
+            .bind(i64::from(days.max(1)))
+            .push(")");
     }
 }
 
@@ -421,7 +473,7 @@ impl Store {
 
     /// The agents' processing table: the demandes of the given démarches,
     /// filtered, sorted by processing deadline (earliest first, none last,
-    /// then by submission), one page.
+    /// then by submission) or first by reminder ([`TableSort`]), one page.
     ///
     /// # Errors
     /// A database error.
@@ -443,14 +495,17 @@ impl Store {
             .fetch_one(&self.read)
             .await?
             .int("n")?;
-        let mut select = Sql::new(
-            "SELECT d.id, d.numero, d.slug, d.version, d.status, d.phase, d.primary_service, \
-             d.submitted_at, d.processing_deadline, d.on_hold_since, d.updated_at FROM demandes d",
-        );
+        let mut select = Sql::new(&format!("SELECT {PROCESSING_COLUMNS} FROM demandes d"));
         processing_filter(&mut select, query, now);
+        select.push(" ORDER BY ");
+        if query.sort == TableSort::Reminder {
+            select.push("CASE WHEN ");
+            push_in_progress(&mut select);
+            select.push(" THEN d.last_reminder ELSE 0 END DESC, ");
+        }
         select
             .push(
-                " ORDER BY CASE WHEN d.processing_deadline IS NULL THEN 1 ELSE 0 END, \
+                "CASE WHEN d.processing_deadline IS NULL THEN 1 ELSE 0 END, \
                  d.processing_deadline, d.submitted_at, d.id LIMIT ",
             )
             .bind(i64::from(query.limit))

@@ -8,7 +8,7 @@
 //! version n+1. A demande reads the version it was filed on
 //! ([`Store::demarche_version`]); the catalogues list the latest versions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -132,6 +132,9 @@ pub(crate) struct VersionFacts {
     pub processing_days: u32,
     /// The phase of each status.
     pub phases: BTreeMap<StatusId, Phase>,
+    /// The closing statuses an usager's transition enters (*abandonnée*):
+    /// a closing there is an abandon in the statistics.
+    pub usager_closings: BTreeSet<StatusId>,
 }
 
 fn visibility_key(visibility: DemarcheVisibility) -> &'static str {
@@ -377,6 +380,7 @@ impl Store {
                 .iter()
                 .map(|status| (status.id.clone(), status.phase))
                 .collect(),
+            usager_closings: crate::statistics::usager_closings(&workflow),
         });
         self.cache_facts(slug, version, facts.clone());
         Ok(facts)

@@ -17,8 +17,9 @@
 //! atomically), [`timer`], [`job`], [`file`](mod@file), [`connector`] (the
 //! journal of calls), [`registry`] (installed connector versions and
 //! configured instances, their secrets sealed, and how the platform uses
-//! them) and [`link`] (usagers' accounts linked to their record at a
-//! vendor).
+//! them), [`link`] (usagers' accounts linked to their record at a
+//! vendor) and [`statistics`] (the figures of the 27-day promise, by SQL
+//! over columns each outcome keeps).
 //!
 //! # Design decisions
 //!
@@ -134,6 +135,7 @@ mod search;
 pub mod session;
 mod sql;
 pub mod survey;
+pub mod statistics;
 pub mod timer;
 pub mod trash;
 

@@ -27,6 +27,11 @@
 //!
 //! An outcome that puts a demande in the trash or takes it out keeps its
 //! `trash` row in step ([`crate::trash`]).
+//!
+//! Every write also keeps the columns the statistics and the reminder flag
+//! read (analysis start, closing date and kind, time on hold, time to
+//! process, last reminder: [`crate::statistics`]), computed from the
+//! demande written.
 
 use std::collections::BTreeSet;
 
@@ -201,8 +206,10 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO demandes (id, numero, slug, version, usager_id, status, phase, primary_service, \
-             submitted_at, processing_deadline, on_hold_since, revision, updated_at, data, key_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14)",
+             submitted_at, processing_deadline, on_hold_since, revision, updated_at, data, key_id, \
+             analysis_started_at, closed_at, hold_ms, closing, refusal_type, processing_ms, last_reminder) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14, \
+             $15, $16, $17, $18, $19, $20, $21)",
         )
         .bind(demande.id.to_string())
         .bind(demande.numero.clone())
@@ -218,6 +225,13 @@ impl Store {
         .bind(millis(now))
         .bind(seal::seal_json(Some(&key), DATA, demande)?)
         .bind(key.id().to_owned())
+        .bind(computed.statistics.analysis_started_at)
+        .bind(computed.statistics.closed_at)
+        .bind(computed.statistics.hold_ms)
+        .bind(computed.statistics.closing.map(str::to_owned))
+        .bind(computed.statistics.refusal_type.map(str::to_owned))
+        .bind(computed.statistics.processing_ms)
+        .bind(computed.statistics.last_reminder)
         .execute(&mut *tx)
         .await?;
         write_services(tx, demande, false).await?;
@@ -294,7 +308,9 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE demandes SET usager_id = COALESCE($1, usager_id), status = $2, phase = $3, primary_service = $4, \
              processing_deadline = $5, on_hold_since = $6, revision = revision + 1, updated_at = $7, \
-             data = $8, key_id = $9 WHERE id = $10 AND revision = $11 RETURNING revision",
+             data = $8, key_id = $9, analysis_started_at = $10, closed_at = $11, hold_ms = $12, \
+             closing = $13, refusal_type = $14, processing_ms = $15, last_reminder = $16 \
+             WHERE id = $17 AND revision = $18 RETURNING revision",
         )
         .bind(demande.usager.map(|u| u.to_string()))
         .bind(demande.status.as_str().to_owned())
@@ -305,6 +321,13 @@ impl Store {
         .bind(millis(now))
         .bind(seal::seal_json(kept_key, DATA, demande)?)
         .bind(kept_key.map(|key| key.id().to_owned()))
+        .bind(computed.statistics.analysis_started_at)
+        .bind(computed.statistics.closed_at)
+        .bind(computed.statistics.hold_ms)
+        .bind(computed.statistics.closing.map(str::to_owned))
+        .bind(computed.statistics.refusal_type.map(str::to_owned))
+        .bind(computed.statistics.processing_ms)
+        .bind(computed.statistics.last_reminder)
         .bind(id.clone())
         .bind(expected.0)
         .fetch_optional(&mut *tx)

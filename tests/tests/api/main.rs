@@ -36,5 +36,6 @@ mod registry;
 mod schemathesis;
 mod security;
 mod services;
+mod statistics;
 mod time_zone;
 mod usager;

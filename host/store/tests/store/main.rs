@@ -22,4 +22,5 @@ mod link;
 mod migration;
 mod outcome;
 mod registry;
+mod statistics;
 mod timer;
