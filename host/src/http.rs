@@ -52,8 +52,8 @@ pub mod links;
 pub mod openapi;
 pub mod routes;
 pub mod security;
-pub mod survey;
 pub mod statistics;
+pub mod survey;
 mod upload;
 
 use std::sync::Arc;

@@ -121,9 +121,7 @@ impl Mailer {
             SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
                 .map_err(|e| format!("serveur SMTP « {host} » : {e}"))?,
         };
-        let mut builder = builder
-            .port(settings.port)
-            .timeout(Some(settings.timeout));
+        let mut builder = builder.port(settings.port).timeout(Some(settings.timeout));
         if let Some((login, password)) = &settings.credentials {
             builder = builder.credentials(Credentials::new(login.clone(), password.clone()));
         }
@@ -233,7 +231,10 @@ mod tests {
             "Bonjour,\n\nMotif : <script>alert(1)</script> & co\nSuivi : https://guichet.ville.fr/demandes/42\n\nCordialement.",
             "Ville d'Exemple",
         );
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"),
+            "{html}"
+        );
         assert!(
             html.contains(r#"<a href="https://guichet.ville.fr/demandes/42">https://guichet.ville.fr/demandes/42</a>"#),
             "{html}"

@@ -27,12 +27,12 @@ use guichet_store::registry::{InstanceUse, LinkSource};
 
 use super::{Failure, say};
 use crate::app::{App, Config};
-use crate::mail::{MailSettings, Mailer, SmtpSecurity};
-use crate::service::notifications::Delivery;
 use crate::connectors::{InstanceConfig, Registry};
+use crate::mail::{MailSettings, Mailer, SmtpSecurity};
 use crate::service::Guichet;
 use crate::service::accounts::{PasswordCost, hash_password};
 use crate::service::connectors as service;
+use crate::service::notifications::Delivery;
 
 /// Options of `guichet demo`.
 #[derive(Debug, Args)]

@@ -30,7 +30,12 @@ pub(super) struct Notify {
     pub smtp_port: u16,
     /// How the connection is protected: `starttls` (required, port 587),
     /// `tls` (port 465) or `none` (a relay on the same network).
-    #[arg(long, env = "GUICHET_SMTP_SECURITY", value_enum, default_value = "starttls")]
+    #[arg(
+        long,
+        env = "GUICHET_SMTP_SECURITY",
+        value_enum,
+        default_value = "starttls"
+    )]
     pub smtp_security: SmtpSecurity,
     /// The SMTP login, when the server asks for one.
     #[arg(long, env = "GUICHET_SMTP_USER")]

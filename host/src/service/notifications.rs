@@ -300,7 +300,14 @@ async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, S
             };
             guichet
                 .store
-                .fail_job_noted(job.id, worker, &failure.message, retry_at, now, entry.as_ref())
+                .fail_job_noted(
+                    job.id,
+                    worker,
+                    &failure.message,
+                    retry_at,
+                    now,
+                    entry.as_ref(),
+                )
                 .await?;
             Ok(if retry_at.is_some() {
                 Outcome::Retried
@@ -503,7 +510,10 @@ async fn address(
 }
 
 /// A group's mailbox, or why there is none.
-async fn mailbox(guichet: &Guichet, group: &guichet_core::role::GroupName) -> Result<String, String> {
+async fn mailbox(
+    guichet: &Guichet,
+    group: &guichet_core::role::GroupName,
+) -> Result<String, String> {
     match guichet.store.group_mailbox(group).await {
         Ok(Some(mailbox)) => Ok(mailbox),
         Ok(None) => Err(format!("le groupe {group} n'a pas de boîte aux lettres")),

@@ -9,9 +9,9 @@
 //! and a text still too long ends with an ellipsis). Numbers are
 //! normalised to E.164 beforehand (`guichet_core::phone`).
 
+use crate::connectors::CallError;
 use crate::connectors::model::SmsMessage;
 use crate::connectors::registry::RegistryError;
-use crate::connectors::CallError;
 
 use super::Guichet;
 

@@ -107,7 +107,10 @@ impl crate::Store {
     ///
     /// # Errors
     /// A store error; `NotFound` for an unknown demande.
-    pub async fn current_contact(&self, demande: guichet_core::id::DemandeId) -> crate::error::Result<Contact> {
+    pub async fn current_contact(
+        &self,
+        demande: guichet_core::id::DemandeId,
+    ) -> crate::error::Result<Contact> {
         let stored = self.demande(demande).await?;
         let reference = &stored.demande.demarche;
         let definition = self

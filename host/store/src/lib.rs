@@ -134,8 +134,8 @@ pub mod seal;
 mod search;
 pub mod session;
 mod sql;
-pub mod survey;
 pub mod statistics;
+pub mod survey;
 pub mod timer;
 pub mod trash;
 

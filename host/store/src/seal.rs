@@ -193,10 +193,7 @@ impl Keyring {
     pub(crate) fn new(master: &MasterKey) -> Keyring {
         Keyring {
             master: cipher(master.bytes()),
-            signing: std::sync::Arc::new(hkdf::Hkdf::new(
-                Some(b"guichet signing"),
-                master.bytes(),
-            )),
+            signing: std::sync::Arc::new(hkdf::Hkdf::new(Some(b"guichet signing"), master.bytes())),
         }
     }
 

@@ -273,7 +273,10 @@ async fn listing(State(mailbox): State<Mailbox>) -> String {
     if mails.is_empty() {
         return "Aucun mail reçu pour l'instant.\n".to_owned();
     }
-    let mut out = format!("{} mail(s) reçu(s), du plus ancien au plus récent.\n", mails.len());
+    let mut out = format!(
+        "{} mail(s) reçu(s), du plus ancien au plus récent.\n",
+        mails.len()
+    );
     for (n, mail) in mails.iter().enumerate() {
         out.push_str(&format!(
             "\n──── n° {} ────\nDe : {}\nÀ : {}\nObjet : {}\n\n{}\n",
@@ -281,7 +284,10 @@ async fn listing(State(mailbox): State<Mailbox>) -> String {
             mail.from.as_deref().unwrap_or(&mail.envelope_from),
             mail.envelope_to.join(", "),
             mail.subject,
-            mail.text.as_deref().unwrap_or("(pas de partie texte)").trim_end(),
+            mail.text
+                .as_deref()
+                .unwrap_or("(pas de partie texte)")
+                .trim_end(),
         ));
     }
     out
@@ -291,7 +297,10 @@ async fn listing(State(mailbox): State<Mailbox>) -> String {
 ///
 /// # Errors
 /// When either address cannot be bound.
-pub async fn spawn(smtp: SocketAddr, listen: SocketAddr) -> io::Result<(MailSink, vendor_sim::Server)> {
+pub async fn spawn(
+    smtp: SocketAddr,
+    listen: SocketAddr,
+) -> io::Result<(MailSink, vendor_sim::Server)> {
     let sink = MailSink::start_on(smtp)?;
     let http = vendor_sim::Server::start(
         listen,

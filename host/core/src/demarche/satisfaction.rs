@@ -62,10 +62,16 @@ pub(super) fn problems(satisfaction: &Satisfaction) -> Vec<(String, String)> {
         if !is_snake_case(&question.id, 64) {
             problems.push((
                 format!("{path}.id"),
-                format!("identifiant « {} » invalide (snake_case attendu)", question.id),
+                format!(
+                    "identifiant « {} » invalide (snake_case attendu)",
+                    question.id
+                ),
             ));
         }
-        if satisfaction.questions[..i].iter().any(|q| q.id == question.id) {
+        if satisfaction.questions[..i]
+            .iter()
+            .any(|q| q.id == question.id)
+        {
             problems.push((
                 format!("{path}.id"),
                 format!("la question « {} » est déjà définie", question.id),
@@ -76,7 +82,10 @@ pub(super) fn problems(satisfaction: &Satisfaction) -> Vec<(String, String)> {
         }
         for (j, choice) in question.choices.iter().enumerate() {
             if choice.trim().is_empty() {
-                problems.push((format!("{path}.choices[{j}]"), "le choix est vide".to_owned()));
+                problems.push((
+                    format!("{path}.choices[{j}]"),
+                    "le choix est vide".to_owned(),
+                ));
             }
             if question.choices[..j].contains(choice) {
                 problems.push((
@@ -100,11 +109,17 @@ pub(super) fn without_texts(satisfaction: Satisfaction) -> Satisfaction {
         observatoire_url: None,
         questions: questions
             .into_iter()
-            .map(|SurveyQuestion { id, label: _, choices }| SurveyQuestion {
-                id,
-                label: String::new(),
-                choices,
-            })
+            .map(
+                |SurveyQuestion {
+                     id,
+                     label: _,
+                     choices,
+                 }| SurveyQuestion {
+                    id,
+                    label: String::new(),
+                    choices,
+                },
+            )
             .collect(),
     }
 }
