@@ -394,6 +394,7 @@ fn guichet(store: &Store, now: chrono::DateTime<Utc>) -> Guichet {
         registry,
         zone: Zone::default(),
         breakers: Arc::default(),
+        delivery: Arc::default(),
     }
 }
 
