@@ -232,11 +232,11 @@ mod tests {
             "Ville d'Exemple",
         );
         assert!(
-            html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"),
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62; &#38; co"),
             "{html}"
         );
         assert!(
-            html.contains(r#"<a href="https://guichet.ville.fr/demandes/42">https://guichet.ville.fr/demandes/42</a>"#),
+            html.contains(r#"<a href="https://guichet.ville.fr/demandes/42" style="color:#000091;">https://guichet.ville.fr/demandes/42</a>"#),
             "{html}"
         );
         assert_eq!(html.matches("<p>").count(), 3, "{html}");
