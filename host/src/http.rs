@@ -107,6 +107,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// How notifications leave (SMTP, SMS gateway, links' base address).
     pub delivery: Arc<crate::service::notifications::Delivery>,
+    /// Test or production (`guichet serve --environment`).
+    pub environment: crate::service::Environment,
 }
 
 impl Default for Settings {
@@ -124,6 +126,7 @@ impl Default for Settings {
             trust_forwarded_for: false,
             allowed_origins: Vec::new(),
             delivery: Arc::default(),
+            environment: crate::service::Environment::default(),
         }
     }
 }
@@ -157,6 +160,7 @@ impl AppState {
             zone: self.settings.time_zone,
             breakers: self.breakers.clone(),
             delivery: self.settings.delivery.clone(),
+            environment: self.settings.environment,
         }
     }
 

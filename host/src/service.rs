@@ -106,6 +106,25 @@ pub struct Guichet {
     /// How notifications leave: SMTP, the SMS gateway, the portal's
     /// address for links.
     pub delivery: Arc<notifications::Delivery>,
+    /// Whether this host serves the collectivité's usagers or a test of
+    /// its démarches.
+    pub environment: Environment,
+}
+
+/// Which environment a host serves. A démarche is built, then tried, then
+/// put in production (PROCESS.md, « Opening a démarche »: « the
+/// environment matters (the satisfaction page exists in production
+/// only) »): what the national Observatoire counts — the *Je donne mon
+/// avis* button — is shown by the production host only, so that tests do
+/// not count as usagers' opinions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Environment {
+    /// A test or acceptance host (the default: a forgotten setting hides
+    /// the button rather than sending test opinions to the Observatoire).
+    #[default]
+    Test,
+    /// The collectivité's production host.
+    Production,
 }
 
 impl Guichet {

@@ -395,6 +395,7 @@ fn guichet(store: &Store, now: chrono::DateTime<Utc>) -> Guichet {
         zone: Zone::default(),
         breakers: Arc::default(),
         delivery: Arc::default(),
+        environment: guichet_host::service::Environment::Test,
     }
 }
 

@@ -443,6 +443,17 @@ impl TestApp {
         definition
     }
 
+    /// The token of a demande's survey link as a mail queued now carries it
+    /// (`service::survey::link`, the part after `/enquete/`).
+    ///
+    /// # Panics
+    /// If `demande` is not a demande id.
+    pub fn survey_token(&self, demande: &str) -> String {
+        let id = guichet_core::id::DemandeId::parse(demande).expect("a demande id");
+        let link = guichet_host::service::survey::link(&self.guichet, id, self.clock_now());
+        link.rsplit('/').next().unwrap_or_default().to_owned()
+    }
+
     /// The API's "now".
     pub fn clock_now(&self) -> DateTime<Utc> {
         use guichet_core::clock::Clock;

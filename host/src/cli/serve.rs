@@ -70,6 +70,11 @@ pub(super) struct Serve {
     /// PostgreSQL's announcements.
     #[arg(long, env = "GUICHET_REGISTRY_POLL_SECONDS", default_value_t = 5)]
     registry_poll_seconds: u64,
+    /// `production` on the collectivité's production host (shows the
+    /// démarches' *Je donne mon avis* button of the national Observatoire),
+    /// `test` elsewhere.
+    #[arg(long, env = "GUICHET_ENVIRONMENT", default_value = "test", value_parser = ["test", "production"])]
+    environment: String,
     #[command(flatten)]
     notify: super::notify::Notify,
 }
@@ -77,6 +82,10 @@ pub(super) struct Serve {
 pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
     let mut config = options.database.config(options.listen);
     config.settings.secure_cookies = options.secure_cookies;
+    config.settings.environment = match options.environment.as_str() {
+        "production" => crate::service::Environment::Production,
+        _ => crate::service::Environment::Test,
+    };
     config.settings.time_zone =
         Zone::parse(&options.time_zone).map_err(|e| Failure::input(e.to_string()))?;
     config.settings.retention = crate::scheduler::Retention {

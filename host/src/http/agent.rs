@@ -348,6 +348,22 @@ pub struct AgentDemande {
     pub actions: Vec<ActionView>,
     /// Its transmissions to vendors' applications, oldest first.
     pub transmissions: Vec<connectors::TransmissionView>,
+    /// The usager's answer to the satisfaction survey, null until given.
+    pub survey: Option<SurveyAnswerView>,
+}
+
+/// An usager's answer to a demande's satisfaction survey.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SurveyAnswerView {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub note: u8,
+    /// The comment; null when none was given or once anonymised.
+    pub commentaire: Option<String>,
+    /// The answers to the démarche's own questions, by question id (free
+    /// answers gone once anonymised).
+    pub reponses: std::collections::BTreeMap<String, String>,
+    /// When.
+    pub repondu_le: DateTime<Utc>,
 }
 
 async fn detail(
@@ -400,6 +416,16 @@ async fn detail(
             .into_iter()
             .map(|t| connectors::transmission_view(t, state.settings.time_zone))
             .collect(),
+        survey: view.survey.map(|answer| SurveyAnswerView {
+            note: answer.score,
+            commentaire: answer.comment,
+            reponses: answer
+                .choices
+                .into_iter()
+                .chain(answer.free_answers)
+                .collect(),
+            repondu_le: answer.answered_at,
+        }),
     })
 }
 

@@ -114,13 +114,19 @@ pub struct DemarchePage {
     pub pages: Vec<Page>,
     /// The RGPD page and its consent box.
     pub rgpd: Rgpd,
+    /// The *Je donne mon avis* button's address at the national
+    /// Observatoire; null outside production (`guichet serve
+    /// --environment`) or when the démarche has none.
+    pub observatoire_url: Option<String>,
 }
 
 async fn show(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<DemarchePage>, ApiError> {
-    let (stored, open) = catalogue::demarche(&state.guichet(), &Slug::from(slug)).await?;
+    let guichet = state.guichet();
+    let (stored, open) = catalogue::demarche(&guichet, &Slug::from(slug)).await?;
+    let observatoire_url = catalogue::observatoire_url(&guichet, &stored);
     let definition = stored.definition;
     Ok(Json(DemarchePage {
         open,
@@ -133,5 +139,6 @@ async fn show(
         kind: definition.kind,
         presentation: definition.presentation,
         rgpd: definition.rgpd,
+        observatoire_url,
     }))
 }

@@ -220,6 +220,9 @@ pub struct AgentView {
     pub actions: Vec<Transition>,
     /// Its transmissions to vendors' applications, oldest first.
     pub transmissions: Vec<TransmissionState>,
+    /// The usager's answer to its satisfaction survey, if given (comment
+    /// and free answers gone once it is anonymised).
+    pub survey: Option<guichet_store::survey::SurveyAnswer>,
 }
 
 /// What the agent sees of a loaded demande, given their `rights` on it.
@@ -257,5 +260,6 @@ pub async fn view(
             .cloned()
             .collect(),
         transmissions: transmission::states(guichet, demande.id).await?,
+        survey: guichet.store.survey_answer(demande.id).await?,
     })
 }

@@ -1,14 +1,29 @@
 //! The catalogue of démarches on the usager portal: the démarches listed
 //! to everyone (not those reserved to agents), searchable and filtered by
 //! category, and one démarche's presentation with the form as an usager
-//! fills it (`guichet_core::draft::usager_pages`).
+//! fills it (`guichet_core::draft::usager_pages`), with its *Je donne mon
+//! avis* link in production only ([`observatoire_url`]).
 
 use guichet_core::demarche::DemarcheVisibility;
 use guichet_core::id::Slug;
 use guichet_store::StoreError;
 use guichet_store::demarche::{CatalogueEntry, CatalogueQuery, StoredDefinition};
 
-use super::{Guichet, ServiceError};
+use super::{Environment, Guichet, ServiceError};
+
+/// The démarche's *Je donne mon avis* page at the national Observatoire
+/// (`satisfaction.observatoire_url` of its definition), on a production
+/// host only ([`Environment`]); `None` elsewhere or when it has none.
+pub fn observatoire_url(guichet: &Guichet, stored: &StoredDefinition) -> Option<String> {
+    if guichet.environment != Environment::Production {
+        return None;
+    }
+    stored
+        .definition
+        .satisfaction
+        .as_ref()
+        .and_then(|satisfaction| satisfaction.observatoire_url.clone())
+}
 
 /// The démarches listed to usagers for `query`, open today or not.
 ///

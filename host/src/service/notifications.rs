@@ -70,7 +70,7 @@ pub const MAX_ATTEMPTS: u32 = 10;
 const BATCH: u32 = 50;
 
 /// Notifications sent at once (each an SMTP exchange or an SMS call).
-const CONCURRENCY: usize = 4;
+pub const CONCURRENCY: usize = 4;
 
 /// The event of the history entries this worker writes.
 pub const NOTIFIED_EVENT: &str = "notification";

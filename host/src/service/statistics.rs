@@ -16,20 +16,23 @@
 //! the deadline share count the demandes closed in it. The late demandes
 //! and those never taken are counted as of now, whatever the period.
 //!
-//! Satisfaction scores (the survey of the closing mails) will be one more
-//! block of [`Statistics`] beside the others, and one more section of the
-//! CSV.
+//! **Satisfaction** counts the answers to the survey of the closing,
+//! refusal and abandon mails (`super::survey`) given in the period, for
+//! the service in charge when the usager answered: the scores, their mean,
+//! and the options chosen for each question of the démarches' surveys.
 
 pub mod export;
 
 use chrono::{Datelike, Days, NaiveDate};
 use guichet_core::demande::RefusalType;
+use guichet_core::demarche::SurveyQuestion;
 use guichet_core::id::{Slug, StatusId};
 use guichet_core::role::{GroupName, Right};
 use guichet_core::validation::{ErrorCode, FieldError};
 use guichet_core::workflow::Workflow;
 use guichet_store::demarche::CatalogueQuery;
 use guichet_store::statistics::{Closing, Figures, Overdue, StatisticsScope};
+use guichet_store::survey::SatisfactionFigures;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -80,6 +83,55 @@ pub struct Statistics {
     pub late: u64,
     /// The demandes never taken, now.
     pub untaken: Untaken,
+    /// The survey answers given in the period.
+    pub satisfaction: Satisfaction,
+}
+
+/// The survey answers given in the period.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Satisfaction {
+    /// How many.
+    pub answers: u64,
+    /// The mean score, from 1 (very dissatisfied) to 5 (very satisfied),
+    /// two decimals; null without any answer.
+    pub mean_score: Option<f64>,
+    /// How many gave each score, from 1 to 5 (always five entries).
+    pub by_score: Vec<ScoreCount>,
+    /// The démarches' own questions with listed answers, with how many
+    /// chose each (démarches in the order of `scope.demarches`).
+    pub questions: Vec<QuestionCounts>,
+}
+
+/// The answers giving one score.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ScoreCount {
+    /// 1 to 5.
+    pub score: u8,
+    /// How many.
+    pub count: u64,
+}
+
+/// The answers to one question of a démarche's survey.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct QuestionCounts {
+    /// The démarche's slug.
+    pub demarche: String,
+    /// The question's id.
+    pub id: String,
+    /// The question (its id when the current version no longer asks it).
+    pub label: String,
+    /// Each option offered, in the definition's order, then the options
+    /// chosen that it no longer offers.
+    pub choices: Vec<ChoiceCount>,
+}
+
+/// The answers choosing one option.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ChoiceCount {
+    /// The option, as offered.
+    pub choice: String,
+    /// How many.
+    pub count: u64,
 }
 
 /// What statistics count.
@@ -195,16 +247,25 @@ pub struct Untaken {
 }
 
 /// The démarches the caller may judge (the `statistics` right), or the one
-/// asked for, with their workflows and titles.
+/// asked for.
 struct Judged {
-    demarches: Vec<(Slug, String, Workflow)>,
+    demarches: Vec<JudgedDemarche>,
     service: Option<GroupName>,
+}
+
+/// A démarche judged, as its current version defines it.
+struct JudgedDemarche {
+    slug: Slug,
+    title: String,
+    workflow: Workflow,
+    /// Its survey's own questions.
+    questions: Vec<SurveyQuestion>,
 }
 
 impl Judged {
     fn scope(&self) -> StatisticsScope {
         StatisticsScope {
-            demarches: self.demarches.iter().map(|(s, _, _)| s.clone()).collect(),
+            demarches: self.demarches.iter().map(|d| d.slug.clone()).collect(),
             service: self.service.clone(),
         }
     }
@@ -242,7 +303,17 @@ async fn judged(
             .store
             .demarche_version(&entry.slug, entry.version)
             .await?;
-        demarches.push((entry.slug, entry.title, version.definition.workflow()));
+        demarches.push(JudgedDemarche {
+            workflow: version.definition.workflow(),
+            questions: version
+                .definition
+                .satisfaction
+                .as_ref()
+                .map(|s| s.questions.clone())
+                .unwrap_or_default(),
+            slug: entry.slug,
+            title: entry.title,
+        });
     }
     Ok(Judged { demarches, service })
 }
@@ -286,21 +357,23 @@ pub async fn statistics(
         .unwrap_or(UNTAKEN_DAYS)
         .min(MAX_UNTAKEN_DAYS);
     let store = &guichet.store;
-    let (figures, late, untaken) = tokio::try_join!(
+    let (figures, answers, late, untaken) = tokio::try_join!(
         store.statistics(&scope, zone.day_start(from), until),
+        store.satisfaction(&scope, zone.day_start(from), until),
         store.overdue_count(&scope, Overdue::Late, now),
         store.overdue_count(&scope, untaken_since(guichet, after_days), now),
     )?;
     Ok(assemble(
         &judged,
         &figures,
+        satisfaction(&judged, answers),
         ScopeView {
             demarches: judged
                 .demarches
                 .iter()
-                .map(|(slug, title, _)| DemarcheView {
-                    slug: slug.to_string(),
-                    title: title.clone(),
+                .map(|d| DemarcheView {
+                    slug: d.slug.to_string(),
+                    title: d.title.clone(),
                 })
                 .collect(),
             service: judged.service.as_ref().map(|s| s.as_str().to_owned()),
@@ -341,16 +414,74 @@ fn status_label(judged: &Judged, status: &StatusId) -> (usize, String) {
     judged
         .demarches
         .iter()
-        .find_map(|(_, _, workflow)| {
+        .find_map(|JudgedDemarche { workflow, .. }| {
             let index = workflow.statuses.iter().position(|s| &s.id == status)?;
             Some((index, workflow.statuses[index].label.clone()))
         })
         .unwrap_or_else(|| (usize::MAX, status.to_string()))
 }
 
+/// The satisfaction block: the scores, and the options of each question
+/// of the démarches' surveys.
+fn satisfaction(judged: &Judged, mut figures: SatisfactionFigures) -> Satisfaction {
+    let answers: u64 = figures.by_score.iter().sum();
+    let total: u64 = (1..=5u64)
+        .zip(figures.by_score)
+        .map(|(score, n)| score * n)
+        .sum();
+    let mut questions = Vec::new();
+    for demarche in &judged.demarches {
+        let mut answered = figures.choices.remove(&demarche.slug).unwrap_or_default();
+        // The questions asked now, then those answered that it no longer asks.
+        let mut asked: Vec<(String, String, Vec<String>)> = demarche
+            .questions
+            .iter()
+            .filter(|q| !q.choices.is_empty())
+            .map(|q| (q.id.clone(), q.label.clone(), q.choices.clone()))
+            .collect();
+        let gone: Vec<String> = answered
+            .keys()
+            .filter(|id| !asked.iter().any(|(asked, _, _)| asked == *id))
+            .cloned()
+            .collect();
+        asked.extend(gone.into_iter().map(|id| (id.clone(), id, Vec::new())));
+        for (id, label, offered) in asked {
+            let mut chosen = answered.remove(&id).unwrap_or_default();
+            let mut choices: Vec<ChoiceCount> = offered
+                .into_iter()
+                .map(|choice| ChoiceCount {
+                    count: chosen.remove(&choice).unwrap_or(0),
+                    choice,
+                })
+                .collect();
+            choices.extend(
+                chosen
+                    .into_iter()
+                    .map(|(choice, count)| ChoiceCount { choice, count }),
+            );
+            questions.push(QuestionCounts {
+                demarche: demarche.slug.to_string(),
+                id,
+                label,
+                choices,
+            });
+        }
+    }
+    Satisfaction {
+        answers,
+        mean_score: (answers > 0).then(|| (total as f64 / answers as f64 * 100.0).round() / 100.0),
+        by_score: (1..=5u8)
+            .zip(figures.by_score)
+            .map(|(score, count)| ScoreCount { score, count })
+            .collect(),
+        questions,
+    }
+}
+
 fn assemble(
     judged: &Judged,
     figures: &Figures,
+    satisfaction: Satisfaction,
     scope: ScopeView,
     late: u64,
     untaken: Untaken,
@@ -412,7 +543,7 @@ fn assemble(
     let mut deadline_days: Vec<u32> = judged
         .demarches
         .iter()
-        .map(|(_, _, workflow)| workflow.timing.processing_days)
+        .map(|d| d.workflow.timing.processing_days)
         .collect();
     deadline_days.sort_unstable();
     deadline_days.dedup();
@@ -443,6 +574,7 @@ fn assemble(
         },
         late,
         untaken,
+        satisfaction,
     }
 }
 

@@ -26,10 +26,13 @@
 //! anonymisation; the score and the chosen options stay for the
 //! statistics.
 //!
+//! Agents read the answer on the demande (`back_office::view`).
+//!
 //! **The national button.** A démarche may give the address of its
 //! *Je donne mon avis* page at the Observatoire de la qualité des
 //! démarches en ligne (`satisfaction.observatoire_url`); as the seed
-//! says, it is shown in production only (`guichet serve --environment`).
+//! says, it is shown in production only (`guichet serve --environment`,
+//! `super::catalogue::observatoire_url`).
 
 use std::collections::BTreeMap;
 
@@ -38,7 +41,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use chrono::{DateTime, TimeZone, Utc};
 use guichet_core::demarche::SurveyQuestion;
 use guichet_core::id::DemandeId;
-use guichet_store::survey::{NewSurveyAnswer, SurveyAnswer};
+use guichet_store::survey::NewSurveyAnswer;
 
 use super::{Guichet, ServiceError};
 
@@ -259,15 +262,4 @@ fn check(questions: &[SurveyQuestion], answer: &Answer) -> Result<(), ServiceErr
     } else {
         Err(ServiceError::Fields(errors))
     }
-}
-
-/// The answers of one demande, for agents (`None` when not answered).
-///
-/// # Errors
-/// A store error.
-pub async fn of_demande(
-    guichet: &Guichet,
-    demande: DemandeId,
-) -> Result<Option<SurveyAnswer>, ServiceError> {
-    Ok(guichet.store.survey_answer(demande).await?)
 }

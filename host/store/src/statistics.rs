@@ -251,9 +251,15 @@ pub enum Overdue {
     },
 }
 
-/// Appends the scope's `WHERE` clause (démarches, service).
+/// Appends the scope's `WHERE` clause (démarches, service) on `demandes d`.
 fn push_scope(sql: &mut Sql, scope: &StatisticsScope) {
-    sql.push(" WHERE d.slug IN (");
+    push_scope_on(sql, scope, "d.slug", "d.primary_service");
+}
+
+/// Appends the scope's `WHERE` clause on a table whose démarche and
+/// service are in the columns `slug` and `service`.
+pub(crate) fn push_scope_on(sql: &mut Sql, scope: &StatisticsScope, slug: &str, service: &str) {
+    sql.push(" WHERE ").push(slug).push(" IN (");
     if scope.demarches.is_empty() {
         sql.push("NULL");
     }
@@ -264,20 +270,20 @@ fn push_scope(sql: &mut Sql, scope: &StatisticsScope) {
         sql.bind(slug.as_str().to_owned());
     }
     sql.push(")");
-    if let Some(service) = &scope.service {
-        sql.push(" AND d.primary_service IN (");
+    if let Some(group) = &scope.service {
+        sql.push(" AND ").push(service).push(" IN (");
         for (i, role) in Role::ALL.into_iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.bind(service.with_role(role).as_str().to_owned());
+            sql.bind(group.with_role(role).as_str().to_owned());
         }
         sql.push(")");
     }
 }
 
 /// Appends `AND <column> >= from AND <column> < until`.
-fn push_period(sql: &mut Sql, column: &str, from: DateTime<Utc>, until: DateTime<Utc>) {
+pub(crate) fn push_period(sql: &mut Sql, column: &str, from: DateTime<Utc>, until: DateTime<Utc>) {
     sql.push(" AND ")
         .push(column)
         .push(" >= ")

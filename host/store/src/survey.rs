@@ -9,6 +9,13 @@
 //! ([`erase_personal`], called by the anonymising outcome). The rows go
 //! with their demande when it is purged (`ON DELETE CASCADE`).
 //!
+//! [`Store::satisfaction`] counts the answers of a scope and period for
+//! the statistics: the scores by one `GROUP BY` over the index
+//! `survey_answers_demarche` (démarche, answer date), the chosen options
+//! by reading the `choices` column of those rows only, one row at a time
+//! (a survey's answers are a fraction of its demandes, and no demande is
+//! read).
+//!
 //! Links are signed with HMAC-SHA256 (crate `hmac`) under a key derived
 //! from the master key with HKDF-SHA256 (crate `hkdf`) for each purpose
 //! ([`Store::sign`], [`Store::verify`]): every host sharing the master key
@@ -17,6 +24,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt as _;
 use guichet_core::id::{DemandeId, Slug};
 use guichet_core::role::GroupName;
 use sqlx::AnyConnection;
@@ -24,7 +32,8 @@ use sqlx::AnyConnection;
 use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::seal;
-use crate::sql::{RowExt, millis, to_json};
+use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
+use crate::statistics::{StatisticsScope, push_period, push_scope_on};
 
 /// The sealed columns.
 const COMMENT: &str = "survey_answers.comment";
@@ -55,6 +64,17 @@ pub struct NewSurveyAnswer {
 /// A recorded answer; comment and free answers are gone once the demande
 /// is anonymised.
 pub type SurveyAnswer = NewSurveyAnswer;
+
+/// The survey answers of a scope over a period (by answer date).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SatisfactionFigures {
+    /// How many answers gave each score: index 0 counts the 1s, index 4
+    /// the 5s.
+    pub by_score: [u64; 5],
+    /// How many answers chose each option, by démarche, then question id,
+    /// then option (as the usager saw it).
+    pub choices: BTreeMap<Slug, BTreeMap<String, BTreeMap<String, u64>>>,
+}
 
 impl Store {
     /// Records the answer to a demande's survey.
@@ -136,6 +156,58 @@ impl Store {
             free_answers: free.unwrap_or_default(),
             answered_at: row.instant("answered_at")?,
         }))
+    }
+
+    /// The answers of `scope` given in `[from, until)` (the module docs say
+    /// how they are counted). The service is the one in charge when the
+    /// usager answered.
+    ///
+    /// # Errors
+    /// A database error, or [`StoreError::Corrupt`] for a score outside
+    /// 1–5 or choices that are not a JSON object of strings.
+    pub async fn satisfaction(
+        &self,
+        scope: &StatisticsScope,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<SatisfactionFigures> {
+        let scoped = |select: &str| {
+            let mut sql = Sql::new(select);
+            push_scope_on(&mut sql, scope, "a.demarche", "a.service");
+            push_period(&mut sql, "a.answered_at", from, until);
+            sql
+        };
+        let mut figures = SatisfactionFigures::default();
+        let mut sql = scoped("SELECT a.score, COUNT(*) AS n FROM survey_answers a");
+        sql.push(" GROUP BY a.score");
+        let (text, args) = sql.finish()?;
+        for row in sqlx::query_with(&text, args).fetch_all(&self.read).await? {
+            let score = row.int("score")?;
+            let slot = usize::try_from(score - 1)
+                .ok()
+                .and_then(|i| figures.by_score.get_mut(i))
+                .ok_or_else(|| StoreError::Corrupt(format!("note d'enquête {score}")))?;
+            *slot = unsigned(row.int("n")?);
+        }
+        let mut sql = scoped("SELECT a.demarche, a.choices FROM survey_answers a");
+        sql.push(" AND a.choices <> '{}'");
+        let (text, args) = sql.finish()?;
+        let mut rows = sqlx::query_with(&text, args).fetch(&self.read);
+        while let Some(row) = rows.try_next().await? {
+            let slug = Slug::parse(&row.text("demarche")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let chosen: BTreeMap<String, String> = serde_json::from_str(&row.text("choices")?)
+                .map_err(|e| StoreError::Corrupt(format!("réponses d'enquête : {e}")))?;
+            let questions = figures.choices.entry(slug).or_default();
+            for (question, option) in chosen {
+                *questions
+                    .entry(question)
+                    .or_default()
+                    .entry(option)
+                    .or_default() += 1;
+            }
+        }
+        Ok(figures)
     }
 
     /// HMAC-SHA256 of `data` under the key derived from the master key for

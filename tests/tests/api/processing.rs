@@ -71,6 +71,7 @@ async fn an_action_that_loses_a_race_leaves_no_file_behind(app: TestApp) {
         zone: guichet_core::calendar::Zone::default(),
         breakers: Default::default(),
         delivery: Default::default(),
+        environment: Default::default(),
     };
     let demande = DemandeId::from_uuid(id.parse().unwrap());
     let stale = Loaded::read(&guichet, demande).await.unwrap();

@@ -102,6 +102,23 @@ async fn refuse(agent: &Client, demande: &str, kind: &str) {
     .await;
 }
 
+/// Answers a demande's survey now, through its link, with `score` and the
+/// option chosen for « Comment avez-vous connu cette aide ? ».
+async fn answer_survey(app: &TestApp, demande: &str, score: u8, connu_par: Option<&str>) {
+    let token = app.survey_token(demande);
+    let mut reponses = json!({ "suggestion": "Rien à signaler." });
+    if let Some(choice) = connu_par {
+        reponses["connu_par"] = json!(choice);
+    }
+    app.anonymous()
+        .post(
+            &format!("/api/enquetes/{token}"),
+            json!({ "note": score, "commentaire": "Merci.", "reponses": reponses }),
+        )
+        .await
+        .expect(204);
+}
+
 /// The numbers of a table's rows, in order.
 fn numeros(table: &Value) -> Vec<String> {
     table["rows"]
@@ -191,6 +208,7 @@ async fn seed_month(app: &TestApp) -> (Month, Client) {
     refuse(&mobilites, &d[&'D'], "annulee").await;
     app.at_day(5.0).await;
     refuse(&mobilites, &d[&'C'], "refusee").await;
+    answer_survey(app, &d[&'C'], 1, Some("Bouche-à-oreille")).await;
     app.at_day(6.0).await;
     usager
         .post(
@@ -210,6 +228,7 @@ async fn seed_month(app: &TestApp) -> (Month, Client) {
     // Day 12: A processed. Day 14.5: K filed and taken.
     app.at_day(12.0).await;
     close(&mobilites, &d[&'A']).await;
+    answer_survey(app, &d[&'A'], 5, Some("Site de la ville")).await;
     app.at_day(14.5).await;
     d.insert('K', file_on(&usager, COMPLEXE).await);
     step(&mobilites, &d[&'K'], "receptionner").await;
@@ -217,13 +236,16 @@ async fn seed_month(app: &TestApp) -> (Month, Client) {
     // processed, a day after its deadline.
     app.at_day(16.0).await;
     close(&mobilites, &d[&'B']).await;
+    answer_survey(app, &d[&'B'], 4, Some("Site de la ville")).await;
     app.at_day(20.0).await;
     close(&cycles, &d[&'E']).await;
+    answer_survey(app, &d[&'E'], 3, None).await;
     app.at_day(28.0).await;
     close(&mobilites, &d[&'H']).await;
-    // Day 30 (1 April): L filed, in April.
+    // Day 30 (1 April): L filed, in April; H's survey answered.
     app.at_day(30.0).await;
     d.insert('L', file_on(&usager, COMPLEXE).await);
+    answer_survey(app, &d[&'H'], 2, Some("Autre")).await;
     (Month { demandes: d }, qualite)
 }
 
@@ -300,6 +322,31 @@ async fn statistics_of_a_seeded_month_match_the_figures_counted_by_hand(app: Tes
     // Now (day 30): J is late (taken on day 0); G has waited 29 days.
     assert_eq!(stats["late"], 1);
     assert_eq!(stats["untaken"], json!({ "after_days": 7, "count": 1 }));
+    // Surveys answered in March: C 1, A 5, B 4, E 3 (H answered in
+    // April); the free « suggestion » is not counted.
+    assert_eq!(
+        stats["satisfaction"],
+        json!({
+            "answers": 4,
+            "mean_score": 3.25,
+            "by_score": [
+                { "score": 1, "count": 1 }, { "score": 2, "count": 0 },
+                { "score": 3, "count": 1 }, { "score": 4, "count": 1 },
+                { "score": 5, "count": 1 },
+            ],
+            "questions": [{
+                "demarche": COMPLEXE,
+                "id": "connu_par",
+                "label": "Comment avez-vous connu cette aide ?",
+                "choices": [
+                    { "choice": "Site de la ville", "count": 2 },
+                    { "choice": "Bouche-à-oreille", "count": 1 },
+                    { "choice": "Réseaux sociaux", "count": 0 },
+                    { "choice": "Autre", "count": 0 },
+                ],
+            }],
+        })
+    );
 
     // The Mobilités service: E went to Cycles. Six times: 2, 3, 6, 10,
     // 11, 28 — median the 3rd, 90th percentile the 6th (⌈5.4⌉).
@@ -317,6 +364,9 @@ async fn statistics_of_a_seeded_month_match_the_figures_counted_by_hand(app: Tes
         json!({ "measured": 6, "median_days": 6.0, "p90_days": 28.0 })
     );
     assert_eq!(mobilites["deadline"]["within"], 5);
+    // A, B and C answered while Mobilités was in charge: (5 + 4 + 1) / 3.
+    assert_eq!(mobilites["satisfaction"]["answers"], 3);
+    assert_eq!(mobilites["satisfaction"]["mean_score"], 3.33);
     // Cycles, named by another role's group of the service.
     let cycles = qualite
         .get(&format!(
@@ -331,6 +381,13 @@ async fn statistics_of_a_seeded_month_match_the_figures_counted_by_hand(app: Tes
         json!({ "measured": 1, "median_days": 19.0, "p90_days": 19.0 })
     );
     assert_eq!(cycles["late"], 0);
+    assert_eq!(
+        (
+            &cycles["satisfaction"]["answers"],
+            &cycles["satisfaction"]["mean_score"]
+        ),
+        (&json!(1), &json!(3.0))
+    );
     // April so far: L only, never taken (since today).
     let april = qualite
         .get(&format!(
@@ -344,6 +401,11 @@ async fn statistics_of_a_seeded_month_match_the_figures_counted_by_hand(app: Tes
     assert_eq!(april["closed"]["total"], 0);
     assert_eq!(april["processing_time"]["median_days"], Value::Null);
     assert_eq!(april["deadline"]["share"], Value::Null);
+    assert_eq!(april["satisfaction"]["answers"], 1, "H");
+    assert_eq!(
+        april["satisfaction"]["questions"][0]["choices"][3],
+        json!({ "choice": "Autre", "count": 1 })
+    );
 
     // The lists behind the counts.
     let late = qualite
@@ -386,7 +448,7 @@ async fn statistics_of_a_seeded_month_match_the_figures_counted_by_hand(app: Tes
             ("archivee", 5),
         ])
     );
-    for block in ["closed", "processing_time", "deadline"] {
+    for block in ["closed", "processing_time", "deadline", "satisfaction"] {
         assert_eq!(later[block], stats[block], "{block}");
     }
 }
@@ -405,6 +467,7 @@ async fn the_csv_export_neutralises_cells_that_would_be_formulas(app: TestApp) {
     step(&mobilites, &id, "receptionner").await;
     app.at_day(2.5).await;
     close(&mobilites, &id).await;
+    answer_survey(&app, &id, 4, Some("Autre")).await;
 
     let reply = qualite
         .get(&format!(
@@ -447,6 +510,17 @@ async fn the_csv_export_neutralises_cells_that_would_be_formulas(app: TestApp) {
         "1"
     );
     assert_eq!(line("Demandes clôturées sur la période", "Traitées"), "1");
+    let survey = "Satisfaction (enquête)";
+    assert_eq!(line(survey, "Réponses"), "1");
+    assert_eq!(line(survey, "Note moyenne (sur 5)"), "4,00");
+    assert_eq!(line(survey, "Note 4 sur 5"), "1");
+    assert_eq!(
+        line(
+            survey,
+            "Comment avez-vous connu cette aide ? (velo-formule) : Autre"
+        ),
+        "1"
+    );
     assert_eq!(
         line(
             "Délai de traitement (hors mise en attente)",

@@ -81,6 +81,54 @@ async fn presentation_page_shows_the_form_without_the_cadre_reserve(app: TestApp
     assert_eq!(pages, ["identite", "reparation", "versement"]);
     let missing = app.anonymous().get("/api/demarches/inconnue").await;
     assert_eq!((missing.status, missing.code()), (404, "not_found"));
+    assert_eq!(
+        page["observatoire_url"],
+        Value::Null,
+        "a test host shows no « Je donne mon avis »"
+    );
+}
+
+/// The vélo démarche's *Je donne mon avis* button, on a production host.
+mod the_observatoire_button_shows_in_production_only {
+    use guichet_host::service::Environment;
+    use guichet_tests::app::{Backend, run_with, test_settings};
+
+    fn production() -> guichet_host::http::Settings {
+        guichet_host::http::Settings {
+            environment: Environment::Production,
+            ..test_settings()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run_with(Backend::Sqlite, production(), super::observatoire_button).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run_with(Backend::Postgres, production(), super::observatoire_button).await;
+    }
+}
+
+async fn observatoire_button(app: TestApp) {
+    app.import(VELO).await;
+    let page = app.anonymous().get(&format!("/api/demarches/{VELO}")).await;
+    let url = page.expect(200)["observatoire_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with("https://voxusagers.numerique.gouv.fr/Demarches/"),
+        "{url}"
+    );
+    // A démarche without one shows none, in production too.
+    app.import(SIGNALEMENT).await;
+    let other = app
+        .anonymous()
+        .get(&format!("/api/demarches/{SIGNALEMENT}"))
+        .await;
+    assert_eq!(other.expect(200)["observatoire_url"], Value::Null);
 }
 
 async fn draft_is_prefilled_from_the_profile_and_summarised_before_submission(app: TestApp) {

@@ -18,5 +18,6 @@ mod end_of_life;
 mod hot_swap;
 mod journal;
 mod notifications;
+mod notifications_complexe;
 mod simple;
 mod transmission;

@@ -46,7 +46,7 @@ with_smtp!(
 const ADMIN: &str = "Admin_SVL_DSI_Guichet";
 const PORTAL: &str = "https://demarches.ville-saint-laurent.fr";
 const MAILBOX: &str = "mobilites@ville-saint-laurent.fr";
-const USAGER_MAIL: &str = "camille.martin@exemple.test";
+pub const USAGER_MAIL: &str = "camille.martin@exemple.test";
 
 /// Where the test's mails go: a port reserved for the sink, which a test
 /// may start late (a server down).
@@ -89,7 +89,7 @@ pub fn mail_settings(addr: std::net::SocketAddr) -> MailSettings {
     }
 }
 
-async fn with_sink<F, Fut>(backend: Backend, body: F)
+pub async fn with_sink<F, Fut>(backend: Backend, body: F)
 where
     F: FnOnce(TestApp, Arc<Smtp>) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -420,6 +420,12 @@ async fn the_survey_link_is_answered_once_and_refuses_tampering_and_expiry(
     assert_eq!(
         (answered.score, answered.comment.as_deref()),
         (4, Some("Rapide, merci."))
+    );
+    // The agents read it on the demande.
+    let seen = agent_view(&gestionnaire, &id).await;
+    assert_eq!(
+        (&seen["survey"]["note"], &seen["survey"]["commentaire"]),
+        (&json!(4), &json!("Rapide, merci."))
     );
 
     // Thirty days later the link has expired.

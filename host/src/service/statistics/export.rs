@@ -123,6 +123,34 @@ fn lines(stats: &Statistics) -> Vec<[String; 3]> {
         ),
         stats.untaken.count.to_string(),
     );
+
+    let survey = "Satisfaction (enquête)";
+    let satisfaction = &stats.satisfaction;
+    line(survey, "Réponses", satisfaction.answers.to_string());
+    line(
+        survey,
+        "Note moyenne (sur 5)",
+        optional(satisfaction.mean_score, 2),
+    );
+    for score in &satisfaction.by_score {
+        line(
+            survey,
+            &format!("Note {} sur 5", score.score),
+            score.count.to_string(),
+        );
+    }
+    for question in &satisfaction.questions {
+        for choice in &question.choices {
+            line(
+                survey,
+                &format!(
+                    "{} ({}) : {}",
+                    question.label, question.demarche, choice.choice
+                ),
+                choice.count.to_string(),
+            );
+        }
+    }
     lines
 }
 
