@@ -146,19 +146,6 @@ pub fn phone_display(stored: &str) -> String {
     }
 }
 
-/// Whether a stored phone number (E.164) is a mobile one — what a vendor
-/// files as a mobile, and what can receive an SMS — by libphonenumber's
-/// numbering plans (`+33612345678` and `+262692123456` are; `+33140000000`
-/// is not).
-pub fn is_mobile(stored: &str) -> bool {
-    phonenumber::parse(None, stored).is_ok_and(|number| {
-        matches!(
-            number.number_type(&phonenumber::metadata::DATABASE),
-            phonenumber::Type::Mobile
-        )
-    })
-}
-
 fn format_phone(number: &PhoneNumber, mode: Mode) -> String {
     number.format().mode(mode).to_string()
 }

@@ -3,7 +3,6 @@
 
 use guichet_core::demande::Demande;
 use guichet_core::demarche::Definition;
-use guichet_core::format::is_mobile;
 use guichet_core::id::{DemandeId, FileId};
 use guichet_core::profile::ProfileField;
 use guichet_core::validation::visibility;
@@ -134,7 +133,9 @@ fn fill_identity(identity: &mut model::Identity, prefill: ProfileField, value: &
         }
         (ProfileField::Email, model::FieldValue::Text(text)) => identity.email = Some(text.clone()),
         (ProfileField::Phone, model::FieldValue::Text(text)) => {
-            if is_mobile(text) {
+            // What can receive an SMS is filed as a mobile: one rule for
+            // the SMS gateway and the vendors (`guichet_core::phone`).
+            if matches!(guichet_core::phone::mobile_e164(text), Ok(Some(_))) {
                 identity.mobile = Some(text.clone());
             } else {
                 identity.phone = Some(text.clone());
@@ -147,5 +148,40 @@ fn fill_identity(identity: &mut model::Identity, prefill: ProfileField, value: &
             identity.birth_date = Some(date.clone())
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filed(phone: &str) -> model::Identity {
+        let mut identity = model::Identity::default();
+        fill_identity(
+            &mut identity,
+            ProfileField::Phone,
+            &model::FieldValue::Text(phone.to_owned()),
+        );
+        identity
+    }
+
+    #[test]
+    fn a_number_that_receives_sms_is_filed_as_a_mobile() {
+        // Saint-Pierre-et-Miquelon's 20 block serves mobiles and fixed
+        // lines alike: the SMS gateway texts it, so the vendor gets it as
+        // a mobile too.
+        for number in ["+33612345678", "+262692123456", "+508201234"] {
+            let identity = filed(number);
+            assert_eq!(
+                (identity.mobile.as_deref(), identity.phone.as_deref()),
+                (Some(number), None),
+                "{number}"
+            );
+        }
+        let landline = filed("+33142685300");
+        assert_eq!(
+            (landline.mobile, landline.phone.as_deref()),
+            (None, Some("+33142685300"))
+        );
     }
 }
