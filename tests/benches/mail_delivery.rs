@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use guichet_host::mail::{Mail, MailSettings, Mailer, SmtpSecurity};
+use guichet_host::mail::{Mail, Mailer};
 use guichet_host::service::notifications::{CONCURRENCY, Delivery};
 use guichet_tests::app::{Backend, TestApp, run_with, test_settings};
 use guichet_tests::filing::{MOBILITES, VELO, file_velo};
@@ -52,6 +52,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // The SMTP transport's pool is made in the runtime.
+    let _runtime = runtime.enter();
     for name in backends.split(',').map(str::trim) {
         let backend = match name {
             "sqlite" => Backend::Sqlite,
@@ -59,7 +61,11 @@ fn main() {
             other => panic!("MAILS_BACKENDS: unknown backend {other}"),
         };
         let sink = MailSink::start().expect("the SMTP sink");
-        let mailer = Mailer::new(&settings(&sink), "Ville de Saint-Laurent").unwrap();
+        let mailer = Mailer::new(
+            &guichet_tests::mail_settings(sink.smtp_addr(), Duration::from_secs(30)),
+            "Ville de Saint-Laurent",
+        )
+        .unwrap();
         let app_settings = guichet_host::http::Settings {
             delivery: Arc::new(Delivery {
                 mailer: Some(mailer.clone()),
@@ -71,21 +77,6 @@ fn main() {
         runtime.block_on(run_with(backend, app_settings, move |app| {
             measure(app, sink, mailer, name.to_owned(), count)
         }));
-    }
-}
-
-fn settings(sink: &MailSink) -> MailSettings {
-    let addr = sink.smtp_addr();
-    MailSettings {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        security: SmtpSecurity::None,
-        credentials: None,
-        from: "Ville de Saint-Laurent <ne-pas-repondre@ville-saint-laurent.fr>"
-            .parse()
-            .unwrap(),
-        reply_to: Some("accueil@ville-saint-laurent.fr".parse().unwrap()),
-        timeout: Duration::from_secs(30),
     }
 }
 

@@ -23,16 +23,21 @@
 //! index-only scan needs the visibility map); SQLite is left as the
 //! application leaves it (no `ANALYZE`).
 //!
+//! One closed demande in eight has a survey answer (the day after its
+//! closing), three in four of them with an option chosen.
+//!
 //! Measured, `STATS_RUNS` times each after 3 warm-up runs, with the
 //! median and the worst: the baseline count; the store's figures
 //! (`Store::statistics`: received by status, closings, percentiles); the
+//! survey answers (`Store::satisfaction`); the
 //! whole use case (`service::statistics::statistics`: the figures, the
 //! late and never-taken counts, the labels); and the CSV export on top.
 //!
 //! Environment: `STATS_DEMANDES` (1000000), `STATS_DEMARCHES` (1: every
 //! demande in the measured démarche, the worst case), `STATS_YEARS` (1),
 //! `STATS_DATA_BYTES` (1500),
-//! `STATS_RUNS` (20), `STATS_BACKENDS` (`sqlite,postgres`),
+//! `STATS_RUNS` (20), `STATS_BACKENDS` (`sqlite,postgres`), `STATS_KEEP`
+//! (set: the databases are kept, and their URLs printed, to `EXPLAIN`),
 //! `GUICHET_TEST_POSTGRES` (the server's admin URL; a database
 //! `guichet_bench_<uuid>` is created there and dropped at the end).
 
@@ -121,6 +126,10 @@ fn main() -> Result<()> {
             continue;
         };
         let measured = runtime.block_on(measure(&database, &plan));
+        if std::env::var_os("STATS_KEEP").is_some() {
+            println!("kept for a look: {}", database.url);
+            continue;
+        }
         runtime.block_on(database.remove());
         measured?;
     }
@@ -207,6 +216,27 @@ fn insert_sql(plan: &Plan, postgres: bool, first: i64, last: i64) -> String {
     )
 }
 
+/// The `INSERT … SELECT` of the survey answers: one closed demande in
+/// eight answered the day after its closing, scores 1 to 5 in turn, three
+/// demandes in four choosing one of the vélo survey's options.
+fn survey_sql(postgres: bool) -> String {
+    let n = if postgres {
+        "substr(numero, 3)::bigint"
+    } else {
+        "CAST(substr(numero, 3) AS INTEGER)"
+    };
+    format!(
+        "INSERT INTO survey_answers (demande_id, demarche, service, score, choices, comment, \
+         free_answers, answered_at) \
+         SELECT id, slug, primary_service, 1 + {n} % 5, \
+         CASE {n} % 4 WHEN 0 THEN '{{}}' WHEN 1 THEN '{{\"connu_par\":\"Site de la ville\"}}' \
+              WHEN 2 THEN '{{\"connu_par\":\"Bouche-à-oreille\"}}' \
+              ELSE '{{\"connu_par\":\"Réseaux sociaux\"}}' END, \
+         NULL, NULL, closed_at + {DAY} \
+         FROM demandes WHERE closed_at IS NOT NULL AND {n} % 8 = 0"
+    )
+}
+
 /// Median and worst of `runs` timed runs of `f` after 3 warm-up runs.
 async fn time<F, Fut, T>(runs: usize, mut f: F) -> Result<(Duration, Duration, T)>
 where
@@ -263,8 +293,12 @@ async fn measure(database: &TestDatabase, plan: &Plan) -> Result<()> {
             .with_context(|| format!("rows {first} to {last}"))?;
         first = last + 1;
     }
+    conn.execute(survey_sql(postgres).as_str())
+        .await
+        .context("survey answers")?;
     if postgres {
         conn.execute("VACUUM ANALYZE demandes").await?;
+        conn.execute("VACUUM ANALYZE survey_answers").await?;
     }
     let seeded = seeding.elapsed();
 
@@ -302,6 +336,8 @@ async fn measure(database: &TestDatabase, plan: &Plan) -> Result<()> {
             .bind("bench-0")
             .bind(from.timestamp_millis())
             .bind(until.timestamp_millis())
+            // Planned for its values each time, as the statistics are.
+            .persistent(false)
             .fetch_one(pool)
             .await?;
             Ok(row.try_get::<i64, _>("n")?)
@@ -334,6 +370,12 @@ async fn measure(database: &TestDatabase, plan: &Plan) -> Result<()> {
         async move { Ok(statistics::statistics(guichet, caller, request).await?) }
     })
     .await?;
+    let (satisfaction, satisfaction_worst, answers) = time(plan.runs, || {
+        let store = &store;
+        let scope = &scope;
+        async move { Ok(store.satisfaction(scope, from, until).await?) }
+    })
+    .await?;
     let (csv, csv_worst, bytes) = time(plan.runs, || {
         let (guichet, caller, request) = (&guichet, &caller, request.clone());
         async move {
@@ -358,6 +400,12 @@ async fn measure(database: &TestDatabase, plan: &Plan) -> Result<()> {
         ratio(figures)
     );
     println!(
+        "| `Store::satisfaction` (survey answers: scores, options) | {} | {} | {:.1} |",
+        ms(satisfaction),
+        ms(satisfaction_worst),
+        ratio(satisfaction)
+    );
+    println!(
         "| the use case (`GET /api/statistics` without HTTP) | {} | {} | {:.1} |",
         ms(whole),
         ms(whole_worst),
@@ -370,7 +418,7 @@ async fn measure(database: &TestDatabase, plan: &Plan) -> Result<()> {
         ratio(csv)
     );
     println!(
-        "\nreceived {}, closed {}, measured {}, median {:?} d, p90 {:?} d, within the deadline {:?}, late now {}, never taken {}; CSV {} bytes; {} closing groups\n",
+        "\nreceived {}, closed {}, measured {}, median {:?} d, p90 {:?} d, within the deadline {:?}, late now {}, never taken {}; {} survey answers, mean {:?}; CSV {} bytes; {} closing groups\n",
         stats.received.total,
         stats.closed.total,
         stats.processing_time.measured,
@@ -379,6 +427,8 @@ async fn measure(database: &TestDatabase, plan: &Plan) -> Result<()> {
         stats.deadline.share,
         stats.late,
         stats.untaken.count,
+        answers.by_score.iter().sum::<u64>(),
+        stats.satisfaction.mean_score,
         bytes.len(),
         result.closings.len(),
     );

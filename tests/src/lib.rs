@@ -106,4 +106,27 @@ pub mod app;
 pub mod client;
 pub mod filing;
 pub mod hostile;
+
+/// The mailer's settings for an SMTP server without TLS at `addr` (the
+/// `mail-sim` sink): the sender and reply-to of the Ville de
+/// Saint-Laurent, a timeout of `timeout`.
+///
+/// # Panics
+/// Never: the addresses are constants that parse.
+pub fn mail_settings(
+    addr: std::net::SocketAddr,
+    timeout: std::time::Duration,
+) -> guichet_host::mail::MailSettings {
+    guichet_host::mail::MailSettings {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        security: guichet_host::mail::SmtpSecurity::None,
+        credentials: None,
+        from: "Ville de Saint-Laurent <ne-pas-repondre@ville-saint-laurent.fr>"
+            .parse()
+            .expect("a mailbox"),
+        reply_to: Some("accueil@ville-saint-laurent.fr".parse().expect("a mailbox")),
+        timeout,
+    }
+}
 pub mod storage;

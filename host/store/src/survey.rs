@@ -10,11 +10,11 @@
 //! with their demande when it is purged (`ON DELETE CASCADE`).
 //!
 //! [`Store::satisfaction`] counts the answers of a scope and period for
-//! the statistics: the scores by one `GROUP BY` over the index
-//! `survey_answers_demarche` (démarche, answer date), the chosen options
-//! by reading the `choices` column of those rows only, one row at a time
-//! (a survey's answers are a fraction of its demandes, and no demande is
-//! read).
+//! the statistics in one `GROUP BY` (démarche, score, options chosen) read
+//! from the covering index `survey_answers_period` (migration
+//! `0010_survey_index`): the options are stored as canonical JSON (a
+//! sorted map), so equal choices group together and each distinct
+//! combination is parsed once. No demande is read.
 //!
 //! Links are signed with HMAC-SHA256 (crate `hmac`) under a key derived
 //! from the master key with HKDF-SHA256 (crate `hkdf`) for each purpose
@@ -24,7 +24,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt as _;
 use guichet_core::id::{DemandeId, Slug};
 use guichet_core::role::GroupName;
 use sqlx::AnyConnection;
@@ -33,7 +32,7 @@ use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::seal;
 use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
-use crate::statistics::{StatisticsScope, push_period, push_scope_on};
+use crate::statistics::{StatisticsScope, planned_each_time, push_period, push_scope_on};
 
 /// The sealed columns.
 const COMMENT: &str = "survey_answers.comment";
@@ -171,40 +170,37 @@ impl Store {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<SatisfactionFigures> {
-        let scoped = |select: &str| {
-            let mut sql = Sql::new(select);
-            push_scope_on(&mut sql, scope, "a.demarche", "a.service");
-            push_period(&mut sql, "a.answered_at", from, until);
-            sql
-        };
-        let mut figures = SatisfactionFigures::default();
-        let mut sql = scoped("SELECT a.score, COUNT(*) AS n FROM survey_answers a");
-        sql.push(" GROUP BY a.score");
+        // One pass: the answers grouped by score and by the options chosen
+        // (stored as canonical JSON, so equal choices are equal texts).
+        let mut sql =
+            Sql::new("SELECT a.demarche, a.score, a.choices, COUNT(*) AS n FROM survey_answers a");
+        push_scope_on(&mut sql, scope, "a.demarche", "a.service");
+        push_period(&mut sql, "a.answered_at", from, until);
+        sql.push(" GROUP BY a.demarche, a.score, a.choices");
         let (text, args) = sql.finish()?;
-        for row in sqlx::query_with(&text, args).fetch_all(&self.read).await? {
+        let mut figures = SatisfactionFigures::default();
+        for row in planned_each_time(&text, args).fetch_all(&self.read).await? {
+            let n = unsigned(row.int("n")?);
             let score = row.int("score")?;
             let slot = usize::try_from(score - 1)
                 .ok()
                 .and_then(|i| figures.by_score.get_mut(i))
                 .ok_or_else(|| StoreError::Corrupt(format!("note d'enquête {score}")))?;
-            *slot = unsigned(row.int("n")?);
-        }
-        let mut sql = scoped("SELECT a.demarche, a.choices FROM survey_answers a");
-        sql.push(" AND a.choices <> '{}'");
-        let (text, args) = sql.finish()?;
-        let mut rows = sqlx::query_with(&text, args).fetch(&self.read);
-        while let Some(row) = rows.try_next().await? {
-            let slug = Slug::parse(&row.text("demarche")?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            *slot += n;
             let chosen: BTreeMap<String, String> = serde_json::from_str(&row.text("choices")?)
                 .map_err(|e| StoreError::Corrupt(format!("réponses d'enquête : {e}")))?;
+            if chosen.is_empty() {
+                continue;
+            }
+            let slug = Slug::parse(&row.text("demarche")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let questions = figures.choices.entry(slug).or_default();
             for (question, option) in chosen {
                 *questions
                     .entry(question)
                     .or_default()
                     .entry(option)
-                    .or_default() += 1;
+                    .or_default() += n;
             }
         }
         Ok(figures)

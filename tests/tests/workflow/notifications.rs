@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use guichet_host::mail::{MailSettings, Mailer, SmtpSecurity};
+use guichet_host::mail::Mailer;
 use guichet_host::service::notifications::Delivery;
 use guichet_tests::app::{Backend, Client, TestApp, run_with, test_settings};
 use guichet_tests::filing::*;
@@ -74,21 +74,6 @@ impl Smtp {
     }
 }
 
-/// The mailer's settings for a sink at `addr`.
-pub fn mail_settings(addr: std::net::SocketAddr) -> MailSettings {
-    MailSettings {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        security: SmtpSecurity::None,
-        credentials: None,
-        from: "Ville de Saint-Laurent <ne-pas-repondre@ville-saint-laurent.fr>"
-            .parse()
-            .unwrap(),
-        reply_to: Some("accueil@ville-saint-laurent.fr".parse().unwrap()),
-        timeout: std::time::Duration::from_secs(5),
-    }
-}
-
 pub async fn with_sink<F, Fut>(backend: Backend, body: F)
 where
     F: FnOnce(TestApp, Arc<Smtp>) -> Fut,
@@ -103,7 +88,11 @@ where
         addr,
         sink: std::sync::Mutex::new(None),
     });
-    let mailer = Mailer::new(&mail_settings(addr), "Ville de Saint-Laurent").unwrap();
+    let mailer = Mailer::new(
+        &guichet_tests::mail_settings(addr, std::time::Duration::from_secs(5)),
+        "Ville de Saint-Laurent",
+    )
+    .unwrap();
     let settings = guichet_host::http::Settings {
         delivery: Arc::new(Delivery {
             mailer: Some(mailer),

@@ -159,6 +159,9 @@ impl Handler for Session {
     }
 }
 
+/// SMTP sessions served at once (each holds a thread while open).
+const SESSIONS: u32 = 32;
+
 /// A running sink: the SMTP server in its threads. It runs until the
 /// process ends (the SMTP library has no stop), so tests start one per
 /// test on a free port.
@@ -194,6 +197,9 @@ impl MailSink {
         let mut server = Server::new(session);
         server
             .with_name("mail-sim.localhost")
+            // One thread per open connection: room for the idle connections
+            // an SMTP client's pool keeps besides those sending.
+            .with_num_threads(SESSIONS)
             .with_ssl(SslConfig::None)
             .map_err(|e| io::Error::other(e.to_string()))?
             .with_tcp_listener(listener);
