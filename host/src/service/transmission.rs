@@ -42,7 +42,10 @@
 //!
 //! **Side by side.** The jobs of a claimed batch run eight demandes at a
 //! time (the jobs of one demande in their order), so connector calls and
-//! vendor round trips overlap (see `BENCHMARKS.md`, the connector queue).
+//! vendor round trips overlap; the successes ready at the same moment are
+//! recorded in one write transaction ([`record_successes`], group commit),
+//! each still only if its worker holds the job (see `BENCHMARKS.md`, the
+//! connector queue).
 //!
 //! **Left alone when down.** After repeated failures of an instance, its
 //! circuit breaker (`super::breaker`) opens: its jobs go back to the queue
@@ -62,7 +65,7 @@ use guichet_core::demarche::Definition;
 use guichet_core::history::{Audience, Author, HistoryEntry};
 use guichet_core::id::{DemandeId, StatusId};
 use guichet_store::connector::RemoteLink;
-use guichet_store::job::{Completion, Job, JobStatus, NewJob};
+use guichet_store::job::{Completion, Job, JobStatus, JobSuccess, NewJob};
 use serde::{Deserialize, Serialize};
 
 mod demande;
@@ -208,23 +211,34 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Delivered, ServiceEr
                 None => by_demande.push((job.demande, vec![job])),
             }
         }
-        let mut groups = futures::stream::iter(by_demande)
-            .map(|(_, jobs)| async move {
-                let mut outcomes = Vec::with_capacity(jobs.len());
-                for job in jobs {
-                    outcomes.push(deliver(guichet, worker, job).await?);
+        // Successes are recorded together, as they come (group commit).
+        let (committer, successes) = tokio::sync::mpsc::unbounded_channel();
+        let processing = async move {
+            let committer = &committer;
+            let mut groups = futures::stream::iter(by_demande)
+                .map(|(_, jobs)| async move {
+                    let mut outcomes = Vec::with_capacity(jobs.len());
+                    for job in jobs {
+                        outcomes.push(deliver(guichet, worker, job, committer).await?);
+                    }
+                    Ok::<_, ServiceError>(outcomes)
+                })
+                .buffer_unordered(CONCURRENCY);
+            let mut first_error = None;
+            let mut outcomes_seen = Vec::new();
+            while let Some(outcomes) = groups.next().await {
+                match outcomes {
+                    Ok(outcomes) => outcomes_seen.extend(outcomes),
+                    // The other groups still finish; their jobs are recorded.
+                    Err(error) => first_error = first_error.or(Some(error)),
                 }
-                Ok::<_, ServiceError>(outcomes)
-            })
-            .buffer_unordered(CONCURRENCY);
-        let mut first_error = None;
-        while let Some(outcomes) = groups.next().await {
-            match outcomes {
-                Ok(outcomes) => outcomes.into_iter().for_each(|o| delivered.count(o)),
-                // The other groups still finish; their jobs are recorded.
-                Err(error) => first_error = first_error.or(Some(error)),
             }
-        }
+            (outcomes_seen, first_error)
+        };
+        let (unrecorded, (outcomes, first_error)) =
+            futures::join!(record_successes(guichet, worker, successes), processing);
+        outcomes.into_iter().for_each(|o| delivered.count(o));
+        let first_error = first_error.or(unrecorded);
         if let Some(error) = first_error {
             return Err(error);
         }
@@ -242,6 +256,9 @@ enum Outcome {
     Retried,
     Failed,
     Postponed,
+    /// A success whose recording failed with its group's: it runs again
+    /// when its lease ends.
+    Unrecorded,
 }
 
 impl Delivered {
@@ -252,13 +269,70 @@ impl Delivered {
             Outcome::Retried => self.retried += 1,
             Outcome::Failed => self.failed += 1,
             Outcome::Postponed => self.postponed += 1,
+            Outcome::Unrecorded => {}
         }
     }
 }
 
+/// A success to record, and where to say whether it was: `Err(Some(_))`
+/// for this job (no longer held), `Err(None)` when the whole group failed
+/// ([`record_successes`] returns why).
+type Success = (
+    JobSuccess,
+    tokio::sync::oneshot::Sender<Result<(), Option<ServiceError>>>,
+);
+
+/// Records the successes sent by the jobs of a batch as they come: those
+/// ready together in one transaction (`Store::complete_jobs_with`), at
+/// most [`CONCURRENCY`] — what the database's single writer pays once per
+/// transaction is paid once for them all. Ends when every sender is gone,
+/// with the first error that kept a group from being written (its jobs
+/// stay claimed and run again when their lease ends).
+async fn record_successes(
+    guichet: &Guichet,
+    worker: &str,
+    mut successes: tokio::sync::mpsc::UnboundedReceiver<Success>,
+) -> Option<ServiceError> {
+    let mut first_error = None;
+    while let Some(first) = successes.recv().await {
+        let mut ready = vec![first];
+        while ready.len() < CONCURRENCY {
+            match successes.try_recv() {
+                Ok(next) => ready.push(next),
+                Err(_) => break,
+            }
+        }
+        let (ready, replies): (Vec<JobSuccess>, Vec<_>) = ready.into_iter().unzip();
+        match guichet
+            .store
+            .complete_jobs_with(worker, guichet.now(), &ready)
+            .await
+        {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(answer.map_err(|e| Some(ServiceError::from(e))));
+                }
+            }
+            Err(error) => {
+                for reply in replies {
+                    let _ = reply.send(Err(None));
+                }
+                first_error = first_error.or(Some(ServiceError::from(error)));
+            }
+        }
+    }
+    first_error
+}
+
 /// Runs one claimed job — unless its instance's breaker is open — and
-/// records its outcome with the calls it made.
-async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, ServiceError> {
+/// records its outcome with the calls it made: a success through
+/// `committer` ([`record_successes`]), a failure at once.
+async fn deliver(
+    guichet: &Guichet,
+    worker: &str,
+    job: Job,
+    committer: &tokio::sync::mpsc::UnboundedSender<Success>,
+) -> Result<Outcome, ServiceError> {
     // Both kinds of payload name their instance.
     let instance = job.payload["instance"].as_str().unwrap_or_default();
     if let Some(until) = guichet.breakers.open_until(instance, guichet.now()) {
@@ -286,10 +360,21 @@ async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, S
     }
     match attempt {
         Ok(completion) => {
-            guichet
-                .store
-                .complete_job_with(job.id, worker, guichet.now(), &calls, &completion)
-                .await?;
+            let (reply, recorded) = tokio::sync::oneshot::channel();
+            let success = JobSuccess {
+                id: job.id,
+                calls,
+                completion,
+            };
+            if committer.send((success, reply)).is_err() {
+                return Ok(Outcome::Unrecorded);
+            }
+            match recorded.await {
+                Ok(Ok(())) => {}
+                Ok(Err(Some(error))) => return Err(error),
+                // The group was not written: `run` reports why.
+                Ok(Err(None)) | Err(_) => return Ok(Outcome::Unrecorded),
+            }
             Ok(if reading {
                 Outcome::Read
             } else {

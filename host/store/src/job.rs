@@ -46,8 +46,11 @@ use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, Keyring};
 use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
 
+mod completions;
 mod dead_letters;
 mod queue;
+
+pub use completions::JobSuccess;
 
 pub use queue::Queue;
 
@@ -463,7 +466,25 @@ impl Store {
         completion: &Completion,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        insert_calls(&mut tx, &self.keys, calls, Some(id)).await?;
+        let done = self
+            .complete_in(&mut *tx, id, worker, now, calls, completion)
+            .await?;
+        tx.commit().await?;
+        self.held(id, done).await
+    }
+
+    /// What [`Store::complete_job_with`] writes, in the caller's
+    /// transaction; returns whether `worker` held the job (1) or not (0).
+    async fn complete_in(
+        &self,
+        tx: &mut AnyConnection,
+        id: JobId,
+        worker: &str,
+        now: DateTime<Utc>,
+        calls: &[ConnectorCall],
+        completion: &Completion,
+    ) -> Result<u64> {
+        insert_calls(&mut *tx, &self.keys, calls, Some(id)).await?;
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, lease_until = NULL, last_error = NULL, updated_at = $2 \
              WHERE id = $3 AND status = $4 AND claimed_by = $5",
@@ -476,22 +497,21 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() > 0 {
-            forget_contact(&mut tx, &self.keys, id).await?;
+            forget_contact(&mut *tx, &self.keys, id).await?;
             if let Some((link, entry)) = &completion.link {
-                self.write_remote_link(&mut tx, link, entry.as_ref())
+                self.write_remote_link(&mut *tx, link, entry.as_ref())
                     .await?;
             }
             for job in &completion.jobs {
                 let key = match job.demande {
-                    Some(demande) => self.keys.of_demande(&mut tx, demande).await?,
+                    Some(demande) => self.keys.of_demande(&mut *tx, demande).await?,
                     None => None,
                 };
-                insert(&mut tx, std::slice::from_ref(job), key.as_ref(), now).await?;
+                insert(&mut *tx, std::slice::from_ref(job), key.as_ref(), now).await?;
             }
-            write_history(&mut tx, &self.keys, &completion.history).await?;
+            write_history(&mut *tx, &self.keys, &completion.history).await?;
         }
-        tx.commit().await?;
-        self.held(id, done.rows_affected()).await
+        Ok(done.rows_affected())
     }
 
     /// Records a failed attempt: the job is retried at `retry_at`, or fails

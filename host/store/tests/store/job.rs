@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use guichet_store::StoreError;
-use guichet_store::job::{JOB_LEASE, JobId, JobStatus, NewJob};
+use guichet_store::job::{Completion, JOB_LEASE, JobId, JobStatus, JobSuccess, NewJob};
 
 use crate::support::*;
 
@@ -26,6 +26,7 @@ on_both_backends!(
     a_worker_claims_only_the_kinds_it_runs,
     a_released_job_comes_back_when_due_without_an_attempt_counted,
     an_abandoned_job_leaves_the_failed_jobs_for_good,
+    successes_recorded_together_answer_each_job_on_its_own,
 );
 
 async fn an_abandoned_job_leaves_the_failed_jobs_for_good(db: TestDb) {
@@ -292,4 +293,59 @@ async fn two_concurrent_claimers_never_get_the_same_job(db: TestDb) {
     let distinct: BTreeSet<JobId> = all.iter().copied().collect();
     assert_eq!(all.len(), 200);
     assert_eq!(distinct.len(), 200);
+}
+
+async fn successes_recorded_together_answer_each_job_on_its_own(db: TestDb) {
+    let held = db.enqueue(mail(1), start()).await.unwrap();
+    let also_held = db.enqueue(mail(2), start()).await.unwrap();
+    let taken_back = db
+        .enqueue(
+            NewJob {
+                kind: "sms".to_owned(),
+                ..mail(3)
+            },
+            start(),
+        )
+        .await
+        .unwrap();
+    db.claim_jobs("worker-a", &["mail"], start(), 10)
+        .await
+        .unwrap();
+    // Another worker holds the third.
+    db.claim_jobs("worker-b", &["sms"], start(), 10)
+        .await
+        .unwrap();
+    let success = |id| JobSuccess {
+        id,
+        calls: Vec::new(),
+        completion: Completion::default(),
+    };
+
+    let answers = db
+        .complete_jobs_with(
+            "worker-a",
+            start(),
+            &[
+                success(held),
+                success(taken_back),
+                success(JobId(uuid::Uuid::new_v4())),
+                success(also_held),
+            ],
+        )
+        .await
+        .unwrap();
+
+    assert!(answers[0].is_ok() && answers[3].is_ok(), "{answers:?}");
+    assert!(
+        matches!(answers[1], Err(StoreError::Conflict(_))),
+        "{answers:?}"
+    );
+    assert!(
+        matches!(answers[2], Err(StoreError::NotFound(_))),
+        "{answers:?}"
+    );
+    assert_eq!(db.job(held).await.unwrap().status, JobStatus::Done);
+    assert_eq!(db.job(also_held).await.unwrap().status, JobStatus::Done);
+    let other = db.job(taken_back).await.unwrap();
+    assert_eq!(other.status, JobStatus::Running, "still worker-b's");
 }
