@@ -343,3 +343,77 @@ mod hosts;
 mod journal;
 #[path = "cli/registry.rs"]
 mod registry;
+
+/// `guichet admin <args> --data-dir <dir>`.
+fn admin(dir: &std::path::Path, args: &[&str]) -> Output {
+    guichet()
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn the_master_key_rotates_and_the_old_key_is_refused_afterwards() {
+    let dir = std::env::temp_dir().join(format!("guichet-cli-rotation-{}", uuid::Uuid::new_v4()));
+    let password = ["--password", "Cheval-batterie-agrafe-2026"];
+    let created = admin(
+        &dir,
+        &[
+            &["create", "--login", "admin@ville.test"][..],
+            &password[..],
+        ]
+        .concat(),
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let new_key = dir.join("nouvelle.key");
+    let new_key_arg = new_key.to_str().expect("a UTF-8 path");
+
+    let rotated = admin(
+        &dir,
+        &["rotate-master-key", "--new-master-key-file", new_key_arg],
+    );
+
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    assert!(
+        stdout(&rotated).contains("rechiffrée(s) sous la nouvelle clé maîtresse"),
+        "{}",
+        stdout(&rotated)
+    );
+    // The old key no longer opens the database; the new one does.
+    let old = admin(
+        &dir,
+        &[
+            &["create", "--login", "autre@ville.test"][..],
+            &password[..],
+        ]
+        .concat(),
+    );
+    assert!(!old.status.success());
+    assert!(stderr(&old).contains("clé maîtresse"), "{}", stderr(&old));
+    let new = admin(
+        &dir,
+        &[
+            &["create", "--login", "autre@ville.test"][..],
+            &password[..],
+            &["--master-key-file", new_key_arg][..],
+        ]
+        .concat(),
+    );
+    assert!(new.status.success(), "{}", stderr(&new));
+    // Rotating onto the key in use is refused.
+    let same = admin(
+        &dir,
+        &[
+            "rotate-master-key",
+            "--new-master-key-file",
+            new_key_arg,
+            "--master-key-file",
+            new_key_arg,
+        ],
+    );
+    assert!(!same.status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}

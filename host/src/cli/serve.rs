@@ -1,5 +1,7 @@
-//! `guichet serve`, `guichet migrate` and `guichet admin create`: run the
-//! platform, bring a database up to date, create the first administrator.
+//! `guichet serve`, `guichet migrate`, `guichet admin create` and `guichet
+//! admin rotate-master-key`: run the platform, bring a database up to date,
+//! create the first administrator, put the database under a new master
+//! key.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -153,15 +155,32 @@ pub(super) enum AdminCommand {
         #[command(flatten)]
         database: Database,
     },
+    /// Puts the database under a new master key: every data key is
+    /// rewrapped in one transaction (sealed values are not rewritten). Stop
+    /// every host first; start them afterwards with the new key file.
+    RotateMasterKey {
+        /// The new key's file: read if it exists, else created with a new
+        /// random key (mode 0600).
+        #[arg(long)]
+        new_master_key_file: PathBuf,
+        #[command(flatten)]
+        database: Database,
+    },
 }
 
 pub(super) async fn admin(command: AdminCommand) -> Result<(), Failure> {
-    let AdminCommand::Create {
-        login,
-        password,
-        group,
-        database,
-    } = command;
+    let (login, password, group, database) = match command {
+        AdminCommand::Create {
+            login,
+            password,
+            group,
+            database,
+        } => (login, password, group, database),
+        AdminCommand::RotateMasterKey {
+            new_master_key_file,
+            database,
+        } => return rotate_master_key(&new_master_key_file, &database).await,
+    };
     check_password("password", &password, &[&login])
         .map_err(|problem| Failure::input(problem.message))?;
     let group = GroupName::parse(&group).map_err(|e| Failure::input(e.to_string()))?;
@@ -217,4 +236,39 @@ pub(super) async fn ensure_group(
         Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
         Err(e) => Err(Failure::call(e.to_string())),
     }
+}
+
+/// `guichet admin rotate-master-key`.
+async fn rotate_master_key(new_file: &std::path::Path, database: &Database) -> Result<(), Failure> {
+    let config = database.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let current = config.master_key_path();
+    if !current.is_file() {
+        return Err(Failure::input(format!(
+            "clé maîtresse actuelle introuvable : {}",
+            current.display()
+        )));
+    }
+    if new_file == current {
+        return Err(Failure::input(
+            "la nouvelle clé doit être dans un autre fichier que l'actuelle",
+        ));
+    }
+    let new = guichet_store::MasterKey::load_or_create(new_file)
+        .map_err(|e| Failure::input(format!("nouvelle clé : {e}")))?;
+    let store = open_store(&config)
+        .await
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let rewrapped = store
+        .rotate_master_key(&new)
+        .await
+        .map_err(|e| Failure::input(e.to_string()));
+    store.close().await;
+    say(&format!(
+        "{} clé(s) de données rechiffrée(s) sous la nouvelle clé maîtresse. Démarrez \
+         désormais Guichet avec --master-key-file {} ; gardez l'ancienne clé hors ligne \
+         tant que les sauvegardes antérieures sont conservées.",
+        rewrapped?,
+        new_file.display()
+    ));
+    Ok(())
 }

@@ -14,9 +14,10 @@
 //! their own so the caller never waits on the database; a write that fails
 //! is reported as a `warn` event naming the call (connector, instance,
 //! operation, outcome, time) beside the `tracing` event the runtime emits
-//! for every call. The calls an administrator makes by hand (check,
-//! transmit, status, card, lookup: [`by_hand`]) are written before their
-//! answer is returned.
+//! for every call. The calls someone waits for — an administrator's by
+//! hand (check, transmit, status, card, lookup: [`by_hand`]), the lookups
+//! of a form's choices and of a family to link ([`journaled`]) — are
+//! written before their answer is returned.
 //!
 //! **Time.** Records take their time from the application's clock (the
 //! workflow's), through [`PersistentJournal`]'s [`Journal::now`].
@@ -140,11 +141,23 @@ pub async fn by_hand<T>(
     guichet: &Guichet,
     call: impl Future<Output = Result<T, RegistryError>>,
 ) -> Result<T, ServiceError> {
+    Ok(journaled(guichet, call).await??)
+}
+
+/// Runs connector calls someone waits for — a lookup of a form's choices,
+/// the search of a family to link, a call by hand — and journals them
+/// before answering, as a job's attempt is journaled with its outcome: an
+/// answer that reached a person was journaled.
+///
+/// # Errors
+/// [`ServiceError::Store`] when the calls could not be journaled (the
+/// answer is then withheld).
+pub async fn journaled<F: Future>(guichet: &Guichet, call: F) -> Result<F::Output, ServiceError> {
     let (answer, calls) = attempt(None, call).await;
     for call in &calls {
         guichet.store.record_connector_call(call).await?;
     }
-    Ok(answer?)
+    Ok(answer)
 }
 
 /// Which entries an administrator asks for.

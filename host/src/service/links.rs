@@ -292,7 +292,7 @@ async fn ask_vendor(
         id: None,
         params,
     };
-    match guichet.registry.lookup(instance, query).await {
+    match super::journal::journaled(guichet, guichet.registry.lookup(instance, query)).await? {
         Ok(items) => match <[_; 1]>::try_from(items) {
             Ok([item]) => Ok((item.id, item.text)),
             Err(items) if items.is_empty() => Err(ServiceError::LinkRefused(

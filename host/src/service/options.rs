@@ -171,12 +171,20 @@ pub async fn resolve(
         let ttl = source.cache_seconds.map_or(DEFAULT_TTL, |seconds| {
             std::time::Duration::from_secs(u64::from(seconds))
         });
-        match guichet
-            .registry
-            .lookup_cached(&source.connector, query, ttl)
-            .await
-        {
-            Ok(items) => {
+        // Journaled before the choices are shown (`super::journal`); a
+        // cached answer makes no call and no entry.
+        let looked_up = super::journal::journaled(
+            guichet,
+            guichet
+                .registry
+                .lookup_cached(&source.connector, query, ttl),
+        )
+        .await;
+        match looked_up {
+            Err(error) => {
+                tracing::warn!(field = %field.id, %error, "appel de la source non journalisé : choix retenus");
+            }
+            Ok(Ok(items)) => {
                 options.choices.insert(
                     field.id.clone(),
                     items
@@ -188,7 +196,7 @@ pub async fn resolve(
                         .collect(),
                 );
             }
-            Err(error) => {
+            Ok(Err(error)) => {
                 tracing::warn!(field = %field.id, %error, "source de données indisponible");
             }
         }

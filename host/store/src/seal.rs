@@ -70,9 +70,8 @@
 //! therefore rewrapping every row of `data_keys` (unwrap under the old key,
 //! wrap under the new, same id) and `sealing_check`, in one transaction,
 //! hosts stopped; no sealed value is rewritten, and the connector secrets
-//! follow the rotation with everything else. No command does it yet
-//! (README, "Not built yet"): until then a new master key needs a fresh
-//! database, and instances reconfigured with their secrets.
+//! follow the rotation with everything else: [`Store::rotate_master_key`]
+//! (module `rotation`), run by `guichet admin rotate-master-key`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -90,6 +89,7 @@ use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, from_json, millis, to_json};
 
 mod master;
+mod rotation;
 pub use master::MasterKey;
 
 /// What every sealed value starts with: a control character (refused in

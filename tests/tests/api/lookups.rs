@@ -1,7 +1,8 @@
 //! Data sources answer from the instance's cache for the duration the
 //! démarche gives them: with ATAL unreachable for a moment, usagers still
 //! get the signalement's categories; a new configuration or version starts
-//! from an empty cache; a source cached for 0 seconds asks every time.
+//! from an empty cache; a source cached for 0 seconds asks every time; a
+//! lookup is in the journal by the time its answer is seen.
 
 use guichet_tests::app::{Client, TestApp, example_path};
 use guichet_tests::filing::{
@@ -13,6 +14,7 @@ use serde_json::json;
 on_both_backends!(
     a_source_answers_from_its_cache_while_the_vendor_is_unreachable,
     a_source_cached_for_no_time_asks_the_vendor_every_time,
+    a_lookup_is_journaled_before_its_choices_are_shown,
 );
 
 /// Saving the signalement's first page with a category: the status.
@@ -76,4 +78,33 @@ async fn a_source_cached_for_no_time_asks_the_vendor_every_time(app: TestApp) {
     let (status, errors) = save_category(&usager, slug).await;
     assert_eq!(status, 422, "asked again, unreachable");
     assert!(errors.contains("source_indisponible"), "{errors}");
+}
+
+async fn a_lookup_is_journaled_before_its_choices_are_shown(app: TestApp) {
+    let sim = guichet_tests::atal().await;
+    connect_atal_to(&app, &sim).await;
+    app.import(SIGNALEMENT).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    let lookups = || async {
+        app.store
+            .connector_calls(&guichet_store::connector::CallQuery {
+                instance: Some("atal-ville".to_owned()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(_, call)| call.operation == "lookup")
+            .count()
+    };
+    assert_eq!(lookups().await, 0);
+
+    // Saving the page checks the category against ATAL's request types.
+    assert_eq!(save_category(&usager, SIGNALEMENT).await.0, 200);
+
+    // Read at once, without waiting for a background write.
+    assert_eq!(lookups().await, 1, "the lookup, written before the answer");
 }

@@ -7,7 +7,8 @@ use crate::support::*;
 
 on_both_backends!(
     migrations_are_idempotent,
-    a_database_opens_only_with_its_master_key
+    a_database_opens_only_with_its_master_key,
+    a_rotated_database_opens_with_the_new_key_only,
 );
 
 async fn migrations_are_idempotent(db: TestDb) {
@@ -76,4 +77,37 @@ async fn a_database_opens_only_with_its_master_key(db: TestDb) {
         }
         other => panic!("opened with another master key: {other:?}"),
     }
+}
+
+async fn a_rotated_database_opens_with_the_new_key_only(db: TestDb) {
+    let (_, _, draft) = velo_draft(&db).await;
+    let new = MasterKey::generate().unwrap();
+
+    let rewrapped = db.rotate_master_key(&new).await.unwrap();
+
+    assert!(rewrapped >= 1, "the draft's key at least: {rewrapped}");
+    let reopened = Store::connect_with_key(&db.url, FileStore::new(&db.files_dir), &new)
+        .await
+        .unwrap();
+    assert_eq!(
+        reopened.draft(draft.id).await.unwrap().answers,
+        velo_answers(),
+        "the sealed answers open under the new key"
+    );
+    reopened.close().await;
+    let key_file = db
+        .files_dir
+        .parent()
+        .unwrap()
+        .join(guichet_store::seal::MASTER_KEY_FILE);
+    let old = MasterKey::load_or_create(&key_file).unwrap();
+    let refused = Store::connect_with_key(&db.url, FileStore::new(&db.files_dir), &old).await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "the old key is refused: {:?}",
+        refused.err()
+    );
+    // A store still holding the old key cannot rotate again.
+    let again = db.rotate_master_key(&MasterKey::generate().unwrap()).await;
+    assert!(matches!(again, Err(StoreError::Invalid(_))), "{again:?}");
 }
