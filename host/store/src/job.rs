@@ -467,7 +467,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         let done = self
-            .complete_in(&mut *tx, id, worker, now, calls, completion)
+            .complete_in(&mut tx, id, worker, now, calls, completion)
             .await?;
         tx.commit().await?;
         self.held(id, done).await
