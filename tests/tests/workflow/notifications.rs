@@ -275,6 +275,8 @@ async fn a_server_down_then_up_gets_each_mail_exactly_once(app: TestApp, smtp: A
     // Nothing listens: both mails fail and wait for their retry.
     let notified = app.notify().await;
     assert_eq!((notified.mails, notified.retried), (0, 2), "{notified:?}");
+    let unknown = admin.get("/api/admin/jobs/queue?kind=courrier").await;
+    assert_eq!(unknown.status, 400, "a kind the queue does not know");
     let queue = admin.get("/api/admin/jobs/queue?kind=notification").await;
     let queue = queue.expect(200);
     assert_eq!(queue["pending"], 2, "{queue}");

@@ -114,10 +114,33 @@ impl From<Job> for JobView {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueFilter {
-    /// A kind of job (`notification`, `connector.transmit`,
-    /// `connector.sync`); all when absent.
-    #[schemars(length(max = 64))]
-    pub kind: Option<String>,
+    /// A kind of job; all when absent. Another value is refused (400).
+    pub kind: Option<QueueKind>,
+}
+
+/// The kinds of jobs in the queue.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+pub enum QueueKind {
+    /// Mails and SMS (`service::notifications`).
+    #[serde(rename = "notification")]
+    Notification,
+    /// Transmissions to a vendor (`service::transmission`).
+    #[serde(rename = "connector.transmit")]
+    Transmit,
+    /// Readings of a vendor's record (`service::synchronisation`).
+    #[serde(rename = "connector.sync")]
+    Sync,
+}
+
+impl QueueKind {
+    /// The stored kind.
+    fn key(self) -> &'static str {
+        match self {
+            QueueKind::Notification => guichet_store::job::NOTIFICATION_JOB,
+            QueueKind::Transmit => crate::service::transmission::TRANSMIT_JOB,
+            QueueKind::Sync => crate::service::synchronisation::SYNC_JOB,
+        }
+    }
 }
 
 /// The queue.
@@ -138,7 +161,7 @@ async fn queue(
     Admin(admin): Admin,
     ApiQuery(filter): ApiQuery<QueueFilter>,
 ) -> Result<Json<QueueView>, ApiError> {
-    let queue = jobs::queue(&state.guichet(), &admin, filter.kind.as_deref()).await?;
+    let queue = jobs::queue(&state.guichet(), &admin, filter.kind.map(QueueKind::key)).await?;
     Ok(Json(QueueView {
         pending: queue.pending,
         running: queue.running,
