@@ -59,7 +59,8 @@ mod upload;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::IntoResponse as _;
 use guichet_core::calendar::Zone;
 use guichet_core::clock::Clock;
 
@@ -109,6 +110,9 @@ pub struct Settings {
     pub delivery: Arc<crate::service::notifications::Delivery>,
     /// Test or production (`guichet serve --environment`).
     pub environment: crate::service::Environment,
+    /// The collectivité's name, shown on every page of the portal and in
+    /// mails (`guichet serve --collectivite`).
+    pub collectivite: String,
 }
 
 impl Default for Settings {
@@ -127,6 +131,7 @@ impl Default for Settings {
             allowed_origins: Vec::new(),
             delivery: Arc::default(),
             environment: crate::service::Environment::default(),
+            collectivite: "Guichet".to_owned(),
         }
     }
 }
@@ -229,9 +234,18 @@ pub fn router(state: AppState) -> Router {
     let limit = state.settings.upload_limit;
     let (router, _) = api().into_parts();
     let router = router
-        .fallback(|| async {
-            ApiError::new(ErrorCode::RouteNotFound, "cette adresse n'existe pas")
-        })
+        .merge(crate::web::router())
+        // The API answers JSON; the portal's addresses a page.
+        .fallback(
+            |State(state): State<AppState>, uri: axum::http::Uri| async move {
+                if uri.path() == "/api" || uri.path().starts_with("/api/") {
+                    ApiError::new(ErrorCode::RouteNotFound, "cette adresse n'existe pas")
+                        .into_response()
+                } else {
+                    crate::web::not_found(&state)
+                }
+            },
+        )
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 ErrorCode::MethodNotAllowed,

@@ -21,3 +21,4 @@ pub mod http;
 pub mod mail;
 pub mod scheduler;
 pub mod service;
+pub mod web;

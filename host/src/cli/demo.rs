@@ -187,6 +187,7 @@ pub(super) async fn run(options: Demo) -> Result<(), Failure> {
     reset(&options.data_dir)?;
     let mut config = Config::new(options.data_dir.clone(), None, options.listen);
     config.settings.delivery = Arc::new(delivery(&options)?);
+    config.settings.collectivite = "Ville de Saint-Laurent".to_owned();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = App::start(&config, clock.clone())
         .await
@@ -524,7 +525,8 @@ fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
         "Usager", USAGER_LOGIN, USAGER_PASSWORD
     ));
     format!(
-        "Guichet (démo) écoute sur {base}\n\
+        "Portail des usagers : {base}/\n\
+         Guichet (démo) écoute sur {base} (API : {base}/api/openapi.json)\n\
          \n\
          Démarches importées : {}\n\
          Connecteurs installés : {}\n\

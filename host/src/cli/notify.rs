@@ -18,7 +18,8 @@ pub(super) struct Notify {
     /// the base of the links in mails and SMS; default: the API's address.
     #[arg(long, env = "GUICHET_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// The collectivité's name, shown in mails (`Ville de Saint-Laurent`).
+    /// The collectivité's name, shown on the portal's pages and in mails
+    /// (`Ville de Saint-Laurent`).
     #[arg(long, env = "GUICHET_COLLECTIVITE", default_value = "Guichet")]
     pub collectivite: String,
     /// The SMTP server mails go through; without it, mails wait in the

@@ -94,6 +94,7 @@ pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
         trash: chrono::Duration::days(i64::from(options.trash_retention_days)),
         drafts: chrono::Duration::days(i64::from(options.draft_retention_days)),
     };
+    config.settings.collectivite = options.notify.collectivite.clone();
     let delivery = options.notify.delivery(options.listen)?;
     if delivery.mailer.is_none() {
         tracing::warn!("no SMTP server configured (--smtp-host): mails wait in the queue");

@@ -31,6 +31,7 @@ mod login;
 mod lookups;
 mod matrix;
 mod openapi;
+mod portal;
 mod processing;
 mod registry;
 mod schemathesis;

@@ -210,7 +210,7 @@ async fn downloads_carry_an_encoded_name_and_every_answer_security_headers(app: 
         &download,
         &view,
         &raw(http().get(format!("{}/api/health", app.base))).await,
-        &raw(http().get(format!("{}/nulle-part", app.base))).await,
+        &raw(http().get(format!("{}/api/nulle-part", app.base))).await,
         &login_raw(&app, "personne@exemple.test", "pas-le-bon-mot").await,
     ] {
         assert_eq!(answer.header("x-content-type-options"), "nosniff");
@@ -226,6 +226,21 @@ async fn downloads_carry_an_encoded_name_and_every_answer_security_headers(app: 
             "",
             "no TLS here"
         );
+    }
+    // The portal's pages load their own stylesheet, nothing else.
+    let page = raw(http().get(format!("{}/nulle-part", app.base))).await;
+    assert_eq!(page.status, 404);
+    assert_eq!(
+        page.header("content-security-policy"),
+        guichet_host::web::CONTENT_SECURITY_POLICY
+    );
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(page.header(name), value, "{name}");
     }
 }
 

@@ -1,0 +1,123 @@
+//! The usager portal's first pages, over HTTP: the home page (categories,
+//! search ignoring accents), a démarche's presentation page, the page of
+//! an address that leads nowhere, the stylesheet; French, escaped, under
+//! the portal's Content-Security-Policy. (Browser tests with axe-core come
+//! with the form pages: README, "Not built yet".)
+
+use guichet_tests::app::TestApp;
+use guichet_tests::filing::{SIGNALEMENT, VELO};
+use guichet_tests::on_both_backends;
+
+on_both_backends!(
+    the_home_page_lists_searches_and_filters_the_demarches,
+    a_presentation_page_shows_the_steps_and_unknown_addresses_a_french_page,
+);
+
+const VELO_TITLE: &str = "Demander une aide à la réparation d&#39;un vélo";
+const SIGNALEMENT_TITLE: &str = "Signaler un problème sur la voie publique";
+
+/// A page: status, Content-Type, Content-Security-Policy, HTML.
+async fn page(app: &TestApp, path: &str) -> (u16, String, String, String) {
+    let response = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (content_type, policy) = (header("content-type"), header("content-security-policy"));
+    let status = response.status().as_u16();
+    (status, content_type, policy, response.text().await.unwrap())
+}
+
+fn h1_count(html: &str) -> usize {
+    html.matches("<h1").count()
+}
+
+async fn the_home_page_lists_searches_and_filters_the_demarches(app: TestApp) {
+    app.import(VELO).await;
+    app.import(SIGNALEMENT).await;
+
+    let (status, content_type, policy, html) = page(&app, "/").await;
+
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert_eq!(policy, guichet_host::web::CONTENT_SECURITY_POLICY);
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"fr\">"));
+    assert_eq!(h1_count(&html), 1);
+    assert!(
+        html.contains(VELO_TITLE) && html.contains(SIGNALEMENT_TITLE),
+        "{html}"
+    );
+    assert!(html.contains(&format!("href=\"/demarches/{VELO}\"")));
+    assert!(
+        html.contains("<title>Démarches en ligne — Guichet</title>"),
+        "{html}"
+    );
+
+    // Without accents, in capitals: the service's search.
+    let (_, _, _, found) = page(&app, "/?q=VELO").await;
+    assert!(found.contains(VELO_TITLE) && !found.contains(SIGNALEMENT_TITLE));
+    assert!(
+        found.contains("<title>Recherche « VELO » — Guichet</title>"),
+        "{found}"
+    );
+    let (_, _, _, voirie) = page(&app, "/?category=Voirie%20et%20propret%C3%A9").await;
+    assert!(voirie.contains(SIGNALEMENT_TITLE) && !voirie.contains(VELO_TITLE));
+    assert!(
+        voirie.contains("aria-current=\"page\""),
+        "the category is marked"
+    );
+    let (_, _, _, none) = page(&app, "/?q=piscine").await;
+    assert!(none.contains("Aucune démarche ne correspond"), "{none}");
+    // What a visitor types is escaped.
+    let (_, _, _, escaped) = page(&app, "/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert!(
+        !escaped.contains("<script>") && escaped.contains("&#60;script&#62;"),
+        "{escaped}"
+    );
+
+    let (status, content_type, _, css) = page(&app, "/static/portal.css").await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/css"), "{content_type}");
+    assert!(css.contains(":focus"), "visible focus");
+}
+
+async fn a_presentation_page_shows_the_steps_and_unknown_addresses_a_french_page(app: TestApp) {
+    app.import(VELO).await;
+
+    let (status, _, policy, html) = page(&app, &format!("/demarches/{VELO}")).await;
+
+    assert_eq!(status, 200);
+    assert_eq!(policy, guichet_host::web::CONTENT_SECURITY_POLICY);
+    assert_eq!(h1_count(&html), 1);
+    assert!(html.contains(&format!("<h1>{VELO_TITLE}</h1>")), "{html}");
+    assert!(html.contains("<ol class=\"steps\">"), "{html}");
+    assert!(
+        html.contains("Temps moyen pour la remplir : 10 minutes."),
+        "{html}"
+    );
+    assert!(html.contains("Démarche ouverte"), "{html}");
+    assert!(
+        !html.contains("Je donne mon avis"),
+        "a test host shows no Observatoire button"
+    );
+
+    let (status, content_type, _, missing) = page(&app, "/demarches/inconnue").await;
+    assert_eq!(status, 404);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(missing.contains("<h1>Page introuvable</h1>"), "{missing}");
+    let (status, _, _, nowhere) = page(&app, "/nulle-part").await;
+    assert_eq!(status, 404);
+    assert!(nowhere.contains("Page introuvable"));
+    // The API still answers JSON.
+    let (status, content_type, _, api) = page(&app, "/api/nulle-part").await;
+    assert_eq!(status, 404);
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    assert!(api.contains("route_not_found"));
+}
