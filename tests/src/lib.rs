@@ -103,6 +103,7 @@ pub fn instance_config(
 }
 
 pub mod app;
+pub mod browser;
 pub mod client;
 pub mod filing;
 pub mod hostile;

@@ -164,13 +164,63 @@ fn test(extra: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
     ensure_postgres()?;
     let schemathesis = ensure_schemathesis()?;
+    ensure_browser()?;
+    let axe = ensure_axe()?;
     run(
         cargo()
             .args(["test", "--workspace", "--locked"])
             .args(extra)
-            .env("GUICHET_SCHEMATHESIS", schemathesis),
+            .env("GUICHET_SCHEMATHESIS", schemathesis)
+            .env("GUICHET_AXE", axe),
         "cargo test",
     )
+}
+
+/// Debian's Chromium and ChromeDriver, for the portal's browser tests
+/// (`tests/src/browser.rs`), installed with apt-get when missing.
+fn ensure_browser() -> Result<(), String> {
+    if Path::new("/usr/bin/chromedriver").exists() && Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    eprintln!("xtask : installation de chromium et chromium-driver (apt-get)…");
+    let _ = Command::new("apt-get").arg("update").status();
+    run(
+        Command::new("apt-get").args(["install", "-y", "chromium", "chromium-driver"]),
+        "apt-get install -y chromium chromium-driver",
+    )
+}
+
+/// The axe-core release the browser tests check pages with.
+const AXE: &str = "axe-core@4.10.3";
+
+/// Installs axe-core from the npm registry under `target/axe-core` (once),
+/// and returns the path of its script.
+fn ensure_axe() -> Result<PathBuf, String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let prefix = target.join("axe-core");
+    let script = prefix.join("node_modules/axe-core/axe.min.js");
+    let marker = prefix.join(AXE);
+    if script.exists() && marker.exists() {
+        return Ok(script);
+    }
+    eprintln!("xtask : installation de {AXE} dans {}…", prefix.display());
+    run(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
+            .arg(&prefix)
+            .arg(AXE),
+        "npm install axe-core",
+    )?;
+    std::fs::write(&marker, b"").map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(script)
 }
 
 /// The schemathesis release the API suite runs (`tests/tests/api/schemathesis.rs`).

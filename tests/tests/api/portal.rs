@@ -1,8 +1,8 @@
 //! The usager portal's first pages, over HTTP: the home page (categories,
 //! search ignoring accents), a démarche's presentation page, the page of
 //! an address that leads nowhere, the stylesheet; French, escaped, under
-//! the portal's Content-Security-Policy. (Browser tests with axe-core come
-//! with the form pages: README, "Not built yet".)
+//! the portal's Content-Security-Policy; and the same pages in Chromium,
+//! with and without JavaScript, checked by axe-core.
 
 use guichet_tests::app::TestApp;
 use guichet_tests::filing::{SIGNALEMENT, VELO};
@@ -120,4 +120,68 @@ async fn a_presentation_page_shows_the_steps_and_unknown_addresses_a_french_page
         "{content_type}"
     );
     assert!(api.contains("route_not_found"));
+}
+
+/// The first pages in Chromium, with and without JavaScript: each checked
+/// by axe-core and screenshotted; the search works by its form.
+mod the_first_pages_work_in_a_real_browser_and_pass_axe {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        guichet_tests::app::run(guichet_tests::app::Backend::Sqlite, super::in_a_browser).await;
+    }
+}
+
+async fn in_a_browser(app: TestApp) {
+    use guichet_tests::browser::Browser;
+    app.import(VELO).await;
+    app.import(SIGNALEMENT).await;
+    for javascript in [true, false] {
+        let browser = Browser::start(javascript).await;
+        browser.open(&format!("{}/", app.base)).await;
+        browser.check("accueil").await;
+        // Search by the form, as a person would.
+        let field = browser
+            .client
+            .find(fantoccini::Locator::Id("q"))
+            .await
+            .expect("the search field");
+        field.send_keys("velo").await.unwrap();
+        browser
+            .client
+            .find(fantoccini::Locator::Css("form.search button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser.wait_for_address("q=velo").await;
+        let results = browser.source().await;
+        // The browser's serialisation writes the apostrophe as is.
+        assert!(
+            results.contains("Demander une aide à la réparation d'un vélo")
+                && !results.contains(SIGNALEMENT_TITLE),
+            "javascript {javascript}: {results}"
+        );
+        browser.check("recherche").await;
+        browser
+            .client
+            .find(fantoccini::Locator::LinkText(
+                "Demander une aide à la réparation d'un vélo",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser
+            .wait_for_address(&format!("/demarches/{VELO}"))
+            .await;
+        assert_eq!(
+            browser.client.title().await.unwrap(),
+            "Demander une aide à la réparation d'un vélo — Guichet"
+        );
+        browser.check("presentation-velo").await;
+        browser.open(&format!("{}/nulle-part", app.base)).await;
+        browser.check("page-introuvable").await;
+    }
 }

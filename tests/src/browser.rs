@@ -1,0 +1,183 @@
+//! A real browser for the portal's tests: Debian's Chromium driven through
+//! its ChromeDriver (WebDriver, crate `fantoccini`), headless, each page
+//! checked by axe-core and screenshotted.
+//!
+//! `cargo xtask test` installs `chromium` and `chromium-driver` when
+//! missing and axe-core from the npm registry, whose script it names in
+//! `GUICHET_AXE`. Screenshots go to `target/screenshots/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+/// The flags every run of Chromium takes (no sandbox: tests run as root).
+const FLAGS: [&str; 8] = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,900",
+];
+
+/// A browser session and its driver, which stops with it.
+pub struct Browser {
+    /// The WebDriver session.
+    pub client: Client,
+    driver: Child,
+    /// Whether pages run JavaScript.
+    javascript: bool,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// `target/screenshots/` of the running test's build.
+fn screenshots() -> PathBuf {
+    // Tests run from target/<profile>/deps/.
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("screenshots")))
+        .unwrap_or_else(|| std::env::temp_dir().join("guichet-screenshots"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Browser {
+    /// Starts ChromeDriver and a headless Chromium, with or without
+    /// JavaScript.
+    ///
+    /// # Panics
+    /// When `/usr/bin/chromedriver` is missing (`cargo xtask test` installs
+    /// it) or does not start.
+    pub async fn start(javascript: bool) -> Browser {
+        // Several rustls providers are linked in the workspace: name one
+        // (a second install, by another test, is refused and harmless).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = free_port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("/usr/bin/chromedriver (apt-get install -y chromium chromium-driver)");
+        let mut options = json!({ "binary": "/usr/bin/chromium", "args": FLAGS });
+        if !javascript {
+            options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".to_owned(), options);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..100 {
+            match ClientBuilder::rustls()
+                .expect("TLS roots")
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        driver,
+                        javascript,
+                    };
+                }
+                Err(error) => last = Some(error),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("ChromeDriver did not answer: {last:?}");
+    }
+
+    /// Opens `url`.
+    ///
+    /// # Panics
+    /// When the browser cannot.
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.expect("the page opens");
+    }
+
+    /// Waits (5 s at most) until the browser is at an address containing
+    /// `part`: a click's navigation has ended.
+    ///
+    /// # Panics
+    /// When it never gets there.
+    pub async fn wait_for_address(&self, part: &str) {
+        for _ in 0..100 {
+            if let Ok(url) = self.client.current_url().await
+                && url.as_str().contains(part)
+            {
+                // The address changes when the new page starts; let it load.
+                let _ = self
+                    .client
+                    .wait()
+                    .for_element(fantoccini::Locator::Css("footer.site"))
+                    .await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the browser never reached an address with {part}");
+    }
+
+    /// The page's HTML source.
+    ///
+    /// # Panics
+    /// When the browser cannot.
+    pub async fn source(&self) -> String {
+        self.client.source().await.expect("the page's source")
+    }
+
+    /// Checks the page with axe-core (WCAG 2.0 and 2.1, A and AA) when
+    /// JavaScript runs, and writes its screenshot as `<name>.png`.
+    ///
+    /// # Panics
+    /// On a serious or critical violation, listed; when axe-core is not
+    /// found (`GUICHET_AXE`).
+    pub async fn check(&self, name: &str) {
+        let dir = screenshots();
+        std::fs::create_dir_all(&dir).expect("the screenshots' directory");
+        let suffix = if self.javascript { "" } else { "-sans-js" };
+        let png = self.client.screenshot().await.expect("a screenshot");
+        std::fs::write(dir.join(format!("{name}{suffix}.png")), png).expect("written");
+        if !self.javascript {
+            return;
+        }
+        let path = std::env::var("GUICHET_AXE")
+            .expect("GUICHET_AXE: axe.min.js (cargo xtask test installs axe-core)");
+        let axe = std::fs::read_to_string(&path).expect("axe.min.js");
+        let script = format!(
+            "{axe}\nreturn axe.run(document, {{ runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }})\
+             .then(r => r.violations.map(v => ({{ id: v.id, impact: v.impact, \
+             nodes: v.nodes.map(n => n.target.join(' ')) }})));"
+        );
+        let violations = self
+            .client
+            .execute(&script, vec![])
+            .await
+            .expect("axe runs");
+        let serious: Vec<&Value> = violations
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: axe-core answered {violations}"))
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(serious.is_empty(), "{name}: axe-core finds {serious:#?}");
+    }
+}
