@@ -10,7 +10,9 @@
 //!
 //! **Safe.** Pages answer with `Content-Security-Policy: default-src
 //! 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'` —
-//! no inline script or style, nothing from elsewhere — and the security
+//! no inline script or style, nothing from elsewhere —, `Referrer-Policy:
+//! same-origin` (the page's forms carry their origin; other sites learn
+//! nothing), and the security
 //! headers and cross-site write refusal of every response
 //! (`crate::http::security`). Nothing personal goes in a URL.
 //!
@@ -18,7 +20,8 @@
 //! accents, every démarche open to everyone), a category, a démarche's
 //! presentation page (steps, documents, average time, practical
 //! information, links, open period, *Je donne mon avis* in production),
-//! and a page for addresses that lead nowhere. The form, the account and
+//! the survey the closing mails link to (`web/survey.rs`), and a page for
+//! addresses that lead nowhere. The form, the account and
 //! the follow-up pages are listed in the README's "Not built yet".
 
 use askama::Template;
@@ -35,6 +38,8 @@ use serde::Deserialize;
 use crate::http::AppState;
 use crate::service::{ServiceError, catalogue};
 
+mod survey;
+
 /// The Content-Security-Policy of the pages.
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -47,6 +52,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/demarches/{slug}", get(demarche))
+        .route("/enquete/{token}", get(survey::show).post(survey::answer))
         .route("/static/portal.css", get(stylesheet))
 }
 
@@ -68,9 +74,17 @@ fn page(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => {
             let mut response = (status, Html(html)).into_response();
-            response.headers_mut().insert(
+            let headers = response.headers_mut();
+            headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            );
+            // `no-referrer` (the API's) makes a browser send `Origin: null`
+            // with the page's own forms, which the cross-site check refuses;
+            // `same-origin` still tells nothing to other sites.
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
             );
             response
         }

@@ -185,3 +185,132 @@ async fn in_a_browser(app: TestApp) {
         browser.check("page-introuvable").await;
     }
 }
+
+/// The survey page a refusal mail links to, in Chromium with and without
+/// JavaScript: a missing score is summarised at the top and tied to its
+/// field; the answer is recorded once; an altered link gets its own page.
+mod the_survey_page_records_one_answer_in_a_real_browser {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        guichet_tests::app::run(
+            guichet_tests::app::Backend::Sqlite,
+            super::survey_in_a_browser,
+        )
+        .await;
+    }
+}
+
+async fn survey_in_a_browser(app: TestApp) {
+    use fantoccini::Locator;
+    use guichet_tests::browser::Browser;
+    use guichet_tests::filing::{MOBILITES, act, file_velo, step};
+    app.import(VELO).await;
+    app.grant(MOBILITES, Some(VELO)).await;
+    let gestionnaire = app.agent("gestionnaire@ville.test", &[MOBILITES]).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    for javascript in [true, false] {
+        let id = file_velo(&usager).await;
+        step(&gestionnaire, &id, "prendre_en_compte").await;
+        act(
+            &gestionnaire,
+            &id,
+            serde_json::json!({ "transition": "refuser", "inputs": {
+                "refusal_type": "refusee", "justification": "Facture hors délai.", "confirmed": true } }),
+        )
+        .await
+        .expect(200);
+        let link = format!("{}/enquete/{}", app.base, app.survey_token(&id));
+        let browser = Browser::start(javascript).await;
+        browser.open(&link).await;
+        browser.check("enquete").await;
+
+        // Sent without a score: the summary says so and links to the field.
+        let send = |browser: &Browser| {
+            let client = browser.client.clone();
+            async move {
+                client
+                    .find(Locator::Css("form button[type=submit]"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+            }
+        };
+        send(&browser).await;
+        browser.wait_for_address("/enquete/").await;
+        let refused = browser.source().await;
+        assert!(
+            refused.contains("Votre avis n'a pas pu être envoyé"),
+            "{refused}"
+        );
+        assert!(refused.contains("href=\"#note-1\""), "{refused}");
+        assert!(
+            browser
+                .client
+                .title()
+                .await
+                .unwrap()
+                .starts_with("Erreur : "),
+            "the title says the page is in error"
+        );
+        browser.check("enquete-erreur").await;
+
+        for target in ["note-4", "q-connu_par-0"] {
+            browser
+                .client
+                .find(Locator::Id(target))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        browser
+            .client
+            .find(Locator::Id("commentaire"))
+            .await
+            .unwrap()
+            .send_keys("Rapide et clair.")
+            .await
+            .unwrap();
+        send(&browser).await;
+        browser.wait_for_address("/enquete/").await;
+        for _ in 0..50 {
+            if browser.source().await.contains("Merci pour votre avis") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            browser
+                .source()
+                .await
+                .contains("Votre avis a bien été enregistré")
+        );
+        browser.check("enquete-merci").await;
+        let recorded = app
+            .store
+            .survey_answer(guichet_core::id::DemandeId::parse(&id).unwrap())
+            .await
+            .unwrap()
+            .expect("recorded");
+        assert_eq!(
+            (
+                recorded.score,
+                recorded.comment.as_deref(),
+                recorded.choices.get("connu_par").map(String::as_str)
+            ),
+            (4, Some("Rapide et clair."), Some("Site de la ville"))
+        );
+
+        // Once only; an altered link gets its own page.
+        browser.open(&link).await;
+        assert!(browser.source().await.contains("déjà répondu"));
+        browser.open(&format!("{link}x")).await;
+        assert!(browser.source().await.contains("Lien d'enquête invalide"));
+        browser.check("enquete-lien-invalide").await;
+    }
+}

@@ -237,7 +237,7 @@ async fn downloads_carry_an_encoded_name_and_every_answer_security_headers(app: 
     for (name, value) in [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
+        ("referrer-policy", "same-origin"),
         ("cache-control", "no-store"),
     ] {
         assert_eq!(page.header(name), value, "{name}");
