@@ -127,6 +127,31 @@ pub enum Environment {
     Production,
 }
 
+/// Runs `round` every `period` until the task is dropped — what `guichet
+/// serve` does with each worker beside the scheduler — logging what a
+/// round did (`done`, unless it did nothing) or why it failed (`failed`).
+pub(crate) async fn every<T, F, Fut>(
+    period: std::time::Duration,
+    done: &'static str,
+    failed: &'static str,
+    mut round: F,
+) where
+    T: std::fmt::Debug + Default + PartialEq,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match round().await {
+            Ok(outcome) if outcome != T::default() => tracing::info!(?outcome, "{done}"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "{failed}"),
+        }
+    }
+}
+
 impl Guichet {
     /// Now, on the injected clock.
     pub fn now(&self) -> DateTime<Utc> {

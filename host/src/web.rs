@@ -158,13 +158,19 @@ async fn home(State(state): State<AppState>, Query(query): Query<HomeQuery>) -> 
         category: category.clone(),
         search: search.clone(),
     };
-    let all = CatalogueQuery::default();
-    let (entries, every) = match tokio::try_join!(
-        catalogue::list(&guichet, &asked),
-        catalogue::list(&guichet, &all)
-    ) {
-        Ok(lists) => lists,
+    let entries = match catalogue::list(&guichet, &asked).await {
+        Ok(entries) => entries,
         Err(error) => return failure(&state, error),
+    };
+    // The categories are those of every démarche listed: the same list
+    // unless the visitor searched or chose a category.
+    let every = if search.is_none() && category.is_none() {
+        entries.clone()
+    } else {
+        match catalogue::list(&guichet, &CatalogueQuery::default()).await {
+            Ok(every) => every,
+            Err(error) => return failure(&state, error),
+        }
     };
     let mut categories: Vec<String> = every.into_iter().map(|e| e.category).collect();
     categories.sort();

@@ -74,6 +74,29 @@ pub enum RegistryError {
     NoPrevious(String),
 }
 
+impl RegistryError {
+    /// Whether a job whose call failed so should be tried again later:
+    /// when the connector says the vendor may answer later, when the
+    /// instance is not configured yet on this host, or when the component
+    /// itself failed (a trap, its memory cap, the host) — that is the
+    /// version's fault, not the demande's, and an administrator may roll it
+    /// back before the next attempt. Only the connector's own refusals
+    /// (invalid input, rejected, not found, configuration) fail for good.
+    pub fn worth_retrying(&self) -> bool {
+        match self {
+            RegistryError::Call(call) => {
+                call.is_retryable()
+                    || matches!(
+                        call,
+                        CallError::Trap(_) | CallError::MemoryLimit(_) | CallError::Host(_)
+                    )
+            }
+            RegistryError::UnknownInstance(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// What an administrator reads in place of a secret setting.
 pub const SECRET_MASK: &str = "********";
 

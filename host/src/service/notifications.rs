@@ -188,18 +188,13 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Notified, ServiceErr
 /// Runs [`run`] every `period` until the task is dropped (what `guichet
 /// serve` does beside the scheduler).
 pub async fn work(guichet: Guichet, worker: String, period: std::time::Duration) {
-    let mut ticker = tokio::time::interval(period);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match run(&guichet, &worker).await {
-            Ok(notified) if notified != Notified::default() => {
-                tracing::info!(?notified, "notifications delivered");
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "notification round failed"),
-        }
-    }
+    super::every(
+        period,
+        "notifications delivered",
+        "notification round failed",
+        || run(&guichet, &worker),
+    )
+    .await;
 }
 
 /// A notification ready to leave: to whom, what.

@@ -9,9 +9,7 @@
 //! and a text still too long ends with an ellipsis). Numbers are
 //! normalised to E.164 beforehand (`guichet_core::phone`).
 
-use crate::connectors::CallError;
 use crate::connectors::model::SmsMessage;
-use crate::connectors::registry::RegistryError;
 
 use super::Guichet;
 
@@ -54,17 +52,7 @@ pub async fn send(
     match guichet.registry.send_sms(gateway, message).await {
         Ok(_) => Ok(()),
         Err(error) => Err(SmsFailure {
-            retryable: match &error {
-                RegistryError::Call(call) => {
-                    call.is_retryable()
-                        || matches!(
-                            call,
-                            CallError::Trap(_) | CallError::MemoryLimit(_) | CallError::Host(_)
-                        )
-                }
-                RegistryError::UnknownInstance(_) => true,
-                _ => false,
-            },
+            retryable: error.worth_retrying(),
             message: format!("passerelle SMS : {error}"),
         }),
     }

@@ -22,6 +22,9 @@
 //! and the options chosen for each question of the démarches' surveys.
 
 pub mod export;
+mod satisfaction;
+
+pub use satisfaction::{ChoiceCount, QuestionCounts, Satisfaction, ScoreCount};
 
 use chrono::{Datelike, Days, NaiveDate};
 use guichet_core::demande::RefusalType;
@@ -32,7 +35,6 @@ use guichet_core::validation::{ErrorCode, FieldError};
 use guichet_core::workflow::Workflow;
 use guichet_store::demarche::CatalogueQuery;
 use guichet_store::statistics::{Closing, Figures, Overdue, StatisticsScope};
-use guichet_store::survey::SatisfactionFigures;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -85,53 +87,6 @@ pub struct Statistics {
     pub untaken: Untaken,
     /// The survey answers given in the period.
     pub satisfaction: Satisfaction,
-}
-
-/// The survey answers given in the period.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Satisfaction {
-    /// How many.
-    pub answers: u64,
-    /// The mean score, from 1 (very dissatisfied) to 5 (very satisfied),
-    /// two decimals; null without any answer.
-    pub mean_score: Option<f64>,
-    /// How many gave each score, from 1 to 5 (always five entries).
-    pub by_score: Vec<ScoreCount>,
-    /// The démarches' own questions with listed answers, with how many
-    /// chose each (démarches in the order of `scope.demarches`).
-    pub questions: Vec<QuestionCounts>,
-}
-
-/// The answers giving one score.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ScoreCount {
-    /// 1 to 5.
-    pub score: u8,
-    /// How many.
-    pub count: u64,
-}
-
-/// The answers to one question of a démarche's survey.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct QuestionCounts {
-    /// The démarche's slug.
-    pub demarche: String,
-    /// The question's id.
-    pub id: String,
-    /// The question (its id when the current version no longer asks it).
-    pub label: String,
-    /// Each option offered, in the definition's order, then the options
-    /// chosen that it no longer offers.
-    pub choices: Vec<ChoiceCount>,
-}
-
-/// The answers choosing one option.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ChoiceCount {
-    /// The option, as offered.
-    pub choice: String,
-    /// How many.
-    pub count: u64,
 }
 
 /// What statistics count.
@@ -366,7 +321,7 @@ pub async fn statistics(
     Ok(assemble(
         &judged,
         &figures,
-        satisfaction(&judged, answers),
+        satisfaction::satisfaction(&judged, answers),
         ScopeView {
             demarches: judged
                 .demarches
@@ -419,63 +374,6 @@ fn status_label(judged: &Judged, status: &StatusId) -> (usize, String) {
             Some((index, workflow.statuses[index].label.clone()))
         })
         .unwrap_or_else(|| (usize::MAX, status.to_string()))
-}
-
-/// The satisfaction block: the scores, and the options of each question
-/// of the démarches' surveys.
-fn satisfaction(judged: &Judged, mut figures: SatisfactionFigures) -> Satisfaction {
-    let answers: u64 = figures.by_score.iter().sum();
-    let total: u64 = (1..=5u64)
-        .zip(figures.by_score)
-        .map(|(score, n)| score * n)
-        .sum();
-    let mut questions = Vec::new();
-    for demarche in &judged.demarches {
-        let mut answered = figures.choices.remove(&demarche.slug).unwrap_or_default();
-        // The questions asked now, then those answered that it no longer asks.
-        let mut asked: Vec<(String, String, Vec<String>)> = demarche
-            .questions
-            .iter()
-            .filter(|q| !q.choices.is_empty())
-            .map(|q| (q.id.clone(), q.label.clone(), q.choices.clone()))
-            .collect();
-        let gone: Vec<String> = answered
-            .keys()
-            .filter(|id| !asked.iter().any(|(asked, _, _)| asked == *id))
-            .cloned()
-            .collect();
-        asked.extend(gone.into_iter().map(|id| (id.clone(), id, Vec::new())));
-        for (id, label, offered) in asked {
-            let mut chosen = answered.remove(&id).unwrap_or_default();
-            let mut choices: Vec<ChoiceCount> = offered
-                .into_iter()
-                .map(|choice| ChoiceCount {
-                    count: chosen.remove(&choice).unwrap_or(0),
-                    choice,
-                })
-                .collect();
-            choices.extend(
-                chosen
-                    .into_iter()
-                    .map(|(choice, count)| ChoiceCount { choice, count }),
-            );
-            questions.push(QuestionCounts {
-                demarche: demarche.slug.to_string(),
-                id,
-                label,
-                choices,
-            });
-        }
-    }
-    Satisfaction {
-        answers,
-        mean_score: (answers > 0).then(|| (total as f64 / answers as f64 * 100.0).round() / 100.0),
-        by_score: (1..=5u8)
-            .zip(figures.by_score)
-            .map(|(score, count)| ScoreCount { score, count })
-            .collect(),
-        questions,
-    }
 }
 
 fn assemble(

@@ -76,7 +76,6 @@ pub use demande::connector_demande;
 use super::processing::Loaded;
 use super::synchronisation::{self, SYNC_JOB};
 use super::{Guichet, ServiceError, journal};
-use crate::connectors::error::CallError;
 use crate::connectors::host::AttachmentSource;
 use crate::connectors::registry::RegistryError;
 
@@ -402,18 +401,13 @@ async fn deliver(
 /// Runs [`run`] every `period` until the task is dropped (what `guichet
 /// serve` does beside the scheduler).
 pub async fn work(guichet: Guichet, worker: String, period: std::time::Duration) {
-    let mut ticker = tokio::time::interval(period);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match run(&guichet, &worker).await {
-            Ok(delivered) if delivered != Delivered::default() => {
-                tracing::info!(?delivered, "transmissions run");
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "transmission round failed"),
-        }
-    }
+    super::every(
+        period,
+        "transmissions run",
+        "transmission round failed",
+        || run(&guichet, &worker),
+    )
+    .await;
 }
 
 /// A random number in 0..1 for the backoff's jitter.
@@ -444,26 +438,11 @@ impl Failure {
         }
     }
 
-    /// A connector call's failure: retryable when the connector says the
-    /// vendor may answer later, when the instance is not configured yet on
-    /// this host, or when the component itself failed (a trap, its memory
-    /// cap, the host): that is the version's fault, not the demande's, and
-    /// an administrator may roll it back before the next attempt. Only the
-    /// connector's own refusals (invalid input, rejected, not found,
-    /// configuration) fail for good at once.
+    /// A connector call's failure, retryable as
+    /// [`RegistryError::worth_retrying`] says.
     pub(super) fn from_registry(error: RegistryError) -> Failure {
         Failure {
-            retryable: match &error {
-                RegistryError::Call(call) => {
-                    call.is_retryable()
-                        || matches!(
-                            call,
-                            CallError::Trap(_) | CallError::MemoryLimit(_) | CallError::Host(_)
-                        )
-                }
-                RegistryError::UnknownInstance(_) => true,
-                _ => false,
-            },
+            retryable: error.worth_retrying(),
             message: error.to_string(),
         }
     }
