@@ -234,7 +234,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.settings.upload_limit;
     let (router, _) = api().into_parts();
     let router = router
-        .merge(crate::web::router())
+        .merge(crate::web::router(state.clone()))
         // The API answers JSON; the portal's addresses a page.
         .fallback(
             |State(state): State<AppState>, uri: axum::http::Uri| async move {

@@ -38,7 +38,12 @@ use serde::Deserialize;
 use crate::http::AppState;
 use crate::service::{ServiceError, catalogue};
 
+mod account;
+mod session;
 mod survey;
+
+pub use session::{CSRF_COOKIE, CSRF_FIELD};
+use session::{Csrf, Visitor};
 
 /// The Content-Security-Policy of the pages.
 pub const CONTENT_SECURITY_POLICY: &str =
@@ -48,25 +53,165 @@ pub const CONTENT_SECURITY_POLICY: &str =
 const STYLESHEET: &str = include_str!("../static/portal.css");
 
 /// The portal's routes.
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/demarches/{slug}", get(demarche))
         .route("/enquete/{token}", get(survey::show).post(survey::answer))
+        .merge(account::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            session::csrf_cookie,
+        ))
         .route("/static/portal.css", get(stylesheet))
 }
 
-/// What every page shows of the site.
-struct Site {
+/// What every page shows of the site: the collectivité, who is logged in,
+/// and the CSRF token its forms carry (the logout button's included).
+#[derive(Clone)]
+pub(crate) struct Site {
     collectivite: String,
+    /// The name shown of the usager logged in.
+    user: Option<String>,
+    /// This browser's CSRF token.
+    csrf: String,
 }
 
 impl Site {
-    fn of(state: &AppState) -> Site {
+    /// The site for a response made without the request (the 404 page).
+    fn anonymous(state: &AppState) -> Site {
         Site {
             collectivite: state.settings.collectivite.clone(),
+            user: None,
+            csrf: String::new(),
         }
     }
+}
+
+impl axum::extract::FromRequestParts<AppState> for Site {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(Visitor(visitor)) = Visitor::from_request_parts(parts, state).await;
+        let Ok(Csrf(csrf)) = Csrf::from_request_parts(parts, state).await;
+        Ok(Site {
+            collectivite: state.settings.collectivite.clone(),
+            user: visitor
+                .filter(|caller| caller.is_usager())
+                .map(|caller| caller.user.display_name),
+            csrf,
+        })
+    }
+}
+
+/// `text` percent-encoded for a query string.
+fn urlencoded(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A page that says one thing.
+#[derive(Template)]
+#[template(path = "portal/message.html")]
+struct MessagePage<'a> {
+    site: Site,
+    heading: &'a str,
+    text: &'a str,
+}
+
+/// A page that says one thing, with `status`.
+fn message(site: &Site, status: StatusCode, heading: &str, text: &str) -> Response {
+    page(
+        status,
+        &MessagePage {
+            site: site.clone(),
+            heading,
+            text,
+        },
+    )
+}
+
+/// An error shown on a form: summarised at the top of the page (a link
+/// to `anchor`, the id of the field's input) and beside its field.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorView {
+    /// The field's name in the form.
+    pub field: String,
+    /// The id of the element the summary's link leads to.
+    pub anchor: String,
+    /// The French message.
+    pub message: String,
+}
+
+impl ErrorView {
+    /// An error on `field`, whose input has the id `field`.
+    fn on(field: &str, message: impl Into<String>) -> ErrorView {
+        ErrorView {
+            field: field.to_owned(),
+            anchor: field.replace('.', "-"),
+            message: message.into(),
+        }
+    }
+}
+
+/// The errors of a form.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Errors(pub Vec<ErrorView>);
+
+impl Errors {
+    /// The message of the error on `field`, if any.
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// Whether the form has no error.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The status of a page showing these errors: 200, or 422.
+    fn status(&self) -> StatusCode {
+        if self.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+}
+
+/// The answer to a form not read ([`session::Refusal`]).
+fn refusal(site: &Site, refusal: session::Refusal) -> Response {
+    match refusal {
+        session::Refusal::Csrf => csrf_refused(site),
+        session::Refusal::Control(field) => message(
+            site,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Caractère non admis",
+            &format!(
+                "Le champ « {field} » contient un caractère de contrôle invisible, qu'aucun texte ne peut contenir. Revenez à la page précédente et saisissez-le à nouveau."
+            ),
+        ),
+    }
+}
+
+/// A redirection after a form (303: the browser then gets the page).
+fn see_other(path: &str) -> Response {
+    axum::response::Redirect::to(path).into_response()
+}
+
+/// The answer to a form whose CSRF token is missing or wrong.
+fn csrf_refused(site: &Site) -> Response {
+    message(
+        site,
+        StatusCode::FORBIDDEN,
+        "Formulaire expiré",
+        "Ce formulaire n'a pas pu être pris en compte : il a expiré ou vient d'un autre site. Revenez à la page précédente, rechargez-la, puis recommencez.",
+    )
 }
 
 /// A rendered page with the portal's security policy.
@@ -111,15 +256,19 @@ pub fn not_found(state: &AppState) -> Response {
     page(
         StatusCode::NOT_FOUND,
         &NotFoundPage {
-            site: Site::of(state),
+            site: Site::anonymous(state),
         },
     )
 }
 
 /// A failure of the application layer, as a page.
-fn failure(state: &AppState, error: ServiceError) -> Response {
+fn failure(site: &Site, error: ServiceError) -> Response {
     match error {
-        ServiceError::NotFound(_) => not_found(state),
+        ServiceError::NotFound(_) => page(
+            StatusCode::NOT_FOUND,
+            &NotFoundPage { site: site.clone() },
+        ),
+        ServiceError::Forbidden(text) => message(site, StatusCode::FORBIDDEN, "Accès refusé", &text),
         other => {
             tracing::error!(error = %other, "page en échec");
             (
@@ -148,7 +297,11 @@ struct HomePage {
     entries: Vec<CatalogueEntry>,
 }
 
-async fn home(State(state): State<AppState>, Query(query): Query<HomeQuery>) -> Response {
+async fn home(
+    State(state): State<AppState>,
+    site: Site,
+    Query(query): Query<HomeQuery>,
+) -> Response {
     let guichet = state.guichet();
     let filled =
         |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -160,7 +313,7 @@ async fn home(State(state): State<AppState>, Query(query): Query<HomeQuery>) -> 
     };
     let entries = match catalogue::list(&guichet, &asked).await {
         Ok(entries) => entries,
-        Err(error) => return failure(&state, error),
+        Err(error) => return failure(&site, error),
     };
     // The categories are those of every démarche listed: the same list
     // unless the visitor searched or chose a category.
@@ -169,7 +322,7 @@ async fn home(State(state): State<AppState>, Query(query): Query<HomeQuery>) -> 
     } else {
         match catalogue::list(&guichet, &CatalogueQuery::default()).await {
             Ok(every) => every,
-            Err(error) => return failure(&state, error),
+            Err(error) => return failure(&site, error),
         }
     };
     let mut categories: Vec<String> = every.into_iter().map(|e| e.category).collect();
@@ -178,7 +331,7 @@ async fn home(State(state): State<AppState>, Query(query): Query<HomeQuery>) -> 
     page(
         StatusCode::OK,
         &HomePage {
-            site: Site::of(&state),
+            site,
             search,
             category,
             categories,
@@ -212,19 +365,20 @@ fn period(period: &OpenPeriod) -> Option<String> {
 
 async fn demarche(
     State(state): State<AppState>,
+    site: Site,
     axum::extract::Path(slug): axum::extract::Path<String>,
 ) -> Response {
     let guichet = state.guichet();
     let (stored, open) = match catalogue::demarche(&guichet, &Slug::from(slug)).await {
         Ok(found) => found,
-        Err(error) => return failure(&state, error),
+        Err(error) => return failure(&site, error),
     };
     let observatoire_url = catalogue::observatoire_url(&guichet, &stored);
     let definition = stored.definition;
     page(
         StatusCode::OK,
         &DemarchePage {
-            site: Site::of(&state),
+            site,
             period: definition.open_period.as_ref().and_then(period),
             title: definition.title,
             category: definition.category,

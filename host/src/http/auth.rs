@@ -52,6 +52,25 @@ pub use crate::service::{Caller, Credential};
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "guichet_session";
 
+/// The `Set-Cookie` value that ends the session cookie.
+pub const SESSION_CLEARED: &str = "guichet_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0";
+
+/// The `Set-Cookie` value of a new session: `HttpOnly`, `SameSite=Lax`,
+/// lasting [`Settings::session_ttl`], `Secure` behind TLS.
+///
+/// [`Settings::session_ttl`]: super::Settings
+pub fn session_set_cookie(settings: &super::Settings, token: &str) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        settings.session_ttl.num_seconds(),
+        if settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
@@ -61,7 +80,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The session token in the `Cookie` header.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -356,16 +375,7 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let logged_in =
         accounts::log_in(&state.accounts(), &body.login, &body.password, address).await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        logged_in.session.token.expose(),
-        state.settings.session_ttl.num_seconds(),
-        if state.settings.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
-    );
+    let cookie = session_set_cookie(&state.settings, logged_in.session.token.expose());
     let mut response = Json(Me::of_caller(&logged_in.caller)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -383,7 +393,7 @@ async fn logout(
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("guichet_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        HeaderValue::from_static(SESSION_CLEARED),
     );
     Ok(response)
 }

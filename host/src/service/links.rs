@@ -122,6 +122,23 @@ pub async fn link_on_behalf(
     .await
 }
 
+/// The instances an usager may link their account to, each with the
+/// parameters they give as proof (`family-code`, `secret`), by instance id.
+///
+/// # Errors
+/// A store failure.
+pub async fn offered(guichet: &Guichet) -> Result<Vec<(String, LinkSource)>, ServiceError> {
+    let mut offered = Vec::new();
+    let mut ids: Vec<String> = guichet.registry.instances().into_iter().map(|i| i.id).collect();
+    ids.sort();
+    for id in ids {
+        if let Some(link) = guichet.store.instance_use(&id).await?.link {
+            offered.push((id, link));
+        }
+    }
+    Ok(offered)
+}
+
 /// The caller's links, by instance.
 ///
 /// # Errors

@@ -12,7 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Site, failure, page};
+use super::{Site, csrf_refused, failure, message, page};
+use super::session::Csrf;
 use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::survey::{self, Answer, Survey, SurveyError};
@@ -64,25 +65,6 @@ struct ErrorView {
     message: String,
 }
 
-/// A page that says one thing.
-#[derive(Template)]
-#[template(path = "portal/message.html")]
-struct MessagePage {
-    site: Site,
-    heading: String,
-    text: String,
-}
-
-fn message(state: &AppState, status: StatusCode, heading: &str, text: &str) -> Response {
-    page(
-        status,
-        &MessagePage {
-            site: Site::of(state),
-            heading: heading.to_owned(),
-            text: text.to_owned(),
-        },
-    )
-}
 
 /// What the usager sent, kept to show again.
 #[derive(Default)]
@@ -94,6 +76,7 @@ struct Sent {
 
 fn form(
     state: &AppState,
+    site: Site,
     token: &str,
     survey: Survey,
     sent: Sent,
@@ -108,7 +91,7 @@ fn form(
     page(
         status,
         &SurveyPage {
-            site: Site::of(state),
+            site,
             token: token.to_owned(),
             number: survey.number,
             demarche: survey.demarche,
@@ -135,28 +118,28 @@ fn form(
 }
 
 /// A link that does not lead to a survey, as a page.
-fn refused(state: &AppState, error: ServiceError) -> Response {
+fn refused(site: &Site, error: ServiceError) -> Response {
     match error {
         ServiceError::Survey(SurveyError::InvalidLink) => message(
-            state,
+            site,
             StatusCode::NOT_FOUND,
             "Lien d'enquête invalide",
             "Ce lien d'enquête n'est pas valide : vérifiez qu'il a été copié en entier depuis le mail reçu.",
         ),
         ServiceError::Survey(expired @ SurveyError::Expired(_)) => message(
-            state,
+            site,
             StatusCode::GONE,
             "Enquête terminée",
             &format!("{expired}. Merci de votre intérêt."),
         ),
-        ServiceError::Survey(SurveyError::AlreadyAnswered) => thanks(state, true),
-        other => failure(state, other),
+        ServiceError::Survey(SurveyError::AlreadyAnswered) => thanks(site, true),
+        other => failure(site, other),
     }
 }
 
-fn thanks(state: &AppState, before: bool) -> Response {
+fn thanks(site: &Site, before: bool) -> Response {
     message(
-        state,
+        site,
         StatusCode::OK,
         "Merci pour votre avis",
         if before {
@@ -167,19 +150,29 @@ fn thanks(state: &AppState, before: bool) -> Response {
     )
 }
 
-pub(super) async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub(super) async fn show(
+    State(state): State<AppState>,
+    site: Site,
+    Path(token): Path<String>,
+) -> Response {
     match survey::open(&state.guichet(), &token).await {
-        Ok(survey) if survey.answered => thanks(&state, true),
-        Ok(survey) => form(&state, &token, survey, Sent::default(), Vec::new()),
-        Err(error) => refused(&state, error),
+        Ok(survey) if survey.answered => thanks(&site, true),
+        Ok(survey) => form(&state, site, &token, survey, Sent::default(), Vec::new()),
+        Err(error) => refused(&site, error),
     }
 }
 
 pub(super) async fn answer(
     State(state): State<AppState>,
+    site: Site,
+    csrf: Csrf,
     Path(token): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    let sent_token = fields.iter().find(|(n, _)| n == super::CSRF_FIELD).map(|(_, v)| v.as_str());
+    if !csrf.check(sent_token) {
+        return csrf_refused(&site);
+    }
     let mut sent = Sent::default();
     for (name, value) in fields {
         let value = value.trim().to_owned();
@@ -207,7 +200,7 @@ pub(super) async fn answer(
     };
     let guichet = state.guichet();
     match survey::answer(&guichet, &token, answer).await {
-        Ok(()) => thanks(&state, false),
+        Ok(()) => thanks(&site, false),
         Err(ServiceError::Fields(problems)) => match survey::open(&guichet, &token).await {
             Ok(survey) => {
                 let errors = problems
@@ -222,10 +215,10 @@ pub(super) async fn answer(
                         message: p.message,
                     })
                     .collect();
-                form(&state, &token, survey, sent, errors)
+                form(&state, site, &token, survey, sent, errors)
             }
-            Err(error) => refused(&state, error),
+            Err(error) => refused(&site, error),
         },
-        Err(error) => refused(&state, error),
+        Err(error) => refused(&site, error),
     }
 }
