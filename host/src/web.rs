@@ -39,6 +39,7 @@ use crate::http::AppState;
 use crate::service::{ServiceError, catalogue};
 
 mod account;
+mod form;
 mod session;
 mod survey;
 
@@ -52,6 +53,10 @@ pub const CONTENT_SECURITY_POLICY: &str =
 /// The stylesheet, embedded.
 const STYLESHEET: &str = include_str!("../static/portal.css");
 
+/// The script that improves the form pages, embedded (plain JavaScript,
+/// no build step; every page works without it).
+const SCRIPT: &str = include_str!("../static/portal.js");
+
 /// The portal's routes.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -59,11 +64,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/demarches/{slug}", get(demarche))
         .route("/enquete/{token}", get(survey::show).post(survey::answer))
         .merge(account::router())
+        .merge(form::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::csrf_cookie,
         ))
         .route("/static/portal.css", get(stylesheet))
+        .route("/static/portal.js", get(script))
 }
 
 /// What every page shows of the site: the collectivité, who is logged in,
@@ -143,15 +150,28 @@ pub(crate) struct ErrorView {
     pub anchor: String,
     /// The French message.
     pub message: String,
+    /// The field's label, which the summary names before the message.
+    pub label: Option<String>,
 }
 
 impl ErrorView {
+    /// Where the summary's link leads: `#anchor` on this page, or the
+    /// address of another page.
+    pub fn href(&self) -> String {
+        if self.anchor.starts_with('/') {
+            self.anchor.clone()
+        } else {
+            format!("#{}", self.anchor)
+        }
+    }
+
     /// An error on `field`, whose input has the id `field`.
     fn on(field: &str, message: impl Into<String>) -> ErrorView {
         ErrorView {
             field: field.to_owned(),
             anchor: field.replace('.', "-"),
             message: message.into(),
+            label: None,
         }
     }
 }
@@ -264,11 +284,12 @@ pub fn not_found(state: &AppState) -> Response {
 /// A failure of the application layer, as a page.
 fn failure(site: &Site, error: ServiceError) -> Response {
     match error {
-        ServiceError::NotFound(_) => page(
-            StatusCode::NOT_FOUND,
-            &NotFoundPage { site: site.clone() },
-        ),
-        ServiceError::Forbidden(text) => message(site, StatusCode::FORBIDDEN, "Accès refusé", &text),
+        ServiceError::NotFound(_) => {
+            page(StatusCode::NOT_FOUND, &NotFoundPage { site: site.clone() })
+        }
+        ServiceError::Forbidden(text) => {
+            message(site, StatusCode::FORBIDDEN, "Accès refusé", &text)
+        }
         other => {
             tracing::error!(error = %other, "page en échec");
             (
@@ -344,6 +365,7 @@ async fn home(
 #[template(path = "portal/demarche.html")]
 struct DemarchePage {
     site: Site,
+    slug: String,
     title: String,
     category: String,
     open: bool,
@@ -380,12 +402,23 @@ async fn demarche(
         &DemarchePage {
             site,
             period: definition.open_period.as_ref().and_then(period),
+            slug: definition.slug.as_str().to_owned(),
             title: definition.title,
             category: definition.category,
             open,
             presentation: definition.presentation,
             observatoire_url,
         },
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
     )
 }
 

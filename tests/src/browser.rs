@@ -133,7 +133,40 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the browser never reached an address with {part}");
+        let at = self.client.current_url().await.map(|u| u.to_string());
+        let source = self.client.source().await.unwrap_or_default();
+        panic!("the browser never reached an address with {part}: at {at:?}, showing {source}");
+    }
+
+    /// Types `text` into the input whose id is `id`, after clearing it.
+    ///
+    /// # Panics
+    /// When there is no such input.
+    pub async fn fill(&self, id: &str, text: &str) {
+        let input = self
+            .client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"));
+        input.clear().await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+        input
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"));
+    }
+
+    /// Clicks the first element `css` selects.
+    ///
+    /// # Panics
+    /// When there is none, or it cannot be clicked.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
     }
 
     /// The page's HTML source.

@@ -129,7 +129,12 @@ pub async fn link_on_behalf(
 /// A store failure.
 pub async fn offered(guichet: &Guichet) -> Result<Vec<(String, LinkSource)>, ServiceError> {
     let mut offered = Vec::new();
-    let mut ids: Vec<String> = guichet.registry.instances().into_iter().map(|i| i.id).collect();
+    let mut ids: Vec<String> = guichet
+        .registry
+        .instances()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
     ids.sort();
     for id in ids {
         if let Some(link) = guichet.store.instance_use(&id).await?.link {

@@ -22,9 +22,7 @@ use serde::Deserialize;
 use super::session::{Csrf, Posted, Usager, safe_return};
 use super::{ErrorView, Errors, Site, failure, page, refusal, see_other};
 use crate::http::AppState;
-use crate::http::auth::{
-    ClientAddress, SESSION_CLEARED, session_cookie, session_set_cookie,
-};
+use crate::http::auth::{ClientAddress, SESSION_CLEARED, session_cookie, session_set_cookie};
 use crate::service::accounts::{self, ProfileForm, Registration};
 use crate::service::{Caller, ServiceError, links};
 
@@ -159,9 +157,10 @@ async fn logout(
         return failure(&site, error);
     }
     let mut response = see_other("/");
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, HeaderValue::from_static(SESSION_CLEARED));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static(SESSION_CLEARED),
+    );
     response
 }
 
@@ -218,12 +217,18 @@ impl Identity {
                 .birth_date
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
-            street: address.as_ref().map(|a| a.street.clone()).unwrap_or_default(),
+            street: address
+                .as_ref()
+                .map(|a| a.street.clone())
+                .unwrap_or_default(),
             complement: address
                 .as_ref()
                 .and_then(|a| a.complement.clone())
                 .unwrap_or_default(),
-            postcode: address.as_ref().map(|a| a.postcode.clone()).unwrap_or_default(),
+            postcode: address
+                .as_ref()
+                .map(|a| a.postcode.clone())
+                .unwrap_or_default(),
             city: address.map(|a| a.city).unwrap_or_default(),
         }
     }
@@ -544,7 +549,10 @@ async fn link(
         Err(error) => return failure(&site, error),
     };
     let Some(offer) = offers_now.iter().find(|o| o.instance == instance) else {
-        return failure(&site, ServiceError::NotFound("ce rattachement n'est pas proposé"));
+        return failure(
+            &site,
+            ServiceError::NotFound("ce rattachement n'est pas proposé"),
+        );
     };
     let params = offer
         .params
@@ -561,6 +569,7 @@ async fn link(
                 field: id.clone(),
                 anchor: id,
                 message: format!("Saisissez le {}.", label.to_lowercase()),
+                label: None,
             }
         })
         .collect();
@@ -586,6 +595,7 @@ async fn link(
             field: first.clone(),
             anchor: first,
             message: problem,
+            label: None,
         }])
     } else {
         Errors(missing)

@@ -91,7 +91,11 @@ fn new_token() -> Result<String, getrandom::Error> {
 
 /// The portal's middleware: reads the CSRF cookie, or makes one and sends
 /// it with the response.
-pub async fn csrf_cookie(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn csrf_cookie(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if let Some(token) = cookie(request.headers(), CSRF_COOKIE) {
         let token = token.to_owned();
         request.extensions_mut().insert(Csrf(token));
@@ -101,13 +105,20 @@ pub async fn csrf_cookie(State(state): State<AppState>, mut request: Request, ne
         Ok(token) => token,
         Err(error) => {
             tracing::error!(%error, "aucun aléa pour le jeton CSRF");
-            return (StatusCode::SERVICE_UNAVAILABLE, "Service momentanément indisponible.")
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service momentanément indisponible.",
+            )
                 .into_response();
         }
     };
     request.extensions_mut().insert(Csrf(token.clone()));
     let mut response = next.run(request).await;
-    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     if let Ok(value) = HeaderValue::from_str(&format!(
         "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
     )) {
@@ -191,11 +202,6 @@ impl Posted {
     pub fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(n, _)| n == name)
     }
-
-    /// Every field, in order.
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.pairs
-    }
 }
 
 /// The person of the session cookie, if it names a live session.
@@ -210,11 +216,9 @@ impl FromRequestParts<AppState> for Visitor {
             return Ok(found.clone());
         }
         let found = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(secret) => {
-                accounts::authenticate(&state.guichet(), Presented::Session(secret))
-                    .await
-                    .ok()
-            }
+            Some(secret) => accounts::authenticate(&state.guichet(), Presented::Session(secret))
+                .await
+                .ok(),
             None => None,
         };
         let visitor = Visitor(found);
@@ -244,8 +248,15 @@ impl FromRequestParts<AppState> for Usager {
             None => {
                 // Only the path goes in `suite`: a query may hold a search.
                 let path = parts.uri.path();
-                let back = if parts.method == axum::http::Method::GET { path } else { "/" };
-                Err(Redirect::to(&format!("/connexion?suite={}", super::urlencoded(back))).into_response())
+                let back = if parts.method == axum::http::Method::GET {
+                    path
+                } else {
+                    "/"
+                };
+                Err(
+                    Redirect::to(&format!("/connexion?suite={}", super::urlencoded(back)))
+                        .into_response(),
+                )
             }
         }
     }
@@ -274,7 +285,12 @@ mod tests {
     #[test]
     fn only_paths_of_this_site_are_followed_after_login() {
         assert_eq!(safe_return(Some("/brouillons")), "/brouillons");
-        for elsewhere in ["//evil.example", "https://evil.example/", "/\\evil.example", "evil"] {
+        for elsewhere in [
+            "//evil.example",
+            "https://evil.example/",
+            "/\\evil.example",
+            "evil",
+        ] {
             assert_eq!(safe_return(Some(elsewhere)), "/demandes", "{elsewhere}");
         }
         assert_eq!(safe_return(None), "/demandes");

@@ -12,8 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Site, csrf_refused, failure, message, page};
 use super::session::Csrf;
+use super::{Site, csrf_refused, failure, message, page};
 use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::survey::{self, Answer, Survey, SurveyError};
@@ -64,7 +64,6 @@ struct ErrorView {
     anchor: String,
     message: String,
 }
-
 
 /// What the usager sent, kept to show again.
 #[derive(Default)]
@@ -169,7 +168,10 @@ pub(super) async fn answer(
     Path(token): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let sent_token = fields.iter().find(|(n, _)| n == super::CSRF_FIELD).map(|(_, v)| v.as_str());
+    let sent_token = fields
+        .iter()
+        .find(|(n, _)| n == super::CSRF_FIELD)
+        .map(|(_, v)| v.as_str());
     if !csrf.check(sent_token) {
         return csrf_refused(&site);
     }

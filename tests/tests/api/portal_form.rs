@@ -1,0 +1,379 @@
+//! Filing a demande on the portal's pages, over HTTP as a browser without
+//! JavaScript sends them: register, open the vélo démarche, fill it page
+//! by page with its invoice, see a refused page with its errors, read the
+//! summary, file it with the RGPD box; the drafts page; the forms refused
+//! without their CSRF token; someone else's draft is not found.
+
+use guichet_tests::app::{TestApp, exe, pdf};
+use guichet_tests::filing::VELO;
+use guichet_tests::on_both_backends;
+use guichet_tests::portal::Visitor;
+
+on_both_backends!(
+    an_usager_registers_and_files_the_velo_demarche_page_by_page,
+    forms_without_their_token_and_other_usagers_drafts_are_refused,
+);
+
+/// The draft's id in an address `/brouillons/{id}…`.
+fn draft_of(location: &str) -> String {
+    location
+        .trim_start_matches("/brouillons/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn an_usager_registers_and_files_the_velo_demarche_page_by_page(app: TestApp) {
+    app.import(VELO).await;
+    let usager = Visitor::new(&app.base);
+    usager
+        .register("camille.portail@example.fr", "Camille", "Portail")
+        .await;
+    let account = usager.get("/mon-compte").await;
+    assert_eq!(account.status, 200);
+    assert!(
+        account.html.contains("value=\"Camille\""),
+        "{}",
+        account.html
+    );
+
+    // The presentation page offers to start; starting opens the draft.
+    let presentation = usager.get(&format!("/demarches/{VELO}")).await;
+    assert!(presentation.html.contains("Commencer la démarche"));
+    let opened = usager
+        .post(&format!("/demarches/{VELO}/brouillon"), &[])
+        .await;
+    assert_eq!(opened.status, 303);
+    let draft = draft_of(opened.location.as_deref().unwrap());
+    let first = usager.get(&format!("/brouillons/{draft}")).await;
+    assert_eq!(
+        first.location.as_deref(),
+        Some(format!("/brouillons/{draft}/pages/identite").as_str())
+    );
+
+    // Page 1 is prefilled from the profile.
+    let identite = usager
+        .get(&format!("/brouillons/{draft}/pages/identite"))
+        .await;
+    assert_eq!(identite.status, 200);
+    assert!(
+        identite
+            .html
+            .contains("<title>Vos coordonnées — étape 1 sur 4"),
+        "{}",
+        identite.html
+    );
+    assert!(identite.html.contains("value=\"Portail\""));
+    assert!(identite.html.contains("value=\"3 rue des Lilas\""));
+    let saved = usager
+        .post_multipart(
+            &format!("/brouillons/{draft}/pages/identite"),
+            &[
+                ("prenom", "Camille"),
+                ("nom", "Portail"),
+                ("courriel", "camille.portail@example.fr"),
+                ("telephone", "06 12 34 56 78"),
+                ("adresse.street", "3 rue des Lilas"),
+                ("adresse.postcode", "13001"),
+                ("adresse.city", "Marseille"),
+                ("action", "suivant"),
+            ],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("/brouillons/{draft}/pages/reparation").as_str())
+    );
+
+    // A page with errors is refused, each error summarised and beside its
+    // field, what was typed kept; an executable named .pdf is refused.
+    let today = app.clock_now().format("%d/%m/%Y").to_string();
+    let refused = usager
+        .post_multipart(
+            &format!("/brouillons/{draft}/pages/reparation"),
+            &[
+                ("type_velo", "electrique"),
+                ("date_reparation", &today),
+                ("reparateur", "Cycles du Vieux-Port"),
+                ("montant", "beaucoup"),
+                ("action", "suivant"),
+            ],
+            vec![("facture", "facture.pdf", exe())],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains("<title>Erreur : Votre réparation"));
+    assert!(refused.html.contains("class=\"error-summary\""));
+    assert!(
+        refused.html.contains("href=\"#champ-montant\""),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused.html.contains("href=\"#champ-facture\""),
+        "{}",
+        refused.html
+    );
+    assert!(refused.html.contains("id=\"champ-montant-erreur\""));
+    assert!(refused.html.contains("value=\"Cycles du Vieux-Port\""));
+
+    // Corrected, with the invoice: saved, on to the payment page.
+    let saved = usager
+        .post_multipart(
+            &format!("/brouillons/{draft}/pages/reparation"),
+            &[
+                ("type_velo", "electrique"),
+                ("date_reparation", &today),
+                ("reparateur", "Cycles du Vieux-Port"),
+                ("montant", "86,50"),
+                ("action", "suivant"),
+            ],
+            vec![("facture", "facture.pdf", pdf("facture du portail"))],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let back = usager
+        .get(&format!("/brouillons/{draft}/pages/reparation"))
+        .await;
+    assert!(back.html.contains("facture.pdf"), "{}", back.html);
+    assert!(back.html.contains("value=\"86,50\""), "{}", back.html);
+
+    let saved = usager
+        .post_multipart(
+            &format!("/brouillons/{draft}/pages/versement"),
+            &[
+                ("titulaire_compte", "Camille Portail"),
+                ("iban", "FR76 3000 6000 0112 3456 7890 189"),
+                ("attestation", "on"),
+                ("action", "suivant"),
+            ],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("/brouillons/{draft}/recapitulatif").as_str()),
+        "{}",
+        saved.html
+    );
+
+    // The summary links back to each page; the drafts page lists it.
+    let summary = usager
+        .get(&format!("/brouillons/{draft}/recapitulatif"))
+        .await;
+    assert_eq!(summary.status, 200);
+    assert!(summary.html.contains("Vélo à assistance électrique"));
+    assert!(summary.html.contains("86,50 €"), "{}", summary.html);
+    assert!(
+        summary
+            .html
+            .contains(&format!("href=\"/brouillons/{draft}/pages/reparation\""))
+    );
+    let drafts = usager.get("/brouillons").await;
+    assert!(drafts.html.contains(&format!("/brouillons/{draft}")));
+
+    // Without the RGPD box: refused on the box; with it: filed.
+    let refused = usager
+        .post(&format!("/brouillons/{draft}/deposer"), &[])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.html.contains("href=\"#consent\""),
+        "{}",
+        refused.html
+    );
+    let filed = usager
+        .post(
+            &format!("/brouillons/{draft}/deposer"),
+            &[("consent", "on")],
+        )
+        .await;
+    assert_eq!(filed.status, 303, "{}", filed.html);
+    let location = filed.location.unwrap();
+    assert!(location.starts_with("/demandes/") && location.ends_with("?depose=1"));
+    // The draft is gone with the filing.
+    assert!(!usager.get("/brouillons").await.html.contains(&draft));
+}
+
+async fn forms_without_their_token_and_other_usagers_drafts_are_refused(app: TestApp) {
+    app.import(VELO).await;
+    let usager = Visitor::new(&app.base);
+    usager.register("alix@example.fr", "Alix", "Premier").await;
+    let opened = usager
+        .post(&format!("/demarches/{VELO}/brouillon"), &[])
+        .await;
+    let draft = draft_of(opened.location.as_deref().unwrap());
+
+    // Without the token, or with another one: 403, nothing done.
+    let forged = usager
+        .post_raw(&format!("/brouillons/{draft}/supprimer"), &[])
+        .await;
+    assert_eq!(forged.status, 403);
+    let forged = usager
+        .post_raw(
+            &format!("/brouillons/{draft}/supprimer"),
+            &[("csrf", "autre")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(usager.get("/brouillons").await.html.contains(&draft));
+
+    // Another usager: the draft does not exist for them.
+    let other = Visitor::new(&app.base);
+    other.register("bea@example.fr", "Béa", "Second").await;
+    let page = other
+        .get(&format!("/brouillons/{draft}/pages/identite"))
+        .await;
+    assert_eq!(page.status, 404);
+    let deleted = other
+        .post(&format!("/brouillons/{draft}/supprimer"), &[])
+        .await;
+    assert_eq!(deleted.status, 404);
+
+    // Anonymous: sent to the login page, back here after.
+    let anonymous = Visitor::new(&app.base);
+    let page = anonymous.get("/brouillons").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/connexion?suite=%2Fbrouillons")
+    );
+
+    // The owner deletes it.
+    let deleted = usager
+        .post(&format!("/brouillons/{draft}/supprimer"), &[])
+        .await;
+    assert_eq!(deleted.status, 303);
+    assert!(!usager.get("/brouillons").await.html.contains(&draft));
+}
+
+/// An usager registers and files the vélo démarche with its invoice in
+/// Chromium, with and without JavaScript: a refused page shows its errors
+/// (summarised, focused with JavaScript), every page passes axe-core and
+/// is screenshotted.
+mod the_velo_demarche_is_filed_in_a_real_browser {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        guichet_tests::app::run(
+            guichet_tests::app::Backend::Sqlite,
+            super::velo_in_a_browser,
+        )
+        .await;
+    }
+}
+
+async fn velo_in_a_browser(app: TestApp) {
+    use guichet_tests::browser::Browser;
+    app.import(VELO).await;
+    let invoice = std::env::temp_dir().join(format!("facture-{}.pdf", std::process::id()));
+    std::fs::write(&invoice, pdf("facture du navigateur")).unwrap();
+    let today = app.clock_now().format("%d/%m/%Y").to_string();
+    for javascript in [true, false] {
+        let browser = Browser::start(javascript).await;
+        let suffix = if javascript { "js" } else { "sans-js" };
+
+        // Register.
+        browser.open(&format!("{}/inscription", app.base)).await;
+        browser.check("inscription").await;
+        browser
+            .fill("login", &format!("velo-{suffix}@example.fr"))
+            .await;
+        for id in ["password", "password_confirmation"] {
+            browser.fill(id, "une phrase de passe assez longue").await;
+        }
+        browser.fill("first_name", "Dominique").await;
+        browser.fill("last_name", "Navigateur").await;
+        browser.fill("street", "5 place du Marché").await;
+        browser.fill("postcode", "13002").await;
+        browser.fill("city", "Marseille").await;
+        browser.click("main form button[type=submit]").await;
+        browser.wait_for_address("/mon-compte").await;
+        browser.check("mon-compte").await;
+
+        // Start from the presentation page.
+        browser
+            .open(&format!("{}/demarches/{VELO}", app.base))
+            .await;
+        browser.click("main form button[type=submit]").await;
+        browser.wait_for_address("/pages/identite").await;
+        assert!(browser.source().await.contains("value=\"Navigateur\""));
+        browser.check("formulaire-coordonnees").await;
+        browser.click("p.actions button[value=suivant]").await;
+        browser.wait_for_address("/pages/reparation").await;
+
+        // Sent incomplete: refused, errors summarised and tied to fields.
+        browser.click("#champ-type_velo-2").await;
+        browser.fill("champ-date_reparation", &today).await;
+        browser
+            .fill("champ-reparateur", "Cycles du Vieux-Port")
+            .await;
+        browser.click("p.actions button[value=suivant]").await;
+        wait_for_text(&browser, "error-summary").await;
+        let refused = browser.source().await;
+        assert!(refused.contains("href=\"#champ-montant\""), "{refused}");
+        assert!(
+            browser
+                .client
+                .title()
+                .await
+                .unwrap()
+                .starts_with("Erreur : ")
+        );
+        if javascript {
+            let focused = browser
+                .client
+                .execute("return document.activeElement.className", vec![])
+                .await
+                .unwrap();
+            assert_eq!(focused, "error-summary");
+        }
+        browser.check("formulaire-erreurs").await;
+
+        // Corrected, with the invoice.
+        browser.fill("champ-montant", "86,50").await;
+        browser
+            .client
+            .find(fantoccini::Locator::Id("champ-facture"))
+            .await
+            .unwrap()
+            .send_keys(invoice.to_str().unwrap())
+            .await
+            .unwrap();
+        browser.click("p.actions button[value=suivant]").await;
+        browser.wait_for_address("/pages/versement").await;
+        browser
+            .fill("champ-titulaire_compte", "Dominique Navigateur")
+            .await;
+        browser
+            .fill("champ-iban", "FR76 3000 6000 0112 3456 7890 189")
+            .await;
+        browser.click("#champ-attestation").await;
+        browser.check("formulaire-versement").await;
+        browser.click("p.actions button[value=suivant]").await;
+        browser.wait_for_address("/recapitulatif").await;
+        let summary = browser.source().await;
+        assert!(
+            summary.contains("facture-") && summary.contains("86,50 €"),
+            "{summary}"
+        );
+        browser.check("recapitulatif").await;
+        browser.click("#consent").await;
+        browser.click("main form button[type=submit]").await;
+        browser.wait_for_address("depose=1").await;
+    }
+    let _ = std::fs::remove_file(invoice);
+}
+
+/// Waits (5 s at most) until the page's source holds `text`.
+async fn wait_for_text(browser: &guichet_tests::browser::Browser, text: &str) {
+    for _ in 0..100 {
+        if browser.source().await.contains(text) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the page never showed {text}");
+}
