@@ -155,6 +155,55 @@ impl Browser {
             .unwrap_or_else(|e| panic!("#{id}: {e}"));
     }
 
+    /// Chooses the option of value `value` in the list whose id is `id`.
+    ///
+    /// # Panics
+    /// When there is no such list or option.
+    pub async fn select(&self, id: &str, value: &str) {
+        self.client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"))
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("#{id} = {value}: {e}"));
+    }
+
+    /// Registers an usager on the portal at `base` by its form, with an
+    /// address; the browser is then logged in, on *Mon compte*.
+    ///
+    /// # Panics
+    /// When the registration does not succeed.
+    pub async fn register(&self, base: &str, login: &str, first: &str, last: &str) {
+        self.open(&format!("{base}/inscription")).await;
+        self.fill("login", login).await;
+        for id in ["password", "password_confirmation"] {
+            self.fill(id, "une phrase de passe assez longue").await;
+        }
+        self.fill("first_name", first).await;
+        self.fill("last_name", last).await;
+        self.fill("phone", "06 12 34 56 78").await;
+        self.fill("street", "5 place du Marché").await;
+        self.fill("postcode", "13002").await;
+        self.fill("city", "Marseille").await;
+        self.click("main form button[type=submit]").await;
+        self.wait_for_address("/mon-compte").await;
+    }
+
+    /// Waits (5 s at most) until the page's source holds `text`.
+    ///
+    /// # Panics
+    /// When it never does.
+    pub async fn wait_for_text(&self, text: &str) {
+        for _ in 0..100 {
+            if self.source().await.contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page never showed {text}: {}", self.source().await);
+    }
+
     /// Clicks the first element `css` selects.
     ///
     /// # Panics

@@ -275,22 +275,17 @@ async fn velo_in_a_browser(app: TestApp) {
         let browser = Browser::start(javascript).await;
         let suffix = if javascript { "js" } else { "sans-js" };
 
-        // Register.
+        // Register (the form is checked first).
         browser.open(&format!("{}/inscription", app.base)).await;
         browser.check("inscription").await;
         browser
-            .fill("login", &format!("velo-{suffix}@example.fr"))
+            .register(
+                &app.base,
+                &format!("velo-{suffix}@example.fr"),
+                "Dominique",
+                "Navigateur",
+            )
             .await;
-        for id in ["password", "password_confirmation"] {
-            browser.fill(id, "une phrase de passe assez longue").await;
-        }
-        browser.fill("first_name", "Dominique").await;
-        browser.fill("last_name", "Navigateur").await;
-        browser.fill("street", "5 place du Marché").await;
-        browser.fill("postcode", "13002").await;
-        browser.fill("city", "Marseille").await;
-        browser.click("main form button[type=submit]").await;
-        browser.wait_for_address("/mon-compte").await;
         browser.check("mon-compte").await;
 
         // Start from the presentation page.
@@ -311,7 +306,7 @@ async fn velo_in_a_browser(app: TestApp) {
             .fill("champ-reparateur", "Cycles du Vieux-Port")
             .await;
         browser.click("p.actions button[value=suivant]").await;
-        wait_for_text(&browser, "error-summary").await;
+        browser.wait_for_text("error-summary").await;
         let refused = browser.source().await;
         assert!(refused.contains("href=\"#champ-montant\""), "{refused}");
         assert!(
@@ -365,15 +360,4 @@ async fn velo_in_a_browser(app: TestApp) {
         browser.wait_for_address("depose=1").await;
     }
     let _ = std::fs::remove_file(invoice);
-}
-
-/// Waits (5 s at most) until the page's source holds `text`.
-async fn wait_for_text(browser: &guichet_tests::browser::Browser, text: &str) {
-    for _ in 0..100 {
-        if browser.source().await.contains(text) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the page never showed {text}");
 }
