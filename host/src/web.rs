@@ -114,9 +114,17 @@ impl axum::extract::FromRequestParts<AppState> for Site {
     }
 }
 
+/// What a query string's value keeps as is: letters, digits and the
+/// unreserved `-._~` (RFC 3986).
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// `text` percent-encoded for a query string.
 fn urlencoded(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// A page that says one thing.

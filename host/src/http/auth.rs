@@ -405,6 +405,7 @@ async fn me(current: Caller) -> Json<Me> {
 async fn change_password(
     State(state): State<AppState>,
     current: Caller,
+    headers: HeaderMap,
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
@@ -412,7 +413,14 @@ async fn change_password(
         current_password: body.current_password,
         new_password: body.new_password,
     };
-    accounts::change_password(&state.accounts(), &current, change, address).await?;
+    accounts::change_password(
+        &state.accounts(),
+        &current,
+        change,
+        address,
+        session_cookie(&headers),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,8 +15,11 @@
 //!   ([`ServiceError::InvalidCredentials`]).
 //! - **Sessions** are random 32-byte secrets of which the store keeps only
 //!   the SHA-256, lasting [`Accounts::session_ttl`] on the injected clock.
-//!   Changing one's password leaves the account's sessions open (this one
-//!   and any other): the store cannot yet end an account's other sessions.
+//!   Changing one's password ends the account's other sessions (a thief's
+//!   included) and keeps the one in use.
+//! - **Deleting one's account** ([`delete_account`]) takes the password
+//!   again; drafts, sessions, tokens and account links go with it, the
+//!   demandes stay with the services (`Store::delete_usager_account`).
 //! - **API tokens** act as the account they were created for, their rights
 //!   capped by their scopes (the names of the rights they may use: `read`,
 //!   `process`, `administration`…).
@@ -396,7 +399,8 @@ pub struct PasswordChange {
 /// Changes the caller's password, from `address`. Only a person in a
 /// session may (an API token acts for an account, it is not its owner);
 /// the current password is checked as at login, counted by the same
-/// throttle. The account's sessions stay open, this one and any other
+/// throttle. The account's other sessions end; `session`, the secret of the
+/// one in use, stays open.
 /// (see the module's docs).
 ///
 /// # Errors
@@ -408,6 +412,7 @@ pub async fn change_password(
     caller: &Caller,
     change: PasswordChange,
     address: IpAddr,
+    session: Option<&str>,
 ) -> Result<(), ServiceError> {
     if caller.credential != Credential::Session {
         return Err(ServiceError::Forbidden(
@@ -437,6 +442,47 @@ pub async fn change_password(
         .guichet
         .store
         .set_password_hash(user.id, &hash)
+        .await?;
+    let keep = Secret::from_client(session.unwrap_or_default());
+    accounts
+        .guichet
+        .store
+        .end_other_sessions(user.id, &keep)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the caller's usager account at their request, from `address`,
+/// after checking their password as at login (counted by the same
+/// throttle): their drafts and files, sessions, API tokens and account
+/// links are deleted; their demandes stay with the services, tied to no
+/// account, until the démarche's anonymisation.
+///
+/// # Errors
+/// `Forbidden` for an agent or an API token; `TooManyAttempts`;
+/// `InvalidCredentials` for a wrong password, nothing deleted; `Hashing`;
+/// a store failure.
+pub async fn delete_account(
+    accounts: &Accounts,
+    caller: &Caller,
+    password: &str,
+    address: IpAddr,
+) -> Result<(), ServiceError> {
+    if !caller.is_usager() || caller.credential != Credential::Session {
+        return Err(ServiceError::Forbidden(
+            "seul un usager connecté supprime son propre compte".to_owned(),
+        ));
+    }
+    let user = &caller.user;
+    accounts.throttle.check(&user.login, address)?;
+    match check_credentials(accounts, &user.login, password).await? {
+        Some(found) if found.id == user.id => {}
+        _ => return Err(refuse(accounts, &user.login, address)),
+    }
+    let guichet = &accounts.guichet;
+    guichet
+        .store
+        .delete_usager_account(user.id, guichet.now())
         .await?;
     Ok(())
 }

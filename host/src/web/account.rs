@@ -20,7 +20,7 @@ use guichet_store::link::AccountLink;
 use serde::Deserialize;
 
 use super::session::{Csrf, Posted, Usager, safe_return};
-use super::{ErrorView, Errors, Site, failure, page, refusal, see_other};
+use super::{ErrorView, Errors, Site, failure, message, page, refusal, see_other};
 use crate::http::AppState;
 use crate::http::auth::{ClientAddress, SESSION_CLEARED, session_cookie, session_set_cookie};
 use crate::service::accounts::{self, ProfileForm, Registration};
@@ -35,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route("/mon-compte", get(account_page).post(update_profile))
         .route("/mon-compte/rattachements", post(link))
         .route("/mon-compte/rattachements/supprimer", post(unlink))
+        .route(
+            "/mon-compte/supprimer",
+            get(delete_page).post(delete_account),
+        )
 }
 
 /// The errors of a service call on a form, field by field; `None` for an
@@ -635,6 +639,75 @@ async fn unlink(
     };
     match links::unlink(&state.guichet(), &caller, &posted.text("instance")).await {
         Ok(()) => see_other("/mon-compte"),
+        Err(error) => failure(&site, error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/delete_account.html")]
+struct DeletePage {
+    site: Site,
+    errors: Errors,
+}
+
+async fn delete_page(site: Site, Usager(_): Usager) -> Response {
+    page(
+        StatusCode::OK,
+        &DeletePage {
+            site,
+            errors: Errors::default(),
+        },
+    )
+}
+
+async fn delete_account(
+    State(state): State<AppState>,
+    site: Site,
+    csrf: Csrf,
+    Usager(caller): Usager,
+    ClientAddress(address): ClientAddress,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = match Posted::read(&csrf, pairs) {
+        Ok(posted) => posted,
+        Err(refused) => return refusal(&site, refused),
+    };
+    let refused = |text: String| {
+        page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &DeletePage {
+                site: site.clone(),
+                errors: Errors(vec![ErrorView::on("password", text)]),
+            },
+        )
+    };
+    let password = posted.raw("password");
+    if password.is_empty() {
+        return refused("Saisissez votre mot de passe pour confirmer.".to_owned());
+    }
+    match accounts::delete_account(&state.accounts(), &caller, &password, address).await {
+        Ok(()) => {
+            let gone = Site {
+                user: None,
+                ..site.clone()
+            };
+            let mut response = message(
+                &gone,
+                StatusCode::OK,
+                "Compte supprimé",
+                "Votre compte, vos brouillons et vos rattachements sont supprimés. Les demandes déjà déposées restent traitées par les services, qui les conservent le temps prévu par la loi.",
+            );
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                HeaderValue::from_static(SESSION_CLEARED),
+            );
+            response
+        }
+        Err(ServiceError::InvalidCredentials) => refused("Mot de passe incorrect.".to_owned()),
+        Err(ServiceError::TooManyAttempts(wait)) => refused(format!(
+            "Trop d'essais infructueux : patientez {} seconde(s) avant de réessayer.",
+            wait.seconds
+        )),
         Err(error) => failure(&site, error),
     }
 }

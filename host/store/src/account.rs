@@ -239,6 +239,45 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes an usager's account at their request, in one transaction:
+    /// their drafts with their files (overwritten, then unlinked after the
+    /// commit), then the account, whose sessions, API tokens and account
+    /// links go with it (`ON DELETE CASCADE`). Their demandes stay with the
+    /// services, which must keep them (they are anonymised on the
+    /// démarche's schedule), no longer tied to any account (`ON DELETE SET
+    /// NULL`). Agents' accounts are never deleted this way.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when there is no usager account with this
+    /// id; a database error, nothing deleted then.
+    pub async fn delete_usager_account(&self, id: UserId, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let drafts: Vec<crate::draft::DraftId> =
+            sqlx::query("SELECT id FROM drafts WHERE owner_id = $1 OR usager_id = $1 ORDER BY id")
+                .bind(id.to_string())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| Ok(crate::draft::DraftId(row.uuid("id")?)))
+                .collect::<Result<_>>()?;
+        let mut files = Vec::new();
+        for draft in drafts {
+            files.extend(crate::draft::delete_draft_in(&mut tx, draft, None, now).await?);
+        }
+        let done = sqlx::query("DELETE FROM users WHERE id = $1 AND kind = $2")
+            .bind(id.to_string())
+            .bind(UserKind::Usager.key())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("compte"));
+        }
+        tx.commit().await?;
+        self.delete_files_after_commit(&files).await;
+        self.personal_data_erased();
+        Ok(())
+    }
+
     /// Enables or disables an account; disabling also ends its sessions.
     ///
     /// # Errors

@@ -155,6 +155,20 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of an account but `keep` (the one in use when
+    /// its password changes); returns how many ended.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn end_other_sessions(&self, user: UserId, keep: &Secret) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user.to_string())
+            .bind(keep.hash())
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Deletes the sessions expired at `now`; returns how many.
     ///
     /// # Errors

@@ -1,6 +1,6 @@
 //! One's own account and a démarche's numbering: a person changes their
 //! password (the current one checked as at login, the new one as at
-//! registration), an usager replaces their profile (which prefills the
+//! registration; their other sessions end), an usager replaces their profile (which prefills the
 //! next drafts), and an administrator changes the prefix of a démarche's
 //! next demande numbers.
 
@@ -41,6 +41,9 @@ fn change(current: &str, new: &str) -> Value {
 
 async fn a_changed_password_logs_in_and_the_old_one_no_longer_does(app: TestApp) {
     let usager = app.usager("Camille", "Martin", CAMILLE).await;
+    // Another session of the account, on another device (or a thief's).
+    let elsewhere = app.login(CAMILLE, USAGER_PASSWORD).await;
+    assert_eq!(elsewhere.get("/api/me").await.status, 200);
     usager
         .put("/api/me/password", change(USAGER_PASSWORD, NEW_PASSWORD))
         .await
@@ -52,6 +55,11 @@ async fn a_changed_password_logs_in_and_the_old_one_no_longer_does(app: TestApp)
         usager.get("/api/me").await.status,
         200,
         "the session that changed it stays open"
+    );
+    assert_eq!(
+        elsewhere.get("/api/me").await.status,
+        401,
+        "the account's other sessions end"
     );
 
     // An agent changes theirs the same way.

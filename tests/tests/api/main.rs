@@ -32,6 +32,7 @@ mod lookups;
 mod matrix;
 mod openapi;
 mod portal;
+mod portal_account;
 mod portal_form;
 mod portal_vendors;
 mod processing;
