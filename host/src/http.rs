@@ -113,6 +113,8 @@ pub struct Settings {
     /// The collectivité's name, shown on every page of the portal and in
     /// mails (`guichet serve --collectivite`).
     pub collectivite: String,
+    /// The portal's colour and logo (`--portal-colour`, `--logo-file`).
+    pub look: Arc<crate::web::Look>,
 }
 
 impl Default for Settings {
@@ -132,6 +134,7 @@ impl Default for Settings {
             delivery: Arc::default(),
             environment: crate::service::Environment::default(),
             collectivite: "Guichet".to_owned(),
+            look: Arc::default(),
         }
     }
 }

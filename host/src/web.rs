@@ -40,9 +40,11 @@ use crate::service::{ServiceError, catalogue};
 
 mod account;
 mod form;
+mod look;
 mod session;
 mod survey;
 
+pub use look::{Colour, Look};
 pub use session::{CSRF_COOKIE, CSRF_FIELD};
 use session::{Csrf, Visitor};
 
@@ -71,6 +73,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         ))
         .route("/static/portal.css", get(stylesheet))
         .route("/static/portal.js", get(script))
+        .route("/static/theme.css", get(theme))
+        .route("/static/logo", get(logo))
 }
 
 /// What every page shows of the site: the collectivité, who is logged in,
@@ -82,6 +86,8 @@ pub(crate) struct Site {
     user: Option<String>,
     /// This browser's CSRF token.
     csrf: String,
+    /// Whether the collectivité has a logo (`/static/logo`).
+    logo: bool,
 }
 
 impl Site {
@@ -91,6 +97,7 @@ impl Site {
             collectivite: state.settings.collectivite.clone(),
             user: None,
             csrf: String::new(),
+            logo: state.settings.look.logo.is_some(),
         }
     }
 }
@@ -110,6 +117,7 @@ impl axum::extract::FromRequestParts<AppState> for Site {
                 .filter(|caller| caller.is_usager())
                 .map(|caller| caller.user.display_name),
             csrf,
+            logo: state.settings.look.logo.is_some(),
         })
     }
 }
@@ -418,6 +426,30 @@ async fn demarche(
             observatoire_url,
         },
     )
+}
+
+async fn theme(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        state.settings.look.theme_css(),
+    )
+}
+
+async fn logo(State(state): State<AppState>) -> Response {
+    match &state.settings.look.logo {
+        Some((bytes, kind)) => (
+            [
+                (header::CONTENT_TYPE, kind.mime()),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            bytes.clone(),
+        )
+            .into_response(),
+        None => not_found(&state),
+    }
 }
 
 async fn script() -> impl IntoResponse {

@@ -604,6 +604,13 @@ pub fn jpeg(marker: &str) -> Vec<u8> {
     bytes
 }
 
+/// A small PNG (its signature and a marker).
+pub fn png(marker: &str) -> Vec<u8> {
+    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    bytes.extend_from_slice(marker.as_bytes());
+    bytes
+}
+
 /// A Windows executable (to rename `facture.pdf`).
 pub fn exe() -> Vec<u8> {
     let mut bytes = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec();

@@ -337,6 +337,34 @@ fn serve_refuses_an_unknown_time_zone_with_a_french_message() {
     assert!(!data_dir.exists(), "nothing was created");
 }
 
+#[test]
+fn serve_refuses_an_unreadable_colour_and_a_logo_that_is_no_image() {
+    let data_dir = std::env::temp_dir().join(format!("guichet-look-{}", std::process::id()));
+    let svg = std::env::temp_dir().join(format!("logo-{}.svg", std::process::id()));
+    std::fs::write(
+        &svg,
+        "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+    )
+    .unwrap();
+    for (args, expected) in [
+        (vec!["--portal-colour", "#ffcc00"], "contraste de 1,5:1"),
+        (vec!["--portal-colour", "jaune"], "n'est pas une couleur"),
+        (vec!["--logo-file", svg.to_str().unwrap()], "PNG ou JPEG"),
+    ] {
+        let output = guichet()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .args(&args)
+            .output()
+            .expect("runs");
+        assert!(!output.status.success(), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{args:?}: {message}");
+    }
+    let _ = std::fs::remove_file(svg);
+    assert!(!data_dir.exists(), "nothing was created");
+}
+
 #[path = "cli/hosts.rs"]
 mod hosts;
 #[path = "cli/journal.rs"]

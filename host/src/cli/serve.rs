@@ -77,6 +77,14 @@ pub(super) struct Serve {
     /// `test` elsewhere.
     #[arg(long, env = "GUICHET_ENVIRONMENT", default_value = "test", value_parser = ["test", "production"])]
     environment: String,
+    /// The portal's main colour (`#1d4f91`): the header's background and
+    /// the links'; it must give a contrast of 4.5:1 with white.
+    #[arg(long, env = "GUICHET_PORTAL_COLOUR")]
+    portal_colour: Option<String>,
+    /// The collectivité's logo on the portal: a PNG or JPEG file, 200 KB
+    /// at most.
+    #[arg(long, env = "GUICHET_LOGO_FILE")]
+    logo_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     notify: super::notify::Notify,
 }
@@ -95,6 +103,16 @@ pub(super) async fn serve(options: Serve) -> Result<(), Failure> {
         drafts: chrono::Duration::days(i64::from(options.draft_retention_days)),
     };
     config.settings.collectivite = options.notify.collectivite.clone();
+    let logo = match &options.logo_file {
+        Some(path) => Some(
+            std::fs::read(path).map_err(|e| Failure::input(format!("{} : {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    config.settings.look = Arc::new(
+        crate::web::Look::new(options.portal_colour.as_deref(), logo)
+            .map_err(|e| Failure::input(format!("--portal-colour / --logo-file : {e}")))?,
+    );
     let delivery = options.notify.delivery(options.listen)?;
     if delivery.mailer.is_none() {
         tracing::warn!("no SMTP server configured (--smtp-host): mails wait in the queue");

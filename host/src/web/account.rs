@@ -406,13 +406,19 @@ fn param_label(name: &str) -> String {
     }
 }
 
-/// An instance's name for people.
-fn instance_label(instance: &str) -> String {
-    if instance.starts_with("espace-famille") {
-        "Espace famille".to_owned()
-    } else {
-        instance.to_owned()
-    }
+/// An instance's name for people: its connector's name, capitalised, with
+/// spaces (`espace-famille` → « Espace famille »).
+fn instance_label(state: &AppState, instance: &str) -> String {
+    let name = state
+        .registry
+        .instance(instance)
+        .map_or_else(|| instance.to_owned(), |info| info.connector);
+    let spaced = name.replace('-', " ");
+    let mut chars = spaced.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -453,7 +459,7 @@ async fn offers(state: &AppState, caller: &Caller) -> Result<Vec<Offer>, Service
         .await?
         .into_iter()
         .map(|(instance, source)| Offer {
-            label: instance_label(&instance),
+            label: instance_label(state, &instance),
             params: source
                 .usager_params
                 .iter()
@@ -485,7 +491,7 @@ async fn account_page(
             identity: Identity::of(&caller),
             offers,
             link_errors: None,
-            linked: query.rattache.map(|i| instance_label(&i)),
+            linked: query.rattache.map(|i| instance_label(&state, &i)),
             errors: Errors::default(),
         },
     )

@@ -314,3 +314,43 @@ async fn survey_in_a_browser(app: TestApp) {
         browser.check("enquete-lien-invalide").await;
     }
 }
+
+/// The collectivité's colour and logo from the configuration: the theme's
+/// stylesheet carries the colour, every page the logo, served as the PNG
+/// it is.
+mod the_collectivites_colour_and_logo_show_on_every_page {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let mut settings = guichet_tests::app::test_settings();
+        let png = guichet_tests::app::png("logo");
+        settings.look = std::sync::Arc::new(
+            guichet_host::web::Look::new(Some("#00665E"), Some(png)).expect("a valid look"),
+        );
+        guichet_tests::app::run_with(
+            guichet_tests::app::Backend::Sqlite,
+            settings,
+            super::colour_and_logo,
+        )
+        .await;
+    }
+}
+
+async fn colour_and_logo(app: TestApp) {
+    let (status, content_type, _, css) = page(&app, "/static/theme.css").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/css; charset=utf-8")
+    );
+    assert_eq!(css, ":root { --primary: #00665e; }\n");
+    let (_, _, _, html) = page(&app, "/").await;
+    assert!(html.contains("<link rel=\"stylesheet\" href=\"/static/theme.css\">"));
+    assert!(
+        html.contains("<img src=\"/static/logo\" alt=\"\""),
+        "{html}"
+    );
+    let logo = reqwest::get(format!("{}/static/logo", app.base))
+        .await
+        .unwrap();
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert!(logo.bytes().await.unwrap().starts_with(b"\x89PNG"));
+}
