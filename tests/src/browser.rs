@@ -204,6 +204,68 @@ impl Browser {
         panic!("the page never showed {text}: {}", self.source().await);
     }
 
+    /// Makes the window `width` CSS pixels wide (a phone: 320).
+    ///
+    /// # Panics
+    /// When the browser refuses.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("the window resizes");
+    }
+
+    /// How much wider than the window the page is, in CSS pixels (0: no
+    /// horizontal scrolling); JavaScript must run.
+    ///
+    /// # Panics
+    /// When the browser cannot say.
+    pub async fn overflow(&self) -> i64 {
+        self.client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .expect("the page's width")
+            .as_i64()
+            .expect("a number")
+    }
+
+    /// Presses Tab until the focus is on the element whose id is `id`
+    /// (40 presses at most), as a keyboard user moves through the page.
+    ///
+    /// # Panics
+    /// When the element is never reached.
+    pub async fn tab_to(&self, id: &str) {
+        for _ in 0..40 {
+            let focused = self
+                .client
+                .active_element()
+                .await
+                .expect("a focused element");
+            if focused.attr("id").await.ok().flatten().as_deref() == Some(id) {
+                return;
+            }
+            focused.send_keys("\u{E004}").await.expect("Tab pressed");
+        }
+        panic!("#{id} is never reached with the Tab key");
+    }
+
+    /// Types `keys` into the focused element (`\u{E007}` is Enter).
+    ///
+    /// # Panics
+    /// When the browser cannot.
+    pub async fn type_keys(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("a focused element")
+            .send_keys(keys)
+            .await
+            .expect("keys typed");
+    }
+
     /// Clicks the first element `css` selects.
     ///
     /// # Panics

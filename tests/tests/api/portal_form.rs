@@ -361,3 +361,79 @@ async fn velo_in_a_browser(app: TestApp) {
     }
     let _ = std::fs::remove_file(invoice);
 }
+
+/// On a 320 px wide phone, with the keyboard alone: an usager logs in
+/// with the Tab key and Enter, and no page of the vélo démarche scrolls
+/// sideways, from the home page to the summary.
+mod the_pages_fit_a_phone_and_work_with_the_keyboard_alone {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        guichet_tests::app::run(
+            guichet_tests::app::Backend::Sqlite,
+            super::phone_and_keyboard,
+        )
+        .await;
+    }
+}
+
+async fn phone_and_keyboard(app: TestApp) {
+    use guichet_tests::browser::Browser;
+    const ENTER: &str = "\u{E007}";
+    app.import(VELO).await;
+    app.usager("Claude", "Mobile", "claude@example.fr").await;
+    let browser = Browser::start(true).await;
+    browser.resize(320, 640).await;
+    browser.open(&format!("{}/connexion", app.base)).await;
+    browser.tab_to("login").await;
+    browser.type_keys("claude@example.fr").await;
+    browser.tab_to("password").await;
+    browser
+        .type_keys(&format!("mot-de-passe-usager{ENTER}"))
+        .await;
+    browser.wait_for_address("/demandes").await;
+
+    let fits = |name: &'static str| {
+        let browser = &browser;
+        async move {
+            assert_eq!(
+                browser.overflow().await,
+                0,
+                "{name} scrolls sideways at 320 px"
+            );
+            browser.check(&format!("{name}-320")).await;
+        }
+    };
+    browser.open(&format!("{}/", app.base)).await;
+    fits("accueil").await;
+    browser
+        .open(&format!("{}/demarches/{VELO}", app.base))
+        .await;
+    fits("presentation").await;
+    // Start the démarche from the keyboard.
+    browser
+        .client
+        .find(fantoccini::Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .send_keys(ENTER)
+        .await
+        .unwrap();
+    browser.wait_for_address("/pages/identite").await;
+    fits("formulaire").await;
+    browser.tab_to("champ-prenom").await;
+    // Enter in a field continues to the next page.
+    browser.type_keys(ENTER).await;
+    browser.wait_for_address("/pages/reparation").await;
+    browser.tab_to("champ-reparateur").await;
+    browser.type_keys(ENTER).await;
+    browser.wait_for_text("error-summary").await;
+    fits("formulaire-erreurs").await;
+    let draft = browser.client.current_url().await.unwrap();
+    let summary = draft
+        .as_str()
+        .replace("/pages/reparation", "/recapitulatif");
+    browser.open(&summary).await;
+    fits("recapitulatif").await;
+    browser.open(&format!("{}/mon-compte", app.base)).await;
+    fits("mon-compte").await;
+}
