@@ -156,6 +156,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// The connector worker's circuit breakers, per instance.
     pub breakers: Arc<crate::service::breaker::Breakers>,
+    /// The home page's most-filed démarches, counted now and then.
+    pub most_filed: Arc<crate::service::catalogue::MostFiled>,
 }
 
 impl AppState {
@@ -206,6 +208,7 @@ impl AppState {
             passwords,
             throttle,
             breakers: Arc::default(),
+            most_filed: Arc::default(),
         }
     }
 }

@@ -332,6 +332,8 @@ struct HomePage {
     category: Option<String>,
     categories: Vec<String>,
     entries: Vec<CatalogueEntry>,
+    /// The most-filed démarches, on the unfiltered home page.
+    most_filed: Vec<CatalogueEntry>,
 }
 
 async fn home(
@@ -362,6 +364,14 @@ async fn home(
             Err(error) => return failure(&site, error),
         }
     };
+    let most_filed = if search.is_none() && category.is_none() {
+        match catalogue::most_filed(&guichet, &state.most_filed, &every, 3).await {
+            Ok(found) => found,
+            Err(error) => return failure(&site, error),
+        }
+    } else {
+        Vec::new()
+    };
     let mut categories: Vec<String> = every.into_iter().map(|e| e.category).collect();
     categories.sort();
     categories.dedup();
@@ -373,6 +383,7 @@ async fn home(
             category,
             categories,
             entries,
+            most_filed,
         },
     )
 }

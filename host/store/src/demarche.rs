@@ -294,6 +294,30 @@ impl Store {
         self.catalogue_rows(sql).await
     }
 
+    /// The démarches with the most demandes filed since `since`, most first
+    /// (ties by slug), at most `limit`, each with its count.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn most_filed(&self, since: DateTime<Utc>, limit: u32) -> Result<Vec<(Slug, u64)>> {
+        let rows = sqlx::query(
+            "SELECT slug, COUNT(*) AS filed FROM demandes WHERE submitted_at >= $1 \
+             GROUP BY slug ORDER BY filed DESC, slug LIMIT $2",
+        )
+        .bind(millis(since))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    Slug::from(row.text("slug")?),
+                    u64::try_from(row.int("filed")?).unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
+
     /// The back office's catalogue: every démarche whatever its visibility
     /// and open period, by title.
     ///

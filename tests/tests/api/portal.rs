@@ -83,6 +83,29 @@ async fn the_home_page_lists_searches_and_filters_the_demarches(app: TestApp) {
     assert_eq!(status, 200);
     assert!(content_type.starts_with("text/css"), "{content_type}");
     assert!(css.contains(":focus"), "visible focus");
+
+    // The most-filed démarches: none yet; a vélo demande filed puts it
+    // first once they are counted again (every ten minutes).
+    let most = "Les démarches les plus demandées";
+    assert!(!page(&app, "/").await.3.contains(most));
+    let usager = app
+        .usager("Camille", "Martin", "camille@exemple.test")
+        .await;
+    guichet_tests::filing::file_velo(&usager).await;
+    assert!(
+        !page(&app, "/").await.3.contains(most),
+        "counted ten minutes ago"
+    );
+    app.at_day(0.01).await;
+    let home = page(&app, "/").await.3;
+    let section = &home[home.find(most).expect("the section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains(VELO_TITLE) && !section.contains(SIGNALEMENT_TITLE),
+        "{section}"
+    );
+    // Not on a search's page.
+    assert!(!page(&app, "/?q=velo").await.3.contains(most));
 }
 
 async fn a_presentation_page_shows_the_steps_and_unknown_addresses_a_french_page(app: TestApp) {
