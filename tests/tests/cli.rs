@@ -345,11 +345,14 @@ fn serve_refuses_an_unreadable_colour_and_a_logo_that_is_no_image() {
         &svg,
         "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
     )
-    .unwrap();
+    .expect("the logo written");
     for (args, expected) in [
         (vec!["--portal-colour", "#ffcc00"], "contraste de 1,5:1"),
         (vec!["--portal-colour", "jaune"], "n'est pas une couleur"),
-        (vec!["--logo-file", svg.to_str().unwrap()], "PNG ou JPEG"),
+        (
+            vec!["--logo-file", svg.to_str().expect("a path")],
+            "PNG ou JPEG",
+        ),
     ] {
         let output = guichet()
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])

@@ -136,7 +136,7 @@ mod tests {
     fn contrast_follows_wcag() {
         // Reference values: black on white 21:1, white on white 1:1,
         // #767676 on white 4.54:1 (the lightest grey that passes AA).
-        let ratio = |c: &str| Colour::parse(c).unwrap().contrast_with_white();
+        let ratio = |c: &str| Colour::parse(c).expect("a colour").contrast_with_white();
         assert!((ratio("#000000") - 21.0).abs() < 0.01);
         assert!((ratio("#FFFFFF") - 1.0).abs() < 0.01);
         assert!((ratio("#767676") - 4.54).abs() < 0.01);
@@ -145,14 +145,14 @@ mod tests {
 
     #[test]
     fn a_light_colour_a_bad_text_and_an_svg_logo_are_refused() {
-        let error = Look::new(Some("#ffcc00"), None).unwrap_err();
+        let error = Look::new(Some("#ffcc00"), None).expect_err("too light");
         assert!(error.contains("1,5:1"), "{error}");
         assert!(Look::new(Some("bleu"), None).is_err());
         assert!(Look::new(Some("#12345"), None).is_err());
         let svg =
             b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".to_vec();
         assert!(Look::new(None, Some(svg)).is_err());
-        let look = Look::new(Some("#00665E"), None).unwrap();
+        let look = Look::new(Some("#00665E"), None).expect("dark enough");
         assert_eq!(look.theme_css(), ":root { --primary: #00665e; }\n");
     }
 }
