@@ -79,16 +79,22 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The session token in the `Cookie` header.
-pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The value of the cookie `name` in a request's headers, if not empty.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The session token in the `Cookie` header.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE)
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -8,7 +8,7 @@
 //! session cookie (`crate::http::auth::session_set_cookie`, the API's).
 
 use askama::Template;
-use axum::Form;
+
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,8 +19,8 @@ use guichet_core::value::Address;
 use guichet_store::link::AccountLink;
 use serde::Deserialize;
 
-use super::session::{Csrf, Posted, Usager, safe_return};
-use super::{ErrorView, Errors, Site, failure, message, page, refusal, see_other};
+use super::session::{Checked, Posted, Usager, safe_return};
+use super::{ErrorView, Errors, Site, failure, message, page, see_other};
 use crate::http::AppState;
 use crate::http::auth::{ClientAddress, SESSION_CLEARED, session_cookie, session_set_cookie};
 use crate::service::accounts::{self, ProfileForm, Registration};
@@ -87,14 +87,9 @@ async fn login_page(site: Site, Query(back): Query<Return>) -> Response {
 async fn login(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     ClientAddress(address): ClientAddress,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Checked(posted): Checked,
 ) -> Response {
-    let posted = match Posted::read(&csrf, pairs) {
-        Ok(posted) => posted,
-        Err(refused) => return refusal(&site, refused),
-    };
     let login = posted.text("login");
     let suite = safe_return(posted.filled("suite").as_deref());
     let refused = |errors: Errors| {
@@ -145,13 +140,9 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    _: Checked,
 ) -> Response {
-    if let Err(refused) = Posted::read(&csrf, pairs) {
-        return refusal(&site, refused);
-    }
     let guichet = state.guichet();
     if let Some(secret) = session_cookie(&headers)
         && let Ok(caller) =
@@ -319,14 +310,9 @@ async fn register_page(site: Site) -> Response {
 async fn register(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     ClientAddress(address): ClientAddress,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Checked(posted): Checked,
 ) -> Response {
-    let posted = match Posted::read(&csrf, pairs) {
-        Ok(posted) => posted,
-        Err(refused) => return refusal(&site, refused),
-    };
     let login = posted.text("login");
     let identity = Identity::read(&posted);
     let refused = |errors: Errors| {
@@ -500,14 +486,9 @@ async fn account_page(
 async fn update_profile(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     Usager(caller): Usager,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Checked(posted): Checked,
 ) -> Response {
-    let posted = match Posted::read(&csrf, pairs) {
-        Ok(posted) => posted,
-        Err(refused) => return refusal(&site, refused),
-    };
     let identity = Identity::read(&posted);
     let result = match identity.form() {
         Ok(form) => accounts::update_profile(&state.guichet(), &caller, form)
@@ -544,14 +525,9 @@ async fn update_profile(
 async fn link(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     Usager(caller): Usager,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Checked(posted): Checked,
 ) -> Response {
-    let posted = match Posted::read(&csrf, pairs) {
-        Ok(posted) => posted,
-        Err(refused) => return refusal(&site, refused),
-    };
     let instance = posted.text("instance");
     let guichet = state.guichet();
     let offers_now = match offers(&state, &caller).await {
@@ -635,14 +611,9 @@ fn error_is_unavailable(error: &ServiceError) -> bool {
 async fn unlink(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     Usager(caller): Usager,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Checked(posted): Checked,
 ) -> Response {
-    let posted = match Posted::read(&csrf, pairs) {
-        Ok(posted) => posted,
-        Err(refused) => return refusal(&site, refused),
-    };
     match links::unlink(&state.guichet(), &caller, &posted.text("instance")).await {
         Ok(()) => see_other("/mon-compte"),
         Err(error) => failure(&site, error),
@@ -669,15 +640,10 @@ async fn delete_page(site: Site, Usager(_): Usager) -> Response {
 async fn delete_account(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     Usager(caller): Usager,
     ClientAddress(address): ClientAddress,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Checked(posted): Checked,
 ) -> Response {
-    let posted = match Posted::read(&csrf, pairs) {
-        Ok(posted) => posted,
-        Err(refused) => return refusal(&site, refused),
-    };
     let refused = |text: String| {
         page(
             StatusCode::UNPROCESSABLE_ENTITY,

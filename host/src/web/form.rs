@@ -46,7 +46,7 @@ use guichet_store::draft::DraftId;
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
-use super::session::{Csrf, Posted, Refusal, Usager};
+use super::session::{Checked, Csrf, Posted, Refusal, Usager};
 use super::{ErrorView, Errors, Site, failure, page, refusal, see_other};
 use crate::http::AppState;
 use crate::service::{Caller, ServiceError, drafts, filing, options};
@@ -93,14 +93,10 @@ fn input_id(field: &FieldId) -> String {
 async fn open(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     Usager(caller): Usager,
     Path(slug): Path<String>,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+    _: Checked,
 ) -> Response {
-    if let Err(refused) = Posted::read(&csrf, pairs) {
-        return refusal(&site, refused);
-    }
     match drafts::open(&state.guichet(), &caller, &Slug::from(slug), None).await {
         Ok(opened) => see_other(&format!("/brouillons/{}", opened.draft.id.0)),
         Err(ServiceError::Open(error)) => super::message(
@@ -166,14 +162,10 @@ async fn resume(
 async fn delete(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     Usager(caller): Usager,
     Path(id): Path<Uuid>,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+    _: Checked,
 ) -> Response {
-    if let Err(refused) = Posted::read(&csrf, pairs) {
-        return refusal(&site, refused);
-    }
     match drafts::delete(&state.guichet(), &caller, DraftId(id)).await {
         Ok(()) => see_other("/brouillons"),
         Err(error) => failure(&site, error),
@@ -961,15 +953,10 @@ async fn show_summary(
 async fn submit(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     Usager(caller): Usager,
     Path(id): Path<Uuid>,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+    Checked(posted): Checked,
 ) -> Response {
-    let posted = match Posted::read(&csrf, pairs) {
-        Ok(posted) => posted,
-        Err(refused) => return refusal(&site, refused),
-    };
     let request = filing::Request {
         consent: posted.has("consent"),
         channel: None,

@@ -19,7 +19,7 @@ use std::convert::Infallible;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -35,18 +35,7 @@ pub const CSRF_COOKIE: &str = "guichet_csrf";
 /// The name of the forms' hidden field holding the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 
-/// The value of the cookie `name` in a request's headers.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
-}
+pub use crate::http::auth::cookie;
 
 /// The CSRF token of this browser: the cookie's, or the one the middleware
 /// has just made (then sent with the response).
@@ -198,9 +187,48 @@ impl Posted {
             .collect()
     }
 
+    /// Every field, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// Whether `name` was sent (a ticked box, the button pressed).
     pub fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// A posted URL-encoded form of the portal, read with [`Posted::read`]; a
+/// form refused (its token, a control character, an unreadable body) is
+/// answered with a page saying why, before the handler runs.
+#[derive(Debug)]
+pub struct Checked(pub Posted);
+
+impl axum::extract::FromRequest<AppState> for Checked {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Ok(site) = super::Site::from_request_parts(&mut parts, state).await;
+        let Ok(csrf) = Csrf::from_request_parts(&mut parts, state).await;
+        let request = Request::from_parts(parts, body);
+        let axum::Form(pairs) =
+            axum::Form::<Vec<(String, String)>>::from_request(request, state)
+                .await
+                .map_err(|rejection| {
+                    super::message(
+                        &site,
+                        StatusCode::BAD_REQUEST,
+                        "Formulaire illisible",
+                        &format!(
+                            "Le formulaire envoyé n'a pas pu être lu ({}). Revenez à la page précédente et recommencez.",
+                            rejection.body_text()
+                        ),
+                    )
+                })?;
+        Posted::read(&csrf, pairs)
+            .map(Checked)
+            .map_err(|refused| super::refusal(&site, refused))
     }
 }
 

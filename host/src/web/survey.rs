@@ -7,13 +7,12 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::session::Csrf;
-use super::{Site, csrf_refused, failure, message, page};
+use super::session::Checked;
+use super::{Site, failure, message, page};
 use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::survey::{self, Answer, Survey, SurveyError};
@@ -164,19 +163,11 @@ pub(super) async fn show(
 pub(super) async fn answer(
     State(state): State<AppState>,
     site: Site,
-    csrf: Csrf,
     Path(token): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Checked(posted): Checked,
 ) -> Response {
-    let sent_token = fields
-        .iter()
-        .find(|(n, _)| n == super::CSRF_FIELD)
-        .map(|(_, v)| v.as_str());
-    if !csrf.check(sent_token) {
-        return csrf_refused(&site);
-    }
     let mut sent = Sent::default();
-    for (name, value) in fields {
+    for (name, value) in posted.pairs() {
         let value = value.trim().to_owned();
         match name.as_str() {
             "note" => sent.note = Some(value),
