@@ -32,6 +32,7 @@ mod lookups;
 mod matrix;
 mod openapi;
 mod portal;
+mod portal_demandes;
 mod processing;
 mod registry;
 mod schemathesis;
