@@ -418,9 +418,12 @@ fn reply_errors(error: &ServiceError) -> Option<Errors> {
                 format!("Votre réponse dépasse {max} caractères : raccourcissez-la."),
             )]))
         }
-        ServiceError::Workflow(WorkflowError::MissingInput(Input::Message)) => Some(Errors(vec![
-            ErrorView::on(MESSAGE_FIELD, "Écrivez votre réponse au service."),
-        ])),
+        ServiceError::Workflow(WorkflowError::MissingInput(Input::Message)) => {
+            Some(Errors(vec![ErrorView::on(
+                MESSAGE_FIELD,
+                "Écrivez votre réponse au service.",
+            )]))
+        }
         _ => None,
     }
 }
@@ -506,14 +509,17 @@ async fn reply(
     if !errors.is_empty() {
         return show_again(Errors(errors)).await;
     }
-    let attachment = form.file.as_ref().map(|(name, content)| Attachment {
-        name,
-        content,
-    });
+    let attachment = form
+        .file
+        .as_ref()
+        .map(|(name, content)| Attachment { name, content });
     let action = Action::new(REPLY).message(&message_text);
     let actor = Actor::Usager(caller.user.id);
     match processing::apply(&state.guichet(), &loaded, action, &actor, attachment).await {
-        Ok(_) => see_other(&format!("/demandes/{}?repondu=1", loaded.stored.demande.id.uuid())),
+        Ok(_) => see_other(&format!(
+            "/demandes/{}?repondu=1",
+            loaded.stored.demande.id.uuid()
+        )),
         Err(error) => match reply_errors(&error) {
             Some(errors) => show_again(errors).await,
             None => refused_action(&site, &id, error),

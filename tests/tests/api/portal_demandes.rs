@@ -227,7 +227,9 @@ async fn an_usager_lists_and_reads_only_their_own_demandes(app: TestApp) {
     let empty = portal.get("/demandes").await;
     assert_eq!(empty.status, 200);
     assert!(
-        empty.html.contains("Vous n'avez encore déposé aucune demande")
+        empty
+            .html
+            .contains("Vous n'avez encore déposé aucune demande")
             && empty.html.contains("<a class=\"button\" href=\"/\">"),
         "{}",
         empty.html
@@ -253,7 +255,10 @@ async fn an_usager_lists_and_reads_only_their_own_demandes(app: TestApp) {
         "newest first"
     );
     assert!(list.html.contains(&format!("Demande n° {first_numero}")));
-    assert!(list.html.contains("Demander une aide à la réparation d&#39;un vélo"));
+    assert!(
+        list.html
+            .contains("Demander une aide à la réparation d&#39;un vélo")
+    );
     assert!(list.html.contains("Demande transmise"));
     assert!(list.html.contains("<td>02/03/2026</td>"), "{}", list.html);
 
@@ -317,9 +322,16 @@ async fn forms_without_their_csrf_token_change_nothing(app: TestApp) {
 
     let abandon = portal.post(&format!("/demandes/{id}/abandon"), &[]).await;
     assert_eq!(abandon.status, 403);
-    assert!(abandon.html.contains("Formulaire expiré"), "{}", abandon.html);
+    assert!(
+        abandon.html.contains("Formulaire expiré"),
+        "{}",
+        abandon.html
+    );
     let forged = portal
-        .post(&format!("/demandes/{id}/abandon"), &[("csrf", "un-autre-jeton")])
+        .post(
+            &format!("/demandes/{id}/abandon"),
+            &[("csrf", "un-autre-jeton")],
+        )
         .await;
     assert_eq!(forged.status, 403);
     let reply = portal.reply(&id, None, "Bonjour", None).await;
@@ -357,13 +369,17 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
     let page = portal.get(&format!("/demandes/{id}")).await;
     assert_eq!(page.status, 200);
     assert!(
-        page.html.contains("Merci de joindre le devis du réparateur.")
+        page.html
+            .contains("Merci de joindre le devis du réparateur.")
             && page.html.contains("Le service"),
         "{}",
         page.html
     );
     assert!(page.html.contains("enctype=\"multipart/form-data\""));
-    assert!(page.html.contains(&format!("action=\"/demandes/{id}/reponse\"")));
+    assert!(
+        page.html
+            .contains(&format!("action=\"/demandes/{id}/reponse\""))
+    );
 
     // No text: the summary at the top, tied to the field.
     let blank = portal.reply(&id, Some(&portal.csrf), "   ", None).await;
@@ -377,8 +393,16 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
         "{}",
         blank.html
     );
-    assert!(blank.html.contains("<a href=\"#message\">Écrivez votre réponse au service.</a>"));
-    assert!(blank.html.contains("aria-describedby=\"message-hint message-error\""));
+    assert!(
+        blank
+            .html
+            .contains("<a href=\"#message\">Écrivez votre réponse au service.</a>")
+    );
+    assert!(
+        blank
+            .html
+            .contains("aria-describedby=\"message-hint message-error\"")
+    );
     assert!(blank.html.contains("aria-invalid=\"true\""));
 
     // A program renamed as a PDF: refused by its content, the text kept.
@@ -392,8 +416,16 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
         .await;
     assert_eq!(program.status, 422, "{}", program.html);
     assert!(program.html.contains("href=\"#file\""), "{}", program.html);
-    assert!(program.html.contains("n&#39;est ni un PDF"), "{}", program.html);
-    assert!(program.html.contains("aria-describedby=\"file-hint file-error\""));
+    assert!(
+        program.html.contains("n&#39;est ni un PDF"),
+        "{}",
+        program.html
+    );
+    assert!(
+        program
+            .html
+            .contains("aria-describedby=\"file-hint file-error\"")
+    );
     assert!(program.html.contains(">Voici le devis.</textarea>"));
 
     // The reply with its PDF.
@@ -408,9 +440,21 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
     assert_eq!(sent.status, 303, "{}", sent.html);
     assert_eq!(sent.location, format!("/demandes/{id}?repondu=1"));
     let after = portal.get(&sent.location).await;
-    assert!(after.html.contains("Votre réponse a bien été envoyée au service."));
-    assert!(after.html.contains("Voici le devis.\nBonne journée."), "{}", after.html);
-    assert!(after.html.contains("Joint à votre message du"), "{}", after.html);
+    assert!(
+        after
+            .html
+            .contains("Votre réponse a bien été envoyée au service.")
+    );
+    assert!(
+        after.html.contains("Voici le devis.\nBonne journée."),
+        "{}",
+        after.html
+    );
+    assert!(
+        after.html.contains("Joint à votre message du"),
+        "{}",
+        after.html
+    );
 
     let history = api.get(&format!("/api/demandes/{id}/history")).await;
     let entries = history.expect(200).as_array().unwrap().clone();
@@ -421,7 +465,11 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
     assert_eq!(reply["message"], "Voici le devis.\nBonne journée.");
     assert_eq!(reply["attachment"]["name"], "devis.pdf");
     let file = reply["attachment"]["id"].as_str().unwrap();
-    assert!(after.html.contains(&format!("/api/demandes/{id}/files/{file}")));
+    assert!(
+        after
+            .html
+            .contains(&format!("/api/demandes/{id}/files/{file}"))
+    );
     let (status, _, bytes) = portal
         .download(&format!("/api/demandes/{id}/files/{file}"))
         .await;
@@ -449,7 +497,10 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
 
     step(&agent, &id, "prendre_en_compte").await;
     let page = portal.get(&format!("/demandes/{id}")).await;
-    assert!(page.html.contains(&format!("href=\"/demandes/{id}/abandon\"")));
+    assert!(
+        page.html
+            .contains(&format!("href=\"/demandes/{id}/abandon\""))
+    );
 
     let confirm = portal.get(&format!("/demandes/{id}/abandon")).await;
     assert_eq!(confirm.status, 200);
@@ -458,9 +509,16 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
         format!("Abandonner la demande n° {number} — Guichet")
     );
     assert!(confirm.html.contains("vous ne pourrez pas la reprendre"));
-    assert!(confirm.html.contains(&format!("action=\"/demandes/{id}/abandon\"")));
+    assert!(
+        confirm
+            .html
+            .contains(&format!("action=\"/demandes/{id}/abandon\""))
+    );
     // Seeing the confirmation changes nothing.
-    assert_eq!(usager_view(&api, &id).await["status"]["id"], "en_cours_analyse");
+    assert_eq!(
+        usager_view(&api, &id).await["status"]["id"],
+        "en_cours_analyse"
+    );
 
     let done = portal
         .post(
@@ -472,8 +530,16 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
     assert_eq!(done.location, format!("/demandes/{id}?abandonne=1"));
     let after = portal.get(&done.location).await;
     assert!(after.html.contains("Vous avez abandonné votre démarche"));
-    assert!(after.html.contains("Demande abandonnée par l&#39;usager"), "{}", after.html);
-    assert!(!after.html.contains(&format!("href=\"/demandes/{id}/abandon\"")));
+    assert!(
+        after.html.contains("Demande abandonnée par l&#39;usager"),
+        "{}",
+        after.html
+    );
+    assert!(
+        !after
+            .html
+            .contains(&format!("href=\"/demandes/{id}/abandon\""))
+    );
     assert_eq!(usager_view(&api, &id).await["status"]["id"], "abandonnee");
 
     // Twice: the workflow refuses, the page says so.
@@ -555,7 +621,10 @@ async fn in_a_browser(app: TestApp) {
             .unwrap();
         click("main form button[type=submit]").await;
         browser.wait_for_address("/demandes").await;
-        assert_eq!(browser.client.title().await.unwrap(), "Mes demandes — Guichet");
+        assert_eq!(
+            browser.client.title().await.unwrap(),
+            "Mes demandes — Guichet"
+        );
         browser.check("mes-demandes").await;
 
         browser
@@ -567,14 +636,24 @@ async fn in_a_browser(app: TestApp) {
             .await
             .unwrap();
         browser.wait_for_address(&format!("/demandes/{id}")).await;
-        assert!(browser.source().await.contains("Merci de joindre le devis."));
+        assert!(
+            browser
+                .source()
+                .await
+                .contains("Merci de joindre le devis.")
+        );
         browser.check("demande").await;
 
         // Sent without text: the summary, then the reply with its file.
         click("form[enctype] button[type=submit]").await;
         browser.wait_for_address("/reponse").await;
         assert!(
-            browser.client.title().await.unwrap().starts_with("Erreur : "),
+            browser
+                .client
+                .title()
+                .await
+                .unwrap()
+                .starts_with("Erreur : "),
             "the title says the page is in error"
         );
         browser.check("demande-reponse-erreur").await;
