@@ -558,11 +558,9 @@ async fn abandon_page(
             StatusCode::CONFLICT,
             "Abandon impossible",
             &format!(
-                "La demande n° {} ne peut plus être abandonnée : elle est {}.",
+                "La demande n° {} ne peut pas être abandonnée à ce stade (statut : {}).",
                 demande.numero,
-                usager_demandes::status(&loaded.workflow(), demande)
-                    .1
-                    .to_lowercase()
+                usager_demandes::status(&loaded.workflow(), demande).1
             ),
         );
     };

@@ -306,6 +306,17 @@ async fn an_usager_lists_and_reads_only_their_own_demandes(app: TestApp) {
         assert_eq!(refused.status, 404, "{path}");
         assert!(refused.html.contains("Page introuvable"), "{path}");
     }
+    let forged = other
+        .post(
+            &format!("/demandes/{first}/abandon"),
+            &[("csrf", other.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(forged.status, 404, "{}", forged.html);
+    let reply = other
+        .reply(&first, Some(&other.csrf), "Je réponds à sa place.", None)
+        .await;
+    assert_eq!(reply.status, 404, "{}", reply.html);
     let (status, _, _) = other.download(&format!("{files}{link}")).await;
     assert_eq!(status, 404);
     let theirs = other.get("/demandes").await;
