@@ -39,6 +39,7 @@ use crate::http::AppState;
 use crate::service::{ServiceError, catalogue};
 
 mod account;
+mod demandes;
 mod form;
 mod look;
 mod session;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/enquete/{token}", get(survey::show).post(survey::answer))
         .merge(account::router())
         .merge(form::router())
+        .merge(demandes::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::csrf_cookie,

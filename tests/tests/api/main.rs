@@ -33,6 +33,7 @@ mod matrix;
 mod openapi;
 mod portal;
 mod portal_account;
+mod portal_demandes;
 mod portal_form;
 mod portal_vendors;
 mod processing;
