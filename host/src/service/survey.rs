@@ -110,6 +110,29 @@ pub fn link(guichet: &Guichet, demande: DemandeId, from: DateTime<Utc>) -> Strin
     )
 }
 
+/// The address on the portal (`/enquete/{token}`) of a closed demande's
+/// survey, for the usager's page of their demande: valid from the closing
+/// (`closed_at`) for the configured number of days, as the closing mail's
+/// link; `None` before the closing, once answered or past its time.
+///
+/// # Errors
+/// A store error.
+pub async fn for_closed(
+    guichet: &Guichet,
+    demande: &guichet_core::demande::Demande,
+) -> Result<Option<String>, ServiceError> {
+    let Some(closed) = demande.dates.closed_at else {
+        return Ok(None);
+    };
+    let expires = guichet.zone.add_days(closed, guichet.delivery.survey_days);
+    let token = token(guichet, demande.id, expires);
+    match open(guichet, &token).await {
+        Ok(survey) if !survey.answered => Ok(Some(format!("/enquete/{token}"))),
+        Ok(_) | Err(ServiceError::Survey(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 /// The token of a link: id, expiry, signature.
 fn token(guichet: &Guichet, demande: DemandeId, expires: DateTime<Utc>) -> String {
     let mut data = Vec::with_capacity(16 + 8 + MAC_BYTES);

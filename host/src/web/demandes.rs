@@ -190,6 +190,8 @@ struct DemandePage {
     abandon: Option<String>,
     /// The reply as typed (shown again with its errors).
     message: String,
+    /// The survey's address, once the demande is closed and until answered.
+    survey: Option<String>,
     errors: Errors,
 }
 
@@ -250,12 +252,17 @@ async fn demande_page(
         .iter()
         .map(|entry| entry_view(state, &id, entry))
         .collect();
+    let survey = match crate::service::survey::for_closed(&state.guichet(), demande).await {
+        Ok(survey) => survey,
+        Err(error) => return failure(&site, error),
+    };
     let actions = usager_demandes::actions(loaded, caller.user.id);
     let reply = actions.iter().find(|t| t.id.0 == REPLY);
     let abandon = actions.iter().find(|t| t.id.0 == ABANDON);
     page(
         errors.status(),
         &DemandePage {
+            survey,
             site,
             numero: demande.numero.clone(),
             demarche: definition.title.clone(),

@@ -564,6 +564,29 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
     assert!(again.html.contains("Action impossible"), "{}", again.html);
     let list = portal.get("/demandes").await;
     assert!(list.html.contains("Demande abandonnée par l&#39;usager"));
+
+    // Closed: the page leads to the survey, until it is answered.
+    let before = "Donner mon avis sur le traitement de cette demande";
+    assert!(after.html.contains(before), "{}", after.html);
+    let start = after
+        .html
+        .find("href=\"/enquete/")
+        .expect("the survey's link")
+        + 6;
+    let link = &after.html[start..start + after.html[start..].find('"').unwrap()];
+    let survey = portal.get(link).await;
+    assert_eq!(survey.status, 200);
+    assert!(
+        survey
+            .html
+            .contains(&format!("Votre avis sur la demande {number}"))
+    );
+    let answered = portal
+        .post(link, &[("csrf", portal.csrf.as_str()), ("note", "4")])
+        .await;
+    assert_eq!(answered.status, 200, "{}", answered.html);
+    let page = portal.get(&format!("/demandes/{id}")).await;
+    assert!(!page.html.contains(before), "answered: no more link");
 }
 
 /// The usager's path in Chromium, with and without JavaScript: log in,
