@@ -77,7 +77,19 @@ async fn prepare(app: &TestApp, usager: &Visitor, demandes: usize) -> String {
             .to_owned();
         let page = |name: &str| format!("/brouillons/{draft}/pages/{name}");
         let sent = usager
-            .post_multipart(&page("identite"), &[("action", "suivant")], Vec::new())
+            .post_multipart(
+                &page("identite"),
+                &[
+                    ("prenom", "Camille"),
+                    ("nom", "Banc"),
+                    ("courriel", "camille.banc@example.fr"),
+                    ("adresse.street", "3 rue des Lilas"),
+                    ("adresse.postcode", "13001"),
+                    ("adresse.city", "Marseille"),
+                    ("action", "suivant"),
+                ],
+                Vec::new(),
+            )
             .await;
         assert_eq!(sent.status, 303, "{}", sent.html);
         let sent = usager

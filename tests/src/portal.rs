@@ -148,14 +148,34 @@ impl Visitor {
         fields: &[(&str, &str)],
         files: Vec<(&str, &str, Vec<u8>)>,
     ) -> Answer {
-        let mut form = multipart::Form::new().text("csrf", self.csrf());
+        let token = self.csrf();
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_multipart_raw(path, &all, files).await
+    }
+
+    /// `POST path` with exactly these multipart fields and files (no token
+    /// added; an empty file name and content is a file input left empty).
+    ///
+    /// # Panics
+    /// When the server does not answer.
+    pub async fn post_multipart_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: Vec<(&str, &str, Vec<u8>)>,
+    ) -> Answer {
+        let mut form = multipart::Form::new();
         for (name, value) in fields {
             form = form.text((*name).to_owned(), (*value).to_owned());
         }
         for (field, name, content) in files {
             form = form.part(
                 field.to_owned(),
-                multipart::Part::bytes(content).file_name(name.to_owned()),
+                multipart::Part::bytes(content)
+                    .file_name(name.to_owned())
+                    .mime_str("application/octet-stream")
+                    .expect("a media type"),
             );
         }
         let response = self
@@ -167,6 +187,41 @@ impl Visitor {
             .await
             .expect("an answer");
         self.answer(response).await
+    }
+
+    /// Logs in through `/connexion`'s form (its CSRF cookie taken first).
+    ///
+    /// # Panics
+    /// When the login is refused.
+    pub async fn login(&self, login: &str, password: &str) {
+        self.get("/connexion").await;
+        let answer = self
+            .post("/connexion", &[("login", login), ("password", password)])
+            .await;
+        assert_eq!(answer.status, 303, "{}", answer.html);
+        assert!(self.logged_in());
+    }
+
+    /// `GET path` of a file: status, `Content-Type`, bytes.
+    ///
+    /// # Panics
+    /// When the server does not answer.
+    pub async fn download(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("an answer");
+        let status = response.status().as_u16();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, kind, response.bytes().await.expect("the bytes").to_vec())
     }
 
     /// Registers an usager through `/inscription` (logged in after).

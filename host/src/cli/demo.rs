@@ -525,7 +525,7 @@ fn welcome(options: &Demo, registry: &Registry, token: &str) -> String {
         "Usager", USAGER_LOGIN, USAGER_PASSWORD
     ));
     format!(
-        "Portail des usagers : {base}/\n\
+        "Portail des usagers : {base}/ (s'y connecter en usager : {USAGER_LOGIN} / {USAGER_PASSWORD}, ou créer un compte)\n\
          Guichet (démo) écoute sur {base} (API : {base}/api/openapi.json)\n\
          \n\
          Démarches importées : {}\n\

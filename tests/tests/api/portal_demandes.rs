@@ -9,8 +9,7 @@
 use guichet_tests::app::{TestApp, exe, pdf};
 use guichet_tests::filing::{MOBILITES, VELO, act, file_velo, step, usager_view};
 use guichet_tests::on_both_backends;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use guichet_tests::portal::{Answer, Visitor};
 use serde_json::json;
 
 on_both_backends!(
@@ -22,180 +21,36 @@ on_both_backends!(
 
 const PASSWORD: &str = "mot-de-passe-usager";
 
-/// A browser as the pages see it: its cookies (session and CSRF) and the
-/// CSRF token its forms carry; redirections are not followed, to be read.
-struct Portal {
-    http: reqwest::Client,
-    base: String,
-    cookies: String,
-    csrf: String,
-}
-
-/// A page's answer: status, `Location`, body.
-struct Page {
-    status: u16,
-    location: String,
-    html: String,
-}
-
-/// The value of the cookie `name` among `Set-Cookie` headers.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|c| c.split(';').next())
-        .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
-}
-
-impl Portal {
-    /// A visitor who has not logged in yet: the CSRF cookie the first page
-    /// gives.
-    async fn visit(app: &TestApp) -> Portal {
-        let http = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        let response = http
-            .get(format!("{}/connexion", app.base))
-            .send()
-            .await
-            .unwrap();
-        let csrf = set_cookie(&response, "guichet_csrf").expect("a CSRF cookie");
-        let html = response.text().await.unwrap();
-        assert!(
-            html.contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
-            "the form carries the cookie's token"
-        );
-        Portal {
-            http,
-            base: app.base.clone(),
-            cookies: format!("guichet_csrf={csrf}"),
-            csrf,
-        }
+/// The reply's multipart form: the token when given, the message, and
+/// the file input (empty when no file is chosen, as browsers send it).
+async fn reply_to(
+    portal: &Visitor,
+    demande: &str,
+    csrf: Option<&str>,
+    message: &str,
+    file: Option<(&str, Vec<u8>)>,
+) -> Answer {
+    let mut fields = Vec::new();
+    if let Some(token) = csrf {
+        fields.push(("csrf", token));
     }
-
-    /// Logs in through the portal's form.
-    async fn login(app: &TestApp, login: &str) -> Portal {
-        let mut portal = Portal::visit(app).await;
-        let response = portal
-            .http
-            .post(format!("{}/connexion", portal.base))
-            .header(COOKIE, &portal.cookies)
-            .form(&[
-                ("csrf", portal.csrf.as_str()),
-                ("login", login),
-                ("password", PASSWORD),
-                ("suite", "/demandes"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 303, "logged in");
-        let session = set_cookie(&response, "guichet_session").expect("a session cookie");
-        portal.cookies = format!("{}; guichet_session={session}", portal.cookies);
-        portal
-    }
-
-    async fn read(response: reqwest::Response) -> Page {
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        Page {
-            status,
-            location,
-            html: response.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Page {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookies)
-            .send()
-            .await
-            .unwrap();
-        Portal::read(response).await
-    }
-
-    /// The bytes of a download.
-    async fn download(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookies)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let kind = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        (status, kind, response.bytes().await.unwrap().to_vec())
-    }
-
-    /// Posts a plain form.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookies)
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        Portal::read(response).await
-    }
-
-    /// Posts the reply's multipart form: the token when given, the message,
-    /// and the file input (empty when no file is chosen, as browsers send
-    /// it).
-    async fn reply(
-        &self,
-        demande: &str,
-        csrf: Option<&str>,
-        message: &str,
-        file: Option<(&str, Vec<u8>)>,
-    ) -> Page {
-        let mut form = reqwest::multipart::Form::new();
-        if let Some(token) = csrf {
-            form = form.text("csrf", token.to_owned());
-        }
-        form = form.text("message", message.to_owned());
-        let (name, content) = file.unwrap_or(("", Vec::new()));
-        form = form.part(
-            "file",
-            reqwest::multipart::Part::bytes(content)
-                .file_name(name.to_owned())
-                .mime_str("application/octet-stream")
-                .unwrap(),
-        );
-        let response = self
-            .http
-            .post(format!("{}/demandes/{demande}/reponse", self.base))
-            .header(COOKIE, &self.cookies)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        Portal::read(response).await
-    }
+    fields.push(("message", message));
+    let (name, content) = file.unwrap_or(("", Vec::new()));
+    portal
+        .post_multipart_raw(
+            &format!("/demandes/{demande}/reponse"),
+            &fields,
+            vec![("file", name, content)],
+        )
+        .await
 }
 
 /// An usager registered through the API (its client for the JSON API)
 /// and logged in on the portal.
-async fn usager(app: &TestApp, first: &str, email: &str) -> (guichet_tests::app::Client, Portal) {
+async fn usager(app: &TestApp, first: &str, email: &str) -> (guichet_tests::app::Client, Visitor) {
     let api = app.usager(first, "Martin", email).await;
-    let portal = Portal::login(app, email).await;
+    let portal = Visitor::new(&app.base);
+    portal.login(email, PASSWORD).await;
     (api, portal)
 }
 
@@ -219,9 +74,12 @@ async fn an_usager_lists_and_reads_only_their_own_demandes(app: TestApp) {
     let (api, portal) = usager(&app, "Camille", "camille.martin@exemple.test").await;
 
     // Anonymous: sent to the login page, back here after.
-    let anonymous = Portal::visit(&app).await.get("/demandes").await;
+    let anonymous = Visitor::new(&app.base).get("/demandes").await;
     assert_eq!(anonymous.status, 303);
-    assert_eq!(anonymous.location, "/connexion?suite=%2Fdemandes");
+    assert_eq!(
+        anonymous.location.as_deref(),
+        Some("/connexion?suite=%2Fdemandes")
+    );
 
     // Nothing filed yet: the page points to the démarches.
     let empty = portal.get("/demandes").await;
@@ -307,15 +165,11 @@ async fn an_usager_lists_and_reads_only_their_own_demandes(app: TestApp) {
         assert!(refused.html.contains("Page introuvable"), "{path}");
     }
     let forged = other
-        .post(
-            &format!("/demandes/{first}/abandon"),
-            &[("csrf", other.csrf.as_str())],
-        )
+        .post(&format!("/demandes/{first}/abandon"), &[])
         .await;
     assert_eq!(forged.status, 404, "{}", forged.html);
-    let reply = other
-        .reply(&first, Some(&other.csrf), "Je réponds à sa place.", None)
-        .await;
+    let token = other.csrf();
+    let reply = reply_to(&other, &first, Some(&token), "Je réponds à sa place.", None).await;
     assert_eq!(reply.status, 404, "{}", reply.html);
     let (status, _, _) = other.download(&format!("{files}{link}")).await;
     assert_eq!(status, 404);
@@ -331,7 +185,7 @@ async fn forms_without_their_csrf_token_change_nothing(app: TestApp) {
     let id = file_velo(&api).await;
     step(&agent, &id, "prendre_en_compte").await;
 
-    let abandon = portal.post(&format!("/demandes/{id}/abandon"), &[]).await;
+    let abandon = portal.post_raw(&format!("/demandes/{id}/abandon"), &[]).await;
     assert_eq!(abandon.status, 403);
     assert!(
         abandon.html.contains("Formulaire expiré"),
@@ -339,17 +193,15 @@ async fn forms_without_their_csrf_token_change_nothing(app: TestApp) {
         abandon.html
     );
     let forged = portal
-        .post(
+        .post_raw(
             &format!("/demandes/{id}/abandon"),
             &[("csrf", "un-autre-jeton")],
         )
         .await;
     assert_eq!(forged.status, 403);
-    let reply = portal.reply(&id, None, "Bonjour", None).await;
+    let reply = reply_to(&portal, &id, None, "Bonjour", None).await;
     assert_eq!(reply.status, 403);
-    let reply = portal
-        .reply(&id, Some("un-autre-jeton"), "Bonjour", None)
-        .await;
+    let reply = reply_to(&portal, &id, Some("un-autre-jeton"), "Bonjour", None).await;
     assert_eq!(reply.status, 403);
 
     let view = usager_view(&api, &id).await;
@@ -393,7 +245,8 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
     );
 
     // No text: the summary at the top, tied to the field.
-    let blank = portal.reply(&id, Some(&portal.csrf), "   ", None).await;
+    let token = portal.csrf();
+    let blank = reply_to(&portal, &id, Some(&token), "   ", None).await;
     assert_eq!(blank.status, 422);
     assert_eq!(
         title(&blank.html),
@@ -417,10 +270,10 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
     assert!(blank.html.contains("aria-invalid=\"true\""));
 
     // A program renamed as a PDF: refused by its content, the text kept.
-    let program = portal
-        .reply(
+    let program = reply_to(
+            &portal,
             &id,
-            Some(&portal.csrf),
+            Some(&token),
             "Voici le devis.",
             Some(("devis.pdf", exe())),
         )
@@ -440,17 +293,18 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
     assert!(program.html.contains(">Voici le devis.</textarea>"));
 
     // The reply with its PDF.
-    let sent = portal
-        .reply(
+    let sent = reply_to(
+            &portal,
             &id,
-            Some(&portal.csrf),
+            Some(&token),
             "Voici le devis.\nBonne journée.",
             Some(("devis.pdf", pdf("devis Cycles du Vieux-Port"))),
         )
         .await;
     assert_eq!(sent.status, 303, "{}", sent.html);
-    assert_eq!(sent.location, format!("/demandes/{id}?repondu=1"));
-    let after = portal.get(&sent.location).await;
+    let location = sent.location.unwrap_or_default();
+    assert_eq!(location, format!("/demandes/{id}?repondu=1"));
+    let after = portal.get(&location).await;
     assert!(
         after
             .html
@@ -534,12 +388,13 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
     let done = portal
         .post(
             &format!("/demandes/{id}/abandon"),
-            &[("csrf", portal.csrf.as_str())],
+            &[],
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.html);
-    assert_eq!(done.location, format!("/demandes/{id}?abandonne=1"));
-    let after = portal.get(&done.location).await;
+    let location = done.location.unwrap_or_default();
+    assert_eq!(location, format!("/demandes/{id}?abandonne=1"));
+    let after = portal.get(&location).await;
     assert!(after.html.contains("Vous avez abandonné votre démarche"));
     assert!(
         after.html.contains("Demande abandonnée par l&#39;usager"),
@@ -557,7 +412,7 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
     let again = portal
         .post(
             &format!("/demandes/{id}/abandon"),
-            &[("csrf", portal.csrf.as_str())],
+            &[],
         )
         .await;
     assert_eq!(again.status, 409);
@@ -582,7 +437,7 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
             .contains(&format!("Votre avis sur la demande {number}"))
     );
     let answered = portal
-        .post(link, &[("csrf", portal.csrf.as_str()), ("note", "4")])
+        .post(link, &[("note", "4")])
         .await;
     assert_eq!(answered.status, 200, "{}", answered.html);
     let page = portal.get(&format!("/demandes/{id}")).await;

@@ -380,7 +380,8 @@ async fn phone_and_keyboard(app: TestApp) {
     use guichet_tests::browser::Browser;
     const ENTER: &str = "\u{E007}";
     app.import(VELO).await;
-    app.usager("Claude", "Mobile", "claude@example.fr").await;
+    let api = app.usager("Claude", "Mobile", "claude@example.fr").await;
+    let filed = guichet_tests::filing::file_velo(&api).await;
     let browser = Browser::start(true).await;
     browser.resize(320, 640).await;
     browser.open(&format!("{}/connexion", app.base)).await;
@@ -436,4 +437,8 @@ async fn phone_and_keyboard(app: TestApp) {
     fits("recapitulatif").await;
     browser.open(&format!("{}/mon-compte", app.base)).await;
     fits("mon-compte").await;
+    browser.open(&format!("{}/demandes", app.base)).await;
+    fits("mes-demandes").await;
+    browser.open(&format!("{}/demandes/{filed}", app.base)).await;
+    fits("demande").await;
 }
