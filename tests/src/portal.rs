@@ -221,7 +221,11 @@ impl Visitor {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        (status, kind, response.bytes().await.expect("the bytes").to_vec())
+        (
+            status,
+            kind,
+            response.bytes().await.expect("the bytes").to_vec(),
+        )
     }
 
     /// Registers an usager through `/inscription` (logged in after).

@@ -164,9 +164,7 @@ async fn an_usager_lists_and_reads_only_their_own_demandes(app: TestApp) {
         assert_eq!(refused.status, 404, "{path}");
         assert!(refused.html.contains("Page introuvable"), "{path}");
     }
-    let forged = other
-        .post(&format!("/demandes/{first}/abandon"), &[])
-        .await;
+    let forged = other.post(&format!("/demandes/{first}/abandon"), &[]).await;
     assert_eq!(forged.status, 404, "{}", forged.html);
     let token = other.csrf();
     let reply = reply_to(&other, &first, Some(&token), "Je réponds à sa place.", None).await;
@@ -185,7 +183,9 @@ async fn forms_without_their_csrf_token_change_nothing(app: TestApp) {
     let id = file_velo(&api).await;
     step(&agent, &id, "prendre_en_compte").await;
 
-    let abandon = portal.post_raw(&format!("/demandes/{id}/abandon"), &[]).await;
+    let abandon = portal
+        .post_raw(&format!("/demandes/{id}/abandon"), &[])
+        .await;
     assert_eq!(abandon.status, 403);
     assert!(
         abandon.html.contains("Formulaire expiré"),
@@ -271,13 +271,13 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
 
     // A program renamed as a PDF: refused by its content, the text kept.
     let program = reply_to(
-            &portal,
-            &id,
-            Some(&token),
-            "Voici le devis.",
-            Some(("devis.pdf", exe())),
-        )
-        .await;
+        &portal,
+        &id,
+        Some(&token),
+        "Voici le devis.",
+        Some(("devis.pdf", exe())),
+    )
+    .await;
     assert_eq!(program.status, 422, "{}", program.html);
     assert!(program.html.contains("href=\"#file\""), "{}", program.html);
     assert!(
@@ -294,13 +294,13 @@ async fn the_usager_answers_the_service_with_a_file_checked_by_content(app: Test
 
     // The reply with its PDF.
     let sent = reply_to(
-            &portal,
-            &id,
-            Some(&token),
-            "Voici le devis.\nBonne journée.",
-            Some(("devis.pdf", pdf("devis Cycles du Vieux-Port"))),
-        )
-        .await;
+        &portal,
+        &id,
+        Some(&token),
+        "Voici le devis.\nBonne journée.",
+        Some(("devis.pdf", pdf("devis Cycles du Vieux-Port"))),
+    )
+    .await;
     assert_eq!(sent.status, 303, "{}", sent.html);
     let location = sent.location.unwrap_or_default();
     assert_eq!(location, format!("/demandes/{id}?repondu=1"));
@@ -385,12 +385,7 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
         "en_cours_analyse"
     );
 
-    let done = portal
-        .post(
-            &format!("/demandes/{id}/abandon"),
-            &[],
-        )
-        .await;
+    let done = portal.post(&format!("/demandes/{id}/abandon"), &[]).await;
     assert_eq!(done.status, 303, "{}", done.html);
     let location = done.location.unwrap_or_default();
     assert_eq!(location, format!("/demandes/{id}?abandonne=1"));
@@ -409,12 +404,7 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
     assert_eq!(usager_view(&api, &id).await["status"]["id"], "abandonnee");
 
     // Twice: the workflow refuses, the page says so.
-    let again = portal
-        .post(
-            &format!("/demandes/{id}/abandon"),
-            &[],
-        )
-        .await;
+    let again = portal.post(&format!("/demandes/{id}/abandon"), &[]).await;
     assert_eq!(again.status, 409);
     assert!(again.html.contains("Action impossible"), "{}", again.html);
     let list = portal.get("/demandes").await;
@@ -436,9 +426,7 @@ async fn abandon_asks_for_confirmation_then_closes_the_demande(app: TestApp) {
             .html
             .contains(&format!("Votre avis sur la demande {number}"))
     );
-    let answered = portal
-        .post(link, &[("note", "4")])
-        .await;
+    let answered = portal.post(link, &[("note", "4")]).await;
     assert_eq!(answered.status, 200, "{}", answered.html);
     let page = portal.get(&format!("/demandes/{id}")).await;
     assert!(!page.html.contains(before), "answered: no more link");

@@ -439,6 +439,8 @@ async fn phone_and_keyboard(app: TestApp) {
     fits("mon-compte").await;
     browser.open(&format!("{}/demandes", app.base)).await;
     fits("mes-demandes").await;
-    browser.open(&format!("{}/demandes/{filed}", app.base)).await;
+    browser
+        .open(&format!("{}/demandes/{filed}", app.base))
+        .await;
     fits("demande").await;
 }
