@@ -12,7 +12,60 @@ use guichet_tests::portal::Visitor;
 on_both_backends!(
     an_usager_registers_and_files_the_velo_demarche_page_by_page,
     forms_without_their_token_and_other_usagers_drafts_are_refused,
+    every_field_kind_is_shown_with_its_label_and_saved_from_the_page,
 );
+
+/// A démarche whose one page holds every kind of field but the data
+/// sources (tested with their vendors in `portal_vendors`).
+const EVERY_KIND: &str = r#"
+slug: toutes-sortes
+title: Une démarche de toutes sortes de champs
+category: Essais
+visibility: everyone
+kind: simple
+service: Gest_SVL_DACT_Mobilités
+presentation:
+  average_minutes: 5
+pages:
+  - id: tout
+    title: Tous les champs
+    fields:
+      - { id: titre, kind: title, label: Un titre de section }
+      - { id: consigne, kind: comment, text: "Lisez ceci avant de commencer." }
+      - { id: texte, kind: text, label: Un texte, required: true }
+      - { id: long, kind: long_text, label: Un long texte }
+      - { id: mel, kind: email, label: Une adresse e-mail }
+      - { id: tel, kind: phone, label: Un téléphone }
+      - { id: nombre, kind: number, label: Un nombre, unit: km, min: 0 }
+      - { id: jour, kind: date, label: Une date }
+      - id: couleur
+        kind: choice
+        label: Une couleur
+        choices: [{ value: bleu, label: Bleu }, { value: vert, label: Vert }]
+      - id: mois
+        kind: choice
+        label: Un mois
+        choices:
+          - { value: "1", label: Janvier }
+          - { value: "2", label: Février }
+          - { value: "3", label: Mars }
+          - { value: "4", label: Avril }
+          - { value: "5", label: Mai }
+          - { value: "6", label: Juin }
+          - { value: "7", label: Juillet }
+      - id: jours
+        kind: multiple_choice
+        label: Des jours
+        choices: [{ value: lundi, label: Lundi }, { value: mardi, label: Mardi }]
+      - { id: coche, kind: checkbox, label: Une case }
+      - { id: piece, kind: file, label: Une pièce, max_files: 2 }
+      - { id: lieu, kind: address, label: Un lieu, require_coordinates: true }
+rgpd:
+  text: Vos données servent à cet essai.
+  consent_label: J'accepte.
+workflow:
+  standard: {}
+"#;
 
 /// The draft's id in an address `/brouillons/{id}…`.
 fn draft_of(location: &str) -> String {
@@ -443,4 +496,87 @@ async fn phone_and_keyboard(app: TestApp) {
         .open(&format!("{}/demandes/{filed}", app.base))
         .await;
     fits("demande").await;
+}
+
+async fn every_field_kind_is_shown_with_its_label_and_saved_from_the_page(app: TestApp) {
+    app.import_yaml(EVERY_KIND.to_owned()).await;
+    let usager = Visitor::new(&app.base);
+    usager
+        .register("toutes@example.fr", "Toutes", "Sortes")
+        .await;
+    let opened = usager.post("/demarches/toutes-sortes/brouillon", &[]).await;
+    let draft = draft_of(opened.location.as_deref().unwrap());
+    let path = format!("/brouillons/{draft}/pages/tout");
+    let page = usager.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let html = &page.html;
+    for expected in [
+        "<h2>Un titre de section</h2>",
+        "<p class=\"comment\">Lisez ceci avant de commencer.</p>",
+        "<label for=\"champ-texte\">Un texte</label>",
+        "<textarea id=\"champ-long\" name=\"long\"",
+        "type=\"email\"",
+        "type=\"tel\"",
+        "inputmode=\"decimal\"",
+        "<span class=\"unit\">km</span>",
+        "Format JJ/MM/AAAA",
+        "type=\"radio\" id=\"champ-couleur-1\" name=\"couleur\" value=\"bleu\"",
+        "<select id=\"champ-mois\" name=\"mois\"",
+        "type=\"checkbox\" id=\"champ-jours-2\" name=\"jours\" value=\"mardi\"",
+        "type=\"checkbox\" id=\"champ-coche\" name=\"coche\"",
+        "type=\"file\" id=\"champ-piece\" name=\"piece\" accept=\"application/pdf,image/jpeg,image/png\" multiple",
+        "name=\"lieu.street\"",
+        "name=\"lieu.latitude\"",
+        "<legend>Un lieu (facultatif)</legend>",
+        "<label for=\"champ-long\">Un long texte (facultatif)</label>",
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
+    let saved = usager
+        .post_multipart(
+            &path,
+            &[
+                ("texte", "Bonjour"),
+                ("long", "Plusieurs\nlignes"),
+                ("mel", "toutes@example.fr"),
+                ("tel", "06 12 34 56 78"),
+                ("nombre", "12,5"),
+                ("jour", "14/07/2026"),
+                ("couleur", "vert"),
+                ("mois", "3"),
+                ("jours", "lundi"),
+                ("jours", "mardi"),
+                ("coche", "on"),
+                ("lieu.street", "1 place de la Mairie"),
+                ("lieu.postcode", "13001"),
+                ("lieu.city", "Marseille"),
+                ("lieu.latitude", "43,2965"),
+                ("lieu.longitude", "5.3698"),
+                ("action", "suivant"),
+            ],
+            vec![("piece", "plan.pdf", pdf("plan"))],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let summary = usager
+        .get(&format!("/brouillons/{draft}/recapitulatif"))
+        .await;
+    for expected in [
+        "Bonjour",
+        "12,50 km",
+        "14/07/2026",
+        "<dd>Oui</dd>",
+        "Vert",
+        "Mars",
+        "Lundi, Mardi",
+        "plan.pdf",
+        "1 place de la Mairie",
+        "<dd>06 12 34 56 78</dd>",
+    ] {
+        assert!(
+            summary.html.contains(expected),
+            "{expected} in {}",
+            summary.html
+        );
+    }
 }
