@@ -33,12 +33,38 @@ pub struct Browser {
     driver: Child,
     /// Whether pages run JavaScript.
     javascript: bool,
+    /// Chromium's profile directory, unique to this browser: it names its
+    /// processes, which [`Drop`] ends.
+    profile: PathBuf,
 }
 
 impl Drop for Browser {
+    /// Ends ChromeDriver and every Chromium process it started (Chromium
+    /// leaves ChromeDriver's process group; its processes are found by
+    /// their unique profile directory), so that no browser outlives its
+    /// test, even one that panicked.
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let pattern = format!("user-data-dir={}", self.profile.display());
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-f", &pattern])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        // Wait (2 s at most) until they are gone, then remove their profile.
+        for _ in 0..40 {
+            let alive = Command::new("pgrep")
+                .args(["-f", &pattern])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success());
+            if !alive {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -76,7 +102,11 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("/usr/bin/chromedriver (apt-get install -y chromium chromium-driver)");
-        let mut options = json!({ "binary": "/usr/bin/chromium", "args": FLAGS });
+        let profile =
+            std::env::temp_dir().join(format!("guichet-chromium-{}-{port}", std::process::id()));
+        let mut args: Vec<String> = FLAGS.iter().map(|f| (*f).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let mut options = json!({ "binary": "/usr/bin/chromium", "args": args });
         if !javascript {
             options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
         }
@@ -96,6 +126,7 @@ impl Browser {
                         client,
                         driver,
                         javascript,
+                        profile,
                     };
                 }
                 Err(error) => last = Some(error),

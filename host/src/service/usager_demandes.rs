@@ -28,13 +28,28 @@ pub async fn list(
     usager: UserId,
 ) -> Result<Vec<(Demande, Definition)>, ServiceError> {
     let mut items = Vec::new();
+    // Each version's definition is read once: an usager's demandes are
+    // mostly of a few démarches.
+    let mut definitions: std::collections::BTreeMap<(String, u32), Definition> =
+        std::collections::BTreeMap::new();
     for stored in guichet.store.usager_demandes(usager).await? {
         let demande = stored.demande;
-        let definition = guichet
-            .store
-            .demarche_version(&demande.demarche.slug, demande.demarche.version)
-            .await?
-            .definition;
+        let key = (
+            demande.demarche.slug.as_str().to_owned(),
+            demande.demarche.version,
+        );
+        let definition = match definitions.get(&key) {
+            Some(definition) => definition.clone(),
+            None => {
+                let definition = guichet
+                    .store
+                    .demarche_version(&demande.demarche.slug, demande.demarche.version)
+                    .await?
+                    .definition;
+                definitions.insert(key, definition.clone());
+                definition
+            }
+        };
         items.push((demande, definition));
     }
     Ok(items)
