@@ -167,17 +167,17 @@ async fn restauration(app: TestApp) {
         let hidden = |source: &str| source.contains("data-field=\"autre_allergene\" hidden");
         assert!(hidden(&browser.source().await));
         browser.click("input[name=allergenes][value=autre]").await;
-        if javascript {
-            // Shown as the usager ticks « Autre ».
-            for _ in 0..100 {
-                if !hidden(&browser.source().await) {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        } else {
+        if !javascript {
+            // Without JavaScript, the page is shown again for the answers.
             browser.click("button[value=actualiser]").await;
-            browser.wait_for_text("<h1>").await;
+        }
+        // Shown as the usager ticks « Autre » (JavaScript), or on the page
+        // shown again: wait until it is.
+        for _ in 0..100 {
+            if !hidden(&browser.source().await) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         assert!(!hidden(&browser.source().await), "javascript {javascript}");
         browser.fill("champ-autre_allergene", "Kiwi").await;
