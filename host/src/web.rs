@@ -39,11 +39,13 @@ use crate::http::AppState;
 use crate::service::{ServiceError, catalogue};
 
 mod account;
+mod back_office;
 mod demandes;
 mod form;
 mod look;
 mod session;
 mod survey;
+mod upload;
 
 pub use look::{Colour, Look};
 pub use session::{CSRF_COOKIE, CSRF_FIELD};
@@ -69,6 +71,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(account::router())
         .merge(form::router())
         .merge(demandes::router())
+        .merge(back_office::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::csrf_cookie,

@@ -47,7 +47,7 @@ use crate::service::files;
 use crate::service::processing::{self, Attachment, Loaded};
 use guichet_store::demande::TableSort;
 
-mod connectors;
+pub(crate) mod connectors;
 
 /// The routes.
 pub fn router() -> ApiRouter {
@@ -65,7 +65,7 @@ pub fn router() -> ApiRouter {
             "/api/agent/demandes",
             table,
             Doc::new(
-                "Tableau de traitement (filtres : demarche, status, late, reminder, service, offset, limit ; tri : sort)",
+                "Tableau de traitement (filtres : demarche, status, late, reminder, on_hold, service, q, offset, limit ; tri : sort)",
                 Access::Agent("read"),
             )
             .query::<TableFilters>()
@@ -177,6 +177,12 @@ pub struct TableFilters {
     /// 21-day one); `0`: only those without the flag.
     #[schemars(extend("maximum" = u32::MAX))]
     pub reminder: Option<u32>,
+    /// Only demandes on hold (`true`) or not on hold (`false`).
+    pub on_hold: Option<bool>,
+    /// A search: a number, or words of the usager's account name (case
+    /// ignored, every word must match).
+    #[schemars(extend("pattern" = crate::http::openapi::TEXT))]
+    pub q: Option<String>,
     /// The order: `deadline` (earliest deadline first, the default) or
     /// `reminder` (the most advanced reminder first, then by deadline).
     pub sort: Option<TableOrder>,
@@ -295,6 +301,8 @@ async fn table(
             .collect(),
         late: filters.late,
         reminder: filters.reminder,
+        on_hold: filters.on_hold,
+        search: filters.q,
         sort: match filters.sort {
             Some(TableOrder::Reminder) => TableSort::Reminder,
             Some(TableOrder::Deadline) | None => TableSort::Deadline,

@@ -67,6 +67,10 @@ pub struct TableRequest {
     /// Only demandes in progress past their reminder of at least this many
     /// days (15: the 15- or 21-day reminder sent); 0: those not flagged.
     pub reminder: Option<u32>,
+    /// Only demandes on hold (`true`) or not on hold (`false`).
+    pub on_hold: Option<bool>,
+    /// A number, or words of the usager's account name (case ignored).
+    pub search: Option<String>,
     /// The order: by deadline (default) or the most advanced reminder first.
     pub sort: TableSort,
     /// A service's name (primary or joint).
@@ -96,6 +100,19 @@ pub struct Table {
     pub rows: Vec<TableRow>,
 }
 
+/// How many demandes a status holds in the table, under its filters but
+/// the statuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCount {
+    /// The status's id.
+    pub status: StatusId,
+    /// Its label in the workflow of a démarche listed (the id when none
+    /// knows it).
+    pub label: String,
+    /// Demandes.
+    pub count: u64,
+}
+
 /// The processing table over what the caller may read.
 ///
 /// # Errors
@@ -107,19 +124,101 @@ pub async fn table(
     caller: &Caller,
     request: TableRequest,
 ) -> Result<Table, ServiceError> {
+    let query = processing_query(guichet, caller, request, Right::Read).await?;
+    let page = guichet
+        .store
+        .processing_table(&query, guichet.now())
+        .await?;
+    labelled(guichet, page).await
+}
+
+/// The table's rows for an export: those of the démarches — and services —
+/// where the caller may *work the processing table* (the `process` right,
+/// PROCESS.md: Gestionnaire and above), under the same filters, at most
+/// `limit` rows.
+///
+/// # Errors
+/// As [`table`], the right asked being `process`.
+pub async fn export(
+    guichet: &Guichet,
+    caller: &Caller,
+    request: TableRequest,
+    limit: u32,
+) -> Result<Table, ServiceError> {
+    let mut query = processing_query(guichet, caller, request, Right::Process).await?;
+    query.offset = 0;
+    query.limit = limit;
+    let page = guichet
+        .store
+        .processing_table(&query, guichet.now())
+        .await?;
+    labelled(guichet, page).await
+}
+
+/// The number of demandes of each status in the table the caller reads,
+/// under the request's filters but its statuses, in the order of the
+/// statuses' ids.
+///
+/// # Errors
+/// As [`table`].
+pub async fn counts(
+    guichet: &Guichet,
+    caller: &Caller,
+    request: TableRequest,
+) -> Result<Vec<StatusCount>, ServiceError> {
+    let query = processing_query(guichet, caller, request, Right::Read).await?;
+    let counts = guichet
+        .store
+        .processing_counts(&query, guichet.now())
+        .await?;
+    let mut workflows = Vec::new();
+    for entry in guichet
+        .store
+        .agent_catalogue(&CatalogueQuery::default())
+        .await?
+    {
+        if query.demarches.iter().any(|(slug, _)| *slug == entry.slug) {
+            let current = guichet
+                .store
+                .demarche_version(&entry.slug, entry.version)
+                .await?;
+            workflows.push(current.definition.workflow());
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(status, count)| StatusCount {
+            label: workflows
+                .iter()
+                .find_map(|w| w.status(&status))
+                .map_or_else(|| status.to_string(), |s| s.label.clone()),
+            status,
+            count,
+        })
+        .collect())
+}
+
+/// The store's query for a request over the démarches where the caller
+/// holds `right`.
+async fn processing_query(
+    guichet: &Guichet,
+    caller: &Caller,
+    request: TableRequest,
+    right: Right,
+) -> Result<ProcessingQuery, ServiceError> {
     let readable: Vec<(Slug, Perimeter)> = guichet
         .store
         .agent_catalogue(&CatalogueQuery::default())
         .await?
         .into_iter()
         .map(|entry| {
-            let perimeter = caller.perimeter(&entry.slug, Right::Read);
+            let perimeter = caller.perimeter(&entry.slug, right);
             (entry.slug, perimeter)
         })
         .filter(|(_, perimeter)| *perimeter != Perimeter::Nothing)
         .collect();
-    let missing = || ServiceError::Forbidden("droit manquant : lecture des demandes".to_owned());
-    let demarches = match request.demarche {
+    let missing = || ServiceError::Forbidden(format!("droit manquant : {}", right.label()));
+    let demarches = match request.demarche.filter(|s| !s.is_empty()) {
         Some(slug) => match readable.into_iter().find(|(s, _)| s.as_str() == slug) {
             Some(entry) => vec![entry],
             None => return Err(missing()),
@@ -135,21 +234,18 @@ pub async fn table(
             None => None,
         };
     let (max, default) = TABLE_LIMITS;
-    let query = ProcessingQuery {
+    Ok(ProcessingQuery {
         demarches,
         statuses: request.statuses,
         service,
         late: request.late,
         reminder: request.reminder,
+        on_hold: request.on_hold,
+        search: request.search.filter(|s| !s.trim().is_empty()),
         sort: request.sort,
         offset: request.offset,
         limit: request.limit.unwrap_or(default).clamp(1, max),
-    };
-    let page = guichet
-        .store
-        .processing_table(&query, guichet.now())
-        .await?;
-    labelled(guichet, page).await
+    })
 }
 
 /// A page of lines with the label of each line's status in its version's

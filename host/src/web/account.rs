@@ -116,6 +116,16 @@ async fn login(
     match accounts::log_in(&state.accounts(), &login, &posted.raw("password"), address).await {
         Ok(logged_in) => {
             let cookie = session_set_cookie(&state.settings, logged_in.session.token.expose());
+            // The portal's pages are the usagers': an agent goes to the
+            // back office unless asked for one of its pages.
+            let suite = if logged_in.caller.is_usager()
+                || suite.starts_with("/back-office")
+                || suite.starts_with("/admin")
+            {
+                suite.clone()
+            } else {
+                "/back-office/demandes".to_owned()
+            };
             let mut response = see_other(&suite);
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 response.headers_mut().append(header::SET_COOKIE, value);

@@ -34,7 +34,8 @@ use guichet_store::StoreError;
 use serde::Deserialize;
 
 use super::session::{Checked, Csrf, Refusal, Usager};
-use super::{CSRF_FIELD, ErrorView, Errors, Site, failure, message, page, refusal, see_other};
+use super::upload::{self, Unread};
+use super::{ErrorView, Errors, Site, failure, message, page, refusal, see_other};
 use crate::http::AppState;
 use crate::service::processing::{self, Attachment, Loaded};
 use crate::service::{Caller, ServiceError, usager_demandes};
@@ -329,78 +330,6 @@ async fn show(
     }
 }
 
-/// The reply's form, as sent.
-#[derive(Default)]
-struct ReplyForm {
-    csrf: Option<String>,
-    message: String,
-    /// The file's name and content, when one was chosen.
-    file: Option<(String, axum::body::Bytes)>,
-    /// The file could not be read whole (past the server's upload limit).
-    too_large: bool,
-}
-
-/// Why a reply's form is not read at all.
-enum Unread {
-    /// Not a multipart form, or a broken one.
-    Malformed,
-    /// A part's name or text holds a control character.
-    Control(String),
-}
-
-/// Reads the reply's multipart form: the CSRF token, the message, and at
-/// most one file. A file past the upload limit is noted, not an error of
-/// the whole form, so that the page can say so beside its field.
-async fn read_reply(multipart: Result<Multipart, MultipartRejection>) -> Result<ReplyForm, Unread> {
-    let mut multipart = multipart.map_err(|_| Unread::Malformed)?;
-    let mut form = ReplyForm::default();
-    let forbidden = |text: &str| text.chars().any(crate::http::extract::is_forbidden_char);
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => return Ok(form),
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                form.too_large = true;
-                return Ok(form);
-            }
-            Err(_) => return Err(Unread::Malformed),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        if forbidden(&name) {
-            return Err(Unread::Control(name));
-        }
-        if name == FILE_PART {
-            let declared = field.file_name().unwrap_or_default().to_owned();
-            if forbidden(&declared) {
-                return Err(Unread::Control("fichier".to_owned()));
-            }
-            let content = match field.bytes().await {
-                Ok(content) => content,
-                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    form.too_large = true;
-                    return Ok(form);
-                }
-                Err(_) => return Err(Unread::Malformed),
-            };
-            // A file input left empty still sends its part, without name
-            // or content.
-            if !(declared.is_empty() && content.is_empty()) {
-                form.file = Some((declared, content));
-            }
-        } else {
-            let text = field.text().await.map_err(|_| Unread::Malformed)?;
-            if forbidden(&text) {
-                return Err(Unread::Control(name));
-            }
-            match name.as_str() {
-                CSRF_FIELD => form.csrf = Some(text),
-                MESSAGE_FIELD => form.message = text,
-                _ => {}
-            }
-        }
-    }
-}
-
 /// The errors of a refused reply, field by field; `None` when the refusal
 /// is not about the form's fields.
 fn reply_errors(error: &ServiceError) -> Option<Errors> {
@@ -467,7 +396,7 @@ async fn reply(
     Path(id): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let form = match read_reply(multipart).await {
+    let form = match upload::read(multipart).await {
         Ok(form) => form,
         Err(Unread::Control(field)) => return refusal(&site, Refusal::Control(field)),
         Err(Unread::Malformed) => {
@@ -487,7 +416,8 @@ async fn reply(
         Ok(loaded) => loaded,
         Err(error) => return failure(&site, error),
     };
-    let message_text = form.message.trim().to_owned();
+    let typed = form.text(MESSAGE_FIELD);
+    let message_text = typed.trim().to_owned();
     let mut errors = Vec::new();
     if message_text.is_empty() {
         errors.push(ErrorView::on(
@@ -508,7 +438,7 @@ async fn reply(
             &caller,
             &loaded,
             Done::default(),
-            form.message.clone(),
+            typed.clone(),
             errors,
         )
     };

@@ -121,6 +121,11 @@ pub struct ProcessingQuery {
     /// days (`Some(15)`: the 15- or 21-day reminder was sent), or with no
     /// reminder flag (`Some(0)`).
     pub reminder: Option<u32>,
+    /// Only demandes on hold (`Some(true)`) or only those not on hold.
+    pub on_hold: Option<bool>,
+    /// Only demandes whose number contains this text, or whose usager's
+    /// account name does (case ignored; every word must match).
+    pub search: Option<String>,
     /// The order of the rows.
     pub sort: TableSort,
     /// Rows to skip.
@@ -141,6 +146,8 @@ impl ProcessingQuery {
             service: None,
             late: None,
             reminder: None,
+            on_hold: None,
+            search: None,
             sort: TableSort::Deadline,
             offset: 0,
             limit: 50,
@@ -182,6 +189,11 @@ pub struct ProcessingRow {
     /// (15, 21; PROCESS.md, « relance à 15 et 21 jours »), the flag the
     /// table shows before `late` turns true at the deadline.
     pub reminder: Option<u32>,
+    /// On hold since then (*mise en attente*), if it is.
+    pub on_hold_since: Option<DateTime<Utc>>,
+    /// The name of the usager's account, if the demande has one (a
+    /// *saisie au nom de l'usager* may have none).
+    pub usager_name: Option<String>,
     /// Last written.
     pub updated_at: DateTime<Utc>,
 }
@@ -275,7 +287,7 @@ fn group(text: String) -> Result<GroupName> {
 /// The columns [`processing_row`] reads, from a table aliased `d`.
 pub(crate) const PROCESSING_COLUMNS: &str = "d.id, d.numero, d.slug, d.version, d.status, d.phase, \
      d.primary_service, d.submitted_at, d.processing_deadline, d.on_hold_since, d.last_reminder, \
-     d.updated_at";
+     d.updated_at, (SELECT u.display_name FROM users u WHERE u.id = d.usager_id) AS usager_name";
 
 /// A line of the processing table as of `now`.
 pub(crate) fn processing_row(row: &AnyRow, now: DateTime<Utc>) -> Result<ProcessingRow> {
@@ -299,6 +311,8 @@ pub(crate) fn processing_row(row: &AnyRow, now: DateTime<Utc>) -> Result<Process
             .ok()
             .filter(|days| in_progress && *days > 0),
         deadline,
+        on_hold_since: hold,
+        usager_name: row.text_opt("usager_name")?,
         updated_at: row.instant("updated_at")?,
     })
 }
@@ -385,6 +399,29 @@ fn processing_filter(sql: &mut Sql, query: &ProcessingQuery, now: DateTime<Utc>)
         sql.push(" AND d.last_reminder >= ")
             .bind(i64::from(days.max(1)))
             .push(")");
+    }
+    if let Some(on_hold) = query.on_hold {
+        sql.push(if on_hold {
+            " AND d.on_hold_since IS NOT NULL"
+        } else {
+            " AND d.on_hold_since IS NULL"
+        });
+    }
+    let words = query
+        .search
+        .as_deref()
+        .map(|text| {
+            text.split_whitespace()
+                .map(|word| format!("%{}%", crate::sql::like_escape(&word.to_lowercase())))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    for word in words {
+        sql.push(" AND (LOWER(d.numero) LIKE ")
+            .bind(word.clone())
+            .push(" ESCAPE '\\' OR EXISTS (SELECT 1 FROM users u WHERE u.id = d.usager_id AND LOWER(u.display_name) LIKE ")
+            .bind(word)
+            .push(" ESCAPE '\\'))");
     }
 }
 
@@ -520,5 +557,41 @@ impl Store {
                 .collect::<Result<_>>()?,
             total: crate::sql::unsigned(total),
         })
+    }
+
+    /// How many demandes of the processing table each status holds, under
+    /// every filter of `query` but its statuses (so that the counts stay
+    /// beside a status filter), by status id; statuses without demandes
+    /// are absent.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn processing_counts(
+        &self,
+        query: &ProcessingQuery,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(StatusId, u64)>> {
+        if query.demarches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let every_status = ProcessingQuery {
+            statuses: Vec::new(),
+            ..query.clone()
+        };
+        let mut count = Sql::new("SELECT d.status AS status, COUNT(*) AS n FROM demandes d");
+        processing_filter(&mut count, &every_status, now);
+        count.push(" GROUP BY d.status ORDER BY d.status");
+        let (text, args) = count.finish()?;
+        sqlx::query_with(&text, args)
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    StatusId::from(row.text("status")?),
+                    crate::sql::unsigned(row.int("n")?),
+                ))
+            })
+            .collect()
     }
 }

@@ -50,7 +50,7 @@ pub struct TransmissionView {
     pub card: Option<serde_json::Value>,
 }
 
-pub(super) fn transmission_view(state: TransmissionState, zone: Zone) -> TransmissionView {
+pub(crate) fn transmission_view(state: TransmissionState, zone: Zone) -> TransmissionView {
     let instance = state.instance;
     let number = state.remote.as_ref().map(|link| {
         link.display_id

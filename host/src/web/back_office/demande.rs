@@ -1,0 +1,988 @@
+//! One demande in the back office (`/back-office/demandes/{id}`): its
+//! facts and deadline, the actions open to this agent now with their
+//! inputs and confirmation, the *cadre réservé à l'administration*, the
+//! answers by page with their files, the agents' history beside the
+//! usager's, and what the connectors did — each transmission's state
+//! (« Transmise à atal-ville sous le n° … », retries, failure), the
+//! vendor's status and card, and the journal of the calls.
+//!
+//! An action is posted as a multipart form (`…/actions/{transition}`:
+//! its texts, a file for an exchange or a comment, the confirmation box)
+//! to `service::processing::apply`, which checks the right, the inputs and
+//! the confirmation; a refusal about an input shows the page again with
+//! the error beside it. The cadre réservé is posted as a plain form to
+//! `processing::fill_reserved_fields`. Files download through the API's
+//! route for agents (`/api/agent/demandes/{id}/files/{file}`), which the
+//! same session cookie opens.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use guichet_core::actor::{Actor, ActorKind};
+use guichet_core::demande::RefusalType;
+use guichet_core::field::FieldKind;
+use guichet_core::history::{Author, HistoryEntry, usager_history};
+use guichet_core::id::{DemandeId, UserId};
+use guichet_core::role::{GroupName, Right, Rights};
+use guichet_core::submission::AgentFieldsError;
+use guichet_core::summary::{SummaryPage, summary};
+use guichet_core::validation::FILE_PART;
+use guichet_core::value::Value;
+use guichet_core::workflow::{Action, Input, Transition, TransitionId, WorkflowError};
+use guichet_store::StoreError;
+use serde::Deserialize;
+
+use super::{Agent, Desk};
+use crate::http::AppState;
+use crate::http::agent::connectors::transmission_view;
+use crate::service::back_office;
+use crate::service::processing::{self, Attachment, Loaded};
+use crate::service::{Caller, ServiceError};
+use crate::web::session::{Checked, Csrf, Refusal};
+use crate::web::upload::{self, Unread};
+use crate::web::{ErrorView, Errors, Site, failure, message, page, refusal, see_other};
+
+/// The checkbox of an action's confirmation.
+const CONFIRM_FIELD: &str = "confirme";
+
+/// A demande's id from the address; an id that does not read is a
+/// demande that does not exist.
+fn demande_id(text: &str) -> Result<DemandeId, ServiceError> {
+    DemandeId::parse(text).map_err(|_| ServiceError::NotFound("cette demande n'existe pas"))
+}
+
+/// A file as listed.
+struct FileView {
+    href: String,
+    name: String,
+    what: String,
+}
+
+/// An entry of a history.
+struct EntryView {
+    at: String,
+    machine: String,
+    author: String,
+    text: String,
+    message: Option<String>,
+    file: Option<FileView>,
+}
+
+/// One input of an action's form.
+struct InputView {
+    /// The part's name (`message`, `justification`, …).
+    name: &'static str,
+    /// The element's id, unique on the page.
+    id: String,
+    label: &'static str,
+    required: bool,
+    error: Option<String>,
+    /// What was typed (shown again with errors).
+    typed: String,
+}
+
+/// An action open to the agent now, with its form.
+struct ActionView {
+    id: String,
+    label: String,
+    /// Shown unfolded: its post was refused.
+    open: bool,
+    /// Free texts: message, justification, closing comment.
+    texts: Vec<InputView>,
+    /// The refusal type's radios, when asked.
+    refusal: Option<InputView>,
+    /// The service's select, when asked, with its choices.
+    service: Option<(InputView, Vec<String>)>,
+    /// The file input, when accepted.
+    file: Option<InputView>,
+    /// The confirmation's error, when the action asks for one.
+    confirm: Option<Option<String>>,
+}
+
+/// A field of the cadre réservé.
+struct ReservedView {
+    name: String,
+    label: String,
+    help: Option<String>,
+    /// `text`, `textarea`, `number`, `date`, `select`, `checkbox`.
+    kind: &'static str,
+    value: String,
+    choices: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+/// A transmission to a vendor, as shown.
+struct TransmissionView {
+    instance: String,
+    label: String,
+    /// `transmise`, `en_attente`, `echec`, `abandonnee`.
+    state: String,
+    attempts: u32,
+    remote_status: Option<String>,
+    comments: Vec<String>,
+    card: Option<CardView>,
+}
+
+/// The vendor's card of a record.
+struct CardView {
+    title: String,
+    sections: Vec<(String, Vec<(String, String)>)>,
+    link: Option<String>,
+}
+
+/// A call of the journal.
+struct CallView {
+    at: String,
+    instance: String,
+    connector: String,
+    operation: String,
+    duration: String,
+    outcome: String,
+    error: Option<String>,
+}
+
+/// The banner after an action, from the query string.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Done {
+    fait: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "back_office/demande.html")]
+struct DemandePage {
+    desk: Desk,
+    id: String,
+    numero: String,
+    demarche: String,
+    status: String,
+    service: String,
+    joint: Vec<String>,
+    usager: String,
+    filed: String,
+    filed_by: Option<String>,
+    deadline: Option<String>,
+    late: bool,
+    reminders: Vec<u32>,
+    on_hold: bool,
+    done: Option<String>,
+    actions: Vec<ActionView>,
+    reserved: Vec<ReservedView>,
+    answers: Vec<SummaryPage>,
+    files: Vec<FileView>,
+    agents_history: Vec<EntryView>,
+    usager_history: Vec<EntryView>,
+    transmissions: Vec<TransmissionView>,
+    calls: Vec<CallView>,
+    survey: Option<String>,
+    errors: Errors,
+}
+
+/// What the page shows beyond the demande: the banner after an action,
+/// or a refused post with its errors.
+#[derive(Default)]
+struct Shown {
+    done: Option<String>,
+    typed: Typed,
+    errors: Errors,
+}
+
+/// What was posted and refused, to show again.
+#[derive(Default)]
+struct Typed {
+    /// The action posted.
+    transition: Option<String>,
+    /// Its texts.
+    texts: HashMap<String, String>,
+    /// The cadre réservé's texts.
+    reserved: HashMap<String, String>,
+}
+
+/// An instant as people read it in the collectivité's time zone.
+fn date_time(state: &AppState, at: chrono::DateTime<chrono::Utc>) -> String {
+    state
+        .guichet()
+        .zone
+        .local(at)
+        .format("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
+/// The names of the agents who wrote `entries`, by id.
+async fn agent_names(state: &AppState, entries: &[HistoryEntry]) -> HashMap<UserId, String> {
+    let mut names = HashMap::new();
+    for entry in entries {
+        if let Author::Agent(id) = entry.author
+            && !names.contains_key(&id)
+        {
+            let name = state
+                .guichet()
+                .store
+                .user(id)
+                .await
+                .map_or_else(|_| "Un agent".to_owned(), |user| user.display_name);
+            names.insert(id, name);
+        }
+    }
+    names
+}
+
+/// The services an action's `service` input offers: the workflow's
+/// transfer targets, or every group but the demande's own services.
+async fn service_choices(state: &AppState, loaded: &Loaded) -> Vec<String> {
+    let workflow = loaded.workflow();
+    let services = &loaded.stored.demande.services;
+    let targets = if workflow.transfer_targets.is_empty() {
+        state.guichet().store.groups().await.unwrap_or_default()
+    } else {
+        workflow.transfer_targets.clone()
+    };
+    targets
+        .into_iter()
+        .filter(|g| *g != services.primary && !services.joint.contains(g))
+        .map(|g| g.as_str().to_owned())
+        .collect()
+}
+
+fn input_name(input: Input) -> &'static str {
+    match input {
+        Input::Message => "message",
+        Input::Attachment => FILE_PART,
+        Input::RefusalType => "type_refus",
+        Input::Justification => "justification",
+        Input::ClosingComment => "commentaire_cloture",
+        Input::Service => "service",
+    }
+}
+
+fn input_label(input: Input) -> &'static str {
+    match input {
+        Input::Message => "Message",
+        Input::Attachment => "Pièce jointe (facultative)",
+        Input::RefusalType => "Type de refus",
+        Input::Justification => "Justification du refus",
+        Input::ClosingComment => "Commentaire de clôture",
+        Input::Service => "Service",
+    }
+}
+
+/// The form of an action, with the errors and texts of a refused post.
+fn action_view(
+    transition: &Transition,
+    services: &[String],
+    typed: &Typed,
+    errors: &Errors,
+) -> ActionView {
+    let id = transition.id.0.clone();
+    let mine = typed.transition.as_deref() == Some(id.as_str());
+    let view = |input: Input| {
+        let name = input_name(input);
+        let element = format!("{id}-{name}");
+        InputView {
+            name,
+            label: input_label(input),
+            required: transition.requires.contains(&input),
+            error: if mine {
+                errors.of(&element).map(str::to_owned)
+            } else {
+                None
+            },
+            typed: if mine {
+                typed.texts.get(name).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            },
+            id: element,
+        }
+    };
+    let inputs: Vec<Input> = transition
+        .requires
+        .iter()
+        .chain(&transition.accepts)
+        .copied()
+        .collect();
+    let texts = inputs
+        .iter()
+        .filter(|i| {
+            matches!(
+                i,
+                Input::Message | Input::Justification | Input::ClosingComment
+            )
+        })
+        .map(|i| view(*i))
+        .collect();
+    ActionView {
+        open: mine && !errors.is_empty(),
+        label: transition.label.clone(),
+        texts,
+        refusal: inputs
+            .contains(&Input::RefusalType)
+            .then(|| view(Input::RefusalType)),
+        service: inputs
+            .contains(&Input::Service)
+            .then(|| (view(Input::Service), services.to_vec())),
+        file: inputs
+            .contains(&Input::Attachment)
+            .then(|| view(Input::Attachment)),
+        confirm: transition.confirm.then(|| {
+            if mine {
+                errors
+                    .of(&format!("{id}-{CONFIRM_FIELD}"))
+                    .map(str::to_owned)
+            } else {
+                None
+            }
+        }),
+        id,
+    }
+}
+
+/// The cadre réservé's fields with their values (or what was typed).
+fn reserved_views(loaded: &Loaded, typed: &Typed, errors: &Errors) -> Vec<ReservedView> {
+    let demande = &loaded.stored.demande;
+    loaded
+        .definition
+        .definition
+        .pages
+        .iter()
+        .flat_map(|page| &page.fields)
+        .filter(|field| field.agent_only)
+        .filter_map(|field| {
+            let (kind, choices) = match &field.kind {
+                FieldKind::Text { .. } | FieldKind::Email {} | FieldKind::Phone {} => {
+                    ("text", Vec::new())
+                }
+                FieldKind::LongText { .. } => ("textarea", Vec::new()),
+                FieldKind::Number { .. } => ("number", Vec::new()),
+                FieldKind::Date { .. } => ("date", Vec::new()),
+                FieldKind::Checkbox {} => ("checkbox", Vec::new()),
+                FieldKind::Choice { choices, .. } => {
+                    let kept = demande.source_choices.get(&field.id);
+                    let listed: Vec<(String, String)> = choices
+                        .iter()
+                        .map(|c| (c.value.clone(), c.label.clone()))
+                        .chain(
+                            kept.into_iter()
+                                .flatten()
+                                .map(|c| (c.value.clone(), c.label.clone())),
+                        )
+                        .collect();
+                    ("select", listed)
+                }
+                _ => return None,
+            };
+            let name = field.id.as_str().to_owned();
+            let value = match typed.reserved.get(&name) {
+                Some(text) => text.clone(),
+                None => match demande.answers.get(&field.id) {
+                    Some(Value::Text(text)) => text.clone(),
+                    Some(Value::Checkbox(true)) => "oui".to_owned(),
+                    Some(Value::Date(date)) => date.format("%d/%m/%Y").to_string(),
+                    Some(Value::Number(number)) => number.to_string().replace('.', ","),
+                    Some(Value::Choice(choice)) => choice.clone(),
+                    _ => String::new(),
+                },
+            };
+            Some(ReservedView {
+                error: errors.of(&name).map(str::to_owned),
+                label: field.label.clone(),
+                help: field.help.clone(),
+                kind,
+                value,
+                choices,
+                name,
+            })
+        })
+        .collect()
+}
+
+fn card_view(card: &serde_json::Value) -> Option<CardView> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    Some(CardView {
+        title: card.get("title").map(text).unwrap_or_default(),
+        sections: card
+            .get("sections")?
+            .as_array()?
+            .iter()
+            .map(|section| {
+                let title = section.get("title").map(text).unwrap_or_default();
+                let entries = section
+                    .get("entries")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|entries| {
+                        entries
+                            .iter()
+                            .map(|e| {
+                                (
+                                    e.get("label").map(text).unwrap_or_default(),
+                                    e.get("value").map(text).unwrap_or_default(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (title, entries)
+            })
+            .collect(),
+        link: card
+            .get("link")
+            .and_then(|l| l.get("url").or(Some(l)))
+            .and_then(serde_json::Value::as_str)
+            .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+            .map(str::to_owned),
+    })
+}
+
+/// The page of a loaded demande for an agent with `rights` on it.
+async fn demande_page(
+    state: &AppState,
+    desk: Desk,
+    agent: &Caller,
+    loaded: &Loaded,
+    rights: Rights,
+    shown: Shown,
+) -> Response {
+    let Shown {
+        done,
+        typed,
+        errors,
+    } = shown;
+    let guichet = state.guichet();
+    let site = desk.site.clone();
+    let view = match back_office::view(&guichet, loaded, agent, rights).await {
+        Ok(view) => view,
+        Err(error) => return failure(&site, error),
+    };
+    let entries = match guichet.store.history(loaded.stored.demande.id).await {
+        Ok(entries) => entries,
+        Err(error) => return failure(&site, error.into()),
+    };
+    let calls = if rights.contains(Right::Read) {
+        match back_office::connector_calls(&guichet, loaded).await {
+            Ok(calls) => calls,
+            Err(error) => return failure(&site, error),
+        }
+    } else {
+        Vec::new()
+    };
+    let names = agent_names(state, &entries).await;
+    let demande = &loaded.stored.demande;
+    let definition = &loaded.definition.definition;
+    let id = demande.id.uuid().to_string();
+    let file_view = |file: &guichet_core::file::FileRef, what: String| FileView {
+        href: format!("/api/agent/demandes/{id}/files/{}", file.id.uuid()),
+        name: file.name.clone(),
+        what,
+    };
+    let entry_view = |entry: &HistoryEntry| EntryView {
+        at: date_time(state, entry.at),
+        machine: entry.at.to_rfc3339(),
+        author: match entry.author {
+            Author::Usager(_) => "L'usager".to_owned(),
+            Author::Agent(id) => names.get(&id).cloned().unwrap_or_default(),
+            Author::System => "Guichet".to_owned(),
+        },
+        text: entry.text.clone(),
+        message: entry.message.clone(),
+        file: entry
+            .attachment
+            .as_ref()
+            .map(|file| file_view(file, "Pièce jointe".to_owned())),
+    };
+    let answers = summary(
+        definition,
+        &demande.answers,
+        ActorKind::Agent,
+        &demande.source_choices,
+    );
+    let mut files: Vec<FileView> = answers
+        .iter()
+        .flat_map(|page| &page.items)
+        .filter_map(|item| match demande.answers.get(&item.field) {
+            Some(Value::Files(refs)) => Some((item.label.clone(), refs)),
+            _ => None,
+        })
+        .flat_map(|(label, refs)| refs.iter().map(move |f| (label.clone(), f)))
+        .map(|(label, file)| file_view(file, label))
+        .collect();
+    files.extend(entries.iter().filter_map(|entry| {
+        entry.attachment.as_ref().map(|file| {
+            file_view(
+                file,
+                format!("Joint à l'historique le {}", date_time(state, entry.at)),
+            )
+        })
+    }));
+    let services = if view
+        .actions
+        .iter()
+        .any(|t| t.requires.contains(&Input::Service) || t.accepts.contains(&Input::Service))
+    {
+        service_choices(state, loaded).await
+    } else {
+        Vec::new()
+    };
+    let actions = view
+        .actions
+        .iter()
+        .map(|t| action_view(t, &services, &typed, &errors))
+        .collect();
+    let reserved = if rights.contains(Right::Process) {
+        reserved_views(loaded, &typed, &errors)
+    } else {
+        Vec::new()
+    };
+    let usager = match demande.usager {
+        Some(id) => guichet
+            .store
+            .user(id)
+            .await
+            .map_or_else(|_| "Compte supprimé".to_owned(), |u| u.display_name),
+        None => "Sans compte".to_owned(),
+    };
+    let zone = guichet.zone;
+    let transmissions = view
+        .transmissions
+        .into_iter()
+        .map(|t| {
+            let shown = transmission_view(t, zone);
+            let status = shown.remote_status.as_ref();
+            TransmissionView {
+                instance: shown.instance.clone(),
+                label: shown.label.clone(),
+                state: shown.state.clone(),
+                attempts: shown.attempts,
+                remote_status: status
+                    .and_then(|s| s.get("label"))
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+                comments: status
+                    .and_then(|s| s.get("comments"))
+                    .and_then(serde_json::Value::as_array)
+                    .map(|c| {
+                        c.iter()
+                            .filter_map(|c| {
+                                c.as_str()
+                                    .map(str::to_owned)
+                                    .or_else(|| c.get("text")?.as_str().map(str::to_owned))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                card: shown.card.as_ref().and_then(card_view),
+            }
+        })
+        .collect();
+    let calls = calls
+        .into_iter()
+        .map(|call| CallView {
+            at: date_time(state, call.at),
+            instance: call.instance,
+            connector: format!("{} {}", call.connector, call.connector_version),
+            operation: call.operation,
+            duration: format!("{} ms", call.duration_ms),
+            outcome: call.outcome,
+            error: call.error,
+        })
+        .collect();
+    let all_entries: Vec<EntryView> = view.history.iter().map(entry_view).collect();
+    let usager_entries = usager_history(&entries)
+        .into_iter()
+        .map(entry_view)
+        .collect();
+    page(
+        errors.status(),
+        &DemandePage {
+            desk,
+            numero: demande.numero.clone(),
+            demarche: definition.title.clone(),
+            status: view.status.1,
+            service: demande.services.primary.as_str().to_owned(),
+            joint: demande
+                .services
+                .joint
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            usager,
+            filed: date_time(state, demande.dates.submitted_at),
+            filed_by: demande
+                .filed_by
+                .map(|f| format!("Saisie au nom de l'usager ({})", f.channel.label())),
+            deadline: view.deadline.map(|d| zone.date_text(d)),
+            late: view.late,
+            reminders: demande.reminders_sent.clone(),
+            on_hold: demande.dates.holds.iter().any(|h| h.until.is_none()),
+            done,
+            actions,
+            reserved,
+            answers,
+            files,
+            agents_history: all_entries,
+            usager_history: usager_entries,
+            transmissions,
+            calls,
+            survey: view.survey.map(|answer| {
+                let mut text = format!("Note : {}/5", answer.score);
+                if let Some(comment) = answer.comment {
+                    text.push_str(&format!(" — « {comment} »"));
+                }
+                text
+            }),
+            errors,
+            id,
+        },
+    )
+}
+
+/// The demande the agent holds `right` on; a demande they may not read is
+/// refused.
+async fn load(
+    state: &AppState,
+    agent: &Caller,
+    id: &str,
+    right: Right,
+) -> Result<(Loaded, Rights), ServiceError> {
+    Loaded::for_agent(&state.guichet(), agent, demande_id(id)?, right).await
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    site: Site,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Response {
+    let desk = Desk::of(site.clone(), &agent);
+    let (loaded, rights) = match load(&state, &agent, &id, Right::Read).await {
+        Ok(found) => found,
+        Err(error) => return failure(&site, error),
+    };
+    let done = done.fait.and_then(|transition| {
+        loaded
+            .workflow()
+            .transition(&TransitionId::from(transition.as_str()))
+            .map(|t| format!("Action effectuée : {}.", t.label))
+            .or_else(|| (transition == "cadre").then(|| "Cadre réservé enregistré.".to_owned()))
+    });
+    demande_page(
+        &state,
+        desk,
+        &agent,
+        &loaded,
+        rights,
+        Shown {
+            done,
+            ..Shown::default()
+        },
+    )
+    .await
+}
+
+/// A refusal of the workflow or the form as the errors of the action's
+/// inputs; `None` when it is not about them.
+fn action_errors(transition: &str, error: &ServiceError) -> Option<Errors> {
+    let on = |name: &str, text: String| {
+        Errors(vec![ErrorView {
+            field: format!("{transition}-{name}"),
+            anchor: format!("{transition}-{name}"),
+            message: text,
+            label: None,
+        }])
+    };
+    match error {
+        ServiceError::Workflow(WorkflowError::MissingInput(input)) => Some(on(
+            input_name(*input),
+            format!("Renseignez : {}.", input.label()),
+        )),
+        ServiceError::Workflow(WorkflowError::TextTooLong { input, max }) => Some(on(
+            input_name(*input),
+            format!("Ce texte dépasse {max} caractères : raccourcissez-le."),
+        )),
+        ServiceError::Workflow(WorkflowError::ConfirmationRequired) => Some(on(
+            CONFIRM_FIELD,
+            "Cochez la case pour confirmer cette action.".to_owned(),
+        )),
+        ServiceError::Workflow(WorkflowError::InvalidService(service)) => Some(on(
+            "service",
+            format!("Le service « {service} » ne peut pas recevoir cette demande."),
+        )),
+        ServiceError::Fields(problems) => Some(Errors(
+            problems
+                .iter()
+                .map(|p| {
+                    let name = if p.field == FILE_PART {
+                        FILE_PART
+                    } else {
+                        "message"
+                    };
+                    ErrorView {
+                        field: format!("{transition}-{name}"),
+                        anchor: format!("{transition}-{name}"),
+                        message: p.message.clone(),
+                        label: None,
+                    }
+                })
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+/// An action no longer possible, or a demande changed meanwhile, as a
+/// page; any other failure as [`failure`].
+fn refused(site: &Site, id: &str, error: ServiceError) -> Response {
+    let back = format!("/back-office/demandes/{id}");
+    match error {
+        ServiceError::Workflow(WorkflowError::RightMissing(right)) => message(
+            site,
+            StatusCode::FORBIDDEN,
+            "Accès refusé",
+            &format!("Cette action demande le droit « {} ».", right.label()),
+        ),
+        ServiceError::AgentFields(AgentFieldsError::RightMissing) => message(
+            site,
+            StatusCode::FORBIDDEN,
+            "Accès refusé",
+            "Le cadre réservé à l'administration demande le droit « traitement des demandes ».",
+        ),
+        ServiceError::AgentFields(error) => message(
+            site,
+            StatusCode::CONFLICT,
+            "Modification impossible",
+            &format!(
+                "Le cadre réservé n'a pas pu être enregistré : {error}. Retournez à la demande ({back})."
+            ),
+        ),
+        ServiceError::Workflow(error) => message(
+            site,
+            StatusCode::CONFLICT,
+            "Action impossible",
+            &format!(
+                "Cette action n'a pas pu être faite : {error}. Retournez à la demande ({back}) pour voir ce qui est possible maintenant."
+            ),
+        ),
+        ServiceError::Store(StoreError::Conflict(_)) => message(
+            site,
+            StatusCode::CONFLICT,
+            "Demande modifiée entre-temps",
+            &format!(
+                "La demande a changé pendant que vous écriviez : rien n'a été enregistré. Retournez à la demande ({back}), puis recommencez."
+            ),
+        ),
+        other => failure(site, other),
+    }
+}
+
+pub(super) async fn act(
+    State(state): State<AppState>,
+    site: Site,
+    csrf: Csrf,
+    Agent(agent): Agent,
+    Path((id, transition)): Path<(String, String)>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let form = match upload::read(multipart).await {
+        Ok(form) => form,
+        Err(Unread::Control(field)) => return refusal(&site, Refusal::Control(field)),
+        Err(Unread::Malformed) => {
+            return message(
+                &site,
+                StatusCode::BAD_REQUEST,
+                "Formulaire illisible",
+                "L'action n'a pas pu être lue. Revenez à la demande, rechargez-la, puis recommencez.",
+            );
+        }
+    };
+    if !csrf.check(form.csrf.as_deref()) {
+        return refusal(&site, Refusal::Csrf);
+    }
+    let (loaded, rights) = match load(&state, &agent, &id, Right::BackOffice).await {
+        Ok(found) => found,
+        Err(error) => return failure(&site, error),
+    };
+    let typed = Typed {
+        transition: Some(transition.clone()),
+        texts: form.texts.iter().cloned().collect(),
+        reserved: HashMap::new(),
+    };
+    let show_again = |errors: Errors, typed: Typed| {
+        demande_page(
+            &state,
+            Desk::of(site.clone(), &agent),
+            &agent,
+            &loaded,
+            rights,
+            Shown {
+                done: None,
+                typed,
+                errors,
+            },
+        )
+    };
+    if form.too_large {
+        let errors = Errors(vec![ErrorView::on(
+            &format!("{transition}-{FILE_PART}"),
+            "Ce fichier est trop volumineux pour être envoyé : choisissez un fichier plus petit.",
+        )]);
+        return show_again(errors, typed).await;
+    }
+    let text = |name: &str| Some(form.text(name).trim().to_owned()).filter(|t| !t.is_empty());
+    let mut action = Action::new(&transition);
+    action.inputs.message = text("message");
+    action.inputs.justification = text("justification");
+    action.inputs.closing_comment = text("commentaire_cloture");
+    action.inputs.confirmed = form.has(CONFIRM_FIELD);
+    action.inputs.refusal_type = match form.text("type_refus").as_str() {
+        "" => None,
+        "refusee" => Some(RefusalType::Refusee),
+        "annulee" => Some(RefusalType::Annulee),
+        "absence_reponse_usager" => Some(RefusalType::AbsenceReponseUsager),
+        _ => {
+            let errors = Errors(vec![ErrorView::on(
+                &format!("{transition}-type_refus"),
+                "Choisissez un type de refus de la liste.",
+            )]);
+            return show_again(errors, typed).await;
+        }
+    };
+    action.inputs.service = match text("service") {
+        None => None,
+        Some(name) => match GroupName::parse(&name) {
+            Ok(group) => Some(group),
+            Err(error) => {
+                let errors = Errors(vec![ErrorView::on(
+                    &format!("{transition}-service"),
+                    format!("Ce service n'existe pas : {error}."),
+                )]);
+                return show_again(errors, typed).await;
+            }
+        },
+    };
+    let actor = Actor::Agent {
+        id: agent.user.id,
+        rights,
+    };
+    let attachment = form
+        .file
+        .as_ref()
+        .map(|(name, content)| Attachment { name, content });
+    match processing::apply(&state.guichet(), &loaded, action, &actor, attachment).await {
+        Ok(_) => {
+            // A transfer may have taken the demande out of the agent's
+            // services: back to the table then.
+            let still = Loaded::for_agent(
+                &state.guichet(),
+                &agent,
+                loaded.stored.demande.id,
+                Right::Read,
+            )
+            .await
+            .is_ok();
+            if still {
+                see_other(&format!(
+                    "/back-office/demandes/{}?fait={}",
+                    loaded.stored.demande.id.uuid(),
+                    super::urlencoded(&transition)
+                ))
+            } else {
+                see_other("/back-office/demandes")
+            }
+        }
+        Err(error) => match action_errors(&transition, &error) {
+            Some(errors) => show_again(errors, typed).await,
+            None => refused(&site, &id, error),
+        },
+    }
+}
+
+pub(super) async fn reserved_fields(
+    State(state): State<AppState>,
+    site: Site,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+    Checked(posted): Checked,
+) -> Response {
+    let (loaded, rights) = match load(&state, &agent, &id, Right::Process).await {
+        Ok(found) => found,
+        Err(error) => return failure(&site, error),
+    };
+    let mut body = serde_json::Map::new();
+    let mut typed = Typed::default();
+    for field in loaded
+        .definition
+        .definition
+        .pages
+        .iter()
+        .flat_map(|page| &page.fields)
+        .filter(|field| field.agent_only)
+    {
+        let name = field.id.as_str();
+        let value = match field.kind {
+            FieldKind::Checkbox {} => serde_json::Value::Bool(posted.has(name)),
+            FieldKind::Text { .. }
+            | FieldKind::LongText { .. }
+            | FieldKind::Email {}
+            | FieldKind::Phone {}
+            | FieldKind::Number { .. }
+            | FieldKind::Date { .. }
+            | FieldKind::Choice { .. } => {
+                let text = posted.text(name);
+                typed.reserved.insert(name.to_owned(), text.clone());
+                if text.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::Value::String(text)
+                }
+            }
+            _ => continue,
+        };
+        body.insert(name.to_owned(), value);
+    }
+    match processing::fill_reserved_fields(
+        &state.guichet(),
+        &loaded,
+        &agent,
+        rights,
+        &serde_json::Value::Object(body),
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!(
+            "/back-office/demandes/{}?fait=cadre",
+            loaded.stored.demande.id.uuid()
+        )),
+        Err(
+            ServiceError::Fields(problems)
+            | ServiceError::AgentFields(AgentFieldsError::Invalid(problems)),
+        ) => {
+            let errors = Errors(
+                problems
+                    .into_iter()
+                    .map(|p| ErrorView::on(&p.field, p.message))
+                    .collect(),
+            );
+            demande_page(
+                &state,
+                Desk::of(site.clone(), &agent),
+                &agent,
+                &loaded,
+                rights,
+                Shown {
+                    done: None,
+                    typed,
+                    errors,
+                },
+            )
+            .await
+        }
+        Err(error) => refused(&site, &id, error),
+    }
+}
