@@ -39,7 +39,7 @@ use crate::http::AppState;
 use crate::service::{ServiceError, catalogue};
 
 mod account;
-mod back_office;
+pub(crate) mod back_office;
 mod demandes;
 mod form;
 mod look;

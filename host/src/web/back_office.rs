@@ -112,7 +112,7 @@ pub(crate) struct Desk {
 }
 
 impl Desk {
-    fn of(site: Site, agent: &Caller) -> Desk {
+    pub(crate) fn of(site: Site, agent: &Caller) -> Desk {
         // The rights of the agent's groups, on whatever démarche.
         let rights = agent
             .access
