@@ -200,6 +200,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("#{id} = {value}: {e}"));
     }
 
+    /// Ticks the checkbox whose id is `id`, if it is not ticked.
+    ///
+    /// # Panics
+    /// When there is no such box.
+    pub async fn check_box(&self, id: &str) {
+        let input = self
+            .client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"));
+        if !input.is_selected().await.unwrap_or(false) {
+            input.click().await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+        }
+    }
+
     /// Registers an usager on the portal at `base` by its form, with an
     /// address; the browser is then logged in, on *Mon compte*.
     ///

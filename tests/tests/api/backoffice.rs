@@ -36,7 +36,9 @@ async fn the_table_lists_what_the_agent_may_read_with_filters_search_and_counts(
     app.grant(OBSERVATEURS, Some(VELO)).await;
     let gestionnaire = agent_on_pages(&app, "gest@ville.test", &[MOBILITES]).await;
     let api_gestionnaire = app.login("gest@ville.test", AGENT_PASSWORD).await;
-    let martin = app.usager("Camille", "Martin", "camille@exemple.test").await;
+    let martin = app
+        .usager("Camille", "Martin", "camille@exemple.test")
+        .await;
     let durand = app.usager("Léa", "Durand", "lea@exemple.test").await;
     let first = file_velo(&martin).await;
     let second = file_velo(&durand).await;
@@ -61,12 +63,24 @@ async fn the_table_lists_what_the_agent_may_read_with_filters_search_and_counts(
     let table = gestionnaire.get("/back-office/demandes").await;
     assert_eq!(table.status, 200, "{}", table.html);
     assert!(table.html.contains("2 demandes"), "{}", table.html);
-    assert!(table.html.contains(&format!("/back-office/demandes/{first}")));
-    assert!(table.html.contains(&format!("/back-office/demandes/{second}")));
+    assert!(
+        table
+            .html
+            .contains(&format!("/back-office/demandes/{first}"))
+    );
+    assert!(
+        table
+            .html
+            .contains(&format!("/back-office/demandes/{second}"))
+    );
     assert!(table.html.contains("Camille Martin") && table.html.contains("Léa Durand"));
     // Counts per status, each a link to its filter.
     assert!(table.html.contains("statut=transmise"), "{}", table.html);
-    assert!(table.html.contains("statut=en_cours_analyse"), "{}", table.html);
+    assert!(
+        table.html.contains("statut=en_cours_analyse"),
+        "{}",
+        table.html
+    );
     assert!(table.html.contains("Exporter ces demandes (CSV)"));
 
     // Filter by status: one row, the counts still show both statuses.
@@ -79,12 +93,19 @@ async fn the_table_lists_what_the_agent_may_read_with_filters_search_and_counts(
 
     // Search by number, then by the usager's name, case ignored.
     let by_number = gestionnaire
-        .get(&format!("/back-office/demandes?q={}", &second_numero[second_numero.len() - 6..]))
+        .get(&format!(
+            "/back-office/demandes?q={}",
+            &second_numero[second_numero.len() - 6..]
+        ))
         .await;
     assert!(by_number.html.contains("1 demande<"), "{}", by_number.html);
     let by_name = gestionnaire.get("/back-office/demandes?q=martin").await;
     assert!(by_name.html.contains("1 demande<"), "{}", by_name.html);
-    assert!(by_name.html.contains(&format!("/back-office/demandes/{first}")));
+    assert!(
+        by_name
+            .html
+            .contains(&format!("/back-office/demandes/{first}"))
+    );
     let nobody = gestionnaire.get("/back-office/demandes?q=personne").await;
     assert!(nobody.html.contains("Aucune demande ne correspond"));
 
@@ -94,7 +115,11 @@ async fn the_table_lists_what_the_agent_may_read_with_filters_search_and_counts(
         .await;
     assert_eq!(wrong.status, 422, "{}", wrong.html);
     assert!(wrong.html.contains("error-summary"));
-    assert!(wrong.html.contains("Le numéro de page doit être un nombre entier"));
+    assert!(
+        wrong
+            .html
+            .contains("Le numéro de page doit être un nombre entier")
+    );
     let bad_service = gestionnaire
         .get("/back-office/demandes?service=pas%20un%20groupe")
         .await;
@@ -125,7 +150,9 @@ async fn the_table_lists_what_the_agent_may_read_with_filters_search_and_counts(
     let stranger = agent_on_pages(&app, "voirie@ville.test", &["Gest_SVL_DTE_Voirie"]).await;
     let refused = stranger.get("/back-office/demandes").await;
     assert_eq!(refused.status, 403, "{}", refused.html);
-    let page = stranger.get(&format!("/back-office/demandes/{first}")).await;
+    let page = stranger
+        .get(&format!("/back-office/demandes/{first}"))
+        .await;
     assert_eq!(page.status, 403, "{}", page.html);
 
     // An usager is told the back office is for agents; nobody logged in
@@ -148,7 +175,9 @@ async fn a_gestionnaire_takes_accepts_and_closes_a_demande_from_its_page(app: Te
     app.grant(MOBILITES, Some(VELO)).await;
     let gestionnaire = agent_on_pages(&app, "gest@ville.test", &[MOBILITES]).await;
     let api = app.login("gest@ville.test", AGENT_PASSWORD).await;
-    let usager = app.usager("Camille", "Martin", "camille@exemple.test").await;
+    let usager = app
+        .usager("Camille", "Martin", "camille@exemple.test")
+        .await;
     let id = file_velo(&usager).await;
     let path = format!("/back-office/demandes/{id}");
 
@@ -158,14 +187,22 @@ async fn a_gestionnaire_takes_accepts_and_closes_a_demande_from_its_page(app: Te
     assert!(shown.html.contains("Historique des agents"));
     assert!(shown.html.contains("Historique de l'usager"));
     assert!(shown.html.contains("Réponses au formulaire"));
-    assert!(shown.html.contains(&format!("/api/agent/demandes/{id}/files/")));
+    assert!(
+        shown
+            .html
+            .contains(&format!("/api/agent/demandes/{id}/files/"))
+    );
     assert!(shown.html.contains("Prendre en compte la demande"));
     assert!(!shown.html.contains("Accepter la demande"));
 
     let act = |transition: &'static str, fields: Vec<(&'static str, &'static str)>| {
         let path = format!("{path}/actions/{transition}");
         let gestionnaire = &gestionnaire;
-        async move { gestionnaire.post_multipart(&path, &fields, Vec::new()).await }
+        async move {
+            gestionnaire
+                .post_multipart(&path, &fields, Vec::new())
+                .await
+        }
     };
     let taken = act("prendre_en_compte", vec![]).await;
     assert_eq!(taken.status, 303, "{}", taken.html);
@@ -176,7 +213,11 @@ async fn a_gestionnaire_takes_accepts_and_closes_a_demande_from_its_page(app: Te
     let after = gestionnaire
         .get(&format!("{path}?fait=prendre_en_compte"))
         .await;
-    assert!(after.html.contains("Action effectuée : Prendre en compte la demande."));
+    assert!(
+        after
+            .html
+            .contains("Action effectuée : Prendre en compte la demande.")
+    );
     assert!(after.html.contains("Accepter la demande"));
 
     assert_eq!(act("accepter", vec![]).await.status, 303);
@@ -187,7 +228,11 @@ async fn a_gestionnaire_takes_accepts_and_closes_a_demande_from_its_page(app: Te
     let no_comment = act("cloturer", vec![("confirme", "oui")]).await;
     assert_eq!(no_comment.status, 422, "{}", no_comment.html);
     assert!(no_comment.html.contains("error-summary"));
-    assert!(no_comment.html.contains("id=\"cloturer-commentaire_cloture-error\""));
+    assert!(
+        no_comment
+            .html
+            .contains("id=\"cloturer-commentaire_cloture-error\"")
+    );
     let unconfirmed = act(
         "cloturer",
         vec![("commentaire_cloture", "Aide versée le 5 mars.")],
@@ -196,7 +241,11 @@ async fn a_gestionnaire_takes_accepts_and_closes_a_demande_from_its_page(app: Te
     assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.html);
     assert!(unconfirmed.html.contains("Cochez la case pour confirmer"));
     // What was typed is shown again.
-    assert!(unconfirmed.html.contains(">Aide versée le 5 mars.</textarea>"));
+    assert!(
+        unconfirmed
+            .html
+            .contains(">Aide versée le 5 mars.</textarea>")
+    );
     assert_eq!(
         agent_view(&api, &id).await["status"]["id"],
         "en_cours_traitement"
@@ -234,7 +283,9 @@ async fn an_observateur_reads_without_buttons_and_a_forged_action_changes_nothin
     app.grant(OBSERVATEURS, Some(VELO)).await;
     let api = app.agent("gest@ville.test", &[MOBILITES]).await;
     let observateur = agent_on_pages(&app, "obs@ville.test", &[OBSERVATEURS]).await;
-    let usager = app.usager("Camille", "Martin", "camille@exemple.test").await;
+    let usager = app
+        .usager("Camille", "Martin", "camille@exemple.test")
+        .await;
     let id = file_velo(&usager).await;
     let path = format!("/back-office/demandes/{id}");
 
@@ -242,10 +293,17 @@ async fn an_observateur_reads_without_buttons_and_a_forged_action_changes_nothin
     assert_eq!(page.status, 200, "{}", page.html);
     assert!(page.html.contains("Historique des agents"));
     assert!(!page.html.contains("/actions/"), "no action form");
-    assert!(!page.html.contains("/cadre-reserve"), "no cadre réservé form");
+    assert!(
+        !page.html.contains("/cadre-reserve"),
+        "no cadre réservé form"
+    );
 
     let forged = observateur
-        .post_multipart(&format!("{path}/actions/prendre_en_compte"), &[], Vec::new())
+        .post_multipart(
+            &format!("{path}/actions/prendre_en_compte"),
+            &[],
+            Vec::new(),
+        )
         .await;
     assert_eq!(forged.status, 403, "{}", forged.html);
     let forged_fields = observateur
@@ -260,20 +318,24 @@ async fn an_observateur_reads_without_buttons_and_a_forged_action_changes_nothin
     assert!(view["answers"].get("montant_accorde").is_none());
 }
 
-async fn the_cadre_reserve_is_filled_from_the_page_with_its_errors_beside_the_fields(
-    app: TestApp,
-) {
+async fn the_cadre_reserve_is_filled_from_the_page_with_its_errors_beside_the_fields(app: TestApp) {
     app.import(VELO).await;
     app.grant(MOBILITES, Some(VELO)).await;
     let gestionnaire = agent_on_pages(&app, "gest@ville.test", &[MOBILITES]).await;
     let api = app.login("gest@ville.test", AGENT_PASSWORD).await;
-    let usager = app.usager("Camille", "Martin", "camille@exemple.test").await;
+    let usager = app
+        .usager("Camille", "Martin", "camille@exemple.test")
+        .await;
     let id = file_velo(&usager).await;
     step(&api, &id, "prendre_en_compte").await;
     let path = format!("/back-office/demandes/{id}");
 
     let page = gestionnaire.get(&path).await;
-    assert!(page.html.contains("Cadre réservé à l&#39;administration"), "{}", page.html);
+    assert!(
+        page.html.contains("Cadre réservé à l&#39;administration"),
+        "{}",
+        page.html
+    );
     assert!(page.html.contains("Montant accordé"));
 
     // Over the field's maximum (50 €): shown again with the error.
@@ -284,14 +346,25 @@ async fn the_cadre_reserve_is_filled_from_the_page_with_its_errors_beside_the_fi
         )
         .await;
     assert_eq!(refused.status, 422, "{}", refused.html);
-    assert!(refused.html.contains("id=\"montant_accorde-error\""), "{}", refused.html);
+    assert!(
+        refused.html.contains("id=\"montant_accorde-error\""),
+        "{}",
+        refused.html
+    );
     assert!(refused.html.contains("value=\"80\""));
-    assert!(agent_view(&api, &id).await["answers"].get("montant_accorde").is_none());
+    assert!(
+        agent_view(&api, &id).await["answers"]
+            .get("montant_accorde")
+            .is_none()
+    );
 
     let saved = gestionnaire
         .post(
             &format!("{path}/cadre-reserve"),
-            &[("montant_accorde", "45"), ("date_mandatement", "12/03/2026")],
+            &[
+                ("montant_accorde", "45"),
+                ("date_mandatement", "12/03/2026"),
+            ],
         )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.html);
