@@ -89,6 +89,9 @@ pub(crate) struct Site {
     collectivite: String,
     /// The name shown of the usager logged in.
     user: Option<String>,
+    /// The name shown of the agent logged in (filling a form for an
+    /// usager).
+    agent: Option<String>,
     /// This browser's CSRF token.
     csrf: String,
     /// Whether the collectivité has a logo (`/static/logo`).
@@ -101,6 +104,7 @@ impl Site {
         Site {
             collectivite: state.settings.collectivite.clone(),
             user: None,
+            agent: None,
             csrf: String::new(),
             logo: state.settings.look.logo.is_some(),
         }
@@ -119,7 +123,11 @@ impl axum::extract::FromRequestParts<AppState> for Site {
         Ok(Site {
             collectivite: state.settings.collectivite.clone(),
             user: visitor
+                .as_ref()
                 .filter(|caller| caller.is_usager())
+                .map(|caller| caller.user.display_name.clone()),
+            agent: visitor
+                .filter(|caller| !caller.is_usager())
                 .map(|caller| caller.user.display_name),
             csrf,
             logo: state.settings.look.logo.is_some(),

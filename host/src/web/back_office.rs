@@ -41,6 +41,7 @@ use crate::service::back_office::{self, StatusCount, TableRequest};
 use crate::service::{Caller, ServiceError};
 
 mod demande;
+mod saisie;
 
 /// The rows of a page of the table.
 const PAGE_ROWS: u32 = 50;
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
             "/back-office/demandes/{id}/cadre-reserve",
             post(demande::reserved_fields),
         )
+        .route("/back-office/saisie", get(saisie::show).post(saisie::start))
 }
 
 /// A logged-in agent; anyone else is sent to the login page (anonymous)
@@ -107,6 +109,8 @@ pub(crate) struct Desk {
     agent: String,
     /// Holds the `statistics` right somewhere.
     statistics: bool,
+    /// Holds the `file_on_behalf` right somewhere (*saisie*).
+    saisie: bool,
     /// An administrator.
     admin: bool,
 }
@@ -126,6 +130,7 @@ impl Desk {
             site,
             agent: agent.user.display_name.clone(),
             statistics: rights.contains(Right::Statistics),
+            saisie: rights.contains(Right::FileOnBehalf),
             admin: agent.global_rights().contains(Right::Administration),
         }
     }

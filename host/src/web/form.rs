@@ -53,7 +53,7 @@ mod submission;
 
 use inputs::{FieldView, Typed, answers_json, field_views, read_page, readable_answers};
 
-use super::session::{Checked, Csrf, Refusal, Usager};
+use super::session::{Checked, Csrf, Filler, Refusal, Usager};
 use super::{ErrorView, Errors, Site, failure, page, refusal, see_other};
 use crate::http::AppState;
 use crate::service::{Caller, ServiceError, drafts};
@@ -133,7 +133,7 @@ struct DraftsPage {
     drafts: Vec<DraftRow>,
 }
 
-async fn list(State(state): State<AppState>, site: Site, Usager(caller): Usager) -> Response {
+async fn list(State(state): State<AppState>, site: Site, Filler(caller): Filler) -> Response {
     let guichet = state.guichet();
     match drafts::list(&guichet, &caller).await {
         Ok(loaded) => page(
@@ -157,7 +157,7 @@ async fn list(State(state): State<AppState>, site: Site, Usager(caller): Usager)
 async fn resume(
     State(state): State<AppState>,
     site: Site,
-    Usager(caller): Usager,
+    Filler(caller): Filler,
     Path(id): Path<Uuid>,
 ) -> Response {
     match drafts::own(&state.guichet(), &caller, DraftId(id)).await {
@@ -172,7 +172,7 @@ async fn resume(
 async fn delete(
     State(state): State<AppState>,
     site: Site,
-    Usager(caller): Usager,
+    Filler(caller): Filler,
     Path(id): Path<Uuid>,
     _: Checked,
 ) -> Response {
@@ -277,7 +277,7 @@ fn find_page<'d>(definition: &'d Definition, page: &str) -> Option<&'d Page> {
 async fn show_page(
     State(state): State<AppState>,
     site: Site,
-    Usager(caller): Usager,
+    Filler(caller): Filler,
     Path((id, page_id)): Path<(Uuid, String)>,
 ) -> Response {
     let loaded = match drafts::own(&state.guichet(), &caller, DraftId(id)).await {
@@ -332,7 +332,7 @@ async fn save_page(
     State(state): State<AppState>,
     site: Site,
     csrf: Csrf,
-    Usager(caller): Usager,
+    Filler(caller): Filler,
     Path((id, page_id)): Path<(Uuid, String)>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
@@ -478,7 +478,7 @@ async fn save_page(
 async fn shown_fields(
     State(state): State<AppState>,
     csrf: Csrf,
-    Usager(caller): Usager,
+    Filler(caller): Filler,
     Path((id, page_id)): Path<(Uuid, String)>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {

@@ -290,6 +290,27 @@ impl FromRequestParts<AppState> for Usager {
     }
 }
 
+/// Someone logged in who fills a form: an usager for themselves, or an
+/// agent for an usager (*saisie au nom de l'usager*: the draft's owner is
+/// the agent, `service::drafts` checks it); anonymous visitors are sent to
+/// the login page.
+#[derive(Debug, Clone)]
+pub struct Filler(pub Caller);
+
+impl FromRequestParts<AppState> for Filler {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Ok(Visitor(found)) = Visitor::from_request_parts(parts, state).await;
+        match found {
+            Some(caller) => Ok(Filler(caller)),
+            None => Usager::from_request_parts(parts, state)
+                .await
+                .map(|Usager(caller)| Filler(caller)),
+        }
+    }
+}
+
 /// Where to go after logging in: a path of this site only (`/…`, never
 /// `//host` or a full address, which would send the usager elsewhere).
 pub fn safe_return(path: Option<&str>) -> String {

@@ -204,6 +204,32 @@ impl Store {
         rows.iter().map(user).collect()
     }
 
+    /// The active usagers whose login or name holds every word of `text`
+    /// (case ignored), by name, at most `limit`: whom an agent files a
+    /// demande for (*saisie au nom de l'usager*).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn find_usagers(&self, text: &str, limit: u32) -> Result<Vec<User>> {
+        let mut sql =
+            crate::sql::Sql::new(&format!("SELECT {USER_COLUMNS} FROM users WHERE kind = "));
+        sql.bind(UserKind::Usager.key().to_owned())
+            .push(" AND disabled_at IS NULL");
+        for word in text.split_whitespace() {
+            let pattern = format!("%{}%", crate::sql::like_escape(&word.to_lowercase()));
+            sql.push(" AND (LOWER(login) LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(display_name) LIKE ")
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        sql.push(" ORDER BY display_name, login LIMIT ")
+            .bind(i64::from(limit));
+        let (text, args) = sql.finish()?;
+        let rows = sqlx::query_with(&text, args).fetch_all(&self.read).await?;
+        rows.iter().map(user).collect()
+    }
+
     /// Replaces the password hash.
     ///
     /// # Errors

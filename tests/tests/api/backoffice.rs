@@ -5,7 +5,7 @@
 //! histories), and rights enforced twice — no button, and a forged post
 //! refused with nothing changed.
 
-use guichet_tests::app::TestApp;
+use guichet_tests::app::{TestApp, pdf};
 use guichet_tests::filing::{MOBILITES, VELO, agent_view, file_velo, step};
 use guichet_tests::on_both_backends;
 use guichet_tests::portal::Visitor;
@@ -15,6 +15,7 @@ on_both_backends!(
     a_gestionnaire_takes_accepts_and_closes_a_demande_from_its_page,
     an_observateur_reads_without_buttons_and_a_forged_action_changes_nothing,
     the_cadre_reserve_is_filled_from_the_page_with_its_errors_beside_the_fields,
+    an_agent_files_a_demande_for_an_usager_found_by_name_with_the_channel,
 );
 
 /// The password of the agents `TestApp::agent` creates.
@@ -373,4 +374,176 @@ async fn the_cadre_reserve_is_filled_from_the_page_with_its_errors_beside_the_fi
     let page = gestionnaire.get(&format!("{path}?fait=cadre")).await;
     assert!(page.html.contains("Cadre réservé enregistré."));
     assert!(page.html.contains("value=\"12/03/2026\""), "{}", page.html);
+}
+
+async fn an_agent_files_a_demande_for_an_usager_found_by_name_with_the_channel(app: TestApp) {
+    const SAISIE: &str = "Saisie_SVL_DACT_Mobilités";
+    app.import(VELO).await;
+    app.grant(SAISIE, Some(VELO)).await;
+    app.grant(OBSERVATEURS, Some(VELO)).await;
+    app.grant(MOBILITES, Some(VELO)).await;
+    let agent = agent_on_pages(&app, "accueil@ville.test", &[SAISIE]).await;
+    let gestionnaire = app.agent("gest@ville.test", &[MOBILITES]).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille@exemple.test")
+        .await;
+    app.usager("Léa", "Durand", "lea@exemple.test").await;
+
+    // The usager is found by name, case ignored; only usagers are listed.
+    let page = agent.get("/back-office/saisie?q=MARTIN").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("Camille Martin (camille@exemple.test)"));
+    assert!(!page.html.contains("Léa Durand"));
+    assert!(
+        !page.html.contains("accueil@ville.test ("),
+        "agents are not usagers"
+    );
+
+    // No démarche chosen, or an unknown account: told on the page.
+    let no_demarche = agent
+        .post("/back-office/saisie", &[("usager", "camille@exemple.test")])
+        .await;
+    assert_eq!(no_demarche.status, 422, "{}", no_demarche.html);
+    assert!(
+        no_demarche
+            .html
+            .contains("Choisissez la démarche à saisir.")
+    );
+    let unknown = agent
+        .post(
+            "/back-office/saisie",
+            &[("demarche", VELO), ("usager", "personne@exemple.test")],
+        )
+        .await;
+    assert_eq!(unknown.status, 422, "{}", unknown.html);
+    assert!(
+        unknown
+            .html
+            .contains("Aucun compte usager n&#39;a cet identifiant.")
+    );
+
+    let opened = agent
+        .post(
+            "/back-office/saisie",
+            &[("demarche", VELO), ("usager", "camille@exemple.test")],
+        )
+        .await;
+    assert_eq!(opened.status, 303, "{}", opened.html);
+    let draft = opened
+        .location
+        .unwrap()
+        .trim_start_matches("/brouillons/")
+        .to_owned();
+    // The portal's pages, prefilled from the usager's profile.
+    let identite = agent
+        .get(&format!("/brouillons/{draft}/pages/identite"))
+        .await;
+    assert_eq!(identite.status, 200, "{}", identite.html);
+    assert!(
+        identite.html.contains("value=\"Martin\""),
+        "{}",
+        identite.html
+    );
+    assert!(identite.html.contains("Back office"), "the agent's header");
+    let today = app.clock_now().format("%d/%m/%Y").to_string();
+    for (page, fields, files) in [
+        (
+            "identite",
+            vec![
+                ("prenom", "Camille"),
+                ("nom", "Martin"),
+                ("courriel", "camille@exemple.test"),
+                ("telephone", "06 12 34 56 78"),
+                ("adresse.street", "3 rue des Lilas"),
+                ("adresse.postcode", "13001"),
+                ("adresse.city", "Marseille"),
+            ],
+            Vec::new(),
+        ),
+        (
+            "reparation",
+            vec![
+                ("type_velo", "electrique"),
+                ("date_reparation", today.as_str()),
+                ("reparateur", "Cycles du Vieux-Port"),
+                ("montant", "86,50"),
+            ],
+            vec![("facture", "facture.pdf", pdf("facture au guichet"))],
+        ),
+        (
+            "versement",
+            vec![
+                ("titulaire_compte", "Camille Martin"),
+                ("iban", "FR76 3000 6000 0112 3456 7890 189"),
+                ("attestation", "on"),
+            ],
+            Vec::new(),
+        ),
+    ] {
+        let mut all = fields.clone();
+        all.push(("action", "suivant"));
+        let saved = agent
+            .post_multipart(&format!("/brouillons/{draft}/pages/{page}"), &all, files)
+            .await;
+        assert_eq!(saved.status, 303, "{page}: {}", saved.html);
+    }
+
+    // The summary asks the channel; without it, refused on it.
+    let summary = agent
+        .get(&format!("/brouillons/{draft}/recapitulatif"))
+        .await;
+    assert!(
+        summary.html.contains("comment vous a-t-il contacté"),
+        "{}",
+        summary.html
+    );
+    let refused = agent
+        .post(
+            &format!("/brouillons/{draft}/deposer"),
+            &[("consent", "on")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(
+        refused.html.contains("href=\"#channel\""),
+        "{}",
+        refused.html
+    );
+    let filed = agent
+        .post(
+            &format!("/brouillons/{draft}/deposer"),
+            &[("consent", "on"), ("channel", "telephone")],
+        )
+        .await;
+    assert_eq!(filed.status, 303, "{}", filed.html);
+    let location = filed.location.unwrap();
+    assert!(location.ends_with("?fait=depose"), "{location}");
+    let id = location
+        .trim_start_matches("/back-office/demandes/")
+        .trim_end_matches("?fait=depose")
+        .to_owned();
+
+    // The service sees it filed by phone for Camille Martin, who follows it.
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(view["filed_by"]["channel"], "telephone", "{view}");
+    let mine = usager.get("/api/demandes").await;
+    assert!(mine.body.to_string().contains(&id), "{}", mine.body);
+
+    // An observateur may not file for an usager: no link, refused.
+    let observateur = agent_on_pages(&app, "obs@ville.test", &[OBSERVATEURS]).await;
+    assert!(
+        !observateur
+            .get("/back-office/demandes")
+            .await
+            .html
+            .contains("/back-office/saisie")
+    );
+    assert_eq!(observateur.get("/back-office/saisie").await.status, 403);
+    let forged = observateur
+        .post(
+            "/back-office/saisie",
+            &[("demarche", VELO), ("usager", "camille@exemple.test")],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.html);
 }

@@ -670,7 +670,14 @@ pub(super) async fn show(
             .workflow()
             .transition(&TransitionId::from(transition.as_str()))
             .map(|t| format!("Action effectuée : {}.", t.label))
-            .or_else(|| (transition == "cadre").then(|| "Cadre réservé enregistré.".to_owned()))
+            .or_else(|| match transition.as_str() {
+                "cadre" => Some("Cadre réservé enregistré.".to_owned()),
+                "depose" => Some(format!(
+                    "La demande n° {} est déposée au nom de l'usager.",
+                    loaded.stored.demande.numero
+                )),
+                _ => None,
+            })
     });
     demande_page(
         &state,

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use guichet_core::demande::FilingChannel;
 use guichet_core::id::FieldId;
 use guichet_core::summary::summary;
 use guichet_store::draft::DraftId;
@@ -12,7 +13,7 @@ use uuid::Uuid;
 use super::{input_id, page_path, shown_pages};
 use crate::http::AppState;
 use crate::service::{Caller, ServiceError, drafts, filing, options};
-use crate::web::session::{Checked, Usager};
+use crate::web::session::{Checked, Filler};
 use crate::web::{ErrorView, Errors, Site, failure, page, see_other};
 
 pub(super) struct SummaryItemView {
@@ -107,7 +108,7 @@ pub(super) async fn summary_page(
 pub(super) async fn show_summary(
     State(state): State<AppState>,
     site: Site,
-    Usager(caller): Usager,
+    Filler(caller): Filler,
     Path(id): Path<Uuid>,
 ) -> Response {
     summary_page(&state, site, &caller, id, Errors::default()).await
@@ -116,18 +117,33 @@ pub(super) async fn show_summary(
 pub(super) async fn submit(
     State(state): State<AppState>,
     site: Site,
-    Usager(caller): Usager,
+    Filler(caller): Filler,
     Path(id): Path<Uuid>,
     Checked(posted): Checked,
 ) -> Response {
+    // An agent's *saisie* says how the usager reached the service.
+    let channel = match posted.text("channel").as_str() {
+        "telephone" => Some(FilingChannel::Telephone),
+        "guichet" => Some(FilingChannel::Guichet),
+        "courrier" => Some(FilingChannel::Courrier),
+        _ => None,
+    };
     let request = filing::Request {
         consent: posted.has("consent"),
-        channel: None,
+        channel: channel.filter(|_| !caller.is_usager()),
         usager: None,
     };
     let guichet = state.guichet();
     let problems = match filing::file(&guichet, &caller, DraftId(id), request).await {
-        Ok(filed) => return see_other(&format!("/demandes/{}?depose=1", filed.demande.id.uuid())),
+        Ok(filed) if caller.is_usager() => {
+            return see_other(&format!("/demandes/{}?depose=1", filed.demande.id.uuid()));
+        }
+        Ok(filed) => {
+            return see_other(&format!(
+                "/back-office/demandes/{}?fait=depose",
+                filed.demande.id.uuid()
+            ));
+        }
         Err(ServiceError::Submit(guichet_core::submission::SubmitError::Invalid(problems)))
         | Err(ServiceError::Fields(problems)) => problems,
         Err(ServiceError::Submit(other)) => {
@@ -163,6 +179,7 @@ pub(super) async fn submit(
                         page_path(id, &page.id),
                         input_id(&FieldId::from(field.clone()))
                     ),
+                    None if field == "channel" => "channel".to_owned(),
                     None => "consent".to_owned(),
                 };
                 ErrorView {
