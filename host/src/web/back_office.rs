@@ -67,6 +67,10 @@ pub fn router() -> Router<AppState> {
             "/back-office/demandes/{id}/cadre-reserve",
             post(demande::reserved_fields),
         )
+        .route(
+            "/back-office/demandes/{id}/restaurer",
+            post(demande::restore),
+        )
         .route("/back-office/saisie", get(saisie::show).post(saisie::start))
 }
 

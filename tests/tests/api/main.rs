@@ -23,6 +23,7 @@ mod account;
 mod admin;
 mod auth;
 mod backoffice;
+mod backoffice_actions;
 mod backoffice_browser;
 mod bad_inputs;
 mod drafts;

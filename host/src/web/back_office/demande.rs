@@ -49,6 +49,9 @@ use crate::web::{ErrorView, Errors, Site, failure, message, page, refusal, see_o
 /// The checkbox of an action's confirmation.
 const CONFIRM_FIELD: &str = "confirme";
 
+/// The status of a demande in the trash (`guichet_core::trash`).
+const TRASH: &str = "corbeille";
+
 /// A demande's id from the address; an id that does not read is a
 /// demande that does not exist.
 fn demande_id(text: &str) -> Result<DemandeId, ServiceError> {
@@ -178,6 +181,8 @@ struct DemandePage {
     transmissions: Vec<TransmissionView>,
     calls: Vec<CallView>,
     survey: Option<String>,
+    /// In the trash, for an administrator: the restore form.
+    restorable: bool,
     errors: Errors,
 }
 
@@ -636,6 +641,7 @@ async fn demande_page(
                 }
                 text
             }),
+            restorable: demande.status.as_str() == TRASH && rights.contains(Right::Administration),
             errors,
             id,
         },
@@ -672,6 +678,7 @@ pub(super) async fn show(
             .map(|t| format!("Action effectuée : {}.", t.label))
             .or_else(|| match transition.as_str() {
                 "cadre" => Some("Cadre réservé enregistré.".to_owned()),
+                "restauree" => Some("Demande restaurée depuis la corbeille.".to_owned()),
                 "depose" => Some(format!(
                     "La demande n° {} est déposée au nom de l'usager.",
                     loaded.stored.demande.numero
@@ -985,6 +992,59 @@ pub(super) async fn reserved_fields(
                 Shown {
                     done: None,
                     typed,
+                    errors,
+                },
+            )
+            .await
+        }
+        Err(error) => refused(&site, &id, error),
+    }
+}
+
+/// Takes a demande out of the trash (an administrator, confirmed, within
+/// the trash period: `service::processing::restore` checks all three).
+pub(super) async fn restore(
+    State(state): State<AppState>,
+    site: Site,
+    Agent(agent): Agent,
+    Path(id): Path<String>,
+    Checked(posted): Checked,
+) -> Response {
+    let (loaded, rights) = match load(&state, &agent, &id, Right::BackOffice).await {
+        Ok(found) => found,
+        Err(error) => return failure(&site, error),
+    };
+    let actor = Actor::Agent {
+        id: agent.user.id,
+        rights,
+    };
+    match processing::restore(
+        &state.guichet(),
+        &loaded,
+        &actor,
+        posted.has(CONFIRM_FIELD),
+        state.settings.retention.trash,
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!(
+            "/back-office/demandes/{}?fait=restauree",
+            loaded.stored.demande.id.uuid()
+        )),
+        Err(ServiceError::Workflow(WorkflowError::ConfirmationRequired)) => {
+            let errors = Errors(vec![ErrorView::on(
+                "restaurer-confirme",
+                "Cochez la case pour confirmer la restauration.",
+            )]);
+            demande_page(
+                &state,
+                Desk::of(site.clone(), &agent),
+                &agent,
+                &loaded,
+                rights,
+                Shown {
+                    done: None,
+                    typed: Typed::default(),
                     errors,
                 },
             )
