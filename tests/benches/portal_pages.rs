@@ -1,6 +1,7 @@
 //! Benchmark of the portal's pages: the time to serve each page an usager
-//! goes through, and its weight, against a JSON answer of the API measured
-//! in the same run (the baseline).
+//! goes through, and each page of the agents' back office, and its weight,
+//! against a JSON answer of the API measured in the same run (the
+//! baseline).
 //!
 //! Run by hand, in a release build (results are written down in
 //! BENCHMARKS.md): `cargo bench -p guichet-tests --bench portal_pages`.
@@ -12,7 +13,9 @@
 //! joined) and `PAGES_DEMANDES` vélo demandes filed; then each page is
 //! asked `PAGES_REQUESTS` times in a row over loopback HTTP after 20
 //! warm-up requests, and its median and 95th percentile are printed with
-//! its size. The time is measured by the client: the server's time plus
+//! its size. The back office's pages are asked the same way by a
+//! gestionnaire of the vélo démarche, one demande taken in charge. The
+//! time is measured by the client: the server's time plus
 //! one loopback round trip (about 0.1 ms here).
 //!
 //! Environment: `PAGES_REQUESTS` (default 500), `PAGES_DEMANDES` (20),
@@ -24,7 +27,7 @@
 use std::time::{Duration, Instant};
 
 use guichet_tests::app::{Backend, TestApp, pdf, run};
-use guichet_tests::filing::{RESTAURATION, SIGNALEMENT, VELO};
+use guichet_tests::filing::{MOBILITES, RESTAURATION, SIGNALEMENT, VELO, step};
 use guichet_tests::portal::Visitor;
 
 fn main() {
@@ -181,12 +184,55 @@ async fn measure(app: TestApp, backend: String, requests: usize, demandes: usize
         ("portal.css", "/static/portal.css".to_owned()),
         ("portal.js", "/static/portal.js".to_owned()),
     ];
+    // A gestionnaire of the vélo démarche on the back office's pages.
+    app.grant(MOBILITES, Some(VELO)).await;
+    let api = app.agent("gestionnaire@ville.test", &[MOBILITES]).await;
+    let agent = Visitor::new(&app.base);
+    agent
+        .login("gestionnaire@ville.test", "mot-de-passe-agent")
+        .await;
+    let table = agent.get("/back-office/demandes").await;
+    let demande = table
+        .html
+        .split("href=\"/back-office/demandes/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    step(&api, &demande, "prendre_en_compte").await;
+    let back_office = [
+        ("back office : tableau", "/back-office/demandes".to_owned()),
+        (
+            "back office : recherche `?q=banc`",
+            "/back-office/demandes?q=banc".to_owned(),
+        ),
+        (
+            "back office : filtre statut",
+            "/back-office/demandes?statut=transmise".to_owned(),
+        ),
+        (
+            "back office : une demande",
+            format!("/back-office/demandes/{demande}"),
+        ),
+        (
+            "back office : export CSV",
+            "/back-office/demandes.csv".to_owned(),
+        ),
+    ];
     println!("\n{backend}: {requests} requests per page, {demandes} demandes filed");
     println!("| page | p50 | p95 | ratio p50 / baseline | size |");
     println!("|---|---|---|---|---|");
     let mut baseline = None;
-    for (name, path) in pages {
-        let (p50, p95, size) = time(&usager, &path, requests).await;
+    let pages = pages
+        .into_iter()
+        .map(|(name, path)| (name, path, &usager))
+        .chain(
+            back_office
+                .into_iter()
+                .map(|(name, path)| (name, path, &agent)),
+        );
+    for (name, path, visitor) in pages {
+        let (p50, p95, size) = time(visitor, &path, requests).await;
         let base = *baseline.get_or_insert(p50);
         println!(
             "| {name} | {:.2} ms | {:.2} ms | {:.1}× | {:.1} KB |",
