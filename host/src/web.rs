@@ -38,7 +38,7 @@ use serde::Deserialize;
 use crate::http::AppState;
 use crate::service::{ServiceError, catalogue};
 
-mod account;
+pub(crate) mod account;
 pub(crate) mod back_office;
 mod demandes;
 mod form;

@@ -60,6 +60,24 @@ pub fn router() -> ApiRouter {
             .takes::<LinkBody>()
             .gives::<LinkView>(),
         )
+        .get(
+            "/api/agent/usagers/{usager}/links",
+            links_of_usager,
+            Doc::new(
+                "Les rattachements d'un usager (son identifiant) aux dossiers des instances que j'utilise pour la saisie",
+                Access::Agent("file_on_behalf"),
+            )
+            .gives::<Vec<LinkView>>(),
+        )
+        .delete(
+            "/api/agent/usagers/{usager}/links/{instance}",
+            unlink_on_behalf,
+            Doc::new(
+                "Retirer le rattachement d'un usager à son dossier (à sa demande, ou s'il était faux)",
+                Access::Agent("file_on_behalf"),
+            )
+            .status(204),
+        )
 }
 
 /// The proof of a link.
@@ -136,4 +154,22 @@ async fn link_on_behalf(
     let made =
         links::link_on_behalf(&state.guichet(), &agent, &usager, &instance, body.params).await?;
     Ok(Json(made.into()))
+}
+
+async fn links_of_usager(
+    State(state): State<AppState>,
+    AgentUser(agent): AgentUser,
+    ApiPath(usager): ApiPath<String>,
+) -> Result<Json<Vec<LinkView>>, ApiError> {
+    let found = links::of_usager(&state.guichet(), &agent, &usager).await?;
+    Ok(Json(found.links.into_iter().map(LinkView::from).collect()))
+}
+
+async fn unlink_on_behalf(
+    State(state): State<AppState>,
+    AgentUser(agent): AgentUser,
+    ApiPath((usager, instance)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    links::unlink_on_behalf(&state.guichet(), &agent, &usager, &instance).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

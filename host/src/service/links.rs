@@ -28,8 +28,10 @@
 //! Gestionnaire, Qualité, Administrateur — and not of those who only read
 //! or process elsewhere. The link records the agent.
 //!
-//! **Removed** by the usager ([`unlink`]), and with the account (the
-//! store's cascade). Linking again replaces the link.
+//! **Removed** by the usager ([`unlink`]), by an agent who may link for
+//! the instance ([`unlink_on_behalf`]; [`of_usager`] lists what that agent
+//! sees), and with the account (the store's cascade). Linking again
+//! replaces the link.
 
 use std::collections::BTreeMap;
 
@@ -37,7 +39,7 @@ use guichet_core::demarche::Definition;
 use guichet_core::id::UserId;
 use guichet_core::role::Right;
 use guichet_store::StoreError;
-use guichet_store::account::UserKind;
+use guichet_store::account::{User, UserKind};
 use guichet_store::link::AccountLink;
 use guichet_store::registry::LinkSource;
 
@@ -103,15 +105,7 @@ pub async fn link_on_behalf(
             Right::FileOnBehalf.label()
         )));
     }
-    let account = match guichet.store.user_by_login(usager).await {
-        Ok(user) if user.kind == UserKind::Usager => user.id,
-        Ok(_) | Err(StoreError::NotFound(_)) => {
-            return Err(ServiceError::NotFound(
-                "aucun compte usager n'a cet identifiant",
-            ));
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let account = usager_account(guichet, usager).await?.id;
     prove_and_keep(
         guichet,
         account,
@@ -120,6 +114,110 @@ pub async fn link_on_behalf(
         Prover::Agent(agent.user.id),
     )
     .await
+}
+
+/// An usager's account with the links an agent may see and change.
+#[derive(Debug, Clone)]
+pub struct UsagerLinks {
+    /// The usager's account.
+    pub usager: User,
+    /// Their links to the instances the agent may link for, by instance.
+    pub links: Vec<AccountLink>,
+    /// The instances the agent may link them to, each with the parameters
+    /// an agent gives (those the connector's link source declares:
+    /// `last-name`, `first-name`, `birth-date`…).
+    pub offered: Vec<(String, Vec<String>)>,
+}
+
+/// The links of the usager whose login is `usager`, as an agent with the
+/// `file_on_behalf` right on a démarche using each instance sees them.
+///
+/// # Errors
+/// `Forbidden` when the agent may link for no instance; `NotFound` for an
+/// unknown usager; a store failure.
+pub async fn of_usager(
+    guichet: &Guichet,
+    agent: &Caller,
+    usager: &str,
+) -> Result<UsagerLinks, ServiceError> {
+    let mut offered = Vec::new();
+    if !agent.is_usager() {
+        for (instance, source) in self::offered(guichet).await? {
+            if may_link_for_usagers(guichet, agent, &instance).await? {
+                let params =
+                    declared_params(guichet, &instance, &source.source).unwrap_or_default();
+                offered.push((instance, params));
+            }
+        }
+    }
+    if offered.is_empty() {
+        return Err(ServiceError::Forbidden(format!(
+            "droit manquant : {} sur une démarche qui utilise un dossier rattachable",
+            Right::FileOnBehalf.label()
+        )));
+    }
+    let account = usager_account(guichet, usager).await?;
+    let links = guichet
+        .store
+        .account_links(account.id)
+        .await?
+        .into_iter()
+        .filter(|link| {
+            offered
+                .iter()
+                .any(|(instance, _)| *instance == link.instance)
+        })
+        .collect();
+    Ok(UsagerLinks {
+        usager: account,
+        links,
+        offered,
+    })
+}
+
+/// Removes the link of the usager whose login is `usager` to `instance`,
+/// by an agent who may link for it (the usager asked them, or the link
+/// was wrong).
+///
+/// # Errors
+/// `Forbidden` without the `file_on_behalf` right on a démarche using the
+/// instance; `NotFound` for an unknown usager or no such link; a store
+/// failure.
+pub async fn unlink_on_behalf(
+    guichet: &Guichet,
+    agent: &Caller,
+    usager: &str,
+    instance: &str,
+) -> Result<(), ServiceError> {
+    if agent.is_usager() || !may_link_for_usagers(guichet, agent, instance).await? {
+        return Err(ServiceError::Forbidden(format!(
+            "droit manquant : {} sur une démarche qui utilise « {instance} »",
+            Right::FileOnBehalf.label()
+        )));
+    }
+    let account = usager_account(guichet, usager).await?;
+    if guichet
+        .store
+        .delete_account_link(account.id, instance)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound(
+            "ce compte n'est pas rattaché à cette instance",
+        ))
+    }
+}
+
+/// The usager account whose login is `login`.
+async fn usager_account(guichet: &Guichet, login: &str) -> Result<User, ServiceError> {
+    match guichet.store.user_by_login(login).await {
+        Ok(user) if user.kind == UserKind::Usager => Ok(user),
+        Ok(_) | Err(StoreError::NotFound(_)) => Err(ServiceError::NotFound(
+            "aucun compte usager n'a cet identifiant",
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// The instances an usager may link their account to, each with the

@@ -394,17 +394,20 @@ struct Offer {
 }
 
 /// A proof parameter's label.
-fn param_label(name: &str) -> String {
+pub(crate) fn param_label(name: &str) -> String {
     match name {
         "family-code" => "Code famille".to_owned(),
         "secret" => "Code secret".to_owned(),
+        "last-name" => "Nom".to_owned(),
+        "first-name" => "Prénom".to_owned(),
+        "birth-date" => "Date de naissance (AAAA-MM-JJ)".to_owned(),
         other => other.replace('-', " "),
     }
 }
 
 /// An instance's name for people: its connector's name, capitalised, with
 /// spaces (`espace-famille` → « Espace famille »).
-fn instance_label(state: &AppState, instance: &str) -> String {
+pub(crate) fn instance_label(state: &AppState, instance: &str) -> String {
     let name = state
         .registry
         .instance(instance)
@@ -614,7 +617,7 @@ async fn link(
 
 /// Whether a failure is a vendor that does not answer (the connector's
 /// error, as `service::links` gives it).
-fn error_is_unavailable(error: &ServiceError) -> bool {
+pub(crate) fn error_is_unavailable(error: &ServiceError) -> bool {
     matches!(error, ServiceError::Registry(_))
 }
 

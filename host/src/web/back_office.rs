@@ -42,6 +42,7 @@ use crate::service::{Caller, ServiceError};
 
 mod demande;
 mod saisie;
+mod usager;
 
 /// The rows of a page of the table.
 const PAGE_ROWS: u32 = 50;
@@ -72,6 +73,15 @@ pub fn router() -> Router<AppState> {
             post(demande::restore),
         )
         .route("/back-office/saisie", get(saisie::show).post(saisie::start))
+        .route("/back-office/usagers/{id}", get(usager::show))
+        .route(
+            "/back-office/usagers/{id}/rattachements",
+            post(usager::link),
+        )
+        .route(
+            "/back-office/usagers/{id}/rattachements/{instance}/retirer",
+            post(usager::unlink),
+        )
 }
 
 /// A logged-in agent; anyone else is sent to the login page (anonymous)

@@ -25,6 +25,7 @@ mod auth;
 mod backoffice;
 mod backoffice_actions;
 mod backoffice_browser;
+mod backoffice_links;
 mod bad_inputs;
 mod drafts;
 mod error_catalogue;

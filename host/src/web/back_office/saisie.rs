@@ -36,6 +36,8 @@ struct DemarcheChoice {
 
 /// An usager's account found.
 struct Found {
+    /// The account's id, for its links' page.
+    id: String,
     login: String,
     name: String,
     selected: bool,
@@ -99,6 +101,7 @@ async fn saisie_page(
                 users
                     .into_iter()
                     .map(|user| Found {
+                        id: user.id.uuid().to_string(),
                         selected: user.login == usager,
                         login: user.login,
                         name: user.display_name,
