@@ -147,6 +147,30 @@ async fn velo(app: TestApp) {
     let closed = browser.source().await;
     assert!(closed.contains("Demande traitée"), "{closed}");
     assert_eq!(agent_view(&api, &id).await["status"]["id"], "traitee");
+
+    // The saisie for an usager: the usager found by name, the form started
+    // for her, prefilled; its first page in the agent's header.
+    browser.click("a[href='/back-office/saisie']").await;
+    browser.wait_for_address("/back-office/saisie").await;
+    browser.fill("q", "martin").await;
+    browser.click("form[role=search] button[type=submit]").await;
+    browser.wait_for_address("q=martin").await;
+    assert!(
+        browser
+            .source()
+            .await
+            .contains("Camille Martin (camille@exemple.test)")
+    );
+    browser.check("back-office-saisie").await;
+    browser.select("demarche", VELO).await;
+    browser
+        .click("main form[method=post] button[type=submit]")
+        .await;
+    browser.wait_for_address("/pages/identite").await;
+    let form = browser.source().await;
+    assert!(form.contains("value=\"Martin\""), "{form}");
+    assert!(form.contains("Back office"), "{form}");
+    browser.check("back-office-saisie-formulaire").await;
 }
 
 async fn signalement(app: TestApp) {
