@@ -190,3 +190,34 @@ pub async fn entries(
     };
     Ok(guichet.store.connector_calls(&query).await?)
 }
+
+/// The entries of `filter` that are calls of `operation` (`transmit`,
+/// `check`…) ended with `outcome` (`ok`, `trap`…), each when given: the
+/// latest first, at most the filter's limit, found among the newest
+/// [`MAX_LIMIT`] calls of the filter — the journal's page narrows what
+/// an administrator reads, it does not search the whole history.
+///
+/// # Errors
+/// A store failure.
+pub async fn entries_of(
+    guichet: &Guichet,
+    filter: Filter,
+    operation: Option<&str>,
+    outcome: Option<&str>,
+) -> Result<Vec<(CallId, ConnectorCall)>, ServiceError> {
+    if operation.is_none() && outcome.is_none() {
+        return entries(guichet, filter).await;
+    }
+    let limit = filter.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let wide = Filter {
+        limit: Some(MAX_LIMIT),
+        ..filter
+    };
+    Ok(entries(guichet, wide)
+        .await?
+        .into_iter()
+        .filter(|(_, call)| operation.is_none_or(|o| call.operation == o))
+        .filter(|(_, call)| outcome.is_none_or(|o| call.outcome == o))
+        .take(limit)
+        .collect())
+}
