@@ -1,0 +1,626 @@
+//! The administration's pages (`/admin/…`) through their forms, as a
+//! browser sends them: an administrator uploads a connector version,
+//! activates it and rolls it back (the instance's active version read from
+//! the registry and the JSON API after each step); configures an instance
+//! through the form generated from its connector's schema, whose secret is
+//! never shown back; checks its availability and reads the journal; puts
+//! a dead letter back in the queue. Agents without the right get 403 on
+//! every page and every forged form; a bad upload is told in French.
+//! Then, in Chromium, a version swapped and rolled back while an usager
+//! files demandes, none lost.
+
+use std::collections::BTreeSet;
+
+use guichet_core::id::DemandeId;
+use guichet_store::job::JobStatus;
+use guichet_tests::app::{Client, TestApp, example_path};
+use guichet_tests::browser::Browser;
+use guichet_tests::filing::{
+    SIGNALEMENT, VOIRIE, agent_view, atal_ville, connect_atal, connect_atal_to, file_signalement,
+    file_signalement_on, step,
+};
+use guichet_tests::portal::Visitor;
+use guichet_tests::{ATAL_KEY, components, instance_config, on_both_backends};
+use serde_json::json;
+
+on_both_backends!(
+    an_administrator_uploads_activates_and_rolls_back_a_version_through_the_pages,
+    a_configuration_posted_through_the_generated_form_is_applied_and_its_secret_never_shown,
+    an_agent_without_the_right_gets_403_on_every_page_and_forged_form,
+    a_bad_upload_is_refused_in_french,
+    a_dead_letter_is_retried_from_the_page,
+);
+
+mod a_version_is_swapped_in_a_real_browser_while_demandes_are_filed {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        guichet_tests::app::run(guichet_tests::app::Backend::Sqlite, super::hot_swap).await;
+    }
+}
+
+const ADMIN: &str = "Admin_SVL_DSI_Guichet";
+const ADMIN_LOGIN: &str = "admin@ville.test";
+const PASSWORD: &str = "mot-de-passe-agent";
+
+/// An administrator: the API's client, and the pages' visitor logged in.
+async fn administrator(app: &TestApp) -> (Client, Visitor) {
+    app.grant(ADMIN, None).await;
+    let api = app.agent(ADMIN_LOGIN, &[ADMIN]).await;
+    let pages = Visitor::new(&app.base);
+    pages.login(ADMIN_LOGIN, PASSWORD).await;
+    (api, pages)
+}
+
+/// The hostile test connector's first version as the instance `echange`
+/// (`check` and `transmit` answer the version that ran them).
+async fn echange_on_first_version(app: &TestApp) {
+    app.connect(
+        components::HOSTILE,
+        instance_config(
+            "echange",
+            "hostile",
+            "http://127.0.0.1:1",
+            json!({ "behaviour": "version" }),
+        ),
+    )
+    .await;
+}
+
+/// The instance's active and previous versions, as the registry runs it.
+fn versions(app: &TestApp, id: &str) -> (String, Option<String>) {
+    let info = app.registry.instance(id).expect("the instance runs");
+    (info.version, info.previous_version)
+}
+
+fn component(path: &str) -> Vec<u8> {
+    std::fs::read(path).expect("the component")
+}
+
+async fn an_administrator_uploads_activates_and_rolls_back_a_version_through_the_pages(
+    app: TestApp,
+) {
+    echange_on_first_version(&app).await;
+    let (api, pages) = administrator(&app).await;
+    let listed = pages.get("/admin/connecteurs").await;
+    assert_eq!(listed.status, 200, "{}", listed.html);
+    assert!(listed.html.contains("Composant hostile"), "{}", listed.html);
+
+    // Upload: installed, not active anywhere yet.
+    let uploaded = pages
+        .post_multipart(
+            "/admin/connecteurs",
+            &[],
+            vec![(
+                "file",
+                "hostile_connector_v2.wasm",
+                component(components::HOSTILE_V2),
+            )],
+        )
+        .await;
+    assert_eq!(uploaded.status, 303, "{}", uploaded.html);
+    let told = pages.get(&uploaded.location.unwrap()).await;
+    assert!(
+        told.html
+            .contains("La version 0.2.0 du connecteur « hostile » est installée"),
+        "{}",
+        told.html
+    );
+    assert!(told.html.contains("<option value=\"0.2.0\""), "{}", told.html);
+    assert_eq!(versions(&app, "echange"), ("0.1.0".to_owned(), None));
+
+    // Activation without its confirmation changes nothing.
+    let unconfirmed = pages
+        .post(
+            "/admin/connecteurs/instances/echange/activation",
+            &[("version", "0.2.0")],
+        )
+        .await;
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.html);
+    assert!(unconfirmed.html.contains("Cochez la case pour confirmer l&#39;activation"));
+    assert!(unconfirmed.html.contains("href=\"#activation-echange-confirme\""));
+    assert_eq!(versions(&app, "echange").0, "0.1.0");
+
+    let activated = pages
+        .post(
+            "/admin/connecteurs/instances/echange/activation",
+            &[("version", "0.2.0"), ("confirme", "oui")],
+        )
+        .await;
+    assert_eq!(activated.status, 303, "{}", activated.html);
+    assert_eq!(
+        versions(&app, "echange"),
+        ("0.2.0".to_owned(), Some("0.1.0".to_owned()))
+    );
+    let through_api = api.get("/api/connectors/instances/echange").await;
+    assert_eq!(through_api.expect(200)["version"], "0.2.0");
+    let answer = app.registry.check("echange").await.expect("v2 answers");
+    assert_eq!(answer.message, "0.2.0", "new calls run the new version");
+    let told = pages.get(&activated.location.unwrap()).await;
+    assert!(
+        told.html
+            .contains("utilise maintenant la version 0.2.0 (version précédente : 0.1.0)"),
+        "{}",
+        told.html
+    );
+
+    let rolled_back = pages
+        .post(
+            "/admin/connecteurs/instances/echange/retour",
+            &[("confirme", "oui")],
+        )
+        .await;
+    assert_eq!(rolled_back.status, 303, "{}", rolled_back.html);
+    assert_eq!(
+        versions(&app, "echange"),
+        ("0.1.0".to_owned(), Some("0.2.0".to_owned()))
+    );
+    let through_api = api.get("/api/connectors/instances/echange").await;
+    assert_eq!(through_api.expect(200)["version"], "0.1.0");
+    let answer = app.registry.check("echange").await.expect("v1 answers");
+    assert_eq!(answer.message, "0.1.0");
+
+    // An unknown version is told beside its list, and changes nothing.
+    let unknown = pages
+        .post(
+            "/admin/connecteurs/instances/echange/activation",
+            &[("version", "9.9.9"), ("confirme", "oui")],
+        )
+        .await;
+    assert_eq!(unknown.status, 422, "{}", unknown.html);
+    assert!(unknown.html.contains("Version inconnue du connecteur « hostile » : 9.9.9"));
+    assert_eq!(versions(&app, "echange").0, "0.1.0");
+}
+
+/// The ATAL instance's stored settings (secrets in clear).
+fn atal_settings(app: &TestApp) -> serde_json::Map<String, serde_json::Value> {
+    app.registry
+        .config("atal-ville")
+        .expect("configured")
+        .settings
+        .as_object()
+        .cloned()
+        .expect("an object")
+}
+
+async fn a_configuration_posted_through_the_generated_form_is_applied_and_its_secret_never_shown(
+    app: TestApp,
+) {
+    connect_atal(&app).await;
+    let (api, pages) = administrator(&app).await;
+    let before = atal_settings(&app);
+    let base_url = before["base_url"].as_str().unwrap().to_owned();
+    let hosts = app.registry.instance("atal-ville").unwrap().allowed_hosts.join("\n");
+
+    let form = pages.get("/admin/connecteurs/instances/atal-ville").await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    for expected in [
+        "<input type=\"url\" id=\"reglage-base_url\" name=\"base_url\"",
+        "<input type=\"password\" id=\"reglage-api_key\" name=\"api_key\" value=\"\"",
+        "URL de l&#39;API ATAL (obligatoire)",
+        "Laissez vide pour garder la valeur enregistrée",
+        "<textarea id=\"reglage-request_types\"",
+    ] {
+        assert!(form.html.contains(expected), "{expected}: {}", form.html);
+    }
+    assert!(!form.html.contains(ATAL_KEY), "the secret is never shown");
+
+    // Another requester, the secret left empty: kept.
+    let saved = pages
+        .post(
+            "/admin/connecteurs/instances/atal-ville/configuration",
+            &[
+                ("base_url", &base_url),
+                ("api_key", ""),
+                ("requester_id", "205"),
+                ("hotes", &hosts),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let after = atal_settings(&app);
+    assert_eq!(after["requester_id"], "205");
+    assert_eq!(after["api_key"], ATAL_KEY, "a secret left empty is kept");
+    assert!(!after.contains_key("app_url"), "a text left empty is absent");
+
+    // A bad address is refused beside its field, with nothing written,
+    // and the secret typed with it is not shown back.
+    let refused = pages
+        .post(
+            "/admin/connecteurs/instances/atal-ville/configuration",
+            &[
+                ("base_url", "pas une adresse"),
+                ("api_key", "cle-tapee-avec-une-erreur"),
+                ("requester_id", "205"),
+                ("request_types", "{ pas du json"),
+                ("hotes", &hosts),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains("class=\"error-summary\""));
+    assert!(refused.html.contains("href=\"#reglage-request_types\""), "{}", refused.html);
+    assert!(refused.html.contains("n&#39;est pas du JSON valide"));
+    assert!(!refused.html.contains("cle-tapee-avec-une-erreur"));
+    assert!(refused.html.contains("value=\"pas une adresse\""), "typed text kept");
+    assert_eq!(atal_settings(&app), after);
+
+    let schema_refused = pages
+        .post(
+            "/admin/connecteurs/instances/atal-ville/configuration",
+            &[
+                ("base_url", "pas une adresse"),
+                ("requester_id", "205"),
+                ("hotes", &hosts),
+            ],
+        )
+        .await;
+    assert_eq!(schema_refused.status, 422, "{}", schema_refused.html);
+    assert!(
+        schema_refused.html.contains("href=\"#reglage-base_url\""),
+        "{}",
+        schema_refused.html
+    );
+    assert_eq!(atal_settings(&app), after);
+
+    // A new secret replaces the old one and is never echoed.
+    let rotated = pages
+        .post(
+            "/admin/connecteurs/instances/atal-ville/configuration",
+            &[
+                ("base_url", &base_url),
+                ("api_key", "une-nouvelle-cle-secrete"),
+                ("requester_id", "205"),
+                ("hotes", &hosts),
+            ],
+        )
+        .await;
+    assert_eq!(rotated.status, 303, "{}", rotated.html);
+    assert_eq!(atal_settings(&app)["api_key"], "une-nouvelle-cle-secrete");
+    let shown = pages.get(&rotated.location.unwrap()).await;
+    assert!(shown.html.contains("La configuration est enregistrée"));
+    assert!(!shown.html.contains("une-nouvelle-cle-secrete"));
+    let through_api = api.get("/api/connectors/instances/atal-ville").await;
+    assert_eq!(through_api.expect(200)["settings"]["api_key"], "********");
+
+    // The simulated ATAL refuses the new key: the check says so, and the
+    // journal lists the call.
+    let checked = pages
+        .post("/admin/connecteurs/instances/atal-ville/verification", &[])
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.html);
+    assert!(checked.html.contains("Indisponible"), "{}", checked.html);
+    pages
+        .post(
+            "/admin/connecteurs/instances/atal-ville/configuration",
+            &[
+                ("base_url", &base_url),
+                ("api_key", ATAL_KEY),
+                ("requester_id", "205"),
+                ("hotes", &hosts),
+            ],
+        )
+        .await;
+    let checked = pages
+        .post("/admin/connecteurs/instances/atal-ville/verification", &[])
+        .await;
+    assert!(checked.html.contains("<p class=\"lead\">Disponible</p>"), "{}", checked.html);
+
+    let journal = pages
+        .get("/admin/connecteurs/journal?instance=atal-ville&operation=check&resultat=ok")
+        .await;
+    assert_eq!(journal.status, 200, "{}", journal.html);
+    assert_eq!(journal.html.matches("<td>vérification de disponibilité</td>").count(), 1);
+    let both = pages
+        .get("/admin/connecteurs/journal?instance=atal-ville&operation=check")
+        .await;
+    assert_eq!(both.html.matches("<td>vérification de disponibilité</td>").count(), 2);
+    let none = pages
+        .get("/admin/connecteurs/journal?instance=atal-ville&operation=transmit")
+        .await;
+    assert!(none.html.contains("Aucun appel ne correspond"), "{}", none.html);
+    let wrong = pages.get("/admin/connecteurs/journal?operation=pirate").await;
+    assert_eq!(wrong.status, 422);
+}
+
+async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: TestApp) {
+    echange_on_first_version(&app).await;
+    app.install(components::HOSTILE_V2).await;
+    app.agent("voirie@ville.test", &[VOIRIE]).await;
+    let agent = Visitor::new(&app.base);
+    agent.login("voirie@ville.test", PASSWORD).await;
+
+    let desk = agent.get("/back-office/demandes").await;
+    assert!(!desk.html.contains("href=\"/admin\""), "no link to the administration");
+    for path in [
+        "/admin",
+        "/admin/connecteurs",
+        "/admin/connecteurs/journal",
+        "/admin/connecteurs/instances/echange",
+        "/admin/files-d-attente",
+    ] {
+        let answer = agent.get(path).await;
+        assert_eq!(answer.status, 403, "{path}");
+        assert!(answer.html.contains("<h1>Accès refusé</h1>"), "{path}: {}", answer.html);
+    }
+    let job = uuid::Uuid::new_v4().to_string();
+    for (path, fields) in [
+        (
+            "/admin/connecteurs/instances/echange/activation".to_owned(),
+            vec![("version", "0.2.0"), ("confirme", "oui")],
+        ),
+        (
+            "/admin/connecteurs/instances/echange/retour".to_owned(),
+            vec![("confirme", "oui")],
+        ),
+        (
+            "/admin/connecteurs/instances/echange/configuration".to_owned(),
+            vec![("behaviour", "panic")],
+        ),
+        (
+            "/admin/connecteurs/instances/echange/verification".to_owned(),
+            vec![],
+        ),
+        (format!("/admin/files-d-attente/{job}/relance"), vec![("confirme", "oui")]),
+        (format!("/admin/files-d-attente/{job}/abandon"), vec![("confirme", "oui")]),
+    ] {
+        let answer = agent.post(&path, &fields).await;
+        assert_eq!(answer.status, 403, "{path}: {}", answer.html);
+    }
+    let upload = agent
+        .post_multipart(
+            "/admin/connecteurs",
+            &[],
+            vec![("file", "hostile.wasm", component(components::HOSTILE_V2))],
+        )
+        .await;
+    assert_eq!(upload.status, 403);
+    assert_eq!(versions(&app, "echange"), ("0.1.0".to_owned(), None));
+    let config = app.registry.config("echange").unwrap();
+    assert_eq!(config.settings["behaviour"], "version");
+
+    // An usager is refused too; an anonymous visitor is sent to log in.
+    let usager = Visitor::new(&app.base);
+    usager.register("camille@exemple.test", "Camille", "Martin").await;
+    assert_eq!(usager.get("/admin/connecteurs").await.status, 403);
+    let anonymous = Visitor::new(&app.base).get("/admin/connecteurs").await;
+    assert_eq!(anonymous.status, 303);
+    assert!(anonymous.location.unwrap().starts_with("/connexion?suite="));
+}
+
+async fn a_bad_upload_is_refused_in_french(app: TestApp) {
+    let (_, pages) = administrator(&app).await;
+    pages.get("/admin/connecteurs").await;
+    let cases: [(&str, Vec<(&str, &str, Vec<u8>)>, &str); 3] = [
+        (
+            "no file",
+            vec![("file", "", Vec::new())],
+            "Choisissez le fichier du composant (.wasm) à installer.",
+        ),
+        (
+            "a text",
+            vec![("file", "notes.wasm", b"pas un composant".to_vec())],
+            "Ce fichier n&#39;est pas un composant WebAssembly",
+        ),
+        (
+            "a component that is no connector",
+            vec![(
+                "file",
+                "not-a-connector.wasm",
+                component(components::NOT_A_CONNECTOR),
+            )],
+            "class=\"error-summary\"",
+        ),
+    ];
+    for (case, files, expected) in cases {
+        let answer = pages.post_multipart("/admin/connecteurs", &[], files).await;
+        assert_eq!(answer.status, 422, "{case}: {}", answer.html);
+        assert!(answer.html.contains(expected), "{case}: {}", answer.html);
+        assert!(answer.html.contains("href=\"#composant\""), "{case}");
+    }
+    assert!(app.registry.connectors().is_empty(), "nothing installed");
+}
+
+async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
+    let sim = guichet_tests::atal().await;
+    connect_atal_to(&app, &sim).await;
+    app.import(SIGNALEMENT).await;
+    app.grant(VOIRIE, Some(SIGNALEMENT)).await;
+    let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    let id = file_signalement(&usager, None).await;
+    // The instance loses its key: ATAL refuses the transmission for good.
+    app.registry
+        .configure(atal_ville(&sim, "perimee"), None)
+        .expect("configured again");
+    step(&gestionnaire, &id, "receptionner").await;
+    assert_eq!(app.transmit().await.failed, 1);
+    let (api, pages) = administrator(&app).await;
+    let failed = api.get("/api/admin/jobs/failed").await;
+    let job = failed.expect(200)[0]["id"].as_str().unwrap().to_owned();
+
+    let listed = pages.get("/admin/files-d-attente").await;
+    assert_eq!(listed.status, 200, "{}", listed.html);
+    assert!(listed.html.contains("Transmission à une application métier — atal-ville"));
+    assert!(listed.html.contains(&format!("/admin/files-d-attente/{job}/relance")));
+
+    // The key is put back through the instance's form, then the job.
+    let hosts = app.registry.instance("atal-ville").unwrap().allowed_hosts.join("\n");
+    let fixed = pages
+        .post(
+            "/admin/connecteurs/instances/atal-ville/configuration",
+            &[
+                ("base_url", &sim.base_url()),
+                ("api_key", ATAL_KEY),
+                ("hotes", &hosts),
+            ],
+        )
+        .await;
+    assert_eq!(fixed.status, 303, "{}", fixed.html);
+    let unconfirmed = pages
+        .post(&format!("/admin/files-d-attente/{job}/relance"), &[])
+        .await;
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.html);
+    let retried = pages
+        .post(
+            &format!("/admin/files-d-attente/{job}/relance"),
+            &[("confirme", "oui")],
+        )
+        .await;
+    assert_eq!(retried.status, 303, "{}", retried.html);
+    let told = pages.get(&retried.location.unwrap()).await;
+    assert!(told.html.contains("La tâche est remise dans la file"));
+    assert!(told.html.contains("Aucune tâche n'est en échec."), "{}", told.html);
+
+    assert_eq!(app.transmit().await.transmitted, 1);
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(view["transmissions"][0]["state"], "transmise", "{view}");
+    // Retrying it again is a conflict, told on the page.
+    let again = pages
+        .post(
+            &format!("/admin/files-d-attente/{job}/relance"),
+            &[("confirme", "oui")],
+        )
+        .await;
+    assert_eq!(again.status, 422, "{}", again.html);
+    assert!(again.html.contains("n&#39;est pas en échec définitif"), "{}", again.html);
+    app.keep(sim);
+}
+
+/// The signalement démarche again, as `signalement-echange`, transmitted
+/// to the instance `echange` when received.
+async fn import_signalement_to_echange(app: &TestApp) -> &'static str {
+    const ECHANGE: &str = "signalement-echange";
+    let text = std::fs::read_to_string(example_path(SIGNALEMENT)).unwrap();
+    let text = text
+        .replacen(
+            "slug: signalement-voie-publique",
+            &format!("slug: {ECHANGE}"),
+            1,
+        )
+        .split("\nconnector:")
+        .next()
+        .unwrap()
+        .to_owned()
+        + "\nconnector:\n  instance: echange\n  transmit_on: en_cours_analyse\n";
+    app.import_yaml(text).await;
+    ECHANGE
+}
+
+async fn hot_swap(app: TestApp) {
+    connect_atal(&app).await;
+    echange_on_first_version(&app).await;
+    let echange = import_signalement_to_echange(&app).await;
+    app.grant(VOIRIE, Some(echange)).await;
+    let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille.martin@exemple.test")
+        .await;
+    app.grant(ADMIN, None).await;
+    app.agent(ADMIN_LOGIN, &[ADMIN]).await;
+
+    let browser = Browser::start(true).await;
+    browser.open(&format!("{}/connexion", app.base)).await;
+    browser.fill("login", ADMIN_LOGIN).await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_address("/back-office/demandes").await;
+    browser.click("a[href='/admin']").await;
+    browser.wait_for_address("/admin").await;
+    browser.check("admin-accueil").await;
+    browser.open(&format!("{}/admin/connecteurs", app.base)).await;
+    browser.check("admin-connecteurs").await;
+
+    // The usager files and the gestionnaire receives (each reception
+    // queues a transmission), the worker transmitting as it goes, while
+    // the administrator uploads, activates and rolls back.
+    let flow = async {
+        let mut filed = Vec::new();
+        for _ in 0..6 {
+            let id = file_signalement_on(&usager, echange, None).await;
+            step(&gestionnaire, &id, "receptionner").await;
+            app.transmit().await;
+            filed.push(id);
+        }
+        filed
+    };
+    let administration = async {
+        // A click on « Installer » without a file is told.
+        browser.click("form[action='/admin/connecteurs'] button").await;
+        browser.wait_for_text("error-summary").await;
+        browser.check("admin-connecteurs-sans-fichier").await;
+        browser
+            .client
+            .find(fantoccini::Locator::Id("composant"))
+            .await
+            .unwrap()
+            .send_keys(components::HOSTILE_V2)
+            .await
+            .unwrap();
+        browser.click("form[action='/admin/connecteurs'] button").await;
+        browser.wait_for_address("fait=installation").await;
+        browser.check("admin-connecteurs-installe").await;
+        browser.select("activation-echange-version", "0.2.0").await;
+        browser.click("#activation-echange-confirme").await;
+        browser.click("form[action$='/activation'] button").await;
+        browser.wait_for_address("fait=activation").await;
+        let active = versions(&app, "echange");
+        browser.check("admin-connecteurs-active").await;
+        tokio::task::yield_now().await;
+        browser.click("#retour-echange-confirme").await;
+        browser.click("form[action$='/retour'] button").await;
+        browser.wait_for_address("fait=retour").await;
+        active
+    };
+    let (mut filed, active) = tokio::join!(flow, administration);
+    assert_eq!(active, ("0.2.0".to_owned(), Some("0.1.0".to_owned())));
+    assert_eq!(
+        versions(&app, "echange"),
+        ("0.1.0".to_owned(), Some("0.2.0".to_owned()))
+    );
+
+    // One more after the swaps, then every transmission is done.
+    filed.push(file_signalement_on(&usager, echange, None).await);
+    step(&gestionnaire, filed.last().unwrap(), "receptionner").await;
+    let mut rounds = 0;
+    while app.transmit().await != Default::default() {
+        rounds += 1;
+        assert!(rounds < 10, "transmissions never end");
+    }
+    let mut remote_ids = BTreeSet::new();
+    for id in &filed {
+        let jobs: Vec<_> = app
+            .store
+            .jobs_of(DemandeId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|job| job.kind == "connector.transmit")
+            .collect();
+        assert_eq!(jobs.len(), 1, "one job per demande: {jobs:?}");
+        assert_eq!(jobs[0].status, JobStatus::Done, "{jobs:?}");
+        let view = agent_view(&gestionnaire, id).await;
+        assert_eq!(view["transmissions"][0]["state"], "transmise", "{view}");
+        remote_ids.insert(view["transmissions"][0]["remote_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(remote_ids.len(), filed.len(), "one record per demande");
+
+    // The instance's page, the journal and the queues, checked too.
+    browser
+        .open(&format!("{}/admin/connecteurs/instances/echange", app.base))
+        .await;
+    browser.check("admin-instance").await;
+    browser.click("form[action$='/verification'] button").await;
+    browser.wait_for_text("Disponible").await;
+    browser.check("admin-instance-verifiee").await;
+    browser
+        .open(&format!("{}/admin/connecteurs/journal?instance=echange", app.base))
+        .await;
+    browser.wait_for_text("transmission des demandes").await;
+    browser.check("admin-journal").await;
+    browser
+        .open(&format!("{}/admin/files-d-attente", app.base))
+        .await;
+    browser.check("admin-files-d-attente").await;
+}
