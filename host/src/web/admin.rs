@@ -74,14 +74,8 @@ pub fn router() -> Router<AppState> {
             post(instance::check),
         )
         .route("/admin/files-d-attente", get(queues::show))
-        .route(
-            "/admin/files-d-attente/{id}/relance",
-            post(queues::retry),
-        )
-        .route(
-            "/admin/files-d-attente/{id}/abandon",
-            post(queues::abandon),
-        )
+        .route("/admin/files-d-attente/{id}/relance", post(queues::retry))
+        .route("/admin/files-d-attente/{id}/abandon", post(queues::abandon))
 }
 
 /// A logged-in administrator: the agent, and the proof the use cases of

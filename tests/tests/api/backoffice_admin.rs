@@ -105,7 +105,11 @@ async fn an_administrator_uploads_activates_and_rolls_back_a_version_through_the
         "{}",
         told.html
     );
-    assert!(told.html.contains("<option value=\"0.2.0\""), "{}", told.html);
+    assert!(
+        told.html.contains("<option value=\"0.2.0\""),
+        "{}",
+        told.html
+    );
     assert_eq!(versions(&app, "echange"), ("0.1.0".to_owned(), None));
 
     // Activation without its confirmation changes nothing.
@@ -116,8 +120,16 @@ async fn an_administrator_uploads_activates_and_rolls_back_a_version_through_the
         )
         .await;
     assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.html);
-    assert!(unconfirmed.html.contains("Cochez la case pour confirmer l&#39;activation"));
-    assert!(unconfirmed.html.contains("href=\"#activation-echange-confirme\""));
+    assert!(
+        unconfirmed
+            .html
+            .contains("Cochez la case pour confirmer l&#39;activation")
+    );
+    assert!(
+        unconfirmed
+            .html
+            .contains("href=\"#activation-echange-confirme\"")
+    );
     assert_eq!(versions(&app, "echange").0, "0.1.0");
 
     let activated = pages
@@ -167,7 +179,11 @@ async fn an_administrator_uploads_activates_and_rolls_back_a_version_through_the
         )
         .await;
     assert_eq!(unknown.status, 422, "{}", unknown.html);
-    assert!(unknown.html.contains("Version inconnue du connecteur « hostile » : 9.9.9"));
+    assert!(
+        unknown
+            .html
+            .contains("Version inconnue du connecteur « hostile » : 9.9.9")
+    );
     assert_eq!(versions(&app, "echange").0, "0.1.0");
 }
 
@@ -189,7 +205,12 @@ async fn a_configuration_posted_through_the_generated_form_is_applied_and_its_se
     let (api, pages) = administrator(&app).await;
     let before = atal_settings(&app);
     let base_url = before["base_url"].as_str().unwrap().to_owned();
-    let hosts = app.registry.instance("atal-ville").unwrap().allowed_hosts.join("\n");
+    let hosts = app
+        .registry
+        .instance("atal-ville")
+        .unwrap()
+        .allowed_hosts
+        .join("\n");
 
     let form = pages.get("/admin/connecteurs/instances/atal-ville").await;
     assert_eq!(form.status, 200, "{}", form.html);
@@ -220,7 +241,10 @@ async fn a_configuration_posted_through_the_generated_form_is_applied_and_its_se
     let after = atal_settings(&app);
     assert_eq!(after["requester_id"], "205");
     assert_eq!(after["api_key"], ATAL_KEY, "a secret left empty is kept");
-    assert!(!after.contains_key("app_url"), "a text left empty is absent");
+    assert!(
+        !after.contains_key("app_url"),
+        "a text left empty is absent"
+    );
 
     // A bad address is refused beside its field, with nothing written,
     // and the secret typed with it is not shown back.
@@ -238,10 +262,17 @@ async fn a_configuration_posted_through_the_generated_form_is_applied_and_its_se
         .await;
     assert_eq!(refused.status, 422, "{}", refused.html);
     assert!(refused.html.contains("class=\"error-summary\""));
-    assert!(refused.html.contains("href=\"#reglage-request_types\""), "{}", refused.html);
+    assert!(
+        refused.html.contains("href=\"#reglage-request_types\""),
+        "{}",
+        refused.html
+    );
     assert!(refused.html.contains("n&#39;est pas du JSON valide"));
     assert!(!refused.html.contains("cle-tapee-avec-une-erreur"));
-    assert!(refused.html.contains("value=\"pas une adresse\""), "typed text kept");
+    assert!(
+        refused.html.contains("value=\"pas une adresse\""),
+        "typed text kept"
+    );
     assert_eq!(atal_settings(&app), after);
 
     let schema_refused = pages
@@ -303,22 +334,43 @@ async fn a_configuration_posted_through_the_generated_form_is_applied_and_its_se
     let checked = pages
         .post("/admin/connecteurs/instances/atal-ville/verification", &[])
         .await;
-    assert!(checked.html.contains("<p class=\"lead\">Disponible</p>"), "{}", checked.html);
+    assert!(
+        checked.html.contains("<p class=\"lead\">Disponible</p>"),
+        "{}",
+        checked.html
+    );
 
     let journal = pages
         .get("/admin/connecteurs/journal?instance=atal-ville&operation=check&resultat=ok")
         .await;
     assert_eq!(journal.status, 200, "{}", journal.html);
-    assert_eq!(journal.html.matches("<td>vérification de disponibilité</td>").count(), 1);
+    assert_eq!(
+        journal
+            .html
+            .matches("<td>vérification de disponibilité</td>")
+            .count(),
+        1
+    );
     let both = pages
         .get("/admin/connecteurs/journal?instance=atal-ville&operation=check")
         .await;
-    assert_eq!(both.html.matches("<td>vérification de disponibilité</td>").count(), 2);
+    assert_eq!(
+        both.html
+            .matches("<td>vérification de disponibilité</td>")
+            .count(),
+        2
+    );
     let none = pages
         .get("/admin/connecteurs/journal?instance=atal-ville&operation=transmit")
         .await;
-    assert!(none.html.contains("Aucun appel ne correspond"), "{}", none.html);
-    let wrong = pages.get("/admin/connecteurs/journal?operation=pirate").await;
+    assert!(
+        none.html.contains("Aucun appel ne correspond"),
+        "{}",
+        none.html
+    );
+    let wrong = pages
+        .get("/admin/connecteurs/journal?operation=pirate")
+        .await;
     assert_eq!(wrong.status, 422);
 }
 
@@ -330,7 +382,10 @@ async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: 
     agent.login("voirie@ville.test", PASSWORD).await;
 
     let desk = agent.get("/back-office/demandes").await;
-    assert!(!desk.html.contains("href=\"/admin\""), "no link to the administration");
+    assert!(
+        !desk.html.contains("href=\"/admin\""),
+        "no link to the administration"
+    );
     for path in [
         "/admin",
         "/admin/connecteurs",
@@ -340,7 +395,11 @@ async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: 
     ] {
         let answer = agent.get(path).await;
         assert_eq!(answer.status, 403, "{path}");
-        assert!(answer.html.contains("<h1>Accès refusé</h1>"), "{path}: {}", answer.html);
+        assert!(
+            answer.html.contains("<h1>Accès refusé</h1>"),
+            "{path}: {}",
+            answer.html
+        );
     }
     let job = uuid::Uuid::new_v4().to_string();
     for (path, fields) in [
@@ -360,8 +419,14 @@ async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: 
             "/admin/connecteurs/instances/echange/verification".to_owned(),
             vec![],
         ),
-        (format!("/admin/files-d-attente/{job}/relance"), vec![("confirme", "oui")]),
-        (format!("/admin/files-d-attente/{job}/abandon"), vec![("confirme", "oui")]),
+        (
+            format!("/admin/files-d-attente/{job}/relance"),
+            vec![("confirme", "oui")],
+        ),
+        (
+            format!("/admin/files-d-attente/{job}/abandon"),
+            vec![("confirme", "oui")],
+        ),
     ] {
         let answer = agent.post(&path, &fields).await;
         assert_eq!(answer.status, 403, "{path}: {}", answer.html);
@@ -380,17 +445,22 @@ async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: 
 
     // An usager is refused too; an anonymous visitor is sent to log in.
     let usager = Visitor::new(&app.base);
-    usager.register("camille@exemple.test", "Camille", "Martin").await;
+    usager
+        .register("camille@exemple.test", "Camille", "Martin")
+        .await;
     assert_eq!(usager.get("/admin/connecteurs").await.status, 403);
     let anonymous = Visitor::new(&app.base).get("/admin/connecteurs").await;
     assert_eq!(anonymous.status, 303);
     assert!(anonymous.location.unwrap().starts_with("/connexion?suite="));
 }
 
+/// A file of a multipart form: its part, its name, its content.
+type Upload = (&'static str, &'static str, Vec<u8>);
+
 async fn a_bad_upload_is_refused_in_french(app: TestApp) {
     let (_, pages) = administrator(&app).await;
     pages.get("/admin/connecteurs").await;
-    let cases: [(&str, Vec<(&str, &str, Vec<u8>)>, &str); 3] = [
+    let cases: [(&str, Vec<Upload>, &str); 3] = [
         (
             "no file",
             vec![("file", "", Vec::new())],
@@ -442,11 +512,24 @@ async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
 
     let listed = pages.get("/admin/files-d-attente").await;
     assert_eq!(listed.status, 200, "{}", listed.html);
-    assert!(listed.html.contains("Transmission à une application métier — atal-ville"));
-    assert!(listed.html.contains(&format!("/admin/files-d-attente/{job}/relance")));
+    assert!(
+        listed
+            .html
+            .contains("Transmission à une application métier — atal-ville")
+    );
+    assert!(
+        listed
+            .html
+            .contains(&format!("/admin/files-d-attente/{job}/relance"))
+    );
 
     // The key is put back through the instance's form, then the job.
-    let hosts = app.registry.instance("atal-ville").unwrap().allowed_hosts.join("\n");
+    let hosts = app
+        .registry
+        .instance("atal-ville")
+        .unwrap()
+        .allowed_hosts
+        .join("\n");
     let fixed = pages
         .post(
             "/admin/connecteurs/instances/atal-ville/configuration",
@@ -471,7 +554,11 @@ async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
     assert_eq!(retried.status, 303, "{}", retried.html);
     let told = pages.get(&retried.location.unwrap()).await;
     assert!(told.html.contains("La tâche est remise dans la file"));
-    assert!(told.html.contains("Aucune tâche n'est en échec."), "{}", told.html);
+    assert!(
+        told.html.contains("Aucune tâche n'est en échec."),
+        "{}",
+        told.html
+    );
 
     assert_eq!(app.transmit().await.transmitted, 1);
     let view = agent_view(&gestionnaire, &id).await;
@@ -484,7 +571,11 @@ async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
         )
         .await;
     assert_eq!(again.status, 422, "{}", again.html);
-    assert!(again.html.contains("n&#39;est pas en échec définitif"), "{}", again.html);
+    assert!(
+        again.html.contains("n&#39;est pas en échec définitif"),
+        "{}",
+        again.html
+    );
     app.keep(sim);
 }
 
@@ -529,7 +620,9 @@ async fn hot_swap(app: TestApp) {
     browser.click("a[href='/admin']").await;
     browser.wait_for_address("/admin").await;
     browser.check("admin-accueil").await;
-    browser.open(&format!("{}/admin/connecteurs", app.base)).await;
+    browser
+        .open(&format!("{}/admin/connecteurs", app.base))
+        .await;
     browser.check("admin-connecteurs").await;
 
     // The usager files and the gestionnaire receives (each reception
@@ -547,7 +640,9 @@ async fn hot_swap(app: TestApp) {
     };
     let administration = async {
         // A click on « Installer » without a file is told.
-        browser.click("form[action='/admin/connecteurs'] button").await;
+        browser
+            .click("form[action='/admin/connecteurs'] button")
+            .await;
         browser.wait_for_text("error-summary").await;
         browser.check("admin-connecteurs-sans-fichier").await;
         browser
@@ -558,7 +653,9 @@ async fn hot_swap(app: TestApp) {
             .send_keys(components::HOSTILE_V2)
             .await
             .unwrap();
-        browser.click("form[action='/admin/connecteurs'] button").await;
+        browser
+            .click("form[action='/admin/connecteurs'] button")
+            .await;
         browser.wait_for_address("fait=installation").await;
         browser.check("admin-connecteurs-installe").await;
         browser.select("activation-echange-version", "0.2.0").await;
@@ -602,7 +699,12 @@ async fn hot_swap(app: TestApp) {
         assert_eq!(jobs[0].status, JobStatus::Done, "{jobs:?}");
         let view = agent_view(&gestionnaire, id).await;
         assert_eq!(view["transmissions"][0]["state"], "transmise", "{view}");
-        remote_ids.insert(view["transmissions"][0]["remote_id"].as_str().unwrap().to_owned());
+        remote_ids.insert(
+            view["transmissions"][0]["remote_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     assert_eq!(remote_ids.len(), filed.len(), "one record per demande");
 
@@ -615,7 +717,10 @@ async fn hot_swap(app: TestApp) {
     browser.wait_for_text("Disponible").await;
     browser.check("admin-instance-verifiee").await;
     browser
-        .open(&format!("{}/admin/connecteurs/journal?instance=echange", app.base))
+        .open(&format!(
+            "{}/admin/connecteurs/journal?instance=echange",
+            app.base
+        ))
         .await;
     browser.wait_for_text("transmission des demandes").await;
     browser.check("admin-journal").await;

@@ -26,9 +26,7 @@ use crate::service::connectors::{self as service, COMPONENT_LIMIT};
 use crate::web::back_office::Desk;
 use crate::web::session::{Checked, Csrf, Refusal};
 use crate::web::upload::{self, Unread};
-use crate::web::{
-    ErrorView, Errors, Site, failure, message, page, refusal, see_other, urlencoded,
-};
+use crate::web::{ErrorView, Errors, Site, failure, message, page, refusal, see_other, urlencoded};
 
 /// The id of the upload's file input.
 const UPLOAD_INPUT: &str = "composant";

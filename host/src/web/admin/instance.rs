@@ -15,14 +15,14 @@ use serde_json::Value;
 
 use super::settings::{self, FORM_ANCHOR, SettingField};
 use super::{Admin, sentence};
+use crate::connectors::InstanceConfig;
 use crate::connectors::instance::ConfigError;
 use crate::connectors::model::{Description, Operation};
 use crate::connectors::registry::{InstanceInfo, RegistryError};
-use crate::connectors::InstanceConfig;
 use crate::http::AppState;
+use crate::service::ServiceError;
 use crate::service::connectors as service;
 use crate::service::journal as service_journal;
-use crate::service::ServiceError;
 use crate::web::back_office::Desk;
 use crate::web::session::Checked;
 use crate::web::{ErrorView, Errors, Site, failure, page, see_other, urlencoded};
@@ -75,17 +75,18 @@ struct Found {
 
 /// The instance `id` as it runs, or the 404 page.
 fn find(state: &AppState, id: &str) -> Result<Found, ServiceError> {
-    let info = state
-        .registry
-        .instance(id)
-        .ok_or(ServiceError::NotFound("cette instance de connecteur n'existe pas"))?;
+    let info = state.registry.instance(id).ok_or(ServiceError::NotFound(
+        "cette instance de connecteur n'existe pas",
+    ))?;
     let description = state
         .registry
         .versions(&info.connector)
         .into_iter()
         .find(|v| v.version() == info.version)
         .map(|v| v.description().clone())
-        .ok_or(ServiceError::NotFound("cette instance de connecteur n'existe pas"))?;
+        .ok_or(ServiceError::NotFound(
+            "cette instance de connecteur n'existe pas",
+        ))?;
     Ok(Found { info, description })
 }
 
@@ -113,10 +114,11 @@ fn instance_page(desk: Desk, found: Found, shown: Shown) -> Response {
         status,
         &InstancePage {
             desk,
-            journal: format!("/admin/connecteurs/journal?instance={}", urlencoded(&info.id)),
-            hosts: shown
-                .hosts
-                .unwrap_or_else(|| info.allowed_hosts.join("\n")),
+            journal: format!(
+                "/admin/connecteurs/journal?instance={}",
+                urlencoded(&info.id)
+            ),
+            hosts: shown.hosts.unwrap_or_else(|| info.allowed_hosts.join("\n")),
             host_hints: description.hosts.join(", "),
             checkable: description.operations.contains(&Operation::Check),
             summary: description.summary,

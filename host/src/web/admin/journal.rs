@@ -94,7 +94,10 @@ pub(super) async fn show(
         name => match Operation::parse(name).filter(|o| OPERATIONS.contains(o)) {
             Some(operation) => Some(operation.as_str()),
             None => {
-                errors.push(ErrorView::on("operation", "Choisissez une opération de la liste."));
+                errors.push(ErrorView::on(
+                    "operation",
+                    "Choisissez une opération de la liste.",
+                ));
                 None
             }
         },
@@ -104,7 +107,10 @@ pub(super) async fn show(
         name => match OUTCOMES.iter().find(|(value, _)| *value == name) {
             Some((value, _)) => Some(*value),
             None => {
-                errors.push(ErrorView::on("resultat", "Choisissez un résultat de la liste."));
+                errors.push(ErrorView::on(
+                    "resultat",
+                    "Choisissez un résultat de la liste.",
+                ));
                 None
             }
         },
@@ -138,7 +144,12 @@ pub(super) async fn show(
             error: call.error,
         })
         .collect();
-    let mut ids: Vec<String> = state.registry.instances().into_iter().map(|i| i.id).collect();
+    let mut ids: Vec<String> = state
+        .registry
+        .instances()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
     ids.sort();
     let errors = Errors(errors);
     page(

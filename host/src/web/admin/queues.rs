@@ -179,7 +179,14 @@ impl Act {
     }
 }
 
-async fn act(state: AppState, site: Site, admin: Admin, id: String, confirmed: bool, what: Act) -> Response {
+async fn act(
+    state: AppState,
+    site: Site,
+    admin: Admin,
+    id: String,
+    confirmed: bool,
+    what: Act,
+) -> Response {
     let field = format!("{}-{id}-{CONFIRM_FIELD}", what.name());
     let refused = |message: String| {
         Errors(vec![ErrorView {
@@ -194,11 +201,16 @@ async fn act(state: AppState, site: Site, admin: Admin, id: String, confirmed: b
             Act::Retry => "relancer",
             Act::Abandon => "abandonner",
         };
-        let errors = refused(format!("Cochez la case pour confirmer : {verb} cette tâche."));
+        let errors = refused(format!(
+            "Cochez la case pour confirmer : {verb} cette tâche."
+        ));
         return queues_page(&state, &site, &admin, None, errors).await;
     }
     let Ok(uuid) = Uuid::parse_str(&id) else {
-        return failure(&site, ServiceError::NotFound("aucune tâche avec cet identifiant"));
+        return failure(
+            &site,
+            ServiceError::NotFound("aucune tâche avec cet identifiant"),
+        );
     };
     let guichet = state.guichet();
     let done = match what {

@@ -365,9 +365,9 @@ pub(super) fn problems(
             .find(|segment| !segment.is_empty());
         let target = match (property, problem.kind) {
             (Some(name), _) => fields.iter_mut().find(|f| f.name == name),
-            (None, ProblemKind::Missing) => fields.iter_mut().find(|f| {
-                f.required && !settings.contains_key(&f.name) && f.error.is_none()
-            }),
+            (None, ProblemKind::Missing) => fields
+                .iter_mut()
+                .find(|f| f.required && !settings.contains_key(&f.name) && f.error.is_none()),
             (None, _) => None,
         };
         match target {
@@ -414,9 +414,10 @@ mod tests {
                 "token": { "type": "string", "writeOnly": true }
             }
         });
-        let settings = json!({ "url": "https://x.test", "key": "********", "on": true, "count": 3 });
+        let settings =
+            json!({ "url": "https://x.test", "key": "********", "on": true, "count": 3 });
 
-        let found = fields(&schema, settings.as_object().unwrap());
+        let found = fields(&schema, settings.as_object().expect("an object"));
 
         let kinds: Vec<(&str, Kind)> = found.iter().map(|f| (f.name.as_str(), f.kind)).collect();
         assert_eq!(
