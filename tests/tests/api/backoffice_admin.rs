@@ -29,6 +29,7 @@ on_both_backends!(
     an_agent_without_the_right_gets_403_on_every_page_and_forged_form,
     a_bad_upload_is_refused_in_french,
     a_dead_letter_is_retried_from_the_page,
+    a_dead_letter_is_abandoned_from_the_page,
 );
 
 mod a_version_is_swapped_in_a_real_browser_while_demandes_are_filed {
@@ -490,9 +491,12 @@ async fn a_bad_upload_is_refused_in_french(app: TestApp) {
     assert!(app.registry.connectors().is_empty(), "nothing installed");
 }
 
-async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
+/// A signalement whose transmission ATAL refused for good (the instance
+/// had lost its key): the simulated ATAL, the gestionnaire, the demande's
+/// id and the failed job's id.
+async fn dead_letter(app: &TestApp) -> (atal_sim::Handle, Client, String, String) {
     let sim = guichet_tests::atal().await;
-    connect_atal_to(&app, &sim).await;
+    connect_atal_to(app, &sim).await;
     app.import(SIGNALEMENT).await;
     app.grant(VOIRIE, Some(SIGNALEMENT)).await;
     let gestionnaire = app.agent("voirie@ville.test", &[VOIRIE]).await;
@@ -500,15 +504,18 @@ async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
         .usager("Camille", "Martin", "camille.martin@exemple.test")
         .await;
     let id = file_signalement(&usager, None).await;
-    // The instance loses its key: ATAL refuses the transmission for good.
     app.registry
         .configure(atal_ville(&sim, "perimee"), None)
         .expect("configured again");
     step(&gestionnaire, &id, "receptionner").await;
     assert_eq!(app.transmit().await.failed, 1);
-    let (api, pages) = administrator(&app).await;
-    let failed = api.get("/api/admin/jobs/failed").await;
-    let job = failed.expect(200)[0]["id"].as_str().unwrap().to_owned();
+    let job = app.store.failed_jobs(10).await.unwrap()[0].id.0.to_string();
+    (sim, gestionnaire, id, job)
+}
+
+async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
+    let (sim, gestionnaire, id, job) = dead_letter(&app).await;
+    let (_, pages) = administrator(&app).await;
 
     let listed = pages.get("/admin/files-d-attente").await;
     assert_eq!(listed.status, 200, "{}", listed.html);
@@ -521,6 +528,13 @@ async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
         listed
             .html
             .contains(&format!("/admin/files-d-attente/{job}/relance"))
+    );
+    // The notifications of the filing and the reception wait for their
+    // worker.
+    assert!(
+        listed
+            .html
+            .contains("Les prochaines notifications à envoyer")
     );
 
     // The key is put back through the instance's form, then the job.
@@ -576,6 +590,41 @@ async fn a_dead_letter_is_retried_from_the_page(app: TestApp) {
         "{}",
         again.html
     );
+    app.keep(sim);
+}
+
+async fn a_dead_letter_is_abandoned_from_the_page(app: TestApp) {
+    let (sim, gestionnaire, id, job) = dead_letter(&app).await;
+    let (_, pages) = administrator(&app).await;
+    pages.get("/admin/files-d-attente").await;
+
+    let unconfirmed = pages
+        .post(&format!("/admin/files-d-attente/{job}/abandon"), &[])
+        .await;
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.html);
+    assert!(
+        unconfirmed
+            .html
+            .contains(&format!("href=\"#abandon-{job}-confirme\""))
+    );
+    let abandoned = pages
+        .post(
+            &format!("/admin/files-d-attente/{job}/abandon"),
+            &[("confirme", "oui")],
+        )
+        .await;
+    assert_eq!(abandoned.status, 303, "{}", abandoned.html);
+
+    let stored = app
+        .store
+        .job(guichet_store::job::JobId(job.parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(stored.status, JobStatus::Abandoned);
+    assert_eq!(stored.abandoned_by.as_deref(), Some(ADMIN_LOGIN));
+    let view = agent_view(&gestionnaire, &id).await;
+    assert_eq!(view["transmissions"][0]["state"], "abandonnee", "{view}");
+    assert_eq!(app.transmit().await, Default::default(), "never run again");
     app.keep(sim);
 }
 
