@@ -35,7 +35,18 @@ on_both_backends!(
 mod a_version_is_swapped_in_a_real_browser_while_demandes_are_filed {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
-        guichet_tests::app::run(guichet_tests::app::Backend::Sqlite, super::hot_swap).await;
+        guichet_tests::app::run(guichet_tests::app::Backend::Sqlite, |app| {
+            super::hot_swap(app, true)
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_without_javascript() {
+        guichet_tests::app::run(guichet_tests::app::Backend::Sqlite, |app| {
+            super::hot_swap(app, false)
+        })
+        .await;
     }
 }
 
@@ -335,6 +346,13 @@ async fn a_configuration_posted_through_the_generated_form_is_applied_and_its_se
     let checked = pages
         .post("/admin/connecteurs/instances/atal-ville/verification", &[])
         .await;
+    assert!(
+        checked
+            .html
+            .contains("<td>vérification de disponibilité</td>"),
+        "the instance's last calls: {}",
+        checked.html
+    );
     assert!(
         checked.html.contains("<p class=\"lead\">Disponible</p>"),
         "{}",
@@ -648,7 +666,7 @@ async fn import_signalement_to_echange(app: &TestApp) -> &'static str {
     ECHANGE
 }
 
-async fn hot_swap(app: TestApp) {
+async fn hot_swap(app: TestApp, javascript: bool) {
     connect_atal(&app).await;
     echange_on_first_version(&app).await;
     let echange = import_signalement_to_echange(&app).await;
@@ -660,7 +678,7 @@ async fn hot_swap(app: TestApp) {
     app.grant(ADMIN, None).await;
     app.agent(ADMIN_LOGIN, &[ADMIN]).await;
 
-    let browser = Browser::start(true).await;
+    let browser = Browser::start(javascript).await;
     browser.open(&format!("{}/connexion", app.base)).await;
     browser.fill("login", ADMIN_LOGIN).await;
     browser.fill("password", PASSWORD).await;

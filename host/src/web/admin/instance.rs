@@ -13,6 +13,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::journal::{self, EntryView};
 use super::settings::{self, FORM_ANCHOR, SettingField};
 use super::{Admin, sentence};
 use crate::connectors::InstanceConfig;
@@ -22,10 +23,13 @@ use crate::connectors::registry::{InstanceInfo, RegistryError};
 use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::connectors as service;
-use crate::service::journal as service_journal;
+use crate::service::journal::{self as service_journal, Filter};
 use crate::web::back_office::Desk;
 use crate::web::session::Checked;
 use crate::web::{ErrorView, Errors, Site, failure, page, see_other, urlencoded};
+
+/// The calls the page shows.
+const LAST_CALLS: u32 = 10;
 
 /// The id of the allowed addresses' input.
 const HOSTS_FIELD: &str = "hotes";
@@ -58,6 +62,9 @@ struct InstancePage {
     errors: Errors,
     /// The journal's address for this instance.
     journal: String,
+    /// Its last calls.
+    entries: Vec<EntryView>,
+    calls_caption: String,
 }
 
 impl InstancePage {
@@ -100,8 +107,23 @@ struct Shown {
     errors: Errors,
 }
 
-fn instance_page(desk: Desk, found: Found, shown: Shown) -> Response {
+async fn instance_page(
+    state: &AppState,
+    site: &Site,
+    desk: Desk,
+    found: Found,
+    shown: Shown,
+) -> Response {
     let Found { info, description } = found;
+    let last = Filter {
+        instance: Some(info.id.clone()),
+        limit: Some(LAST_CALLS),
+        ..Filter::default()
+    };
+    let entries = match journal::entries(state, last, None, None).await {
+        Ok(entries) => entries,
+        Err(error) => return failure(site, error),
+    };
     let fields = shown
         .fields
         .unwrap_or_else(|| settings::fields(&description.config_schema, &info.settings));
@@ -130,6 +152,8 @@ fn instance_page(desk: Desk, found: Found, shown: Shown) -> Response {
             check: shown.check,
             done: shown.done,
             errors: shown.errors,
+            entries,
+            calls_caption: format!("Les {LAST_CALLS} derniers appels au plus"),
         },
     )
 }
@@ -155,13 +179,16 @@ pub(super) async fn show(
     let done = (done.fait == "configuration")
         .then(|| "La configuration est enregistrée : les prochains appels l'utilisent.".to_owned());
     instance_page(
-        admin.desk(site),
+        &state,
+        &site,
+        admin.desk(site.clone()),
         found,
         Shown {
             done,
             ..Shown::default()
         },
     )
+    .await
 }
 
 pub(super) async fn configure(
@@ -197,6 +224,8 @@ pub(super) async fn configure(
     let desk = admin.desk(site.clone());
     let show_again = |fields: Vec<SettingField>, errors: Vec<ErrorView>, found: Found| {
         instance_page(
+            &state,
+            &site,
             desk.clone(),
             found,
             Shown {
@@ -208,7 +237,7 @@ pub(super) async fn configure(
         )
     };
     if !errors.is_empty() {
-        return show_again(fields, errors, found);
+        return show_again(fields, errors, found).await;
     }
     let config = InstanceConfig {
         id: id.clone(),
@@ -240,28 +269,34 @@ pub(super) async fn configure(
                         label: None,
                     });
                 }
-                show_again(fields, errors, found)
+                show_again(fields, errors, found).await
             }
-            RegistryError::Config(ConfigError::AllowList(problem)) => show_again(
-                fields,
-                vec![ErrorView {
-                    field: HOSTS_FIELD.to_owned(),
-                    anchor: HOSTS_FIELD.to_owned(),
-                    message: format!("{}.", sentence(&problem.to_string())),
-                    label: Some("Adresses autorisées".to_owned()),
-                }],
-                found,
-            ),
-            other => show_again(
-                fields,
-                vec![ErrorView {
-                    field: FORM_ANCHOR.to_owned(),
-                    anchor: FORM_ANCHOR.to_owned(),
-                    message: format!("{}.", sentence(&other.to_string())),
-                    label: None,
-                }],
-                found,
-            ),
+            RegistryError::Config(ConfigError::AllowList(problem)) => {
+                show_again(
+                    fields,
+                    vec![ErrorView {
+                        field: HOSTS_FIELD.to_owned(),
+                        anchor: HOSTS_FIELD.to_owned(),
+                        message: format!("{}.", sentence(&problem.to_string())),
+                        label: Some("Adresses autorisées".to_owned()),
+                    }],
+                    found,
+                )
+                .await
+            }
+            other => {
+                show_again(
+                    fields,
+                    vec![ErrorView {
+                        field: FORM_ANCHOR.to_owned(),
+                        anchor: FORM_ANCHOR.to_owned(),
+                        message: format!("{}.", sentence(&other.to_string())),
+                        label: None,
+                    }],
+                    found,
+                )
+                .await
+            }
         },
         Err(error) => failure(&site, error),
     }
@@ -295,11 +330,14 @@ pub(super) async fn check(
         Err(error) => return failure(&site, error),
     };
     instance_page(
-        admin.desk(site),
+        &state,
+        &site,
+        admin.desk(site.clone()),
         found,
         Shown {
             check: Some(check),
             ..Shown::default()
         },
     )
+    .await
 }

@@ -15,6 +15,7 @@ use super::connectors::operation_label;
 use super::{Admin, date_time};
 use crate::connectors::model::Operation;
 use crate::http::AppState;
+use crate::service::ServiceError;
 use crate::service::journal::{self as service, Filter};
 use crate::web::back_office::Desk;
 use crate::web::{ErrorView, Errors, Site, failure, page};
@@ -58,16 +59,49 @@ struct Choice {
     selected: bool,
 }
 
-/// An entry as listed.
-struct EntryView {
-    at: String,
-    instance: String,
-    version: String,
-    operation: String,
-    duration_ms: u64,
-    ok: bool,
-    outcome: String,
-    error: Option<String>,
+/// The entries of `filter` of `operation` ended with `outcome` (each
+/// when given), as listed.
+///
+/// # Errors
+/// A store failure.
+pub(super) async fn entries(
+    state: &AppState,
+    filter: Filter,
+    operation: Option<&str>,
+    outcome: Option<&str>,
+) -> Result<Vec<EntryView>, ServiceError> {
+    let found = service::entries_of(&state.guichet(), filter, operation, outcome).await?;
+    let label_of = |name: &str| {
+        Operation::parse(name).map_or_else(|| name.to_owned(), |o| operation_label(o).to_owned())
+    };
+    Ok(found
+        .into_iter()
+        .map(|(_, call)| EntryView {
+            at: date_time(state, call.at),
+            operation: label_of(&call.operation),
+            ok: call.outcome == "ok",
+            outcome: OUTCOMES
+                .iter()
+                .find(|(value, _)| *value == call.outcome)
+                .map_or_else(|| call.outcome.clone(), |(_, label)| (*label).to_owned()),
+            instance: call.instance,
+            version: call.connector_version,
+            duration_ms: call.duration_ms,
+            error: call.error,
+        })
+        .collect())
+}
+
+/// An entry as listed (`admin/calls.html`).
+pub(super) struct EntryView {
+    pub(super) at: String,
+    pub(super) instance: String,
+    pub(super) version: String,
+    pub(super) operation: String,
+    pub(super) duration_ms: u64,
+    pub(super) ok: bool,
+    pub(super) outcome: String,
+    pub(super) error: Option<String>,
 }
 
 #[derive(Template)]
@@ -78,7 +112,7 @@ struct JournalPage {
     operations: Vec<Choice>,
     outcomes: Vec<Choice>,
     entries: Vec<EntryView>,
-    limit: u32,
+    calls_caption: String,
     errors: Errors,
 }
 
@@ -121,29 +155,10 @@ pub(super) async fn show(
         limit: Some(PAGE_ENTRIES),
         ..Filter::default()
     };
-    let found = match service::entries_of(&state.guichet(), filter, operation, outcome).await {
-        Ok(found) => found,
+    let entries = match entries(&state, filter, operation, outcome).await {
+        Ok(entries) => entries,
         Err(error) => return failure(&site, error),
     };
-    let label_of = |name: &str| {
-        Operation::parse(name).map_or_else(|| name.to_owned(), |o| operation_label(o).to_owned())
-    };
-    let entries = found
-        .into_iter()
-        .map(|(_, call)| EntryView {
-            at: date_time(&state, call.at),
-            operation: label_of(&call.operation),
-            ok: call.outcome == "ok",
-            outcome: OUTCOMES
-                .iter()
-                .find(|(value, _)| *value == call.outcome)
-                .map_or_else(|| call.outcome.clone(), |(_, label)| (*label).to_owned()),
-            instance: call.instance,
-            version: call.connector_version,
-            duration_ms: call.duration_ms,
-            error: call.error,
-        })
-        .collect();
     let mut ids: Vec<String> = state
         .registry
         .instances()
@@ -185,7 +200,9 @@ pub(super) async fn show(
                 })
                 .collect(),
             entries,
-            limit: PAGE_ENTRIES,
+            calls_caption: format!(
+                "Les {PAGE_ENTRIES} appels les plus récents au plus, du plus récent au plus ancien"
+            ),
             errors,
         },
     )
