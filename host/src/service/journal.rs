@@ -182,20 +182,12 @@ pub async fn entries(
     guichet: &Guichet,
     filter: Filter,
 ) -> Result<Vec<(CallId, ConnectorCall)>, ServiceError> {
-    let query = CallQuery {
-        instance: filter.instance,
-        connector: filter.connector,
-        demande: filter.demande,
-        limit: filter.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
-    };
-    Ok(guichet.store.connector_calls(&query).await?)
+    entries_of(guichet, filter, None, None).await
 }
 
 /// The entries of `filter` that are calls of `operation` (`transmit`,
-/// `check`…) ended with `outcome` (`ok`, `trap`…), each when given: the
-/// latest first, at most the filter's limit, found among the newest
-/// [`MAX_LIMIT`] calls of the filter — the journal's page narrows what
-/// an administrator reads, it does not search the whole history.
+/// `check`…) ended with `outcome` (`ok`, `trap`…), each when given, the
+/// latest first: what the administration's journal page lists.
 ///
 /// # Errors
 /// A store failure.
@@ -205,19 +197,14 @@ pub async fn entries_of(
     operation: Option<&str>,
     outcome: Option<&str>,
 ) -> Result<Vec<(CallId, ConnectorCall)>, ServiceError> {
-    if operation.is_none() && outcome.is_none() {
-        return entries(guichet, filter).await;
-    }
-    let limit = filter.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
-    let wide = Filter {
-        limit: Some(MAX_LIMIT),
-        ..filter
+    let query = CallQuery {
+        instance: filter.instance,
+        connector: filter.connector,
+        demande: filter.demande,
+        limit: filter.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
     };
-    Ok(entries(guichet, wide)
-        .await?
-        .into_iter()
-        .filter(|(_, call)| operation.is_none_or(|o| call.operation == o))
-        .filter(|(_, call)| outcome.is_none_or(|o| call.outcome == o))
-        .take(limit)
-        .collect())
+    Ok(guichet
+        .store
+        .connector_calls_of(&query, operation, outcome)
+        .await?)
 }

@@ -790,6 +790,10 @@ async fn hot_swap(app: TestApp, javascript: bool) {
         ))
         .await;
     browser.wait_for_text("transmission des demandes").await;
+    assert!(
+        browser.source().await.contains("Voir la demande"),
+        "a transmission links its demande"
+    );
     browser.check("admin-journal").await;
     browser
         .open(&format!("{}/admin/files-d-attente", app.base))

@@ -1,9 +1,10 @@
 //! `/admin/connecteurs/journal`: the journal of connector calls, the
 //! latest first, filtered by instance, operation and outcome
-//! (`service::journal::entries_of`): when, which instance and version,
-//! the operation, how long, how it ended and its error, the demande's
-//! number when the call was made for one. Secrets are masked by the
-//! runtime before anything is journaled.
+//! (`service::journal::entries_of`, filtered by the store): when, which
+//! instance and version, the operation, how long, how it ended and its
+//! error, and the demande the call was made for, linked to its page in the
+//! back office. Secrets are masked by the runtime before anything is
+//! journaled.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -88,6 +89,9 @@ pub(super) async fn entries(
             version: call.connector_version,
             duration_ms: call.duration_ms,
             error: call.error,
+            demande: call
+                .demande
+                .map(|d| format!("/back-office/demandes/{}", d.uuid())),
         })
         .collect())
 }
@@ -102,6 +106,8 @@ pub(super) struct EntryView {
     pub(super) ok: bool,
     pub(super) outcome: String,
     pub(super) error: Option<String>,
+    /// The back office's page of the demande it was made for.
+    pub(super) demande: Option<String>,
 }
 
 #[derive(Template)]
