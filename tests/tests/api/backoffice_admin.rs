@@ -73,6 +73,24 @@ async fn an_administrator_uploads_activates_and_rolls_back_a_version_through_the
     assert_eq!(listed.status, 200, "{}", listed.html);
     assert!(listed.html.contains("Composant hostile"), "{}", listed.html);
 
+    // Nothing to roll back to yet: told, with no rollback form offered.
+    assert!(!listed.html.contains("/instances/echange/retour"));
+    let nothing = pages
+        .post(
+            "/admin/connecteurs/instances/echange/retour",
+            &[("confirme", "oui")],
+        )
+        .await;
+    assert_eq!(nothing.status, 422, "{}", nothing.html);
+    assert!(
+        nothing
+            .html
+            .contains("L&#39;instance « echange » n&#39;a pas de version précédente"),
+        "{}",
+        nothing.html
+    );
+    assert!(nothing.html.contains("href=\"#instance-echange\""));
+
     // Upload: installed, not active anywhere yet.
     let uploaded = pages
         .post_multipart(
@@ -173,6 +191,19 @@ async fn an_administrator_uploads_activates_and_rolls_back_a_version_through_the
             .contains("Version inconnue du connecteur « hostile » : 9.9.9")
     );
     assert_eq!(versions(&app, "echange").0, "0.1.0");
+
+    // Rolled back twice: the second returns to 0.2.0, the previous one.
+    let again = pages
+        .post(
+            "/admin/connecteurs/instances/echange/retour",
+            &[("confirme", "oui")],
+        )
+        .await;
+    assert_eq!(again.status, 303, "{}", again.html);
+    assert_eq!(
+        versions(&app, "echange"),
+        ("0.2.0".to_owned(), Some("0.1.0".to_owned()))
+    );
 }
 
 /// The ATAL instance's stored settings (secrets in clear).

@@ -370,10 +370,11 @@ pub(super) async fn rollback(
             urlencoded(&id)
         )),
         Err(ServiceError::Registry(error)) if !matches!(*error, RegistryError::Call(_)) => {
-            let name = field("retour", &id, CONFIRM_FIELD);
+            // No previous version: the instance has no rollback form, the
+            // summary leads to its heading.
             let errors = Errors(vec![ErrorView {
-                anchor: name.clone(),
-                field: name,
+                anchor: format!("instance-{id}"),
+                field: field("retour", &id, CONFIRM_FIELD),
                 message: format!("{}.", sentence(&error.to_string())),
                 label: Some(format!("Instance « {id} »")),
             }]);
