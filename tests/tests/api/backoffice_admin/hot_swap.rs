@@ -83,14 +83,17 @@ async fn hot_swap(app: TestApp, javascript: bool) {
     browser.check("admin-connecteurs").await;
 
     // The usager files and the gestionnaire receives (each reception
-    // queues a transmission), the worker transmitting as it goes, while
-    // the administrator uploads, activates and rolls back.
+    // queues a transmission) while the administrator uploads, activates
+    // and rolls back, the worker running after each swap on what is queued
+    // by then. One demande received before the swaps waits for the
+    // worker: the activation decides which version transmits it.
+    let waiting = file_signalement_on(&usager, echange, None).await;
+    step(&gestionnaire, &waiting, "receptionner").await;
     let flow = async {
-        let mut filed = Vec::new();
+        let mut filed = vec![waiting.clone()];
         for _ in 0..6 {
             let id = file_signalement_on(&usager, echange, None).await;
             step(&gestionnaire, &id, "receptionner").await;
-            app.transmit().await;
             filed.push(id);
         }
         filed
@@ -120,11 +123,14 @@ async fn hot_swap(app: TestApp, javascript: bool) {
         browser.click("form[action$='/activation'] button").await;
         browser.wait_for_address("fait=activation").await;
         let active = versions(&app, "echange");
+        // The worker runs on the version just activated.
+        app.transmit().await;
         browser.check("admin-connecteurs-active").await;
         tokio::task::yield_now().await;
         browser.click("#retour-echange-confirme").await;
         browser.click("form[action$='/retour'] button").await;
         browser.wait_for_address("fait=retour").await;
+        app.transmit().await;
         active
     };
     let (mut filed, active) = tokio::join!(flow, administration);
@@ -143,6 +149,7 @@ async fn hot_swap(app: TestApp, javascript: bool) {
         assert!(rounds < 10, "transmissions never end");
     }
     let mut remote_ids = BTreeSet::new();
+    let mut transmitted_by = BTreeSet::new();
     for id in &filed {
         let jobs: Vec<_> = app
             .store
@@ -156,6 +163,12 @@ async fn hot_swap(app: TestApp, javascript: bool) {
         assert_eq!(jobs[0].status, JobStatus::Done, "{jobs:?}");
         let view = agent_view(&gestionnaire, id).await;
         assert_eq!(view["transmissions"][0]["state"], "transmise", "{view}");
+        transmitted_by.insert(
+            view["transmissions"][0]["display_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
         remote_ids.insert(
             view["transmissions"][0]["remote_id"]
                 .as_str()
@@ -164,6 +177,19 @@ async fn hot_swap(app: TestApp, javascript: bool) {
         );
     }
     assert_eq!(remote_ids.len(), filed.len(), "one record per demande");
+    // The demande waiting went out on the version activated, the last
+    // one on the version rolled back to.
+    let waited = agent_view(&gestionnaire, &waiting).await;
+    assert_eq!(
+        waited["transmissions"][0]["display_id"], "0.2.0",
+        "{waited}"
+    );
+    let last = agent_view(&gestionnaire, filed.last().unwrap()).await;
+    assert_eq!(last["transmissions"][0]["display_id"], "0.1.0", "{last}");
+    assert!(
+        transmitted_by.iter().all(|v| v == "0.1.0" || v == "0.2.0"),
+        "{transmitted_by:?}"
+    );
 
     // The instance's page, the journal and the queues, checked too.
     browser
