@@ -39,6 +39,7 @@ use crate::http::AppState;
 use crate::service::{ServiceError, catalogue};
 
 pub(crate) mod account;
+mod admin;
 pub(crate) mod back_office;
 mod demandes;
 mod form;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(form::router())
         .merge(demandes::router())
         .merge(back_office::router())
+        .merge(admin::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::csrf_cookie,

@@ -182,11 +182,29 @@ pub async fn entries(
     guichet: &Guichet,
     filter: Filter,
 ) -> Result<Vec<(CallId, ConnectorCall)>, ServiceError> {
+    entries_of(guichet, filter, None, None).await
+}
+
+/// The entries of `filter` that are calls of `operation` (`transmit`,
+/// `check`…) ended with `outcome` (`ok`, `trap`…), each when given, the
+/// latest first: what the administration's journal page lists.
+///
+/// # Errors
+/// A store failure.
+pub async fn entries_of(
+    guichet: &Guichet,
+    filter: Filter,
+    operation: Option<&str>,
+    outcome: Option<&str>,
+) -> Result<Vec<(CallId, ConnectorCall)>, ServiceError> {
     let query = CallQuery {
         instance: filter.instance,
         connector: filter.connector,
         demande: filter.demande,
         limit: filter.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
     };
-    Ok(guichet.store.connector_calls(&query).await?)
+    Ok(guichet
+        .store
+        .connector_calls_of(&query, operation, outcome)
+        .await?)
 }

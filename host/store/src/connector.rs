@@ -251,6 +251,21 @@ impl Store {
     /// # Errors
     /// A database error.
     pub async fn connector_calls(&self, query: &CallQuery) -> Result<Vec<(CallId, ConnectorCall)>> {
+        self.connector_calls_of(query, None, None).await
+    }
+
+    /// [`Store::connector_calls`], only the calls of `operation`
+    /// (`transmit`, `check`…) that ended with `outcome` (`ok`, `trap`…),
+    /// each when given.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn connector_calls_of(
+        &self,
+        query: &CallQuery,
+        operation: Option<&str>,
+        outcome: Option<&str>,
+    ) -> Result<Vec<(CallId, ConnectorCall)>> {
         let mut sql = Sql::new(&format!(
             "SELECT {} FROM connector_calls WHERE 1 = 1",
             call_columns()
@@ -263,6 +278,12 @@ impl Store {
         }
         if let Some(demande) = query.demande {
             sql.push(" AND demande_id = ").bind(demande.to_string());
+        }
+        if let Some(operation) = operation {
+            sql.push(" AND operation = ").bind(operation.to_owned());
+        }
+        if let Some(outcome) = outcome {
+            sql.push(" AND outcome = ").bind(outcome.to_owned());
         }
         sql.push(" ORDER BY called_at DESC, id LIMIT ")
             .bind(i64::from(query.limit));

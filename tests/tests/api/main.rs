@@ -24,6 +24,7 @@ mod admin;
 mod auth;
 mod backoffice;
 mod backoffice_actions;
+mod backoffice_admin;
 mod backoffice_browser;
 mod backoffice_links;
 mod bad_inputs;
