@@ -41,6 +41,7 @@ use crate::service::back_office::{self, StatusCount, TableRequest};
 use crate::service::{Caller, ServiceError};
 
 mod demande;
+mod statistics;
 
 /// The rows of a page of the table.
 const PAGE_ROWS: u32 = 50;
@@ -66,6 +67,8 @@ pub fn router() -> Router<AppState> {
             "/back-office/demandes/{id}/cadre-reserve",
             post(demande::reserved_fields),
         )
+        .route("/back-office/statistiques", get(statistics::show))
+        .route("/back-office/statistiques.csv", get(statistics::export))
 }
 
 /// A logged-in agent; anyone else is sent to the login page (anonymous)
