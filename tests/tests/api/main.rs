@@ -22,6 +22,7 @@ mod raw;
 mod account;
 mod admin;
 mod auth;
+mod backoffice_statistics;
 mod bad_inputs;
 mod drafts;
 mod error_catalogue;
