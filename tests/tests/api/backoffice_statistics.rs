@@ -131,9 +131,7 @@ fn assert_rows(html: &str, rows: &[(&str, &[&str])]) {
     }
 }
 
-async fn a_quality_agent_reads_the_figures_charts_and_csv_of_the_demandes_processed(
-    app: TestApp,
-) {
+async fn a_quality_agent_reads_the_figures_charts_and_csv_of_the_demandes_processed(app: TestApp) {
     let seeded = seed(&app).await;
     let qualite = agent_on_the_pages(&app, "qualite@ville.test", QUALITE).await;
 
@@ -142,7 +140,9 @@ async fn a_quality_agent_reads_the_figures_charts_and_csv_of_the_demandes_proces
     assert!(table.html.contains("href=\"/back-office/statistiques\""));
 
     let page = qualite
-        .get(&format!("/back-office/statistiques?demarche={VELO}&{PERIOD}"))
+        .get(&format!(
+            "/back-office/statistiques?demarche={VELO}&{PERIOD}"
+        ))
         .await;
     assert_eq!(page.status, 200, "{}", page.html);
     let html = &page.html;
@@ -176,7 +176,10 @@ async fn a_quality_agent_reads_the_figures_charts_and_csv_of_the_demandes_proces
     );
     assert!(html.contains("dont Refusée</th><td>1</td>"));
     // Times to process: A 3 days, B 5, C 30.
-    assert!(html.contains("médiane 5,00 jours, 90e centile 30,00 jours"), "{html}");
+    assert!(
+        html.contains("médiane 5,00 jours, 90e centile 30,00 jours"),
+        "{html}"
+    );
     assert_rows(
         html,
         &[
@@ -199,18 +202,37 @@ async fn a_quality_agent_reads_the_figures_charts_and_csv_of_the_demandes_proces
     // Now: E is late, D never taken.
     assert!(html.contains("1 demande en retard"));
     assert!(html.contains("1 demande non prise en compte depuis 7 jours ou plus"));
-    let late_rows = html.split("<table class=\"demandes late\">").nth(1).unwrap();
+    let late_rows = html
+        .split("<table class=\"demandes late\">")
+        .nth(1)
+        .unwrap();
     let late_rows = late_rows.split("</table>").next().unwrap();
     assert!(late_rows.contains(&seeded.numeros[&'E']), "{late_rows}");
     for letter in ['A', 'B', 'C', 'D'] {
         assert!(!late_rows.contains(&seeded.numeros[&letter]), "{letter}");
     }
     // Satisfaction: A's answer.
-    assert!(html.contains("1 réponse à l'enquête du 01/03/2026 au 30/04/2026 ; note moyenne : 5,00 sur 5."), "{html}");
-    assert_rows(html, &[("5 sur 5", &["1"]), ("Site de la ville", &["1"]), ("Autre", &["0"])]);
+    assert!(
+        html.contains(
+            "1 réponse à l'enquête du 01/03/2026 au 30/04/2026 ; note moyenne : 5,00 sur 5."
+        ),
+        "{html}"
+    );
+    assert_rows(
+        html,
+        &[
+            ("5 sur 5", &["1"]),
+            ("Site de la ville", &["1"]),
+            ("Autre", &["0"]),
+        ],
+    );
 
     // Three charts, each an image named by its title, drawn with text.
-    assert_eq!(html.matches("<svg class=\"chart\" role=\"img\"").count(), 3, "{html}");
+    assert_eq!(
+        html.matches("<svg class=\"chart\" role=\"img\"").count(),
+        3,
+        "{html}"
+    );
     for id in ["graphique-statuts", "graphique-delais", "graphique-mois"] {
         assert!(html.contains(&format!("aria-labelledby=\"{id}\"")), "{id}");
         assert!(html.contains(&format!("<title id=\"{id}\">")), "{id}");
@@ -218,18 +240,30 @@ async fn a_quality_agent_reads_the_figures_charts_and_csv_of_the_demandes_proces
     assert!(html.contains(
         "<title id=\"graphique-mois\">Part des demandes traitées dans le délai de 27 jours, par mois : mars 2026 100,0 % (2 sur 2), avril 2026 0,0 % (0 sur 1).</title>"
     ), "{html}");
-    assert!(html.contains("\nDemande traitée\n</text>"), "the status chart's labels");
-    assert!(html.contains("\n100 %\n</text>"), "the month chart's values");
+    assert!(
+        html.contains("\nDemande traitée\n</text>"),
+        "the status chart's labels"
+    );
+    assert!(
+        html.contains("\n100 %\n</text>"),
+        "the month chart's values"
+    );
     assert!(!html.contains(" style=\""), "no inline style under the CSP");
 
     // The CSV of the same figures.
     let export = format!("/back-office/statistiques.csv?demarche={VELO}&{PERIOD}");
-    assert!(html.contains(&format!("href=\"{}\"", export.replace('&', "&#38;"))), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{}\"", export.replace('&', "&#38;"))),
+        "{html}"
+    );
     let (status, kind, bytes) = qualite.download(&export).await;
     assert_eq!(status, 200);
     assert_eq!(kind, "text/csv; charset=utf-8");
     let csv = String::from_utf8(bytes).unwrap();
-    assert!(csv.starts_with("\u{feff}rubrique;indicateur;valeur\n"), "{csv}");
+    assert!(
+        csv.starts_with("\u{feff}rubrique;indicateur;valeur\n"),
+        "{csv}"
+    );
     for line in [
         "Périmètre;Du;01/03/2026",
         "Périmètre;Au;30/04/2026",
@@ -263,7 +297,9 @@ async fn an_observer_gets_no_statistics(app: TestApp) {
         assert!(!answer.html.contains("<svg"), "{path}");
     }
     // Anonymous: sent to the login page.
-    let anonymous = Visitor::new(&app.base).get("/back-office/statistiques").await;
+    let anonymous = Visitor::new(&app.base)
+        .get("/back-office/statistiques")
+        .await;
     assert_eq!(anonymous.status, 303);
 }
 
@@ -271,28 +307,47 @@ async fn filters_that_do_not_read_are_summarised_with_no_figure(app: TestApp) {
     import_velo_complexe(&app).await;
     let qualite = agent_on_the_pages(&app, "qualite@ville.test", QUALITE).await;
     let cases = [
-        ("du=31%2F02%2F2026", "du", "Saisissez une date au format JJ/MM/AAAA"),
+        (
+            "du=31%2F02%2F2026",
+            "du",
+            "Saisissez une date au format JJ/MM/AAAA",
+        ),
         ("au=demain", "au", "Saisissez une date au format JJ/MM/AAAA"),
         (
             "du=10%2F03%2F2026&au=2026-03-01",
             "au",
             "La fin de la période doit suivre son début.",
         ),
-        ("demarche=inconnue", "demarche", "Choisissez une démarche de la liste."),
+        (
+            "demarche=inconnue",
+            "demarche",
+            "Choisissez une démarche de la liste.",
+        ),
         ("service=pas+un+groupe", "service", ""),
     ];
     for (query, field, text) in cases {
-        let page = qualite.get(&format!("/back-office/statistiques?{query}")).await;
+        let page = qualite
+            .get(&format!("/back-office/statistiques?{query}"))
+            .await;
         assert_eq!(page.status, 422, "{query}: {}", page.html);
         let summary = page
             .html
             .split("class=\"error-summary\"")
             .nth(1)
             .unwrap_or_else(|| panic!("{query}: no error summary"));
-        assert!(summary.contains(&format!("href=\"#{field}\"")), "{query}: {summary}");
+        assert!(
+            summary.contains(&format!("href=\"#{field}\"")),
+            "{query}: {summary}"
+        );
         assert!(summary.contains(text), "{query}: {summary}");
-        assert!(page.html.contains("<title>Erreur : Statistiques"), "{query}");
-        assert!(page.html.contains(&format!("id=\"{field}-error\"")), "{query}");
+        assert!(
+            page.html.contains("<title>Erreur : Statistiques"),
+            "{query}"
+        );
+        assert!(
+            page.html.contains(&format!("id=\"{field}-error\"")),
+            "{query}"
+        );
         assert!(!page.html.contains("<svg"), "{query}: no figure");
         let (status, _, _) = qualite
             .download(&format!("/back-office/statistiques.csv?{query}"))
@@ -302,7 +357,11 @@ async fn filters_that_do_not_read_are_summarised_with_no_figure(app: TestApp) {
     // The page as first opened: this month, every démarche, no error.
     let page = qualite.get("/back-office/statistiques").await;
     assert_eq!(page.status, 200);
-    assert!(page.html.contains("du 01/03/2026 au 02/03/2026"), "{}", page.html);
+    assert!(
+        page.html.contains("du 01/03/2026 au 02/03/2026"),
+        "{}",
+        page.html
+    );
 }
 
 /// The path in Chromium, with and without JavaScript: the Qualité agent
@@ -339,17 +398,24 @@ async fn in_a_browser(app: TestApp) {
         browser.fill("password", PASSWORD).await;
         browser.click("main form button[type=submit]").await;
         browser.wait_for_address("/back-office/demandes").await;
-        browser.click("nav.account a[href=\"/back-office/statistiques\"]").await;
+        browser
+            .click("nav.account a[href=\"/back-office/statistiques\"]")
+            .await;
         browser.wait_for_address("/back-office/statistiques").await;
         browser.check("statistiques").await;
         browser.select("demarche", VELO).await;
         browser.fill("service", MOBILITES).await;
         browser.click("form.filters button[type=submit]").await;
         browser.wait_for_address("demarche=").await;
-        browser.wait_for_text("Traitées dans le délai de 27 jours").await;
+        browser
+            .wait_for_text("Traitées dans le délai de 27 jours")
+            .await;
         let source = browser.source().await;
         assert_eq!(source.matches("role=\"img\"").count(), 3, "{source}");
-        assert!(source.contains("service Gest_SVL_DACT_Mobilités"), "{source}");
+        assert!(
+            source.contains("service Gest_SVL_DACT_Mobilités"),
+            "{source}"
+        );
         browser.check("statistiques-velo").await;
     }
 }

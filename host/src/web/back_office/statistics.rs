@@ -192,7 +192,10 @@ fn decimal(value: f64, digits: usize) -> String {
 
 /// A share from 0 to 1 as a percentage (« 83,3 % »), or « — ».
 fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "—".to_owned(), |s| format!("{} %", decimal(s * 100.0, 1)))
+    share.map_or_else(
+        || "—".to_owned(),
+        |s| format!("{} %", decimal(s * 100.0, 1)),
+    )
 }
 
 /// Days with a decimal comma (« 3,25 jours »), or « — ».
@@ -359,7 +362,13 @@ pub(super) async fn show(
             .collect::<Vec<_>>()
             .join("&")
     );
-    let figures = figures(stats, trends.processing, &trends.months, late_rows, late.total);
+    let figures = figures(
+        stats,
+        trends.processing,
+        &trends.months,
+        late_rows,
+        late.total,
+    );
     let mut view = StatisticsPage::new(desk, filters.clone(), demarches, Errors::default());
     view.figures = Some(Figures {
         late_href,
@@ -390,7 +399,13 @@ fn figures(
         id: "graphique-statuts",
         title: &format!(
             "Demandes reçues {period} par statut actuel : {}.",
-            listed(stats.received.by_status.iter().map(|s| (&s.label, s.count.to_string())))
+            listed(
+                stats
+                    .received
+                    .by_status
+                    .iter()
+                    .map(|s| (&s.label, s.count.to_string()))
+            )
         ),
         axis: "Demandes",
         bars: stats
@@ -455,7 +470,8 @@ fn figures(
                 (m.month.format("%m/%Y").to_string(), value, text)
             })
             .collect(),
-        max: Some(100.0),
+        // Room above 100 % for the value written over the bar.
+        max: Some(115.0),
     };
     Figures {
         demarches: stats

@@ -84,7 +84,10 @@ impl Store {
         }
         let mut sql = Sql::new("SELECT ");
         for (i, pair) in bounds.windows(2).enumerate() {
-            for (kind, within) in [("m", ""), ("w", " AND d.closed_at <= d.processing_deadline")] {
+            for (kind, within) in [
+                ("m", ""),
+                ("w", " AND d.closed_at <= d.processing_deadline"),
+            ] {
                 sql.push(if i == 0 && kind == "m" { "" } else { ", " })
                     .push("COUNT(CASE WHEN d.closed_at >= ")
                     .bind(millis(pair[0]))

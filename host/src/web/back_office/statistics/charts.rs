@@ -24,6 +24,16 @@ fn failed(error: impl std::fmt::Display) -> ChartError {
 /// The bars' colour: dark blue, 8.6:1 on white (WCAG's 3:1 for graphics).
 const BAR: RGBColor = RGBColor(0x1d, 0x4f, 0x91);
 
+/// The size of the text, in SVG units (plotters writes 1/1.24 of it).
+const FONT: u32 = 16;
+
+/// The last index of the category axis: plotters' discrete range `0..n`
+/// holds `n + 1` values, and one value alone makes it draw nothing (an
+/// empty segment then follows a single bar).
+fn segments(count: usize) -> usize {
+    count.max(2) - 1
+}
+
 /// The width of a chart, in SVG units (pixels at 100 %).
 const WIDTH: u32 = 720;
 
@@ -42,13 +52,24 @@ pub struct Bars<'a> {
 }
 
 impl Bars<'_> {
+    /// The top of the value axis: the fixed maximum, or a whole number
+    /// leaving room above the highest bar for its value.
     fn top(&self) -> f64 {
         self.max.unwrap_or_else(|| {
-            self.bars
+            let highest = self
+                .bars
                 .iter()
                 .map(|(_, value, _)| *value)
-                .fold(1.0, f64::max)
+                .fold(1.0, f64::max);
+            (highest * 1.15).ceil().max(highest + 1.0)
         })
+    }
+
+    /// How many ticks the value axis asks for: one a unit for small
+    /// counts, else six.
+    fn ticks(&self) -> usize {
+        let top = self.top();
+        if top < 6.0 { top as usize + 1 } else { 6 }
     }
 
     /// The chart with vertical bars, labels under them.
@@ -59,8 +80,7 @@ impl Bars<'_> {
     pub fn vertical(&self) -> Result<String, ChartError> {
         let mut svg = String::new();
         let count = self.bars.len().max(1);
-        // Room above the highest bar for its value.
-        let top = self.top() * 1.15;
+        let top = self.top();
         {
             let root = SVGBackend::with_string(&mut svg, (WIDTH, 320)).into_drawing_area();
             root.fill(&WHITE).map_err(failed)?;
@@ -68,7 +88,7 @@ impl Bars<'_> {
                 .margin(12)
                 .x_label_area_size(44)
                 .y_label_area_size(64)
-                .build_cartesian_2d((0..count).into_segmented(), 0.0..top)
+                .build_cartesian_2d((0..segments(count)).into_segmented(), 0.0..top)
                 .map_err(failed)?;
             chart
                 .configure_mesh()
@@ -82,12 +102,13 @@ impl Bars<'_> {
                         .unwrap_or_default(),
                     _ => String::new(),
                 })
-                .y_labels(6)
-                .y_label_formatter(&|value| format!("{value:.0}"))
+                .y_labels(self.ticks())
+                .y_label_formatter(&whole)
                 .y_desc(self.axis)
-                .label_style(("sans-serif", 14))
-                .axis_desc_style(("sans-serif", 14))
-                .light_line_style(RGBColor(0xe4, 0xe4, 0xe4))
+                .label_style(("sans-serif", FONT))
+                .axis_desc_style(("sans-serif", FONT))
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
                 .draw()
                 .map_err(failed)?;
             chart
@@ -98,7 +119,7 @@ impl Bars<'_> {
                         .data(self.bars.iter().enumerate().map(|(i, (_, v, _))| (i, *v))),
                 )
                 .map_err(failed)?;
-            let style = TextStyle::from(("sans-serif", 14).into_font())
+            let style = TextStyle::from(("sans-serif", FONT).into_font())
                 .pos(Pos::new(HPos::Center, VPos::Bottom));
             chart
                 .draw_series(self.bars.iter().enumerate().map(|(i, (_, value, text))| {
@@ -119,15 +140,17 @@ impl Bars<'_> {
     pub fn horizontal(&self) -> Result<String, ChartError> {
         let mut svg = String::new();
         let count = self.bars.len().max(1);
-        let top = self.top() * 1.15;
+        // The first bar at the top: plotters counts upwards.
+        let last = count - 1;
+        let top = self.top();
         let longest = self
             .bars
             .iter()
             .map(|(label, _, _)| label.chars().count())
             .max()
             .unwrap_or(0);
-        // plotters estimates 0.7 em a character; 14 px labels.
-        let label_width = u32::try_from(longest * 8 + 16)
+        // plotters estimates 0.7 em a character.
+        let label_width = u32::try_from(longest * 9 + 16)
             .unwrap_or(u32::MAX)
             .clamp(80, 320);
         let height = u32::try_from(count * 36 + 70).unwrap_or(u32::MAX).min(1200);
@@ -138,26 +161,27 @@ impl Bars<'_> {
                 .margin(12)
                 .x_label_area_size(44)
                 .y_label_area_size(label_width)
-                .build_cartesian_2d(0.0..top, (0..count).into_segmented())
+                .build_cartesian_2d(0.0..top, (0..segments(count)).into_segmented())
                 .map_err(failed)?;
             chart
                 .configure_mesh()
                 .disable_y_mesh()
                 .y_labels(count)
                 .y_label_formatter(&|value| match value {
-                    SegmentValue::CenterOf(i) => self
-                        .bars
-                        .get(*i)
+                    SegmentValue::CenterOf(at) => last
+                        .checked_sub(*at)
+                        .and_then(|i| self.bars.get(i))
                         .map(|(label, _, _)| label.clone())
                         .unwrap_or_default(),
                     _ => String::new(),
                 })
-                .x_labels(6)
-                .x_label_formatter(&|value| format!("{value:.0}"))
+                .x_labels(self.ticks())
+                .x_label_formatter(&whole)
                 .x_desc(self.axis)
-                .label_style(("sans-serif", 14))
-                .axis_desc_style(("sans-serif", 14))
-                .light_line_style(RGBColor(0xe4, 0xe4, 0xe4))
+                .label_style(("sans-serif", FONT))
+                .axis_desc_style(("sans-serif", FONT))
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
                 .draw()
                 .map_err(failed)?;
             chart
@@ -165,14 +189,19 @@ impl Bars<'_> {
                     Histogram::horizontal(&chart)
                         .style(BAR.filled())
                         .margin(8)
-                        .data(self.bars.iter().enumerate().map(|(i, (_, v, _))| (i, *v))),
+                        .data(
+                            self.bars
+                                .iter()
+                                .enumerate()
+                                .map(|(i, (_, v, _))| (last - i, *v)),
+                        ),
                 )
                 .map_err(failed)?;
-            let style = TextStyle::from(("sans-serif", 14).into_font())
+            let style = TextStyle::from(("sans-serif", FONT).into_font())
                 .pos(Pos::new(HPos::Left, VPos::Center));
             chart
                 .draw_series(self.bars.iter().enumerate().map(|(i, (_, value, text))| {
-                    EmptyElement::at((*value, SegmentValue::CenterOf(i)))
+                    EmptyElement::at((*value, SegmentValue::CenterOf(last - i)))
                         + Text::new(text.clone(), (4, 0), style.clone())
                 }))
                 .map_err(failed)?;
@@ -190,6 +219,16 @@ impl Bars<'_> {
         format!(
             "<svg class=\"chart\" role=\"img\" aria-labelledby=\"{id}\" focusable=\"false\" {attributes}><title id=\"{id}\">{title}</title>{rest}"
         )
+    }
+}
+
+/// A tick's value when it is a whole number (counts and percentages have
+/// no fractional ticks), else nothing.
+fn whole(value: &f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{value:.0}")
+    } else {
+        String::new()
     }
 }
 
@@ -228,15 +267,32 @@ mod tests {
     }
 
     #[test]
+    fn one_bar_is_drawn_in_the_chart() {
+        let mut one = chart();
+        one.bars.truncate(1);
+        for svg in [one.vertical().unwrap(), one.horizontal().unwrap()] {
+            // A bar of positive size, its value written.
+            assert!(svg.contains("fill=\"#1D4F91\""), "{svg}");
+            assert!(
+                !svg.contains("height=\"-") && !svg.contains("width=\"-"),
+                "{svg}"
+            );
+            assert!(svg.contains(">\n3\n</text>"), "{svg}");
+        }
+    }
+
+    #[test]
     fn a_chart_is_an_image_named_by_its_title_with_its_text() {
         for svg in [chart().vertical().unwrap(), chart().horizontal().unwrap()] {
             assert!(
-                svg.starts_with("<svg class=\"chart\" role=\"img\" aria-labelledby=\"graphique-test\""),
+                svg.starts_with(
+                    "<svg class=\"chart\" role=\"img\" aria-labelledby=\"graphique-test\""
+                ),
                 "{svg}"
             );
-            assert!(svg.contains(
-                "<title id=\"graphique-test\">Deux barres &lt;3 &amp; 5&gt;</title>"
-            ));
+            assert!(
+                svg.contains("<title id=\"graphique-test\">Deux barres &lt;3 &amp; 5&gt;</title>")
+            );
             assert!(svg.contains("viewBox=\"0 0 720 "), "{svg}");
             // plotters writes each text on its own line.
             assert!(svg.contains(">\nDemande transmise\n</text>"), "{svg}");
