@@ -211,6 +211,10 @@ async fn a_quality_agent_reads_the_figures_charts_and_csv_of_the_demandes_proces
     for letter in ['A', 'B', 'C', 'D'] {
         assert!(!late_rows.contains(&seeded.numeros[&letter]), "{letter}");
     }
+    // The whole list is the processing table's, filtered the same way.
+    assert!(html.contains(&format!(
+        "href=\"/back-office/demandes?demarche={VELO}&#38;retard=oui\""
+    )));
     // Satisfaction: A's answer.
     assert!(
         html.contains(

@@ -13,9 +13,11 @@
 //! - `GET /back-office/statistiques.csv` (same filters) — the same figures
 //!   as CSV ([`statistics::export::csv`]).
 //!
-//! **Libraries.** `askama` renders the page (`back_office/statistics.html`),
-//! `plotters` draws each chart as SVG on the server (`statistics/charts.rs`)
-//! which the page inlines: no script, no image request, nothing fetched.
+//! **Libraries.** `askama` renders the page (`back_office/statistics.html`,
+//! its figures written by `statistics/figures.rs`), `plotters` draws each
+//! chart as SVG on the server (`statistics/charts.rs`) which the page
+//! inlines: no script, no image request, nothing fetched; the `csv` crate
+//! writes the export (in `service::statistics::export`).
 //! Every chart is an image named by a sentence holding its figures, and
 //! its figures are also in a table: nothing is told by a chart alone.
 //!
@@ -34,15 +36,14 @@ use serde::Deserialize;
 use super::{Agent, Desk, Option_};
 use crate::http::AppState;
 use crate::service::back_office::{self, TableRow};
-use crate::service::statistics::{
-    self, MonthShare, OverdueKind, OverdueRequest, Statistics, StatisticsRequest, TimeBucket,
-};
+use crate::service::statistics::{self, OverdueKind, OverdueRequest, StatisticsRequest};
 use crate::service::{Caller, Guichet, ServiceError};
 use crate::web::{ErrorView, Errors, Site, failure, message, page, urlencoded};
 
 mod charts;
+mod figures;
 
-use charts::Bars;
+use figures::{Figures, LateList, LateView, figures};
 
 /// The late demandes listed on the page (the processing table lists them
 /// all).
@@ -185,71 +186,6 @@ async fn judged(
     Ok(judged)
 }
 
-/// A number with a decimal comma.
-fn decimal(value: f64, digits: usize) -> String {
-    format!("{value:.digits$}").replace('.', ",")
-}
-
-/// A share from 0 to 1 as a percentage (« 83,3 % »), or « — ».
-fn percent(share: Option<f64>) -> String {
-    share.map_or_else(
-        || "—".to_owned(),
-        |s| format!("{} %", decimal(s * 100.0, 1)),
-    )
-}
-
-/// Days with a decimal comma (« 3,25 jours »), or « — ».
-fn days(value: Option<f64>) -> String {
-    value.map_or_else(
-        || "—".to_owned(),
-        |d| format!("{} jour{}", decimal(d, 2), if d >= 2.0 { "s" } else { "" }),
-    )
-}
-
-/// A month's line.
-struct MonthView {
-    label: String,
-    measured: u64,
-    within: u64,
-    share: String,
-}
-
-/// A late demande's line.
-struct LateView {
-    id: String,
-    numero: String,
-    demarche: String,
-    status: String,
-    service: String,
-    deadline: String,
-}
-
-/// The figures shown, once the filters read.
-struct Figures {
-    stats: Statistics,
-    /// « du 01/03/2026 au 31/03/2026 ».
-    period: String,
-    /// The démarches counted, by title.
-    demarches: String,
-    /// The processing delays, « 27 » or « 27 ou 30 ».
-    deadline_days: String,
-    median: String,
-    p90: String,
-    share: String,
-    mean_score: String,
-    buckets: Vec<TimeBucket>,
-    months: Vec<MonthView>,
-    late: Vec<LateView>,
-    late_total: u64,
-    /// The processing table of the late demandes.
-    late_href: String,
-    export_href: String,
-    /// The charts (none when plotters failed: the tables stay).
-    by_status_chart: Option<String>,
-    processing_chart: Option<String>,
-    months_chart: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "back_office/statistics.html")]
 struct StatisticsPage {
@@ -274,13 +210,6 @@ impl StatisticsPage {
             figures: None,
         }
     }
-}
-
-/// A chart, or none (logged) when plotters failed.
-fn drawn(chart: Result<String, charts::ChartError>) -> Option<String> {
-    chart
-        .map_err(|error| tracing::error!(%error, "graphique non dessiné"))
-        .ok()
 }
 
 /// The page: the form, then the figures when the filters read.
@@ -362,161 +291,15 @@ pub(super) async fn show(
             .collect::<Vec<_>>()
             .join("&")
     );
-    let figures = figures(
-        stats,
-        trends.processing,
-        &trends.months,
-        late_rows,
-        late.total,
-    );
-    let mut view = StatisticsPage::new(desk, filters.clone(), demarches, Errors::default());
-    view.figures = Some(Figures {
-        late_href,
-        export_href: format!("/back-office/statistiques.csv?{}", filters.query()),
-        ..figures
-    });
+    let late = LateList {
+        rows: late_rows,
+        total: late.total,
+        href: late_href,
+    };
+    let export_href = format!("/back-office/statistiques.csv?{}", filters.query());
+    let mut view = StatisticsPage::new(desk, filters, demarches, Errors::default());
+    view.figures = Some(figures(stats, trends, late, export_href));
     page(StatusCode::OK, &view)
-}
-
-/// The figures as shown, with their charts.
-fn figures(
-    stats: Statistics,
-    buckets: Vec<TimeBucket>,
-    months: &[MonthShare],
-    late: Vec<LateView>,
-    late_total: u64,
-) -> Figures {
-    let day = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
-    let period = format!("du {} au {}", day(stats.scope.from), day(stats.scope.to));
-    let deadline_days = stats
-        .deadline
-        .days
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(" ou ");
-    let by_status = Bars {
-        id: "graphique-statuts",
-        title: &format!(
-            "Demandes reçues {period} par statut actuel : {}.",
-            listed(
-                stats
-                    .received
-                    .by_status
-                    .iter()
-                    .map(|s| (&s.label, s.count.to_string()))
-            )
-        ),
-        axis: "Demandes",
-        bars: stats
-            .received
-            .by_status
-            .iter()
-            .map(|s| (s.label.clone(), s.count as f64, s.count.to_string()))
-            .collect(),
-        max: None,
-    };
-    let processing = Bars {
-        id: "graphique-delais",
-        title: &format!(
-            "Délai de traitement des {} demandes clôturées {period} (hors mise en attente) : {}.",
-            stats.processing_time.measured,
-            listed(buckets.iter().map(|b| (&b.label, b.count.to_string())))
-        ),
-        axis: "Demandes",
-        bars: buckets
-            .iter()
-            .map(|b| {
-                let label = match b.to_days {
-                    Some(high) if b.from_days == 0 => format!("< {high} j"),
-                    Some(high) => format!("{}–{high} j", b.from_days),
-                    None => format!("≥ {} j", b.from_days),
-                };
-                (label, b.count as f64, b.count.to_string())
-            })
-            .collect(),
-        max: None,
-    };
-    let month_views: Vec<MonthView> = months
-        .iter()
-        .map(|m| MonthView {
-            label: m.label.clone(),
-            measured: m.measured,
-            within: m.within,
-            share: percent(m.share),
-        })
-        .collect();
-    let by_month = Bars {
-        id: "graphique-mois",
-        title: &format!(
-            "Part des demandes traitées dans le délai de {deadline_days} jours, par mois : {}.",
-            listed(month_views.iter().map(|m| (
-                &m.label,
-                if m.measured == 0 {
-                    "aucune demande mesurée".to_owned()
-                } else {
-                    format!("{} ({} sur {})", m.share, m.within, m.measured)
-                }
-            )))
-        ),
-        axis: "% dans le délai",
-        bars: months
-            .iter()
-            .map(|m| {
-                let value = m.share.map_or(0.0, |s| s * 100.0);
-                let text = m
-                    .share
-                    .map_or_else(|| "—".to_owned(), |s| format!("{:.0} %", s * 100.0));
-                (m.month.format("%m/%Y").to_string(), value, text)
-            })
-            .collect(),
-        // Room above 100 % for the value written over the bar.
-        max: Some(115.0),
-    };
-    Figures {
-        demarches: stats
-            .scope
-            .demarches
-            .iter()
-            .map(|d| d.title.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        deadline_days,
-        median: days(stats.processing_time.median_days),
-        p90: days(stats.processing_time.p90_days),
-        share: percent(stats.deadline.share),
-        mean_score: stats
-            .satisfaction
-            .mean_score
-            .map_or_else(|| "—".to_owned(), |m| format!("{} sur 5", decimal(m, 2))),
-        by_status_chart: (!stats.received.by_status.is_empty())
-            .then(|| drawn(by_status.horizontal()))
-            .flatten(),
-        processing_chart: (stats.processing_time.measured > 0)
-            .then(|| drawn(processing.vertical()))
-            .flatten(),
-        months_chart: months
-            .iter()
-            .any(|m| m.measured > 0)
-            .then(|| drawn(by_month.vertical()))
-            .flatten(),
-        period,
-        stats,
-        buckets,
-        months: month_views,
-        late,
-        late_total,
-        late_href: String::new(),
-        export_href: String::new(),
-    }
-}
-
-/// « a 1, b 2 » from (label, figure) pairs.
-fn listed<'a>(pairs: impl Iterator<Item = (&'a String, String)>) -> String {
-    pairs
-        .map(|(label, figure)| format!("{label} {figure}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The statistics as CSV, with the page's filters.
@@ -583,7 +366,6 @@ pub(super) async fn export(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -597,13 +379,5 @@ mod tests {
         for wrong in ["31/02/2026", "2026/03/01", "mars", "01-03-2026"] {
             assert_eq!(date(wrong), Err(()), "{wrong}");
         }
-    }
-
-    #[test]
-    fn figures_are_written_the_french_way() {
-        assert_eq!(percent(Some(5.0 / 6.0)), "83,3 %");
-        assert_eq!(percent(None), "—");
-        assert_eq!(days(Some(3.25)), "3,25 jours");
-        assert_eq!(days(Some(0.5)), "0,50 jour");
     }
 }
