@@ -320,7 +320,7 @@ async fn filters_that_do_not_read_are_summarised_with_no_figure(app: TestApp) {
         (
             "du=10%2F03%2F2026&au=2026-03-01",
             "au",
-            "La fin de la période doit suivre son début.",
+            "La fin de la période précède son début.",
         ),
         (
             "demarche=inconnue",

@@ -90,16 +90,9 @@ impl Filters {
                 None
             })
         };
+        // A period ending before it starts is the service's to refuse.
         let from = day("du", &self.du);
         let to = day("au", &self.au);
-        if let (Some(from), Some(to)) = (from, to)
-            && to < from
-        {
-            errors.push(ErrorView::on(
-                "au",
-                "La fin de la période doit suivre son début.",
-            ));
-        }
         let demarche = Some(self.demarche.trim().to_owned()).filter(|s| !s.is_empty());
         if let Some(slug) = &demarche
             && !judged.contains(slug)
@@ -154,6 +147,20 @@ fn field_of(field: &str) -> &'static str {
         "demarche" => "demarche",
         _ => "au",
     }
+}
+
+/// A message of the application layer as a sentence: capital first,
+/// full stop last.
+fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let mut text: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    text
 }
 
 /// The démarches the agent may judge, for the form; a 403 page when none.
@@ -250,7 +257,7 @@ pub(super) async fn show(
             let errors = Errors(
                 problems
                     .into_iter()
-                    .map(|p| ErrorView::on(field_of(&p.field), p.message))
+                    .map(|p| ErrorView::on(field_of(&p.field), sentence(&p.message)))
                     .collect(),
             );
             let view = StatisticsPage::new(desk, filters, demarches, errors);
@@ -368,6 +375,16 @@ pub(super) async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_are_shown_as_sentences() {
+        assert_eq!(
+            sentence("la fin de la période précède son début"),
+            "La fin de la période précède son début."
+        );
+        assert_eq!(sentence("Déjà une phrase."), "Déjà une phrase.");
+        assert_eq!(sentence(""), ".");
+    }
 
     #[test]
     fn dates_read_as_typed_or_from_the_date_input() {
