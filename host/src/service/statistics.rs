@@ -26,7 +26,7 @@ mod satisfaction;
 mod trends;
 
 pub use satisfaction::{ChoiceCount, QuestionCounts, Satisfaction, ScoreCount};
-pub use trends::{BUCKET_DAYS, MAX_MONTHS, MonthShare, TimeBucket, Trends, month_label, trends};
+pub use trends::{BUCKET_DAYS, MAX_MONTHS, MonthShare, TimeBucket, Trends, trends};
 
 use chrono::{Datelike, Days, NaiveDate};
 use guichet_core::demande::RefusalType;

@@ -76,7 +76,7 @@ const MONTH_NAMES: [&str; 12] = [
 ];
 
 /// A month in words: « mars 2026 ».
-pub fn month_label(date: NaiveDate) -> String {
+fn month_label(date: NaiveDate) -> String {
     let name = MONTH_NAMES
         .get(date.month0() as usize)
         .copied()
