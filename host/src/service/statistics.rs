@@ -23,8 +23,10 @@
 
 pub mod export;
 mod satisfaction;
+mod trends;
 
 pub use satisfaction::{ChoiceCount, QuestionCounts, Satisfaction, ScoreCount};
+pub use trends::{BUCKET_DAYS, MAX_MONTHS, MonthShare, TimeBucket, Trends, trends};
 
 use chrono::{Datelike, Days, NaiveDate};
 use guichet_core::demande::RefusalType;
@@ -295,16 +297,7 @@ pub async fn statistics(
     .await?;
     let now = guichet.now();
     let zone = guichet.zone;
-    let to = request.to.unwrap_or_else(|| zone.today(now));
-    let from = request.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
-    if to < from {
-        return Err(FieldError::new(
-            "to",
-            ErrorCode::DateTropTot,
-            "la fin de la période précède son début",
-        )
-        .into());
-    }
+    let (from, to) = period(guichet, &request)?;
     let until = zone.day_start(to.checked_add_days(Days::new(1)).unwrap_or(to));
     let scope = judged.scope();
     let after_days = request
@@ -342,6 +335,27 @@ pub async fn statistics(
             count: untaken,
         },
     ))
+}
+
+/// The period of a request: its days, or the first day of the month of
+/// `to` and today.
+fn period(
+    guichet: &Guichet,
+    request: &StatisticsRequest,
+) -> Result<(NaiveDate, NaiveDate), ServiceError> {
+    let to = request
+        .to
+        .unwrap_or_else(|| guichet.zone.today(guichet.now()));
+    let from = request.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if to < from {
+        return Err(FieldError::new(
+            "to",
+            ErrorCode::DateTropTot,
+            "la fin de la période précède son début",
+        )
+        .into());
+    }
+    Ok((from, to))
 }
 
 /// The demandes never taken, filed `days` calendar days (in the

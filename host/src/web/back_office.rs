@@ -43,6 +43,7 @@ use crate::service::{Caller, ServiceError};
 mod demande;
 mod saisie;
 mod usager;
+mod statistics;
 
 /// The rows of a page of the table.
 const PAGE_ROWS: u32 = 50;
@@ -82,6 +83,8 @@ pub fn router() -> Router<AppState> {
             "/back-office/usagers/{id}/rattachements/{instance}/retirer",
             post(usager::unlink),
         )
+        .route("/back-office/statistiques", get(statistics::show))
+        .route("/back-office/statistiques.csv", get(statistics::export))
 }
 
 /// A logged-in agent; anyone else is sent to the login page (anonymous)

@@ -54,6 +54,14 @@
 //! late (in progress past their deadline, the processing table's `late`)
 //! and those never taken (still *transmise*) since a given instant (index
 //! `demandes_slug_phase`).
+//!
+//! [`Store::processing_histogram`] and [`Store::deadline_by_period`]
+//! (`statistics/trends.rs`) count the same closings for the back office's
+//! charts: by bucket of time to process, and by month.
+
+mod trends;
+
+pub use trends::DeadlineCount;
 
 use std::collections::BTreeSet;
 

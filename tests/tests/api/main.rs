@@ -27,6 +27,7 @@ mod backoffice_actions;
 mod backoffice_admin;
 mod backoffice_browser;
 mod backoffice_links;
+mod backoffice_statistics;
 mod bad_inputs;
 mod drafts;
 mod error_catalogue;

@@ -23,4 +23,5 @@ mod migration;
 mod outcome;
 mod registry;
 mod statistics;
+mod statistics_trends;
 mod timer;
