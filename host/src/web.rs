@@ -43,6 +43,7 @@ pub(crate) mod back_office;
 mod demandes;
 mod form;
 mod look;
+mod organisation;
 mod session;
 mod survey;
 mod upload;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(form::router())
         .merge(demandes::router())
         .merge(back_office::router())
+        .merge(organisation::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::csrf_cookie,

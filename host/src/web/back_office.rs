@@ -102,13 +102,13 @@ impl FromRequestParts<AppState> for Agent {
 /// agent's name, and the links their rights open.
 #[derive(Clone)]
 pub(crate) struct Desk {
-    site: Site,
+    pub(crate) site: Site,
     /// The agent's name.
-    agent: String,
+    pub(crate) agent: String,
     /// Holds the `statistics` right somewhere.
-    statistics: bool,
+    pub(crate) statistics: bool,
     /// An administrator.
-    admin: bool,
+    pub(crate) admin: bool,
 }
 
 impl Desk {
