@@ -24,6 +24,7 @@ mod admin;
 mod auth;
 mod backoffice;
 mod backoffice_browser;
+mod backoffice_organisation;
 mod bad_inputs;
 mod drafts;
 mod error_catalogue;
