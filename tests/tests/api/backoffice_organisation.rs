@@ -204,6 +204,8 @@ async fn an_imported_definition_shows_its_problems_by_line_then_is_created_updat
     let kept = admin.post(&path, &[("prefixe", "VELO")]).await;
     let page = follow(&admin, &kept).await;
     assert!(page.contains("Préfixe des prochains numéros de demande enregistré."));
+    assert!(page.contains("<dd>VELO</dd>"), "{page}");
+    assert!(page.contains("value=\"VELO\""));
     let unknown = admin.get("/admin/demarches/pas-une-demarche").await;
     assert_eq!(unknown.status, 404);
 }

@@ -1,8 +1,8 @@
 //! The démarches (`/admin/demarches`): every démarche whatever its
 //! visibility, the import of a definition (pasted, or a YAML or JSON
 //! file), and a démarche's page (`/admin/demarches/{slug}`) with its
-//! versions and their source, the prefix of its demande numbers and a
-//! link to its presentation page as usagers see it.
+//! versions and their source, the prefix of its demande numbers (shown
+//! and changed) and a link to its presentation page as usagers see it.
 //!
 //! An import is `service::administration::demarches::import`'s, as for
 //! `POST /api/admin/demarches`: the first import creates version 1, texts
@@ -285,7 +285,9 @@ struct DemarchePage {
     versions: Vec<VersionView>,
     /// What was just done.
     done: Option<String>,
-    /// The prefix as typed.
+    /// The prefix of the next numbers.
+    current_prefix: String,
+    /// The prefix in the form: the current one, or as typed.
     prefix: String,
     errors: Errors,
 }
@@ -328,6 +330,11 @@ async fn demarche_page(
         Ok(stored) => stored,
         Err(error) => return failure(&admin.desk.site, error),
     };
+    let current_prefix =
+        match demarches::numero_prefix(&guichet, &admin.proof, &Slug::from(slug)).await {
+            Ok(prefix) => prefix,
+            Err(error) => return failure(&admin.desk.site, error),
+        };
     let Some(current) = stored.last() else {
         return failure(
             &admin.desk.site,
@@ -363,7 +370,12 @@ async fn demarche_page(
                 source: version.source.text.clone(),
             })
             .collect(),
-        prefix,
+        prefix: if errors.is_empty() {
+            current_prefix.clone()
+        } else {
+            prefix
+        },
+        current_prefix,
         errors,
     };
     page(view.errors.status(), &view)
