@@ -111,6 +111,18 @@ async fn an_imported_definition_shows_its_problems_by_line_then_is_created_updat
     let not_yaml = import(&admin, "slug: essai\n  title: b\n").await;
     assert_eq!(not_yaml.status, 422, "{}", not_yaml.html);
     assert!(not_yaml.html.contains("Ligne 2 : "), "{}", not_yaml.html);
+    // JSON: the line its parser gives.
+    let json = import(
+        &admin,
+        "{\n  \"slug\": \"essai\",\n  \"titel\": \"Essai\"\n}",
+    )
+    .await;
+    assert_eq!(json.status, 422, "{}", json.html);
+    assert!(
+        json.html.contains("Ligne 3 : titel : Propriété inconnue « titel »"),
+        "{}",
+        json.html
+    );
     // Nothing sent.
     let blank = import(&admin, "  ").await;
     assert_eq!(blank.status, 422);
