@@ -119,7 +119,8 @@ async fn an_imported_definition_shows_its_problems_by_line_then_is_created_updat
     .await;
     assert_eq!(json.status, 422, "{}", json.html);
     assert!(
-        json.html.contains("Ligne 3 : titel : Propriété inconnue « titel »"),
+        json.html
+            .contains("Ligne 3 : titel : Propriété inconnue « titel »"),
         "{}",
         json.html
     );
@@ -393,6 +394,8 @@ async fn a_group_granted_on_a_demarche_shows_its_demandes_to_its_member_until_re
 }
 
 async fn an_agent_created_from_the_page_logs_in_until_deactivated(app: TestApp) {
+    app.import(VELO).await;
+    app.grant(MOBILITES, Some(VELO)).await;
     let admin = administrator(&app).await;
     let page = admin.get("/admin/comptes").await;
     assert_eq!(page.status, 200, "{}", page.html);
@@ -430,12 +433,14 @@ async fn an_agent_created_from_the_page_logs_in_until_deactivated(app: TestApp) 
                 ("identifiant", "nouvel.agent@ville.test"),
                 ("nom", "Nouvel Agent"),
                 ("mot_de_passe", password),
+                ("groupes", MOBILITES),
             ],
         )
         .await;
     let page = follow(&admin, &created).await;
     assert!(page.contains("Compte créé."));
     assert!(page.contains("Nouvel Agent"));
+    assert!(page.contains("<li>Gest_SVL_DACT_Mobilités</li>"), "{page}");
     let taken = admin
         .post(
             "/admin/comptes",
@@ -452,6 +457,8 @@ async fn an_agent_created_from_the_page_logs_in_until_deactivated(app: TestApp) 
     let agent = Visitor::new(&app.base);
     agent.login("nouvel.agent@ville.test", password).await;
     assert_eq!(agent.get("/admin/comptes").await.status, 403);
+    // A member of the group the page chose: the démarche's table opens.
+    assert_eq!(agent.get("/back-office/demandes").await.status, 200);
 
     // Deactivated: the session ends; reactivated: logs in again.
     let id = app

@@ -1,7 +1,7 @@
 //! The agents' accounts (`/admin/comptes`): every agent with their groups
 //! and whether they may log in, the creation of an agent (login, name,
-//! first password), and their deactivation (which ends their sessions)
-//! or reactivation.
+//! first password, groups to join), and their deactivation (which ends
+//! their sessions) or reactivation.
 //!
 //! Every change is `service::administration::accounts`'s, as for
 //! `/api/admin/users`: a blank login or name, a weak password, a login
@@ -20,15 +20,17 @@ use super::{Admin, form_errors, refused, sentence};
 use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::administration::accounts::{self, NewAgent};
+use crate::service::administration::groups;
 use crate::web::back_office::Desk;
 use crate::web::session::Checked;
 use crate::web::{ErrorView, Errors, failure, page, see_other};
 
 /// The form's names of the service's fields.
-const FIELDS: [(&str, &str); 3] = [
+const FIELDS: [(&str, &str); 4] = [
     ("login", "identifiant"),
     ("display_name", "nom"),
     ("password", "mot_de_passe"),
+    ("groups", "groupes"),
 ];
 
 /// What the address says was just done.
@@ -66,6 +68,8 @@ struct AccountRow {
 struct Typed {
     login: String,
     name: String,
+    /// The groups ticked.
+    groups: Vec<String>,
 }
 
 #[derive(Template)]
@@ -73,6 +77,8 @@ struct Typed {
 struct ListPage {
     desk: Desk,
     accounts: Vec<AccountRow>,
+    /// Every group, which a new agent may join.
+    groups: Vec<String>,
     done: Option<&'static str>,
     typed: Typed,
     errors: Errors,
@@ -90,8 +96,16 @@ async fn list_page(
         Ok(agents) => agents,
         Err(error) => return failure(&admin.desk.site, error),
     };
+    let groups = match groups::list(&guichet, &admin.proof).await {
+        Ok(groups) => groups
+            .into_iter()
+            .map(|group| group.name.as_str().to_owned())
+            .collect(),
+        Err(error) => return failure(&admin.desk.site, error),
+    };
     let zone = guichet.zone;
     let view = ListPage {
+        groups,
         desk: admin.desk.clone(),
         accounts: agents
             .into_iter()
@@ -138,12 +152,13 @@ pub(super) async fn create(
     let typed = Typed {
         login: posted.text("identifiant"),
         name: posted.text("nom"),
+        groups: posted.all("groupes"),
     };
     let new = NewAgent {
         login: typed.login.clone(),
         display_name: typed.name.clone(),
         password: posted.raw("mot_de_passe"),
-        groups: Vec::new(),
+        groups: typed.groups.clone(),
         profile: Profile::default(),
     };
     match accounts::create_agent(&state.accounts(), &admin.proof, new).await {
