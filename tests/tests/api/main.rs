@@ -25,6 +25,7 @@ mod auth;
 mod backoffice;
 mod backoffice_browser;
 mod backoffice_organisation;
+mod backoffice_organisation_browser;
 mod bad_inputs;
 mod drafts;
 mod error_catalogue;
