@@ -44,6 +44,7 @@ pub(crate) mod back_office;
 mod demandes;
 mod form;
 mod look;
+mod organisation;
 mod session;
 mod survey;
 mod upload;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(demandes::router())
         .merge(back_office::router())
         .merge(admin::router())
+        .merge(organisation::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::csrf_cookie,

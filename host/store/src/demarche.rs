@@ -349,7 +349,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown démarche.
-    pub(crate) async fn numero_prefix(&self, slug: &Slug) -> Result<String> {
+    pub async fn numero_prefix(&self, slug: &Slug) -> Result<String> {
         sqlx::query("SELECT numero_prefix FROM demarches WHERE slug = $1")
             .bind(slug.as_str().to_owned())
             .fetch_optional(&self.read)

@@ -28,6 +28,8 @@ mod backoffice_admin;
 mod backoffice_browser;
 mod backoffice_links;
 mod backoffice_statistics;
+mod backoffice_organisation;
+mod backoffice_organisation_browser;
 mod bad_inputs;
 mod drafts;
 mod error_catalogue;

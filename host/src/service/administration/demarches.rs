@@ -120,6 +120,22 @@ pub async fn version(
     Ok(guichet.store.demarche_version(slug, number).await?)
 }
 
+/// The prefix of the démarche's next demande numbers (`VELO`).
+///
+/// # Errors
+/// `DemarcheNotFound`.
+pub async fn numero_prefix(
+    guichet: &Guichet,
+    _: &Administrator,
+    slug: &Slug,
+) -> Result<String, ServiceError> {
+    match guichet.store.numero_prefix(slug).await {
+        Ok(prefix) => Ok(prefix),
+        Err(StoreError::NotFound(_)) => Err(ServiceError::DemarcheNotFound(slug.clone())),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Changes the prefix of the démarche's next demande numbers (`VELO` →
 /// `VELO-2026-000042`); numbers already given keep theirs. Returns the
 /// prefix.
