@@ -83,9 +83,11 @@ pub fn router() -> Router<AppState> {
 /// page, an usager or an agent without the right gets a 403 page.
 pub(crate) struct Admin {
     /// The agent.
-    caller: Caller,
-    /// Checked once, here.
-    administrator: Administrator,
+    pub(crate) caller: Caller,
+    /// The proof the administration use cases ask for, checked once, here.
+    pub(crate) proof: Administrator,
+    /// The layout's data.
+    pub(crate) desk: Desk,
 }
 
 impl Admin {
@@ -108,10 +110,14 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let Agent(caller) = Agent::from_request_parts(parts, state).await?;
         match Administrator::check(&caller) {
-            Ok(administrator) => Ok(Admin {
-                caller,
-                administrator,
-            }),
+            Ok(proof) => {
+                let Ok(site) = Site::from_request_parts(parts, state).await;
+                Ok(Admin {
+                    desk: Desk::of(site, &caller),
+                    caller,
+                    proof,
+                })
+            }
             Err(_) => {
                 let Ok(site) = Site::from_request_parts(parts, state).await;
                 Err(page(

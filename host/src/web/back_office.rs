@@ -42,8 +42,8 @@ use crate::service::{Caller, ServiceError};
 
 mod demande;
 mod saisie;
-mod usager;
 mod statistics;
+mod usager;
 
 /// The rows of a page of the table.
 const PAGE_ROWS: u32 = 50;

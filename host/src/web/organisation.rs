@@ -18,18 +18,16 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
 use guichet_store::StoreError;
 
-use super::back_office::{Agent, Desk};
-use super::{ErrorView, Errors, Site, failure, page};
+pub(crate) use super::admin::Admin;
+use super::back_office::Desk;
+use super::{ErrorView, Errors, failure, page};
 use crate::http::AppState;
-use crate::service::administration::Administrator;
-use crate::service::{Caller, ServiceError};
+use crate::service::ServiceError;
 
 mod accounts;
 mod demarches;
@@ -68,43 +66,6 @@ pub fn router() -> Router<AppState> {
             post(accounts::deactivate),
         )
         .route("/admin/comptes/{id}/reactivation", post(accounts::activate))
-}
-
-/// A logged-in administrator: an agent who holds the `administration`
-/// right on every démarche ([`Administrator::check`]). Another agent is
-/// told these pages are not theirs (403); an usager or nobody is answered
-/// as by the back office.
-pub(crate) struct Admin {
-    /// The agent.
-    pub caller: Caller,
-    /// The proof the administration use cases ask for.
-    pub proof: Administrator,
-    /// The layout's data.
-    pub desk: Desk,
-}
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Agent(caller) = Agent::from_request_parts(parts, state).await?;
-        let Ok(site) = Site::from_request_parts(parts, state).await;
-        let desk = Desk::of(site, &caller);
-        match Administrator::check(&caller) {
-            Ok(proof) => Ok(Admin {
-                caller,
-                proof,
-                desk,
-            }),
-            Err(_) => Err(told(
-                &desk,
-                StatusCode::FORBIDDEN,
-                "Accès réservé aux administrateurs",
-                "L'administration des démarches, des groupes et des comptes est réservée aux agents qui ont le rôle Administrateur sur toutes les démarches. Demandez-le à un administrateur si vous en avez besoin.",
-                ("/back-office/demandes", "Retour aux demandes"),
-            )),
-        }
-    }
 }
 
 /// A page of the administration that says one thing.

@@ -422,7 +422,9 @@ async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: 
         let answer = agent.get(path).await;
         assert_eq!(answer.status, 403, "{path}");
         assert!(
-            answer.html.contains("<h1>Accès refusé</h1>"),
+            answer
+                .html
+                .contains("<h1>Accès réservé aux administrateurs</h1>"),
             "{path}: {}",
             answer.html
         );

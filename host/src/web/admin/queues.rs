@@ -113,11 +113,11 @@ async fn queues_page(
     errors: Errors,
 ) -> Response {
     let guichet = state.guichet();
-    let failed = match jobs::failed(&guichet, &admin.administrator).await {
+    let failed = match jobs::failed(&guichet, &admin.proof).await {
         Ok(failed) => failed,
         Err(error) => return failure(site, error),
     };
-    let queue = match jobs::queue(&guichet, &admin.administrator, Some(NOTIFICATION_JOB)).await {
+    let queue = match jobs::queue(&guichet, &admin.proof, Some(NOTIFICATION_JOB)).await {
         Ok(queue) => queue,
         Err(error) => return failure(site, error),
     };
@@ -214,13 +214,13 @@ async fn act(
     };
     let guichet = state.guichet();
     let done = match what {
-        Act::Retry => jobs::retry(&guichet, &admin.administrator, JobId(uuid)).await,
+        Act::Retry => jobs::retry(&guichet, &admin.proof, JobId(uuid)).await,
         Act::Abandon => {
             let by = Operator::Account {
                 id: admin.caller.user.id,
                 login: admin.caller.user.login.clone(),
             };
-            jobs::abandon(&guichet, &admin.administrator, &by, JobId(uuid)).await
+            jobs::abandon(&guichet, &admin.proof, &by, JobId(uuid)).await
         }
     };
     match done {
