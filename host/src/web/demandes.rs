@@ -33,9 +33,9 @@ use guichet_core::workflow::{Action, Input, WorkflowError};
 use guichet_store::StoreError;
 use serde::Deserialize;
 
-use super::session::{Checked, Csrf, Refusal, Usager};
-use super::upload::{self, Unread};
-use super::{ErrorView, Errors, Site, failure, message, page, refusal, see_other};
+use super::session::{Checked, Csrf, Usager};
+use super::upload;
+use super::{ErrorView, Errors, Site, failure, message, page, see_other};
 use crate::http::AppState;
 use crate::service::processing::{self, Attachment, Loaded};
 use crate::service::{Caller, ServiceError, usager_demandes};
@@ -396,22 +396,17 @@ async fn reply(
     Path(id): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let form = match upload::read(multipart).await {
+    let form = match upload::checked(
+        &site,
+        &csrf,
+        multipart,
+        "Votre réponse n'a pas pu être lue. Revenez à la page de votre demande",
+    )
+    .await
+    {
         Ok(form) => form,
-        Err(Unread::Control(field)) => return refusal(&site, Refusal::Control(field)),
-        Err(Unread::Malformed) => {
-            return message(
-                &site,
-                StatusCode::BAD_REQUEST,
-                "Formulaire illisible",
-                "Votre réponse n'a pas pu être lue. Revenez à la page de votre demande, rechargez-la, puis recommencez.",
-            );
-        }
+        Err(refused) => return refused,
     };
-    // The token comes first in the form: a file too large still leaves it.
-    if !csrf.check(form.csrf.as_deref()) {
-        return refusal(&site, Refusal::Csrf);
-    }
     let loaded = match own(&state, &caller, &id).await {
         Ok(loaded) => loaded,
         Err(error) => return failure(&site, error),

@@ -10,9 +10,11 @@
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
+use axum::response::Response;
 use guichet_core::validation::FILE_PART;
 
-use super::CSRF_FIELD;
+use super::session::{Csrf, Refusal};
+use super::{CSRF_FIELD, Site, message, refusal};
 
 /// A multipart form, as sent.
 #[derive(Debug, Default)]
@@ -106,5 +108,40 @@ pub async fn read(multipart: Result<Multipart, MultipartRejection>) -> Result<Fo
                 form.texts.push((name, text));
             }
         }
+    }
+}
+
+/// Reads a multipart form ([`read`]) and checks its CSRF token; a form
+/// not read or not from this site is answered with a page saying why.
+/// `what` names what could not be read and where to go back, as a French
+/// sentence's start (« Votre réponse n'a pas pu être lue. Revenez à la
+/// page de votre demande »).
+///
+/// # Errors
+/// The page refusing the form: 400 for a broken form, 422 for a control
+/// character, 403 for a missing or wrong token.
+pub async fn checked(
+    site: &Site,
+    csrf: &Csrf,
+    multipart: Result<Multipart, MultipartRejection>,
+    what: &str,
+) -> Result<Form, Response> {
+    let form = match read(multipart).await {
+        Ok(form) => form,
+        Err(Unread::Control(field)) => return Err(refusal(site, Refusal::Control(field))),
+        Err(Unread::Malformed) => {
+            return Err(message(
+                site,
+                StatusCode::BAD_REQUEST,
+                "Formulaire illisible",
+                &format!("{what}, rechargez-la, puis recommencez."),
+            ));
+        }
+    };
+    // The token comes first in the form: a file too large still leaves it.
+    if csrf.check(form.csrf.as_deref()) {
+        Ok(form)
+    } else {
+        Err(refusal(site, Refusal::Csrf))
     }
 }

@@ -12,7 +12,6 @@
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use guichet_core::validation::FILE_PART;
 use serde::Deserialize;
@@ -24,9 +23,9 @@ use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::connectors::{self as service, COMPONENT_LIMIT};
 use crate::web::back_office::Desk;
-use crate::web::session::{Checked, Csrf, Refusal};
-use crate::web::upload::{self, Unread};
-use crate::web::{ErrorView, Errors, Site, failure, message, page, refusal, see_other, urlencoded};
+use crate::web::session::{Checked, Csrf};
+use crate::web::upload;
+use crate::web::{ErrorView, Errors, Site, failure, page, see_other, urlencoded};
 
 /// The id of the upload's file input.
 const UPLOAD_INPUT: &str = "composant";
@@ -239,21 +238,17 @@ pub(super) async fn upload(
     admin: Admin,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let form = match upload::read(multipart).await {
+    let form = match upload::checked(
+        &site,
+        &csrf,
+        multipart,
+        "Le fichier envoyé n'a pas pu être lu. Revenez à la page des connecteurs",
+    )
+    .await
+    {
         Ok(form) => form,
-        Err(Unread::Control(field)) => return refusal(&site, Refusal::Control(field)),
-        Err(Unread::Malformed) => {
-            return message(
-                &site,
-                StatusCode::BAD_REQUEST,
-                "Formulaire illisible",
-                "Le fichier envoyé n'a pas pu être lu. Revenez à la page des connecteurs, rechargez-la, puis recommencez.",
-            );
-        }
+        Err(refused) => return refused,
     };
-    if !csrf.check(form.csrf.as_deref()) {
-        return refusal(&site, Refusal::Csrf);
-    }
     let desk = admin.desk(site.clone());
     let limit = COMPONENT_LIMIT / (1024 * 1024);
     let bytes = match form.file {

@@ -42,9 +42,9 @@ use crate::http::agent::connectors::transmission_view;
 use crate::service::back_office;
 use crate::service::processing::{self, Attachment, Loaded};
 use crate::service::{Caller, ServiceError};
-use crate::web::session::{Checked, Csrf, Refusal};
-use crate::web::upload::{self, Unread};
-use crate::web::{ErrorView, Errors, Site, failure, message, page, refusal, see_other};
+use crate::web::session::{Checked, Csrf};
+use crate::web::upload;
+use crate::web::{ErrorView, Errors, Site, failure, message, page, see_other};
 
 /// The checkbox of an action's confirmation.
 const CONFIRM_FIELD: &str = "confirme";
@@ -803,21 +803,17 @@ pub(super) async fn act(
     Path((id, transition)): Path<(String, String)>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let form = match upload::read(multipart).await {
+    let form = match upload::checked(
+        &site,
+        &csrf,
+        multipart,
+        "L'action n'a pas pu être lue. Revenez à la demande",
+    )
+    .await
+    {
         Ok(form) => form,
-        Err(Unread::Control(field)) => return refusal(&site, Refusal::Control(field)),
-        Err(Unread::Malformed) => {
-            return message(
-                &site,
-                StatusCode::BAD_REQUEST,
-                "Formulaire illisible",
-                "L'action n'a pas pu être lue. Revenez à la demande, rechargez-la, puis recommencez.",
-            );
-        }
+        Err(refused) => return refused,
     };
-    if !csrf.check(form.csrf.as_deref()) {
-        return refusal(&site, Refusal::Csrf);
-    }
     let (loaded, rights) = match load(&state, &agent, &id, Right::BackOffice).await {
         Ok(found) => found,
         Err(error) => return failure(&site, error),

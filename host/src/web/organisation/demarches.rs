@@ -14,7 +14,6 @@
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use guichet_core::demarche::{DefinitionError, DemarcheVisibility};
 use guichet_core::id::Slug;
@@ -29,9 +28,9 @@ use crate::http::extract::{JSON_LIMIT, is_forbidden_char};
 use crate::service::ServiceError;
 use crate::service::administration::demarches::{self, Importer};
 use crate::web::back_office::Desk;
-use crate::web::session::{Checked, Csrf, Refusal};
-use crate::web::upload::{self, Unread};
-use crate::web::{ErrorView, Errors, failure, message, page, period, refusal, see_other};
+use crate::web::session::{Checked, Csrf};
+use crate::web::upload;
+use crate::web::{ErrorView, Errors, failure, page, period, see_other};
 
 /// The textarea of a definition.
 const DEFINITION_FIELD: &str = "definition";
@@ -207,21 +206,17 @@ pub(super) async fn import(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let site = &admin.desk.site;
-    let form = match upload::read(multipart).await {
+    let form = match upload::checked(
+        site,
+        &csrf,
+        multipart,
+        "L'import n'a pas pu être lu. Revenez à la page des démarches",
+    )
+    .await
+    {
         Ok(form) => form,
-        Err(Unread::Control(field)) => return refusal(site, Refusal::Control(field)),
-        Err(Unread::Malformed) => {
-            return message(
-                site,
-                StatusCode::BAD_REQUEST,
-                "Formulaire illisible",
-                "L'import n'a pas pu être lu. Revenez à la page des démarches, rechargez-la, puis recommencez.",
-            );
-        }
+        Err(refused) => return refused,
     };
-    if !csrf.check(form.csrf.as_deref()) {
-        return refusal(site, Refusal::Csrf);
-    }
     let source = match definition(&form) {
         Ok(source) => source,
         Err(error) => {
