@@ -175,6 +175,24 @@ pub async fn of_usager(
     })
 }
 
+/// Whether the agent may link usagers' accounts to some instance (the
+/// `file_on_behalf` right on a démarche using an instance that offers
+/// links): whether [`of_usager`] answers them.
+///
+/// # Errors
+/// A store failure.
+pub async fn may_link_somewhere(guichet: &Guichet, agent: &Caller) -> Result<bool, ServiceError> {
+    if agent.is_usager() {
+        return Ok(false);
+    }
+    for (instance, _) in offered(guichet).await? {
+        if may_link_for_usagers(guichet, agent, &instance).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Removes the link of the usager whose login is `usager` to `instance`,
 /// by an agent who may link for it (the usager asked them, or the link
 /// was wrong).

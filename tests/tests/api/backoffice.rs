@@ -394,6 +394,8 @@ async fn an_agent_files_a_demande_for_an_usager_found_by_name_with_the_channel(a
     assert_eq!(page.status, 200, "{}", page.html);
     assert!(page.html.contains("Camille Martin (camille@exemple.test)"));
     assert!(!page.html.contains("Léa Durand"));
+    // No instance offers links here: no page of the usager's links.
+    assert!(!page.html.contains("/back-office/usagers/"));
     assert!(
         !page.html.contains("accueil@ville.test ("),
         "agents are not usagers"

@@ -28,6 +28,20 @@ mod a_complex_signalement_travels_between_services_in_a_real_browser {
     }
 }
 
+mod an_observateur_sees_no_button_in_a_real_browser {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        guichet_tests::app::run(guichet_tests::app::Backend::Sqlite, super::observateur).await;
+    }
+}
+
+mod an_agent_links_an_usager_in_a_real_browser {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        guichet_tests::app::run(guichet_tests::app::Backend::Sqlite, super::links).await;
+    }
+}
+
 /// The password of the agents `TestApp::agent` creates.
 const AGENT_PASSWORD: &str = "mot-de-passe-agent";
 
@@ -272,4 +286,90 @@ async fn signalement(app: TestApp) {
         api.get(&format!("/api/agent/demandes/{id}")).await.status,
         403
     );
+}
+
+async fn observateur(app: TestApp) {
+    const OBSERVATEURS: &str = "Obs_SVL_DACT_Mobilités";
+    app.import(VELO).await;
+    app.grant(MOBILITES, Some(VELO)).await;
+    app.grant(OBSERVATEURS, Some(VELO)).await;
+    let api = app.agent("gestionnaire@ville.test", &[MOBILITES]).await;
+    app.agent("obs@ville.test", &[OBSERVATEURS]).await;
+    let usager = app
+        .usager("Camille", "Martin", "camille@exemple.test")
+        .await;
+    let id = file_velo(&usager).await;
+    let browser = Browser::start(true).await;
+
+    log_in(&browser, &app.base, "obs@ville.test").await;
+    let table = browser.source().await;
+    assert!(!table.contains("Exporter"), "no export for an Observateur");
+    assert!(!table.contains("/back-office/saisie"), "no saisie either");
+    browser
+        .open(&format!("{}/back-office/demandes/{id}", app.base))
+        .await;
+    let page = browser.source().await;
+    assert!(page.contains("Historique des agents"), "{page}");
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css(
+                "form[action*='/actions/'], form[action$='/cadre-reserve']"
+            ))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no action form: {page}"
+    );
+    browser.check("back-office-observateur").await;
+
+    // The same action forged with the page's own token: refused, nothing
+    // changed.
+    let forged = Visitor::new(&app.base);
+    forged.login("obs@ville.test", AGENT_PASSWORD).await;
+    let answer = forged
+        .post_multipart(
+            &format!("/back-office/demandes/{id}/actions/prendre_en_compte"),
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(answer.status, 403, "{}", answer.html);
+    assert_eq!(agent_view(&api, &id).await["status"]["id"], "transmise");
+}
+
+async fn links(app: TestApp) {
+    use guichet_tests::filing::{FAMILLE, RESTAURATION};
+    const RESTAURATION_SCOLAIRE: &str = "Gest_SVL_DEJ_RestaurationScolaire";
+    let _sim = app.connect_famille().await;
+    app.import(RESTAURATION).await;
+    app.grant(RESTAURATION_SCOLAIRE, Some(RESTAURATION)).await;
+    app.agent("cantine@ville.test", &[RESTAURATION_SCOLAIRE])
+        .await;
+    app.usager("Camille", "Martin", "camille.martin@example.fr")
+        .await;
+    let browser = Browser::start(true).await;
+
+    log_in(&browser, &app.base, "cantine@ville.test").await;
+    browser
+        .open(&format!("{}/back-office/saisie?q=martin", app.base))
+        .await;
+    browser.click("a[href^='/back-office/usagers/']").await;
+    browser.wait_for_address("/back-office/usagers/").await;
+    browser.check("back-office-rattachements").await;
+    browser
+        .fill(&format!("{FAMILLE}-last-name"), "MARTIN")
+        .await;
+    browser
+        .fill(&format!("{FAMILLE}-first-name"), "Camille")
+        .await;
+    browser
+        .fill(&format!("{FAMILLE}-birth-date"), "1988-04-12")
+        .await;
+    browser
+        .click("form[action$='/rattachements'] button[type=submit]")
+        .await;
+    browser.wait_for_address("fait=rattache").await;
+    assert!(browser.source().await.contains("n° F-0002"));
+    browser.check("back-office-rattache").await;
 }

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::{Agent, Desk};
 use crate::http::AppState;
-use crate::service::{ServiceError, back_office, drafts};
+use crate::service::{ServiceError, back_office, drafts, links};
 use crate::web::session::Checked;
 use crate::web::{ErrorView, Errors, Site, failure, page, see_other};
 
@@ -52,6 +52,8 @@ struct SaisiePage {
     q: String,
     /// The accounts found, when searched.
     found: Option<Vec<Found>>,
+    /// The agent may link usagers' accounts (their links' page).
+    links: bool,
     errors: Errors,
 }
 
@@ -111,6 +113,10 @@ async fn saisie_page(
             Err(error) => return failure(&site, error.into()),
         }
     };
+    let links = match links::may_link_somewhere(&guichet, agent).await {
+        Ok(links) => links,
+        Err(error) => return failure(&site, error),
+    };
     page(
         errors.status(),
         &SaisiePage {
@@ -118,6 +124,7 @@ async fn saisie_page(
             demarches,
             q,
             found,
+            links,
             errors,
         },
     )
