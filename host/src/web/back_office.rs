@@ -506,32 +506,42 @@ async fn export(
             .to_owned(),
         ]);
     }
-    let body = match written
+    let body = written
         .map_err(|e| e.to_string())
-        .and_then(|()| writer.into_inner().map_err(|e| e.to_string()))
-    {
+        .and_then(|()| writer.into_inner().map_err(|e| e.to_string()));
+    let name = format!(
+        "demandes-{}.csv",
+        zone.today(guichet.now()).format("%Y-%m-%d")
+    );
+    csv_file(&site, body, &name)
+}
+
+/// A CSV download named `name`, or the page saying it could not be
+/// produced (the cause logged).
+pub(super) fn csv_file(
+    site: &Site,
+    body: Result<Vec<u8>, impl std::fmt::Display>,
+    name: &str,
+) -> Response {
+    let body = match body {
         Ok(body) => body,
         Err(error) => {
-            tracing::error!(%error, "export CSV impossible");
+            tracing::error!(%error, file = name, "export CSV impossible");
             return message(
-                &site,
+                site,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Export impossible",
                 "L'export n'a pas pu être produit. Réessayez dans quelques instants.",
             );
         }
     };
-    let name = format!(
-        "attachment; filename=\"demandes-{}.csv\"",
-        zone.today(guichet.now()).format("%Y-%m-%d")
-    );
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if let Ok(value) = HeaderValue::from_str(&name) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response

@@ -27,8 +27,8 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::NaiveDate;
 use guichet_core::role::Right;
 use serde::Deserialize;
@@ -343,33 +343,12 @@ pub(super) async fn export(
         }
         Err(error) => return failure(&site, error),
     };
-    let body = match statistics::export::csv(&stats) {
-        Ok(body) => body,
-        Err(error) => {
-            tracing::error!(%error, "export CSV des statistiques impossible");
-            return message(
-                &site,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Export impossible",
-                "L'export n'a pas pu être produit. Réessayez dans quelques instants.",
-            );
-        }
-    };
     let name = format!(
-        "attachment; filename=\"statistiques-{}-{}.csv\"",
+        "statistiques-{}-{}.csv",
         stats.scope.from.format("%Y-%m-%d"),
         stats.scope.to.format("%Y-%m-%d")
     );
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&name) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    super::csv_file(&site, statistics::export::csv(&stats), &name)
 }
 
 #[cfg(test)]
