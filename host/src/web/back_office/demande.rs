@@ -201,6 +201,17 @@ struct Shown {
     errors: Errors,
 }
 
+impl Shown {
+    /// A refused post: what was typed, with its errors.
+    fn refused(typed: Typed, errors: Errors) -> Shown {
+        Shown {
+            done: None,
+            typed,
+            errors,
+        }
+    }
+}
+
 /// What was posted and refused, to show again.
 #[derive(Default)]
 struct Typed {

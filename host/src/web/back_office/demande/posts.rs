@@ -136,11 +136,7 @@ pub(in crate::web::back_office) async fn act(
             &agent,
             &loaded,
             rights,
-            Shown {
-                done: None,
-                typed,
-                errors,
-            },
+            Shown::refused(typed, errors),
         )
     };
     if form.too_large {
@@ -291,11 +287,7 @@ pub(in crate::web::back_office) async fn reserved_fields(
                 &agent,
                 &loaded,
                 rights,
-                Shown {
-                    done: None,
-                    typed,
-                    errors,
-                },
+                Shown::refused(typed, errors),
             )
             .await
         }
@@ -344,11 +336,7 @@ pub(in crate::web::back_office) async fn restore(
                 &agent,
                 &loaded,
                 rights,
-                Shown {
-                    done: None,
-                    typed: Typed::default(),
-                    errors,
-                },
+                Shown::refused(Typed::default(), errors),
             )
             .await
         }
