@@ -138,6 +138,11 @@ impl Mailer {
         &self.from
     }
 
+    /// The collectivité's name the mails are signed with.
+    pub fn collectivite(&self) -> &str {
+        &self.collectivite
+    }
+
     /// Sends one mail, its HTML part made from its text.
     ///
     /// # Errors

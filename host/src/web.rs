@@ -45,6 +45,7 @@ mod demandes;
 mod form;
 mod look;
 mod organisation;
+mod password;
 mod session;
 mod survey;
 mod upload;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/demarches/{slug}", get(demarche))
         .route("/enquete/{token}", get(survey::show).post(survey::answer))
         .merge(account::router())
+        .merge(password::router())
         .merge(form::router())
         .merge(demandes::router())
         .merge(back_office::router())

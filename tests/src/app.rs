@@ -176,6 +176,35 @@ where
     run_with(backend, settings, body).await;
 }
 
+/// [`run`] with mails delivered to a real SMTP server (`mail-sim`, started
+/// for the test), which `body` reads. The links in the mails name
+/// `https://demarches.ville-saint-laurent.fr`: open their paths on
+/// [`TestApp::base`].
+///
+/// # Panics
+/// When the sink, the database or the server cannot start.
+pub async fn run_with_mail<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(TestApp, mail_sim::MailSink) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let sink = mail_sim::MailSink::start().expect("SMTP sink started");
+    let mailer = guichet_host::mail::Mailer::new(
+        &crate::mail_settings(sink.smtp_addr(), std::time::Duration::from_secs(5)),
+        "Ville de Saint-Laurent",
+    )
+    .expect("mailer");
+    let settings = Settings {
+        delivery: Arc::new(guichet_host::service::notifications::Delivery {
+            mailer: Some(mailer),
+            public_url: "https://demarches.ville-saint-laurent.fr".to_owned(),
+            ..guichet_host::service::notifications::Delivery::default()
+        }),
+        ..test_settings()
+    };
+    run_with(backend, settings, |app| body(app, sink)).await;
+}
+
 /// How long the server may take to stop once a test is over.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 

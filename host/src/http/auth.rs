@@ -11,6 +11,11 @@
 //!   profile (`POST /api/auth/register`) and replace it
 //!   (`PUT /api/me/profile`); agents are created by an administrator. A
 //!   person in a session changes their password (`PUT /api/me/password`).
+//!   One who forgot it asks for a link by mail
+//!   (`POST /api/auth/password-reset`) and chooses a new one with it
+//!   (`POST /api/auth/password`), as does an usager whose account an
+//!   agent created (`POST /api/agent/usagers`; see
+//!   `service::accounts::password_links`).
 //! - **Machines** send `Authorization: Bearer <API token>`, which wins over
 //!   a cookie sent too.
 //! - The **client address**, which the login throttle counts, is the peer
@@ -45,7 +50,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::ApiJson;
 use super::routes::{Access, ApiRouter, Doc};
 use super::{ApiError, AppState};
-use crate::service::accounts::{self, PasswordChange, Presented, ProfileForm};
+use crate::service::accounts::{self, PasswordChange, Presented, ProfileForm, password_links};
 use crate::service::administration::Administrator;
 pub use crate::service::{Caller, Credential};
 
@@ -244,6 +249,37 @@ pub fn router() -> ApiRouter {
             .takes::<NewPassword>()
             .status(204),
         )
+        .post(
+            "/api/auth/password-reset",
+            ask_reset,
+            Doc::new(
+                "Mot de passe oublié : si un compte actif a cette adresse pour identifiant, un lien pour choisir un nouveau mot de passe (valable une heure, une seule fois) lui est envoyé par mail ; la réponse est la même qu'il existe ou non ; un mail par compte toutes les dix minutes au plus",
+                Access::Public,
+            )
+            .takes::<ResetAsked>()
+            .status(202),
+        )
+        .post(
+            "/api/auth/password",
+            choose_password,
+            Doc::new(
+                "Choisir son mot de passe avec le lien reçu par mail (mot de passe oublié, ou compte créé par un agent) : le lien sert une fois, les sessions du compte sont fermées et une nouvelle est ouverte (cookie guichet_session) ; 404 lien_mot_de_passe_invalide, 410 lien_mot_de_passe_epuise",
+                Access::Public,
+            )
+            .takes::<PasswordChosen>()
+            .gives::<Me>(),
+        )
+        .post(
+            "/api/agent/usagers",
+            create_usager,
+            Doc::new(
+                "Créer le compte d'un usager venu au guichet ou au téléphone, sans mot de passe : un mail lui envoie un lien (valable 7 jours) pour le choisir ; 409 login_taken si un compte a déjà cette adresse",
+                Access::Agent("file_on_behalf"),
+            )
+            .takes::<NewUsager>()
+            .gives::<Me>()
+            .status(201),
+        )
         .put(
             "/api/me/profile",
             update_profile,
@@ -323,6 +359,35 @@ pub struct NewPassword {
     pub new_password: String,
 }
 
+/// A *mot de passe oublié*.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetAsked {
+    /// The account's login: its e-mail address.
+    pub login: String,
+}
+
+/// A password chosen with a mailed link.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChosen {
+    /// The token: the last segment of the link (`…/mot-de-passe/{token}`).
+    pub token: String,
+    /// At least 12 characters, hard to guess (see `strength`).
+    #[schemars(length(min = 12, max = 128))]
+    pub password: String,
+}
+
+/// An usager's account created by an agent.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUsager {
+    /// Their e-mail address: the login, and where the link goes.
+    pub email: String,
+    /// Their identity (without the e-mail, given above).
+    pub profile: ProfileInput,
+}
+
 /// The account of the caller.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Me {
@@ -381,6 +446,11 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let logged_in =
         accounts::log_in(&state.accounts(), &body.login, &body.password, address).await?;
+    session_opened(&state, &logged_in)
+}
+
+/// The caller's account, with the cookie of the session just opened.
+fn session_opened(state: &AppState, logged_in: &accounts::LoggedIn) -> Result<Response, ApiError> {
     let cookie = session_set_cookie(&state.settings, logged_in.session.token.expose());
     let mut response = Json(Me::of_caller(&logged_in.caller)).into_response();
     response.headers_mut().insert(
@@ -388,6 +458,38 @@ async fn login(
         HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
     );
     Ok(response)
+}
+
+async fn ask_reset(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResetAsked>,
+) -> Result<StatusCode, ApiError> {
+    password_links::ask_reset(&state.guichet(), &body.login).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn choose_password(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PasswordChosen>,
+) -> Result<Response, ApiError> {
+    let logged_in =
+        password_links::choose_password(&state.accounts(), &body.token, body.password).await?;
+    session_opened(&state, &logged_in)
+}
+
+async fn create_usager(
+    State(state): State<AppState>,
+    current: Caller,
+    ApiJson(body): ApiJson<NewUsager>,
+) -> Result<Response, ApiError> {
+    let user = password_links::create_usager(
+        &state.accounts(),
+        &current,
+        &body.email,
+        body.profile.into(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Me::of(&user, &[]))).into_response())
 }
 
 async fn logout(

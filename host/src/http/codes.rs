@@ -106,6 +106,10 @@ catalogue! {
     EnqueteExpiree = "enquete_expiree", GONE, "lien d'enquête expiré";
     /// The demande's survey was answered already.
     EnqueteDejaRepondue = "enquete_deja_repondue", CONFLICT, "enquête déjà répondue";
+    /// A password link altered, or its account gone.
+    LienMotDePasseInvalide = "lien_mot_de_passe_invalide", NOT_FOUND, "lien de mot de passe invalide";
+    /// A password link used already, or past its time.
+    LienMotDePasseEpuise = "lien_mot_de_passe_epuise", GONE, "lien de mot de passe déjà utilisé ou expiré";
     /// The body is too large.
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "requête trop volumineuse";
     /// The body's content type is not one the route reads.

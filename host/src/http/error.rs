@@ -29,6 +29,7 @@ use crate::connectors::CallError;
 use crate::connectors::instance::{ConfigError, ProblemKind, SettingProblem};
 use crate::connectors::model::ConnectorError;
 use crate::connectors::registry::RegistryError;
+use crate::service::accounts::password_links::PasswordLinkError;
 use crate::service::survey::SurveyError;
 /// The code of a field problem: the core's validation codes.
 pub use guichet_core::validation::ErrorCode as FieldCode;
@@ -386,6 +387,13 @@ impl From<crate::service::ServiceError> for ApiError {
                     SurveyError::AlreadyAnswered => ErrorCode::EnqueteDejaRepondue,
                 };
                 Self::new(code, survey.to_string())
+            }
+            ServiceError::PasswordLink(link) => {
+                let code = match link {
+                    PasswordLinkError::Invalid => ErrorCode::LienMotDePasseInvalide,
+                    PasswordLinkError::Spent => ErrorCode::LienMotDePasseEpuise,
+                };
+                Self::new(code, link.to_string())
             }
         }
     }

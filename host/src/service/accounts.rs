@@ -27,6 +27,7 @@
 //! Where to start: [`authenticate`], then [`log_in`] and [`register`].
 
 mod password;
+pub mod password_links;
 pub mod strength;
 mod throttle;
 
@@ -275,6 +276,15 @@ pub async fn log_in(
         Some(user) if user.active => user,
         _ => return Err(refuse(accounts, login, address)),
     };
+    open_session(accounts, user).await
+}
+
+/// Opens a session of [`Accounts::session_ttl`] for `user`, whose
+/// password was just checked or chosen.
+///
+/// # Errors
+/// A store failure.
+async fn open_session(accounts: &Accounts, user: User) -> Result<LoggedIn, ServiceError> {
     let guichet = &accounts.guichet;
     let session = guichet
         .store

@@ -78,6 +78,9 @@ pub enum ServiceError {
     /// A survey link altered or expired, or a survey answered already.
     #[error(transparent)]
     Survey(#[from] super::survey::SurveyError),
+    /// A password link altered, gone, used or expired.
+    #[error(transparent)]
+    PasswordLink(#[from] super::accounts::password_links::PasswordLinkError),
     /// The connector registry refused: an invalid component, a version
     /// conflict, an unknown connector, version or instance, settings the
     /// connector's schema refuses.

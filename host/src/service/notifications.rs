@@ -24,6 +24,10 @@
 //! | a service | its group's mailbox (`agent_groups.mailbox`) | — |
 //! | a service's manager | the mailbox of the service's *Qualité* group | — |
 //!
+//! The same worker mails the password links (*mot de passe oublié*, an
+//! account created by an agent: `super::accounts::password_links`), which
+//! belong to no demande and write no history.
+//!
 //! **Recorded.** A mail or SMS sent writes "Mail « … » envoyé à … le …"
 //! in the agents' history, with the job's completion, in one transaction;
 //! a notification that cannot reach anyone (no address, no mobile number,
@@ -58,6 +62,7 @@ use guichet_core::role::Role;
 use guichet_store::contact::{CONTACT_KEY, Contact};
 use guichet_store::job::{Completion, Job, NOTIFICATION_JOB};
 
+use super::accounts::password_links::{self, PASSWORD_LINK_JOB};
 use super::transmission::retry_delay;
 use super::{Guichet, ServiceError, survey};
 use crate::mail::{Mail, Mailer};
@@ -159,7 +164,12 @@ pub async fn run(guichet: &Guichet, worker: &str) -> Result<Notified, ServiceErr
     loop {
         let batch = guichet
             .store
-            .claim_jobs(worker, &[NOTIFICATION_JOB], guichet.now(), BATCH)
+            .claim_jobs(
+                worker,
+                &[NOTIFICATION_JOB, PASSWORD_LINK_JOB],
+                guichet.now(),
+                BATCH,
+            )
             .await?;
         let full = batch.len() as u32 == BATCH;
         let mut waiting = 0;
@@ -210,6 +220,9 @@ struct Prepared {
 
 /// Runs one claimed job and records its outcome.
 async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, ServiceError> {
+    if job.kind == PASSWORD_LINK_JOB {
+        return deliver_password_link(guichet, worker, job).await;
+    }
     let now = guichet.now();
     let prepared = match prepare(guichet, &job).await {
         Ok(prepared) => prepared,
@@ -303,6 +316,48 @@ async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, S
                     now,
                     entry.as_ref(),
                 )
+                .await?;
+            Ok(if retry_at.is_some() {
+                Outcome::Retried
+            } else {
+                Outcome::Failed
+            })
+        }
+    }
+}
+
+/// Mails a password link (`super::accounts::password_links`): not tied to
+/// a demande, so no history entry; retried as the other mails.
+async fn deliver_password_link(
+    guichet: &Guichet,
+    worker: &str,
+    job: Job,
+) -> Result<Outcome, ServiceError> {
+    let now = guichet.now();
+    let Some(mailer) = guichet.delivery.mailer.as_ref() else {
+        guichet.store.release_job(job.id, worker, now, now).await?;
+        return Ok(Outcome::Waiting);
+    };
+    let Some(mail) = password_links::mail_of(guichet, &job, mailer.collectivite()).await? else {
+        guichet.store.complete_job(job.id, worker, now).await?;
+        return Ok(Outcome::Unreachable);
+    };
+    let mail = Mail {
+        message_id: crate::mail::message_id(&job.id.to_string(), mailer.from()),
+        ..mail
+    };
+    match mailer.send(&mail).await {
+        Ok(()) => {
+            guichet.store.complete_job(job.id, worker, now).await?;
+            Ok(Outcome::Sent(Channel::Mail))
+        }
+        Err(failure) => {
+            let retry_at = (!failure.permanent && job.attempts < MAX_ATTEMPTS)
+                .then(|| now + retry_delay(job.attempts, super::transmission::jitter()));
+            tracing::warn!(job = %job.id, attempts = job.attempts, error = %failure.message, retry = retry_at.is_some(), "password link mail failed");
+            guichet
+                .store
+                .fail_job(job.id, worker, &failure.message, retry_at, now)
                 .await?;
             Ok(if retry_at.is_some() {
                 Outcome::Retried

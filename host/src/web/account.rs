@@ -58,6 +58,20 @@ fn field_errors(error: &ServiceError, prefix: &str) -> Option<Errors> {
     }
 }
 
+/// A redirection to `suite` with the cookie of the session just opened.
+pub(super) fn session_opened(
+    state: &AppState,
+    suite: &str,
+    logged_in: &accounts::LoggedIn,
+) -> Response {
+    let cookie = session_set_cookie(&state.settings, logged_in.session.token.expose());
+    let mut response = see_other(suite);
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct Return {
     suite: Option<String>,
@@ -115,7 +129,6 @@ async fn login(
     }
     match accounts::log_in(&state.accounts(), &login, &posted.raw("password"), address).await {
         Ok(logged_in) => {
-            let cookie = session_set_cookie(&state.settings, logged_in.session.token.expose());
             // The portal's pages are the usagers': an agent goes to the
             // back office unless asked for one of its pages.
             let suite = if logged_in.caller.is_usager()
@@ -126,11 +139,7 @@ async fn login(
             } else {
                 "/back-office/demandes".to_owned()
             };
-            let mut response = see_other(&suite);
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-            response
+            session_opened(&state, &suite, &logged_in)
         }
         Err(ServiceError::InvalidCredentials) => refused(Errors(vec![ErrorView::on(
             "login",
@@ -370,14 +379,7 @@ async fn register(
     }
     // Registered: the usager is logged in at once.
     match accounts::log_in(&accounts, &login, &password, address).await {
-        Ok(logged_in) => {
-            let cookie = session_set_cookie(&state.settings, logged_in.session.token.expose());
-            let mut response = see_other("/mon-compte?cree=1");
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-            response
-        }
+        Ok(logged_in) => session_opened(&state, "/mon-compte?cree=1", &logged_in),
         Err(_) => see_other("/connexion"),
     }
 }

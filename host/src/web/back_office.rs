@@ -74,6 +74,7 @@ pub fn router() -> Router<AppState> {
             post(demande::restore),
         )
         .route("/back-office/saisie", get(saisie::show).post(saisie::start))
+        .route("/back-office/saisie/compte", post(saisie::create_account))
         .route("/back-office/usagers/{id}", get(usager::show))
         .route(
             "/back-office/usagers/{id}/rattachements",

@@ -98,6 +98,50 @@ pub(crate) fn user(row: &AnyRow) -> Result<User> {
     })
 }
 
+/// Inserts an account (see [`Store::create_user`]).
+///
+/// # Errors
+/// As [`Store::create_user`].
+pub(crate) async fn insert_user(
+    conn: &mut sqlx::AnyConnection,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> Result<User> {
+    let login = normalise_login(&new.login);
+    if login.is_empty() {
+        return Err(StoreError::Invalid("identifiant vide".into()));
+    }
+    let user = User {
+        id: UserId::from_uuid(Uuid::new_v4()),
+        login,
+        display_name: new.display_name,
+        kind: new.kind,
+        profile: new.profile,
+        active: true,
+        created_at: now,
+    };
+    sqlx::query(
+        "INSERT INTO users (id, login, display_name, kind, profile, password_hash, disabled_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+    )
+    .bind(user.id.to_string())
+    .bind(user.login.clone())
+    .bind(user.display_name.clone())
+    .bind(user.kind.key().to_owned())
+    .bind(to_json(&user.profile)?)
+    .bind(new.password_hash)
+    .bind(millis(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(|error| match StoreError::from(error) {
+        StoreError::Conflict(_) => {
+            StoreError::Conflict(format!("l'identifiant « {} » est déjà pris", user.login))
+        }
+        other => other,
+    })?;
+    Ok(user)
+}
+
 /// The stored form of a login.
 pub(crate) fn normalise_login(login: &str) -> String {
     login.trim().to_lowercase()
@@ -110,39 +154,8 @@ impl Store {
     /// [`StoreError::Invalid`] for an empty login, [`StoreError::Conflict`]
     /// if the login is taken.
     pub async fn create_user(&self, new: NewUser, now: DateTime<Utc>) -> Result<User> {
-        let login = normalise_login(&new.login);
-        if login.is_empty() {
-            return Err(StoreError::Invalid("identifiant vide".into()));
-        }
-        let user = User {
-            id: UserId::from_uuid(Uuid::new_v4()),
-            login,
-            display_name: new.display_name,
-            kind: new.kind,
-            profile: new.profile,
-            active: true,
-            created_at: now,
-        };
-        sqlx::query(
-            "INSERT INTO users (id, login, display_name, kind, profile, password_hash, disabled_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
-        )
-        .bind(user.id.to_string())
-        .bind(user.login.clone())
-        .bind(user.display_name.clone())
-        .bind(user.kind.key().to_owned())
-        .bind(to_json(&user.profile)?)
-        .bind(new.password_hash)
-        .bind(millis(now))
-        .execute(&self.write)
-        .await
-        .map_err(|error| match StoreError::from(error) {
-            StoreError::Conflict(_) => {
-                StoreError::Conflict(format!("l'identifiant « {} » est déjà pris", user.login))
-            }
-            other => other,
-        })?;
-        Ok(user)
+        let mut conn = self.write.acquire().await?;
+        insert_user(&mut conn, new, now).await
     }
 
     /// An account.

@@ -129,6 +129,7 @@ mod history;
 pub mod job;
 pub mod link;
 pub mod outcome;
+pub mod password_link;
 pub mod registry;
 pub mod seal;
 mod search;

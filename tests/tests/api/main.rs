@@ -39,6 +39,7 @@ mod login;
 mod lookups;
 mod matrix;
 mod openapi;
+mod password_links;
 mod portal;
 mod portal_account;
 mod portal_demandes;

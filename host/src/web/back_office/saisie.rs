@@ -1,7 +1,9 @@
 //! *Saisie au nom de l'usager* (`/back-office/saisie`, PROCESS.md: the
 //! Saisie BO role and above, the `file_on_behalf` right): the agent picks
 //! a démarche they may file, finds the usager's account by name or e-mail
-//! (or files for someone without an account), then fills the form on the
+//! (or files for someone without an account), or creates it
+//! (`/back-office/saisie/compte`: `service::accounts::password_links`
+//! mails the usager a link to choose its password), then fills the form on the
 //! portal's own pages (`/brouillons/{id}/…`, which take an agent as the
 //! draft's owner) and files it with the channel — téléphone, guichet or
 //! courrier — asked on the summary.
@@ -20,6 +22,7 @@ use serde::Deserialize;
 
 use super::{Agent, Desk};
 use crate::http::AppState;
+use crate::service::accounts::{ProfileForm, password_links};
 use crate::service::{ServiceError, back_office, drafts, links};
 use crate::web::session::Checked;
 use crate::web::{ErrorView, Errors, Site, failure, page, see_other};
@@ -54,7 +57,20 @@ struct SaisiePage {
     found: Option<Vec<Found>>,
     /// The agent may link usagers' accounts (their links' page).
     links: bool,
+    /// The account-creation form, as typed.
+    account: NewAccount,
+    /// The login of the account just created, to say so.
+    created: String,
     errors: Errors,
+}
+
+/// The fields of the account-creation form.
+#[derive(Debug, Default)]
+struct NewAccount {
+    email: String,
+    first_name: String,
+    last_name: String,
+    phone: String,
 }
 
 /// The page's query: a search of usagers, the démarche chosen.
@@ -63,6 +79,8 @@ struct SaisiePage {
 pub(super) struct Search {
     q: String,
     demarche: String,
+    /// The login of an account just created (`/back-office/saisie/compte`).
+    cree: String,
 }
 
 /// The page, with the démarches the agent may file and the accounts found.
@@ -72,6 +90,7 @@ async fn saisie_page(
     agent: &crate::service::Caller,
     search: Search,
     usager: &str,
+    account: NewAccount,
     errors: Errors,
 ) -> Response {
     let guichet = state.guichet();
@@ -125,6 +144,8 @@ async fn saisie_page(
             q,
             found,
             links,
+            account,
+            created: search.cree,
             errors,
         },
     )
@@ -136,7 +157,16 @@ pub(super) async fn show(
     Agent(agent): Agent,
     Query(search): Query<Search>,
 ) -> Response {
-    saisie_page(&state, site, &agent, search, "", Errors::default()).await
+    saisie_page(
+        &state,
+        site,
+        &agent,
+        search,
+        "",
+        NewAccount::default(),
+        Errors::default(),
+    )
+    .await
 }
 
 pub(super) async fn start(
@@ -150,37 +180,99 @@ pub(super) async fn start(
     let search = Search {
         q: posted.text("q"),
         demarche: demarche.clone(),
+        cree: String::new(),
     };
-    if demarche.is_empty() {
-        let errors = Errors(vec![ErrorView::on(
+    let errors = if demarche.is_empty() {
+        Errors(vec![ErrorView::on(
             "demarche",
             "Choisissez la démarche à saisir.",
-        )]);
-        return saisie_page(&state, site, &agent, search, &usager, errors).await;
-    }
-    let login = Some(usager.as_str()).filter(|login| !login.is_empty() && *login != "sans-compte");
-    match drafts::open(&state.guichet(), &agent, &Slug::from(demarche), login).await {
-        Ok(opened) => see_other(&format!("/brouillons/{}", opened.draft.id.0)),
-        Err(ServiceError::Fields(problems)) => {
-            let errors = Errors(
+        )])
+    } else {
+        let login =
+            Some(usager.as_str()).filter(|login| !login.is_empty() && *login != "sans-compte");
+        match drafts::open(&state.guichet(), &agent, &Slug::from(demarche), login).await {
+            Ok(opened) => return see_other(&format!("/brouillons/{}", opened.draft.id.0)),
+            Err(ServiceError::Fields(problems)) => Errors(
                 problems
                     .into_iter()
                     .map(|p| ErrorView::on("usager", p.message))
                     .collect(),
-            );
-            saisie_page(&state, site, &agent, search, &usager, errors).await
-        }
-        Err(ServiceError::Open(OpenError::RightMissing)) => failure(
-            &site,
-            ServiceError::Forbidden("droit manquant : saisie au nom de l'usager".to_owned()),
-        ),
-        Err(ServiceError::Open(error)) => {
-            let errors = Errors(vec![ErrorView::on(
+            ),
+            Err(ServiceError::Open(OpenError::RightMissing)) => {
+                return failure(
+                    &site,
+                    ServiceError::Forbidden(
+                        "droit manquant : saisie au nom de l'usager".to_owned(),
+                    ),
+                );
+            }
+            Err(ServiceError::Open(error)) => Errors(vec![ErrorView::on(
                 "demarche",
                 format!("Cette démarche ne peut pas être saisie : {error}."),
-            )]);
-            saisie_page(&state, site, &agent, search, &usager, errors).await
+            )]),
+            Err(error) => return failure(&site, error),
         }
-        Err(error) => failure(&site, error),
-    }
+    };
+    saisie_page(
+        &state,
+        site,
+        &agent,
+        search,
+        &usager,
+        NewAccount::default(),
+        errors,
+    )
+    .await
+}
+
+/// Creates the usager's account (no password: a link to choose one is
+/// mailed to them), then shows the saisie page with it found and chosen.
+pub(super) async fn create_account(
+    State(state): State<AppState>,
+    site: Site,
+    Agent(agent): Agent,
+    Checked(posted): Checked,
+) -> Response {
+    let account = NewAccount {
+        email: posted.text("email"),
+        first_name: posted.text("first_name"),
+        last_name: posted.text("last_name"),
+        phone: posted.text("phone"),
+    };
+    let search = Search {
+        q: String::new(),
+        demarche: posted.text("demarche"),
+        cree: String::new(),
+    };
+    let profile = ProfileForm {
+        first_name: account.first_name.clone(),
+        last_name: account.last_name.clone(),
+        phone: Some(account.phone.clone()),
+        ..ProfileForm::default()
+    };
+    let problem =
+        match password_links::create_usager(&state.accounts(), &agent, &account.email, profile)
+            .await
+        {
+            Ok(user) => {
+                let query: String = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("q", &user.login)
+                    .append_pair("demarche", &search.demarche)
+                    .append_pair("cree", &user.login)
+                    .finish();
+                return see_other(&format!("/back-office/saisie?{query}#usager"));
+            }
+            Err(ServiceError::Fields(problems)) => Errors(
+                problems
+                    .into_iter()
+                    .map(|p| ErrorView::on(&p.field, p.message))
+                    .collect(),
+            ),
+            Err(ServiceError::LoginTaken(_)) => Errors(vec![ErrorView::on(
+                "email",
+                "Un compte existe déjà avec cette adresse : recherchez-le ci-dessus.",
+            )]),
+            Err(error) => return failure(&site, error),
+        };
+    saisie_page(&state, site, &agent, search, "", account, problem).await
 }
