@@ -3,7 +3,8 @@
 //! instance's active version with activation and rollback
 //! (`admin/connectors.rs`), an instance's configuration form generated
 //! from its connector's JSON Schema, its availability check
-//! (`admin/instance.rs`, `admin/settings.rs`), the journal of the calls
+//! (`admin/instance.rs`, `admin/settings.rs`), a new instance of an
+//! installed connector (`admin/new_instance.rs`), the journal of the calls
 //! (`admin/journal.rs`) — and the queues: the jobs failed for good with
 //! their retry and abandon, the notifications waiting (`admin/queues.rs`).
 //!
@@ -41,6 +42,7 @@ use crate::service::administration::Administrator;
 mod connectors;
 mod instance;
 mod journal;
+mod new_instance;
 mod queues;
 mod settings;
 
@@ -57,6 +59,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/connecteurs/journal", get(journal::show))
         .route("/admin/connecteurs/instances/{id}", get(instance::show))
+        .route(
+            "/admin/connecteurs/{connector}/nouvelle-instance",
+            get(new_instance::show).post(new_instance::create),
+        )
         .route(
             "/admin/connecteurs/instances/{id}/activation",
             post(connectors::activate),

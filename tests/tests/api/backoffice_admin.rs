@@ -5,7 +5,8 @@
 //! through the form generated from its connector's schema, whose secret is
 //! never shown back; checks its availability and reads the journal.
 //! Agents without the right get 403 on every page and every forged form;
-//! a bad upload is told in French. The queues' page (a dead letter retried
+//! a bad upload is told in French. A new instance created through its
+//! form is in `backoffice_admin/new_instance.rs`; the queues' page (a dead letter retried
 //! or abandoned) is in `backoffice_admin/queues.rs`; the version swapped
 //! in Chromium while an usager files demandes, in
 //! `backoffice_admin/hot_swap.rs`.
@@ -24,6 +25,7 @@ on_both_backends!(
 );
 
 mod hot_swap;
+mod new_instance;
 mod queues;
 
 const ADMIN: &str = "Admin_SVL_DSI_Guichet";
@@ -417,6 +419,7 @@ async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: 
         "/admin/connecteurs",
         "/admin/connecteurs/journal",
         "/admin/connecteurs/instances/echange",
+        "/admin/connecteurs/hostile/nouvelle-instance",
         "/admin/files-d-attente",
     ] {
         let answer = agent.get(path).await;
@@ -448,6 +451,10 @@ async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: 
             vec![],
         ),
         (
+            "/admin/connecteurs/hostile/nouvelle-instance".to_owned(),
+            vec![("identifiant", "intrus"), ("behaviour", "version")],
+        ),
+        (
             format!("/admin/files-d-attente/{job}/relance"),
             vec![("confirme", "oui")],
         ),
@@ -470,6 +477,7 @@ async fn an_agent_without_the_right_gets_403_on_every_page_and_forged_form(app: 
     assert_eq!(versions(&app, "echange"), ("0.1.0".to_owned(), None));
     let config = app.registry.config("echange").unwrap();
     assert_eq!(config.settings["behaviour"], "version");
+    assert!(app.registry.instance("intrus").is_none());
 
     // An usager is refused too; an anonymous visitor is sent to log in.
     let usager = Visitor::new(&app.base);

@@ -32,7 +32,10 @@ use crate::web::{ErrorView, Errors, Site, failure, page, see_other, urlencoded};
 const LAST_CALLS: u32 = 10;
 
 /// The id of the allowed addresses' input.
-const HOSTS_FIELD: &str = "hotes";
+pub(super) const HOSTS_FIELD: &str = "hotes";
+
+/// The id of a new instance's id input.
+pub(super) const ID_FIELD: &str = "identifiant";
 
 /// What the availability check answered.
 struct CheckView {
@@ -176,8 +179,16 @@ pub(super) async fn show(
         Ok(found) => found,
         Err(error) => return failure(&site, error),
     };
-    let done = (done.fait == "configuration")
-        .then(|| "La configuration est enregistrée : les prochains appels l'utilisent.".to_owned());
+    let done = match done.fait.as_str() {
+        "configuration" => {
+            Some("La configuration est enregistrée : les prochains appels l'utilisent.")
+        }
+        "creation" => Some(
+            "L'instance est créée : vérifiez sa disponibilité, puis utilisez-la dans les démarches par son identifiant.",
+        ),
+        _ => None,
+    }
+    .map(str::to_owned);
     instance_page(
         &state,
         &site,
@@ -215,12 +226,7 @@ pub(super) async fn configure(
     let mut fields = settings::fields(&found.description.config_schema, &found.info.settings);
     let (settings, errors) = settings::read(&mut fields, &posted, &stored);
     let hosts_text = posted.raw(HOSTS_FIELD);
-    let hosts: Vec<String> = hosts_text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let hosts = allowed_hosts(&hosts_text);
     let desk = admin.desk(site.clone());
     let show_again = |fields: Vec<SettingField>, errors: Vec<ErrorView>, found: Found| {
         instance_page(
@@ -254,52 +260,60 @@ pub(super) async fn configure(
             "/admin/connecteurs/instances/{}?fait=configuration",
             urlencoded(&id)
         )),
-        Err(ServiceError::Registry(error)) => match *error {
-            RegistryError::Config(ConfigError::Schema {
-                settings: problems,
-                problems: text,
-                ..
-            }) => {
-                let mut errors = settings::problems(&mut fields, &problems, &settings);
-                if errors.is_empty() {
-                    errors.push(ErrorView {
-                        field: FORM_ANCHOR.to_owned(),
-                        anchor: FORM_ANCHOR.to_owned(),
-                        message: format!("{}.", sentence(&text)),
-                        label: None,
-                    });
-                }
-                show_again(fields, errors, found).await
-            }
-            RegistryError::Config(ConfigError::AllowList(problem)) => {
-                show_again(
-                    fields,
-                    vec![ErrorView {
-                        field: HOSTS_FIELD.to_owned(),
-                        anchor: HOSTS_FIELD.to_owned(),
-                        message: format!("{}.", sentence(&problem.to_string())),
-                        label: Some("Adresses autorisées".to_owned()),
-                    }],
-                    found,
-                )
-                .await
-            }
-            other => {
-                show_again(
-                    fields,
-                    vec![ErrorView {
-                        field: FORM_ANCHOR.to_owned(),
-                        anchor: FORM_ANCHOR.to_owned(),
-                        message: format!("{}.", sentence(&other.to_string())),
-                        label: None,
-                    }],
-                    found,
-                )
-                .await
-            }
-        },
+        Err(ServiceError::Registry(error)) => {
+            let errors = configuration_errors(*error, &mut fields, &settings);
+            show_again(fields, errors, found).await
+        }
         Err(error) => failure(&site, error),
     }
+}
+
+/// The errors of a configuration the registry refused, on the settings'
+/// fields (marked in `fields`), the allowed addresses, the instance's id
+/// ([`ID_FIELD`], when it is created) or the form as a whole.
+pub(super) fn configuration_errors(
+    error: RegistryError,
+    fields: &mut [SettingField],
+    settings: &serde_json::Map<String, Value>,
+) -> Vec<ErrorView> {
+    let whole = |text: &str, field: &str, label: Option<&str>| ErrorView {
+        field: field.to_owned(),
+        anchor: field.to_owned(),
+        message: format!("{}.", sentence(text)),
+        label: label.map(str::to_owned),
+    };
+    match error {
+        RegistryError::Config(ConfigError::Schema {
+            settings: problems,
+            problems: text,
+            ..
+        }) => {
+            let errors = settings::problems(fields, &problems, settings);
+            if errors.is_empty() {
+                vec![whole(&text, FORM_ANCHOR, None)]
+            } else {
+                errors
+            }
+        }
+        RegistryError::Config(ConfigError::AllowList(problem)) => vec![whole(
+            &problem.to_string(),
+            HOSTS_FIELD,
+            Some("Adresses autorisées"),
+        )],
+        RegistryError::Config(bad @ ConfigError::BadId(_)) => {
+            vec![whole(&bad.to_string(), ID_FIELD, Some("Identifiant"))]
+        }
+        other => vec![whole(&other.to_string(), FORM_ANCHOR, None)],
+    }
+}
+
+/// The allowed addresses typed, one a line.
+pub(super) fn allowed_hosts(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 pub(super) async fn check(

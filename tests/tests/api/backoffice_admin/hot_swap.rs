@@ -215,4 +215,18 @@ async fn hot_swap(app: TestApp, javascript: bool) {
         .open(&format!("{}/admin/files-d-attente", app.base))
         .await;
     browser.check("admin-files-d-attente").await;
+
+    // A new instance's form, and its errors (no id, no settings).
+    browser
+        .open(&format!(
+            "{}/admin/connecteurs/hostile/nouvelle-instance",
+            app.base
+        ))
+        .await;
+    browser.check("admin-nouvelle-instance").await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_text("Saisissez l'identifiant de l'instance.")
+        .await;
+    browser.check("admin-nouvelle-instance-erreur").await;
 }
