@@ -52,18 +52,13 @@ use guichet_host::app::{App, Config, open_store};
 use guichet_host::http::PasswordCost;
 use guichet_store::demarche::{DefinitionSource, SourceFormat};
 use guichet_tests::app::usager_registration;
+use guichet_tests::load::{DEFINITION, PAGES, SLUG, answers};
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, Row};
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
-/// The démarche filed: 20 fields on 3 pages.
-const DEFINITION: &str = include_str!("load-20-champs.yaml");
-/// Its slug.
-const SLUG: &str = "charge-vingt-champs";
-/// The pages of the form, in order.
-const PAGES: [&str; 3] = ["porteur", "projet", "lieu"];
 /// The aims of the issue on this 2-core machine.
 const AIM_SQLITE: f64 = 1_500.0;
 const AIM_POSTGRES: f64 = 1_000.0;
@@ -515,54 +510,6 @@ fn client() -> Result<reqwest::Client> {
         .tcp_nodelay(true)
         .pool_idle_timeout(None)
         .build()?)
-}
-
-/// The 20 answers, by page.
-fn answers() -> Value {
-    json!({
-        "porteur": {
-            "prenom": "Camille",
-            "nom": "Martin",
-            "courriel": "camille.martin@example.fr",
-            "telephone": "06 12 34 56 78",
-            "date_naissance": "12/04/1988",
-            "adresse": {
-                "street": "12 rue de la République",
-                "postcode": "13001",
-                "city": "Marseille",
-                "latitude": 43.2965,
-                "longitude": 5.3698
-            },
-            "association": "Comité des fêtes du Panier"
-        },
-        "projet": {
-            "intitule": "Fête de la place de Lenche",
-            "categorie": "repas",
-            "publics": ["familles", "enfants", "seniors"],
-            "date_fete": "2027-06-19",
-            "participants": 250,
-            "budget": "2 400,50",
-            "montant_demande": 800,
-            "description": "Un grand repas partagé sur la place de Lenche, avec des jeux pour \
-                les enfants l'après-midi et un bal le soir. Les habitants apportent les plats, \
-                l'association fournit les tables, les chaises, la sonorisation et les \
-                boissons. La subvention couvre la location du matériel, l'assurance et \
-                l'impression des affiches distribuées dans les commerces du quartier."
-        },
-        "lieu": {
-            "lieu": {
-                "street": "Place de Lenche",
-                "postcode": "13002",
-                "city": "Marseille",
-                "latitude": 43.2989,
-                "longitude": 5.3665
-            },
-            "code_postal_association": "13002",
-            "iban": "FR76 3000 6000 0112 3456 7890 189",
-            "accessible": true,
-            "attestation": true
-        }
-    })
 }
 
 /// One request of a filing.

@@ -107,6 +107,7 @@ pub mod browser;
 pub mod client;
 pub mod filing;
 pub mod hostile;
+pub mod load;
 pub mod portal;
 
 /// The mailer's settings for an SMTP server without TLS at `addr` (the

@@ -1,12 +1,18 @@
 //! The `guichet connector` command line, run as a process: `check` and
 //! `call` on a component file, (module `registry`) the persisted registry
 //! of a database, and (module `journal`) its instances' configuration and
-//! check, the call journal and the dead letters.
+//! check, the call journal and the dead letters; `guichet serve` as a
+//! process: two hosts on one PostgreSQL database (module `hosts`), and
+//! demandes acknowledged before a SIGKILL found after the restart (module
+//! `crash`).
 
+use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
+use guichet_tests::app::TestApp;
 use guichet_tests::{atal, components};
 
 /// The `guichet` binary of this build, built on first use.
@@ -39,6 +45,70 @@ fn guichet() -> Command {
     let mut command = Command::new(binary);
     command.env("GUICHET_CACHE_DIR", guichet_tests::cache_dir());
     command
+}
+
+/// A `guichet serve` process, killed when dropped.
+struct Host {
+    child: Child,
+    /// Its address, `http://127.0.0.1:<port>`.
+    base: String,
+    log: std::path::PathBuf,
+}
+
+impl Host {
+    /// Starts `guichet serve` on `app`'s database, data directory and
+    /// master key, on a free port, and waits until it answers.
+    pub async fn start(app: &TestApp, name: &str) -> Host {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let data_dir = app.files_dir.parent().expect("data directory");
+        let log = data_dir.join(format!("{name}.log"));
+        let child = guichet()
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--database-url", &app.url, "--registry-poll-seconds", "0"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("guichet serve starts");
+        let host = Host {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let started = Instant::now();
+        while reqwest::get(format!("{}/api/demarches", host.base))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{name} does not answer: {}",
+                host.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        host
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn worker(&self) -> String {
+        format!("guichet-{}", self.child.id())
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn stdout(output: &Output) -> String {
@@ -368,6 +438,8 @@ fn serve_refuses_an_unreadable_colour_and_a_logo_that_is_no_image() {
     assert!(!data_dir.exists(), "nothing was created");
 }
 
+#[path = "cli/crash.rs"]
+mod crash;
 #[path = "cli/hosts.rs"]
 mod hosts;
 #[path = "cli/journal.rs"]

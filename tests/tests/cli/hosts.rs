@@ -5,8 +5,6 @@
 //! (both hosts run with `--registry-poll-seconds 0`, so nothing else could
 //! tell them).
 
-use std::net::TcpListener;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use guichet_core::id::DemandeId;
@@ -16,71 +14,10 @@ use guichet_tests::filing::{SIGNALEMENT, connect_atal_to, file_signalement, step
 use guichet_tests::hostile::echange;
 use serde_json::json;
 
+use super::Host;
+
 const VOIRIE: &str = "Gest_SVL_DTE_Voirie";
 const TRANSMIT: &str = "connector.transmit";
-
-/// A `guichet serve` process, killed when dropped.
-struct Host {
-    child: Child,
-    base: String,
-    log: std::path::PathBuf,
-}
-
-impl Host {
-    /// Starts `guichet serve` on `app`'s database, data directory and
-    /// master key, on a free port, and waits until it answers.
-    async fn start(app: &TestApp, name: &str) -> Host {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let data_dir = app.files_dir.parent().expect("data directory");
-        let log = data_dir.join(format!("{name}.log"));
-        let child = super::guichet()
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--database-url", &app.url, "--registry-poll-seconds", "0"])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("guichet serve starts");
-        let host = Host {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        let started = Instant::now();
-        while reqwest::get(format!("{}/api/demarches", host.base))
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "{name} does not answer: {}",
-                host.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        host
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn worker(&self) -> String {
-        format!("guichet-{}", self.child.id())
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hosts_on_one_postgres_database_share_jobs_and_see_an_activation() {
