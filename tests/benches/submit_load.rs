@@ -22,7 +22,13 @@
 //!    opens a draft and saves its 3 pages (20 answers; not timed), then C
 //!    clients, each with its own keep-alive connection, POST `submit` for
 //!    these drafts as fast as answers come back (timed: submissions per
-//!    second, latency of each request);
+//!    second, latency of each request); then, as the **baseline** of the
+//!    same run, the same C clients POST the same 20 answers (one JSON
+//!    body) for each usager to a bare route on its own port, which checks
+//!    the session cookie as the API does and writes the answers as one
+//!    row in one transaction through the same store
+//!    (`Store::load_baseline_write`, feature `test-support`): the issue's
+//!    aim is a submission rate of at least half the baseline's;
 //! 4. at the C with the best throughput whose p99 meets the aim (or the
 //!    lowest p99 when none does), the whole filing an usager really makes
 //!    (open a draft, save 3 pages, submit: 5 requests) by every usager
@@ -38,7 +44,7 @@
 //! PostgreSQL is unreachable, only SQLite is measured, and the output says
 //! so.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,8 +66,8 @@ use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 /// The aims of the issue on this 2-core machine.
-const AIM_SQLITE: f64 = 1_500.0;
-const AIM_POSTGRES: f64 = 1_000.0;
+const AIM_SQLITE: f64 = 2_000.0;
+const AIM_POSTGRES: f64 = 1_500.0;
 const AIM_P99: Duration = Duration::from_millis(50);
 /// Worker threads of the server's runtime, and of the clients'.
 const WORKERS: usize = 2;
@@ -101,7 +107,20 @@ fn main() -> Result<()> {
         reports.push(report?);
     }
     print_tables(&plan, &reports);
+    println!(
+        "Memory of this process (server, clients and their data): peak {} MB resident",
+        peak_resident_mb().map_or_else(|| "unknown".to_owned(), |mb| mb.to_string())
+    );
     Ok(())
+}
+
+/// The process's peak resident memory in MB (`VmHWM` of
+/// `/proc/self/status`), on Linux.
+fn peak_resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 /// What to run, from the environment.
@@ -258,6 +277,8 @@ struct Report {
 struct Round {
     clients: usize,
     measure: Measure,
+    /// The baseline's bare writes at the same number of clients.
+    baseline: Option<Measure>,
 }
 
 /// Starts the application on `database`, measures, stops it, and removes
@@ -293,8 +314,21 @@ fn serve_and_measure(
     eprintln!("== {version}: {url}");
     let server = runtime("guichet-server")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (baseline_tx, baseline_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
     let served = server.spawn(async move {
         let app = App::start(&config, Arc::new(SystemClock)).await?;
+        // The baseline's bare route, on its own port, through the same
+        // store.
+        let store = app.state.store.clone();
+        store
+            .create_load_baseline()
+            .await
+            .expect("the baseline's table");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port for the baseline");
+        let _ = baseline_tx.send(listener.local_addr().expect("its address"));
+        tokio::spawn(axum::serve(listener, baseline_router(store)).into_future());
         app.serve(async {
             let _ = stopped.await;
         })
@@ -303,7 +337,8 @@ fn serve_and_measure(
     let base = format!("http://{listen}");
     let outcome = clients.block_on(async {
         wait_until_ready(&base, &served).await?;
-        drive(&base, kind, plan).await
+        let baseline = format!("http://{}", baseline_rx.await?);
+        drive(&base, &baseline, kind, plan).await
     });
     let _ = stop.send(());
     let ended =
@@ -369,7 +404,12 @@ async fn wait_until_ready<T>(base: &str, served: &tokio::task::JoinHandle<T>) ->
 }
 
 /// Runs the phases of one backend against the server at `base`.
-async fn drive(base: &str, kind: Kind, plan: &Plan) -> Result<(Vec<Round>, usize, Round)> {
+async fn drive(
+    base: &str,
+    baseline: &str,
+    kind: Kind,
+    plan: &Plan,
+) -> Result<(Vec<Round>, usize, Round)> {
     let api = Api::new(base)?;
     let started = Instant::now();
     let usagers = api.enrol(plan.submissions).await?;
@@ -395,13 +435,21 @@ async fn drive(base: &str, kind: Kind, plan: &Plan) -> Result<(Vec<Round>, usize
             started.elapsed().as_secs_f64()
         );
         let measure = timed(base, clients, submissions(&usagers, drafts)).await;
+        let bare = timed(baseline, clients, bare_writes(&usagers, &api.answers)).await;
         eprintln!(
-            "   {kind:?}, {clients} clients: {:.0} submissions/s, p99 {:.1} ms, {} errors",
+            "   {kind:?}, {clients} clients: {:.0} submissions/s, p99 {:.1} ms, {} errors; \
+             baseline {:.0}/s ({:.2}×)",
             measure.per_second(),
             ms(measure.request(0.99)),
-            measure.errors
+            measure.errors,
+            bare.per_second(),
+            measure.per_second() / bare.per_second(),
         );
-        rounds.push(Round { clients, measure });
+        rounds.push(Round {
+            clients,
+            measure,
+            baseline: Some(bare),
+        });
     }
     let kept = keep(&rounds);
     let clients = rounds[kept].clients;
@@ -412,7 +460,15 @@ async fn drive(base: &str, kind: Kind, plan: &Plan) -> Result<(Vec<Round>, usize
         ms(measure.request(0.99)),
         measure.errors
     );
-    Ok((rounds, kept, Round { clients, measure }))
+    Ok((
+        rounds,
+        kept,
+        Round {
+            clients,
+            measure,
+            baseline: None,
+        },
+    ))
 }
 
 /// The round kept: the best throughput among those without errors whose
@@ -439,6 +495,8 @@ struct Api {
     base: String,
     /// The answers of each page, as JSON bodies.
     pages: Arc<Vec<(String, String)>>,
+    /// The 20 answers as one JSON body (the baseline's).
+    answers: Arc<String>,
 }
 
 /// A logged-in usager: the `Cookie` header of their session.
@@ -457,6 +515,7 @@ impl Api {
             http: client()?,
             base: base.to_owned(),
             pages: Arc::new(pages),
+            answers: Arc::new(answers.to_string()),
         })
     }
 
@@ -685,6 +744,76 @@ impl Work for Submissions {
     }
 }
 
+/// The baseline: each usager's session cookie and the 20 answers, posted
+/// to the bare route.
+struct BareWrites {
+    usagers: Arc<Vec<Usager>>,
+    answers: Arc<String>,
+}
+
+fn bare_writes(usagers: &Arc<Vec<Usager>>, answers: &Arc<String>) -> BareWrites {
+    BareWrites {
+        usagers: usagers.clone(),
+        answers: answers.clone(),
+    }
+}
+
+impl Work for BareWrites {
+    async fn run(&self, http: &reqwest::Client, base: &str, i: usize) -> Unit {
+        let mut unit = Unit::default();
+        let request = http
+            .post(format!("{base}/baseline"))
+            .header(COOKIE, &self.usagers[i].cookie)
+            .header(CONTENT_TYPE, "application/json")
+            .body(self.answers.as_str().to_owned());
+        unit.send(request).await;
+        unit
+    }
+
+    fn count(&self) -> usize {
+        self.usagers.len()
+    }
+}
+
+/// The baseline's server: `/health`, and `POST /baseline`, which checks
+/// the session cookie as the API does (`Store::session_user`), reads the
+/// JSON body and writes it as one row in one transaction
+/// (`Store::load_baseline_write`).
+fn baseline_router(store: guichet_store::Store) -> axum::Router {
+    async fn write(
+        axum::extract::State(store): axum::extract::State<guichet_store::Store>,
+        headers: axum::http::HeaderMap,
+        body: String,
+    ) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        let Some(token) = headers
+            .get(COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| {
+                c.split(';')
+                    .find_map(|p| p.trim().strip_prefix("guichet_session="))
+            })
+        else {
+            return StatusCode::UNAUTHORIZED;
+        };
+        let Ok(answers) = serde_json::from_str::<Value>(&body) else {
+            return StatusCode::UNPROCESSABLE_ENTITY;
+        };
+        let secret = guichet_store::session::Secret::from_client(token);
+        match store
+            .load_baseline_write(&secret, &answers.to_string(), chrono::Utc::now())
+            .await
+        {
+            Ok(()) => StatusCode::CREATED,
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    axum::Router::new()
+        .route("/health", axum::routing::get(|| async { "ok" }))
+        .route("/baseline", axum::routing::post(write))
+        .with_state(store)
+}
+
 /// Whole filings: open, save the pages, submit.
 struct Filings {
     usagers: Arc<Vec<Usager>>,
@@ -847,8 +976,16 @@ fn print_tables(plan: &Plan, reports: &[Report]) {
         plan.submissions
     );
     println!(
-        "{:<10} {:>7} {:>14} {:>8} {:>8} {:>8} {:>7}  aim",
-        "backend", "clients", "submissions/s", "p50 ms", "p99 ms", "max ms", "errors"
+        "{:<10} {:>7} {:>14} {:>8} {:>8} {:>8} {:>7} {:>11} {:>6}  aim",
+        "backend",
+        "clients",
+        "submissions/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "baseline/s",
+        "ratio"
     );
     for report in reports {
         let aim = match report.kind {
@@ -858,8 +995,9 @@ fn print_tables(plan: &Plan, reports: &[Report]) {
         for (i, round) in report.rounds.iter().enumerate() {
             let m = &round.measure;
             let met = m.errors == 0 && m.per_second() >= aim && m.request(0.99) <= AIM_P99;
+            let bare = round.baseline.as_ref().map_or(0.0, Measure::per_second);
             println!(
-                "{:<10} {:>7} {:>14.0} {:>8.1} {:>8.1} {:>8.1} {:>7}  ≥ {aim:.0}/s, p99 ≤ {} ms: {}{}",
+                "{:<10} {:>7} {:>14.0} {:>8.1} {:>8.1} {:>8.1} {:>7} {:>11.0} {:>5.2}×  ≥ {aim:.0}/s, p99 ≤ {} ms: {}{}",
                 name(report.kind),
                 round.clients,
                 m.per_second(),
@@ -867,6 +1005,8 @@ fn print_tables(plan: &Plan, reports: &[Report]) {
                 ms(m.request(0.99)),
                 ms(m.request(1.0)),
                 m.errors,
+                bare,
+                m.per_second() / bare,
                 AIM_P99.as_millis(),
                 if met { "met" } else { "missed" },
                 if i == report.kept { " (kept)" } else { "" },

@@ -46,8 +46,11 @@
 //!   migration; an advisory lock serialises hosts migrating at once on
 //!   PostgreSQL).
 //! - **SQLite** runs in WAL mode (readers never block the writer) with a
-//!   busy timeout, and `synchronous = NORMAL` (durable at checkpoints, safe
-//!   with WAL). SQLite allows one writer at a time, so the store keeps one
+//!   busy timeout, and `synchronous = NORMAL` (a commit survives the
+//!   process's crash; a power loss may lose the last commits, never
+//!   corrupt the file). A background task checkpoints the WAL every
+//!   [`SQLITE_CHECKPOINT_PERIOD`] from a reader connection, so that
+//!   commits do not (they would every 1,000 pages of WAL). SQLite allows one writer at a time, so the store keeps one
 //!   pool of a single connection for writes, which queues writers in the
 //!   process instead of letting them poll the file lock, and a pool of
 //!   readers. Write transactions start with `BEGIN IMMEDIATE` so that a
@@ -117,6 +120,8 @@
 //!
 
 pub mod account;
+#[cfg(feature = "test-support")]
+mod baseline;
 pub mod connector;
 pub mod contact;
 pub mod demande;
@@ -164,6 +169,16 @@ pub const SQLITE_READERS: u32 = 4;
 /// How long a SQLite connection waits for the file lock held by another
 /// process before failing.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the store's background task checkpoints a SQLite WAL (copies
+/// its committed pages into the database file), off the request path.
+pub const SQLITE_CHECKPOINT_PERIOD: Duration = Duration::from_millis(200);
+
+/// WAL pages after which a commit checkpoints by itself (SQLite's
+/// `wal_autocheckpoint`; its default is 1,000): a safety net, reached
+/// only when the background checkpoints fall behind (about 64 MiB of WAL
+/// with 4 KiB pages).
+pub const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -293,6 +308,11 @@ impl Store {
             keys: seal::Keyring::new(master),
         };
         store.migrate().await?;
+        if backend == Backend::Sqlite
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(checkpoints(store.read.clone()));
+        }
         let mut conn = store.write.acquire().await?;
         store.keys.check(&mut conn).await?;
         drop(conn);
@@ -461,6 +481,32 @@ impl Store {
     }
 }
 
+/// Checkpoints the WAL of the SQLite database of `pool` (a reader pool)
+/// every [`SQLITE_CHECKPOINT_PERIOD`], until the pool is closed.
+/// `PASSIVE`: it copies what no reader still needs and never waits for
+/// the writer, which goes on committing meanwhile; the commits stop
+/// paying for checkpoints (copying pages and `fsync`ing the database
+/// file), which they did every 1,000 pages of WAL before.
+async fn checkpoints(pool: AnyPool) {
+    let mut ticker = tokio::time::interval(SQLITE_CHECKPOINT_PERIOD);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "WAL checkpoint failed");
+        }
+    }
+}
+
 /// The writer and reader pools of a SQLite file, created on first start in
 /// WAL mode.
 async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool)> {
@@ -479,7 +525,7 @@ async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool)> {
                     conn.execute(
                         format!(
                             "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA secure_delete = ON"
+                             PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}"
                         )
                         .as_str(),
                     )
