@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use guichet_store::job::{Job, JobId, JobStatus, NOTIFICATION_JOB};
+use guichet_store::password_link::PASSWORD_LINK_JOB;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -43,6 +44,7 @@ fn kind_label(kind: &str) -> String {
         TRANSMIT_JOB => "Transmission à une application métier".to_owned(),
         SYNC_JOB => "Lecture du dossier chez une application métier".to_owned(),
         NOTIFICATION_JOB => "Notification (courriel ou SMS)".to_owned(),
+        PASSWORD_LINK_JOB => "Lien pour choisir un mot de passe (courriel)".to_owned(),
         other => other.to_owned(),
     }
 }
