@@ -291,8 +291,7 @@ async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, S
             Ok(Outcome::Sent(channel))
         }
         Err(failure) => {
-            let retry_at = (!failure.permanent && job.attempts < MAX_ATTEMPTS)
-                .then(|| now + retry_delay(job.attempts, super::transmission::jitter()));
+            let retry_at = retry_at(failure.permanent, job.attempts, now);
             tracing::warn!(job = %job.id, attempts = job.attempts, error = %failure.message, retry = retry_at.is_some(), "notification failed");
             let entry = match retry_at {
                 Some(_) => None,
@@ -326,6 +325,13 @@ async fn deliver(guichet: &Guichet, worker: &str, job: Job) -> Result<Outcome, S
     }
 }
 
+/// When a failed attempt is tried again: `None` when the failure is
+/// permanent or the attempts are spent ([`MAX_ATTEMPTS`]).
+fn retry_at(permanent: bool, attempts: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (!permanent && attempts < MAX_ATTEMPTS)
+        .then(|| now + retry_delay(attempts, super::transmission::jitter()))
+}
+
 /// Mails a password link (`super::accounts::password_links`): not tied to
 /// a demande, so no history entry; retried as the other mails.
 async fn deliver_password_link(
@@ -352,8 +358,7 @@ async fn deliver_password_link(
             Ok(Outcome::Sent(Channel::Mail))
         }
         Err(failure) => {
-            let retry_at = (!failure.permanent && job.attempts < MAX_ATTEMPTS)
-                .then(|| now + retry_delay(job.attempts, super::transmission::jitter()));
+            let retry_at = retry_at(failure.permanent, job.attempts, now);
             tracing::warn!(job = %job.id, attempts = job.attempts, error = %failure.message, retry = retry_at.is_some(), "password link mail failed");
             guichet
                 .store

@@ -75,6 +75,8 @@ pub enum PasswordLinkError {
 /// A link that may still set a password, as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened {
+    /// The link's id (what its token carries, signed).
+    pub link: Uuid,
     /// Why it was made.
     pub purpose: LinkPurpose,
     /// The login of its account (an e-mail address).
@@ -232,6 +234,7 @@ pub async fn open(guichet: &Guichet, token: &str) -> Result<Opened, ServiceError
     }
     let user = guichet.store.user(link.user).await?;
     Ok(Opened {
+        link: id,
         purpose: link.purpose,
         login: user.login,
         display_name: user.display_name,
@@ -258,7 +261,7 @@ pub async fn choose_password(
         &[&opened.login, &opened.display_name],
     )?;
     let hash = accounts.passwords.hash(password).await?;
-    let id = verify(guichet, token)?;
+    let id = opened.link;
     let user = match guichet
         .store
         .use_password_link(id, &hash, guichet.now())
