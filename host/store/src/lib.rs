@@ -140,6 +140,7 @@ pub mod seal;
 mod search;
 pub mod session;
 mod sql;
+mod sqlite;
 pub mod statistics;
 pub mod survey;
 pub mod timer;
@@ -151,8 +152,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use guichet_core::calendar::Zone;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Transaction};
 
 pub use error::{Result, StoreError};
 pub use file::FileStore;
@@ -287,7 +288,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         let backend = Backend::of(url)?;
         let (read, write) = match backend {
-            Backend::Sqlite => sqlite_pools(url).await?,
+            Backend::Sqlite => sqlite::pools(url).await?,
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(POSTGRES_POOL_SIZE)
@@ -311,7 +312,7 @@ impl Store {
         if backend == Backend::Sqlite
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(checkpoints(store.read.clone()));
+            runtime.spawn(sqlite::checkpoints(store.read.clone()));
         }
         let mut conn = store.write.acquire().await?;
         store.keys.check(&mut conn).await?;
@@ -481,92 +482,6 @@ impl Store {
     }
 }
 
-/// Checkpoints the WAL of the SQLite database of `pool` (a reader pool)
-/// every [`SQLITE_CHECKPOINT_PERIOD`], until the pool is closed.
-/// `PASSIVE`: it copies what no reader still needs and never waits for
-/// the writer, which goes on committing meanwhile; the commits stop
-/// paying for checkpoints (copying pages and `fsync`ing the database
-/// file), which they did every 1,000 pages of WAL before.
-async fn checkpoints(pool: AnyPool) {
-    let mut ticker = tokio::time::interval(SQLITE_CHECKPOINT_PERIOD);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        if pool.is_closed() {
-            return;
-        }
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            if pool.is_closed() {
-                return;
-            }
-            tracing::warn!(%error, "WAL checkpoint failed");
-        }
-    }
-}
-
-/// The writer and reader pools of a SQLite file, created on first start in
-/// WAL mode.
-async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool)> {
-    let url = sqlite_url_creating(url)?;
-    let options: AnyConnectOptions = url.parse()?;
-    let mut first = options.connect().await?;
-    first.execute("PRAGMA journal_mode = WAL").await?;
-    first.close().await?;
-    let pool = |size: u32| {
-        AnyPoolOptions::new()
-            .max_connections(size)
-            .test_before_acquire(false)
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    let busy = SQLITE_BUSY_TIMEOUT.as_millis();
-                    conn.execute(
-                        format!(
-                            "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}"
-                        )
-                        .as_str(),
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect_with(options.clone())
-    };
-    let write = pool(1).await?;
-    let read = pool(SQLITE_READERS).await?;
-    Ok((read, write))
-}
-
-/// The SQLite URL with `mode=rwc` (create the file) unless a mode is given,
-/// after creating the file's directory.
-fn sqlite_url_creating(url: &str) -> Result<String> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path.is_empty() || path.starts_with(":memory:") || query.contains("mode=memory") {
-        return Err(StoreError::UnsupportedUrl(format!(
-            "{url} (SQLite en mémoire non pris en charge : indiquez un fichier)"
-        )));
-    }
-    if let Some(dir) = std::path::Path::new(path).parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)?;
-    }
-    Ok(if query.contains("mode=") {
-        url.to_owned()
-    } else if query.is_empty() {
-        format!("{url}?mode=rwc")
-    } else {
-        format!("{url}&mode=rwc")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,15 +503,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("guichet-url-{}", uuid::Uuid::new_v4()));
         let url = format!("sqlite://{}/g.db", dir.display());
         assert_eq!(
-            sqlite_url_creating(&url).unwrap(),
+            sqlite::url_creating(&url).unwrap(),
             format!("{url}?mode=rwc")
         );
         assert!(dir.is_dir());
         assert_eq!(
-            sqlite_url_creating(&format!("{url}?mode=ro")).unwrap(),
+            sqlite::url_creating(&format!("{url}?mode=ro")).unwrap(),
             format!("{url}?mode=ro")
         );
-        assert!(sqlite_url_creating("sqlite::memory:").is_err());
+        assert!(sqlite::url_creating("sqlite::memory:").is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
