@@ -137,19 +137,16 @@ pub(super) async fn usager_by_login(
 /// # Errors
 /// `NotFound` when there is no such draft or it is someone else's.
 pub async fn own(guichet: &Guichet, caller: &Caller, id: DraftId) -> Result<Loaded, ServiceError> {
-    let draft = match guichet.store.draft(id).await {
-        Ok(draft) if draft.owner == caller.user.id => draft,
+    match guichet.store.draft_with_definition(id).await {
+        Ok((draft, definition)) if draft.owner == caller.user.id => Ok(Loaded {
+            draft,
+            definition: Definition::clone(&definition),
+        }),
         Ok(_) | Err(StoreError::NotFound(_)) => {
-            return Err(ServiceError::NotFound("ce brouillon n'existe pas"));
+            Err(ServiceError::NotFound("ce brouillon n'existe pas"))
         }
-        Err(other) => return Err(other.into()),
-    };
-    let definition = guichet
-        .store
-        .demarche_version(&draft.demarche.slug, draft.demarche.version)
-        .await?
-        .definition;
-    Ok(Loaded { draft, definition })
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Every draft of the caller, most recently saved first.

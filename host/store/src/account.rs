@@ -272,6 +272,7 @@ impl Store {
             .bind(id.to_string())
             .execute(&self.write)
             .await?;
+        self.sessions.clear();
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("compte"));
         }
@@ -312,6 +313,7 @@ impl Store {
             return Err(StoreError::NotFound("compte"));
         }
         tx.commit().await?;
+        self.sessions.clear();
         self.delete_files_after_commit(&files).await;
         self.personal_data_erased();
         Ok(())
@@ -339,10 +341,13 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.commit_administration_change(tx, before, || {
-            "impossible de désactiver ce compte : c'est le dernier compte actif ayant le droit d'administration".to_owned()
-        })
-        .await
+        let committed = self
+            .commit_administration_change(tx, before, || {
+                "impossible de désactiver ce compte : c'est le dernier compte actif ayant le droit d'administration".to_owned()
+            })
+            .await;
+        self.sessions.clear();
+        committed
     }
 
     async fn update_user(&self, sql: &str, value: String, id: UserId) -> Result<()> {

@@ -9,7 +9,7 @@
 //! ([`Store::demarche_version`]); the catalogues list the latest versions.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use chrono::{DateTime, Utc};
 use guichet_core::demarche::{Change, Definition, DemarcheVisibility, classify_change};
@@ -227,6 +227,14 @@ impl Store {
             }
         };
         tx.commit().await?;
+        if kind == ImportKind::UpdatedInPlace {
+            // The same millisecond may stamp two updates (a frozen clock):
+            // this host forgets its parsed copy at once.
+            self.definitions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&(slug.clone(), version));
+        }
         tracing::info!(slug, version, ?kind, "démarche importée");
         Ok(Imported {
             slug: definition.slug.clone(),
@@ -383,6 +391,74 @@ impl Store {
             return Err(StoreError::NotFound("démarche"));
         }
         Ok(())
+    }
+
+    /// The definition of a version as last updated at `updated_at` (ms
+    /// since the epoch, the version row's `updated_at`), parsed once and
+    /// then shared from memory until the version is updated in place.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown version; a database error.
+    pub(crate) async fn definition_at(
+        &self,
+        slug: &str,
+        version: u32,
+        updated_at: i64,
+    ) -> Result<Arc<Definition>> {
+        let key = (slug.to_owned(), version);
+        {
+            let cache = self
+                .definitions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some((at, definition)) = cache.get(&key)
+                && *at == updated_at
+            {
+                return Ok(definition.clone());
+            }
+        }
+        let mut conn = self.read.acquire().await?;
+        let stored = load_version(&mut conn, slug, version).await?;
+        let definition = Arc::new(stored.definition);
+        let mut cache = self
+            .definitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache.insert(key, (millis(stored.updated_at), definition.clone()));
+        Ok(definition)
+    }
+
+    /// The definition of a version for its **structure** only (fields,
+    /// workflow): any parsed copy will do, since an update in place changes
+    /// only texts and dates.
+    ///
+    /// # Errors
+    /// As [`Store::definition_at`].
+    pub(crate) async fn structure_of(
+        &self,
+        conn: &mut AnyConnection,
+        slug: &str,
+        version: u32,
+    ) -> Result<Arc<Definition>> {
+        let key = (slug.to_owned(), version);
+        if let Some((_, definition)) = self
+            .definitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(definition.clone());
+        }
+        let stored = load_version(conn, slug, version).await?;
+        let definition = Arc::new(stored.definition);
+        let mut cache = self
+            .definitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache
+            .entry(key)
+            .or_insert((millis(stored.updated_at), definition.clone()));
+        Ok(definition)
     }
 
     /// The structural facts of a version, from the cache or the database.

@@ -20,8 +20,11 @@
 //! the configured delay, with their files
 //! ([`Store::delete_drafts_saved_before`]).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use guichet_core::demande::DemarcheRef;
+use guichet_core::demarche::Definition;
 use guichet_core::id::{Slug, UserId};
 
 use guichet_core::file::FileRef;
@@ -190,6 +193,34 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("brouillon"))?;
         draft(&row, &self.keys)
+    }
+
+    /// A draft with the definition of its version (parsed once per
+    /// version and update, [`Store::definition_at`]): one query when the
+    /// definition is in memory.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such draft.
+    pub async fn draft_with_definition(&self, id: DraftId) -> Result<(Draft, Arc<Definition>)> {
+        let row = sqlx::query(&format!(
+            "SELECT {}, (SELECT v.updated_at FROM demarche_versions v \
+             WHERE v.slug = drafts.slug AND v.version = drafts.version) AS definition_updated_at \
+             FROM drafts WHERE id = $1",
+            draft_columns()
+        ))
+        .bind(id.0.to_string())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("brouillon"))?;
+        let draft = draft(&row, &self.keys)?;
+        let definition = self
+            .definition_at(
+                draft.demarche.slug.as_str(),
+                draft.demarche.version,
+                row.int("definition_updated_at")?,
+            )
+            .await?;
+        Ok((draft, definition))
     }
 
     /// The draft `owner` has in progress on a démarche version for

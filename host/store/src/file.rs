@@ -25,7 +25,7 @@ use crate::Store;
 use crate::draft::DraftId;
 use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, Keyring};
-use crate::sql::{RowExt, count, millis, unsigned};
+use crate::sql::{Batch, RowExt, count, millis, unsigned};
 
 /// A directory holding the content of attachments, one file per id
 /// (`<dir>/<first two hex digits>/<uuid>`).
@@ -391,20 +391,33 @@ impl Store {
     }
 }
 
-/// Moves files to a filed demande (those its answers name).
-pub(crate) async fn attach_to_demande(
-    conn: &mut AnyConnection,
-    files: &[FileId],
-    demande: DemandeId,
-) -> Result<()> {
+/// Adds to `batch` the move of files to a filed demande (those its answers
+/// name).
+pub(crate) fn push_attach_to_demande(batch: &mut Batch, files: &[FileId], demande: DemandeId) {
     for file in files {
-        sqlx::query("UPDATE files SET draft_id = NULL, demande_id = $1 WHERE id = $2")
+        batch
+            .statement("UPDATE files SET draft_id = NULL, demande_id = ")
             .bind(demande.to_string())
-            .bind(file.to_string())
-            .execute(&mut *conn)
-            .await?;
+            .push(" WHERE id = ")
+            .bind(file.to_string());
     }
-    Ok(())
+}
+
+/// Adds to `batch` the deletion of the files a draft still owns (those its
+/// demande did not take over), recorded as [`record_deletions`] does; each
+/// comes back from [`Batch::run`] as a row whose `kind` is `'file'` and
+/// whose `returned` is its id.
+pub(crate) fn push_delete_draft_files(batch: &mut Batch, draft: DraftId, now: DateTime<Utc>) {
+    batch
+        .statement("INSERT INTO file_deletions (file_id, requested_at) SELECT id, ")
+        .bind(millis(now))
+        .push(" FROM files WHERE draft_id = ")
+        .bind(draft.0.to_string())
+        .push(" ON CONFLICT (file_id) DO NOTHING");
+    batch
+        .statement("DELETE FROM files WHERE draft_id = ")
+        .bind(draft.0.to_string())
+        .push(" RETURNING 'file' AS kind, id AS returned");
 }
 
 /// The files still owned by a draft.
@@ -425,21 +438,25 @@ pub(crate) async fn record_deletions(
     files: &[FileId],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    for file in files {
-        sqlx::query("DELETE FROM files WHERE id = $1")
-            .bind(file.to_string())
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
-            "INSERT INTO file_deletions (file_id, requested_at) VALUES ($1, $2) \
-             ON CONFLICT (file_id) DO NOTHING",
-        )
-        .bind(file.to_string())
-        .bind(millis(now))
-        .execute(&mut *conn)
-        .await?;
-    }
+    let mut batch = Batch::on(conn);
+    push_record_deletions(&mut batch, files, now);
+    batch.run(conn).await?;
     Ok(())
+}
+
+/// Adds to `batch` the statements of [`record_deletions`].
+pub(crate) fn push_record_deletions(batch: &mut Batch, files: &[FileId], now: DateTime<Utc>) {
+    for file in files {
+        batch
+            .statement("DELETE FROM files WHERE id = ")
+            .bind(file.to_string());
+        batch
+            .statement("INSERT INTO file_deletions (file_id, requested_at) VALUES (")
+            .bind(file.to_string())
+            .push(", ")
+            .bind(millis(now))
+            .push(") ON CONFLICT (file_id) DO NOTHING");
+    }
 }
 
 /// Writes a file's row (its content is already on disk), its name sealed

@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey};
-use crate::sql::{RowExt, Sql, from_json, millis, to_json};
+use crate::sql::{Batch, RowExt, from_json, millis, to_json};
 
 fn audience_key(audience: Audience) -> &'static str {
     match audience {
@@ -88,10 +88,22 @@ pub(crate) async fn insert(
     entries: &[HistoryEntry],
     key: Option<&DataKey>,
 ) -> Result<()> {
+    let mut batch = Batch::on(conn);
+    push_insert(&mut batch, entries, key)?;
+    batch.run(conn).await?;
+    Ok(())
+}
+
+/// Adds to `batch` the statement of [`insert`].
+pub(crate) fn push_insert(
+    batch: &mut Batch,
+    entries: &[HistoryEntry],
+    key: Option<&DataKey>,
+) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    let mut sql = Sql::new(
+    let sql = batch.statement(
         "INSERT INTO history (demande_id, occurred_at, audience, author_kind, author_id, event, \
          status, body, message, attachment) VALUES ",
     );
@@ -123,8 +135,6 @@ pub(crate) async fn insert(
             )?)
             .push(")");
     }
-    let (text, args) = sql.finish()?;
-    sqlx::query_with(&text, args).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -44,7 +44,7 @@ use crate::Store;
 use crate::connector::{ConnectorCall, RemoteLink, insert_calls};
 use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, Keyring};
-use crate::sql::{RowExt, Sql, millis, to_json, unsigned};
+use crate::sql::{Batch, RowExt, millis, to_json, unsigned};
 
 mod completions;
 mod dead_letters;
@@ -233,11 +233,24 @@ pub(crate) async fn insert(
     key: Option<&DataKey>,
     now: DateTime<Utc>,
 ) -> Result<Vec<JobId>> {
+    let mut batch = Batch::on(conn);
+    let ids = push_insert(&mut batch, jobs, key, now)?;
+    batch.run(conn).await?;
+    Ok(ids)
+}
+
+/// Adds to `batch` the statement of [`insert`]; returns the jobs' ids.
+pub(crate) fn push_insert(
+    batch: &mut Batch,
+    jobs: &[NewJob],
+    key: Option<&DataKey>,
+    now: DateTime<Utc>,
+) -> Result<Vec<JobId>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
     let mut ids = Vec::with_capacity(jobs.len());
-    let mut sql = Sql::new(
+    let sql = batch.statement(
         "INSERT INTO jobs (id, kind, demande_id, payload, status, attempts, next_attempt_at, \
          claimed_by, lease_until, last_error, created_at, updated_at, key_id) VALUES ",
     );
@@ -264,8 +277,6 @@ pub(crate) async fn insert(
             .push(")");
         ids.push(id);
     }
-    let (text, args) = sql.finish()?;
-    sqlx::query_with(&text, args).execute(&mut *conn).await?;
     Ok(ids)
 }
 

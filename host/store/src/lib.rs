@@ -223,6 +223,11 @@ fn redacted(url: &str) -> String {
 /// The structural facts of démarche versions, by (slug, version).
 type FactsCache = Mutex<HashMap<(String, u32), Arc<VersionFacts>>>;
 
+/// Parsed definitions of démarche versions, by (slug, version), each with
+/// the version's `updated_at` (ms) it was read at ([`Store::definition_at`]).
+type DefinitionCache =
+    Mutex<HashMap<(String, u32), (i64, Arc<guichet_core::demarche::Definition>)>>;
+
 /// The storage of Guichet: a database (SQLite or PostgreSQL) and a
 /// directory of files. Cheap to clone; clones share the pools.
 #[derive(Clone)]
@@ -234,6 +239,10 @@ pub struct Store {
     write: AnyPool,
     files: FileStore,
     facts: Arc<FactsCache>,
+    /// Parsed definitions ([`Store::definition_at`]).
+    definitions: Arc<DefinitionCache>,
+    /// Sessions recently read ([`session::SessionCache`]).
+    sessions: Arc<session::SessionCache>,
     /// The collectivité's time zone: the year of numbers, the catalogue's
     /// "today", the processing deadline column.
     zone: Zone,
@@ -304,6 +313,8 @@ impl Store {
             write,
             files,
             facts: Arc::default(),
+            definitions: Arc::default(),
+            sessions: Arc::default(),
             zone: Zone::default(),
             erased: Arc::default(),
             keys: seal::Keyring::new(master),

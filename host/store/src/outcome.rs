@@ -45,15 +45,14 @@ use guichet_core::value::Value;
 use guichet_core::workflow::Outcome;
 use sqlx::AnyConnection;
 
-use crate::account::{USER_COLUMNS, user};
+use crate::account::{USER_COLUMNS, USER_COLUMNS_U, user};
 use crate::contact::{Contact, contact_of};
 use crate::demande::{DATA, Reservation, Revision, columns, next_number};
-use crate::demarche::load_version;
-use crate::draft::{DraftId, delete_draft_in};
+use crate::draft::DraftId;
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
 use crate::seal::{self, DataKey};
-use crate::sql::{RowExt, millis};
+use crate::sql::{Batch, RowExt, millis};
 use crate::{Backend, Store, connector, file, history, job, timer, trash};
 
 /// What is written with an outcome, in the same transaction.
@@ -109,8 +108,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Revision> {
         let mut tx = self.begin().await?;
+        let reads = self.filing_reads(&mut tx, outcome, &extras).await?;
         let deleted = self
-            .insert_demande_in(&mut tx, outcome, &extras, now)
+            .insert_demande_in(&mut tx, outcome, &extras, reads, now)
             .await?;
         tx.commit().await?;
         self.delete_files_after_commit(&deleted).await;
@@ -149,7 +149,21 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let prefix = self.numero_prefix(slug).await?;
+        // A check with a placeholder identity refuses what would be
+        // refused before anything is taken, and tells what the filing must
+        // read (the numbering prefix, the usager's contact, the draft's
+        // key): that is read now, in one query on the read pool, so that on
+        // SQLite the single writer is held only for BEGIN, the number, one
+        // batch of statements and COMMIT.
+        let check = build(Reservation::placeholder())?;
+        let reads = {
+            let mut conn = self.read.acquire().await.map_err(StoreError::from)?;
+            self.filing_reads(&mut conn, &check, &extras).await?
+        };
+        let prefix = reads
+            .prefix
+            .clone()
+            .ok_or(StoreError::NotFound("démarche"))?;
         let (mut tx, outcome) = match self.backend {
             Backend::Sqlite => {
                 let mut tx = self.begin().await?;
@@ -157,7 +171,6 @@ impl Store {
                 (tx, build(reservation)?)
             }
             Backend::Postgres => {
-                build(Reservation::placeholder())?;
                 let reservation = {
                     let mut conn = self.write.acquire().await.map_err(StoreError::from)?;
                     next_number(&mut conn, slug, &prefix, now, self.zone()).await?
@@ -167,7 +180,7 @@ impl Store {
             }
         };
         let deleted = self
-            .insert_demande_in(&mut tx, &outcome, &extras, now)
+            .insert_demande_in(&mut tx, &outcome, &extras, reads, now)
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.delete_files_after_commit(&deleted).await;
@@ -179,13 +192,76 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Writes a new demande and its effects in the open transaction;
-    /// returns the files to delete from disk after the commit.
+    /// What filing `outcome` reads besides what it writes, in **one**
+    /// query: the démarche's numbering prefix, the key of the draft it is
+    /// filed from (which the demande adopts) and, when the outcome notifies
+    /// the usager, their account for their contact.
+    ///
+    /// # Errors
+    /// A database error, or a key that does not open.
+    async fn filing_reads(
+        &self,
+        conn: &mut AnyConnection,
+        outcome: &Outcome,
+        extras: &Extras,
+    ) -> Result<FilingReads> {
+        let demande = &outcome.demande;
+        let notifies_usager = outcome
+            .notifications
+            .iter()
+            .any(|n| n.recipient == Recipient::Usager);
+        let row = sqlx::query(&format!(
+            "SELECT (SELECT numero_prefix FROM demarches WHERE slug = $1) AS numero_prefix, \
+             {}, {USER_COLUMNS_U} \
+             FROM (SELECT 1 AS one) AS one \
+             LEFT JOIN drafts ON drafts.id = $2 \
+             LEFT JOIN users u ON u.id = $3",
+            seal::key_columns("drafts.key_id")
+        ))
+        .bind(demande.demarche.slug.as_str().to_owned())
+        .bind(extras.draft.map(|draft| draft.0.to_string()))
+        .bind(
+            demande
+                .usager
+                .filter(|_| notifies_usager)
+                .map(|usager| usager.to_string()),
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let contact = if notifies_usager {
+            let account = match row.text_opt("id")? {
+                Some(_) => Some(user(&row)?),
+                None => None,
+            };
+            let reference = &demande.demarche;
+            let definition = self
+                .structure_of(conn, reference.slug.as_str(), reference.version)
+                .await?;
+            Some(contact_of(&definition, demande, account.as_ref()))
+        } else {
+            None
+        };
+        Ok(FilingReads {
+            prefix: row.text_opt("numero_prefix")?,
+            contact,
+            draft_key: self.keys.of_row(&row)?,
+        })
+    }
+
+    /// Writes a new demande and its effects in the open transaction, in
+    /// one [`Batch`]; returns the files to delete from disk after the
+    /// commit.
+    ///
+    /// # Errors
+    /// As [`Store::insert_demande`]; [`StoreError::Conflict`] if the draft
+    /// changed since `extras.draft_revision`, [`StoreError::NotFound`] if
+    /// it is gone.
     async fn insert_demande_in(
         &self,
         tx: &mut AnyConnection,
         outcome: &Outcome,
         extras: &Extras,
+        reads: FilingReads,
         now: DateTime<Utc>,
     ) -> Result<Vec<FileId>> {
         let demande = &outcome.demande;
@@ -196,58 +272,70 @@ impl Store {
         let computed = columns(demande, &facts, self.zone());
         // A demande filed from a draft adopts the draft's key: the names of
         // the files it takes over are sealed with it already.
-        let adopted = match extras.draft {
-            Some(draft) => self.keys.of_draft(tx, draft.0).await?,
-            None => None,
-        };
-        let key = match adopted {
+        let key = match reads.draft_key {
             Some(key) => key,
             None => self.keys.create(tx, now).await?,
         };
-        sqlx::query(
-            "INSERT INTO demandes (id, numero, slug, version, usager_id, status, phase, primary_service, \
-             submitted_at, processing_deadline, on_hold_since, revision, updated_at, data, key_id, \
-             analysis_started_at, closed_at, hold_ms, closing, refusal_type, processing_ms, last_reminder) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21)",
-        )
-        .bind(demande.id.to_string())
-        .bind(demande.numero.clone())
-        .bind(slug)
-        .bind(i64::from(demande.demarche.version))
-        .bind(demande.usager.map(|u| u.to_string()))
-        .bind(demande.status.as_str().to_owned())
-        .bind(computed.phase.to_owned())
-        .bind(demande.services.primary.as_str().to_owned())
-        .bind(millis(demande.dates.submitted_at))
-        .bind(computed.processing_deadline)
-        .bind(computed.on_hold_since)
-        .bind(millis(now))
-        .bind(seal::seal_json(Some(&key), DATA, demande)?)
-        .bind(key.id().to_owned())
-        .bind(computed.statistics.analysis_started_at)
-        .bind(computed.statistics.closed_at)
-        .bind(computed.statistics.hold_ms)
-        .bind(computed.statistics.closing.map(str::to_owned))
-        .bind(computed.statistics.refusal_type.map(str::to_owned))
-        .bind(computed.statistics.processing_ms)
-        .bind(computed.statistics.last_reminder)
-        .execute(&mut *tx)
-        .await?;
-        write_services(tx, demande, false).await?;
-        let contact = usager_contact(tx, outcome, demande).await?;
-        let mut deleted = Vec::new();
+        let mut batch = Batch::new(self.backend);
+        batch
+            .statement(
+                "INSERT INTO demandes (id, numero, slug, version, usager_id, status, phase, primary_service, \
+                 submitted_at, processing_deadline, on_hold_since, revision, updated_at, data, key_id, \
+                 analysis_started_at, closed_at, hold_ms, closing, refusal_type, processing_ms, last_reminder) \
+                 VALUES (",
+            )
+            .item(demande.id.to_string())
+            .item(demande.numero.clone())
+            .item(slug)
+            .item(i64::from(demande.demarche.version))
+            .item(demande.usager.map(|u| u.to_string()))
+            .item(demande.status.as_str().to_owned())
+            .item(computed.phase.to_owned())
+            .item(demande.services.primary.as_str().to_owned())
+            .item(millis(demande.dates.submitted_at))
+            .item(computed.processing_deadline)
+            .item(computed.on_hold_since)
+            .push(", 1")
+            .item(millis(now))
+            .item(seal::seal_json(Some(&key), DATA, demande)?)
+            .item(key.id().to_owned())
+            .item(computed.statistics.analysis_started_at)
+            .item(computed.statistics.closed_at)
+            .item(computed.statistics.hold_ms)
+            .item(computed.statistics.closing.map(str::to_owned))
+            .item(computed.statistics.refusal_type.map(str::to_owned))
+            .item(computed.statistics.processing_ms)
+            .item(computed.statistics.last_reminder)
+            .push(")");
+        push_services(&mut batch, demande, false);
         if let Some(draft) = extras.draft {
-            file::attach_to_demande(tx, &answer_files(demande), demande.id).await?;
-            deleted = delete_draft_in(tx, draft, extras.draft_revision, now).await?;
+            file::push_attach_to_demande(&mut batch, &answer_files(demande), demande.id);
+            file::push_delete_draft_files(&mut batch, draft, now);
+            push_delete_draft(&mut batch, draft, extras.draft_revision);
         }
         let effects = Effects {
             more: Vec::new(),
-            contact: contact.as_ref(),
+            contact: reads.contact.as_ref(),
             key: Some(&key),
             jobs_key: Some(&key),
         };
-        deleted.extend(write_effects(tx, outcome, extras, effects, now).await?);
+        let mut deleted = push_effects(&mut batch, outcome, extras, effects, now)?;
+        let mut draft_deleted = false;
+        for row in batch.run(tx).await? {
+            match row.text("kind")?.as_str() {
+                "file" => deleted.push(FileId::from_uuid(row.uuid("returned")?)),
+                _ => draft_deleted = true,
+            }
+        }
+        if extras.draft.is_some() && !draft_deleted {
+            return Err(match extras.draft_revision {
+                Some(_) => StoreError::Conflict(
+                    "le brouillon a été modifié pendant le dépôt : relisez-le et déposez-le à nouveau"
+                        .into(),
+                ),
+                None => StoreError::NotFound("brouillon"),
+            });
+        }
         Ok(deleted)
     }
 
@@ -289,7 +377,7 @@ impl Store {
             match before {
                 Some(row) => {
                     let before: Demande = seal::open_json(key.as_ref(), DATA, row.text("data")?)?;
-                    usager_contact(&mut tx, outcome, &before).await?
+                    usager_contact(self, &mut tx, outcome, &before).await?
                 }
                 None => None,
             }
@@ -349,7 +437,8 @@ impl Store {
         for staged in &extras.files {
             file::insert_file_row(&mut tx, staged, kept_key).await?;
         }
-        write_services(&mut tx, demande, true).await?;
+        let mut batch = Batch::new(self.backend);
+        push_services(&mut batch, demande, true);
         trash::follow(&mut tx, demande, &facts, now).await?;
         let mut erased = Vec::new();
         let mut own_key = None;
@@ -372,7 +461,8 @@ impl Store {
             key: kept_key,
             jobs_key: own_key.as_ref().or(kept_key),
         };
-        let deleted = write_effects(&mut tx, outcome, &extras, effects, now).await?;
+        let deleted = push_effects(&mut batch, outcome, &extras, effects, now)?;
+        batch.run(&mut tx).await?;
         if let (true, Some(key)) = (outcome.erase_personal_data, &key) {
             seal::release(&mut tx, key.id()).await?;
         }
@@ -389,6 +479,7 @@ impl Store {
 /// when the outcome notifies the usager; read in the caller's transaction
 /// (on PostgreSQL, a second connection per filing could exhaust the pool).
 async fn usager_contact(
+    store: &Store,
     conn: &mut AnyConnection,
     outcome: &Outcome,
     source: &Demande,
@@ -401,9 +492,9 @@ async fn usager_contact(
         return Ok(None);
     }
     let reference = &source.demarche;
-    let definition = load_version(conn, reference.slug.as_str(), reference.version)
-        .await?
-        .definition;
+    let definition = store
+        .structure_of(conn, reference.slug.as_str(), reference.version)
+        .await?;
     let account = match source.usager {
         Some(id) => sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id.to_string())
@@ -428,27 +519,53 @@ async fn demande_files(conn: &mut AnyConnection, demande: &Demande) -> Result<Ve
         .collect()
 }
 
-/// The services of a demande, for the processing table's service filter.
-async fn write_services(conn: &mut AnyConnection, demande: &Demande, replace: bool) -> Result<()> {
+/// Adds to `batch` the services of a demande, for the processing table's
+/// service filter (`replace`: those written before go first).
+fn push_services(batch: &mut Batch, demande: &Demande, replace: bool) {
     let id = demande.id.to_string();
     if replace {
-        sqlx::query("DELETE FROM demande_services WHERE demande_id = $1")
-            .bind(id.clone())
-            .execute(&mut *conn)
-            .await?;
+        batch
+            .statement("DELETE FROM demande_services WHERE demande_id = ")
+            .bind(id.clone());
     }
     let services: BTreeSet<&str> = demande.services.all().map(|s| s.as_str()).collect();
-    for service in services {
-        sqlx::query("INSERT INTO demande_services (demande_id, service) VALUES ($1, $2)")
-            .bind(id.clone())
-            .bind(service.to_owned())
-            .execute(&mut *conn)
-            .await?;
+    if services.is_empty() {
+        return;
     }
-    Ok(())
+    let sql = batch.statement("INSERT INTO demande_services (demande_id, service) VALUES ");
+    for (n, service) in services.into_iter().enumerate() {
+        sql.push(if n == 0 { "(" } else { ", (" })
+            .item(id.clone())
+            .item(service.to_owned())
+            .push(")");
+    }
 }
 
-/// What [`write_effects`] writes besides the outcome.
+/// Adds to `batch` the deletion of the draft a demande is filed from (at
+/// `revision`, when given); it comes back from [`Batch::run`] as a row
+/// whose `kind` is `'draft'`.
+fn push_delete_draft(batch: &mut Batch, draft: DraftId, revision: Option<i64>) {
+    let sql = batch
+        .statement("DELETE FROM drafts WHERE id = ")
+        .bind(draft.0.to_string());
+    if let Some(revision) = revision {
+        sql.push(" AND revision = ").bind(revision);
+    }
+    sql.push(" RETURNING 'draft' AS kind, id AS returned");
+}
+
+/// What a filing reads before its write transaction
+/// ([`Store::filing_reads`]).
+struct FilingReads {
+    /// The démarche's numbering prefix (none for an unknown démarche).
+    prefix: Option<String>,
+    /// The usager's contact, when the outcome notifies the usager.
+    contact: Option<Contact>,
+    /// The key of the draft the demande is filed from, if it has one.
+    draft_key: Option<DataKey>,
+}
+
+/// What [`push_effects`] writes besides the outcome.
 struct Effects<'a> {
     /// Files to delete besides the outcome's.
     more: Vec<FileId>,
@@ -460,12 +577,12 @@ struct Effects<'a> {
     jobs_key: Option<&'a DataKey>,
 }
 
-/// Writes what every outcome carries: history, jobs (notifications to the
-/// usager with their contact), the fired timer, timer changes, file
-/// deletions (the outcome's and `effects.more`). Returns the files to
-/// delete from disk after the commit.
-async fn write_effects(
-    conn: &mut AnyConnection,
+/// Adds to `batch` what every outcome carries: history, jobs
+/// (notifications to the usager with their contact), the fired timer,
+/// timer changes, file deletions (the outcome's and `effects.more`).
+/// Returns the files to delete from disk after the commit.
+fn push_effects(
+    batch: &mut Batch,
     outcome: &Outcome,
     extras: &Extras,
     effects: Effects<'_>,
@@ -477,7 +594,7 @@ async fn write_effects(
         key,
         jobs_key,
     } = effects;
-    history::insert(conn, &outcome.history, key).await?;
+    history::push_insert(batch, &outcome.history, key)?;
     let mut jobs = outcome
         .notifications
         .iter()
@@ -495,11 +612,11 @@ async fn write_effects(
         job.demande.get_or_insert(outcome.demande.id);
         job
     }));
-    job::insert(conn, &jobs, jobs_key, now).await?;
+    job::push_insert(batch, &jobs, jobs_key, now)?;
     if let Some(fired) = &extras.fired_timer {
-        timer::delete_exact(conn, fired).await?;
+        timer::push_delete_exact(batch, fired);
     }
-    timer::apply_changes(conn, &outcome.timers).await?;
+    timer::push_changes(batch, &outcome.timers);
     let files: BTreeSet<FileId> = outcome
         .files_to_delete
         .iter()
@@ -507,6 +624,6 @@ async fn write_effects(
         .chain(more)
         .collect();
     let files: Vec<FileId> = files.into_iter().collect();
-    file::record_deletions(conn, &files, now).await?;
+    file::push_record_deletions(batch, &files, now);
     Ok(files)
 }

@@ -245,6 +245,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.sessions.clear();
         Ok(UserId::from_uuid(crate::sql::uuid(&user)?))
     }
 }

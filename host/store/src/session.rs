@@ -5,6 +5,20 @@
 //! caller as hex and stored only as its SHA-256: a copy of the database
 //! does not let anyone log in. A session ends at its expiry, when deleted
 //! (logout), or when its account is disabled; an API token when revoked.
+//!
+//! **Sessions read without a round trip.** Every request of a logged-in
+//! person checks their session; [`Store::session_user`] keeps what it read
+//! for [`SESSION_CACHE_TTL`] in memory (`SessionCache`), keyed by the
+//! token's hash, so that a burst of requests costs one query. Every write
+//! of this store that ends sessions or changes accounts (logout, password,
+//! profile, deactivation, deletion) empties the cache at once, so on one
+//! host a session ends exactly when it did before. Another host sharing a
+//! PostgreSQL database may accept a session ended elsewhere for at most
+//! [`SESSION_CACHE_TTL`]; its expiry date is still checked on each request.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -18,6 +32,66 @@ use crate::account::{USER_COLUMNS_U, User, user};
 use crate::error::{Result, StoreError};
 use crate::sql::{RowExt, millis, to_json};
 use guichet_core::id::UserId;
+
+/// How long a session read from the database answers from memory
+/// (`SessionCache`).
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Beyond this many sessions in memory, the cache starts again from empty.
+const SESSION_CACHE_CAPACITY: usize = 50_000;
+
+/// Sessions recently read, by token hash (see the module docs).
+#[derive(Debug, Default)]
+pub(crate) struct SessionCache {
+    entries: Mutex<HashMap<String, CachedSession>>,
+}
+
+/// A session as read: its account, its expiry (ms since the epoch) and
+/// when it was read.
+#[derive(Debug)]
+struct CachedSession {
+    user: User,
+    expires_at: i64,
+    read_at: Instant,
+}
+
+impl SessionCache {
+    /// The account of a cached live session, read less than
+    /// [`SESSION_CACHE_TTL`] ago.
+    fn get(&self, hash: &str, now: DateTime<Utc>) -> Option<User> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(hash)
+            .filter(|cached| {
+                cached.read_at.elapsed() < SESSION_CACHE_TTL && cached.expires_at > millis(now)
+            })
+            .map(|cached| cached.user.clone())
+    }
+
+    fn put(&self, hash: String, user: User, expires_at: i64) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= SESSION_CACHE_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(
+            hash,
+            CachedSession {
+                user,
+                expires_at,
+                read_at: Instant::now(),
+            },
+        );
+    }
+
+    /// Forgets every session: called after each write that ends sessions
+    /// or changes accounts.
+    pub(crate) fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
 
 /// A secret token, shown once. Its `Debug` does not print it.
 #[derive(Clone, PartialEq, Eq)]
@@ -131,16 +205,24 @@ impl Store {
     /// [`StoreError::NotFound`] if the token is unknown, expired, or its
     /// account disabled.
     pub async fn session_user(&self, token: &Secret, now: DateTime<Utc>) -> Result<User> {
+        let hash = token.hash();
+        if let Some(user) = self.sessions.get(&hash, now) {
+            return Ok(user);
+        }
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS_U} FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT {USER_COLUMNS_U}, s.expires_at AS session_expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL"
         ))
-        .bind(token.hash())
+        .bind(hash.clone())
         .bind(millis(now))
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("session"))?;
-        user(&row)
+        let found = user(&row)?;
+        self.sessions
+            .put(hash, found.clone(), row.int("session_expires_at")?);
+        Ok(found)
     }
 
     /// Ends a session (logout); ending an unknown one is not an error.
@@ -152,6 +234,7 @@ impl Store {
             .bind(token.hash())
             .execute(&self.write)
             .await?;
+        self.sessions.clear();
         Ok(())
     }
 
@@ -166,6 +249,7 @@ impl Store {
             .bind(keep.hash())
             .execute(&self.write)
             .await?;
+        self.sessions.clear();
         Ok(done.rows_affected())
     }
 

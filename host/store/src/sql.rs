@@ -13,10 +13,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use sqlx::AnyConnection;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, Arguments, Encode, Row, Type};
 use uuid::Uuid;
 
+use crate::Backend;
 use crate::error::{Result, StoreError};
 
 /// An instant as stored: milliseconds since the Unix epoch.
@@ -156,12 +158,89 @@ impl Sql {
         self
     }
 
+    /// Appends `, ` (unless the text just opened a parenthesis) and the next
+    /// placeholder bound to `value`: one item of a `VALUES (…)` list.
+    pub(crate) fn item<T>(&mut self, value: T) -> &mut Sql
+    where
+        T: 'static + Encode<'static, Any> + Type<Any>,
+    {
+        if !self.text.ends_with('(') {
+            self.text.push_str(", ");
+        }
+        self.bind(value)
+    }
+
     /// The text and arguments, ready for `sqlx::query_with`.
     pub(crate) fn finish(self) -> Result<(String, AnyArguments<'static>)> {
         match self.error {
             Some(error) => Err(StoreError::Invalid(error)),
             None => Ok((self.text, self.args)),
         }
+    }
+}
+
+/// Write statements sent together in the caller's open transaction.
+///
+/// On SQLite every statement is a hand-off to the connection's worker
+/// thread, and the single writer is held for all of them: a batch goes as
+/// **one** string of statements in one hand-off (SQLite prepares and runs
+/// them in turn, and sqlx binds each `$N` to the N-th value whichever
+/// statement names it, so the placeholders simply go on numbering from one
+/// statement to the next). PostgreSQL's extended protocol takes one
+/// statement per query: there the statements run one after the other, as
+/// before. Either way they run in order, and [`Batch::run`] returns the rows
+/// their `RETURNING` clauses gave, in order.
+pub(crate) struct Batch {
+    backend: Backend,
+    /// The statements; on SQLite, one `Sql` holding them all.
+    statements: Vec<Sql>,
+}
+
+impl Batch {
+    /// An empty batch for a store's backend.
+    pub(crate) fn new(backend: Backend) -> Batch {
+        Batch {
+            backend,
+            statements: Vec::new(),
+        }
+    }
+
+    /// An empty batch for the backend of `conn`.
+    pub(crate) fn on(conn: &AnyConnection) -> Batch {
+        Batch::new(if conn.backend_name() == "SQLite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        })
+    }
+
+    /// Starts the next statement with `text`; push and bind the rest into
+    /// what it returns.
+    pub(crate) fn statement(&mut self, text: &str) -> &mut Sql {
+        match (self.backend, self.statements.last_mut()) {
+            (Backend::Sqlite, Some(_)) => {}
+            _ => self.statements.push(Sql::new("")),
+        }
+        let last = self.statements.len() - 1;
+        let sql = &mut self.statements[last];
+        if !sql.text.is_empty() {
+            sql.push(";\n");
+        }
+        sql.push(text)
+    }
+
+    /// Runs the statements in order in `conn`'s transaction.
+    ///
+    /// # Errors
+    /// The first statement's error that fails (the caller's transaction
+    /// then rolls back), or a value that could not be bound.
+    pub(crate) async fn run(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
+        let mut rows = Vec::new();
+        for sql in self.statements {
+            let (text, args) = sql.finish()?;
+            rows.extend(sqlx::query_with(&text, args).fetch_all(&mut *conn).await?);
+        }
+        Ok(rows)
     }
 }
 
@@ -187,6 +266,90 @@ mod tests {
         sql.bind(1_i64).push(" AND b = ").bind("x".to_owned());
         let (text, _) = sql.finish().unwrap();
         assert_eq!(text, "SELECT 1 WHERE a = $1 AND b = $2");
+    }
+
+    /// A batch runs its statements in order, binds each placeholder to its
+    /// own value across statements, returns the `RETURNING` rows, and
+    /// fails as a whole when one statement fails.
+    async fn batch_runs_in_order(postgres: bool) {
+        use sqlx::Connection;
+        let Some(db) = guichet_testdb::TestDatabase::create(postgres, "batch").await else {
+            return;
+        };
+        std::fs::create_dir_all(&db.dir).unwrap();
+        let url = if postgres {
+            db.url.clone()
+        } else {
+            format!("{}?mode=rwc", db.url)
+        };
+        let mut conn = AnyConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT NOT NULL)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let mut batch = Batch::on(&conn);
+        batch
+            .statement("INSERT INTO t (id, n) VALUES (")
+            .item("a".to_owned())
+            .item(1_i64)
+            .push(")");
+        batch
+            .statement("INSERT INTO t (id, n) VALUES (")
+            .item("b".to_owned())
+            .item(2_i64)
+            .push(")");
+        batch
+            .statement("UPDATE t SET n = n + ")
+            .bind(10_i64)
+            .push(" WHERE id = ")
+            .bind("a".to_owned())
+            .push(" RETURNING 'updated' AS kind, id AS returned");
+        let rows = batch.run(&mut conn).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].text("kind").unwrap(), "updated");
+        assert_eq!(rows[0].text("returned").unwrap(), "a");
+        let sums: Vec<(String, i64)> = sqlx::query("SELECT id, n FROM t ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.text("id").unwrap(), row.int("n").unwrap()))
+            .collect();
+        assert_eq!(sums, [("a".to_owned(), 11), ("b".to_owned(), 2)]);
+
+        let mut tx = conn.begin().await.unwrap();
+        let mut failing = Batch::on(&tx);
+        failing
+            .statement("INSERT INTO t (id, n) VALUES (")
+            .item("c".to_owned())
+            .item(3_i64)
+            .push(")");
+        failing
+            .statement("INSERT INTO t (id, n) VALUES (")
+            .item("a".to_owned())
+            .item(4_i64)
+            .push(")");
+        assert!(failing.run(&mut tx).await.is_err());
+        tx.rollback().await.unwrap();
+        let count: i64 = sqlx::query("SELECT COUNT(*) AS c FROM t")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .int("c")
+            .unwrap();
+        assert_eq!(count, 2);
+        conn.close().await.unwrap();
+        db.remove().await;
+    }
+
+    #[tokio::test]
+    async fn batches_run_in_order_on_sqlite() {
+        batch_runs_in_order(false).await;
+    }
+
+    #[tokio::test]
+    async fn batches_run_in_order_on_postgres() {
+        batch_runs_in_order(true).await;
     }
 
     #[test]

@@ -19,7 +19,7 @@ use sqlx::any::AnyRow;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::sql::{RowExt, millis};
+use crate::sql::{Batch, RowExt, millis};
 
 /// How long a claimed timer is reserved for the host that claimed it.
 pub const TIMER_LEASE: Duration = Duration::minutes(5);
@@ -35,33 +35,36 @@ fn timer(row: &AnyRow) -> Result<Timer> {
     })
 }
 
-/// Applies timer changes in order: a schedule inserts or replaces the timer
-/// of its (demande, kind) and frees any claim on it; a cancel deletes it.
-pub(crate) async fn apply_changes(conn: &mut AnyConnection, changes: &[TimerChange]) -> Result<()> {
+/// Adds timer changes to `batch`, in order: a schedule inserts or replaces
+/// the timer of its (demande, kind) and frees any claim on it; a cancel
+/// deletes it.
+pub(crate) fn push_changes(batch: &mut Batch, changes: &[TimerChange]) {
     for change in changes {
         match change {
             TimerChange::Schedule(timer) => {
-                sqlx::query(
-                    "INSERT INTO timers (demande_id, kind, due_at, claimed_by, lease_until) \
-                     VALUES ($1, $2, $3, NULL, NULL) ON CONFLICT (demande_id, kind) DO UPDATE \
-                     SET due_at = excluded.due_at, claimed_by = NULL, lease_until = NULL",
-                )
-                .bind(timer.demande.to_string())
-                .bind(timer.kind.to_string())
-                .bind(millis(timer.due_at))
-                .execute(&mut *conn)
-                .await?;
+                batch
+                    .statement(
+                        "INSERT INTO timers (demande_id, kind, due_at, claimed_by, lease_until) VALUES (",
+                    )
+                    .bind(timer.demande.to_string())
+                    .push(", ")
+                    .bind(timer.kind.to_string())
+                    .push(", ")
+                    .bind(millis(timer.due_at))
+                    .push(
+                        ", NULL, NULL) ON CONFLICT (demande_id, kind) DO UPDATE \
+                         SET due_at = excluded.due_at, claimed_by = NULL, lease_until = NULL",
+                    );
             }
             TimerChange::Cancel { demande, kind } => {
-                sqlx::query("DELETE FROM timers WHERE demande_id = $1 AND kind = $2")
+                batch
+                    .statement("DELETE FROM timers WHERE demande_id = ")
                     .bind(demande.to_string())
-                    .bind(kind.to_string())
-                    .execute(&mut *conn)
-                    .await?;
+                    .push(" AND kind = ")
+                    .bind(kind.to_string());
             }
         }
     }
-    Ok(())
 }
 
 /// Deletes a timer if it is still the one given (same due date: a timer
@@ -75,6 +78,18 @@ pub(crate) async fn delete_exact(conn: &mut AnyConnection, timer: &Timer) -> Res
             .execute(&mut *conn)
             .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Adds to `batch` the deletion of a timer if it is still the one given
+/// (same due date: a timer rescheduled meanwhile stays).
+pub(crate) fn push_delete_exact(batch: &mut Batch, timer: &Timer) {
+    batch
+        .statement("DELETE FROM timers WHERE demande_id = ")
+        .bind(timer.demande.to_string())
+        .push(" AND kind = ")
+        .bind(timer.kind.to_string())
+        .push(" AND due_at = ")
+        .bind(millis(timer.due_at));
 }
 
 fn sorted(mut timers: Vec<Timer>) -> Vec<Timer> {

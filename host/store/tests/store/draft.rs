@@ -46,6 +46,7 @@ on_both_backends!(
     concurrent_uploads_all_land_and_the_limit_holds,
     a_refused_change_writes_nothing,
     filing_a_draft_changed_since_it_was_read_is_a_conflict,
+    a_draft_reads_its_definition_as_updated_in_place,
 );
 
 async fn an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers(db: TestDb) {
@@ -334,4 +335,23 @@ async fn a_draft_of_an_unknown_version_is_refused(db: TestDb) {
         matches!(refused, Err(StoreError::Invalid(_))),
         "{refused:?}"
     );
+}
+
+/// The parsed definition a draft is read with is shared from memory
+/// (`Store::draft_with_definition`) until its version is updated in place,
+/// even at the same instant (a frozen clock).
+async fn a_draft_reads_its_definition_as_updated_in_place(db: TestDb) {
+    let (mut definition, _owner, draft) = velo_draft(&db).await;
+    let (_, first) = db.draft_with_definition(draft.id).await.unwrap();
+    assert_eq!(first.title, definition.title);
+    let (_, again) = db.draft_with_definition(draft.id).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "parsed once");
+
+    definition.title = "Demander l'aide vélo 2026".to_owned();
+    db.import_demarche(&definition, &json_source(&definition), start())
+        .await
+        .unwrap();
+
+    let (_, updated) = db.draft_with_definition(draft.id).await.unwrap();
+    assert_eq!(updated.title, "Demander l'aide vélo 2026");
 }
