@@ -117,13 +117,17 @@ fn init_tracing_for_servers() {
     init_tracing("info");
 }
 
-/// Logs to standard error; `RUST_LOG` overrides the default level.
+/// Logs to standard error; `RUST_LOG` overrides the default level. Colours
+/// only on a terminal: a log redirected to a file or a journal carries no
+/// escape sequences.
 fn init_tracing(default: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

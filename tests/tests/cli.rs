@@ -379,6 +379,20 @@ fn call_escapes_the_control_characters_a_connector_sends() {
     );
 }
 
+/// `guichet serve`'s log redirected to a file (as under systemd or
+/// `> guichet.log`) carries no colour escape sequences: those are for a
+/// terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_written_to_a_file_has_no_colour_codes() {
+    guichet_tests::app::run(guichet_tests::app::Backend::Sqlite, |app| async move {
+        let host = Host::start(&app, "plain-log").await;
+        let log = host.log();
+        assert!(log.contains("INFO"), "{log}");
+        assert!(!log.contains('\u{1b}'), "{log:?}");
+    })
+    .await;
+}
+
 #[test]
 fn serve_refuses_an_unknown_time_zone_with_a_french_message() {
     let data_dir = std::env::temp_dir().join(format!("guichet-tz-{}", std::process::id()));
