@@ -418,14 +418,7 @@ impl Store {
             }
         }
         let mut conn = self.read.acquire().await?;
-        let stored = load_version(&mut conn, slug, version).await?;
-        let definition = Arc::new(stored.definition);
-        let mut cache = self
-            .definitions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        cache.insert(key, (millis(stored.updated_at), definition.clone()));
-        Ok(definition)
+        self.load_definition(&mut conn, slug, version).await
     }
 
     /// The definition of a version for its **structure** only (fields,
@@ -449,15 +442,26 @@ impl Store {
         {
             return Ok(definition.clone());
         }
+        self.load_definition(conn, slug, version).await
+    }
+
+    /// Reads and parses a version's definition, and keeps it in memory
+    /// with the `updated_at` it was read at.
+    async fn load_definition(
+        &self,
+        conn: &mut AnyConnection,
+        slug: &str,
+        version: u32,
+    ) -> Result<Arc<Definition>> {
         let stored = load_version(conn, slug, version).await?;
         let definition = Arc::new(stored.definition);
-        let mut cache = self
-            .definitions
+        self.definitions
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        cache
-            .entry(key)
-            .or_insert((millis(stored.updated_at), definition.clone()));
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                (slug.to_owned(), version),
+                (millis(stored.updated_at), definition.clone()),
+            );
         Ok(definition)
     }
 
@@ -471,8 +475,7 @@ impl Store {
         if let Some(facts) = self.cached_facts(slug, version) {
             return Ok(facts);
         }
-        let stored = load_version(conn, slug, version).await?;
-        let workflow = stored.definition.workflow();
+        let workflow = self.structure_of(conn, slug, version).await?.workflow();
         let facts = Arc::new(VersionFacts {
             processing_days: workflow.timing.processing_days,
             phases: workflow
