@@ -142,11 +142,14 @@ pub async fn own(guichet: &Guichet, caller: &Caller, id: DraftId) -> Result<Load
             draft,
             definition: Definition::clone(&definition),
         }),
-        Ok(_) | Err(StoreError::NotFound(_)) => {
-            Err(ServiceError::NotFound("ce brouillon n'existe pas"))
-        }
+        Ok(_) | Err(StoreError::NotFound(_)) => Err(not_found()),
         Err(other) => Err(other.into()),
     }
+}
+
+/// The answer about a draft that does not exist or is someone else's.
+pub(super) fn not_found() -> ServiceError {
+    ServiceError::NotFound("ce brouillon n'existe pas")
 }
 
 /// Every draft of the caller, most recently saved first.

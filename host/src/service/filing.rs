@@ -9,6 +9,7 @@ use guichet_core::demande::{Demande, FilingChannel};
 use guichet_core::demarche::Definition;
 use guichet_core::submission::{self, Filer, Filing, SubmitError};
 use guichet_core::validation::{ErrorCode, FieldError};
+use guichet_store::StoreError;
 use guichet_store::draft::DraftId;
 use guichet_store::outcome::Extras;
 
@@ -52,7 +53,13 @@ pub async fn file(
     request: Request,
 ) -> Result<Filed, ServiceError> {
     let now = guichet.now();
-    let drafts::Loaded { draft, definition } = drafts::own(guichet, caller, id).await?;
+    let (draft, definition, context) = match guichet.store.draft_to_file(id).await {
+        Ok((draft, definition, context)) if draft.owner == caller.user.id => {
+            (draft, definition, context)
+        }
+        Ok(_) | Err(StoreError::NotFound(_)) => return Err(drafts::not_found()),
+        Err(other) => return Err(other.into()),
+    };
     let filer = if caller.is_usager() {
         if request.channel.is_some() || request.usager.is_some() {
             return Err(FieldError::new(
@@ -111,7 +118,7 @@ pub async fn file(
     };
     let outcome = guichet
         .store
-        .file_demande(&definition.slug, now, extras, |reserved| {
+        .file_demande(&definition.slug, context, now, extras, |reserved| {
             let filing = Filing {
                 version,
                 id: reserved.id,
@@ -132,6 +139,6 @@ pub async fn file(
         .await?;
     Ok(Filed {
         demande: outcome.demande,
-        definition,
+        definition: Definition::clone(&definition),
     })
 }

@@ -86,15 +86,36 @@ pub(crate) const USER_COLUMNS: &str =
 pub(crate) const USER_COLUMNS_U: &str =
     "u.id, u.login, u.display_name, u.kind, u.profile, u.disabled_at, u.created_at";
 
+/// The same columns of `u`, each renamed with the prefix `account_`: for
+/// a join whose other table has columns of the same names (read with
+/// [`account`]).
+pub(crate) const USER_COLUMNS_ACCOUNT: &str = "u.id AS account_id, u.login AS account_login, \
+     u.display_name AS account_display_name, u.kind AS account_kind, u.profile AS account_profile, \
+     u.disabled_at AS account_disabled_at, u.created_at AS account_created_at";
+
 pub(crate) fn user(row: &AnyRow) -> Result<User> {
+    user_named(row, "")
+}
+
+/// The account of [`USER_COLUMNS_ACCOUNT`], if the join found one.
+pub(crate) fn account(row: &AnyRow) -> Result<Option<User>> {
+    match row.text_opt("account_id")? {
+        Some(_) => user_named(row, "account_").map(Some),
+        None => Ok(None),
+    }
+}
+
+/// An account whose columns are named `{prefix}id`, `{prefix}login`…
+fn user_named(row: &AnyRow, prefix: &str) -> Result<User> {
+    let column = |name: &str| format!("{prefix}{name}");
     Ok(User {
-        id: UserId::from_uuid(row.uuid("id")?),
-        login: row.text("login")?,
-        display_name: row.text("display_name")?,
-        kind: UserKind::from_key(&row.text("kind")?)?,
-        profile: row.json("profile")?,
-        active: row.int_opt("disabled_at")?.is_none(),
-        created_at: row.instant("created_at")?,
+        id: UserId::from_uuid(row.uuid(&column("id"))?),
+        login: row.text(&column("login"))?,
+        display_name: row.text(&column("display_name"))?,
+        kind: UserKind::from_key(&row.text(&column("kind"))?)?,
+        profile: row.json(&column("profile"))?,
+        active: row.int_opt(&column("disabled_at"))?.is_none(),
+        created_at: row.instant(&column("created_at"))?,
     })
 }
 

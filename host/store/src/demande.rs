@@ -40,7 +40,7 @@ use crate::Store;
 use crate::demarche::VersionFacts;
 use crate::error::{Result, StoreError};
 use crate::seal::{self, Keyring};
-use crate::sql::{RowExt, Sql, millis};
+use crate::sql::{Batch, RowExt, Sql, millis};
 
 /// The row version of a demande, for optimistic concurrency: a write names
 /// the revision it read, and fails with [`StoreError::Conflict`] if the
@@ -89,20 +89,37 @@ pub(crate) async fn next_number(
     zone: Zone,
 ) -> Result<Reservation> {
     let year = zone.today(now).year();
-    let number = sqlx::query(
-        "INSERT INTO numero_counters (slug, year, last_number) VALUES ($1, $2, 1) \
-         ON CONFLICT (slug, year) DO UPDATE SET last_number = numero_counters.last_number + 1 \
-         RETURNING last_number",
-    )
-    .bind(slug.as_str().to_owned())
-    .bind(i64::from(year))
-    .fetch_one(&mut *conn)
-    .await?
-    .int("last_number")?;
-    Ok(Reservation {
+    let mut batch = Batch::on(conn);
+    push_next_number(&mut batch, slug, year);
+    let rows = batch.run(conn).await?;
+    let number = rows
+        .first()
+        .ok_or_else(|| StoreError::Corrupt("compteur de numéros sans valeur".into()))?
+        .int("n")?;
+    Ok(numbered(prefix, year, number))
+}
+
+/// Adds to `batch` the statement that takes the démarche's next number for
+/// `year`; it returns one row whose `kind` is `'number'` and whose `n` is
+/// the number.
+pub(crate) fn push_next_number(batch: &mut Batch, slug: &Slug, year: i32) {
+    batch
+        .statement("INSERT INTO numero_counters (slug, year, last_number) VALUES (")
+        .item(slug.as_str().to_owned())
+        .item(i64::from(year))
+        .push(
+            ", 1) ON CONFLICT (slug, year) DO UPDATE SET last_number = numero_counters.last_number + 1 \
+             RETURNING 'number' AS kind, last_number AS n",
+        );
+}
+
+/// A fresh identity with the `number` taken for `year`
+/// (`ARV-2026-000123`).
+pub(crate) fn numbered(prefix: &str, year: i32, number: i64) -> Reservation {
+    Reservation {
         id: DemandeId::from_uuid(Uuid::new_v4()),
         numero: format!("{prefix}-{year}-{number:06}"),
-    })
+    }
 }
 
 /// Filters and page of the processing table.

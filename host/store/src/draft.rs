@@ -35,6 +35,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::Store;
+use crate::account::{USER_COLUMNS_ACCOUNT, User, account};
 use crate::error::{Result, StoreError};
 use crate::file::{NewFile, StoredFile, draft_files, insert_file_row, record_deletions};
 use crate::seal::{self, DataKey, Keyring};
@@ -77,13 +78,28 @@ pub struct Draft {
 /// The columns of a draft, with its key ([`seal::key_columns`]).
 fn draft_columns() -> String {
     format!(
-        "id, owner_id, usager_id, slug, version, answers, revision, created_at, updated_at, {}",
+        "drafts.id, drafts.owner_id, drafts.usager_id, drafts.slug, drafts.version, drafts.answers, \
+         drafts.revision, drafts.created_at, drafts.updated_at, {}",
         seal::key_columns("drafts.key_id")
     )
 }
 
 /// The sealed column of drafts.
 const ANSWERS: &str = "drafts.answers";
+
+/// What filing a draft reads besides the draft, read with it
+/// ([`Store::draft_to_file`]) and handed to [`Store::file_demande`].
+#[derive(Debug)]
+pub struct FilingContext {
+    /// The démarche's numbering prefix (none for an unknown démarche).
+    pub(crate) prefix: Option<String>,
+    /// The draft's key, which the demande adopts.
+    pub(crate) draft_key: Option<DataKey>,
+    /// The account of the usager the draft is for, for their contact.
+    pub(crate) account: Option<User>,
+    /// The definition of the draft's version.
+    pub(crate) definition: Arc<Definition>,
+}
 
 fn draft(row: &AnyRow, keys: &Keyring) -> Result<Draft> {
     let key = keys.of_row(row)?;
@@ -213,14 +229,91 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("brouillon"))?;
         let draft = draft(&row, &self.keys)?;
-        let definition = self
-            .definition_at(
-                draft.demarche.slug.as_str(),
-                draft.demarche.version,
-                row.int("definition_updated_at")?,
-            )
-            .await?;
+        let definition = self.definition_of(&draft, &row).await?;
         Ok((draft, definition))
+    }
+
+    /// The definition of `draft`'s version, whose `updated_at` `row` read
+    /// as `definition_updated_at`.
+    async fn definition_of(&self, draft: &Draft, row: &AnyRow) -> Result<Arc<Definition>> {
+        let demarche = &draft.demarche;
+        self.definition_at(
+            demarche.slug.as_str(),
+            demarche.version,
+            row.int("definition_updated_at")?,
+        )
+        .await
+    }
+
+    /// A draft with the definition of its version, as
+    /// [`Store::draft_with_definition`], and in the same query what filing
+    /// it reads besides ([`FilingContext`]: the démarche's numbering
+    /// prefix, the draft's key, the usager's account).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such draft.
+    pub async fn draft_to_file(
+        &self,
+        id: DraftId,
+    ) -> Result<(Draft, Arc<Definition>, FilingContext)> {
+        let row = sqlx::query(&format!(
+            "SELECT {}, (SELECT v.updated_at FROM demarche_versions v \
+             WHERE v.slug = drafts.slug AND v.version = drafts.version) AS definition_updated_at, \
+             (SELECT numero_prefix FROM demarches WHERE demarches.slug = drafts.slug) AS numero_prefix, \
+             {USER_COLUMNS_ACCOUNT} \
+             FROM drafts LEFT JOIN users u ON u.id = drafts.usager_id WHERE drafts.id = $1",
+            draft_columns()
+        ))
+        .bind(id.0.to_string())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("brouillon"))?;
+        let key = self.keys.of_row(&row)?;
+        let draft = draft_with(&row, key.as_ref())?;
+        let definition = self.definition_of(&draft, &row).await?;
+        let context = FilingContext {
+            prefix: row.text_opt("numero_prefix")?,
+            draft_key: key,
+            account: account(&row)?,
+            definition: Arc::clone(&definition),
+        };
+        Ok((draft, definition, context))
+    }
+
+    /// What filing a demande on a démarche version for `usager` reads when
+    /// no draft is filed (demandes written directly through the store):
+    /// [`Store::draft_to_file`]'s [`FilingContext`] without a draft's key.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown démarche version.
+    pub async fn filing_context(
+        &self,
+        demarche: &DemarcheRef,
+        usager: Option<UserId>,
+    ) -> Result<FilingContext> {
+        let row = sqlx::query(&format!(
+            "SELECT v.updated_at AS definition_updated_at, d.numero_prefix, {USER_COLUMNS_ACCOUNT} \
+             FROM demarche_versions v JOIN demarches d ON d.slug = v.slug \
+             LEFT JOIN users u ON u.id = $3 WHERE v.slug = $1 AND v.version = $2"
+        ))
+        .bind(demarche.slug.as_str().to_owned())
+        .bind(i64::from(demarche.version))
+        .bind(usager.map(|usager| usager.to_string()))
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("version de démarche"))?;
+        Ok(FilingContext {
+            prefix: row.text_opt("numero_prefix")?,
+            draft_key: None,
+            account: account(&row)?,
+            definition: self
+                .definition_at(
+                    demarche.slug.as_str(),
+                    demarche.version,
+                    row.int("definition_updated_at")?,
+                )
+                .await?,
+        })
     }
 
     /// The draft `owner` has in progress on a démarche version for

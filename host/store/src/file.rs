@@ -25,7 +25,7 @@ use crate::Store;
 use crate::draft::DraftId;
 use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, Keyring};
-use crate::sql::{Batch, RowExt, count, millis, unsigned};
+use crate::sql::{Batch, RowExt, Sql, count, millis, unsigned};
 
 /// A directory holding the content of attachments, one file per id
 /// (`<dir>/<first two hex digits>/<uuid>`).
@@ -403,21 +403,41 @@ pub(crate) fn push_attach_to_demande(batch: &mut Batch, files: &[FileId], demand
     }
 }
 
-/// Adds to `batch` the deletion of the files a draft still owns (those its
-/// demande did not take over), recorded as [`record_deletions`] does; each
-/// comes back from [`Batch::run`] as a row whose `kind` is `'file'` and
-/// whose `returned` is its id.
-pub(crate) fn push_delete_draft_files(batch: &mut Batch, draft: DraftId, now: DateTime<Utc>) {
-    batch
+/// Adds to `batch` the deletion of the files a draft owns except `kept`
+/// (those its demande takes over: the statements do not depend on the
+/// order in which a one-statement batch applies them), recorded as
+/// [`record_deletions`] does; each comes back from [`Batch::run`] as a row
+/// whose `kind` is `'file'` and whose `returned` is its id.
+pub(crate) fn push_delete_draft_files(
+    batch: &mut Batch,
+    draft: DraftId,
+    kept: &[FileId],
+    now: DateTime<Utc>,
+) {
+    let sql = batch
         .statement("INSERT INTO file_deletions (file_id, requested_at) SELECT id, ")
         .bind(millis(now))
         .push(" FROM files WHERE draft_id = ")
-        .bind(draft.0.to_string())
-        .push(" ON CONFLICT (file_id) DO NOTHING");
-    batch
+        .bind(draft.0.to_string());
+    push_not_in(sql, kept);
+    sql.push(" ON CONFLICT (file_id) DO NOTHING");
+    let sql = batch
         .statement("DELETE FROM files WHERE draft_id = ")
-        .bind(draft.0.to_string())
-        .push(" RETURNING 'file' AS kind, id AS returned");
+        .bind(draft.0.to_string());
+    push_not_in(sql, kept);
+    sql.push(" RETURNING 'file' AS kind, id AS returned");
+}
+
+/// ` AND id NOT IN (…)` for `files`, nothing when there are none.
+fn push_not_in(sql: &mut Sql, files: &[FileId]) {
+    if files.is_empty() {
+        return;
+    }
+    sql.push(" AND id NOT IN (");
+    for file in files {
+        sql.item(file.to_string());
+    }
+    sql.push(")");
 }
 
 /// The files still owned by a draft.

@@ -175,6 +175,14 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// its committed pages into the database file), off the request path.
 pub const SQLITE_CHECKPOINT_PERIOD: Duration = Duration::from_millis(200);
 
+/// How many times [`Store::scrub`] tries to truncate SQLite's WAL in one
+/// call, [`SCRUB_RETRY_PAUSE`] apart, while a checkpoint or a reader holds
+/// it.
+const SCRUB_ATTEMPTS: u32 = 5;
+
+/// The pause between two of [`Store::scrub`]'s attempts.
+const SCRUB_RETRY_PAUSE: Duration = Duration::from_millis(20);
+
 /// WAL pages after which a commit checkpoints by itself (SQLite's
 /// `wal_autocheckpoint`; its default is 1,000): a safety net, reached
 /// only when the background checkpoints fall behind (about 64 MiB of WAL
@@ -429,19 +437,31 @@ impl Store {
             }
             return Ok(true);
         }
-        let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(&self.write)
-            .await;
-        let busy = match done {
-            Ok(row) => {
-                use crate::sql::RowExt;
-                row.int("busy")? != 0
+        // The background checkpoint (`sqlite::checkpoints`) or a reader
+        // finishing its query may hold the WAL for a moment: a few short
+        // retries before leaving it to the next round.
+        let mut busy = true;
+        for attempt in 0..SCRUB_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(SCRUB_RETRY_PAUSE).await;
             }
-            Err(error) => {
-                self.personal_data_erased();
-                return Err(error.into());
+            let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.write)
+                .await;
+            busy = match done {
+                Ok(row) => {
+                    use crate::sql::RowExt;
+                    row.int("busy")? != 0
+                }
+                Err(error) => {
+                    self.personal_data_erased();
+                    return Err(error.into());
+                }
+            };
+            if !busy {
+                break;
             }
-        };
+        }
         if busy {
             self.personal_data_erased();
             tracing::warn!(

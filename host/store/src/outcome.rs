@@ -35,7 +35,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use guichet_core::demande::Demande;
 use guichet_core::id::{FileId, Slug};
 use guichet_core::workflow::deadline::Timer;
@@ -43,16 +43,19 @@ use guichet_core::workflow::deadline::Timer;
 use guichet_core::notification::Recipient;
 use guichet_core::value::Value;
 use guichet_core::workflow::Outcome;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Connection};
 
 use crate::account::{USER_COLUMNS, USER_COLUMNS_U, user};
 use crate::contact::{Contact, contact_of};
-use crate::demande::{DATA, Reservation, Revision, columns, next_number};
-use crate::draft::DraftId;
+use crate::demande::{
+    DATA, Reservation, Revision, columns, next_number, numbered, push_next_number,
+};
+use crate::draft::{DraftId, FilingContext};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
 use crate::seal::{self, DataKey};
 use crate::sql::{Batch, RowExt, millis};
+use crate::sqlite::Immediate;
 use crate::{Backend, Store, connector, file, history, job, timer, trash};
 
 /// What is written with an outcome, in the same transaction.
@@ -77,6 +80,13 @@ pub struct Extras {
     /// (an action's attachment). On failure the caller discards them
     /// ([`Store::discard_staged_file`]).
     pub files: Vec<crate::file::StoredFile>,
+}
+
+/// The refusal of a filing whose draft was saved meanwhile.
+fn draft_changed() -> StoreError {
+    StoreError::Conflict(
+        "le brouillon a été modifié pendant le dépôt : relisez-le et déposez-le à nouveau".into(),
+    )
 }
 
 /// The files named by the answers of a demande.
@@ -120,10 +130,11 @@ impl Store {
         Ok(Revision(1))
     }
 
-    /// Files a demande: reserves its identity (a fresh id and the
-    /// démarche's next number for the year of `now`), lets `build` compute
-    /// the submission's outcome with it, and stores that outcome as
-    /// [`Store::insert_demande`] does.
+    /// Files a demande from a draft: reserves its identity (a fresh id and
+    /// the démarche's next number for the year of `now`), lets `build`
+    /// compute the submission's outcome with it, and stores that outcome
+    /// as [`Store::insert_demande`] does. `context` is what
+    /// [`Store::draft_to_file`] read with the draft.
     ///
     /// A refused submission (`build` fails) consumes no number and writes
     /// nothing. On SQLite, whose single writer serialises filings anyway,
@@ -142,6 +153,7 @@ impl Store {
     pub async fn file_demande<E>(
         &self,
         slug: &Slug,
+        context: FilingContext,
         now: DateTime<Utc>,
         extras: Extras,
         build: impl Fn(Reservation) -> std::result::Result<Outcome, E>,
@@ -149,40 +161,30 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        // A check with a placeholder identity refuses what would be
-        // refused before anything is taken, and tells what the filing must
-        // read (the numbering prefix, the usager's contact, the draft's
-        // key): that is read now, in one query on the read pool, so that on
-        // SQLite the single writer is held only for BEGIN, the number, one
-        // batch of statements and COMMIT.
-        let check = build(Reservation::placeholder())?;
-        let reads = {
-            let mut conn = self.read.acquire().await.map_err(StoreError::from)?;
-            self.filing_reads(&mut conn, &check, &extras).await?
-        };
-        let prefix = reads
+        let prefix = context
             .prefix
             .clone()
             .ok_or(StoreError::NotFound("démarche"))?;
-        let (mut tx, outcome) = match self.backend {
+        let year = self.zone().today(now).year();
+        let (outcome, deleted) = match self.backend {
             Backend::Sqlite => {
-                let mut tx = self.begin().await?;
-                let reservation = next_number(&mut tx, slug, &prefix, now, self.zone()).await?;
-                (tx, build(reservation)?)
+                self.file_on_sqlite(slug, &prefix, year, &extras, context, now, &build)
+                    .await?
             }
             Backend::Postgres => {
-                let reservation = {
-                    let mut conn = self.write.acquire().await.map_err(StoreError::from)?;
-                    next_number(&mut conn, slug, &prefix, now, self.zone()).await?
-                };
+                build(Reservation::placeholder())?;
+                let mut conn = self.write.acquire().await.map_err(StoreError::from)?;
+                let reservation = next_number(&mut conn, slug, &prefix, now, self.zone()).await?;
                 let outcome = build(reservation)?;
-                (self.begin().await?, outcome)
+                let reads = FilingReads::of(context, &outcome);
+                let mut tx = conn.begin().await.map_err(StoreError::from)?;
+                let deleted = self
+                    .insert_demande_in(&mut tx, &outcome, &extras, reads, now)
+                    .await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                (outcome, deleted)
             }
         };
-        let deleted = self
-            .insert_demande_in(&mut tx, &outcome, &extras, reads, now)
-            .await?;
-        tx.commit().await.map_err(StoreError::from)?;
         self.delete_files_after_commit(&deleted).await;
         if extras.draft.is_some() {
             // The deleted draft's answers may differ from the demande's:
@@ -192,13 +194,94 @@ impl Store {
         Ok(outcome)
     }
 
-    /// What filing `outcome` reads besides what it writes, in **one**
-    /// query: the démarche's numbering prefix, the key of the draft it is
-    /// filed from (which the demande adopts) and, when the outcome notifies
-    /// the usager, their account for their contact.
+    /// [`Store::file_demande`]'s write on SQLite, in two hand-offs under
+    /// the single writer ([`Immediate`]): `BEGIN IMMEDIATE`, the number and
+    /// the draft's revision; then, once `build` has made the outcome with
+    /// that number, its batch of writes and `COMMIT`. The writer excludes
+    /// every other write in between, so the revision read first is still
+    /// the draft's when it is deleted.
+    #[allow(clippy::too_many_arguments)]
+    async fn file_on_sqlite<E>(
+        &self,
+        slug: &Slug,
+        prefix: &str,
+        year: i32,
+        extras: &Extras,
+        context: FilingContext,
+        now: DateTime<Utc>,
+        build: &impl Fn(Reservation) -> std::result::Result<Outcome, E>,
+    ) -> std::result::Result<(Outcome, Vec<FileId>), E>
+    where
+        E: From<StoreError>,
+    {
+        let (mut tx, rows) = Immediate::begin(&self.write, |batch| {
+            push_next_number(batch, slug, year);
+            if let Some(draft) = extras.draft {
+                batch
+                    .statement("SELECT 'draft' AS kind, revision AS n FROM drafts WHERE id = ")
+                    .bind(draft.0.to_string());
+            }
+        })
+        .await?;
+        let mut number = None;
+        let mut draft_revision = None;
+        for row in &rows {
+            let n = row.int("n").map_err(E::from)?;
+            match row.text("kind").map_err(E::from)?.as_str() {
+                "number" => number = Some(n),
+                _ => draft_revision = Some(n),
+            }
+        }
+        let draft_error = match (extras.draft, draft_revision, extras.draft_revision) {
+            (Some(_), None, _) => Some(StoreError::NotFound("brouillon")),
+            (Some(_), Some(found), Some(expected)) if found != expected => Some(draft_changed()),
+            _ => None,
+        };
+        let number = match (draft_error, number) {
+            (None, Some(number)) => number,
+            (error, _) => {
+                tx.rollback().await;
+                return Err(E::from(error.unwrap_or_else(|| {
+                    StoreError::Corrupt("compteur de numéros sans valeur".into())
+                })));
+            }
+        };
+        let outcome = match build(numbered(prefix, year, number)) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tx.rollback().await;
+                return Err(error);
+            }
+        };
+        let reads = FilingReads::of(context, &outcome);
+        let mut batch = Batch::new(Backend::Sqlite);
+        let mut deleted = match self
+            .push_filing(tx.conn(), &mut batch, &outcome, extras, reads, now)
+            .await
+        {
+            Ok(deleted) => deleted,
+            Err(error) => {
+                tx.rollback().await;
+                return Err(E::from(error));
+            }
+        };
+        for row in tx.commit(batch).await? {
+            if row.text("kind")? == "file" {
+                deleted.push(FileId::from_uuid(row.uuid("returned")?));
+            }
+        }
+        Ok((outcome, deleted))
+    }
+
+    /// What storing `outcome` reads besides what it writes, in **one**
+    /// query (for [`Store::insert_demande`]; [`Store::file_demande`] has it
+    /// read with the draft): the key of the draft it is filed from (which
+    /// the demande adopts) and, when the outcome notifies the usager, their
+    /// account for their contact.
     ///
     /// # Errors
     /// A database error, or a key that does not open.
+    #[cfg(feature = "test-support")]
     async fn filing_reads(
         &self,
         conn: &mut AnyConnection,
@@ -211,14 +294,12 @@ impl Store {
             .iter()
             .any(|n| n.recipient == Recipient::Usager);
         let row = sqlx::query(&format!(
-            "SELECT (SELECT numero_prefix FROM demarches WHERE slug = $1) AS numero_prefix, \
-             {}, {USER_COLUMNS_U} \
+            "SELECT {}, {USER_COLUMNS_U} \
              FROM (SELECT 1 AS one) AS one \
-             LEFT JOIN drafts ON drafts.id = $2 \
-             LEFT JOIN users u ON u.id = $3",
+             LEFT JOIN drafts ON drafts.id = $1 \
+             LEFT JOIN users u ON u.id = $2",
             seal::key_columns("drafts.key_id")
         ))
-        .bind(demande.demarche.slug.as_str().to_owned())
         .bind(extras.draft.map(|draft| draft.0.to_string()))
         .bind(
             demande
@@ -242,15 +323,14 @@ impl Store {
             None
         };
         Ok(FilingReads {
-            prefix: row.text_opt("numero_prefix")?,
             contact,
             draft_key: self.keys.of_row(&row)?,
         })
     }
 
     /// Writes a new demande and its effects in the open transaction, in
-    /// one [`Batch`]; returns the files to delete from disk after the
-    /// commit.
+    /// one [`Batch`] (one statement on PostgreSQL); returns the files to
+    /// delete from disk after the commit.
     ///
     /// # Errors
     /// As [`Store::insert_demande`]; [`StoreError::Conflict`] if the draft
@@ -259,6 +339,54 @@ impl Store {
     async fn insert_demande_in(
         &self,
         tx: &mut AnyConnection,
+        outcome: &Outcome,
+        extras: &Extras,
+        reads: FilingReads,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FileId>> {
+        // Deleting files or a fired timer would touch rows the other
+        // statements touch: those outcomes (none at submission) go
+        // statement after statement.
+        let mut batch = if outcome.files_to_delete.is_empty() && extras.fired_timer.is_none() {
+            Batch::one_statement(self.backend)
+        } else {
+            Batch::new(self.backend)
+        };
+        let mut deleted = self
+            .push_filing(tx, &mut batch, outcome, extras, reads, now)
+            .await?;
+        let mut draft_deleted = false;
+        for row in batch.run(tx).await? {
+            match row.text("kind")?.as_str() {
+                "file" => deleted.push(FileId::from_uuid(row.uuid("returned")?)),
+                _ => draft_deleted = true,
+            }
+        }
+        if extras.draft.is_some() && !draft_deleted {
+            return Err(match extras.draft_revision {
+                Some(_) => draft_changed(),
+                None => StoreError::NotFound("brouillon"),
+            });
+        }
+        Ok(deleted)
+    }
+
+    /// Adds to `batch` the writes of a new demande and its effects: the
+    /// demande, its services, the draft's files (taken over or deleted),
+    /// the draft (at `extras.draft_revision`), history, jobs and timers.
+    /// No two of these statements touch the same row, so that they may go
+    /// as one statement ([`Batch::one_statement`]). Reads on `tx` what the
+    /// caches lack (the version's facts) and creates the demande's key
+    /// when it has no draft's to adopt. Returns the files the outcome
+    /// deletes; those of the draft come back from [`Batch::run`] as rows of
+    /// kind `'file'`, the draft as a row of kind `'draft'`.
+    ///
+    /// # Errors
+    /// A database error, or a value that cannot be sealed.
+    async fn push_filing(
+        &self,
+        tx: &mut AnyConnection,
+        batch: &mut Batch,
         outcome: &Outcome,
         extras: &Extras,
         reads: FilingReads,
@@ -276,7 +404,6 @@ impl Store {
             Some(key) => key,
             None => self.keys.create(tx, now).await?,
         };
-        let mut batch = Batch::new(self.backend);
         batch
             .statement(
                 "INSERT INTO demandes (id, numero, slug, version, usager_id, status, phase, primary_service, \
@@ -307,11 +434,12 @@ impl Store {
             .item(computed.statistics.processing_ms)
             .item(computed.statistics.last_reminder)
             .push(")");
-        push_services(&mut batch, demande, false);
+        push_services(batch, demande, false);
         if let Some(draft) = extras.draft {
-            file::push_attach_to_demande(&mut batch, &answer_files(demande), demande.id);
-            file::push_delete_draft_files(&mut batch, draft, now);
-            push_delete_draft(&mut batch, draft, extras.draft_revision);
+            let taken = answer_files(demande);
+            file::push_attach_to_demande(batch, &taken, demande.id);
+            file::push_delete_draft_files(batch, draft, &taken, now);
+            push_delete_draft(batch, draft, extras.draft_revision);
         }
         let effects = Effects {
             more: Vec::new(),
@@ -319,24 +447,7 @@ impl Store {
             key: Some(&key),
             jobs_key: Some(&key),
         };
-        let mut deleted = push_effects(&mut batch, outcome, extras, effects, now)?;
-        let mut draft_deleted = false;
-        for row in batch.run(tx).await? {
-            match row.text("kind")?.as_str() {
-                "file" => deleted.push(FileId::from_uuid(row.uuid("returned")?)),
-                _ => draft_deleted = true,
-            }
-        }
-        if extras.draft.is_some() && !draft_deleted {
-            return Err(match extras.draft_revision {
-                Some(_) => StoreError::Conflict(
-                    "le brouillon a été modifié pendant le dépôt : relisez-le et déposez-le à nouveau"
-                        .into(),
-                ),
-                None => StoreError::NotFound("brouillon"),
-            });
-        }
-        Ok(deleted)
+        push_effects(batch, outcome, extras, effects, now)
     }
 
     /// Stores the outcome of an action or a timer computed from the demande
@@ -557,12 +668,31 @@ fn push_delete_draft(batch: &mut Batch, draft: DraftId, revision: Option<i64>) {
 /// What a filing reads before its write transaction
 /// ([`Store::filing_reads`]).
 struct FilingReads {
-    /// The démarche's numbering prefix (none for an unknown démarche).
-    prefix: Option<String>,
     /// The usager's contact, when the outcome notifies the usager.
     contact: Option<Contact>,
     /// The key of the draft the demande is filed from, if it has one.
     draft_key: Option<DataKey>,
+}
+
+impl FilingReads {
+    /// What was read with the draft, and the usager's contact when
+    /// `outcome` notifies the usager.
+    fn of(context: FilingContext, outcome: &Outcome) -> FilingReads {
+        let notifies_usager = outcome
+            .notifications
+            .iter()
+            .any(|n| n.recipient == Recipient::Usager);
+        FilingReads {
+            contact: notifies_usager.then(|| {
+                contact_of(
+                    &context.definition,
+                    &outcome.demande,
+                    context.account.as_ref(),
+                )
+            }),
+            draft_key: context.draft_key,
+        }
+    }
 }
 
 /// What [`push_effects`] writes besides the outcome.

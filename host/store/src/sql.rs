@@ -187,13 +187,20 @@ impl Sql {
 /// them in turn, and sqlx binds each `$N` to the N-th value whichever
 /// statement names it, so the placeholders simply go on numbering from one
 /// statement to the next). PostgreSQL's extended protocol takes one
-/// statement per query: there the statements run one after the other, as
-/// before. Either way they run in order, and [`Batch::run`] returns the rows
-/// their `RETURNING` clauses gave, in order.
+/// statement per query: there the statements run one after the other, one
+/// round trip each — unless the batch was made with [`Batch::one_statement`],
+/// which sends them as **one** statement of data-modifying CTEs
+/// (`WITH s0 AS (INSERT …), s1 AS (DELETE … RETURNING …) SELECT …`).
+/// Either way [`Batch::run`] returns the rows their `RETURNING` clauses
+/// gave, in order of the statements.
 pub(crate) struct Batch {
     backend: Backend,
-    /// The statements; on SQLite, one `Sql` holding them all.
+    /// The statements; on SQLite, and on PostgreSQL in one-statement mode,
+    /// one `Sql` holding them all.
     statements: Vec<Sql>,
+    /// One-statement mode on PostgreSQL: where each statement starts in the
+    /// single `Sql`'s text.
+    ctes: Option<Vec<usize>>,
 }
 
 impl Batch {
@@ -202,6 +209,22 @@ impl Batch {
         Batch {
             backend,
             statements: Vec::new(),
+            ctes: None,
+        }
+    }
+
+    /// An empty batch whose statements go to the database as one, on
+    /// either backend. On PostgreSQL they become data-modifying CTEs of one
+    /// statement, which **see one snapshot**: no statement may touch a row
+    /// another one of the batch touches, nor read what another one writes
+    /// (foreign keys are checked at the end of the statement, so a row may
+    /// name one inserted by an earlier statement). Every statement is an
+    /// `INSERT`, `UPDATE` or `DELETE`, and one with a `RETURNING` clause
+    /// returns exactly two text columns, `kind` and `returned`.
+    pub(crate) fn one_statement(backend: Backend) -> Batch {
+        Batch {
+            ctes: (backend == Backend::Postgres).then(Vec::new),
+            ..Batch::new(backend)
         }
     }
 
@@ -217,16 +240,42 @@ impl Batch {
     /// Starts the next statement with `text`; push and bind the rest into
     /// what it returns.
     pub(crate) fn statement(&mut self, text: &str) -> &mut Sql {
-        match (self.backend, self.statements.last_mut()) {
-            (Backend::Sqlite, Some(_)) => {}
-            _ => self.statements.push(Sql::new("")),
+        let joined = self.backend == Backend::Sqlite || self.ctes.is_some();
+        if !joined || self.statements.is_empty() {
+            self.statements.push(Sql::new(""));
         }
         let last = self.statements.len() - 1;
         let sql = &mut self.statements[last];
-        if !sql.text.is_empty() {
+        if let Some(ctes) = &mut self.ctes {
+            let n = ctes.len();
+            sql.push(if n == 0 { "WITH " } else { "), " });
+            sql.push(&format!("s{n} AS ("));
+            ctes.push(sql.text.len());
+        } else if !sql.text.is_empty() {
             sql.push(";\n");
         }
         sql.push(text)
+    }
+
+    /// Closes a one-statement batch on PostgreSQL: the rows of every
+    /// statement with a `RETURNING` clause, in order.
+    fn close_ctes(sql: &mut Sql, starts: &[usize]) {
+        let returning: Vec<usize> = (0..starts.len())
+            .filter(|&n| {
+                let end = starts.get(n + 1).copied().unwrap_or(sql.text.len());
+                sql.text[starts[n]..end].contains(" RETURNING ")
+            })
+            .collect();
+        sql.push(")\n");
+        if returning.is_empty() {
+            sql.push("SELECT NULL AS kind, NULL AS returned WHERE FALSE");
+        }
+        for (i, n) in returning.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push(&format!("SELECT kind, returned FROM s{n}"));
+        }
     }
 
     /// Runs the statements in order in `conn`'s transaction.
@@ -234,7 +283,10 @@ impl Batch {
     /// # Errors
     /// The first statement's error that fails (the caller's transaction
     /// then rolls back), or a value that could not be bound.
-    pub(crate) async fn run(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
+    pub(crate) async fn run(mut self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
+        if let (Some(starts), Some(sql)) = (&self.ctes, self.statements.first_mut()) {
+            Batch::close_ctes(sql, starts);
+        }
         let mut rows = Vec::new();
         for sql in self.statements {
             let (text, args) = sql.finish()?;
@@ -350,6 +402,113 @@ mod tests {
     #[tokio::test]
     async fn batches_run_in_order_on_postgres() {
         batch_runs_in_order(true).await;
+    }
+
+    /// A one-statement batch (data-modifying CTEs on PostgreSQL) writes
+    /// every statement, lets a row name one inserted by an earlier
+    /// statement, returns the `RETURNING` rows of all statements, and
+    /// fails as a whole.
+    async fn one_statement_batches_write_all_or_nothing(postgres: bool) {
+        use sqlx::Connection;
+        let Some(db) = guichet_testdb::TestDatabase::create(postgres, "one_statement").await else {
+            return;
+        };
+        std::fs::create_dir_all(&db.dir).unwrap();
+        let url = if postgres {
+            db.url.clone()
+        } else {
+            format!("{}?mode=rwc", db.url)
+        };
+        let mut conn = AnyConnection::connect(&url).await.unwrap();
+        if !postgres {
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        for table in [
+            "CREATE TABLE parent (id TEXT PRIMARY KEY)",
+            "CREATE TABLE child (id TEXT PRIMARY KEY, parent TEXT NOT NULL REFERENCES parent (id))",
+            "INSERT INTO child (id, parent) VALUES ('old', 'p0')",
+        ] {
+            if table.starts_with("INSERT") {
+                sqlx::query("INSERT INTO parent (id) VALUES ('p0')")
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            sqlx::query(table).execute(&mut conn).await.unwrap();
+        }
+        let backend = if postgres {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let mut tx = conn.begin().await.unwrap();
+        let mut batch = Batch::one_statement(backend);
+        batch
+            .statement("INSERT INTO parent (id) VALUES (")
+            .item("p1".to_owned())
+            .push(")");
+        batch
+            .statement("DELETE FROM child WHERE id = ")
+            .bind("old".to_owned())
+            .push(" RETURNING 'deleted' AS kind, id AS returned");
+        batch
+            .statement("INSERT INTO child (id, parent) VALUES (")
+            .item("c1".to_owned())
+            .item("p1".to_owned())
+            .push(") RETURNING 'inserted' AS kind, id AS returned");
+        let mut rows: Vec<(String, String)> = batch
+            .run(&mut tx)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.text("kind").unwrap(), row.text("returned").unwrap()))
+            .collect();
+        rows.sort();
+        assert_eq!(
+            rows,
+            [
+                ("deleted".to_owned(), "old".to_owned()),
+                ("inserted".to_owned(), "c1".to_owned())
+            ]
+        );
+        tx.commit().await.unwrap();
+
+        let mut failing = Batch::one_statement(backend);
+        failing
+            .statement("INSERT INTO parent (id) VALUES (")
+            .item("p2".to_owned())
+            .push(")");
+        failing
+            .statement("INSERT INTO child (id, parent) VALUES (")
+            .item("c2".to_owned())
+            .item("nobody".to_owned())
+            .push(")");
+        let mut tx = conn.begin().await.unwrap();
+        assert!(failing.run(&mut tx).await.is_err());
+        tx.rollback().await.unwrap();
+        let parents: Vec<String> = sqlx::query("SELECT id FROM parent ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.text("id").unwrap())
+            .collect();
+        assert_eq!(parents, ["p0", "p1"]);
+        conn.close().await.unwrap();
+        db.remove().await;
+    }
+
+    #[tokio::test]
+    async fn one_statement_batches_on_sqlite() {
+        one_statement_batches_write_all_or_nothing(false).await;
+    }
+
+    #[tokio::test]
+    async fn one_statement_batches_on_postgres() {
+        one_statement_batches_write_all_or_nothing(true).await;
     }
 
     #[test]

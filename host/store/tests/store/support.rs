@@ -21,6 +21,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures::FutureExt;
 use guichet_core::actor::Actor;
 use guichet_core::calendar::Zone;
+use guichet_core::demande::DemarcheRef;
 use guichet_core::id::{FieldId, FileId, UserId};
 use guichet_core::workflow::deadline;
 
@@ -357,18 +358,29 @@ pub async fn try_file_demande(
 ) -> Result<Outcome, StoreError> {
     let version = db.demarche(&definition.slug).await.unwrap().version;
     let options = source_choices();
-    db.file_demande(&definition.slug, now, Extras::default(), |reserved| {
-        let filing = Filing {
-            version,
-            id: reserved.id,
-            numero: reserved.numero,
-            answers: answers.clone(),
-            consent,
-            filer: Filer::Usager(usager),
-        };
-        submission::submit(definition, filing, &options, now, ZONE)
-            .map_err(|error| StoreError::Invalid(format!("{error:?}")))
-    })
+    let demarche = DemarcheRef {
+        slug: definition.slug.clone(),
+        version,
+    };
+    let context = db.filing_context(&demarche, Some(usager)).await?;
+    db.file_demande(
+        &definition.slug,
+        context,
+        now,
+        Extras::default(),
+        |reserved| {
+            let filing = Filing {
+                version,
+                id: reserved.id,
+                numero: reserved.numero,
+                answers: answers.clone(),
+                consent,
+                filer: Filer::Usager(usager),
+            };
+            submission::submit(definition, filing, &options, now, ZONE)
+                .map_err(|error| StoreError::Invalid(format!("{error:?}")))
+        },
+    )
     .await
 }
 
