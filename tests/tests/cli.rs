@@ -228,10 +228,17 @@ async fn call_runs_one_operation_against_a_live_vendor() {
         stderr(&lookup)
     );
     assert_eq!(refused.status.code(), Some(2));
+    let refusal = stderr(&refused);
+    let mentions: Vec<&str> = refusal
+        .lines()
+        .filter(|line| line.contains("introuvable"))
+        .collect();
     assert!(
-        stderr(&refused).contains("[not_found]"),
-        "{}",
-        stderr(&refused)
+        mentions.len() == 1
+            && mentions[0].starts_with("erreur : introuvable : ")
+            && mentions[0].matches("introuvable").count() == 1
+            && !refusal.contains("connector call failed"),
+        "the error once, its kind once, no log line repeating it: {refusal}"
     );
 }
 

@@ -11,10 +11,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use guichet_host::connectors::cache::Cache;
 use guichet_host::connectors::journal::{MemoryJournal, Outcome};
 use guichet_host::connectors::model::ConnectorError;
 use guichet_host::connectors::registry::RegistryError;
-use guichet_host::connectors::{CallError, InstallError, InstanceConfig, Registry};
+use guichet_host::connectors::runtime::POOL_CORE_INSTANCES;
+use guichet_host::connectors::{
+    CallError, InstallError, InstanceConfig, Registry, Runtime, RuntimeConfig,
+};
 use guichet_tests::{atal, atal_config, components, instance_config, registry};
 
 /// A TCP listener that counts connections: proves a forbidden request never
@@ -406,6 +410,91 @@ async fn a_file_that_is_not_webassembly_is_refused_at_install() {
         core_module,
         Err(RegistryError::Install(InstallError::CoreModule))
     ));
+}
+
+/// A component importing `wasi:http` (a default ComponentizeJS build) is
+/// refused with what to do instead.
+#[tokio::test]
+async fn a_component_importing_wasi_http_is_refused_with_the_fix() {
+    let (registry, _) = registry();
+    let component =
+        wat::parse_str(r#"(component (import "wasi:http/outgoing-handler@0.2.3" (instance)))"#)
+            .expect("a component");
+
+    let result = registry.install(component).await;
+
+    let Err(RegistryError::Install(InstallError::Imports(message))) = &result else {
+        panic!("refused for its imports: {result:?}");
+    };
+    assert!(
+        message.contains("wasi:http/outgoing-handler@0.2.3")
+            && message.contains("guichet:connector/http")
+            && message.contains("--disable http"),
+        "{message}"
+    );
+    assert!(registry.connectors().is_empty());
+}
+
+/// A component of `n` core instances of one empty module, and nothing else.
+fn core_instances(n: u32) -> Vec<u8> {
+    let mut text = String::from("(component (core module $m)");
+    for _ in 0..n {
+        text.push_str(" (core instance (instantiate $m))");
+    }
+    text.push(')');
+    wat::parse_str(&text).expect("a component")
+}
+
+/// The pooling allocator holds a component of 40 core instances
+/// (componentize-py makes 38); one it cannot hold is refused, and a retry
+/// reads the compiled file back and refuses it again without compiling it
+/// a second time (seconds for a Python component).
+#[tokio::test]
+async fn a_component_too_big_for_the_pool_is_refused_without_compiling_again() {
+    use std::os::unix::fs::MetadataExt;
+    let cache = std::env::temp_dir().join(format!("guichet-pool-{}", uuid::Uuid::new_v4()));
+    let runtime = Runtime::new(
+        RuntimeConfig::new(cache.clone()),
+        Arc::new(MemoryJournal::default()),
+    )
+    .expect("runtime starts");
+    let registry = Registry::new(runtime);
+
+    let fits = registry.install(core_instances(40)).await;
+    assert!(
+        matches!(
+            &fits,
+            Err(RegistryError::Install(InstallError::World { .. }))
+        ),
+        "held by the pool, refused only for not being a connector: {fits:?}"
+    );
+
+    let too_big = core_instances(POOL_CORE_INSTANCES + 1);
+    let first = registry.install(too_big.clone()).await;
+    assert!(
+        matches!(
+            &first,
+            Err(RegistryError::Install(InstallError::Invalid(_)))
+        ),
+        "{first:?}"
+    );
+    let compiled = std::fs::read_dir(&cache)
+        .expect("cache directory")
+        .map(|entry| entry.expect("entry").path())
+        .find(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with(&Cache::digest(&too_big)))
+        })
+        .expect("the compiled file is kept");
+    let inode = std::fs::metadata(&compiled).expect("compiled file").ino();
+    let second = registry.install(too_big).await;
+    assert_eq!(format!("{first:?}"), format!("{second:?}"));
+    assert_eq!(
+        std::fs::metadata(&compiled).expect("compiled file").ino(),
+        inode,
+        "the retry did not compile the component again"
+    );
+    let _ = std::fs::remove_dir_all(&cache);
 }
 
 #[tokio::test]

@@ -427,7 +427,9 @@ async fn call(
     }
     match result {
         Ok(response) => print_json(&response),
-        Err(e) => Err(Failure::call(printable(&format!("[{}] {e}", e.code())))),
+        // The message names its kind already (« introuvable : … »); the
+        // exit code tells a script that the call itself failed.
+        Err(e) => Err(Failure::call(printable(&e.to_string()))),
     }
 }
 

@@ -75,6 +75,15 @@ impl Cache {
         if path.exists() {
             match deserialize(engine, &path) {
                 Ok(component) => return Ok(component),
+                // The file was compiled for this engine (its directory is
+                // keyed by the engine's compatibility hash) and is whole
+                // (written atomically): the engine refuses the component
+                // itself — more core instances, memories or tables than
+                // the pooling allocator's slots hold. Compiling it again
+                // would take seconds and end in the same refusal.
+                Err(e) if is_component_artifact(&path) => {
+                    return Err(CacheError::Compile(format!("{e:#}")));
+                }
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "stale precompiled component, recompiling")
                 }
@@ -103,6 +112,15 @@ pub enum CacheError {
     /// Reading or writing the cache failed.
     #[error("{0}")]
     Io(String),
+}
+
+/// Whether `path` holds a precompiled component (a Wasmtime artifact, not
+/// a truncated or foreign file).
+fn is_component_artifact(path: &Path) -> bool {
+    matches!(
+        Engine::detect_precompiled_file(path),
+        Ok(Some(wasmtime::Precompiled::Component))
+    )
 }
 
 #[allow(unsafe_code)]

@@ -320,11 +320,15 @@ impl Runtime {
             }
         }
         if !unknown.is_empty() {
-            return Err(InstallError::Imports(format!(
+            let mut message = format!(
                 "{} (Guichet ne fournit que le contrat {} et les interfaces WASI 0.2)",
                 unknown.join(", "),
                 contract::supported_list()
-            )));
+            );
+            if unknown.iter().any(|name| name.starts_with("wasi:http/")) {
+                message.push_str(WASI_HTTP_FIX);
+            }
+            return Err(InstallError::Imports(message));
         }
         Ok(known)
     }
@@ -557,6 +561,23 @@ fn classify_trap(error: &wasmtime::Error, state: &CallState, instance: &Instance
     CallError::Trap(instance.mask(&message))
 }
 
+/// Core instances one component may hold in the pooling allocator.
+pub const POOL_CORE_INSTANCES: u32 = 128;
+
+/// Linear memories one component may hold in the pooling allocator.
+pub const POOL_MEMORIES: u32 = 4;
+
+/// Tables one component may hold in the pooling allocator.
+pub const POOL_TABLES: u32 = 16;
+
+/// What to do about a `wasi:http` import, appended to its refusal: the
+/// default builds of ComponentizeJS and of componentize-py's HTTP examples
+/// import it.
+const WASI_HTTP_FIX: &str = " — wasi:http n'est pas fourni : un connecteur joint le web par \
+     l'import HTTP du contrat (guichet:connector/http, `guichet_sdk::http` en Rust), limité \
+     aux hôtes autorisés de son instance. Reconstruisez le composant sans wasi:http : \
+     ComponentizeJS avec `--disable http`, componentize-py sans importer wasi:http.";
+
 fn engine_config(pool_slots: Option<u32>) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
@@ -564,13 +585,17 @@ fn engine_config(pool_slots: Option<u32>) -> Config {
     config.max_wasm_stack(512 * 1024);
     if let Some(slots) = pool_slots {
         let mut pool = PoolingAllocationConfig::default();
+        // Components made by componentize-py hold 38 core instances or
+        // more, ComponentizeJS's several: the per-component limits leave
+        // room for them (slots are reserved address space, touched only
+        // when used).
         pool.total_component_instances(slots)
-            .max_core_instances_per_component(32)
-            .total_core_instances(slots * 32)
-            .max_memories_per_component(2)
-            .total_memories(slots * 2)
-            .max_tables_per_component(8)
-            .total_tables(slots * 8)
+            .max_core_instances_per_component(POOL_CORE_INSTANCES)
+            .total_core_instances(slots * POOL_CORE_INSTANCES)
+            .max_memories_per_component(POOL_MEMORIES)
+            .total_memories(slots * POOL_MEMORIES)
+            .max_tables_per_component(POOL_TABLES)
+            .total_tables(slots * POOL_TABLES)
             .total_stacks(slots)
             .max_memory_size((MAX_MEMORY_MIB * 1024 * 1024) as usize)
             // Reset the first pages of a slot with memset rather than madvise,
