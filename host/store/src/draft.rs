@@ -84,6 +84,11 @@ fn draft_columns() -> String {
     )
 }
 
+/// The `updated_at` of a draft's version, as `definition_updated_at`
+/// ([`Store::definition_of`]).
+const DEFINITION_UPDATED_AT: &str = "(SELECT v.updated_at FROM demarche_versions v \
+     WHERE v.slug = drafts.slug AND v.version = drafts.version) AS definition_updated_at";
+
 /// The sealed column of drafts.
 const ANSWERS: &str = "drafts.answers";
 
@@ -219,8 +224,7 @@ impl Store {
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn draft_with_definition(&self, id: DraftId) -> Result<(Draft, Arc<Definition>)> {
         let row = sqlx::query(&format!(
-            "SELECT {}, (SELECT v.updated_at FROM demarche_versions v \
-             WHERE v.slug = drafts.slug AND v.version = drafts.version) AS definition_updated_at \
+            "SELECT {}, {DEFINITION_UPDATED_AT} \
              FROM drafts WHERE id = $1",
             draft_columns()
         ))
@@ -229,14 +233,13 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("brouillon"))?;
         let draft = draft(&row, &self.keys)?;
-        let definition = self.definition_of(&draft, &row).await?;
+        let definition = self.definition_of(&draft.demarche, &row).await?;
         Ok((draft, definition))
     }
 
-    /// The definition of `draft`'s version, whose `updated_at` `row` read
-    /// as `definition_updated_at`.
-    async fn definition_of(&self, draft: &Draft, row: &AnyRow) -> Result<Arc<Definition>> {
-        let demarche = &draft.demarche;
+    /// The definition of `demarche`, whose `updated_at` `row` read as
+    /// `definition_updated_at`.
+    async fn definition_of(&self, demarche: &DemarcheRef, row: &AnyRow) -> Result<Arc<Definition>> {
         self.definition_at(
             demarche.slug.as_str(),
             demarche.version,
@@ -257,8 +260,7 @@ impl Store {
         id: DraftId,
     ) -> Result<(Draft, Arc<Definition>, FilingContext)> {
         let row = sqlx::query(&format!(
-            "SELECT {}, (SELECT v.updated_at FROM demarche_versions v \
-             WHERE v.slug = drafts.slug AND v.version = drafts.version) AS definition_updated_at, \
+            "SELECT {}, {DEFINITION_UPDATED_AT}, \
              (SELECT numero_prefix FROM demarches WHERE demarches.slug = drafts.slug) AS numero_prefix, \
              {USER_COLUMNS_ACCOUNT} \
              FROM drafts LEFT JOIN users u ON u.id = drafts.usager_id WHERE drafts.id = $1",
@@ -270,7 +272,7 @@ impl Store {
         .ok_or(StoreError::NotFound("brouillon"))?;
         let key = self.keys.of_row(&row)?;
         let draft = draft_with(&row, key.as_ref())?;
-        let definition = self.definition_of(&draft, &row).await?;
+        let definition = self.definition_of(&draft.demarche, &row).await?;
         let context = FilingContext {
             prefix: row.text_opt("numero_prefix")?,
             draft_key: key,
@@ -306,13 +308,7 @@ impl Store {
             prefix: row.text_opt("numero_prefix")?,
             draft_key: None,
             account: account(&row)?,
-            definition: self
-                .definition_at(
-                    demarche.slug.as_str(),
-                    demarche.version,
-                    row.int("definition_updated_at")?,
-                )
-                .await?,
+            definition: self.definition_of(demarche, &row).await?,
         })
     }
 

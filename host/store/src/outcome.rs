@@ -223,46 +223,41 @@ impl Store {
             }
         })
         .await?;
-        let mut number = None;
-        let mut draft_revision = None;
-        for row in &rows {
-            let n = row.int("n").map_err(E::from)?;
-            match row.text("kind").map_err(E::from)?.as_str() {
-                "number" => number = Some(n),
-                _ => draft_revision = Some(n),
+        // Anything refused before the commit rolls the transaction back,
+        // the number with it.
+        let prepared: std::result::Result<(Outcome, Batch, Vec<FileId>), E> = async {
+            let mut number = None;
+            let mut draft_revision = None;
+            for row in &rows {
+                let n = row.int("n")?;
+                match row.text("kind")?.as_str() {
+                    "number" => number = Some(n),
+                    _ => draft_revision = Some(n),
+                }
             }
+            match (extras.draft, draft_revision, extras.draft_revision) {
+                (Some(_), None, _) => return Err(E::from(StoreError::NotFound("brouillon"))),
+                (Some(_), Some(found), Some(expected)) if found != expected => {
+                    return Err(E::from(draft_changed()));
+                }
+                _ => {}
+            }
+            let number = number
+                .ok_or_else(|| StoreError::Corrupt("compteur de numéros sans valeur".into()))?;
+            let outcome = build(numbered(prefix, year, number))?;
+            let reads = FilingReads::of(context, &outcome);
+            let mut batch = Batch::new(Backend::Sqlite);
+            let deleted = self
+                .push_filing(tx.conn(), &mut batch, &outcome, extras, reads, now)
+                .await?;
+            Ok((outcome, batch, deleted))
         }
-        let draft_error = match (extras.draft, draft_revision, extras.draft_revision) {
-            (Some(_), None, _) => Some(StoreError::NotFound("brouillon")),
-            (Some(_), Some(found), Some(expected)) if found != expected => Some(draft_changed()),
-            _ => None,
-        };
-        let number = match (draft_error, number) {
-            (None, Some(number)) => number,
-            (error, _) => {
-                tx.rollback().await;
-                return Err(E::from(error.unwrap_or_else(|| {
-                    StoreError::Corrupt("compteur de numéros sans valeur".into())
-                })));
-            }
-        };
-        let outcome = match build(numbered(prefix, year, number)) {
-            Ok(outcome) => outcome,
+        .await;
+        let (outcome, batch, mut deleted) = match prepared {
+            Ok(prepared) => prepared,
             Err(error) => {
                 tx.rollback().await;
                 return Err(error);
-            }
-        };
-        let reads = FilingReads::of(context, &outcome);
-        let mut batch = Batch::new(Backend::Sqlite);
-        let mut deleted = match self
-            .push_filing(tx.conn(), &mut batch, &outcome, extras, reads, now)
-            .await
-        {
-            Ok(deleted) => deleted,
-            Err(error) => {
-                tx.rollback().await;
-                return Err(E::from(error));
             }
         };
         for row in tx.commit(batch).await? {

@@ -320,21 +320,32 @@ mod tests {
         assert_eq!(text, "SELECT 1 WHERE a = $1 AND b = $2");
     }
 
-    /// A batch runs its statements in order, binds each placeholder to its
-    /// own value across statements, returns the `RETURNING` rows, and
-    /// fails as a whole when one statement fails.
-    async fn batch_runs_in_order(postgres: bool) {
+    /// A fresh test database and a connection to it (`None` when PostgreSQL
+    /// is not available).
+    async fn connect(
+        postgres: bool,
+        purpose: &str,
+    ) -> Option<(guichet_testdb::TestDatabase, AnyConnection)> {
         use sqlx::Connection;
-        let Some(db) = guichet_testdb::TestDatabase::create(postgres, "batch").await else {
-            return;
-        };
+        let db = guichet_testdb::TestDatabase::create(postgres, purpose).await?;
         std::fs::create_dir_all(&db.dir).unwrap();
         let url = if postgres {
             db.url.clone()
         } else {
             format!("{}?mode=rwc", db.url)
         };
-        let mut conn = AnyConnection::connect(&url).await.unwrap();
+        let conn = AnyConnection::connect(&url).await.unwrap();
+        Some((db, conn))
+    }
+
+    /// A batch runs its statements in order, binds each placeholder to its
+    /// own value across statements, returns the `RETURNING` rows, and
+    /// fails as a whole when one statement fails.
+    async fn batch_runs_in_order(postgres: bool) {
+        use sqlx::Connection;
+        let Some((db, mut conn)) = connect(postgres, "batch").await else {
+            return;
+        };
         sqlx::query("CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT NOT NULL)")
             .execute(&mut conn)
             .await
@@ -410,34 +421,22 @@ mod tests {
     /// fails as a whole.
     async fn one_statement_batches_write_all_or_nothing(postgres: bool) {
         use sqlx::Connection;
-        let Some(db) = guichet_testdb::TestDatabase::create(postgres, "one_statement").await else {
+        let Some((db, mut conn)) = connect(postgres, "one_statement").await else {
             return;
         };
-        std::fs::create_dir_all(&db.dir).unwrap();
-        let url = if postgres {
-            db.url.clone()
-        } else {
-            format!("{}?mode=rwc", db.url)
-        };
-        let mut conn = AnyConnection::connect(&url).await.unwrap();
         if !postgres {
             sqlx::query("PRAGMA foreign_keys = ON")
                 .execute(&mut conn)
                 .await
                 .unwrap();
         }
-        for table in [
+        for statement in [
             "CREATE TABLE parent (id TEXT PRIMARY KEY)",
             "CREATE TABLE child (id TEXT PRIMARY KEY, parent TEXT NOT NULL REFERENCES parent (id))",
+            "INSERT INTO parent (id) VALUES ('p0')",
             "INSERT INTO child (id, parent) VALUES ('old', 'p0')",
         ] {
-            if table.starts_with("INSERT") {
-                sqlx::query("INSERT INTO parent (id) VALUES ('p0')")
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-            }
-            sqlx::query(table).execute(&mut conn).await.unwrap();
+            sqlx::query(statement).execute(&mut conn).await.unwrap();
         }
         let backend = if postgres {
             Backend::Postgres
