@@ -1,6 +1,8 @@
 //! The `guichet` command line: `serve` (the platform), `migrate`,
 //! `admin create` (the first administrator), `demarche import|schema`,
-//! `connector check|call` for vendors and the IT department, and `demo`.
+//! `connector new|check|call|verify|schema` for vendors and the IT
+//! department with the registry's commands (see `cli/connector.rs`), and
+//! `demo`.
 //!
 //! The database is `--database-url` or `DATABASE_URL` (`sqlite://…` or
 //! `postgres://…`), by default the SQLite file `guichet.db` in the data
@@ -8,7 +10,8 @@
 //!
 //! Results go to standard output as JSON; messages for people go to standard
 //! error, in French. Exit codes: 0 success, 1 invalid input (file, component,
-//! configuration, arguments), 2 the connector call failed.
+//! configuration, arguments), 2 the operation failed (a connector call, a
+//! check of `connector verify`, an instance whose vendor is unavailable).
 
 mod connector;
 mod demarche;
@@ -74,7 +77,16 @@ impl Failure {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits with 2 on a usage error, which here means "the operation
+    // failed": a wrong argument is invalid input (1), help and version 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = u8::from(error.use_stderr());
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
     if !matches!(cli.command, Command::Demo(_) | Command::Serve(_)) {
         init_tracing("warn");
     }

@@ -67,7 +67,7 @@ pub trait Connector {
     /// [`Error::Configuration`] for a missing or wrong setting,
     /// [`Error::Unavailable`] when the vendor cannot be reached.
     fn check() -> Result<Availability, Error> {
-        Err(unsupported("check"))
+        Err(unsupported(Operation::Check))
     }
 
     /// Sends a demande. The same `idempotency_key` twice must not create two
@@ -78,7 +78,7 @@ pub trait Connector {
     /// [`Error::Rejected`] when the vendor refuses it.
     fn transmit(demande: Demande, idempotency_key: &str) -> Result<Receipt, Error> {
         let _ = (demande, idempotency_key);
-        Err(unsupported("transmit"))
+        Err(unsupported(Operation::Transmit))
     }
 
     /// Reads the remote status of a transmitted demande.
@@ -87,7 +87,7 @@ pub trait Connector {
     /// [`Error::NotFound`] when the vendor has no such record.
     fn status(remote_id: &str) -> Result<RemoteStatus, Error> {
         let _ = remote_id;
-        Err(unsupported("status"))
+        Err(unsupported(Operation::Status))
     }
 
     /// Queries a data source: search with `q`, or fetch one item with `id`.
@@ -96,7 +96,7 @@ pub trait Connector {
     /// [`Error::InvalidInput`] for an unknown source or a missing parameter.
     fn lookup(query: LookupQuery) -> Result<Vec<LookupItem>, Error> {
         let _ = query;
-        Err(unsupported("lookup"))
+        Err(unsupported(Operation::Lookup))
     }
 
     /// Builds what an agent sees about the remote record.
@@ -105,13 +105,25 @@ pub trait Connector {
     /// [`Error::NotFound`] when the vendor has no such record.
     fn card(remote_id: &str) -> Result<Card, Error> {
         let _ = remote_id;
-        Err(unsupported("card"))
+        Err(unsupported(Operation::Card))
     }
 }
 
-fn unsupported(operation: &str) -> Error {
+/// The error of an operation the connector does not support:
+/// [`Error::Other`] with "opération « transmit » non prise en charge par ce
+/// connecteur". What every [`Connector`] hook answers by default, and what
+/// the stubs of `guichet connector new` answer until they are written; the
+/// host calls only the operations [`Description::operations`] lists.
+pub fn unsupported(operation: Operation) -> Error {
+    let name = match operation {
+        Operation::Check => "check",
+        Operation::Transmit => "transmit",
+        Operation::Status => "status",
+        Operation::Lookup => "lookup",
+        Operation::Card => "card",
+    };
     Error::Other(format!(
-        "opération « {operation} » non prise en charge par ce connecteur"
+        "opération « {name} » non prise en charge par ce connecteur"
     ))
 }
 

@@ -60,6 +60,45 @@ pub async fn espace_famille() -> espace_famille_sim::Handle {
         .expect("Espace famille simulator starts")
 }
 
+/// The `guichet` binary of this build (built on first use, in the test
+/// executable's target directory and profile), with the suite's component
+/// cache.
+///
+/// # Panics
+/// When the binary does not build (tests only).
+pub fn guichet_command() -> std::process::Command {
+    use std::process::Command;
+    use std::sync::OnceLock;
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    let binary = BINARY.get_or_init(|| {
+        // tests run from target/<profile>/deps/; the binary sits in target/<profile>/.
+        let exe = std::env::current_exe().expect("test executable");
+        let profile_dir = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .expect("target/<profile>");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "guichet-host", "--bin", "guichet"])
+            .args(if profile_dir.ends_with("release") {
+                &["--release"][..]
+            } else {
+                &[][..]
+            })
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .env(
+                "CARGO_TARGET_DIR",
+                profile_dir.parent().expect("target dir"),
+            )
+            .status()
+            .expect("cargo builds guichet");
+        assert!(status.success());
+        profile_dir.join("guichet")
+    });
+    let mut command = Command::new(binary);
+    command.env("GUICHET_CACHE_DIR", cache_dir());
+    command
+}
+
 fn loopback() -> std::net::SocketAddr {
     std::net::SocketAddr::from(([127, 0, 0, 1], 0))
 }

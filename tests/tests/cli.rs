@@ -7,44 +7,15 @@
 //! `crash`).
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use guichet_tests::app::TestApp;
 use guichet_tests::{atal, components};
 
-/// The `guichet` binary of this build, built on first use.
+/// The `guichet` binary of this build, with the suite's component cache.
 fn guichet() -> Command {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    let binary = BINARY.get_or_init(|| {
-        // tests run from target/<profile>/deps/; the binary sits in target/<profile>/.
-        let exe = std::env::current_exe().expect("test executable");
-        let profile_dir = exe
-            .parent()
-            .and_then(|d| d.parent())
-            .expect("target/<profile>");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "guichet-host", "--bin", "guichet"])
-            .args(if profile_dir.ends_with("release") {
-                &["--release"][..]
-            } else {
-                &[][..]
-            })
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .env(
-                "CARGO_TARGET_DIR",
-                profile_dir.parent().expect("target dir"),
-            )
-            .status()
-            .expect("cargo builds guichet");
-        assert!(status.success());
-        profile_dir.join("guichet")
-    });
-    let mut command = Command::new(binary);
-    command.env("GUICHET_CACHE_DIR", guichet_tests::cache_dir());
-    command
+    guichet_tests::guichet_command()
 }
 
 /// A `guichet serve` process, killed when dropped.

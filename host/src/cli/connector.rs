@@ -1,5 +1,7 @@
-//! `guichet connector …`: validate a component, call one operation by hand
-//! (`check`, `call`: a component file, no database); and administer the
+//! `guichet connector …`: a component file by hand, without a database
+//! (`check`, `call`, `schema`: [`component`]; `verify`, the conformance
+//! run against a vendor's test server: [`verify`]); a new connector
+//! project ([`new`]); and administer the
 //! persisted registry of the configuration's database (`install`, `list`,
 //! `instances`, `activate`, `rollback`, `instance create|update|check`
 //! ([`instance`]), the call journal ([`journal`]) and the failed jobs
@@ -16,8 +18,7 @@
 //! [`print_json`]: control characters are escaped, so a connector cannot send
 //! terminal escape sequences to the person running the command.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Subcommand;
@@ -26,16 +27,15 @@ use super::Failure;
 use super::serve::Database;
 use crate::app::App;
 use crate::connectors::ConnectorVersion;
-use crate::connectors::host::MemoryAttachments;
-use crate::connectors::journal::MemoryJournal;
-use crate::connectors::model::{LookupQuery, Operation, Request};
 use crate::connectors::registry::InstanceInfo;
-use crate::connectors::{Instance, InstanceConfig, Runtime, RuntimeConfig};
 use crate::service::connectors as service;
 
+mod component;
 mod dead_letters;
 mod instance;
 mod journal;
+mod new;
+mod verify;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
@@ -68,6 +68,18 @@ pub(super) enum Command {
         /// Directory of the precompiled-component cache.
         #[arg(long, env = "GUICHET_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
+    },
+    /// Creates a connector project to start from: Cargo project on the
+    /// SDK, stubbed operations, native tests, README, `instance.json`.
+    New(new::Args),
+    /// Runs the conformance checks of a component against the vendor's
+    /// test server (exit code 2 when one fails).
+    Verify(verify::Args),
+    /// Prints a JSON Schema of the connector calls: `demande`, or
+    /// `<operation>.input` / `<operation>.output` (`transmit.input`…).
+    Schema {
+        /// The schema's name; `list` lists them.
+        name: String,
     },
     /// Installs a component in the database's registry (validated first; the
     /// same name and version with other bytes is refused).
@@ -237,7 +249,10 @@ pub(super) async fn run(command: Command) -> Result<(), Failure> {
         Command::Instance(command) => instance::run(command).await,
         Command::Journal(args) => journal::run(args).await,
         Command::DeadLetters(args) => dead_letters::run(args).await,
-        Command::Check { file, cache_dir } => check(&file, cache_dir).await,
+        Command::New(args) => new::run(args),
+        Command::Verify(args) => verify::run(args).await,
+        Command::Schema { name } => component::schema(&name),
+        Command::Check { file, cache_dir } => component::check(&file, cache_dir).await,
         Command::Call {
             file,
             config,
@@ -246,7 +261,7 @@ pub(super) async fn run(command: Command) -> Result<(), Failure> {
             attachments,
             cache_dir,
         } => {
-            call(
+            component::call(
                 &file,
                 &config,
                 &operation,
@@ -329,184 +344,6 @@ fn printable_lines(text: &str) -> String {
         .map(printable)
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn runtime(cache_dir: Option<PathBuf>) -> Result<(Runtime, Arc<MemoryJournal>), Failure> {
-    let dir = cache_dir.unwrap_or_else(|| std::env::temp_dir().join("guichet-cache"));
-    let journal = Arc::new(MemoryJournal::new(100));
-    let mut config = RuntimeConfig::new(dir);
-    // One call at a time: no pool to reserve for a command-line run.
-    config.max_concurrent_calls = 4;
-    let runtime =
-        Runtime::new(config, journal.clone()).map_err(|e| Failure::input(e.to_string()))?;
-    Ok((runtime, journal))
-}
-
-async fn check(file: &Path, cache_dir: Option<PathBuf>) -> Result<(), Failure> {
-    let (runtime, _) = runtime(cache_dir)?;
-    let version = runtime
-        .load_file(file)
-        .await
-        .map_err(|e| Failure::input(printable(&format!("{} : {e}", file.display()))))?;
-    let denied = version.denied_imports();
-    if !denied.is_empty() {
-        eprintln!(
-            "{}",
-            printable(&format!(
-                "Importations liées à une implémentation qui refuse tout (aucun accès à l'exécution) : {}",
-                denied.join(", ")
-            ))
-        );
-    }
-    let mut report =
-        serde_json::to_value(version.description()).map_err(|e| Failure::input(e.to_string()))?;
-    if let Some(object) = report.as_object_mut() {
-        object.insert("denied_imports".into(), denied.into());
-    }
-    print_json(&report)
-}
-
-async fn call(
-    file: &Path,
-    config: &Path,
-    operation: &str,
-    input: Option<&str>,
-    attachments: &[String],
-    cache_dir: Option<PathBuf>,
-) -> Result<(), Failure> {
-    let operation = Operation::parse(operation).ok_or_else(|| {
-        Failure::input(format!(
-            "opération inconnue « {operation} » (describe, check, transmit, status, lookup, card, send_sms)"
-        ))
-    })?;
-    let (runtime, journal) = runtime(cache_dir)?;
-    let version = runtime
-        .load_file(file)
-        .await
-        .map_err(|e| Failure::input(printable(&format!("{} : {e}", file.display()))))?;
-    let config = read_config(config, version.name())?;
-    let instance = Arc::new(
-        Instance::new(config, version.description()).map_err(|e| Failure::input(e.to_string()))?,
-    );
-    let request = request(operation, input)?;
-    let files = read_attachments(attachments)?;
-    let result = runtime
-        .call(&version, &instance, request, Some(Arc::new(files)))
-        .await;
-    for record in journal
-        .records()
-        .iter()
-        .filter(|r| r.operation == operation)
-    {
-        for log in &record.logs {
-            let fields: String = log
-                .fields
-                .iter()
-                .map(|(k, v)| format!(" {k}={v}"))
-                .collect();
-            eprintln!(
-                "[{}] {}",
-                log.level,
-                printable(&format!("{}{fields}", log.message))
-            );
-        }
-        for exchange in &record.http {
-            let outcome = exchange
-                .status
-                .map(|s| s.to_string())
-                .or_else(|| exchange.error.clone())
-                .unwrap_or_default();
-            eprintln!(
-                "{}",
-                printable(&format!(
-                    "http {} {} → {} ({:.0} ms)",
-                    exchange.method, exchange.url, outcome, exchange.duration_ms
-                ))
-            );
-        }
-    }
-    match result {
-        Ok(response) => print_json(&response),
-        // The message names its kind already (« introuvable : … »); the
-        // exit code tells a script that the call itself failed.
-        Err(e) => Err(Failure::call(printable(&e.to_string()))),
-    }
-}
-
-/// Reads an instance configuration file; `id` defaults to `cli` and
-/// `connector` to the component's name.
-fn read_config(path: &Path, connector: &str) -> Result<InstanceConfig, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::input(format!("lecture impossible de {} : {e}", path.display())))?;
-    let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Failure::input(format!("{} n'est pas du JSON valide : {e}", path.display()))
-    })?;
-    let object = value
-        .as_object_mut()
-        .ok_or_else(|| Failure::input(format!("{} doit contenir un objet JSON", path.display())))?;
-    object.entry("id").or_insert_with(|| "cli".into());
-    object
-        .entry("connector")
-        .or_insert_with(|| connector.into());
-    serde_json::from_value(value)
-        .map_err(|e| Failure::input(format!("configuration {} invalide : {e}", path.display())))
-}
-
-fn request(operation: Operation, input: Option<&str>) -> Result<Request, Failure> {
-    let input = match input {
-        Some(text) if text.starts_with('@') => {
-            Some(std::fs::read_to_string(&text[1..]).map_err(|e| {
-                Failure::input(format!("lecture impossible de {} : {e}", &text[1..]))
-            })?)
-        }
-        other => other.map(str::to_string),
-    };
-    let value: serde_json::Value = match &input {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| Failure::input(format!("entrée JSON invalide : {e}")))?,
-        None => serde_json::json!({}),
-    };
-    let needs = |what: &str| Failure::input(format!("l'opération « {operation} » attend {what}"));
-    let parse = |value: serde_json::Value, what: &str| -> Result<Request, Failure> {
-        let mut object = match value {
-            serde_json::Value::Object(map) => map,
-            _ => return Err(needs(what)),
-        };
-        object.insert("operation".into(), operation.as_str().into());
-        serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
-            Failure::input(format!(
-                "entrée invalide pour « {operation} » ({what}) : {e}"
-            ))
-        })
-    };
-    match operation {
-        Operation::Describe => Ok(Request::Describe),
-        Operation::Check => Ok(Request::Check),
-        Operation::Transmit => parse(value, r#"{"demande": {…}, "idempotency_key": "…"}"#),
-        Operation::Status | Operation::Card => parse(value, r#"{"remote_id": "…"}"#),
-        Operation::Lookup => serde_json::from_value::<LookupQuery>(value)
-            .map(Request::Lookup)
-            .map_err(|e| Failure::input(format!("entrée invalide pour « lookup » : {e}"))),
-        Operation::SendSms => parse(
-            value,
-            r#"{"to": "+33…", "text": "…", "idempotency_key": "…"}"#,
-        ),
-    }
-}
-
-fn read_attachments(specs: &[String]) -> Result<MemoryAttachments, Failure> {
-    let mut files = HashMap::new();
-    for spec in specs {
-        let (id, path) = spec.split_once('=').ok_or_else(|| {
-            Failure::input(format!(
-                "pièce jointe « {spec} » : forme ID=CHEMIN attendue"
-            ))
-        })?;
-        let bytes = std::fs::read(path)
-            .map_err(|e| Failure::input(format!("lecture impossible de {path} : {e}")))?;
-        files.insert(id.to_string(), bytes);
-    }
-    Ok(MemoryAttachments(files))
 }
 
 /// Whether `c` may change what a terminal shows beyond printing itself:

@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod calls;
 mod sms;
+pub use calls::{RemoteIdInput, TransmitInput, schemas};
 pub use sms::{SmsMessage, SmsReceipt};
 
 /// One operation a connector may implement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     /// Describe the connector (always supported; not listed by connectors).
@@ -69,7 +71,7 @@ impl std::fmt::Display for Operation {
 }
 
 /// A data source served by `lookup`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataSource {
     /// Stable name, e.g. `thematics`.
     pub name: String,
@@ -81,7 +83,7 @@ pub struct DataSource {
 }
 
 /// What a connector says about itself.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Description {
     /// Machine name, e.g. `atal`.
     pub name: String,
@@ -123,7 +125,7 @@ impl Description {
 }
 
 /// Result of an availability check.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Availability {
     /// Whether the vendor answered as expected.
     pub available: bool,
@@ -275,7 +277,7 @@ impl Demande {
 }
 
 /// What the vendor returned for a transmitted demande.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Receipt {
     /// Vendor id of the record.
     pub remote_id: String,
@@ -284,7 +286,7 @@ pub struct Receipt {
 }
 
 /// A comment from the vendor's agents.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RemoteComment {
     /// Author.
     pub author: Option<String>,
@@ -295,7 +297,7 @@ pub struct RemoteComment {
 }
 
 /// The status of a remote record.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RemoteStatus {
     /// Vendor status code.
     pub code: String,
@@ -326,7 +328,7 @@ pub struct LookupQuery {
 }
 
 /// One item of a data source.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LookupItem {
     /// Stable id.
     pub id: String,
@@ -337,7 +339,7 @@ pub struct LookupItem {
 }
 
 /// A line of a card.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CardEntry {
     /// Label.
     pub label: String,
@@ -346,7 +348,7 @@ pub struct CardEntry {
 }
 
 /// A group of lines on a card.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CardSection {
     /// Title.
     pub title: String,
@@ -355,7 +357,7 @@ pub struct CardSection {
 }
 
 /// What an agent sees of the remote record.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Card {
     /// Title.
     pub title: String,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The platform checks the number and fits the text before sending:
 /// `guichet_core::phone::mobile_e164` gives `to`, `guichet_core::sms::fit`
 /// the text; the gateway sends them as they are.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SmsMessage {
     /// The recipient's mobile number in E.164, e.g. `+33612345678`.
     pub to: String,
@@ -20,7 +20,7 @@ pub struct SmsMessage {
 }
 
 /// What the provider answered for an accepted message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SmsReceipt {
     /// The provider's id of the message.
     pub message_id: String,
