@@ -242,5 +242,69 @@ fn main() -> anyhow::Result<()> {
         "native mapping (works_request + serde_json::to_vec)",
         &stats(native),
     );
+    // The demo connector in other languages, when built
+    // (`examples/python-connector`, `examples/js-connector`):
+    // BENCH_DEMO_COMPONENTS=python_demo.wasm,js_demo.wasm
+    let demos = std::env::var("BENCH_DEMO_COMPONENTS").unwrap_or_default();
+    for path in demos.split(',').filter(|path| !path.is_empty()) {
+        demo_call(&runtime, path, runs.min(2_000))?;
+    }
+    Ok(())
+}
+
+/// Measures `lookup` (the data source `couleurs`, served from memory) on a
+/// demo connector, with the pooling allocator: whole call and
+/// instantiation alone.
+fn demo_call(runtime: &tokio::runtime::Runtime, path: &str, runs: usize) -> anyhow::Result<()> {
+    let rt = Runtime::new(
+        RuntimeConfig::new(cache_dir()),
+        Arc::new(MemoryJournal::new(1_000)),
+    )?;
+    let version = runtime.block_on(rt.load_file(path.as_ref()))?;
+    let instance = Arc::new(Instance::new(
+        InstanceConfig {
+            id: "demo".into(),
+            connector: version.name().into(),
+            settings: serde_json::json!({ "base_url": "http://127.0.0.1:9" }),
+            allowed_hosts: vec![],
+            timeout_ms: None,
+            memory_mib: None,
+            http: Default::default(),
+        },
+        version.description(),
+    )?);
+    let mut whole = Vec::with_capacity(runs);
+    let mut instantiate = Vec::with_capacity(runs);
+    runtime.block_on(async {
+        for i in 0..runs + WARMUP {
+            let request = Request::Lookup(model::LookupQuery {
+                source: "couleurs".into(),
+                q: Some("ro".into()),
+                ..model::LookupQuery::default()
+            });
+            let started = Instant::now();
+            let response = rt.call(&version, &instance, request, None).await;
+            let elapsed = started.elapsed();
+            assert!(response.is_ok(), "{response:?}");
+            if i >= WARMUP {
+                whole.push(elapsed);
+            }
+        }
+        for i in 0..runs + WARMUP {
+            let elapsed = rt.measure_instantiation(&version, &instance).await;
+            if i >= WARMUP {
+                instantiate.push(elapsed);
+            }
+        }
+    });
+    let name = version.name().to_owned();
+    print(
+        &format!("{name}: whole lookup call (pooling)"),
+        &stats(whole),
+    );
+    print(
+        &format!("{name}: instantiation alone (pooling)"),
+        &stats(instantiate),
+    );
     Ok(())
 }

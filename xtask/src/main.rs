@@ -164,6 +164,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
     ensure_postgres()?;
     let schemathesis = ensure_schemathesis()?;
+    let componentize_py = ensure_componentize_py()?;
     ensure_browser()?;
     let axe = ensure_axe()?;
     run(
@@ -171,6 +172,7 @@ fn test(extra: &[String]) -> Result<(), String> {
             .args(["test", "--workspace", "--locked"])
             .args(extra)
             .env("GUICHET_SCHEMATHESIS", schemathesis)
+            .env("GUICHET_COMPONENTIZE_PY", componentize_py)
             .env("GUICHET_AXE", axe),
         "cargo test",
     )
@@ -226,20 +228,34 @@ fn ensure_axe() -> Result<PathBuf, String> {
 /// The schemathesis release the API suite runs (`tests/tests/api/schemathesis.rs`).
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
-/// Installs schemathesis from PyPI in a virtual environment under
-/// `target/schemathesis` (once), and returns its command.
+/// The componentize-py release the vendor kit's Python connector is built
+/// with (`tests/tests/vendor_kit.rs`, `examples/python-connector/`).
+const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
+
+/// Installs schemathesis from PyPI (once) and returns its command.
 fn ensure_schemathesis() -> Result<PathBuf, String> {
+    ensure_python_tool("schemathesis", SCHEMATHESIS, "schemathesis")
+}
+
+/// Installs componentize-py from PyPI (once) and returns its command.
+fn ensure_componentize_py() -> Result<PathBuf, String> {
+    ensure_python_tool("componentize-py", COMPONENTIZE_PY, "componentize-py")
+}
+
+/// Installs the PyPI package `requirement` in a virtual environment under
+/// `target/<dir>` (once), and returns the path of its command `command`.
+fn ensure_python_tool(dir: &str, requirement: &str, command: &str) -> Result<PathBuf, String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
-    let venv = target.join("schemathesis");
-    let command = venv.join("bin").join("schemathesis");
-    let marker = venv.join(SCHEMATHESIS);
-    if command.exists() && marker.exists() {
-        return Ok(command);
+    let venv = target.join(dir);
+    let program = venv.join("bin").join(command);
+    let marker = venv.join(requirement);
+    if program.exists() && marker.exists() {
+        return Ok(program);
     }
     eprintln!(
-        "xtask : installation de {SCHEMATHESIS} dans {}…",
+        "xtask : installation de {requirement} dans {}…",
         venv.display()
     );
     let create = |venv: &Path| {
@@ -266,12 +282,12 @@ fn ensure_schemathesis() -> Result<PathBuf, String> {
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            SCHEMATHESIS,
+            requirement,
         ]),
-        "pip install schemathesis",
+        &format!("pip install {requirement}"),
     )?;
     std::fs::write(&marker, "").map_err(|e| format!("{} : {e}", marker.display()))?;
-    Ok(command)
+    Ok(program)
 }
 
 /// Starts the machine's PostgreSQL cluster when nothing listens on 5432.

@@ -576,19 +576,24 @@ pub const POOL_TABLES: u32 = 16;
 const WASI_HTTP_FIX: &str = " — wasi:http n'est pas fourni : un connecteur joint le web par \
      l'import HTTP du contrat (guichet:connector/http, `guichet_sdk::http` en Rust), limité \
      aux hôtes autorisés de son instance. Reconstruisez le composant sans wasi:http : \
-     ComponentizeJS avec `--disable http`, componentize-py sans importer wasi:http.";
+     ComponentizeJS avec `--disable http fetch-event`, componentize-py sans importer wasi:http.";
 
 fn engine_config(pool_slots: Option<u32>) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.max_wasm_stack(512 * 1024);
+    // A memory's initial image is mapped copy-on-write (instantiation in
+    // microseconds rather than copying megabytes) when its data segments
+    // are dense enough, or span less than this: guarantee it up to the
+    // largest memory an instance may have.
+    config.memory_guaranteed_dense_image_size(MAX_MEMORY_MIB * 1024 * 1024);
     if let Some(slots) = pool_slots {
         let mut pool = PoolingAllocationConfig::default();
-        // Components made by componentize-py hold 38 core instances or
-        // more, ComponentizeJS's several: the per-component limits leave
-        // room for them (slots are reserved address space, touched only
-        // when used).
+        // Components made by componentize-py 0.25 hold 14 core instances
+        // (38 with `--stub-wasi`), ComponentizeJS 0.23's 4, each with one
+        // memory and two tables: the per-component limits leave room for
+        // them (slots are reserved address space, touched only when used).
         pool.total_component_instances(slots)
             .max_core_instances_per_component(POOL_CORE_INSTANCES)
             .total_core_instances(slots * POOL_CORE_INSTANCES)
@@ -602,8 +607,14 @@ fn engine_config(pool_slots: Option<u32>) -> Config {
             // so the next call does not fault them in again; where Linux has
             // the PAGEMAP_SCAN ioctl (6.7+), only the pages the call wrote
             // are reset, instead of the whole resident range.
+            // Up to 16 MiB: the pre-initialised heaps of componentize-py
+            // and ComponentizeJS components reach 9–12 MiB, and a page
+            // reset by madvise faults in again, from the image, on the next
+            // call (165–191 faults, about 1 ms, measured with both). Only
+            // the pages a call wrote are reset, so a small connector pays
+            // nothing for the larger range.
             .pagemap_scan(Enabled::Auto)
-            .linear_memory_keep_resident(2 * 1024 * 1024)
+            .linear_memory_keep_resident(16 * 1024 * 1024)
             .table_keep_resident(64 * 1024)
             .async_stack_keep_resident(128 * 1024);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));

@@ -51,7 +51,7 @@ pub fn router() -> ApiRouter {
             "/api/connectors",
             install,
             Doc::new(
-                "Installer une version de connecteur (le composant WebAssembly en corps, 16 Mio au plus)",
+                "Installer une version de connecteur (le composant WebAssembly en corps, 64 Mio au plus)",
                 admin,
             )
             .reads(Body::Component)

@@ -89,6 +89,11 @@ struct ConnectorsPage {
 }
 
 impl ConnectorsPage {
+    /// The largest component accepted, in Mio (for the template).
+    fn limit_mib(&self) -> usize {
+        COMPONENT_LIMIT / (1024 * 1024)
+    }
+
     /// The error on `field`, if any (for the template).
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.of(field)
