@@ -130,6 +130,7 @@ pub mod draft;
 mod error;
 pub mod file;
 pub mod group;
+mod group_commit;
 mod history;
 pub mod job;
 pub mod link;
@@ -260,6 +261,8 @@ pub struct Store {
     /// The master key that wraps the data keys of sealed values
     /// ([`seal`]).
     keys: seal::Keyring,
+    /// SQLite's filings, committed in groups ([`group_commit`]).
+    filings: Arc<group_commit::GroupCommit>,
 }
 
 impl std::fmt::Debug for Store {
@@ -326,6 +329,7 @@ impl Store {
             zone: Zone::default(),
             erased: Arc::default(),
             keys: seal::Keyring::new(master),
+            filings: Arc::default(),
         };
         store.migrate().await?;
         if backend == Backend::Sqlite

@@ -45,17 +45,16 @@ use guichet_core::value::Value;
 use guichet_core::workflow::Outcome;
 use sqlx::{AnyConnection, Connection};
 
-use crate::account::{USER_COLUMNS, USER_COLUMNS_U, user};
+#[cfg(feature = "test-support")]
+use crate::account::USER_COLUMNS_U;
+use crate::account::{USER_COLUMNS, user};
 use crate::contact::{Contact, contact_of};
-use crate::demande::{
-    DATA, Reservation, Revision, columns, next_number, numbered, push_next_number,
-};
+use crate::demande::{DATA, Reservation, Revision, columns, next_number};
 use crate::draft::{DraftId, FilingContext};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
 use crate::seal::{self, DataKey};
 use crate::sql::{Batch, RowExt, millis};
-use crate::sqlite::Immediate;
 use crate::{Backend, Store, connector, file, history, job, timer, trash};
 
 /// What is written with an outcome, in the same transaction.
@@ -87,6 +86,45 @@ fn draft_changed() -> StoreError {
     StoreError::Conflict(
         "le brouillon a été modifié pendant le dépôt : relisez-le et déposez-le à nouveau".into(),
     )
+}
+
+/// Checks the rows a filing's batch returned: the number it took when
+/// `number` is given (kind `'number'`), the draft deleted at its revision
+/// (kind `'draft'`); returns the files to delete from disk: `deleted`, with
+/// the draft's that the demande did not take over (kind `'file'`).
+///
+/// # Errors
+/// [`StoreError::Conflict`] when the draft changed since
+/// `extras.draft_revision`, [`StoreError::NotFound`] when it is gone,
+/// [`StoreError::Corrupt`] for another number than `number`.
+pub(crate) fn filed_rows(
+    rows: Vec<sqlx::any::AnyRow>,
+    number: Option<i64>,
+    extras: &Extras,
+    mut deleted: Vec<FileId>,
+) -> Result<Vec<FileId>> {
+    let mut draft_deleted = false;
+    for row in &rows {
+        match row.text("kind")?.as_str() {
+            "number" => {
+                let n = row.int("n")?;
+                if number.is_some_and(|number| number != n) {
+                    return Err(StoreError::Corrupt(format!(
+                        "numéro {n} en base, {number:?} attendu dans le groupe de dépôts"
+                    )));
+                }
+            }
+            "file" => deleted.push(FileId::from_uuid(row.uuid("returned")?)),
+            _ => draft_deleted = true,
+        }
+    }
+    if extras.draft.is_some() && !draft_deleted {
+        return Err(match extras.draft_revision {
+            Some(_) => draft_changed(),
+            None => StoreError::NotFound("brouillon"),
+        });
+    }
+    Ok(deleted)
 }
 
 /// The files named by the answers of a demande.
@@ -139,7 +177,8 @@ impl Store {
     /// A refused submission (`build` fails) consumes no number and writes
     /// nothing. On SQLite, whose single writer serialises filings anyway,
     /// the number is taken inside the transaction that stores the demande,
-    /// so numbering has no gap at all. On PostgreSQL, holding the counter's
+    /// so numbering has no gap at all; that transaction is shared by the
+    /// filings that arrive meanwhile ([`crate::group_commit`]). On PostgreSQL, holding the counter's
     /// row lock through the whole filing would make every submission of the
     /// démarche wait for the previous one's commit: `build` first runs with
     /// a placeholder identity (`Reservation::placeholder`) as a check, the
@@ -192,80 +231,6 @@ impl Store {
             self.personal_data_erased();
         }
         Ok(outcome)
-    }
-
-    /// [`Store::file_demande`]'s write on SQLite, in two hand-offs under
-    /// the single writer ([`Immediate`]): `BEGIN IMMEDIATE`, the number and
-    /// the draft's revision; then, once `build` has made the outcome with
-    /// that number, its batch of writes and `COMMIT`. The writer excludes
-    /// every other write in between, so the revision read first is still
-    /// the draft's when it is deleted.
-    #[allow(clippy::too_many_arguments)]
-    async fn file_on_sqlite<E>(
-        &self,
-        slug: &Slug,
-        prefix: &str,
-        year: i32,
-        extras: &Extras,
-        context: FilingContext,
-        now: DateTime<Utc>,
-        build: &impl Fn(Reservation) -> std::result::Result<Outcome, E>,
-    ) -> std::result::Result<(Outcome, Vec<FileId>), E>
-    where
-        E: From<StoreError>,
-    {
-        let (mut tx, rows) = Immediate::begin(&self.write, |batch| {
-            push_next_number(batch, slug, year);
-            if let Some(draft) = extras.draft {
-                batch
-                    .statement("SELECT 'draft' AS kind, revision AS n FROM drafts WHERE id = ")
-                    .bind(draft.0.to_string());
-            }
-        })
-        .await?;
-        // Anything refused before the commit rolls the transaction back,
-        // the number with it.
-        let prepared: std::result::Result<(Outcome, Batch, Vec<FileId>), E> = async {
-            let mut number = None;
-            let mut draft_revision = None;
-            for row in &rows {
-                let n = row.int("n")?;
-                match row.text("kind")?.as_str() {
-                    "number" => number = Some(n),
-                    _ => draft_revision = Some(n),
-                }
-            }
-            match (extras.draft, draft_revision, extras.draft_revision) {
-                (Some(_), None, _) => return Err(E::from(StoreError::NotFound("brouillon"))),
-                (Some(_), Some(found), Some(expected)) if found != expected => {
-                    return Err(E::from(draft_changed()));
-                }
-                _ => {}
-            }
-            let number = number
-                .ok_or_else(|| StoreError::Corrupt("compteur de numéros sans valeur".into()))?;
-            let outcome = build(numbered(prefix, year, number))?;
-            let reads = FilingReads::of(context, &outcome);
-            let mut batch = Batch::new(Backend::Sqlite);
-            let deleted = self
-                .push_filing(tx.conn(), &mut batch, &outcome, extras, reads, now)
-                .await?;
-            Ok((outcome, batch, deleted))
-        }
-        .await;
-        let (outcome, batch, mut deleted) = match prepared {
-            Ok(prepared) => prepared,
-            Err(error) => {
-                tx.rollback().await;
-                return Err(error);
-            }
-        };
-        for row in tx.commit(batch).await? {
-            if row.text("kind")? == "file" {
-                deleted.push(FileId::from_uuid(row.uuid("returned")?));
-            }
-        }
-        Ok((outcome, deleted))
     }
 
     /// What storing `outcome` reads besides what it writes, in **one**
@@ -347,23 +312,11 @@ impl Store {
         } else {
             Batch::new(self.backend)
         };
-        let mut deleted = self
+        let deleted = self
             .push_filing(tx, &mut batch, outcome, extras, reads, now)
             .await?;
-        let mut draft_deleted = false;
-        for row in batch.run(tx).await? {
-            match row.text("kind")?.as_str() {
-                "file" => deleted.push(FileId::from_uuid(row.uuid("returned")?)),
-                _ => draft_deleted = true,
-            }
-        }
-        if extras.draft.is_some() && !draft_deleted {
-            return Err(match extras.draft_revision {
-                Some(_) => draft_changed(),
-                None => StoreError::NotFound("brouillon"),
-            });
-        }
-        Ok(deleted)
+        let rows = batch.run(tx).await?;
+        filed_rows(rows, None, extras, deleted)
     }
 
     /// Adds to `batch` the writes of a new demande and its effects: the
@@ -378,7 +331,7 @@ impl Store {
     ///
     /// # Errors
     /// A database error, or a value that cannot be sealed.
-    async fn push_filing(
+    pub(crate) async fn push_filing(
         &self,
         tx: &mut AnyConnection,
         batch: &mut Batch,
@@ -662,17 +615,17 @@ fn push_delete_draft(batch: &mut Batch, draft: DraftId, revision: Option<i64>) {
 
 /// What a filing reads before its write transaction
 /// ([`Store::filing_reads`]).
-struct FilingReads {
+pub(crate) struct FilingReads {
     /// The usager's contact, when the outcome notifies the usager.
     contact: Option<Contact>,
     /// The key of the draft the demande is filed from, if it has one.
-    draft_key: Option<DataKey>,
+    pub(crate) draft_key: Option<DataKey>,
 }
 
 impl FilingReads {
     /// What was read with the draft, and the usager's contact when
     /// `outcome` notifies the usager.
-    fn of(context: FilingContext, outcome: &Outcome) -> FilingReads {
+    pub(crate) fn of(context: FilingContext, outcome: &Outcome) -> FilingReads {
         let notifies_usager = outcome
             .notifications
             .iter()

@@ -353,6 +353,7 @@ impl Keyring {
     ///
     /// # Errors
     /// A database error, or a key that does not open.
+    #[cfg(feature = "test-support")]
     pub(crate) async fn of_draft(
         &self,
         conn: &mut AnyConnection,

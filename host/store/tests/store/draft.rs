@@ -11,6 +11,7 @@ use guichet_store::account::UserKind;
 use guichet_store::draft::Draft;
 use guichet_store::file::{FileOwner, NewFile};
 use guichet_store::outcome::Extras;
+use std::collections::BTreeSet;
 
 use crate::support::*;
 
@@ -46,6 +47,7 @@ on_both_backends!(
     concurrent_uploads_all_land_and_the_limit_holds,
     a_refused_change_writes_nothing,
     filing_a_draft_changed_since_it_was_read_is_a_conflict,
+    a_stale_draft_filed_among_concurrent_filings_fails_alone,
     a_draft_reads_its_definition_as_updated_in_place,
 );
 
@@ -354,4 +356,100 @@ async fn a_draft_reads_its_definition_as_updated_in_place(db: TestDb) {
 
     let (_, updated) = db.draft_with_definition(draft.id).await.unwrap();
     assert_eq!(updated.title, "Demander l'aide vélo 2026");
+}
+
+/// Filings that arrive together share one transaction on SQLite (group
+/// commit, `group_commit.rs`): the one refused by the database rolls back
+/// alone, the others are filed, and no number is lost.
+async fn a_stale_draft_filed_among_concurrent_filings_fails_alone(db: TestDb) {
+    let definition = import(&db, "aide-reparation-velo").await;
+    let owner = usager(&db).await;
+    let latecomer = usager(&db).await;
+    let draft = db
+        .create_draft(
+            latecomer,
+            &first_version(&definition),
+            velo_answers(),
+            start(),
+        )
+        .await
+        .unwrap();
+    save_page(
+        &db,
+        &draft,
+        &["reparateur"],
+        answers(vec![("reparateur", text("Atelier"))]),
+        start(),
+    )
+    .await;
+    let db = std::sync::Arc::new(db);
+
+    let filings: Vec<_> = (0..21)
+        .map(|n| {
+            let db = db.clone();
+            let definition = definition.clone();
+            let draft = draft.clone();
+            tokio::spawn(async move {
+                if n == 10 {
+                    let context = db
+                        .filing_context(&first_version(&definition), Some(latecomer))
+                        .await
+                        .unwrap();
+                    let extras = Extras {
+                        draft: Some(draft.id),
+                        draft_revision: Some(draft.revision),
+                        ..Extras::default()
+                    };
+                    db.file_demande(&definition.slug, context, start(), extras, |reserved| {
+                        let filing = guichet_core::submission::Filing {
+                            version: first_version(&definition).version,
+                            id: reserved.id,
+                            numero: reserved.numero,
+                            answers: draft.answers.clone(),
+                            consent: true,
+                            filer: guichet_core::submission::Filer::Usager(latecomer),
+                        };
+                        guichet_core::submission::submit(
+                            &definition,
+                            filing,
+                            &source_choices(),
+                            start(),
+                            ZONE,
+                        )
+                        .map_err(|e| StoreError::Invalid(format!("{e:?}")))
+                    })
+                    .await
+                    .map(|outcome| outcome.demande.numero)
+                } else {
+                    try_file_demande(&db, &definition, velo_answers(), owner, true, start())
+                        .await
+                        .map(|outcome| outcome.demande.numero)
+                }
+            })
+        })
+        .collect();
+    let mut filed = BTreeSet::new();
+    let mut refused = Vec::new();
+    for filing in filings {
+        match filing.await.unwrap() {
+            Ok(numero) => {
+                filed.insert(numero);
+            }
+            Err(error) => refused.push(error),
+        }
+    }
+
+    assert!(
+        matches!(refused.as_slice(), [StoreError::Conflict(_)]),
+        "{refused:?}"
+    );
+    assert_eq!(filed.len(), 20);
+    assert_eq!(db.usager_demandes(owner).await.unwrap().len(), 20);
+    assert!(db.usager_demandes(latecomer).await.unwrap().is_empty());
+    assert!(db.draft(draft.id).await.is_ok());
+    if db.backend() == guichet_store::Backend::Sqlite {
+        // The refused filing's number went back with its savepoint.
+        let expected: BTreeSet<String> = (1..=20).map(|n| format!("ARV-2026-{n:06}")).collect();
+        assert_eq!(filed, expected);
+    }
 }
