@@ -14,22 +14,29 @@
 //!   filing's number goes to the database in its batch, with its writes,
 //!   in **one** hand-off, whose `RETURNING` confirms it;
 //! - the filing that finds nobody waiting behind it (or the group full,
-//!   [`MAX_MEMBERS`]; or, a member waiting [`COMMIT_AFTER`], the group still
-//!   open) commits for all, in a task of its own that a cancelled request
-//!   cannot interrupt. Every filing answers only once the
-//!   `COMMIT` succeeded: an acknowledged demande is durable, and a failed
-//!   `COMMIT` fails every filing of the group (none was acknowledged).
+//!   [`MAX_MEMBERS`] turns) commits for all, in a task of its own that a
+//!   cancelled request cannot interrupt; a group left open for filings
+//!   queued behind gets a watchdog that commits it after [`COMMIT_AFTER`]
+//!   should they all be cancelled. Every filing answers only once the
+//!   `COMMIT` succeeded, so an acknowledged demande survives the process's
+//!   crash (WAL with `synchronous = NORMAL`: a power loss may lose the last
+//!   commits); a failed `COMMIT` fails every filing of the group (none was
+//!   acknowledged).
 //!
-//! A filing whose request is cancelled in the middle of its writes leaves
-//! the transaction in a state nobody can vouch for: the group is given up
-//! (rolled back when its connection closes), and its other filings fail
-//! with a database error, which their usagers see as a failure to retry.
-//! No demande is half-written, and none acknowledged is lost.
+//! A filing whose request is cancelled in the middle of its writes, or
+//! that meets a database error (after which SQLite may have rolled the
+//! whole transaction back), leaves the transaction in a state nobody can
+//! vouch for: the group is given up (rolled back when its connection
+//! closes), and its other filings fail with a database error, which their
+//! usagers see as a failure to retry. A filing refused for what it holds
+//! (a draft saved meanwhile, a constraint) rolls back to its savepoint. No
+//! demande is half-written, and none acknowledged is lost.
 //!
 //! Writes other than filings wait for the writer's pool as before; a group
-//! holds the writer at most [`MAX_MEMBERS`] filings long.
+//! holds the writer for at most [`MAX_MEMBERS`] turns of filings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -50,9 +57,8 @@ use crate::{Backend, Store};
 /// writes are not kept from the writer long).
 pub(crate) const MAX_MEMBERS: usize = 16;
 
-/// How long a filing waits for its group to commit before it commits the
-/// group itself: the longest a group stays open while filings keep
-/// joining it (plus one filing's turn).
+/// How long a group left open for the filings queued behind it waits for
+/// them before its watchdog commits it.
 pub(crate) const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// The filings' transactions of one SQLite store.
@@ -80,6 +86,10 @@ struct Group {
     numbers: HashMap<(String, i32), i64>,
     /// Filings written in the transaction, waiting for its commit.
     members: usize,
+    /// Filings that had their turn in it, written or refused.
+    turns: usize,
+    /// Whether a watchdog will commit it ([`GroupCommit::watch`]).
+    watched: bool,
     /// The previous filing's savepoint, to release before the next
     /// statement (it was written).
     release: bool,
@@ -105,24 +115,17 @@ impl Group {
             tx,
             numbers: HashMap::new(),
             members: 0,
+            turns: 0,
+            watched: false,
             release: false,
             committed: watch::channel(None).0,
         })
     }
 
-    /// A batch that first releases the previous filing's savepoint.
-    fn batch(&mut self) -> Batch {
-        let mut batch = Batch::new(Backend::Sqlite);
-        if std::mem::take(&mut self.release) {
-            batch.statement("RELEASE filing");
-        }
-        batch
-    }
-
     /// Commits and tells the filings.
-    async fn commit(mut self) {
-        let last = self.batch();
-        let outcome = self.tx.commit(last).await;
+    async fn commit(self) {
+        // COMMIT releases every savepoint.
+        let outcome = self.tx.commit(Batch::new(Backend::Sqlite)).await;
         if let Err(error) = &outcome {
             tracing::error!(%error, members = self.members, "group commit failed");
         }
@@ -150,10 +153,13 @@ impl Drop for Waiting<'_> {
 }
 
 /// A filing holding the group's lock. Dropped, it commits the group when
-/// nobody waits to join it; dropped while `armed` (cancelled during its
-/// writes), it gives the group up.
+/// nobody waits to join it or the group is full, and otherwise has a
+/// watchdog commit it after [`COMMIT_AFTER`]; dropped while `armed` (during
+/// its writes, or after a database error), it gives the group up.
 struct Turn<'a> {
     commit: &'a GroupCommit,
+    /// The same, to hand to a watchdog.
+    shared: &'a Arc<GroupCommit>,
     slot: MutexGuard<'a, Option<Group>>,
     armed: bool,
 }
@@ -169,12 +175,34 @@ impl Turn<'_> {
     /// Gives the group up: its connection closes, which rolls it back, and
     /// its filings learn that it failed.
     fn abandon(&mut self) {
+        self.armed = false;
         if let Some(group) = self.slot.take() {
             tracing::error!(
                 members = group.members,
-                "group of filings given up: a filing was cancelled or could not roll back"
+                "group of filings given up: a filing was cancelled, met a database error or could not roll back"
             );
         }
+    }
+
+    /// Ends the turn of a filing refused with `error`: its savepoint, if
+    /// `opened`, is rolled back; after a database error (the transaction's
+    /// state unknown: SQLite may have rolled it back), or when the rollback
+    /// fails, the group is given up.
+    async fn refuse(&mut self, error: &StoreError, opened: bool) {
+        if matches!(error, StoreError::Database(_)) {
+            self.abandon();
+            return;
+        }
+        if opened {
+            let mut undo = Batch::new(Backend::Sqlite);
+            undo.statement("ROLLBACK TO filing");
+            undo.statement("RELEASE filing");
+            if undo.run(self.group().tx.conn()).await.is_err() {
+                self.abandon();
+                return;
+            }
+        }
+        self.armed = false;
     }
 }
 
@@ -184,49 +212,40 @@ impl Drop for Turn<'_> {
             self.abandon();
             return;
         }
-        let full = self
-            .slot
-            .as_ref()
-            .is_some_and(|group| group.members >= MAX_MEMBERS);
-        // Nobody queued to join: commit now.
-        if (full || self.commit.waiting.load(Ordering::SeqCst) == 0)
-            && let Some(group) = self.slot.take()
-        {
-            tokio::spawn(group.commit());
+        let waiting = self.commit.waiting.load(Ordering::SeqCst);
+        let Some(group) = self.slot.as_mut() else {
+            return;
+        };
+        group.turns += 1;
+        if group.turns >= MAX_MEMBERS || waiting == 0 {
+            // Nobody queued to join, or the group is full: commit now.
+            if let Some(group) = self.slot.take() {
+                tokio::spawn(group.commit());
+            }
+        } else if !group.watched {
+            // Those queued will commit it, unless they are all cancelled.
+            group.watched = true;
+            tokio::spawn(GroupCommit::watch(self.shared.clone(), group.number));
         }
     }
 }
 
 impl GroupCommit {
-    /// Waits for the commit of the group `number` a filing joined. The
-    /// filing that finds nobody waiting behind it commits the group; should
-    /// the last one waiting be cancelled at that moment, the group would
-    /// stay open: after [`COMMIT_AFTER`] a member takes the lock (behind
-    /// the filings queued for it) and commits the group itself if it is
-    /// still open. `None`: the group was given up.
-    async fn committed(
-        &self,
-        number: u64,
-        committed: &mut watch::Receiver<Committed>,
-    ) -> Committed {
-        loop {
-            // The watch's `Ref` is a lock guard: it must not live across
-            // the next `.await`.
-            let seen = match tokio::time::timeout(COMMIT_AFTER, committed.wait_for(Option::is_some))
-                .await
-            {
-                Ok(seen) => Some(seen.ok().and_then(|seen| seen.clone())),
-                Err(_) => None,
-            };
-            if let Some(seen) = seen {
-                return seen;
+    /// Commits the group `number` after [`COMMIT_AFTER`] if it is still
+    /// open then: the filings queued to join it when it was left open may
+    /// all have been cancelled, and nobody else would commit it.
+    async fn watch(commit: Arc<GroupCommit>, number: u64) {
+        tokio::time::sleep(COMMIT_AFTER).await;
+        let group = {
+            let mut slot = commit.open.lock().await;
+            if slot.as_ref().is_some_and(|group| group.number == number) {
+                slot.take()
+            } else {
+                None
             }
-            let mut slot = self.open.lock().await;
-            if slot.as_ref().is_some_and(|group| group.number == number)
-                && let Some(group) = slot.take()
-            {
-                tokio::spawn(group.commit());
-            }
+        };
+        if let Some(group) = group {
+            group.commit().await;
         }
     }
 }
@@ -258,6 +277,7 @@ impl Store {
         };
         let mut turn = Turn {
             commit,
+            shared: &self.filings,
             slot,
             armed: false,
         };
@@ -266,31 +286,70 @@ impl Store {
             *turn.slot = Some(Group::begin(&self.write, number).await?);
         }
         let key = (slug.as_str().to_owned(), year);
-        let last = match turn.group().numbers.get(&key) {
-            Some(last) => *last,
-            None => last_number(&mut turn.group().tx, slug, year).await?,
+        let cached = turn.group().numbers.get(&key).copied();
+        let last = match cached {
+            Some(last) => last,
+            None => match last_number(&mut turn.group().tx, slug, year).await {
+                Ok(last) => last,
+                Err(error) => {
+                    turn.refuse(&error, false).await;
+                    return Err(error.into());
+                }
+            },
         };
         let outcome = build(numbered(prefix, year, last + 1))?;
         let reads = FilingReads::of(context, &outcome);
-        let group = turn.group();
-        let mut batch = group.batch();
+        // The previous filing's savepoint is released, and this filing's
+        // opened, by the first batch that reaches the database: nothing
+        // before it may fail once `release` is cleared.
+        let mut batch = Batch::new(Backend::Sqlite);
+        if turn.group().release {
+            batch.statement("RELEASE filing");
+        }
         batch.statement("SAVEPOINT filing");
-        // From here on, a cancelled filing leaves writes nobody can vouch
-        // for: the turn gives the group up.
-        turn.armed = true;
-        let written = self
-            .write_in_savepoint(turn.group(), batch, year, &outcome, extras, reads, now)
+        let mut opened = false;
+        if reads.draft_key.is_none() {
+            // The data key the demande creates is written inside the
+            // savepoint, to be rolled back with the rest.
+            turn.armed = true;
+            turn.group().release = false;
+            if let Err(error) = batch.run(turn.group().tx.conn()).await {
+                turn.abandon();
+                return Err(error.into());
+            }
+            opened = true;
+            batch = Batch::new(Backend::Sqlite);
+        }
+        push_next_number(&mut batch, slug, year);
+        let prepared = self
+            .push_filing(
+                turn.group().tx.conn(),
+                &mut batch,
+                &outcome,
+                extras,
+                reads,
+                now,
+            )
             .await;
-        let deleted =
-            written.and_then(|(rows, deleted)| filed_rows(rows, Some(last + 1), extras, deleted));
-        let deleted = match deleted {
+        let deleted = match prepared {
             Ok(deleted) => deleted,
             Err(error) => {
-                let undo = turn.group().batch_rollback();
-                if undo.run(turn.group().tx.conn()).await.is_err() {
-                    turn.abandon();
-                }
-                turn.armed = false;
+                turn.refuse(&error, opened).await;
+                return Err(error.into());
+            }
+        };
+        // From here until the turn is settled, a cancelled filing leaves
+        // writes nobody can vouch for: the turn gives the group up.
+        turn.armed = true;
+        turn.group().release = false;
+        let written = match batch.run(turn.group().tx.conn()).await {
+            Ok(rows) => filed_rows(rows, Some(last + 1), extras, deleted),
+            Err(error) => Err(error),
+        };
+        let deleted = match written {
+            Ok(deleted) => deleted,
+            Err(error) => {
+                turn.refuse(&error, true).await;
                 return Err(error.into());
             }
         };
@@ -299,51 +358,19 @@ impl Store {
         group.members += 1;
         group.numbers.insert(key, last + 1);
         let mut committed = group.committed.subscribe();
-        let number = group.number;
         turn.armed = false;
         drop(turn);
-        match commit.committed(number, &mut committed).await {
+        // The watch's `Ref` is a lock guard: it is cloned at once.
+        let outcome_of_commit = committed
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|seen| seen.clone());
+        match outcome_of_commit {
             Some(Ok(())) => Ok((outcome, deleted)),
             Some(Err(message)) => Err(group_failed(&message).into()),
             None => Err(group_failed("transaction abandonnée").into()),
         }
-    }
-
-    /// Writes the filing inside the savepoint `batch` opened: the number,
-    /// the outcome's writes, the draft's deletion; returns the batch's rows
-    /// and the files the outcome deletes. A filing without a draft creates
-    /// its data key: the savepoint is opened first, so that the key is
-    /// rolled back with the rest.
-    #[allow(clippy::too_many_arguments)]
-    async fn write_in_savepoint(
-        &self,
-        group: &mut Group,
-        mut batch: Batch,
-        year: i32,
-        outcome: &Outcome,
-        extras: &Extras,
-        reads: FilingReads,
-        now: DateTime<Utc>,
-    ) -> Result<(Vec<sqlx::any::AnyRow>, Vec<FileId>)> {
-        if reads.draft_key.is_none() {
-            batch.run(group.tx.conn()).await?;
-            batch = Batch::new(Backend::Sqlite);
-        }
-        push_next_number(&mut batch, &outcome.demande.demarche.slug, year);
-        let deleted = self
-            .push_filing(group.tx.conn(), &mut batch, outcome, extras, reads, now)
-            .await?;
-        Ok((batch.run(group.tx.conn()).await?, deleted))
-    }
-}
-
-impl Group {
-    /// The batch that undoes the current filing's writes.
-    fn batch_rollback(&mut self) -> Batch {
-        let mut batch = Batch::new(Backend::Sqlite);
-        batch.statement("ROLLBACK TO filing");
-        batch.statement("RELEASE filing");
-        batch
     }
 }
 
