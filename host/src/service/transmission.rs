@@ -19,12 +19,15 @@
 //! status (`<uuid>:<status>`), whatever the attempt: a vendor that already
 //! recorded it answers with the same record.
 //!
-//! **Retries.** A failure the connector says may pass (vendor unavailable,
-//! timeout) is retried with exponential backoff and jitter
-//! ([`retry_delay`]: 30 s doubled per attempt, at most 1 h, ±20 %), up to
-//! [`MAX_ATTEMPTS`] attempts; other failures (refused, invalid data, a
-//! connector fault, an unknown instance) and the last attempt fail the job
-//! for good: it stays in the failed jobs for an administrator. On success
+//! **Retries.** A failure that may pass is retried with exponential
+//! backoff and jitter ([`retry_delay`]: 30 s doubled per attempt, at most
+//! 1 h, ±20 %), up to [`MAX_ATTEMPTS`] attempts: the vendor unavailable, a
+//! timeout, and the component's own fault (a trap, its memory cap, the
+//! host) or an instance not configured yet on this host, which an
+//! administrator may mend before the next attempt
+//! (`RegistryError::worth_retrying`). The connector's refusals (invalid
+//! data, refused, not found, configuration) and the last attempt fail the
+//! job for good: it stays in the failed jobs for an administrator. On success
 //! the vendor's record is kept as the demande's remote link
 //! (remote id and number shown), written with the job's completion in one
 //! transaction (`Store::complete_job_with`) with the first reading of the
