@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use guichet_host::connectors::journal::MemoryJournal;
 use guichet_host::connectors::model::{self, Request};
-use guichet_host::connectors::{Instance, InstanceConfig, Runtime, RuntimeConfig};
+use guichet_host::connectors::{
+    ConnectorVersion, Instance, InstanceConfig, Runtime, RuntimeConfig,
+};
 use guichet_tests::{cache_dir, components};
 
 /// Timed runs per measure (`BENCH_RUNS` overrides, e.g. for a profiler).
@@ -192,40 +194,11 @@ fn main() -> anyhow::Result<()> {
         config.pooling = pooling;
         let rt = Runtime::new(config, journal)?;
         let version = runtime.block_on(rt.load_file(components::BENCH.as_ref()))?;
-        let instance = Arc::new(Instance::new(
-            InstanceConfig {
-                id: "bench".into(),
-                connector: "bench".into(),
-                settings: serde_json::json!({}),
-                allowed_hosts: vec![],
-                timeout_ms: None,
-                memory_mib: None,
-                http: Default::default(),
-            },
-            version.description(),
-        )?);
-
-        let mut whole = Vec::with_capacity(runs);
-        let mut instantiate = Vec::with_capacity(runs);
-        runtime.block_on(async {
-            for i in 0..runs + WARMUP {
-                let request = Request::Transmit {
-                    demande: Box::new(demande.clone()),
-                    idempotency_key: "k".into(),
-                };
-                let started = Instant::now();
-                let response = rt.call(&version, &instance, request, None).await;
-                let elapsed = started.elapsed();
-                black_box(response.is_ok());
-                if i >= WARMUP {
-                    whole.push(elapsed);
-                }
-            }
-            for i in 0..runs + WARMUP {
-                let elapsed = rt.measure_instantiation(&version, &instance).await;
-                if i >= WARMUP {
-                    instantiate.push(elapsed);
-                }
+        let instance = instance("bench", &version, serde_json::json!({}))?;
+        let (whole, instantiate) = measure(&runtime, &rt, &version, &instance, runs, || {
+            Request::Transmit {
+                demande: Box::new(demande.clone()),
+                idempotency_key: "k".into(),
             }
         });
         let allocator = if pooling { "pooling" } else { "on-demand" };
@@ -261,42 +234,21 @@ fn demo_call(runtime: &tokio::runtime::Runtime, path: &str, runs: usize) -> anyh
         Arc::new(MemoryJournal::new(1_000)),
     )?;
     let version = runtime.block_on(rt.load_file(path.as_ref()))?;
-    let instance = Arc::new(Instance::new(
-        InstanceConfig {
-            id: "demo".into(),
-            connector: version.name().into(),
-            settings: serde_json::json!({ "base_url": "http://127.0.0.1:9" }),
-            allowed_hosts: vec![],
-            timeout_ms: None,
-            memory_mib: None,
-            http: Default::default(),
-        },
-        version.description(),
-    )?);
-    let mut whole = Vec::with_capacity(runs);
-    let mut instantiate = Vec::with_capacity(runs);
-    runtime.block_on(async {
-        for i in 0..runs + WARMUP {
-            let request = Request::Lookup(model::LookupQuery {
-                source: "couleurs".into(),
-                q: Some("ro".into()),
-                ..model::LookupQuery::default()
-            });
-            let started = Instant::now();
-            let response = rt.call(&version, &instance, request, None).await;
-            let elapsed = started.elapsed();
-            assert!(response.is_ok(), "{response:?}");
-            if i >= WARMUP {
-                whole.push(elapsed);
-            }
-        }
-        for i in 0..runs + WARMUP {
-            let elapsed = rt.measure_instantiation(&version, &instance).await;
-            if i >= WARMUP {
-                instantiate.push(elapsed);
-            }
-        }
-    });
+    let instance = instance(
+        "demo",
+        &version,
+        serde_json::json!({ "base_url": "http://127.0.0.1:9" }),
+    )?;
+    let lookup = || {
+        Request::Lookup(model::LookupQuery {
+            source: "couleurs".into(),
+            q: Some("ro".into()),
+            ..model::LookupQuery::default()
+        })
+    };
+    let answered = runtime.block_on(rt.call(&version, &instance, lookup(), None));
+    anyhow::ensure!(answered.is_ok(), "{path}: {answered:?}");
+    let (whole, instantiate) = measure(runtime, &rt, &version, &instance, runs, lookup);
     let name = version.name().to_owned();
     print(
         &format!("{name}: whole lookup call (pooling)"),
@@ -307,4 +259,57 @@ fn demo_call(runtime: &tokio::runtime::Runtime, path: &str, runs: usize) -> anyh
         &stats(instantiate),
     );
     Ok(())
+}
+
+/// An instance of `version` with `settings`, reaching no host.
+fn instance(
+    id: &str,
+    version: &ConnectorVersion,
+    settings: serde_json::Value,
+) -> anyhow::Result<Arc<Instance>> {
+    Ok(Arc::new(Instance::new(
+        InstanceConfig {
+            id: id.into(),
+            connector: version.name().into(),
+            settings,
+            allowed_hosts: vec![],
+            timeout_ms: None,
+            memory_mib: None,
+            http: Default::default(),
+        },
+        version.description(),
+    )?))
+}
+
+/// Times `runs` whole calls of `request()` (after [`WARMUP`] more), then as
+/// many instantiations alone.
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    rt: &Runtime,
+    version: &ConnectorVersion,
+    instance: &Arc<Instance>,
+    runs: usize,
+    request: impl Fn() -> Request,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let mut whole = Vec::with_capacity(runs);
+    let mut instantiate = Vec::with_capacity(runs);
+    runtime.block_on(async {
+        for i in 0..runs + WARMUP {
+            let request = request();
+            let started = Instant::now();
+            let response = rt.call(version, instance, request, None).await;
+            let elapsed = started.elapsed();
+            black_box(response.is_ok());
+            if i >= WARMUP {
+                whole.push(elapsed);
+            }
+        }
+        for i in 0..runs + WARMUP {
+            let elapsed = rt.measure_instantiation(version, instance).await;
+            if i >= WARMUP {
+                instantiate.push(elapsed);
+            }
+        }
+    });
+    (whole, instantiate)
 }

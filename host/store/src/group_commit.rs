@@ -157,9 +157,8 @@ impl Drop for Waiting<'_> {
 /// watchdog commit it after [`COMMIT_AFTER`]; dropped while `armed` (during
 /// its writes, or after a database error), it gives the group up.
 struct Turn<'a> {
-    commit: &'a GroupCommit,
-    /// The same, to hand to a watchdog.
-    shared: &'a Arc<GroupCommit>,
+    /// The store's group commit, handed to a watchdog.
+    commit: &'a Arc<GroupCommit>,
     slot: MutexGuard<'a, Option<Group>>,
     armed: bool,
 }
@@ -225,7 +224,7 @@ impl Drop for Turn<'_> {
         } else if !group.watched {
             // Those queued will commit it, unless they are all cancelled.
             group.watched = true;
-            tokio::spawn(GroupCommit::watch(self.shared.clone(), group.number));
+            tokio::spawn(GroupCommit::watch(self.commit.clone(), group.number));
         }
     }
 }
@@ -270,14 +269,13 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let commit = &*self.filings;
+        let commit = &self.filings;
         let slot = {
             let _waiting = Waiting::new(&commit.waiting);
             commit.open.lock().await
         };
         let mut turn = Turn {
             commit,
-            shared: &self.filings,
             slot,
             armed: false,
         };
