@@ -229,7 +229,7 @@ fn ensure_axe() -> Result<PathBuf, String> {
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 /// The componentize-py release the vendor kit's Python connector is built
-/// with (`tests/tests/vendor_kit.rs`, `examples/python-connector/`).
+/// with (`tests/tests/vendor_kit/`, `examples/python-connector/`).
 const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
 
 /// Installs schemathesis from PyPI (once) and returns its command.

@@ -7,7 +7,7 @@
 //! native tests with the SDK's mock host, a README, a `.gitignore` and an
 //! `instance.json` for `connector call` and `connector verify`. As
 //! generated it builds for `wasm32-wasip2` and passes `connector check`
-//! (`tests/tests/vendor_kit.rs`).
+//! (`tests/tests/vendor_kit/`).
 //!
 //! The files are `askama` templates (`host/templates/connector_new/`,
 //! compiled in), rendered without escaping: every value put in them is
@@ -42,7 +42,7 @@ pub(in crate::cli) struct Args {
 
 /// The registry version of `guichet-sdk` a project depends on when given
 /// neither a path nor a git URL: the SDK's own version
-/// (`sdk/Cargo.toml`, checked by `tests/tests/vendor_kit.rs`).
+/// (`sdk/Cargo.toml`, checked by `tests/tests/vendor_kit/`).
 pub(in crate::cli) const SDK_REQUIREMENT: &str = "0.1.0";
 
 #[derive(Template)]

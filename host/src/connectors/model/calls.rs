@@ -1,7 +1,7 @@
 //! The JSON of each connector call as `guichet connector call` takes and
 //! prints it, and the JSON Schemas that describe it (derived by `schemars`
 //! from these types; published in `sdk/schemas/`, kept identical by
-//! `tests/tests/vendor_kit.rs`; printed by `guichet connector schema`).
+//! `tests/tests/vendor_kit/`; printed by `guichet connector schema`).
 //!
 //! `connector call <file> --config <file> <operation> <input>` takes the
 //! operation's input (`transmit.input`…; describe and check take none) and
