@@ -10,6 +10,7 @@
 //! saves and uploads are never lost and limits hold.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use guichet_core::demande::DemarcheRef;
 use guichet_core::demarche::{Definition, Page};
@@ -32,8 +33,8 @@ use super::{Caller, Guichet, ServiceError, options};
 pub struct Opened {
     /// The draft.
     pub draft: Draft,
-    /// The definition of its version.
-    pub definition: Definition,
+    /// The definition of its version (shared with the store's cache).
+    pub definition: Arc<Definition>,
     /// Whether it was created now (else it was in progress).
     pub created: bool,
 }
@@ -43,8 +44,8 @@ pub struct Opened {
 pub struct Loaded {
     /// The draft.
     pub draft: Draft,
-    /// The definition of its version.
-    pub definition: Definition,
+    /// The definition of its version (shared with the store's cache).
+    pub definition: Arc<Definition>,
 }
 
 /// Opens a draft of the current version of `slug` for the caller: an
@@ -64,11 +65,15 @@ pub async fn open(
     usager: Option<&str>,
 ) -> Result<Opened, ServiceError> {
     let now = guichet.now();
-    let stored = guichet.store.demarche(slug).await.map_err(|e| match e {
-        StoreError::NotFound(_) => ServiceError::NotFound("cette démarche n'existe pas"),
-        other => other.into(),
-    })?;
-    let definition = stored.definition;
+    let (version, definition) =
+        guichet
+            .store
+            .current_definition(slug)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => ServiceError::NotFound("cette démarche n'existe pas"),
+                other => other.into(),
+            })?;
     may_open(
         &definition,
         caller.kind(),
@@ -86,7 +91,7 @@ pub async fn open(
     };
     let reference = DemarcheRef {
         slug: slug.clone(),
-        version: stored.version,
+        version,
     };
     if let Some(usager) = usager
         && let Some(draft) = guichet
@@ -138,10 +143,9 @@ pub(super) async fn usager_by_login(
 /// `NotFound` when there is no such draft or it is someone else's.
 pub async fn own(guichet: &Guichet, caller: &Caller, id: DraftId) -> Result<Loaded, ServiceError> {
     match guichet.store.draft_with_definition(id).await {
-        Ok((draft, definition)) if draft.owner == caller.user.id => Ok(Loaded {
-            draft,
-            definition: Definition::clone(&definition),
-        }),
+        Ok((draft, definition)) if draft.owner == caller.user.id => {
+            Ok(Loaded { draft, definition })
+        }
         Ok(_) | Err(StoreError::NotFound(_)) => Err(not_found()),
         Err(other) => Err(other.into()),
     }
@@ -164,7 +168,10 @@ pub async fn list(guichet: &Guichet, caller: &Caller) -> Result<Vec<Loaded>, Ser
             .demarche_version(&draft.demarche.slug, draft.demarche.version)
             .await?
             .definition;
-        loaded.push(Loaded { draft, definition });
+        loaded.push(Loaded {
+            draft,
+            definition: Arc::new(definition),
+        });
     }
     Ok(loaded)
 }
@@ -273,7 +280,9 @@ pub async fn save_page(
     let saved = guichet
         .store
         .update_draft(draft.id, now, |current| {
-            let merged = merge_page(&current.answers, page, answers);
+            // Runs again if the draft was saved meanwhile.
+            let merged = merge_page(&current.answers, page, answers.clone());
+            let mut problems = problems.clone();
             problems.extend(validation::validate_page(
                 &definition,
                 &page.id,

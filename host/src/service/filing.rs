@@ -5,6 +5,8 @@
 //! filing takes no number and writes nothing; the draft goes in the same
 //! transaction, and filing fails if it changed since it was read).
 
+use std::sync::Arc;
+
 use guichet_core::demande::{Demande, FilingChannel};
 use guichet_core::demarche::Definition;
 use guichet_core::submission::{self, Filer, Filing, SubmitError};
@@ -33,8 +35,8 @@ pub struct Request {
 pub struct Filed {
     /// The demande.
     pub demande: Demande,
-    /// The definition it was filed on.
-    pub definition: Definition,
+    /// The definition it was filed on (shared with the store's cache).
+    pub definition: Arc<Definition>,
 }
 
 /// Files a draft of the caller.
@@ -139,6 +141,6 @@ pub async fn file(
         .await?;
     Ok(Filed {
         demande: outcome.demande,
-        definition: Definition::clone(&definition),
+        definition,
     })
 }

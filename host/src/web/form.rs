@@ -144,7 +144,7 @@ async fn list(State(state): State<AppState>, site: Site, Filler(caller): Filler)
                     .into_iter()
                     .map(|l| DraftRow {
                         id: l.draft.id.0,
-                        title: l.definition.title,
+                        title: l.definition.title.clone(),
                         saved: guichet.zone.date_text(l.draft.updated_at),
                     })
                     .collect(),

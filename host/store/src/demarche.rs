@@ -257,6 +257,29 @@ impl Store {
         self.demarche_version(slug, version).await
     }
 
+    /// The latest version of a démarche and its definition, parsed once per
+    /// version and update ([`Store::definition_at`]): one query when the
+    /// definition is in memory.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown démarche; a database error.
+    pub async fn current_definition(&self, slug: &Slug) -> Result<(u32, Arc<Definition>)> {
+        let row = sqlx::query(
+            "SELECT d.latest_version, v.updated_at FROM demarches d \
+             JOIN demarche_versions v ON v.slug = d.slug AND v.version = d.latest_version \
+             WHERE d.slug = $1",
+        )
+        .bind(slug.as_str().to_owned())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("démarche"))?;
+        let version = version_number(row.int("latest_version")?)?;
+        let definition = self
+            .definition_at(slug.as_str(), version, row.int("updated_at")?)
+            .await?;
+        Ok((version, definition))
+    }
+
     /// A given version of a démarche (the one a demande was filed on).
     ///
     /// # Errors

@@ -173,30 +173,37 @@ impl Store {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.begin().await?;
-        let key = self.keys.create(&mut tx, now).await?;
-        sqlx::query(
-            "INSERT INTO drafts (id, owner_id, usager_id, slug, version, answers, revision, created_at, updated_at, key_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9)",
+        // The draft's key and its row, written together.
+        self.write_together(
+            |batch| {
+                let key = self.keys.push_create(batch, now)?;
+                batch
+                    .statement(
+                        "INSERT INTO drafts (id, owner_id, usager_id, slug, version, answers, \
+                         revision, created_at, updated_at, key_id) VALUES (",
+                    )
+                    .item(draft.id.0.to_string())
+                    .item(owner.to_string())
+                    .item(usager.map(|u| u.to_string()))
+                    .item(demarche.slug.as_str().to_owned())
+                    .item(i64::from(demarche.version))
+                    .item(seal::seal_json(Some(&key), ANSWERS, &draft.answers)?)
+                    .push(", 1")
+                    .item(millis(now))
+                    .item(millis(now))
+                    .item(key.id().to_owned())
+                    .push(")");
+                Ok(())
+            },
+            |_| Ok(()),
         )
-        .bind(draft.id.0.to_string())
-        .bind(owner.to_string())
-        .bind(usager.map(|u| u.to_string()))
-        .bind(demarche.slug.as_str().to_owned())
-        .bind(i64::from(demarche.version))
-        .bind(seal::seal_json(Some(&key), ANSWERS, &draft.answers)?)
-        .bind(millis(now))
-        .bind(millis(now))
-        .bind(key.id().to_owned())
-        .execute(&mut *tx)
         .await
-        .map_err(|error| match crate::StoreError::from(error) {
+        .map_err(|error| match error {
             StoreError::Conflict(_) => {
                 StoreError::Conflict("un brouillon de cette démarche est déjà en cours".into())
             }
             other => other,
         })?;
-        tx.commit().await?;
         Ok(draft)
     }
 
@@ -353,8 +360,16 @@ impl Store {
     }
 
     /// Changes a draft's answers atomically: `change` receives the draft as
-    /// stored now (inside the write transaction, the row locked) and returns
-    /// its new answers, or refuses; nothing is written on refusal.
+    /// stored and returns its new answers, or refuses; nothing is written
+    /// on refusal. The new answers are written only if the draft was not
+    /// saved since `change` read it.
+    ///
+    /// The first attempt is optimistic: the draft is read as committed and
+    /// written in one statement guarded by its revision (on SQLite in the
+    /// open group of writes, [`crate::group_commit`]), so the writer is
+    /// held for one statement. If the draft was saved meanwhile, `change`
+    /// runs again on the draft read inside the write transaction, its row
+    /// locked.
     ///
     /// # Errors
     /// `change`'s refusal; [`StoreError::NotFound`] if there is no such
@@ -363,17 +378,64 @@ impl Store {
         &self,
         id: DraftId,
         now: DateTime<Utc>,
-        change: impl FnOnce(&Draft) -> std::result::Result<Answers, E>,
+        mut change: impl FnMut(&Draft) -> std::result::Result<Answers, E>,
     ) -> std::result::Result<Draft, E>
     where
         E: From<StoreError>,
     {
+        let mut conn = self.read.acquire().await.map_err(StoreError::from)?;
+        let (mut saved, key) = self.draft_and_key(&mut conn, id, "").await?;
+        drop(conn);
+        saved.answers = change(&saved)?;
+        if self
+            .write_answers_at(&mut saved, key.as_ref(), now)
+            .await?
+        {
+            return Ok(saved);
+        }
         let mut tx = self.begin().await?;
-        let (mut saved, key) = self.locked_draft(&mut tx, id).await?;
+        let (mut saved, key) = self.draft_and_key(&mut tx, id, self.for_update()).await?;
         saved.answers = change(&saved)?;
         write_answers(&mut tx, &mut saved, key.as_ref(), now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(saved)
+    }
+
+    /// Writes `saved`'s answers if the draft is still at `saved.revision`
+    /// (then bumped, with `updated_at`); whether it was.
+    ///
+    /// # Errors
+    /// A database error, or answers that cannot be sealed.
+    async fn write_answers_at(
+        &self,
+        saved: &mut Draft,
+        key: Option<&DataKey>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let sealed = seal::seal_json(key, ANSWERS, &saved.answers)?;
+        let written = self
+            .write_together(
+                |batch| {
+                    batch
+                        .statement("UPDATE drafts SET answers = ")
+                        .bind(sealed)
+                        .push(", revision = revision + 1, updated_at = ")
+                        .bind(millis(now))
+                        .push(" WHERE id = ")
+                        .bind(saved.id.0.to_string())
+                        .push(" AND revision = ")
+                        .bind(saved.revision)
+                        .push(" RETURNING 'draft' AS kind, id AS returned");
+                    Ok(())
+                },
+                |rows| Ok(!rows.is_empty()),
+            )
+            .await?;
+        if written {
+            saved.revision += 1;
+            saved.updated_at = now;
+        }
+        Ok(written)
     }
 
     /// Stores a file uploaded to a draft's field and names it in the
@@ -422,13 +484,23 @@ impl Store {
         tx: &mut AnyConnection,
         id: DraftId,
     ) -> Result<(Draft, Option<DataKey>)> {
+        self.draft_and_key(tx, id, self.for_update()).await
+    }
+
+    /// A draft and its key, read on `conn` with `lock` (`FOR UPDATE` or
+    /// nothing).
+    async fn draft_and_key(
+        &self,
+        conn: &mut AnyConnection,
+        id: DraftId,
+        lock: &str,
+    ) -> Result<(Draft, Option<DataKey>)> {
         let row = sqlx::query(&format!(
-            "SELECT {} FROM drafts WHERE id = $1{}",
+            "SELECT {} FROM drafts WHERE id = $1{lock}",
             draft_columns(),
-            self.for_update()
         ))
         .bind(id.0.to_string())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or(StoreError::NotFound("brouillon"))?;
         let key = self.keys.of_row(&row)?;

@@ -1,39 +1,43 @@
-//! Group commit of filings on SQLite: the writes of several filings in one
+//! Group commit on SQLite: the writes of several requests in one
 //! transaction of the single writer, made durable by one `COMMIT`.
 //!
-//! SQLite has one writer, so filings are serialised whatever their number;
-//! what each one holds the writer for is its cost. A filing alone pays a
-//! `BEGIN IMMEDIATE`, the hand-off that reads its number, and a `COMMIT`
-//! that writes every page it touched to the WAL. In a group, the filings
-//! that arrive while one is written join its transaction:
-//! - each filing runs inside a **savepoint** of its own: a filing refused
+//! SQLite has one writer, so writes are serialised whatever their number;
+//! what each one holds the writer for is its cost. A write alone pays a
+//! `BEGIN IMMEDIATE`, its statements and a `COMMIT` that writes every page
+//! it touched to the WAL, each a hand-off to the connection's worker
+//! thread. In a group, the writes that arrive while one is written join
+//! its transaction. Its **members** are filings ([`Store::file_on_sqlite`])
+//! and the short writes of [`Store::write_in_group`] (a draft created, a
+//! page saved):
+//! - each member runs inside a **savepoint** of its own, opened by the
+//!   member's one hand-off together with its statements: a member refused
 //!   by the database (a draft saved meanwhile, a constraint) rolls back to
 //!   it and leaves the others' writes in place;
-//! - the démarche's last number is read once per group and kept in memory
+//! - a démarche's last number is read once per group and kept in memory
 //!   (the group holds the write lock, so nobody else numbers meanwhile); a
 //!   filing's number goes to the database in its batch, with its writes,
-//!   in **one** hand-off, whose `RETURNING` confirms it;
-//! - the filing that finds nobody waiting behind it (or the group full,
+//!   whose `RETURNING` confirms it;
+//! - the member that finds nobody waiting behind it (or the group full,
 //!   [`MAX_MEMBERS`] turns) commits for all, in a task of its own that a
-//!   cancelled request cannot interrupt; a group left open for filings
+//!   cancelled request cannot interrupt; a group left open for members
 //!   queued behind gets a watchdog that commits it after [`COMMIT_AFTER`]
-//!   should they all be cancelled. Every filing answers only once the
-//!   `COMMIT` succeeded, so an acknowledged demande survives the process's
-//!   crash (WAL with `synchronous = NORMAL`: a power loss may lose the last
-//!   commits); a failed `COMMIT` fails every filing of the group (none was
-//!   acknowledged).
+//!   should they all be cancelled. Every member answers only once the
+//!   `COMMIT` succeeded, so an acknowledged demande or draft survives the
+//!   process's crash (WAL with `synchronous = NORMAL`: a power loss may
+//!   lose the last commits); a failed `COMMIT` fails every member of the
+//!   group (none was acknowledged).
 //!
-//! A filing whose request is cancelled in the middle of its writes, or
+//! A member whose request is cancelled in the middle of its writes, or
 //! that meets a database error (after which SQLite may have rolled the
 //! whole transaction back), leaves the transaction in a state nobody can
 //! vouch for: the group is given up (rolled back when its connection
-//! closes), and its other filings fail with a database error, which their
-//! usagers see as a failure to retry. A filing refused for what it holds
+//! closes), and its other members fail with a database error, which their
+//! users see as a failure to retry. A member refused for what it holds
 //! (a draft saved meanwhile, a constraint) rolls back to its savepoint. No
 //! demande is half-written, and none acknowledged is lost.
 //!
-//! Writes other than filings wait for the writer's pool as before; a group
-//! holds the writer for at most [`MAX_MEMBERS`] turns of filings.
+//! Other writes wait for the writer's pool as before; a group holds the
+//! writer for at most [`MAX_MEMBERS`] turns.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,6 +47,7 @@ use chrono::{DateTime, Utc};
 use guichet_core::id::{FileId, Slug};
 use guichet_core::workflow::Outcome;
 use sqlx::AnyPool;
+use sqlx::any::AnyRow;
 use tokio::sync::{Mutex, MutexGuard, watch};
 
 use crate::demande::{Reservation, numbered, push_next_number};
@@ -53,47 +58,47 @@ use crate::sql::{Batch, RowExt};
 use crate::sqlite::Immediate;
 use crate::{Backend, Store};
 
-/// Most filings one transaction holds before it commits (so that other
+/// Most members one transaction holds before it commits (so that other
 /// writes are not kept from the writer long).
 pub(crate) const MAX_MEMBERS: usize = 16;
 
-/// How long a group left open for the filings queued behind it waits for
+/// How long a group left open for the members queued behind it waits for
 /// them before its watchdog commits it.
 pub(crate) const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_millis(5);
 
-/// The filings' transactions of one SQLite store.
+/// The groups of writes of one SQLite store.
 #[derive(Debug, Default)]
 pub(crate) struct GroupCommit {
-    /// The open transaction, if any; its lock serialises the filings.
+    /// The open transaction, if any; its lock serialises the members.
     open: Mutex<Option<Group>>,
-    /// Filings waiting for `open`'s lock: while some wait, the holder
+    /// Members waiting for `open`'s lock: while some wait, the holder
     /// leaves the transaction open for them instead of committing.
     waiting: AtomicUsize,
     /// The number of the last group begun.
     groups: AtomicU64,
 }
 
-/// The outcome of a group's `COMMIT`, as its filings learn it (`None`
+/// The outcome of a group's `COMMIT`, as its members learn it (`None`
 /// until then; the sender dropped without a value: the group was given up).
 type Committed = Option<std::result::Result<(), String>>;
 
-/// An open transaction of filings.
+/// An open transaction of members.
 struct Group {
     /// Which group this is ([`GroupCommit::groups`]).
     number: u64,
     tx: Immediate,
     /// The last number taken in this transaction, per démarche and year.
     numbers: HashMap<(String, i32), i64>,
-    /// Filings written in the transaction, waiting for its commit.
+    /// Members written in the transaction, waiting for its commit.
     members: usize,
-    /// Filings that had their turn in it, written or refused.
+    /// Members that had their turn in it, written or refused.
     turns: usize,
     /// Whether a watchdog will commit it ([`GroupCommit::watch`]).
     watched: bool,
-    /// The previous filing's savepoint, to release before the next
+    /// The previous member's savepoint, to release before the next
     /// statement (it was written).
     release: bool,
-    /// Where the filings learn the outcome of the commit.
+    /// Where the members learn the outcome of the commit.
     committed: watch::Sender<Committed>,
 }
 
@@ -122,7 +127,7 @@ impl Group {
         })
     }
 
-    /// Commits and tells the filings.
+    /// Commits and tells the members.
     async fn commit(self) {
         // COMMIT releases every savepoint.
         let outcome = self.tx.commit(Batch::new(Backend::Sqlite)).await;
@@ -135,7 +140,7 @@ impl Group {
     }
 }
 
-/// Counts a filing waiting for the group's lock, until it has it (or is
+/// Counts a member waiting for the group's lock, until it has it (or is
 /// cancelled).
 struct Waiting<'a>(&'a AtomicUsize);
 
@@ -152,7 +157,7 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// A filing holding the group's lock. Dropped, it commits the group when
+/// A member holding the group's lock. Dropped, it commits the group when
 /// nobody waits to join it or the group is full, and otherwise has a
 /// watchdog commit it after [`COMMIT_AFTER`]; dropped while `armed` (during
 /// its writes, or after a database error), it gives the group up.
@@ -172,18 +177,18 @@ impl Turn<'_> {
     }
 
     /// Gives the group up: its connection closes, which rolls it back, and
-    /// its filings learn that it failed.
+    /// its members learn that it failed.
     fn abandon(&mut self) {
         self.armed = false;
         if let Some(group) = self.slot.take() {
             tracing::error!(
                 members = group.members,
-                "group of filings given up: a filing was cancelled, met a database error or could not roll back"
+                "group of writes given up: a member was cancelled, met a database error or could not roll back"
             );
         }
     }
 
-    /// Ends the turn of a filing refused with `error`: its savepoint, if
+    /// Ends the turn of a member refused with `error`: its savepoint, if
     /// `opened`, is rolled back; after a database error (the transaction's
     /// state unknown: SQLite may have rolled it back), or when the rollback
     /// fails, the group is given up.
@@ -194,8 +199,8 @@ impl Turn<'_> {
         }
         if opened {
             let mut undo = Batch::new(Backend::Sqlite);
-            undo.statement("ROLLBACK TO filing");
-            undo.statement("RELEASE filing");
+            undo.statement("ROLLBACK TO member");
+            undo.statement("RELEASE member");
             if undo.run(self.group().tx.conn()).await.is_err() {
                 self.abandon();
                 return;
@@ -231,7 +236,7 @@ impl Drop for Turn<'_> {
 
 impl GroupCommit {
     /// Commits the group `number` after [`COMMIT_AFTER`] if it is still
-    /// open then: the filings queued to join it when it was left open may
+    /// open then: the members queued to join it when it was left open may
     /// all have been cancelled, and nobody else would commit it.
     async fn watch(commit: Arc<GroupCommit>, number: u64) {
         tokio::time::sleep(COMMIT_AFTER).await;
@@ -249,11 +254,139 @@ impl GroupCommit {
     }
 }
 
+impl GroupCommit {
+    /// The caller's turn in the open group, once those queued before it
+    /// had theirs; a group is begun (the writer of `pool` taken, `BEGIN
+    /// IMMEDIATE`) if none is open.
+    ///
+    /// # Errors
+    /// A database error while beginning a group.
+    async fn turn<'a>(self: &'a Arc<Self>, pool: &AnyPool) -> Result<Turn<'a>> {
+        let slot = {
+            let _waiting = Waiting::new(&self.waiting);
+            self.open.lock().await
+        };
+        let mut turn = Turn {
+            commit: self,
+            slot,
+            armed: false,
+        };
+        if turn.slot.is_none() {
+            let number = self.groups.fetch_add(1, Ordering::SeqCst) + 1;
+            *turn.slot = Some(Group::begin(pool, number).await?);
+        }
+        Ok(turn)
+    }
+}
+
+impl Turn<'_> {
+    /// A batch for this member's writes: it begins with the release of the
+    /// previous member's savepoint (that member was written) and this
+    /// member's savepoint; [`Turn::run`] sends it.
+    fn batch(&mut self) -> Batch {
+        let mut batch = Batch::new(Backend::Sqlite);
+        if self.group().release {
+            batch.statement("RELEASE member");
+        }
+        batch.statement("SAVEPOINT member");
+        batch
+    }
+
+    /// Runs `batch` (made by [`Turn::batch`]) in one hand-off, then `read`
+    /// reads the rows its `RETURNING` clauses gave and may refuse. A
+    /// refusal (by the database for what the statements hold, or by
+    /// `read`) rolls this member back to its savepoint; a database error
+    /// gives the group up.
+    async fn run<T>(
+        &mut self,
+        batch: Batch,
+        read: impl FnOnce(Vec<AnyRow>) -> Result<T>,
+    ) -> Result<T> {
+        let prepared = match batch.prepare() {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                // Nothing was sent: the previous member's savepoint stays
+                // to be released by the next batch.
+                self.refuse(&error, false).await;
+                return Err(error);
+            }
+        };
+        // From here until the turn is settled, a cancelled member leaves
+        // writes nobody can vouch for: the turn gives the group up.
+        self.armed = true;
+        self.group().release = false;
+        let read = match prepared.run(self.group().tx.conn()).await {
+            Ok(rows) => read(rows),
+            Err(error) => Err(error),
+        };
+        match read {
+            Ok(value) => {
+                self.group().release = true;
+                Ok(value)
+            }
+            Err(error) => {
+                self.refuse(&error, true).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Ends the turn of a member whose writes are in the group: once the
+    /// group has committed, `Ok`.
+    ///
+    /// # Errors
+    /// A database error if the group did not commit (none of its members
+    /// is then written).
+    async fn written(mut self) -> Result<()> {
+        let group = self.group();
+        group.members += 1;
+        let mut committed = group.committed.subscribe();
+        self.armed = false;
+        drop(self);
+        // The watch's `Ref` is a lock guard: it is cloned at once.
+        let outcome = committed
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|seen| seen.clone());
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(message)) => Err(group_failed(&message)),
+            None => Err(group_failed("transaction abandonnée")),
+        }
+    }
+}
+
 impl Store {
-    /// [`Store::file_demande`]'s write on SQLite, in the open group of
-    /// filings (see the module's docs): the démarche's next number (read
-    /// once per group), `build`'s outcome with it, then — in one hand-off —
-    /// a savepoint, the number, the outcome's writes and the draft's
+    /// A write of a few statements on SQLite, in the open group (see the
+    /// module's docs): `push` adds them to a batch that runs in one
+    /// hand-off inside a savepoint of its own, `read` reads the rows their
+    /// `RETURNING` clauses gave and may refuse them (the savepoint is
+    /// rolled back then). Answered once the group has committed.
+    ///
+    /// # Errors
+    /// `push`'s or `read`'s refusal, the database's (a constraint), or a
+    /// database error; nothing of this write is stored then.
+    pub(crate) async fn write_in_group<T>(
+        &self,
+        push: impl FnOnce(&mut Batch) -> Result<()>,
+        read: impl FnOnce(Vec<AnyRow>) -> Result<T>,
+    ) -> Result<T> {
+        let mut turn = self.groups.turn(&self.write).await?;
+        let mut batch = turn.batch();
+        if let Err(error) = push(&mut batch) {
+            turn.refuse(&error, false).await;
+            return Err(error);
+        }
+        let value = turn.run(batch, read).await?;
+        turn.written().await?;
+        Ok(value)
+    }
+
+    /// [`Store::file_demande`]'s write on SQLite, in the open group (see
+    /// the module's docs): the démarche's next number (read once per
+    /// group), `build`'s outcome with it, then — in one hand-off — a
+    /// savepoint, the number, the outcome's writes and the draft's
     /// deletion at its revision; answered once the group has committed.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn file_on_sqlite<E>(
@@ -269,20 +402,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let commit = &self.filings;
-        let slot = {
-            let _waiting = Waiting::new(&commit.waiting);
-            commit.open.lock().await
-        };
-        let mut turn = Turn {
-            commit,
-            slot,
-            armed: false,
-        };
-        if turn.slot.is_none() {
-            let number = commit.groups.fetch_add(1, Ordering::SeqCst) + 1;
-            *turn.slot = Some(Group::begin(&self.write, number).await?);
-        }
+        let mut turn = self.groups.turn(&self.write).await?;
         let key = (slug.as_str().to_owned(), year);
         let cached = turn.group().numbers.get(&key).copied();
         let last = match cached {
@@ -297,27 +417,9 @@ impl Store {
         };
         let outcome = build(numbered(prefix, year, last + 1))?;
         let reads = FilingReads::of(context, &outcome);
-        // The previous filing's savepoint is released, and this filing's
-        // opened, by the first batch that reaches the database: nothing
-        // before it may fail once `release` is cleared.
-        let mut batch = Batch::new(Backend::Sqlite);
-        if turn.group().release {
-            batch.statement("RELEASE filing");
-        }
-        batch.statement("SAVEPOINT filing");
-        let mut opened = false;
-        if reads.draft_key.is_none() {
-            // The data key the demande creates is written inside the
-            // savepoint, to be rolled back with the rest.
-            turn.armed = true;
-            turn.group().release = false;
-            if let Err(error) = batch.run(turn.group().tx.conn()).await {
-                turn.abandon();
-                return Err(error.into());
-            }
-            opened = true;
-            batch = Batch::new(Backend::Sqlite);
-        }
+        // The version's facts, if not cached yet, are read in the group's
+        // transaction before the batch is sent.
+        let mut batch = turn.batch();
         push_next_number(&mut batch, slug, year);
         let prepared = self
             .push_filing(
@@ -332,43 +434,18 @@ impl Store {
         let deleted = match prepared {
             Ok(deleted) => deleted,
             Err(error) => {
-                turn.refuse(&error, opened).await;
+                turn.refuse(&error, false).await;
                 return Err(error.into());
             }
         };
-        // From here until the turn is settled, a cancelled filing leaves
-        // writes nobody can vouch for: the turn gives the group up.
-        turn.armed = true;
-        turn.group().release = false;
-        let written = match batch.run(turn.group().tx.conn()).await {
-            Ok(rows) => filed_rows(rows, Some(last + 1), extras, deleted),
-            Err(error) => Err(error),
-        };
-        let deleted = match written {
-            Ok(deleted) => deleted,
-            Err(error) => {
-                turn.refuse(&error, true).await;
-                return Err(error.into());
-            }
-        };
-        let group = turn.group();
-        group.release = true;
-        group.members += 1;
-        group.numbers.insert(key, last + 1);
-        let mut committed = group.committed.subscribe();
-        turn.armed = false;
-        drop(turn);
-        // The watch's `Ref` is a lock guard: it is cloned at once.
-        let outcome_of_commit = committed
-            .wait_for(Option::is_some)
-            .await
-            .ok()
-            .and_then(|seen| seen.clone());
-        match outcome_of_commit {
-            Some(Ok(())) => Ok((outcome, deleted)),
-            Some(Err(message)) => Err(group_failed(&message).into()),
-            None => Err(group_failed("transaction abandonnée").into()),
-        }
+        let deleted = turn
+            .run(batch, |rows| {
+                filed_rows(rows, Some(last + 1), extras, deleted)
+            })
+            .await?;
+        turn.group().numbers.insert(key, last + 1);
+        turn.written().await?;
+        Ok((outcome, deleted))
     }
 }
 
@@ -384,9 +461,9 @@ async fn last_number(tx: &mut Immediate, slug: &Slug, year: i32) -> Result<i64> 
     row.int("n")
 }
 
-/// The error of a filing whose group did not commit.
+/// The error of a member whose group did not commit.
 fn group_failed(why: &str) -> StoreError {
     StoreError::Database(sqlx::Error::Protocol(format!(
-        "le dépôt n'a pas été enregistré ({why})"
+        "l'enregistrement n'a pas abouti, réessayez ({why})"
     )))
 }

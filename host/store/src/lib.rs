@@ -261,8 +261,8 @@ pub struct Store {
     /// The master key that wraps the data keys of sealed values
     /// ([`seal`]).
     keys: seal::Keyring,
-    /// SQLite's filings, committed in groups ([`group_commit`]).
-    filings: Arc<group_commit::GroupCommit>,
+    /// SQLite's writes committed in groups ([`group_commit`]).
+    groups: Arc<group_commit::GroupCommit>,
 }
 
 impl std::fmt::Debug for Store {
@@ -329,7 +329,7 @@ impl Store {
             zone: Zone::default(),
             erased: Arc::default(),
             keys: seal::Keyring::new(master),
-            filings: Arc::default(),
+            groups: Arc::default(),
         };
         store.migrate().await?;
         if backend == Backend::Sqlite
@@ -482,6 +482,36 @@ impl Store {
             Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.write.begin().await?,
         })
+    }
+
+    /// A write of a few statements made durable together, outside any
+    /// transaction of the caller's: on SQLite in the open group of writes
+    /// (one hand-off under the writer, [`group_commit`]), on PostgreSQL as
+    /// one statement of data-modifying CTEs (one round trip,
+    /// [`sql::Batch::one_statement`], whose rule holds: no two statements
+    /// touch the same row). `push` adds the statements to the batch; `read`
+    /// reads the rows their `RETURNING` clauses gave (`kind`, `returned`)
+    /// and may refuse them, which on SQLite rolls the statements back.
+    ///
+    /// # Errors
+    /// `push`'s or `read`'s refusal, the database's (a constraint), or a
+    /// database error; nothing is written then (on PostgreSQL, a refusal
+    /// by `read` comes after the statement was committed: `read` only
+    /// refuses what wrote nothing).
+    pub(crate) async fn write_together<T>(
+        &self,
+        push: impl FnOnce(&mut sql::Batch) -> Result<()>,
+        read: impl FnOnce(Vec<sqlx::any::AnyRow>) -> Result<T>,
+    ) -> Result<T> {
+        match self.backend {
+            Backend::Sqlite => self.write_in_group(push, read).await,
+            Backend::Postgres => {
+                let mut batch = sql::Batch::one_statement(Backend::Postgres);
+                push(&mut batch)?;
+                let mut conn = self.write.acquire().await?;
+                read(batch.run(&mut conn).await?)
+            }
+        }
     }
 
     /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, nothing on SQLite (whose

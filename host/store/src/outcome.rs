@@ -54,7 +54,7 @@ use crate::draft::{DraftId, FilingContext};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
 use crate::seal::{self, DataKey};
-use crate::sql::{Batch, RowExt, millis};
+use crate::sql::{Batch, RowExt, millis, required_row_missing};
 use crate::{Backend, Store, connector, file, history, job, timer, trash};
 
 /// What is written with an outcome, in the same transaction.
@@ -115,16 +115,30 @@ pub(crate) fn filed_rows(
                 }
             }
             "file" => deleted.push(FileId::from_uuid(row.uuid("returned")?)),
+            "required" => {}
             _ => draft_deleted = true,
         }
     }
     if extras.draft.is_some() && !draft_deleted {
-        return Err(match extras.draft_revision {
-            Some(_) => draft_changed(),
-            None => StoreError::NotFound("brouillon"),
-        });
+        return Err(draft_gone(extras));
     }
     Ok(deleted)
+}
+
+/// Whether storing `outcome` can go as one statement
+/// ([`Batch::one_statement`]): not when it deletes files or fires a timer,
+/// whose statements would touch rows the others touch.
+fn one_statement(outcome: &Outcome, extras: &Extras) -> bool {
+    outcome.files_to_delete.is_empty() && extras.fired_timer.is_none()
+}
+
+/// The error of a filing whose draft was not deleted at its revision: it
+/// was saved meanwhile, or it is gone.
+fn draft_gone(extras: &Extras) -> StoreError {
+    match extras.draft_revision {
+        Some(_) => draft_changed(),
+        None => StoreError::NotFound("brouillon"),
+    }
 }
 
 /// The files named by the answers of a demande.
@@ -216,11 +230,19 @@ impl Store {
                 let reservation = next_number(&mut conn, slug, &prefix, now, self.zone()).await?;
                 let outcome = build(reservation)?;
                 let reads = FilingReads::of(context, &outcome);
-                let mut tx = conn.begin().await.map_err(StoreError::from)?;
-                let deleted = self
-                    .insert_demande_in(&mut tx, &outcome, &extras, reads, now)
-                    .await?;
-                tx.commit().await.map_err(StoreError::from)?;
+                let deleted = if one_statement(&outcome, &extras) {
+                    // One statement is atomic by itself: no `BEGIN` and
+                    // `COMMIT` round trips.
+                    self.insert_demande_in(&mut conn, &outcome, &extras, reads, now)
+                        .await?
+                } else {
+                    let mut tx = conn.begin().await.map_err(StoreError::from)?;
+                    let deleted = self
+                        .insert_demande_in(&mut tx, &outcome, &extras, reads, now)
+                        .await?;
+                    tx.commit().await.map_err(StoreError::from)?;
+                    deleted
+                };
                 (outcome, deleted)
             }
         };
@@ -306,8 +328,8 @@ impl Store {
     ) -> Result<Vec<FileId>> {
         // Deleting files or a fired timer would touch rows the other
         // statements touch: those outcomes (none at submission) go
-        // statement after statement.
-        let mut batch = if outcome.files_to_delete.is_empty() && extras.fired_timer.is_none() {
+        // statement after statement, in the caller's transaction.
+        let mut batch = if one_statement(outcome, extras) {
             Batch::one_statement(self.backend)
         } else {
             Batch::new(self.backend)
@@ -315,7 +337,13 @@ impl Store {
         let deleted = self
             .push_filing(tx, &mut batch, outcome, extras, reads, now)
             .await?;
-        let rows = batch.run(tx).await?;
+        let rows = batch.run(tx).await.map_err(|error| {
+            if required_row_missing(&error) {
+                draft_gone(extras)
+            } else {
+                error
+            }
+        })?;
         filed_rows(rows, None, extras, deleted)
     }
 
@@ -350,7 +378,7 @@ impl Store {
         // the files it takes over are sealed with it already.
         let key = match reads.draft_key {
             Some(key) => key,
-            None => self.keys.create(tx, now).await?,
+            None => self.keys.push_create(batch, now)?,
         };
         batch
             .statement(
@@ -388,6 +416,7 @@ impl Store {
             file::push_attach_to_demande(batch, &taken, demande.id);
             file::push_delete_draft_files(batch, draft, &taken, now);
             push_delete_draft(batch, draft, extras.draft_revision);
+            batch.require_row();
         }
         let effects = Effects {
             more: Vec::new(),

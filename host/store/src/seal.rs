@@ -86,7 +86,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::error::{Result, StoreError};
-use crate::sql::{RowExt, from_json, millis, to_json};
+use crate::sql::{Batch, RowExt, from_json, millis, to_json};
 
 mod master;
 mod rotation;
@@ -269,16 +269,28 @@ impl Keyring {
         conn: &mut AnyConnection,
         now: DateTime<Utc>,
     ) -> Result<DataKey> {
+        let mut batch = Batch::on(conn);
+        let key = self.push_create(&mut batch, now)?;
+        batch.run(conn).await?;
+        Ok(key)
+    }
+
+    /// Creates a data key and adds the statement that stores it wrapped to
+    /// `batch` (a row of `data_keys`, written with the batch).
+    ///
+    /// # Errors
+    /// No randomness, or the key could not be wrapped.
+    pub(crate) fn push_create(&self, batch: &mut Batch, now: DateTime<Utc>) -> Result<DataKey> {
         let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
         fill_random(bytes.as_mut_slice())?;
         let id = Uuid::new_v4().to_string();
         let wrapped = encrypt(&self.master, &wrap_aad(&id), bytes.as_slice())?;
-        sqlx::query("INSERT INTO data_keys (id, wrapped, created_at) VALUES ($1, $2, $3)")
-            .bind(id.clone())
-            .bind(wrapped)
-            .bind(millis(now))
-            .execute(&mut *conn)
-            .await?;
+        batch
+            .statement("INSERT INTO data_keys (id, wrapped, created_at) VALUES (")
+            .item(id.clone())
+            .item(wrapped)
+            .item(millis(now))
+            .push(")");
         Ok(DataKey {
             id,
             cipher: cipher(&bytes),

@@ -201,6 +201,20 @@ pub(crate) struct Batch {
     /// One-statement mode on PostgreSQL: where each statement starts in the
     /// single `Sql`'s text.
     ctes: Option<Vec<usize>>,
+    /// One-statement mode on PostgreSQL: the statements that must return a
+    /// row ([`Batch::require_row`]).
+    required: Vec<usize>,
+}
+
+/// The SQLSTATE of a one-statement batch whose required row is missing
+/// (PostgreSQL's `division_by_zero`, see [`Batch::require_row`]).
+const REQUIRED_ROW_MISSING: &str = "22012";
+
+/// Whether `error` is a one-statement batch's failure because a statement
+/// marked with [`Batch::require_row`] returned no row.
+pub(crate) fn required_row_missing(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database(sqlx::Error::Database(db))
+        if db.code().as_deref() == Some(REQUIRED_ROW_MISSING))
 }
 
 impl Batch {
@@ -210,6 +224,21 @@ impl Batch {
             backend,
             statements: Vec::new(),
             ctes: None,
+            required: Vec::new(),
+        }
+    }
+
+    /// Requires the statement last added to return a row (a draft deleted
+    /// at its revision). In a one-statement batch on PostgreSQL, which
+    /// runs outside any transaction, the statement then fails as a whole
+    /// if it returns none, so that nothing is written: the final `SELECT`
+    /// divides by the number of rows it returned
+    /// ([`required_row_missing`] tells that error). Elsewhere the batch
+    /// runs in the caller's transaction, which reads the rows and rolls
+    /// back: nothing to add.
+    pub(crate) fn require_row(&mut self) {
+        if let Some(ctes) = &self.ctes {
+            self.required.push(ctes.len() - 1);
         }
     }
 
@@ -259,7 +288,7 @@ impl Batch {
 
     /// Closes a one-statement batch on PostgreSQL: the rows of every
     /// statement with a `RETURNING` clause, in order.
-    fn close_ctes(sql: &mut Sql, starts: &[usize]) {
+    fn close_ctes(sql: &mut Sql, starts: &[usize], required: &[usize]) {
         let returning: Vec<usize> = (0..starts.len())
             .filter(|&n| {
                 let end = starts.get(n + 1).copied().unwrap_or(sql.text.len());
@@ -276,6 +305,12 @@ impl Batch {
             }
             sql.push(&format!("SELECT kind, returned FROM s{n}"));
         }
+        for n in required {
+            sql.push(&format!(
+                " UNION ALL SELECT 'required' AS kind, \
+                 CAST(1 / (SELECT COUNT(*) FROM s{n}) AS TEXT) AS returned"
+            ));
+        }
     }
 
     /// Runs the statements in order in `conn`'s transaction.
@@ -283,13 +318,42 @@ impl Batch {
     /// # Errors
     /// The first statement's error that fails (the caller's transaction
     /// then rolls back), or a value that could not be bound.
-    pub(crate) async fn run(mut self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
+    pub(crate) async fn run(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
+        self.prepare()?.run(conn).await
+    }
+
+    /// The batch's texts with their values bound, nothing sent yet.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a value that could not be bound.
+    pub(crate) fn prepare(mut self) -> Result<Prepared> {
         if let (Some(starts), Some(sql)) = (&self.ctes, self.statements.first_mut()) {
-            Batch::close_ctes(sql, starts);
+            Batch::close_ctes(sql, starts, &self.required);
         }
+        Ok(Prepared(
+            self.statements
+                .into_iter()
+                .map(Sql::finish)
+                .collect::<Result<_>>()?,
+        ))
+    }
+}
+
+/// A [`Batch`] whose values are bound: running it can fail only in the
+/// database, once its first statement was sent (which is what a savepoint
+/// opened by that statement needs to know).
+pub(crate) struct Prepared(Vec<(String, AnyArguments<'static>)>);
+
+impl Prepared {
+    /// Runs the statements in order in `conn`'s transaction; the rows
+    /// their `RETURNING` clauses gave, in order.
+    ///
+    /// # Errors
+    /// The first statement's error that fails (the caller's transaction
+    /// then rolls back).
+    pub(crate) async fn run(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
         let mut rows = Vec::new();
-        for sql in self.statements {
-            let (text, args) = sql.finish()?;
+        for (text, args) in self.0 {
             rows.extend(sqlx::query_with(&text, args).fetch_all(&mut *conn).await?);
         }
         Ok(rows)
@@ -496,6 +560,38 @@ mod tests {
             .map(|row| row.text("id").unwrap())
             .collect();
         assert_eq!(parents, ["p0", "p1"]);
+
+        // Outside any transaction: a statement whose required row is
+        // missing fails the whole batch on PostgreSQL.
+        let guarded = |child: &str| {
+            let mut batch = Batch::one_statement(backend);
+            batch
+                .statement("INSERT INTO parent (id) VALUES (")
+                .item(format!("for-{child}"))
+                .push(")");
+            batch
+                .statement("DELETE FROM child WHERE id = ")
+                .bind(child.to_owned())
+                .push(" RETURNING 'deleted' AS kind, id AS returned");
+            batch.require_row();
+            batch
+        };
+        let rows = guarded("c1").run(&mut conn).await.unwrap();
+        assert!(rows.iter().any(|row| row.text("kind").unwrap() == "deleted"));
+        if postgres {
+            let Err(error) = guarded("c1").run(&mut conn).await else {
+                panic!("a missing required row must fail the batch");
+            };
+            assert!(required_row_missing(&error), "{error:?}");
+            let parents: Vec<String> = sqlx::query("SELECT id FROM parent ORDER BY id")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.text("id").unwrap())
+                .collect();
+            assert_eq!(parents, ["for-c1", "p0", "p1"]);
+        }
         conn.close().await.unwrap();
         db.remove().await;
     }

@@ -31,7 +31,7 @@ async fn save_page(
     db.update_draft(draft.id, at, |current| {
         let mut merged = current.answers.clone();
         merged.retain(|id, _| !fields.contains(id));
-        merged.merge(update);
+        merged.merge(update.clone());
         Ok::<_, StoreError>(merged)
     })
     .await
@@ -49,6 +49,8 @@ on_both_backends!(
     filing_a_draft_changed_since_it_was_read_is_a_conflict,
     a_stale_draft_filed_among_concurrent_filings_fails_alone,
     a_draft_reads_its_definition_as_updated_in_place,
+    concurrent_page_saves_of_one_draft_lose_nothing,
+    a_second_draft_among_concurrent_creations_fails_alone,
 );
 
 async fn an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers(db: TestDb) {
@@ -452,4 +454,101 @@ async fn a_stale_draft_filed_among_concurrent_filings_fails_alone(db: TestDb) {
         let expected: BTreeSet<String> = (1..=20).map(|n| format!("ARV-2026-{n:06}")).collect();
         assert_eq!(filed, expected);
     }
+}
+
+/// Page saves are written optimistically (the draft read as committed,
+/// written if still at its revision) and, when the draft was saved
+/// meanwhile, again with its row locked: concurrent saves of one draft
+/// each see the others', and none is lost.
+async fn concurrent_page_saves_of_one_draft_lose_nothing(db: TestDb) {
+    let definition = import(&db, "aide-reparation-velo").await;
+    let owner = usager(&db).await;
+    let draft = db
+        .create_draft(owner, &first_version(&definition), velo_answers(), start())
+        .await
+        .unwrap();
+    let db = std::sync::Arc::new(db);
+
+    let saves: Vec<_> = (0..12)
+        .map(|n| {
+            let db = db.clone();
+            let draft = draft.clone();
+            tokio::spawn(async move {
+                let field = format!("note_{n}");
+                save_page(
+                    &db,
+                    &draft,
+                    &[field.as_str()],
+                    answers(vec![(field.as_str(), text(&format!("{n}")))]),
+                    start(),
+                )
+                .await
+            })
+        })
+        .collect();
+    for save in saves {
+        save.await.unwrap();
+    }
+
+    let saved = db.draft(draft.id).await.unwrap();
+    assert_eq!(saved.revision, draft.revision + 12);
+    for n in 0..12 {
+        assert_eq!(
+            saved.answers.get(&FieldId::from(format!("note_{n}").as_str())),
+            Some(&text(&format!("{n}"))),
+            "note_{n} lost"
+        );
+    }
+    assert_eq!(
+        saved.answers.get(&FieldId::from("nom")),
+        draft.answers.get(&FieldId::from("nom"))
+    );
+}
+
+/// Drafts are created in the group of writes on SQLite: a usager's second
+/// draft of a version, refused by the database, is rolled back alone and
+/// the drafts created with it are kept.
+async fn a_second_draft_among_concurrent_creations_fails_alone(db: TestDb) {
+    let definition = import(&db, "aide-reparation-velo").await;
+    let first = usager(&db).await;
+    db.create_draft(first, &first_version(&definition), velo_answers(), start())
+        .await
+        .unwrap();
+    let mut owners = Vec::new();
+    for _ in 0..10 {
+        owners.push(usager(&db).await);
+    }
+    owners.insert(5, first);
+    let db = std::sync::Arc::new(db);
+
+    let creations: Vec<_> = owners
+        .iter()
+        .map(|&owner| {
+            let db = db.clone();
+            let version = first_version(&definition);
+            tokio::spawn(async move {
+                db.create_draft(owner, &version, velo_answers(), start())
+                    .await
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    let mut refused = Vec::new();
+    for creation in creations {
+        match creation.await.unwrap() {
+            Ok(draft) => created.push(draft),
+            Err(error) => refused.push(error),
+        }
+    }
+
+    assert!(
+        matches!(refused.as_slice(), [StoreError::Conflict(message)]
+            if message.contains("brouillon de cette démarche est déjà en cours")),
+        "{refused:?}"
+    );
+    assert_eq!(created.len(), 10);
+    for draft in &created {
+        assert_eq!(&db.draft(draft.id).await.unwrap(), draft);
+    }
+    assert_eq!(db.drafts_of(first).await.unwrap().len(), 1);
 }
