@@ -387,10 +387,7 @@ impl Store {
         let (mut saved, key) = self.draft_and_key(&mut conn, id, "").await?;
         drop(conn);
         saved.answers = change(&saved)?;
-        if self
-            .write_answers_at(&mut saved, key.as_ref(), now)
-            .await?
-        {
+        if self.write_answers_at(&mut saved, key.as_ref(), now).await? {
             return Ok(saved);
         }
         let mut tx = self.begin().await?;

@@ -552,14 +552,7 @@ mod tests {
         let mut tx = conn.begin().await.unwrap();
         assert!(failing.run(&mut tx).await.is_err());
         tx.rollback().await.unwrap();
-        let parents: Vec<String> = sqlx::query("SELECT id FROM parent ORDER BY id")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.text("id").unwrap())
-            .collect();
-        assert_eq!(parents, ["p0", "p1"]);
+        assert_eq!(parents(&mut conn).await, ["p0", "p1"]);
 
         // Outside any transaction: a statement whose required row is
         // missing fails the whole batch on PostgreSQL.
@@ -577,23 +570,30 @@ mod tests {
             batch
         };
         let rows = guarded("c1").run(&mut conn).await.unwrap();
-        assert!(rows.iter().any(|row| row.text("kind").unwrap() == "deleted"));
+        assert!(
+            rows.iter()
+                .any(|row| row.text("kind").unwrap() == "deleted")
+        );
         if postgres {
             let Err(error) = guarded("c1").run(&mut conn).await else {
                 panic!("a missing required row must fail the batch");
             };
             assert!(required_row_missing(&error), "{error:?}");
-            let parents: Vec<String> = sqlx::query("SELECT id FROM parent ORDER BY id")
-                .fetch_all(&mut conn)
-                .await
-                .unwrap()
-                .iter()
-                .map(|row| row.text("id").unwrap())
-                .collect();
-            assert_eq!(parents, ["for-c1", "p0", "p1"]);
+            assert_eq!(parents(&mut conn).await, ["for-c1", "p0", "p1"]);
         }
         conn.close().await.unwrap();
         db.remove().await;
+    }
+
+    /// The ids of the test's `parent` table, in order.
+    async fn parents(conn: &mut AnyConnection) -> Vec<String> {
+        sqlx::query("SELECT id FROM parent ORDER BY id")
+            .fetch_all(conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.text("id").unwrap())
+            .collect()
     }
 
     #[tokio::test]

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use guichet_core::demande::DemarcheRef;
-use guichet_core::id::FieldId;
+use guichet_core::demarche::Definition;
+use guichet_core::id::{FieldId, UserId};
 
 use guichet_core::file::MediaType;
 use guichet_core::value::{Answers, Value};
@@ -36,6 +37,17 @@ async fn save_page(
     })
     .await
     .unwrap()
+}
+
+/// The vélo démarche imported, an usager, and their draft of its answers.
+async fn velo_draft(db: &TestDb) -> (Definition, UserId, Draft) {
+    let definition = import(db, "aide-reparation-velo").await;
+    let owner = usager(db).await;
+    let draft = db
+        .create_draft(owner, &first_version(&definition), velo_answers(), start())
+        .await
+        .unwrap();
+    (definition, owner, draft)
 }
 
 on_both_backends!(
@@ -207,12 +219,7 @@ async fn a_refused_change_writes_nothing(db: TestDb) {
 }
 
 async fn filing_a_draft_changed_since_it_was_read_is_a_conflict(db: TestDb) {
-    let definition = import(&db, "aide-reparation-velo").await;
-    let owner = usager(&db).await;
-    let draft = db
-        .create_draft(owner, &first_version(&definition), velo_answers(), start())
-        .await
-        .unwrap();
+    let (definition, owner, draft) = velo_draft(&db).await;
     let outcome = submission(&db, &definition, draft.answers.clone(), owner, start()).await;
     save_page(
         &db,
@@ -461,12 +468,7 @@ async fn a_stale_draft_filed_among_concurrent_filings_fails_alone(db: TestDb) {
 /// meanwhile, again with its row locked: concurrent saves of one draft
 /// each see the others', and none is lost.
 async fn concurrent_page_saves_of_one_draft_lose_nothing(db: TestDb) {
-    let definition = import(&db, "aide-reparation-velo").await;
-    let owner = usager(&db).await;
-    let draft = db
-        .create_draft(owner, &first_version(&definition), velo_answers(), start())
-        .await
-        .unwrap();
+    let (_, _, draft) = velo_draft(&db).await;
     let db = std::sync::Arc::new(db);
 
     let saves: Vec<_> = (0..12)
@@ -494,7 +496,9 @@ async fn concurrent_page_saves_of_one_draft_lose_nothing(db: TestDb) {
     assert_eq!(saved.revision, draft.revision + 12);
     for n in 0..12 {
         assert_eq!(
-            saved.answers.get(&FieldId::from(format!("note_{n}").as_str())),
+            saved
+                .answers
+                .get(&FieldId::from(format!("note_{n}").as_str())),
             Some(&text(&format!("{n}"))),
             "note_{n} lost"
         );
