@@ -27,14 +27,16 @@
 //!   lose the last commits); a failed `COMMIT` fails every member of the
 //!   group (none was acknowledged).
 //!
-//! A member whose request is cancelled in the middle of its writes, or
-//! that meets a database error (after which SQLite may have rolled the
-//! whole transaction back), leaves the transaction in a state nobody can
-//! vouch for: the group is given up (rolled back when its connection
-//! closes), and its other members fail with a database error, which their
-//! users see as a failure to retry. A member refused for what it holds
-//! (a draft saved meanwhile, a constraint) rolls back to its savepoint. No
-//! demande is half-written, and none acknowledged is lost.
+//! A member's batch is sent, and its turn settled, in a task of its own
+//! ([`Turn::settle`]): a request cancelled meanwhile (its client gone)
+//! leaves its member written or refused as a whole, and the group goes on.
+//! A member that meets a database error (after which SQLite may have
+//! rolled the whole transaction back) leaves the transaction in a state
+//! nobody can vouch for: the group is given up (rolled back when its
+//! connection closes), and its other members fail with a database error,
+//! which their users see as a failure to retry. A member refused for what
+//! it holds (a draft saved meanwhile, a constraint) rolls back to its
+//! savepoint. No demande is half-written, and none acknowledged is lost.
 //!
 //! Other writes wait for the writer's pool as before; a group holds the
 //! writer for at most [`MAX_MEMBERS`] turns.
@@ -48,7 +50,7 @@ use guichet_core::id::{FileId, Slug};
 use guichet_core::workflow::Outcome;
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
-use tokio::sync::{Mutex, MutexGuard, watch};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 use crate::demande::{Reservation, numbered, push_next_number};
 use crate::draft::FilingContext;
@@ -70,7 +72,7 @@ pub(crate) const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_m
 #[derive(Debug, Default)]
 pub(crate) struct GroupCommit {
     /// The open transaction, if any; its lock serialises the members.
-    open: Mutex<Option<Group>>,
+    open: Arc<Mutex<Option<Group>>>,
     /// Members waiting for `open`'s lock: while some wait, the holder
     /// leaves the transaction open for them instead of committing.
     waiting: AtomicUsize,
@@ -161,14 +163,14 @@ impl Drop for Waiting<'_> {
 /// nobody waits to join it or the group is full, and otherwise has a
 /// watchdog commit it after [`COMMIT_AFTER`]; dropped while `armed` (during
 /// its writes, or after a database error), it gives the group up.
-struct Turn<'a> {
+struct Turn {
     /// The store's group commit, handed to a watchdog.
-    commit: &'a Arc<GroupCommit>,
-    slot: MutexGuard<'a, Option<Group>>,
+    commit: Arc<GroupCommit>,
+    slot: OwnedMutexGuard<Option<Group>>,
     armed: bool,
 }
 
-impl Turn<'_> {
+impl Turn {
     fn group(&mut self) -> &mut Group {
         match self.slot.as_mut() {
             Some(group) => group,
@@ -210,7 +212,7 @@ impl Turn<'_> {
     }
 }
 
-impl Drop for Turn<'_> {
+impl Drop for Turn {
     fn drop(&mut self) {
         if self.armed {
             self.abandon();
@@ -261,13 +263,13 @@ impl GroupCommit {
     ///
     /// # Errors
     /// A database error while beginning a group.
-    async fn turn<'a>(self: &'a Arc<Self>, pool: &AnyPool) -> Result<Turn<'a>> {
+    async fn turn(self: &Arc<Self>, pool: &AnyPool) -> Result<Turn> {
         let slot = {
             let _waiting = Waiting::new(&self.waiting);
-            self.open.lock().await
+            self.open.clone().lock_owned().await
         };
         let mut turn = Turn {
-            commit: self,
+            commit: self.clone(),
             slot,
             armed: false,
         };
@@ -279,7 +281,7 @@ impl GroupCommit {
     }
 }
 
-impl Turn<'_> {
+impl Turn {
     /// A batch for this member's writes: it begins with the release of the
     /// previous member's savepoint (that member was written) and this
     /// member's savepoint; [`Turn::run`] sends it.
@@ -331,18 +333,42 @@ impl Turn<'_> {
         }
     }
 
-    /// Ends the turn of a member whose writes are in the group: once the
-    /// group has committed, `Ok`.
+    /// Sends `batch` (made by [`Turn::batch`]) and settles the turn as
+    /// [`Turn::run`] does, recording `number` (the démarche's last number
+    /// this member took) once it is written, then answers once the group
+    /// has committed. The sending and settling run in a task of their own:
+    /// a caller cancelled meanwhile (a request whose client went away)
+    /// leaves the member written or refused as a whole, and does not give
+    /// up the group of the others.
     ///
     /// # Errors
-    /// A database error if the group did not commit (none of its members
-    /// is then written).
-    async fn written(mut self) -> Result<()> {
-        let group = self.group();
-        group.members += 1;
-        let mut committed = group.committed.subscribe();
-        self.armed = false;
-        drop(self);
+    /// As [`Turn::run`]; a database error if the group did not commit
+    /// (none of its members is then written).
+    async fn settle<T: Send + 'static>(
+        mut self,
+        batch: Batch,
+        read: impl FnOnce(Vec<AnyRow>) -> Result<T> + Send + 'static,
+        number: Option<((String, i32), i64)>,
+    ) -> Result<T> {
+        let sent = tokio::spawn(async move {
+            let value = self.run(batch, read).await?;
+            let group = self.group();
+            if let Some((key, last)) = number {
+                group.numbers.insert(key, last);
+            }
+            group.members += 1;
+            let committed = group.committed.subscribe();
+            self.armed = false;
+            // Dropped, the turn commits the group or leaves it open for
+            // those queued behind.
+            drop(self);
+            Ok::<_, StoreError>((value, committed))
+        })
+        .await;
+        let (value, mut committed) = match sent {
+            Ok(sent) => sent?,
+            Err(error) => return Err(group_failed(&error.to_string())),
+        };
         // The watch's `Ref` is a lock guard: it is cloned at once.
         let outcome = committed
             .wait_for(Option::is_some)
@@ -350,7 +376,7 @@ impl Turn<'_> {
             .ok()
             .and_then(|seen| seen.clone());
         match outcome {
-            Some(Ok(())) => Ok(()),
+            Some(Ok(())) => Ok(value),
             Some(Err(message)) => Err(group_failed(&message)),
             None => Err(group_failed("transaction abandonnée")),
         }
@@ -367,10 +393,10 @@ impl Store {
     /// # Errors
     /// `push`'s or `read`'s refusal, the database's (a constraint), or a
     /// database error; nothing of this write is stored then.
-    pub(crate) async fn write_in_group<T>(
+    pub(crate) async fn write_in_group<T: Send + 'static>(
         &self,
         push: impl FnOnce(&mut Batch) -> Result<()>,
-        read: impl FnOnce(Vec<AnyRow>) -> Result<T>,
+        read: impl FnOnce(Vec<AnyRow>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let mut turn = self.groups.turn(&self.write).await?;
         let mut batch = turn.batch();
@@ -378,9 +404,7 @@ impl Store {
             turn.refuse(&error, false).await;
             return Err(error);
         }
-        let value = turn.run(batch, read).await?;
-        turn.written().await?;
-        Ok(value)
+        turn.settle(batch, read, None).await
     }
 
     /// [`Store::file_demande`]'s write on SQLite, in the open group (see
@@ -438,13 +462,14 @@ impl Store {
                 return Err(error.into());
             }
         };
+        let extras = extras.clone();
         let deleted = turn
-            .run(batch, |rows| {
-                filed_rows(rows, Some(last + 1), extras, deleted)
-            })
+            .settle(
+                batch,
+                move |rows| filed_rows(rows, Some(last + 1), &extras, deleted),
+                Some((key, last + 1)),
+            )
             .await?;
-        turn.group().numbers.insert(key, last + 1);
-        turn.written().await?;
         Ok((outcome, deleted))
     }
 }

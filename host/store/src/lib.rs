@@ -498,10 +498,10 @@ impl Store {
     /// database error; nothing is written then (on PostgreSQL, a refusal
     /// by `read` comes after the statement was committed: `read` only
     /// refuses what wrote nothing).
-    pub(crate) async fn write_together<T>(
+    pub(crate) async fn write_together<T: Send + 'static>(
         &self,
         push: impl FnOnce(&mut sql::Batch) -> Result<()>,
-        read: impl FnOnce(Vec<sqlx::any::AnyRow>) -> Result<T>,
+        read: impl FnOnce(Vec<sqlx::any::AnyRow>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         match self.backend {
             Backend::Sqlite => self.write_in_group(push, read).await,

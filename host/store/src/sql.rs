@@ -556,12 +556,12 @@ mod tests {
 
         // Outside any transaction: a statement whose required row is
         // missing fails the whole batch on PostgreSQL.
-        let guarded = |child: &str| {
+        let guarded = |parent: &str, child: &str| {
             let mut batch = Batch::one_statement(backend);
             batch
                 .statement("INSERT INTO parent (id) VALUES (")
-                .item(format!("for-{child}"))
-                .push(")");
+                .item(parent.to_owned())
+                .push(") RETURNING 'parent' AS kind, id AS returned");
             batch
                 .statement("DELETE FROM child WHERE id = ")
                 .bind(child.to_owned())
@@ -569,17 +569,19 @@ mod tests {
             batch.require_row();
             batch
         };
-        let rows = guarded("c1").run(&mut conn).await.unwrap();
+        let rows = guarded("p2", "c1").run(&mut conn).await.unwrap();
         assert!(
             rows.iter()
                 .any(|row| row.text("kind").unwrap() == "deleted")
         );
         if postgres {
-            let Err(error) = guarded("c1").run(&mut conn).await else {
+            // c1 is gone: the parent p3, inserted by the same statement,
+            // is not written either.
+            let Err(error) = guarded("p3", "c1").run(&mut conn).await else {
                 panic!("a missing required row must fail the batch");
             };
             assert!(required_row_missing(&error), "{error:?}");
-            assert_eq!(parents(&mut conn).await, ["for-c1", "p0", "p1"]);
+            assert_eq!(parents(&mut conn).await, ["p0", "p1", "p2"]);
         }
         conn.close().await.unwrap();
         db.remove().await;

@@ -63,6 +63,7 @@ on_both_backends!(
     a_draft_reads_its_definition_as_updated_in_place,
     concurrent_page_saves_of_one_draft_lose_nothing,
     a_second_draft_among_concurrent_creations_fails_alone,
+    cancelled_saves_do_not_fail_the_filings_written_with_them,
 );
 
 async fn an_agent_has_one_draft_per_usager_and_none_is_reused_across_usagers(db: TestDb) {
@@ -555,4 +556,87 @@ async fn a_second_draft_among_concurrent_creations_fails_alone(db: TestDb) {
         assert_eq!(&db.draft(draft.id).await.unwrap(), draft);
     }
     assert_eq!(db.drafts_of(first).await.unwrap().len(), 1);
+}
+
+/// Polls `future` at most `polls` times, then drops it: a request whose
+/// client goes away at its `polls`-th wait.
+async fn cancelled_after<F: std::future::Future>(polls: usize, future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut left = polls;
+    std::future::poll_fn(move |cx| match future.as_mut().poll(cx) {
+        std::task::Poll::Ready(output) => std::task::Poll::Ready(Some(output)),
+        std::task::Poll::Pending if left <= 1 => std::task::Poll::Ready(None),
+        std::task::Poll::Pending => {
+            left -= 1;
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Page saves cancelled at each of their waits in turn (clients gone
+/// mid-request), among concurrent filings: on SQLite they share the
+/// filings' group of writes, and a save cancelled while its statement is
+/// at the database must neither fail the filings nor be half-written.
+async fn cancelled_saves_do_not_fail_the_filings_written_with_them(db: TestDb) {
+    const ROUNDS: usize = 4;
+    let definition = import(&db, "aide-reparation-velo").await;
+    let filer = usager(&db).await;
+    let mut drafts = Vec::new();
+    for _ in 0..48 {
+        let owner = usager(&db).await;
+        drafts.push(
+            db.create_draft(owner, &first_version(&definition), velo_answers(), start())
+                .await
+                .unwrap(),
+        );
+    }
+    let db = std::sync::Arc::new(db);
+
+    // Several rounds: whether a cancellation falls while a save's
+    // statement is at the database depends on the interleaving.
+    for _ in 0..ROUNDS {
+        let mut saves = Vec::new();
+        let mut filings = Vec::new();
+        for (n, draft) in drafts.iter().enumerate() {
+            let (store, draft) = (db.clone(), draft.clone());
+            saves.push(tokio::spawn(async move {
+                cancelled_after(
+                    1 + n % 16,
+                    save_page(
+                        &store,
+                        &draft,
+                        &["reparateur"],
+                        answers(vec![("reparateur", text("Atelier du canal"))]),
+                        start(),
+                    ),
+                )
+                .await
+            }));
+            let (store, definition) = (db.clone(), definition.clone());
+            filings.push(tokio::spawn(async move {
+                try_file_demande(&store, &definition, velo_answers(), filer, true, start()).await
+            }));
+        }
+        for save in saves {
+            save.await.unwrap();
+        }
+        for filing in filings {
+            filing.await.unwrap().unwrap();
+        }
+    }
+
+    assert_eq!(
+        db.usager_demandes(filer).await.unwrap().len(),
+        ROUNDS * drafts.len()
+    );
+    for draft in &drafts {
+        let stored = db.draft(draft.id).await.unwrap();
+        let saved = stored.revision > draft.revision;
+        assert_eq!(
+            stored.answers.get(&FieldId::from("reparateur")) == Some(&text("Atelier du canal")),
+            saved,
+            "a save is written whole or not at all"
+        );
+    }
 }
