@@ -391,7 +391,7 @@ impl Store {
             return Ok(saved);
         }
         let mut tx = self.begin().await?;
-        let (mut saved, key) = self.draft_and_key(&mut tx, id, self.for_update()).await?;
+        let (mut saved, key) = self.locked_draft(&mut tx, id).await?;
         saved.answers = change(&saved)?;
         write_answers(&mut tx, &mut saved, key.as_ref(), now).await?;
         tx.commit().await.map_err(StoreError::from)?;

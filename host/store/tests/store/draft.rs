@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use guichet_core::demande::DemarcheRef;
-use guichet_core::demarche::Definition;
-use guichet_core::id::{FieldId, UserId};
+use guichet_core::id::FieldId;
 
 use guichet_core::file::MediaType;
 use guichet_core::value::{Answers, Value};
@@ -37,17 +36,6 @@ async fn save_page(
     })
     .await
     .unwrap()
-}
-
-/// The vélo démarche imported, an usager, and their draft of its answers.
-async fn velo_draft(db: &TestDb) -> (Definition, UserId, Draft) {
-    let definition = import(db, "aide-reparation-velo").await;
-    let owner = usager(db).await;
-    let draft = db
-        .create_draft(owner, &first_version(&definition), velo_answers(), start())
-        .await
-        .unwrap();
-    (definition, owner, draft)
 }
 
 on_both_backends!(
