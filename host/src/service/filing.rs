@@ -125,7 +125,7 @@ pub async fn file(
                 version,
                 id: reserved.id,
                 numero: reserved.numero,
-                answers: answers.clone(),
+                answers,
                 consent: request.consent,
                 filer,
             };

@@ -69,11 +69,13 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    /// No identity yet (nil id, empty number): to check a submission
-    /// before a number is taken.
-    pub(crate) fn placeholder() -> Reservation {
+    /// A fresh identifier and no number yet (empty): a filing's outcome
+    /// is built with it, then numbered ([`Outcome::renumber`]).
+    ///
+    /// [`Outcome::renumber`]: guichet_core::workflow::Outcome::renumber
+    pub(crate) fn unnumbered() -> Reservation {
         Reservation {
-            id: DemandeId::from_uuid(Uuid::nil()),
+            id: DemandeId::from_uuid(Uuid::new_v4()),
             numero: String::new(),
         }
     }
@@ -118,8 +120,13 @@ pub(crate) fn push_next_number(batch: &mut Batch, slug: &Slug, year: i32) {
 pub(crate) fn numbered(prefix: &str, year: i32, number: i64) -> Reservation {
     Reservation {
         id: DemandeId::from_uuid(Uuid::new_v4()),
-        numero: format!("{prefix}-{year}-{number:06}"),
+        numero: numero(prefix, year, number),
     }
+}
+
+/// The text of the `number` taken for `year` (`ARV-2026-000123`).
+pub(crate) fn numero(prefix: &str, year: i32, number: i64) -> String {
+    format!("{prefix}-{year}-{number:06}")
 }
 
 /// Filters and page of the processing table.

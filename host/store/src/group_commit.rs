@@ -13,6 +13,9 @@
 //!   member's one hand-off together with its statements: a member refused
 //!   by the database (a draft saved meanwhile, a constraint) rolls back to
 //!   it and leaves the others' writes in place;
+//! - a filing arrives with its outcome built (validated and its workflow
+//!   started before its turn, see [`Store::file_demande`]): in its turn it
+//!   only takes its number ([`Outcome::renumber`]), seals and sends;
 //! - a démarche's last number is read once per group and kept in memory
 //!   (the group holds the write lock, so nobody else numbers meanwhile); a
 //!   filing's number goes to the database in its batch, with its writes,
@@ -52,7 +55,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
-use crate::demande::{Reservation, numbered, push_next_number};
+use crate::demande::{numero, push_next_number};
 use crate::draft::FilingContext;
 use crate::error::{Result, StoreError};
 use crate::outcome::{Extras, FilingReads, filed_rows};
@@ -409,11 +412,12 @@ impl Store {
 
     /// [`Store::file_demande`]'s write on SQLite, in the open group (see
     /// the module's docs): the démarche's next number (read once per
-    /// group), `build`'s outcome with it, then — in one hand-off — a
-    /// savepoint, the number, the outcome's writes and the draft's
-    /// deletion at its revision; answered once the group has committed.
+    /// group) given to `outcome`, built before the turn, then — in one
+    /// hand-off — a savepoint, the number, the outcome's writes and the
+    /// draft's deletion at its revision; answered once the group has
+    /// committed, with the files to delete.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn file_on_sqlite<E>(
+    pub(crate) async fn file_on_sqlite(
         &self,
         slug: &Slug,
         prefix: &str,
@@ -421,11 +425,8 @@ impl Store {
         extras: &Extras,
         context: FilingContext,
         now: DateTime<Utc>,
-        build: &impl Fn(Reservation) -> std::result::Result<Outcome, E>,
-    ) -> std::result::Result<(Outcome, Vec<FileId>), E>
-    where
-        E: From<StoreError>,
-    {
+        outcome: &mut Outcome,
+    ) -> Result<Vec<FileId>> {
         let mut turn = self.groups.turn(&self.write).await?;
         let key = (slug.as_str().to_owned(), year);
         let cached = turn.group().numbers.get(&key).copied();
@@ -435,12 +436,12 @@ impl Store {
                 Ok(last) => last,
                 Err(error) => {
                     turn.refuse(&error, false).await;
-                    return Err(error.into());
+                    return Err(error);
                 }
             },
         };
-        let outcome = build(numbered(prefix, year, last + 1))?;
-        let reads = FilingReads::of(context, &outcome);
+        outcome.renumber(&numero(prefix, year, last + 1));
+        let reads = FilingReads::of(context, outcome);
         // The version's facts, if not cached yet, are read in the group's
         // transaction before the batch is sent.
         let mut batch = turn.batch();
@@ -449,7 +450,7 @@ impl Store {
             .push_filing(
                 turn.group().tx.conn(),
                 &mut batch,
-                &outcome,
+                outcome,
                 extras,
                 reads,
                 now,
@@ -459,18 +460,16 @@ impl Store {
             Ok(deleted) => deleted,
             Err(error) => {
                 turn.refuse(&error, false).await;
-                return Err(error.into());
+                return Err(error);
             }
         };
         let extras = extras.clone();
-        let deleted = turn
-            .settle(
-                batch,
-                move |rows| filed_rows(rows, Some(last + 1), &extras, deleted),
-                Some((key, last + 1)),
-            )
-            .await?;
-        Ok((outcome, deleted))
+        turn.settle(
+            batch,
+            move |rows| filed_rows(rows, Some(last + 1), &extras, deleted),
+            Some((key, last + 1)),
+        )
+        .await
     }
 }
 

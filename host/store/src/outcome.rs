@@ -182,23 +182,24 @@ impl Store {
         Ok(Revision(1))
     }
 
-    /// Files a demande from a draft: reserves its identity (a fresh id and
-    /// the démarche's next number for the year of `now`), lets `build`
-    /// compute the submission's outcome with it, and stores that outcome
-    /// as [`Store::insert_demande`] does. `context` is what
+    /// Files a demande from a draft: `build` computes the submission's
+    /// outcome for a fresh id and an empty number, which the démarche's
+    /// next number for the year of `now` then replaces
+    /// ([`Outcome::renumber`]); the outcome is stored as
+    /// [`Store::insert_demande`] does. `context` is what
     /// [`Store::draft_to_file`] read with the draft.
     ///
-    /// A refused submission (`build` fails) consumes no number and writes
-    /// nothing. On SQLite, whose single writer serialises filings anyway,
-    /// the number is taken inside the transaction that stores the demande,
-    /// so numbering has no gap at all; that transaction is shared by the
-    /// filings that arrive meanwhile ([`crate::group_commit`]). On PostgreSQL, holding the counter's
-    /// row lock through the whole filing would make every submission of the
-    /// démarche wait for the previous one's commit: `build` first runs with
-    /// a placeholder identity (`Reservation::placeholder`) as a check, the
-    /// number is then taken in a statement of its own, and only a database
-    /// failure while storing leaves a gap (never a duplicate). `build` must
-    /// therefore be quick, pure and deterministic.
+    /// A refused submission (`build` fails) takes no number and writes
+    /// nothing: `build` runs before any number is taken, and outside the
+    /// turn in which filings take theirs. On SQLite, whose single writer
+    /// serialises filings anyway, the number is taken inside the
+    /// transaction that stores the demande, so numbering has no gap at
+    /// all; that transaction is shared by the filings that arrive
+    /// meanwhile ([`crate::group_commit`]). On PostgreSQL, holding the
+    /// counter's row lock through the whole filing would make every
+    /// submission of the démarche wait for the previous one's commit: the
+    /// number is taken in a statement of its own, and only a database
+    /// failure while storing leaves a gap (never a duplicate).
     ///
     /// # Errors
     /// `build`'s error, or a [`StoreError`] as for
@@ -209,7 +210,7 @@ impl Store {
         context: FilingContext,
         now: DateTime<Utc>,
         extras: Extras,
-        build: impl Fn(Reservation) -> std::result::Result<Outcome, E>,
+        build: impl FnOnce(Reservation) -> std::result::Result<Outcome, E>,
     ) -> std::result::Result<Outcome, E>
     where
         E: From<StoreError>,
@@ -219,18 +220,18 @@ impl Store {
             .clone()
             .ok_or(StoreError::NotFound("démarche"))?;
         let year = self.zone().today(now).year();
-        let (outcome, deleted) = match self.backend {
+        let mut outcome = build(Reservation::unnumbered())?;
+        let deleted = match self.backend {
             Backend::Sqlite => {
-                self.file_on_sqlite(slug, &prefix, year, &extras, context, now, &build)
+                self.file_on_sqlite(slug, &prefix, year, &extras, context, now, &mut outcome)
                     .await?
             }
             Backend::Postgres => {
-                build(Reservation::placeholder())?;
                 let mut conn = self.write.acquire().await.map_err(StoreError::from)?;
                 let reservation = next_number(&mut conn, slug, &prefix, now, self.zone()).await?;
-                let outcome = build(reservation)?;
+                outcome.renumber(&reservation.numero);
                 let reads = FilingReads::of(context, &outcome);
-                let deleted = if one_statement(&outcome, &extras) {
+                if one_statement(&outcome, &extras) {
                     // One statement is atomic by itself: no `BEGIN` and
                     // `COMMIT` round trips.
                     self.insert_demande_in(&mut conn, &outcome, &extras, reads, now)
@@ -242,8 +243,7 @@ impl Store {
                         .await?;
                     tx.commit().await.map_err(StoreError::from)?;
                     deleted
-                };
-                (outcome, deleted)
+                }
             }
         };
         self.delete_files_after_commit(&deleted).await;

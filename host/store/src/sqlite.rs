@@ -12,6 +12,7 @@ use crate::error::{Result, StoreError};
 use crate::sql::Batch;
 use crate::{
     SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_BUSY_TIMEOUT, SQLITE_CHECKPOINT_PERIOD, SQLITE_READERS,
+    SQLITE_WRITER_CACHE_KIB,
 };
 
 /// Checkpoints the WAL of the SQLite database of `pool` (a reader pool)
@@ -141,17 +142,23 @@ pub(crate) async fn pools(url: &str) -> Result<(AnyPool, AnyPool)> {
     let mut first = options.connect().await?;
     first.execute("PRAGMA journal_mode = WAL").await?;
     first.close().await?;
-    let pool = |size: u32| {
+    // `temp_store = MEMORY`: the sub-journals of the group commit's
+    // savepoints stay in memory instead of spilling to temporary files.
+    let pool = |size: u32, cache_kib: Option<u32>| {
         AnyPoolOptions::new()
             .max_connections(size)
             .test_before_acquire(false)
-            .after_connect(|conn, _meta| {
+            .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     let busy = SQLITE_BUSY_TIMEOUT.as_millis();
+                    let cache = cache_kib
+                        .map(|kib| format!("; PRAGMA cache_size = -{kib}"))
+                        .unwrap_or_default();
                     conn.execute(
                         format!(
                             "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}"
+                             PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}; \
+                             PRAGMA temp_store = MEMORY{cache}"
                         )
                         .as_str(),
                     )
@@ -161,8 +168,8 @@ pub(crate) async fn pools(url: &str) -> Result<(AnyPool, AnyPool)> {
             })
             .connect_with(options.clone())
     };
-    let write = pool(1).await?;
-    let read = pool(SQLITE_READERS).await?;
+    let write = pool(1, Some(SQLITE_WRITER_CACHE_KIB)).await?;
+    let read = pool(SQLITE_READERS, None).await?;
     Ok((read, write))
 }
 

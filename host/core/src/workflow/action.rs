@@ -116,6 +116,26 @@ pub struct Outcome {
     pub erase_personal_data: bool,
 }
 
+impl Outcome {
+    /// Gives the outcome of a submission built with a placeholder number
+    /// ([`crate::submission::Filing::numero`], e.g. empty) the number
+    /// `numero` the store took for it: the demande's, and the `{numero}`
+    /// parameter of its notifications, the only places a submission
+    /// writes it. The store builds a filing's outcome before it takes the
+    /// number, so that its numbering, which filings take in turn, waits
+    /// on no validation.
+    pub fn renumber(&mut self, numero: &str) {
+        let placeholder = std::mem::replace(&mut self.demande.numero, numero.to_owned());
+        for job in &mut self.notifications {
+            if let Some(value) = job.params.get_mut("numero")
+                && *value == placeholder
+            {
+                numero.clone_into(value);
+            }
+        }
+    }
+}
+
 /// Why an action or a timer cannot run. Nothing is applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkflowError {

@@ -597,3 +597,65 @@ fn error_codes_are_stable_snake_case() {
         assert_eq!(serde_json::to_value(code).unwrap(), json!(text));
     }
 }
+
+/// The store builds a filing's outcome before it numbers it
+/// (`Outcome::renumber`): for the seed démarches, by the usager and by an
+/// agent, that gives exactly the outcome built with the number.
+#[test]
+fn a_submission_numbered_after_it_was_built_is_the_one_built_with_its_number() {
+    let cases = [
+        (
+            "aide-reparation-velo",
+            velo_answers(),
+            Filer::Usager(USAGER),
+        ),
+        (
+            "aide-reparation-velo",
+            velo_answers(),
+            Filer::Agent {
+                id: AGENT,
+                rights: Role::SaisieBo.rights(),
+                channel: FilingChannel::Guichet,
+                usager: Some(USAGER),
+            },
+        ),
+        (
+            "signalement-voie-publique",
+            signalement_answers(),
+            Filer::Usager(USAGER),
+        ),
+    ];
+    for (name, answers, filer) in cases {
+        let definition = example(name);
+        let filing = |numero: &str| Filing {
+            version: 1,
+            id: guichet_core::id::DemandeId::from_uuid(id(9)),
+            numero: numero.to_owned(),
+            answers: answers.clone(),
+            consent: true,
+            filer,
+        };
+        let submit = |numero| {
+            submission::submit(
+                &definition,
+                filing(numero),
+                &source_options(),
+                start(),
+                ZONE,
+            )
+            .unwrap()
+        };
+        let numbered = submit("ARV-2026-000042");
+        let mut renumbered = submit("");
+        assert_ne!(renumbered, numbered, "{name}: the number is in the outcome");
+        renumbered.renumber("ARV-2026-000042");
+        assert_eq!(renumbered, numbered, "{name}");
+        assert!(
+            numbered
+                .notifications
+                .iter()
+                .any(|job| job.params["numero"] == "ARV-2026-000042"),
+            "{name}: a notification names the number"
+        );
+    }
+}
