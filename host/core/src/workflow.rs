@@ -256,7 +256,7 @@ pub enum TimerTrigger {
 pub struct HistoryText {
     /// Which history.
     pub audience: Audience,
-    /// The text, with `{placeholders}` (`{type_refus}`, `{service}`, `{jours}`, `{echeance}`).
+    /// The text, with `{placeholders}` (`{numero}`, `{type_refus}`, `{service}`, `{jours}`, `{echeance}`).
     pub text: String,
 }
 

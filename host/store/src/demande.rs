@@ -16,9 +16,10 @@
 //!
 //! Numbers (`ARV-2026-000123`) are unique per démarche and year: a counter
 //! row per (démarche, year) is incremented by one upsert, which PostgreSQL
-//! serialises on the row lock and SQLite on its single writer. The workflow
-//! writes the number into texts and mails, so it is taken before the
-//! outcome is built; [`Store::file_demande`] makes sure a refused
+//! serialises on the row lock and SQLite on its single writer. A filing's
+//! outcome is built before its number is taken, with a placeholder that
+//! the number then replaces wherever the workflow wrote it (texts and
+//! mails: `Outcome::renumber`); [`Store::file_demande`] makes sure a refused
 //! submission takes none (on SQLite numbering has no gap at all; on
 //! PostgreSQL only a database failure while storing leaves one, never a
 //! duplicate).
@@ -69,14 +70,16 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    /// A fresh identifier and no number yet (empty): a filing's outcome
-    /// is built with it, then numbered ([`Outcome::renumber`]).
+    /// A fresh identifier and, for the number, a placeholder made of it
+    /// (`numero-<id>`, a text no definition holds): a filing's outcome is
+    /// built with it, then numbered ([`Outcome::renumber`]).
     ///
     /// [`Outcome::renumber`]: guichet_core::workflow::Outcome::renumber
     pub(crate) fn unnumbered() -> Reservation {
+        let id = Uuid::new_v4();
         Reservation {
-            id: DemandeId::from_uuid(Uuid::new_v4()),
-            numero: String::new(),
+            id: DemandeId::from_uuid(id),
+            numero: format!("numero-{id}"),
         }
     }
 }

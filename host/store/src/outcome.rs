@@ -183,7 +183,7 @@ impl Store {
     }
 
     /// Files a demande from a draft: `build` computes the submission's
-    /// outcome for a fresh id and an empty number, which the démarche's
+    /// outcome for a fresh id and a placeholder number, which the démarche's
     /// next number for the year of `now` then replaces
     /// ([`Outcome::renumber`]); the outcome is stored as
     /// [`Store::insert_demande`] does. `context` is what

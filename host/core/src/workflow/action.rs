@@ -118,12 +118,15 @@ pub struct Outcome {
 
 impl Outcome {
     /// Gives the outcome of a submission built with a placeholder number
-    /// ([`crate::submission::Filing::numero`], e.g. empty) the number
-    /// `numero` the store took for it: the demande's, and the `{numero}`
-    /// parameter of its notifications, the only places a submission
-    /// writes it. The store builds a filing's outcome before it takes the
-    /// number, so that its numbering, which filings take in turn, waits
-    /// on no validation.
+    /// ([`crate::submission::Filing::numero`]) the number `numero` the
+    /// store took for it, wherever the submission wrote the placeholder:
+    /// the demande's number, the `{numero}` parameter of its
+    /// notifications, and the history texts whose `{numero}` it filled.
+    /// The placeholder must be a text that no definition's text holds
+    /// (the store makes it of the demande's fresh id); an empty one is
+    /// replaced in the demande and the parameters only. The store builds
+    /// a filing's outcome before it takes the number, so that its
+    /// numbering, which filings take in turn, waits on no validation.
     pub fn renumber(&mut self, numero: &str) {
         let placeholder = std::mem::replace(&mut self.demande.numero, numero.to_owned());
         for job in &mut self.notifications {
@@ -131,6 +134,14 @@ impl Outcome {
                 && *value == placeholder
             {
                 numero.clone_into(value);
+            }
+        }
+        if placeholder.is_empty() {
+            return;
+        }
+        for entry in &mut self.history {
+            if entry.text.contains(&placeholder) {
+                entry.text = entry.text.replace(&placeholder, numero);
             }
         }
     }

@@ -200,3 +200,25 @@ fn each_bad_custom_workflow_is_refused_with_its_path() {
         );
     }
 }
+
+/// A history text written at submission may name the number: the store
+/// builds the outcome with a placeholder and renumbers it
+/// (`Outcome::renumber`), which must reach that text too.
+#[test]
+fn a_custom_workflow_naming_the_number_at_submission_is_renumbered() {
+    let custom = CUSTOM.replace(
+        "history: [{ audience: both, text: Demande déposée }]",
+        "history: [{ audience: both, text: 'Demande {numero} déposée' }]",
+    );
+    assert_ne!(custom, CUSTOM);
+    let definition = Definition::from_yaml(&format!("{HEAD}{custom}")).unwrap();
+    let numbered = assert_renumbering(
+        &definition,
+        &answers(vec![("association", text("Les Amis du Vieux-Port"))]),
+        guichet_core::submission::Filer::Usager(USAGER),
+    );
+    assert_eq!(
+        numbered.history[0].text,
+        format!("Demande {RENUMBERED} déposée")
+    );
+}

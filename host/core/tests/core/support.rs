@@ -322,3 +322,30 @@ impl Store {
         self.timers.get(&kind).map(|t| t.due_at)
     }
 }
+
+/// The number [`assert_renumbering`] gives.
+pub const RENUMBERED: &str = "ARV-2026-000042";
+
+/// Files `answers` on `definition` as `filer` twice, with the number
+/// [`RENUMBERED`] and with a placeholder then renumbered
+/// (`Outcome::renumber`, as the store does), checks that both outcomes
+/// are the same (and differ before renumbering), and returns the first.
+pub fn assert_renumbering(definition: &Definition, answers: &Answers, filer: Filer) -> Outcome {
+    let submit = |numero: &str| {
+        let filing = Filing {
+            version: 1,
+            id: DemandeId::from_uuid(id(9)),
+            numero: numero.to_owned(),
+            answers: answers.clone(),
+            consent: true,
+            filer,
+        };
+        submission::submit(definition, filing, &source_options(), start(), ZONE).unwrap()
+    };
+    let numbered = submit(RENUMBERED);
+    let mut renumbered = submit("numero-00000000-0000-0000-0000-000000000009");
+    assert_ne!(renumbered, numbered, "the number is in the outcome");
+    renumbered.renumber(RENUMBERED);
+    assert_eq!(renumbered, numbered, "{}", definition.slug);
+    numbered
+}

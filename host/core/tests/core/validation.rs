@@ -603,59 +603,26 @@ fn error_codes_are_stable_snake_case() {
 /// agent, that gives exactly the outcome built with the number.
 #[test]
 fn a_submission_numbered_after_it_was_built_is_the_one_built_with_its_number() {
-    let cases = [
-        (
-            "aide-reparation-velo",
-            velo_answers(),
-            Filer::Usager(USAGER),
-        ),
-        (
-            "aide-reparation-velo",
-            velo_answers(),
-            Filer::Agent {
-                id: AGENT,
-                rights: Role::SaisieBo.rights(),
-                channel: FilingChannel::Guichet,
-                usager: Some(USAGER),
-            },
-        ),
-        (
-            "signalement-voie-publique",
-            signalement_answers(),
-            Filer::Usager(USAGER),
-        ),
-    ];
-    for (name, answers, filer) in cases {
-        let definition = example(name);
-        let filing = |numero: &str| Filing {
-            version: 1,
-            id: guichet_core::id::DemandeId::from_uuid(id(9)),
-            numero: numero.to_owned(),
-            answers: answers.clone(),
-            consent: true,
-            filer,
-        };
-        let submit = |numero| {
-            submission::submit(
-                &definition,
-                filing(numero),
-                &source_options(),
-                start(),
-                ZONE,
-            )
-            .unwrap()
-        };
-        let numbered = submit("ARV-2026-000042");
-        let mut renumbered = submit("");
-        assert_ne!(renumbered, numbered, "{name}: the number is in the outcome");
-        renumbered.renumber("ARV-2026-000042");
-        assert_eq!(renumbered, numbered, "{name}");
+    let agent = Filer::Agent {
+        id: AGENT,
+        rights: Role::SaisieBo.rights(),
+        channel: FilingChannel::Guichet,
+        usager: Some(USAGER),
+    };
+    let velo = example("aide-reparation-velo");
+    for filer in [Filer::Usager(USAGER), agent] {
+        let numbered = assert_renumbering(&velo, &velo_answers(), filer);
         assert!(
             numbered
                 .notifications
                 .iter()
-                .any(|job| job.params["numero"] == "ARV-2026-000042"),
-            "{name}: a notification names the number"
+                .any(|job| job.params["numero"] == RENUMBERED),
+            "a notification names the number"
         );
     }
+    assert_renumbering(
+        &example("signalement-voie-publique"),
+        &signalement_answers(),
+        Filer::Usager(USAGER),
+    );
 }
