@@ -142,23 +142,29 @@ pub(crate) async fn pools(url: &str) -> Result<(AnyPool, AnyPool)> {
     let mut first = options.connect().await?;
     first.execute("PRAGMA journal_mode = WAL").await?;
     first.close().await?;
-    // `temp_store = MEMORY`: the sub-journals of the group commit's
-    // savepoints stay in memory instead of spilling to temporary files.
-    let pool = |size: u32, cache_kib: Option<u32>| {
+    // The writer only: a larger page cache (`SQLITE_WRITER_CACHE_KIB`), and
+    // `temp_store = MEMORY` so that the sub-journals of the group commit's
+    // savepoints never spill to temporary files. Readers keep SQLite's
+    // defaults: their large sorts (statistics) may spill to disk rather
+    // than grow the process.
+    let pool = |size: u32, writer: bool| {
         AnyPoolOptions::new()
             .max_connections(size)
             .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     let busy = SQLITE_BUSY_TIMEOUT.as_millis();
-                    let cache = cache_kib
-                        .map(|kib| format!("; PRAGMA cache_size = -{kib}"))
-                        .unwrap_or_default();
+                    let writer = if writer {
+                        format!(
+                            "; PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+                        )
+                    } else {
+                        String::new()
+                    };
                     conn.execute(
                         format!(
                             "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}; \
-                             PRAGMA temp_store = MEMORY{cache}"
+                             PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}{writer}"
                         )
                         .as_str(),
                     )
@@ -168,8 +174,8 @@ pub(crate) async fn pools(url: &str) -> Result<(AnyPool, AnyPool)> {
             })
             .connect_with(options.clone())
     };
-    let write = pool(1, Some(SQLITE_WRITER_CACHE_KIB)).await?;
-    let read = pool(SQLITE_READERS, None).await?;
+    let write = pool(1, true).await?;
+    let read = pool(SQLITE_READERS, false).await?;
     Ok((read, write))
 }
 
@@ -214,17 +220,56 @@ mod tests {
             .push(") RETURNING 'inserted' AS kind, n");
     }
 
+    /// A new SQLite database for `purpose` (to remove at the end) and its
+    /// reader and writer pools.
+    async fn test_pools(purpose: &str) -> (guichet_testdb::TestDatabase, AnyPool, AnyPool) {
+        let db = guichet_testdb::TestDatabase::create(false, purpose)
+            .await
+            .expect("SQLite is always there");
+        std::fs::create_dir_all(&db.dir).unwrap();
+        let (read, write) = pools(&db.url).await.unwrap();
+        (db, read, write)
+    }
+
+    /// The settings each connection is opened with: durable commits and
+    /// secure deletion on both pools; the writer's larger cache and
+    /// in-memory temporary store, and the readers' defaults.
+    #[tokio::test]
+    async fn the_writer_and_the_readers_have_their_settings() {
+        let (db, read, write) = test_pools("pragmas").await;
+        let pragma = |pool: AnyPool, name: &'static str| async move {
+            sqlx::query(&format!("SELECT * FROM pragma_{name}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .int(name)
+                .unwrap()
+        };
+        for pool in [&write, &read] {
+            // NORMAL is 1; ON is 1.
+            assert_eq!(pragma(pool.clone(), "synchronous").await, 1);
+            assert_eq!(pragma(pool.clone(), "secure_delete").await, 1);
+        }
+        assert_eq!(
+            pragma(write.clone(), "cache_size").await,
+            -i64::from(SQLITE_WRITER_CACHE_KIB)
+        );
+        // MEMORY is 2; DEFAULT is 0.
+        assert_eq!(pragma(write.clone(), "temp_store").await, 2);
+        assert_eq!(pragma(read.clone(), "cache_size").await, -2000);
+        assert_eq!(pragma(read.clone(), "temp_store").await, 0);
+        write.close().await;
+        read.close().await;
+        db.remove().await;
+    }
+
     /// What a write transaction left: committed rows only, whether it was
     /// committed, rolled back after an error, rolled back by hand or
     /// dropped half-way (a cancelled request); and the writer takes the
     /// next transaction each time.
     #[tokio::test]
     async fn an_immediate_transaction_commits_all_or_nothing() {
-        let db = guichet_testdb::TestDatabase::create(false, "immediate")
-            .await
-            .expect("SQLite is always there");
-        std::fs::create_dir_all(&db.dir).unwrap();
-        let (read, write) = pools(&db.url).await.unwrap();
+        let (db, read, write) = test_pools("immediate").await;
         sqlx::query("CREATE TABLE t (n BIGINT NOT NULL)")
             .execute(&write)
             .await
