@@ -168,12 +168,6 @@ pub const POSTGRES_POOL_SIZE: u32 = 10;
 /// Reader connections of the SQLite pool (writes have their own connection).
 pub const SQLITE_READERS: u32 = 4;
 
-/// The page cache of SQLite's writer connection, in KiB (SQLite's
-/// `cache_size`, whose default is 2,000 KiB): a write touches the pages of
-/// a dozen tables and their indexes, which a small cache reads again from
-/// the file system at each group of writes. Readers keep SQLite's default.
-pub const SQLITE_WRITER_CACHE_KIB: u32 = 32_768;
-
 /// How long a SQLite connection waits for the file lock held by another
 /// process before failing.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -12,7 +12,6 @@ use crate::error::{Result, StoreError};
 use crate::sql::Batch;
 use crate::{
     SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_BUSY_TIMEOUT, SQLITE_CHECKPOINT_PERIOD, SQLITE_READERS,
-    SQLITE_WRITER_CACHE_KIB,
 };
 
 /// Checkpoints the WAL of the SQLite database of `pool` (a reader pool)
@@ -142,11 +141,11 @@ pub(crate) async fn pools(url: &str) -> Result<(AnyPool, AnyPool)> {
     let mut first = options.connect().await?;
     first.execute("PRAGMA journal_mode = WAL").await?;
     first.close().await?;
-    // The writer only: a larger page cache (`SQLITE_WRITER_CACHE_KIB`), and
-    // `temp_store = MEMORY` so that the sub-journals of the group commit's
-    // savepoints never spill to temporary files. Readers keep SQLite's
-    // defaults: their large sorts (statistics) may spill to disk rather
-    // than grow the process.
+    // The writer only: `temp_store = MEMORY`, so that the sub-journals of
+    // the group commit's savepoints never spill to temporary files.
+    // Readers keep SQLite's default: their large sorts (statistics) may
+    // spill to disk rather than grow the process. (A 32 MiB page cache for
+    // the writer was measured and bought nothing: BENCHMARKS.md §2.)
     let pool = |size: u32, writer: bool| {
         AnyPoolOptions::new()
             .max_connections(size)
@@ -155,11 +154,9 @@ pub(crate) async fn pools(url: &str) -> Result<(AnyPool, AnyPool)> {
                 Box::pin(async move {
                     let busy = SQLITE_BUSY_TIMEOUT.as_millis();
                     let writer = if writer {
-                        format!(
-                            "; PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY"
-                        )
+                        "; PRAGMA temp_store = MEMORY"
                     } else {
-                        String::new()
+                        ""
                     };
                     conn.execute(
                         format!(
@@ -232,8 +229,8 @@ mod tests {
     }
 
     /// The settings each connection is opened with: durable commits and
-    /// secure deletion on both pools; the writer's larger cache and
-    /// in-memory temporary store, and the readers' defaults.
+    /// secure deletion on both pools; the writer's in-memory temporary
+    /// store, and the readers' default.
     #[tokio::test]
     async fn the_writer_and_the_readers_have_their_settings() {
         let (db, read, write) = test_pools("pragmas").await;
@@ -250,13 +247,8 @@ mod tests {
             assert_eq!(pragma(pool.clone(), "synchronous").await, 1);
             assert_eq!(pragma(pool.clone(), "secure_delete").await, 1);
         }
-        assert_eq!(
-            pragma(write.clone(), "cache_size").await,
-            -i64::from(SQLITE_WRITER_CACHE_KIB)
-        );
         // MEMORY is 2; DEFAULT is 0.
         assert_eq!(pragma(write.clone(), "temp_store").await, 2);
-        assert_eq!(pragma(read.clone(), "cache_size").await, -2000);
         assert_eq!(pragma(read.clone(), "temp_store").await, 0);
         write.close().await;
         read.close().await;
