@@ -84,16 +84,14 @@ impl Reservation {
     }
 }
 
-/// Takes the démarche's next number for the local year of `now` on `conn`
-/// (inside the caller's transaction, if any).
+/// Takes the démarche's next number for `year` on `conn` (inside the
+/// caller's transaction, if any), as its text (`ARV-2026-000123`).
 pub(crate) async fn next_number(
     conn: &mut AnyConnection,
     slug: &Slug,
     prefix: &str,
-    now: DateTime<Utc>,
-    zone: Zone,
-) -> Result<Reservation> {
-    let year = zone.today(now).year();
+    year: i32,
+) -> Result<String> {
     let mut batch = Batch::on(conn);
     push_next_number(&mut batch, slug, year);
     let rows = batch.run(conn).await?;
@@ -101,7 +99,7 @@ pub(crate) async fn next_number(
         .first()
         .ok_or_else(|| StoreError::Corrupt("compteur de numéros sans valeur".into()))?
         .int("n")?;
-    Ok(numbered(prefix, year, number))
+    Ok(numero(prefix, year, number))
 }
 
 /// Adds to `batch` the statement that takes the démarche's next number for
@@ -116,15 +114,6 @@ pub(crate) fn push_next_number(batch: &mut Batch, slug: &Slug, year: i32) {
             ", 1) ON CONFLICT (slug, year) DO UPDATE SET last_number = numero_counters.last_number + 1 \
              RETURNING 'number' AS kind, last_number AS n",
         );
-}
-
-/// A fresh identity with the `number` taken for `year`
-/// (`ARV-2026-000123`).
-pub(crate) fn numbered(prefix: &str, year: i32, number: i64) -> Reservation {
-    Reservation {
-        id: DemandeId::from_uuid(Uuid::new_v4()),
-        numero: numero(prefix, year, number),
-    }
 }
 
 /// The text of the `number` taken for `year` (`ARV-2026-000123`).
@@ -463,7 +452,11 @@ impl Store {
         let prefix = self.numero_prefix(slug).await?;
         // One upsert is atomic on its own: no transaction around it.
         let mut conn = self.write.acquire().await?;
-        next_number(&mut conn, slug, &prefix, now, self.zone).await
+        let year = self.zone.today(now).year();
+        Ok(Reservation {
+            id: DemandeId::from_uuid(Uuid::new_v4()),
+            numero: next_number(&mut conn, slug, &prefix, year).await?,
+        })
     }
 
     /// A demande with its revision.

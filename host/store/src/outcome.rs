@@ -228,8 +228,7 @@ impl Store {
             }
             Backend::Postgres => {
                 let mut conn = self.write.acquire().await.map_err(StoreError::from)?;
-                let reservation = next_number(&mut conn, slug, &prefix, now, self.zone()).await?;
-                outcome.renumber(&reservation.numero);
+                outcome.renumber(&next_number(&mut conn, slug, &prefix, year).await?);
                 let reads = FilingReads::of(context, &outcome);
                 if one_statement(&outcome, &extras) {
                     // One statement is atomic by itself: no `BEGIN` and
