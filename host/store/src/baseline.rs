@@ -5,12 +5,11 @@
 //! the floor a submission's extra work is measured against.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::Store;
 use crate::error::Result;
 use crate::session::Secret;
-use crate::sql::millis;
+use crate::sql::{millis, new_id};
 
 impl Store {
     /// Creates the baseline's table (`load_baseline`), if missing.
@@ -44,7 +43,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO load_baseline (id, user_id, answers, created_at) VALUES ($1, $2, $3, $4)",
         )
-        .bind(Uuid::new_v4().to_string())
+        .bind(new_id().to_string())
         .bind(user.id.to_string())
         .bind(answers.to_owned())
         .bind(millis(now))

@@ -26,7 +26,7 @@ use crate::Store;
 use crate::error::Result;
 use crate::job::JobId;
 use crate::seal::{self, Keyring};
-use crate::sql::{RowExt, Sql, count, from_json, millis, to_json, unsigned};
+use crate::sql::{RowExt, Sql, count, from_json, millis, new_id, to_json, unsigned};
 use guichet_core::history::HistoryEntry;
 use guichet_core::id::DemandeId;
 
@@ -199,7 +199,7 @@ pub(crate) async fn insert_calls(
 ) -> Result<Vec<CallId>> {
     let mut ids = Vec::with_capacity(calls.len());
     for call in calls {
-        let id = CallId(Uuid::new_v4());
+        let id = CallId(new_id());
         let key = match call.demande {
             Some(demande) => keys.of_demande(conn, demande).await?,
             None => None,

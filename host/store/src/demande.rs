@@ -35,13 +35,12 @@ use guichet_core::role::{GroupName, Role};
 use guichet_core::workflow::Phase;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use uuid::Uuid;
 
-use crate::Store;
 use crate::demarche::VersionFacts;
 use crate::error::{Result, StoreError};
 use crate::seal::{self, Keyring};
-use crate::sql::{Batch, RowExt, Sql, millis};
+use crate::sql::{Batch, RowExt, Sql, millis, new_id};
+use crate::{Backend, Store};
 
 /// The row version of a demande, for optimistic concurrency: a write names
 /// the revision it read, and fails with [`StoreError::Conflict`] if the
@@ -76,7 +75,7 @@ impl Reservation {
     ///
     /// [`Outcome::renumber`]: guichet_core::workflow::Outcome::renumber
     pub(crate) fn unnumbered() -> Reservation {
-        let id = Uuid::new_v4();
+        let id = new_id();
         Reservation {
             id: DemandeId::from_uuid(id),
             numero: format!("numero-{id}"),
@@ -84,8 +83,19 @@ impl Reservation {
     }
 }
 
-/// Takes the démarche's next number for `year` on `conn` (inside the
-/// caller's transaction, if any), as its text (`ARV-2026-000123`).
+/// Takes the démarche's next number for `year` on `conn`, in a statement
+/// of its own (outside any transaction), as its text (`ARV-2026-000123`).
+///
+/// On PostgreSQL the counter's row stays locked until that statement's
+/// commit; were the commit to wait for its WAL flush, every filing of the
+/// démarche would wait for the previous one's flush, one disk write after
+/// another. So this one commit does not wait (`synchronous_commit` off for
+/// its transaction alone, by `set_config(…, true)`, PostgreSQL's
+/// "asynchronous commit"). PostgreSQL writes and flushes its WAL in order:
+/// the synchronous commit of the demande that carries the number flushes
+/// the counter's commit before it. A crash of the database can therefore
+/// lose only a number no acknowledged demande holds — a gap, never a number
+/// given twice.
 pub(crate) async fn next_number(
     conn: &mut AnyConnection,
     slug: &Slug,
@@ -93,7 +103,11 @@ pub(crate) async fn next_number(
     year: i32,
 ) -> Result<String> {
     let mut batch = Batch::on(conn);
-    push_next_number(&mut batch, slug, year);
+    let postgres = batch.backend() == Backend::Postgres;
+    let statement = push_next_number(&mut batch, slug, year);
+    if postgres {
+        statement.push(", set_config('synchronous_commit', 'off', true) AS unflushed");
+    }
     let rows = batch.run(conn).await?;
     let number = rows
         .first()
@@ -104,8 +118,9 @@ pub(crate) async fn next_number(
 
 /// Adds to `batch` the statement that takes the démarche's next number for
 /// `year`; it returns one row whose `kind` is `'number'` and whose `n` is
-/// the number.
-pub(crate) fn push_next_number(batch: &mut Batch, slug: &Slug, year: i32) {
+/// the number. Returns the statement, whose `RETURNING` clause may take
+/// more columns.
+pub(crate) fn push_next_number<'b>(batch: &'b mut Batch, slug: &Slug, year: i32) -> &'b mut Sql {
     batch
         .statement("INSERT INTO numero_counters (slug, year, last_number) VALUES (")
         .item(slug.as_str().to_owned())
@@ -113,7 +128,7 @@ pub(crate) fn push_next_number(batch: &mut Batch, slug: &Slug, year: i32) {
         .push(
             ", 1) ON CONFLICT (slug, year) DO UPDATE SET last_number = numero_counters.last_number + 1 \
              RETURNING 'number' AS kind, last_number AS n",
-        );
+        )
 }
 
 /// The text of the `number` taken for `year` (`ARV-2026-000123`).
@@ -454,7 +469,7 @@ impl Store {
         let mut conn = self.write.acquire().await?;
         let year = self.zone.today(now).year();
         Ok(Reservation {
-            id: DemandeId::from_uuid(Uuid::new_v4()),
+            id: DemandeId::from_uuid(new_id()),
             numero: next_number(&mut conn, slug, &prefix, year).await?,
         })
     }
@@ -613,5 +628,72 @@ impl Store {
                 ))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Row};
+
+    use super::*;
+
+    async fn synchronous_commit(conn: &mut AnyConnection) -> String {
+        sqlx::query("SELECT current_setting('synchronous_commit') AS value")
+            .fetch_one(conn)
+            .await
+            .unwrap()
+            .get("value")
+    }
+
+    /// On PostgreSQL the commit that takes a number does not wait for its
+    /// flush, and that transaction alone: the connection's next
+    /// transaction (a demande's insert) waits again.
+    #[tokio::test]
+    async fn a_number_is_taken_without_waiting_for_the_flush_on_postgres_alone() {
+        let Some(database) = guichet_testdb::TestDatabase::create(true, "store").await else {
+            return;
+        };
+        let store = Store::connect(&database.url, crate::FileStore::new(database.files_dir()))
+            .await
+            .unwrap();
+        let slug = Slug::parse("numeros").unwrap();
+        let mut conn = AnyConnection::connect(&database.url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO demarches (slug, numero_prefix, latest_version, created_at, updated_at) \
+             VALUES ('numeros', 'NUM', 1, 0, 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(synchronous_commit(&mut conn).await, "on");
+
+        let mut tx = conn.begin().await.unwrap();
+        let first = next_number(&mut tx, &slug, "NUM", 2026).await.unwrap();
+        assert_eq!(
+            synchronous_commit(&mut tx).await,
+            "off",
+            "inside its transaction"
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(
+            synchronous_commit(&mut conn).await,
+            "on",
+            "after its transaction"
+        );
+
+        let second = next_number(&mut conn, &slug, "NUM", 2026).await.unwrap();
+        assert_eq!(
+            synchronous_commit(&mut conn).await,
+            "on",
+            "after its statement"
+        );
+        assert_eq!(
+            (first.as_str(), second.as_str()),
+            ("NUM-2026-000001", "NUM-2026-000002")
+        );
+
+        conn.close().await.unwrap();
+        store.close().await;
+        database.remove().await;
     }
 }

@@ -39,7 +39,7 @@ use crate::account::{USER_COLUMNS_ACCOUNT, User, account};
 use crate::error::{Result, StoreError};
 use crate::file::{NewFile, StoredFile, draft_files, insert_file_row, record_deletions};
 use crate::seal::{self, DataKey, Keyring};
-use crate::sql::{RowExt, millis};
+use crate::sql::{RowExt, millis, new_id};
 
 /// The identifier of a draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -164,7 +164,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Draft> {
         let draft = Draft {
-            id: DraftId(Uuid::new_v4()),
+            id: DraftId(new_id()),
             owner,
             usager,
             demarche: demarche.clone(),

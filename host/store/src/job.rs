@@ -44,7 +44,7 @@ use crate::Store;
 use crate::connector::{ConnectorCall, RemoteLink, insert_calls};
 use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, Keyring};
-use crate::sql::{Batch, RowExt, millis, to_json, unsigned};
+use crate::sql::{Batch, RowExt, millis, new_id, to_json, unsigned};
 
 mod completions;
 mod dead_letters;
@@ -255,7 +255,7 @@ pub(crate) fn push_insert(
          claimed_by, lease_until, last_error, created_at, updated_at, key_id) VALUES ",
     );
     for (n, new) in jobs.iter().enumerate() {
-        let id = JobId(Uuid::new_v4());
+        let id = JobId(new_id());
         sql.push(if n == 0 { "(" } else { ", (" })
             .bind(id.0.to_string())
             .push(", ")
