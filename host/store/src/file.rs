@@ -25,7 +25,7 @@ use crate::Store;
 use crate::draft::DraftId;
 use crate::error::{Result, StoreError};
 use crate::seal::{self, DataKey, Keyring};
-use crate::sql::{Batch, RowExt, Sql, count, millis, new_id, unsigned};
+use crate::sql::{Batch, RowExt, Sql, count, millis, unsigned};
 
 /// A directory holding the content of attachments, one file per id
 /// (`<dir>/<first two hex digits>/<uuid>`).
@@ -279,7 +279,9 @@ impl Store {
         new: &NewFile<'_>,
         now: DateTime<Utc>,
     ) -> Result<StoredFile> {
-        let id = FileId::from_uuid(new_id());
+        // Random, not time-ordered (`sql::new_id`): the first two hex
+        // digits spread the contents over 256 directories (`FileStore::path`).
+        let id = FileId::from_uuid(Uuid::new_v4());
         let stored = StoredFile {
             file: FileRef {
                 id,

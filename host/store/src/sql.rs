@@ -22,17 +22,20 @@ use crate::Backend;
 use crate::error::{Result, StoreError};
 
 /// A fresh identifier for a row a request writes (a demande, a draft, a
-/// job, a file, a connector call): a UUID version 7 (RFC 9562 §5.7, built
-/// by the `uuid` crate), 48 bits of milliseconds since the Unix epoch then
-/// 74 random bits. Its text sorts in creation order, so the rows written
-/// together land at the right edge of the indexes keyed by their ids
-/// (`demandes (id)`, `history (demande_id, seq)`, `jobs (demande_id)`, …)
-/// and share their pages: a SQLite commit writes to the WAL the pages its
-/// transaction touched, and random version-4 ids touched one page per
-/// index per row. The id reveals the millisecond it was made, which each
-/// of these rows shows anyway (`submitted_at`, `created_at`); nothing
-/// relies on an id being unguessable (every read checks rights), and the
-/// 74 random bits keep two hosts' ids apart.
+/// job, a connector call): a UUID version 7 (RFC 9562 §5.7, built by the
+/// `uuid` crate), 48 bits of milliseconds since the Unix epoch then 74
+/// random bits. Its text sorts in creation order to the millisecond (ids
+/// made in the same millisecond sort among themselves at random), so the
+/// rows written together land at the right edge of the indexes keyed by
+/// their ids (`demandes (id)`, `history (demande_id, seq)`, `jobs
+/// (demande_id)`, …) and share their pages: a SQLite commit writes to the
+/// WAL the pages its transaction touched, and random version-4 ids touched
+/// one page per index per row. The id reveals the millisecond it was made,
+/// which each of these rows shows anyway (`submitted_at`, `created_at`);
+/// nothing relies on an id being unguessable (every read checks rights),
+/// and the 74 random bits keep two hosts' ids apart. Attachments keep
+/// random ids: their first digits spread them over directories
+/// ([`crate::FileStore::path`]).
 pub(crate) fn new_id() -> Uuid {
     Uuid::new_v7(uuid::Timestamp::now(uuid::NoContext))
 }
@@ -640,8 +643,8 @@ mod tests {
         assert_eq!(instant(millis(at)).unwrap(), at);
     }
 
-    /// Ids made one after the other sort, as text, in the order they were
-    /// made (version-4 ids would not: each is random).
+    /// Ids made in successive milliseconds sort, as text, in the order
+    /// they were made (version-4 ids would not: each is random).
     #[test]
     fn new_ids_sort_in_creation_order() {
         let ids: Vec<String> = (0..20)
