@@ -24,7 +24,7 @@
 //! PostgreSQL only a database failure while storing leaves one, never a
 //! duplicate).
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use guichet_core::access::Perimeter;
 use guichet_core::calendar::Zone;
 use guichet_core::demande::{Demande, DemarcheRef};
@@ -469,7 +469,7 @@ impl Store {
         let prefix = self.numero_prefix(slug).await?;
         // One upsert is atomic on its own: no transaction around it.
         let mut conn = self.write.acquire().await?;
-        let year = self.zone.today(now).year();
+        let year = chrono::Datelike::year(&self.zone.today(now));
         Ok(Reservation {
             id: DemandeId::from_uuid(new_id()),
             numero: next_number(&mut conn, slug, &prefix, year).await?,
