@@ -6,9 +6,9 @@
 //! instants are `BIGINT` milliseconds since the Unix epoch (they sort and
 //! compare as numbers and index well), dates are `TEXT` `YYYY-MM-DD` (they
 //! sort as text), identifiers are `TEXT` UUIDs ([`new_id`]: time-ordered
-//! for the rows a filing writes), structured values are `TEXT` JSON. Placeholders are `$1`, `$2`… in increasing order of first
-//! appearance, because SQLite numbers `$n` parameters in the order it first
-//! meets them.
+//! for the rows a filing writes), structured values are `TEXT` JSON.
+//! Placeholders are `$1`, `$2`… in increasing order of first appearance,
+//! because SQLite numbers `$n` parameters in the order it first meets them.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
