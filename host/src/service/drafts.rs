@@ -4,10 +4,11 @@
 //! The rules are the core's (`guichet_core::draft`: who may open, the
 //! prefill, the page merge, the file limit; `guichet_core::validation`:
 //! the page's checks); this module reads what they need and writes what
-//! they decide. Every read-modify-write of a draft runs inside the store's
-//! transaction on the draft as stored at that moment
-//! (`Store::update_draft`, `Store::attach_draft_file`), so concurrent
-//! saves and uploads are never lost and limits hold.
+//! they decide. Every read-modify-write of a draft is written only on the
+//! draft as stored at that moment (`Store::update_read_draft`: a page is
+//! checked on the draft as read, and checked again on the stored one if
+//! it changed meanwhile; `Store::attach_draft_file`), so concurrent saves
+//! and uploads are never lost and limits hold.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use guichet_core::validation::{self, Context, ErrorCode, FieldError, check_uploa
 use guichet_core::value::Value;
 use guichet_store::StoreError;
 use guichet_store::account::UserKind;
-use guichet_store::draft::{Draft, DraftId};
+use guichet_store::draft::{Draft, DraftId, DraftKey};
 use guichet_store::file::{FileOwner, NewFile, StoredFile};
 
 use super::{Caller, Guichet, ServiceError, options};
@@ -142,9 +143,24 @@ pub(super) async fn usager_by_login(
 /// # Errors
 /// `NotFound` when there is no such draft or it is someone else's.
 pub async fn own(guichet: &Guichet, caller: &Caller, id: DraftId) -> Result<Loaded, ServiceError> {
-    match guichet.store.draft_with_definition(id).await {
-        Ok((draft, definition)) if draft.owner == caller.user.id => {
-            Ok(Loaded { draft, definition })
+    own_to_save(guichet, caller, id)
+        .await
+        .map(|(loaded, _)| loaded)
+}
+
+/// A draft of the caller with its definition, as [`own`], and its key to
+/// save it with (`Store::update_read_draft`).
+///
+/// # Errors
+/// As [`own`].
+async fn own_to_save(
+    guichet: &Guichet,
+    caller: &Caller,
+    id: DraftId,
+) -> Result<(Loaded, DraftKey), ServiceError> {
+    match guichet.store.draft_to_save(id).await {
+        Ok((draft, definition, key)) if draft.owner == caller.user.id => {
+            Ok((Loaded { draft, definition }, key))
         }
         Ok(_) | Err(StoreError::NotFound(_)) => Err(not_found()),
         Err(other) => Err(other.into()),
@@ -256,7 +272,7 @@ pub async fn save_page(
     body: &serde_json::Value,
 ) -> Result<Saved, ServiceError> {
     let now = guichet.now();
-    let Loaded { draft, definition } = own(guichet, caller, id).await?;
+    let (Loaded { draft, definition }, key) = own_to_save(guichet, caller, id).await?;
     let page = form_page(&definition, page)?;
     let mut answers = read_answers(&definition, body).map_err(ServiceError::Fields)?;
     let mut problems = foreign_fields(page, &answers);
@@ -279,7 +295,7 @@ pub async fn save_page(
     };
     let saved = guichet
         .store
-        .update_draft(draft.id, now, |current| {
+        .update_read_draft(draft, key, now, |current| {
             // Runs again if the draft was saved meanwhile.
             let merged = merge_page(&current.answers, page, answers.clone());
             let mut problems = problems.clone();

@@ -106,6 +106,12 @@ pub struct FilingContext {
     pub(crate) definition: Arc<Definition>,
 }
 
+/// A draft's data key as read with it ([`Store::draft_to_save`]), for
+/// [`Store::update_read_draft`] to seal the new answers without reading the
+/// draft again.
+#[derive(Debug)]
+pub struct DraftKey(Option<DataKey>);
+
 fn draft(row: &AnyRow, keys: &Keyring) -> Result<Draft> {
     let key = keys.of_row(row)?;
     draft_with(row, key.as_ref())
@@ -230,6 +236,17 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn draft_with_definition(&self, id: DraftId) -> Result<(Draft, Arc<Definition>)> {
+        let (draft, definition, _) = self.draft_to_save(id).await?;
+        Ok((draft, definition))
+    }
+
+    /// A draft with the definition of its version, as
+    /// [`Store::draft_with_definition`], and its key, for
+    /// [`Store::update_read_draft`] to save it.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such draft.
+    pub async fn draft_to_save(&self, id: DraftId) -> Result<(Draft, Arc<Definition>, DraftKey)> {
         let row = sqlx::query(&format!(
             "SELECT {}, {DEFINITION_UPDATED_AT} \
              FROM drafts WHERE id = $1",
@@ -239,9 +256,10 @@ impl Store {
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound("brouillon"))?;
-        let draft = draft(&row, &self.keys)?;
+        let key = self.keys.of_row(&row)?;
+        let draft = draft_with(&row, key.as_ref())?;
         let definition = self.definition_of(&draft.demarche, &row).await?;
-        Ok((draft, definition))
+        Ok((draft, definition, DraftKey(key)))
     }
 
     /// The definition of `demarche`, whose `updated_at` `row` read as
@@ -378,16 +396,42 @@ impl Store {
         &self,
         id: DraftId,
         now: DateTime<Utc>,
-        mut change: impl FnMut(&Draft) -> std::result::Result<Answers, E>,
+        change: impl FnMut(&Draft) -> std::result::Result<Answers, E>,
     ) -> std::result::Result<Draft, E>
     where
         E: From<StoreError>,
     {
         let mut conn = self.read.acquire().await.map_err(StoreError::from)?;
-        let (mut saved, key) = self.draft_and_key(&mut conn, id, "").await?;
+        let (saved, key) = self.draft_and_key(&mut conn, id, "").await?;
         drop(conn);
+        self.update_read_draft(saved, DraftKey(key), now, change)
+            .await
+    }
+
+    /// Changes a draft's answers as [`Store::update_draft`] does, its first
+    /// attempt on `read`, the draft as the caller read it with its `key`
+    /// ([`Store::draft_to_save`]), instead of reading it again: a page
+    /// saved reads the draft once.
+    ///
+    /// # Errors
+    /// As [`Store::update_draft`].
+    pub async fn update_read_draft<E>(
+        &self,
+        read: Draft,
+        key: DraftKey,
+        now: DateTime<Utc>,
+        mut change: impl FnMut(&Draft) -> std::result::Result<Answers, E>,
+    ) -> std::result::Result<Draft, E>
+    where
+        E: From<StoreError>,
+    {
+        let id = read.id;
+        let mut saved = read;
         saved.answers = change(&saved)?;
-        if self.write_answers_at(&mut saved, key.as_ref(), now).await? {
+        if self
+            .write_answers_at(&mut saved, key.0.as_ref(), now)
+            .await?
+        {
             return Ok(saved);
         }
         let mut tx = self.begin().await?;

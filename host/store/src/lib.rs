@@ -63,7 +63,9 @@
 //!   (several hosts × 10 stays far below PostgreSQL's default limit of 100)
 //!   and `READ COMMITTED`; concurrent writers are made safe by row locks:
 //!   optimistic revisions on demandes, upserts on counters, `SKIP LOCKED`
-//!   on claims.
+//!   on claims. It pings a connection before lending it only when it sat
+//!   idle for [`POSTGRES_PING_AFTER_IDLE`] (sqlx pings each one it takes
+//!   back regardless).
 //! - **Nothing is half-written**: every write that touches several rows is
 //!   one transaction, rolled back on any error. The only effect outside the
 //!   database, deleting files from disk, is recorded in the transaction
@@ -154,7 +156,7 @@ use std::time::Duration;
 
 use guichet_core::calendar::Zone;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, AnyPool, Connection as _, Transaction};
 
 pub use error::{Result, StoreError};
 pub use file::FileStore;
@@ -164,6 +166,14 @@ use crate::demarche::VersionFacts;
 
 /// Connections of the PostgreSQL pool of one host.
 pub const POSTGRES_POOL_SIZE: u32 = 10;
+
+/// A PostgreSQL connection idle in the pool for at least this long is
+/// pinged before it is lent (one round trip), so that one broken while
+/// idle (a database restart, a dropped link) is replaced before a request
+/// uses it. One lent again sooner is not: under load every connection
+/// comes back within milliseconds, and pinging each loan cost a round trip
+/// per query, 2 of the 7 a submission made (BENCHMARKS.md §2).
+pub const POSTGRES_PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Reader connections of the SQLite pool (writes have their own connection).
 pub const SQLITE_READERS: u32 = 4;
@@ -312,6 +322,15 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(POSTGRES_POOL_SIZE)
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= POSTGRES_PING_AFTER_IDLE {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect(url)
                     .await?;
                 (pool.clone(), pool)
@@ -578,5 +597,43 @@ mod tests {
         );
         assert!(sqlite::url_creating("sqlite::memory:").is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A PostgreSQL connection cut while idle in the pool (here by
+    /// `pg_terminate_backend`, as a database restart would) is pinged,
+    /// found broken and replaced before a query uses it.
+    #[tokio::test]
+    async fn a_postgres_connection_cut_while_idle_is_replaced_before_use() {
+        use sqlx::Connection;
+        let Some(database) = guichet_testdb::TestDatabase::create(true, "store").await else {
+            return;
+        };
+        let store = Store::connect(&database.url, FileStore::new(database.files_dir()))
+            .await
+            .unwrap();
+        sqlx::query("SELECT 1").execute(&store.read).await.unwrap();
+        assert!(store.read.num_idle() > 0, "a connection waits in the pool");
+
+        let mut other = sqlx::AnyConnection::connect(&database.url).await.unwrap();
+        let cut = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut other)
+        .await
+        .unwrap();
+        assert!(!cut.is_empty(), "the pool's connections were cut");
+        tokio::time::sleep(POSTGRES_PING_AFTER_IDLE + std::time::Duration::from_millis(200)).await;
+
+        for _ in 0..POSTGRES_POOL_SIZE {
+            sqlx::query("SELECT 1")
+                .execute(&store.read)
+                .await
+                .expect("a live connection, not the cut one");
+        }
+
+        other.close().await.unwrap();
+        store.close().await;
+        database.remove().await;
     }
 }

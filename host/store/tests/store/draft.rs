@@ -50,6 +50,7 @@ on_both_backends!(
     a_stale_draft_filed_among_concurrent_filings_fails_alone,
     a_draft_reads_its_definition_as_updated_in_place,
     concurrent_page_saves_of_one_draft_lose_nothing,
+    a_page_saved_on_a_stale_read_is_checked_again_on_the_stored_draft,
     a_second_draft_among_concurrent_creations_fails_alone,
     cancelled_saves_do_not_fail_the_filings_written_with_them,
 );
@@ -495,6 +496,50 @@ async fn concurrent_page_saves_of_one_draft_lose_nothing(db: TestDb) {
     assert_eq!(
         saved.answers.get(&FieldId::from("nom")),
         draft.answers.get(&FieldId::from("nom"))
+    );
+}
+
+/// A page is saved on the draft as the caller read it
+/// (`Store::draft_to_save`); if another save landed since, the change runs
+/// again on the stored draft and neither save is lost.
+async fn a_page_saved_on_a_stale_read_is_checked_again_on_the_stored_draft(db: TestDb) {
+    let (_, _, draft) = velo_draft(&db).await;
+    let (read, _, key) = db.draft_to_save(draft.id).await.unwrap();
+    assert_eq!(read, draft);
+    save_page(
+        &db,
+        &draft,
+        &["note_a"],
+        answers(vec![("note_a", text("a"))]),
+        start(),
+    )
+    .await;
+
+    let mut seen = Vec::new();
+    let saved = db
+        .update_read_draft(read, key, start() + days(1), |current| {
+            seen.push(current.revision);
+            let mut merged = current.answers.clone();
+            merged.merge(answers(vec![("note_b", text("b"))]));
+            Ok::<_, StoreError>(merged)
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(
+        seen,
+        vec![draft.revision, draft.revision + 1],
+        "the change ran on the read draft, then on the stored one"
+    );
+    assert_eq!(saved, db.draft(draft.id).await.unwrap());
+    assert_eq!(saved.revision, draft.revision + 2);
+    assert_eq!(
+        saved.answers.get(&FieldId::from("note_a")),
+        Some(&text("a"))
+    );
+    assert_eq!(
+        saved.answers.get(&FieldId::from("note_b")),
+        Some(&text("b"))
     );
 }
 
