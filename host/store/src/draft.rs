@@ -247,15 +247,17 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn draft_to_save(&self, id: DraftId) -> Result<(Draft, Arc<Definition>, DraftKey)> {
-        let row = sqlx::query(&format!(
+        let mut lease = self.kept.lease(&self.read, self.backend).await?;
+        let read = sqlx::query(&format!(
             "SELECT {}, {DEFINITION_UPDATED_AT} \
              FROM drafts WHERE id = $1",
             draft_columns()
         ))
         .bind(id.0.to_string())
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("brouillon"))?;
+        .fetch_optional(lease.conn())
+        .await;
+        lease.done(&read);
+        let row = read?.ok_or(StoreError::NotFound("brouillon"))?;
         let key = self.keys.of_row(&row)?;
         let draft = draft_with(&row, key.as_ref())?;
         let definition = self.definition_of(&draft.demarche, &row).await?;
@@ -284,7 +286,8 @@ impl Store {
         &self,
         id: DraftId,
     ) -> Result<(Draft, Arc<Definition>, FilingContext)> {
-        let row = sqlx::query(&format!(
+        let mut lease = self.kept.lease(&self.read, self.backend).await?;
+        let read = sqlx::query(&format!(
             "SELECT {}, {DEFINITION_UPDATED_AT}, \
              (SELECT numero_prefix FROM demarches WHERE demarches.slug = drafts.slug) AS numero_prefix, \
              {USER_COLUMNS_ACCOUNT} \
@@ -292,9 +295,10 @@ impl Store {
             draft_columns()
         ))
         .bind(id.0.to_string())
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("brouillon"))?;
+        .fetch_optional(lease.conn())
+        .await;
+        lease.done(&read);
+        let row = read?.ok_or(StoreError::NotFound("brouillon"))?;
         let key = self.keys.of_row(&row)?;
         let draft = draft_with(&row, key.as_ref())?;
         let definition = self.definition_of(&draft.demarche, &row).await?;

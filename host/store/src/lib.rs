@@ -59,13 +59,15 @@
 //!   supported: the two pools would see two databases. Its pools lend a
 //!   connection without pinging it first: a SQLite connection cannot be
 //!   cut by a server, and the ping would cost a round trip per query.
-//! - **PostgreSQL** uses one pool of [`POSTGRES_POOL_SIZE`] connections
-//!   (several hosts × 10 stays far below PostgreSQL's default limit of 100)
-//!   and `READ COMMITTED`; concurrent writers are made safe by row locks:
-//!   optimistic revisions on demandes, upserts on counters, `SKIP LOCKED`
-//!   on claims. It pings a connection before lending it only when it sat
-//!   idle for [`POSTGRES_PING_AFTER_IDLE`] (sqlx pings each one it takes
-//!   back regardless).
+//! - **PostgreSQL** uses one pool of [`POSTGRES_POOL_SIZE`] connections,
+//!   and up to 4 more kept between the hot reads of drafts ([`lease`])
+//!   (several hosts × 14 stays far below PostgreSQL's default limit of
+//!   100), and `READ COMMITTED`; concurrent writers are made safe by row
+//!   locks: optimistic revisions on demandes, upserts on counters, `SKIP
+//!   LOCKED` on claims. It pings a connection before lending it only when
+//!   it sat idle for [`POSTGRES_PING_AFTER_IDLE`] (sqlx's pool pings each
+//!   one it takes back regardless, which [`lease`] avoids for the reads
+//!   every page save and filing make).
 //! - **Nothing is half-written**: every write that touches several rows is
 //!   one transaction, rolled back on any error. The only effect outside the
 //!   database, deleting files from disk, is recorded in the transaction
@@ -135,6 +137,7 @@ pub mod group;
 mod group_commit;
 mod history;
 pub mod job;
+mod lease;
 pub mod link;
 pub mod outcome;
 pub mod password_link;
@@ -273,6 +276,8 @@ pub struct Store {
     keys: seal::Keyring,
     /// SQLite's writes committed in groups ([`group_commit`]).
     groups: Arc<group_commit::GroupCommit>,
+    /// Reader connections kept between hot reads ([`lease`]).
+    kept: Arc<lease::Kept>,
 }
 
 impl std::fmt::Debug for Store {
@@ -349,6 +354,7 @@ impl Store {
             erased: Arc::default(),
             keys: seal::Keyring::new(master),
             groups: Arc::default(),
+            kept: Arc::default(),
         };
         store.migrate().await?;
         if backend == Backend::Sqlite
@@ -424,6 +430,7 @@ impl Store {
 
     /// Closes the pools (waits for connections in use to come back).
     pub async fn close(&self) {
+        self.kept.close().await;
         self.write.close().await;
         self.read.close().await;
     }
@@ -599,9 +606,10 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    /// A PostgreSQL connection cut while idle in the pool (here by
-    /// `pg_terminate_backend`, as a database restart would) is pinged,
-    /// found broken and replaced before a query uses it.
+    /// A PostgreSQL connection cut while idle in the pool or kept between
+    /// hot reads ([`lease`]) (here by `pg_terminate_backend`, as a database
+    /// restart would) is pinged, found broken and replaced before a query
+    /// uses it.
     #[tokio::test]
     async fn a_postgres_connection_cut_while_idle_is_replaced_before_use() {
         use sqlx::Connection;
@@ -613,6 +621,9 @@ mod tests {
             .unwrap();
         sqlx::query("SELECT 1").execute(&store.read).await.unwrap();
         assert!(store.read.num_idle() > 0, "a connection waits in the pool");
+        let mut lease = store.kept.lease(&store.read, store.backend).await.unwrap();
+        let read = sqlx::query("SELECT 1").execute(lease.conn()).await;
+        lease.done(&read);
 
         let mut other = sqlx::AnyConnection::connect(&database.url).await.unwrap();
         let cut = sqlx::query(
@@ -631,6 +642,14 @@ mod tests {
                 .await
                 .expect("a live connection, not the cut one");
         }
+        let unknown = draft::DraftId(uuid::Uuid::new_v4());
+        assert!(
+            matches!(
+                store.draft_to_save(unknown).await,
+                Err(StoreError::NotFound(_))
+            ),
+            "a kept connection is pinged too"
+        );
 
         other.close().await.unwrap();
         store.close().await;

@@ -1,0 +1,266 @@
+//! Connections kept between the hot reads of a request, without going back
+//! to the pool.
+//!
+//! sqlx 0.8's pool pings every connection it takes back (`return_to_pool`,
+//! not configurable): on SQLite one more hand-off to the connection's
+//! worker thread, on PostgreSQL one more round trip, after every query
+//! made on the pool. The reads that every draft save and every filing make
+//! ([`crate::Store::draft_to_save`], [`crate::Store::draft_to_file`]) take
+//! a connection from here instead: a connection detached from the reader
+//! pool (sqlx then counts it no more and may open another in its place),
+//! lent and put back without a ping. At most [`KEPT`] connections are out
+//! of the pool this way; a lease waits for one of them rather than detach
+//! one more (a tokio semaphore).
+//!
+//! A connection whose query failed, however (PostgreSQL reports the end of
+//! its backend as a database error, `57P01`), or whose future was dropped
+//! mid-query is not put back but closed: these reads fail only in
+//! trouble. On PostgreSQL one that waited here for
+//! [`crate::POSTGRES_PING_AFTER_IDLE`] is pinged before it is lent, as the
+//! pool does, so that a database restart costs no request.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use sqlx::{AnyConnection, AnyPool, Connection as _};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::{Backend, POSTGRES_PING_AFTER_IDLE, Result};
+
+/// Connections kept at most.
+pub(crate) const KEPT: usize = 4;
+
+/// The connections waiting to be lent, each with the instant it came back.
+pub(crate) struct Kept {
+    waiting: Mutex<Vec<(AnyConnection, Instant)>>,
+    /// One permit per connection out of the pool, so that at most [`KEPT`]
+    /// exist: a lease waits for one rather than detach one more.
+    permits: Semaphore,
+}
+
+impl Default for Kept {
+    fn default() -> Kept {
+        Kept {
+            waiting: Mutex::default(),
+            permits: Semaphore::new(KEPT),
+        }
+    }
+}
+
+/// A connection lent by [`Kept::lease`]; [`Lease::done`] puts it back.
+/// Dropped otherwise (its future dropped mid-query), it closes its
+/// connection (SQLite: the worker thread ends; PostgreSQL: the socket).
+pub(crate) struct Lease<'k> {
+    conn: AnyConnection,
+    kept: &'k Kept,
+    _permit: SemaphorePermit<'k>,
+}
+
+impl Kept {
+    /// A connection: one waiting here, or one taken from `pool` and
+    /// detached from it.
+    ///
+    /// # Errors
+    /// The pool's error when it has no connection to give.
+    pub(crate) async fn lease(&self, pool: &AnyPool, backend: Backend) -> Result<Lease<'_>> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        loop {
+            let waiting = self.waiting.lock().map(|mut w| w.pop()).ok().flatten();
+            let Some((mut conn, since)) = waiting else {
+                let conn = pool.acquire().await?.detach();
+                return Ok(Lease {
+                    conn,
+                    kept: self,
+                    _permit: permit,
+                });
+            };
+            if backend == Backend::Postgres
+                && since.elapsed() >= POSTGRES_PING_AFTER_IDLE
+                && conn.ping().await.is_err()
+            {
+                drop(conn);
+                continue;
+            }
+            return Ok(Lease {
+                conn,
+                kept: self,
+                _permit: permit,
+            });
+        }
+    }
+}
+
+impl Kept {
+    /// Closes the connections waiting here.
+    pub(crate) async fn close(&self) {
+        let waiting = match self.waiting.lock() {
+            Ok(mut waiting) => std::mem::take(&mut *waiting),
+            Err(_) => Vec::new(),
+        };
+        for (conn, _) in waiting {
+            let _ = conn.close().await;
+        }
+    }
+}
+
+impl Lease<'_> {
+    /// The connection to query on.
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    /// Puts the connection back after a query that ended with `outcome`:
+    /// kept if it succeeded, closed otherwise.
+    pub(crate) fn done<T>(self, outcome: &std::result::Result<T, sqlx::Error>) {
+        let Lease { conn, kept, .. } = self;
+        if outcome.is_ok()
+            && let Ok(mut waiting) = kept.waiting.lock()
+        {
+            waiting.push((conn, Instant::now()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::AnyConnection;
+
+    use crate::{FileStore, Store};
+
+    async fn store(postgres: bool) -> Option<(guichet_testdb::TestDatabase, Store)> {
+        let database = guichet_testdb::TestDatabase::create(postgres, "store").await?;
+        let store = Store::connect(&database.url, FileStore::new(database.files_dir()))
+            .await
+            .unwrap();
+        Some((database, store))
+    }
+
+    fn waiting(store: &Store) -> usize {
+        store.kept.waiting.lock().unwrap().len()
+    }
+
+    /// What names the connection a query runs on: PostgreSQL's backend
+    /// pid; on SQLite a temporary table, which only its connection sees.
+    async fn mark(conn: &mut AnyConnection, postgres: bool) -> String {
+        if postgres {
+            let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                .fetch_one(conn)
+                .await
+                .unwrap();
+            pid.to_string()
+        } else {
+            sqlx::query("CREATE TEMP TABLE IF NOT EXISTS lent (n INTEGER)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM temp.lent")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO temp.lent VALUES (1)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            n.to_string()
+        }
+    }
+
+    /// A connection put back is lent again, without the pool.
+    #[tokio::test]
+    async fn a_connection_put_back_is_lent_again() {
+        for postgres in [false, true] {
+            let Some((database, store)) = store(postgres).await else {
+                continue;
+            };
+            let mut lease = store.kept.lease(&store.read, store.backend).await.unwrap();
+            let first = mark(lease.conn(), postgres).await;
+            lease.done(&Ok::<(), sqlx::Error>(()));
+            assert_eq!(waiting(&store), 1, "put back");
+
+            let mut again = store.kept.lease(&store.read, store.backend).await.unwrap();
+            assert_eq!(waiting(&store), 0, "lent");
+            let second = mark(again.conn(), postgres).await;
+            if postgres {
+                assert_eq!(first, second, "the same backend");
+            } else {
+                assert_eq!((first.as_str(), second.as_str()), ("0", "1"));
+            }
+            again.done(&Ok::<(), sqlx::Error>(()));
+            store.close().await;
+            assert_eq!(waiting(&store), 0, "closed with the store");
+            database.remove().await;
+        }
+    }
+
+    /// At most `KEPT` connections are out of the pool: more leases at once
+    /// wait for one to come back.
+    #[tokio::test]
+    async fn leases_beyond_the_kept_ones_wait() {
+        let Some((database, store)) = store(false).await else {
+            return;
+        };
+        let mut leases = Vec::new();
+        for _ in 0..super::KEPT {
+            leases.push(store.kept.lease(&store.read, store.backend).await.unwrap());
+        }
+        let more = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            store.kept.lease(&store.read, store.backend),
+        )
+        .await;
+        assert!(more.is_err(), "a lease beyond KEPT waits");
+        let back = leases.pop().unwrap();
+        back.done(&Ok::<(), sqlx::Error>(()));
+        let mut lent = store.kept.lease(&store.read, store.backend).await.unwrap();
+        sqlx::query("SELECT 1").execute(lent.conn()).await.unwrap();
+        drop(leases);
+        store.close().await;
+        database.remove().await;
+    }
+
+    /// A connection whose query failed is not put back: here SQLite
+    /// refused the query.
+    #[tokio::test]
+    async fn a_connection_whose_query_failed_is_not_put_back() {
+        let Some((database, store)) = store(false).await else {
+            return;
+        };
+        let mut lease = store.kept.lease(&store.read, store.backend).await.unwrap();
+        let refused = sqlx::query("SELECT * FROM no_such_table")
+            .execute(lease.conn())
+            .await;
+        assert!(refused.is_err());
+        lease.done(&refused);
+        assert_eq!(waiting(&store), 0, "closed, not put back");
+        store.close().await;
+        database.remove().await;
+    }
+
+    /// A connection whose PostgreSQL backend ended under it is not put
+    /// back (the server reports the end as a database error, `57P01`).
+    #[tokio::test]
+    async fn a_broken_connection_is_not_put_back() {
+        use sqlx::Connection;
+        let Some((database, store)) = store(true).await else {
+            return;
+        };
+        let mut lease = store.kept.lease(&store.read, store.backend).await.unwrap();
+        let pid = mark(lease.conn(), true).await;
+        let mut other = AnyConnection::connect(&database.url).await.unwrap();
+        sqlx::query(&format!("SELECT pg_terminate_backend({pid}, 5000)"))
+            .execute(&mut other)
+            .await
+            .unwrap();
+        let broken = sqlx::query("SELECT 1").execute(lease.conn()).await;
+        assert!(broken.is_err());
+        lease.done(&broken);
+        assert_eq!(waiting(&store), 0, "closed, not put back");
+        other.close().await.unwrap();
+        store.close().await;
+        database.remove().await;
+    }
+}
