@@ -264,15 +264,16 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown démarche; a database error.
     pub async fn current_definition(&self, slug: &Slug) -> Result<(u32, Arc<Definition>)> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "SELECT d.latest_version, v.updated_at FROM demarches d \
              JOIN demarche_versions v ON v.slug = d.slug AND v.version = d.latest_version \
              WHERE d.slug = $1",
         )
-        .bind(slug.as_str().to_owned())
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("démarche"))?;
+        .bind(slug.as_str().to_owned());
+        let row = self
+            .fetch_kept(query)
+            .await?
+            .ok_or(StoreError::NotFound("démarche"))?;
         let version = version_number(row.int("latest_version")?)?;
         let definition = self
             .definition_at(slug.as_str(), version, row.int("updated_at")?)

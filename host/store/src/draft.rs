@@ -247,17 +247,14 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn draft_to_save(&self, id: DraftId) -> Result<(Draft, Arc<Definition>, DraftKey)> {
-        let mut lease = self.kept.lease(&self.read, self.backend).await?;
-        let read = sqlx::query(&format!(
-            "SELECT {}, {DEFINITION_UPDATED_AT} \
-             FROM drafts WHERE id = $1",
+        let text = format!(
+            "SELECT {}, {DEFINITION_UPDATED_AT} FROM drafts WHERE id = $1",
             draft_columns()
-        ))
-        .bind(id.0.to_string())
-        .fetch_optional(lease.conn())
-        .await;
-        lease.done(&read);
-        let row = read?.ok_or(StoreError::NotFound("brouillon"))?;
+        );
+        let row = self
+            .fetch_kept(sqlx::query(&text).bind(id.0.to_string()))
+            .await?
+            .ok_or(StoreError::NotFound("brouillon"))?;
         let key = self.keys.of_row(&row)?;
         let draft = draft_with(&row, key.as_ref())?;
         let definition = self.definition_of(&draft.demarche, &row).await?;
@@ -286,19 +283,17 @@ impl Store {
         &self,
         id: DraftId,
     ) -> Result<(Draft, Arc<Definition>, FilingContext)> {
-        let mut lease = self.kept.lease(&self.read, self.backend).await?;
-        let read = sqlx::query(&format!(
+        let text = format!(
             "SELECT {}, {DEFINITION_UPDATED_AT}, \
              (SELECT numero_prefix FROM demarches WHERE demarches.slug = drafts.slug) AS numero_prefix, \
              {USER_COLUMNS_ACCOUNT} \
              FROM drafts LEFT JOIN users u ON u.id = drafts.usager_id WHERE drafts.id = $1",
             draft_columns()
-        ))
-        .bind(id.0.to_string())
-        .fetch_optional(lease.conn())
-        .await;
-        lease.done(&read);
-        let row = read?.ok_or(StoreError::NotFound("brouillon"))?;
+        );
+        let row = self
+            .fetch_kept(sqlx::query(&text).bind(id.0.to_string()))
+            .await?
+            .ok_or(StoreError::NotFound("brouillon"))?;
         let key = self.keys.of_row(&row)?;
         let draft = draft_with(&row, key.as_ref())?;
         let definition = self.definition_of(&draft.demarche, &row).await?;
@@ -352,17 +347,17 @@ impl Store {
         usager: UserId,
         demarche: &DemarcheRef,
     ) -> Result<Option<Draft>> {
-        let row = sqlx::query(&format!(
+        let text = format!(
             "SELECT {} FROM drafts \
              WHERE owner_id = $1 AND usager_id = $2 AND slug = $3 AND version = $4",
             draft_columns()
-        ))
-        .bind(owner.to_string())
-        .bind(usager.to_string())
-        .bind(demarche.slug.as_str().to_owned())
-        .bind(i64::from(demarche.version))
-        .fetch_optional(&self.read)
-        .await?;
+        );
+        let query = sqlx::query(&text)
+            .bind(owner.to_string())
+            .bind(usager.to_string())
+            .bind(demarche.slug.as_str().to_owned())
+            .bind(i64::from(demarche.version));
+        let row = self.fetch_kept(query).await?;
         row.as_ref().map(|row| draft(row, &self.keys)).transpose()
     }
 

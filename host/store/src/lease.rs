@@ -4,9 +4,12 @@
 //! sqlx 0.8's pool pings every connection it takes back (`return_to_pool`,
 //! not configurable): on SQLite one more hand-off to the connection's
 //! worker thread, on PostgreSQL one more round trip, after every query
-//! made on the pool. The reads that every draft save and every filing make
-//! ([`crate::Store::draft_to_save`], [`crate::Store::draft_to_file`]) take
-//! a connection from here instead: a connection detached from the reader
+//! made on the pool. The reads that every request of a filing makes
+//! (opening: [`crate::Store::current_definition`],
+//! [`crate::Store::draft_for`]; each page saved:
+//! [`crate::Store::draft_to_save`]; the submission:
+//! [`crate::Store::draft_to_file`]) go through [`Store::fetch_kept`], on a
+//! connection from here instead: a connection detached from the reader
 //! pool (sqlx then counts it no more and may open another in its place),
 //! lent and put back without a ping. At most [`KEPT`] connections are out
 //! of the pool this way; a lease waits for one of them rather than detach
@@ -22,10 +25,12 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use sqlx::{AnyConnection, AnyPool, Connection as _};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AnyPool, Connection as _};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::{Backend, POSTGRES_PING_AFTER_IDLE, Result};
+use crate::{Backend, POSTGRES_PING_AFTER_IDLE, Result, Store};
 
 /// Connections kept at most.
 pub(crate) const KEPT: usize = 4;
@@ -122,6 +127,23 @@ impl Lease<'_> {
         {
             waiting.push((conn, Instant::now()));
         }
+    }
+}
+
+impl Store {
+    /// The row, if any, that `query` reads, on a kept connection: for the
+    /// reads every request of a filing makes.
+    ///
+    /// # Errors
+    /// A database error.
+    pub(crate) async fn fetch_kept<'q>(
+        &self,
+        query: Query<'q, Any, AnyArguments<'q>>,
+    ) -> Result<Option<AnyRow>> {
+        let mut lease = self.kept.lease(&self.read, self.backend).await?;
+        let read = query.fetch_optional(lease.conn()).await;
+        lease.done(&read);
+        Ok(read?)
     }
 }
 
