@@ -108,9 +108,12 @@ pub struct FilingContext {
 
 /// A draft's data key as read with it ([`Store::draft_to_save`]), for
 /// [`Store::update_read_draft`] to seal the new answers without reading the
-/// draft again.
+/// draft again; it names its draft, and serves that one only.
 #[derive(Debug)]
-pub struct DraftKey(Option<DataKey>);
+pub struct DraftKey {
+    draft: DraftId,
+    key: Option<DataKey>,
+}
 
 fn draft(row: &AnyRow, keys: &Keyring) -> Result<Draft> {
     let key = keys.of_row(row)?;
@@ -258,7 +261,7 @@ impl Store {
         let key = self.keys.of_row(&row)?;
         let draft = draft_with(&row, key.as_ref())?;
         let definition = self.definition_of(&draft.demarche, &row).await?;
-        Ok((draft, definition, DraftKey(key)))
+        Ok((draft, definition, DraftKey { draft: id, key }))
     }
 
     /// The definition of `demarche`, whose `updated_at` `row` read as
@@ -403,14 +406,16 @@ impl Store {
         let mut conn = self.read.acquire().await.map_err(StoreError::from)?;
         let (saved, key) = self.draft_and_key(&mut conn, id, "").await?;
         drop(conn);
-        self.update_read_draft(saved, DraftKey(key), now, change)
+        self.update_read_draft(saved, DraftKey { draft: id, key }, now, change)
             .await
     }
 
     /// Changes a draft's answers as [`Store::update_draft`] does, its first
     /// attempt on `read`, the draft as the caller read it with its `key`
-    /// ([`Store::draft_to_save`]), instead of reading it again: a page
-    /// saved reads the draft once.
+    /// ([`Store::draft_to_save`], `read` unchanged), instead of reading it
+    /// again: a page saved reads the draft once. With a `key` of another
+    /// draft, only the second attempt runs (the draft read and locked in
+    /// the write transaction).
     ///
     /// # Errors
     /// As [`Store::update_draft`].
@@ -425,13 +430,15 @@ impl Store {
         E: From<StoreError>,
     {
         let id = read.id;
-        let mut saved = read;
-        saved.answers = change(&saved)?;
-        if self
-            .write_answers_at(&mut saved, key.0.as_ref(), now)
-            .await?
-        {
-            return Ok(saved);
+        if key.draft == id {
+            let mut saved = read;
+            saved.answers = change(&saved)?;
+            if self
+                .write_answers_at(&mut saved, key.key.as_ref(), now)
+                .await?
+            {
+                return Ok(saved);
+            }
         }
         let mut tx = self.begin().await?;
         let (mut saved, key) = self.locked_draft(&mut tx, id).await?;

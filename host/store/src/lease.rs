@@ -12,15 +12,20 @@
 //! connection from here instead: a connection detached from the reader
 //! pool (sqlx then counts it no more and may open another in its place),
 //! lent and put back without a ping. At most [`KEPT`] connections are out
-//! of the pool this way; a lease waits for one of them rather than detach
-//! one more (a tokio semaphore).
+//! of the pool this way (a tokio semaphore); when all are lent, the read
+//! goes through the pool as any other, so a kept read never waits longer
+//! than a pool read would.
 //!
 //! A connection whose query failed, however (PostgreSQL reports the end of
 //! its backend as a database error, `57P01`), or whose future was dropped
 //! mid-query is not put back but closed: these reads fail only in
 //! trouble. On PostgreSQL one that waited here for
-//! [`crate::POSTGRES_PING_AFTER_IDLE`] is pinged before it is lent, as the
-//! pool does, so that a database restart costs no request.
+//! [`crate::POSTGRES_PING_AFTER_IDLE`] is pinged before it is lent (within
+//! the pool's acquire timeout), as the pool does: a connection broken
+//! while idle (a database restart) is replaced before a request uses it;
+//! one broken while in use fails its request once, as in the pool. Kept
+//! connections do not expire (the pool's idle timeout and lifetime do not
+//! reach them); [`Kept::close`] closes them with the store.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -39,7 +44,7 @@ pub(crate) const KEPT: usize = 4;
 pub(crate) struct Kept {
     waiting: Mutex<Vec<(AnyConnection, Instant)>>,
     /// One permit per connection out of the pool, so that at most [`KEPT`]
-    /// exist: a lease waits for one rather than detach one more.
+    /// exist; closed with the store.
     permits: Semaphore,
 }
 
@@ -62,46 +67,54 @@ pub(crate) struct Lease<'k> {
 }
 
 impl Kept {
-    /// A connection: one waiting here, or one taken from `pool` and
-    /// detached from it.
+    /// A connection, when one of the [`KEPT`] is free: one waiting here, or
+    /// one taken from `pool` and detached from it. `None` when all are
+    /// lent or the store is closed: the caller reads through the pool.
     ///
     /// # Errors
-    /// The pool's error when it has no connection to give.
-    pub(crate) async fn lease(&self, pool: &AnyPool, backend: Backend) -> Result<Lease<'_>> {
-        let permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
+    /// The pool's error when it has no connection to give (within its
+    /// acquire timeout).
+    pub(crate) async fn lease(
+        &self,
+        pool: &AnyPool,
+        backend: Backend,
+    ) -> Result<Option<Lease<'_>>> {
+        let Ok(permit) = self.permits.try_acquire() else {
+            return Ok(None);
+        };
         loop {
             let waiting = self.waiting.lock().map(|mut w| w.pop()).ok().flatten();
             let Some((mut conn, since)) = waiting else {
                 let conn = pool.acquire().await?.detach();
-                return Ok(Lease {
+                return Ok(Some(Lease {
                     conn,
                     kept: self,
                     _permit: permit,
-                });
+                }));
             };
-            if backend == Backend::Postgres
-                && since.elapsed() >= POSTGRES_PING_AFTER_IDLE
-                && conn.ping().await.is_err()
-            {
-                drop(conn);
-                continue;
+            if backend == Backend::Postgres && since.elapsed() >= POSTGRES_PING_AFTER_IDLE {
+                let limit = pool.options().get_acquire_timeout();
+                if !matches!(tokio::time::timeout(limit, conn.ping()).await, Ok(Ok(()))) {
+                    drop(conn);
+                    continue;
+                }
             }
-            return Ok(Lease {
+            return Ok(Some(Lease {
                 conn,
                 kept: self,
                 _permit: permit,
-            });
+            }));
         }
     }
-}
 
-impl Kept {
-    /// Closes the connections waiting here.
+    /// Waits for the connections lent to come back, closes every one kept,
+    /// and lends no more.
     pub(crate) async fn close(&self) {
+        let all = u32::try_from(KEPT).unwrap_or(u32::MAX);
+        if let Ok(permits) = self.permits.acquire_many(all).await {
+            self.permits.close();
+            drop(permits);
+        }
         let waiting = match self.waiting.lock() {
             Ok(mut waiting) => std::mem::take(&mut *waiting),
             Err(_) => Vec::new(),
@@ -131,8 +144,9 @@ impl Lease<'_> {
 }
 
 impl Store {
-    /// The row, if any, that `query` reads, on a kept connection: for the
-    /// reads every request of a filing makes.
+    /// The row, if any, that `query` reads, on a kept connection when one
+    /// is free, else through the reader pool: for the reads every request
+    /// of a filing makes.
     ///
     /// # Errors
     /// A database error.
@@ -140,7 +154,9 @@ impl Store {
         &self,
         query: Query<'q, Any, AnyArguments<'q>>,
     ) -> Result<Option<AnyRow>> {
-        let mut lease = self.kept.lease(&self.read, self.backend).await?;
+        let Some(mut lease) = self.kept.lease(&self.read, self.backend).await? else {
+            return Ok(query.fetch_optional(&self.read).await?);
+        };
         let read = query.fetch_optional(lease.conn()).await;
         lease.done(&read);
         Ok(read?)
@@ -159,6 +175,16 @@ mod tests {
             .await
             .unwrap();
         Some((database, store))
+    }
+
+    /// A kept connection, which there must be.
+    async fn lend(store: &Store) -> super::Lease<'_> {
+        store
+            .kept
+            .lease(&store.read, store.backend)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     fn waiting(store: &Store) -> usize {
@@ -198,12 +224,12 @@ mod tests {
             let Some((database, store)) = store(postgres).await else {
                 continue;
             };
-            let mut lease = store.kept.lease(&store.read, store.backend).await.unwrap();
+            let mut lease = lend(&store).await;
             let first = mark(lease.conn(), postgres).await;
             lease.done(&Ok::<(), sqlx::Error>(()));
             assert_eq!(waiting(&store), 1, "put back");
 
-            let mut again = store.kept.lease(&store.read, store.backend).await.unwrap();
+            let mut again = lend(&store).await;
             assert_eq!(waiting(&store), 0, "lent");
             let second = mark(again.conn(), postgres).await;
             if postgres {
@@ -218,29 +244,64 @@ mod tests {
         }
     }
 
-    /// At most `KEPT` connections are out of the pool: more leases at once
-    /// wait for one to come back.
+    /// At most `KEPT` connections are out of the pool: with all of them
+    /// lent, a read goes through the pool, without waiting for one.
     #[tokio::test]
-    async fn leases_beyond_the_kept_ones_wait() {
+    async fn reads_beyond_the_kept_connections_go_through_the_pool() {
         let Some((database, store)) = store(false).await else {
             return;
         };
         let mut leases = Vec::new();
         for _ in 0..super::KEPT {
-            leases.push(store.kept.lease(&store.read, store.backend).await.unwrap());
+            leases.push(lend(&store).await);
         }
-        let more = tokio::time::timeout(
-            std::time::Duration::from_millis(200),
-            store.kept.lease(&store.read, store.backend),
-        )
-        .await;
-        assert!(more.is_err(), "a lease beyond KEPT waits");
-        let back = leases.pop().unwrap();
-        back.done(&Ok::<(), sqlx::Error>(()));
-        let mut lent = store.kept.lease(&store.read, store.backend).await.unwrap();
-        sqlx::query("SELECT 1").execute(lent.conn()).await.unwrap();
-        drop(leases);
+        assert!(
+            store
+                .kept
+                .lease(&store.read, store.backend)
+                .await
+                .unwrap()
+                .is_none(),
+            "no fifth kept connection"
+        );
+        let row = store
+            .fetch_kept(sqlx::query("SELECT 1 AS one"))
+            .await
+            .unwrap();
+        assert!(row.is_some(), "read through the pool");
+        for lease in leases {
+            lease.done(&Ok::<(), sqlx::Error>(()));
+        }
+        assert_eq!(waiting(&store), super::KEPT);
         store.close().await;
+        database.remove().await;
+    }
+
+    /// Closing the store waits for a connection lent, closes it with the
+    /// others, and lends no more.
+    #[tokio::test]
+    async fn closing_waits_for_the_connections_lent() {
+        let Some((database, store)) = store(false).await else {
+            return;
+        };
+        let mut lease = lend(&store).await;
+        let give_back = async move {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let read = sqlx::query("SELECT 1").execute(lease.conn()).await;
+            lease.done(&read);
+        };
+        tokio::join!(store.close(), give_back);
+        assert_eq!(waiting(&store), 0, "closed with the store");
+        assert!(
+            store
+                .kept
+                .lease(&store.read, store.backend)
+                .await
+                .unwrap()
+                .is_none(),
+            "no more leases"
+        );
+        assert!(store.fetch_kept(sqlx::query("SELECT 1")).await.is_err());
         database.remove().await;
     }
 
@@ -251,7 +312,7 @@ mod tests {
         let Some((database, store)) = store(false).await else {
             return;
         };
-        let mut lease = store.kept.lease(&store.read, store.backend).await.unwrap();
+        let mut lease = lend(&store).await;
         let refused = sqlx::query("SELECT * FROM no_such_table")
             .execute(lease.conn())
             .await;
@@ -270,7 +331,7 @@ mod tests {
         let Some((database, store)) = store(true).await else {
             return;
         };
-        let mut lease = store.kept.lease(&store.read, store.backend).await.unwrap();
+        let mut lease = lend(&store).await;
         let pid = mark(lease.conn(), true).await;
         let mut other = AnyConnection::connect(&database.url).await.unwrap();
         sqlx::query(&format!("SELECT pg_terminate_backend({pid}, 5000)"))

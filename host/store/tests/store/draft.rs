@@ -51,6 +51,7 @@ on_both_backends!(
     a_draft_reads_its_definition_as_updated_in_place,
     concurrent_page_saves_of_one_draft_lose_nothing,
     a_page_saved_on_a_stale_read_is_checked_again_on_the_stored_draft,
+    a_key_read_with_another_draft_is_not_used,
     a_second_draft_among_concurrent_creations_fails_alone,
     cancelled_saves_do_not_fail_the_filings_written_with_them,
 );
@@ -540,6 +541,41 @@ async fn a_page_saved_on_a_stale_read_is_checked_again_on_the_stored_draft(db: T
     assert_eq!(
         saved.answers.get(&FieldId::from("note_b")),
         Some(&text("b"))
+    );
+}
+
+/// `Store::update_read_draft` given the key of another draft does not seal
+/// with it: it reads the draft again, whose answers stay readable.
+async fn a_key_read_with_another_draft_is_not_used(db: TestDb) {
+    let (definition, _, draft) = velo_draft(&db).await;
+    let other = db
+        .create_draft(
+            usager(&db).await,
+            &first_version(&definition),
+            velo_answers(),
+            start(),
+        )
+        .await
+        .unwrap();
+    let (read, _, _) = db.draft_to_save(draft.id).await.unwrap();
+    let (_, _, other_key) = db.draft_to_save(other.id).await.unwrap();
+
+    let mut runs = 0;
+    let saved = db
+        .update_read_draft(read, other_key, start() + days(1), |current| {
+            runs += 1;
+            let mut merged = current.answers.clone();
+            merged.merge(answers(vec![("note_a", text("a"))]));
+            Ok::<_, StoreError>(merged)
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(runs, 1, "only on the draft read again");
+    assert_eq!(saved, db.draft(draft.id).await.unwrap(), "still readable");
+    assert_eq!(
+        saved.answers.get(&FieldId::from("note_a")),
+        Some(&text("a"))
     );
 }
 
