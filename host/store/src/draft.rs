@@ -254,14 +254,30 @@ impl Store {
             "SELECT {}, {DEFINITION_UPDATED_AT} FROM drafts WHERE id = $1",
             draft_columns()
         );
+        let (_, key, draft, definition) = self.draft_by_id(&text, id).await?;
+        Ok((draft, definition, DraftKey { draft: id, key }))
+    }
+
+    /// The draft `id` read by `text` (its columns, its version's
+    /// `definition_updated_at`, `$1` the id) on a kept connection, with
+    /// its key and its definition, and the row for the columns `text`
+    /// reads besides.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such draft.
+    async fn draft_by_id(
+        &self,
+        text: &str,
+        id: DraftId,
+    ) -> Result<(AnyRow, Option<DataKey>, Draft, Arc<Definition>)> {
         let row = self
-            .fetch_kept(sqlx::query(&text).bind(id.0.to_string()))
+            .fetch_kept(sqlx::query(text).bind(id.0.to_string()))
             .await?
             .ok_or(StoreError::NotFound("brouillon"))?;
         let key = self.keys.of_row(&row)?;
         let draft = draft_with(&row, key.as_ref())?;
         let definition = self.definition_of(&draft.demarche, &row).await?;
-        Ok((draft, definition, DraftKey { draft: id, key }))
+        Ok((row, key, draft, definition))
     }
 
     /// The definition of `demarche`, whose `updated_at` `row` read as
@@ -293,13 +309,7 @@ impl Store {
              FROM drafts LEFT JOIN users u ON u.id = drafts.usager_id WHERE drafts.id = $1",
             draft_columns()
         );
-        let row = self
-            .fetch_kept(sqlx::query(&text).bind(id.0.to_string()))
-            .await?
-            .ok_or(StoreError::NotFound("brouillon"))?;
-        let key = self.keys.of_row(&row)?;
-        let draft = draft_with(&row, key.as_ref())?;
-        let definition = self.definition_of(&draft.demarche, &row).await?;
+        let (row, key, draft, definition) = self.draft_by_id(&text, id).await?;
         let context = FilingContext {
             prefix: row.text_opt("numero_prefix")?,
             draft_key: key,

@@ -177,14 +177,14 @@ mod tests {
         Some((database, store))
     }
 
+    /// A kept connection, if one is free.
+    async fn try_lend(store: &Store) -> Option<super::Lease<'_>> {
+        store.kept.lease(&store.read, store.backend).await.unwrap()
+    }
+
     /// A kept connection, which there must be.
     async fn lend(store: &Store) -> super::Lease<'_> {
-        store
-            .kept
-            .lease(&store.read, store.backend)
-            .await
-            .unwrap()
-            .unwrap()
+        try_lend(store).await.unwrap()
     }
 
     fn waiting(store: &Store) -> usize {
@@ -255,15 +255,7 @@ mod tests {
         for _ in 0..super::KEPT {
             leases.push(lend(&store).await);
         }
-        assert!(
-            store
-                .kept
-                .lease(&store.read, store.backend)
-                .await
-                .unwrap()
-                .is_none(),
-            "no fifth kept connection"
-        );
+        assert!(try_lend(&store).await.is_none(), "no fifth kept connection");
         let row = store
             .fetch_kept(sqlx::query("SELECT 1 AS one"))
             .await
@@ -292,15 +284,7 @@ mod tests {
         };
         tokio::join!(store.close(), give_back);
         assert_eq!(waiting(&store), 0, "closed with the store");
-        assert!(
-            store
-                .kept
-                .lease(&store.read, store.backend)
-                .await
-                .unwrap()
-                .is_none(),
-            "no more leases"
-        );
+        assert!(try_lend(&store).await.is_none(), "no more leases");
         assert!(store.fetch_kept(sqlx::query("SELECT 1")).await.is_err());
         database.remove().await;
     }
