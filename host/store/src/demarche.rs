@@ -264,12 +264,14 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown démarche; a database error.
     pub async fn current_definition(&self, slug: &Slug) -> Result<(u32, Arc<Definition>)> {
-        let query = sqlx::query(
-            "SELECT d.latest_version, v.updated_at FROM demarches d \
-             JOIN demarche_versions v ON v.slug = d.slug AND v.version = d.latest_version \
-             WHERE d.slug = $1",
-        )
-        .bind(slug.as_str().to_owned());
+        let query = || {
+            sqlx::query(
+                "SELECT d.latest_version, v.updated_at FROM demarches d \
+                 JOIN demarche_versions v ON v.slug = d.slug AND v.version = d.latest_version \
+                 WHERE d.slug = $1",
+            )
+            .bind(slug.as_str().to_owned())
+        };
         let row = self
             .fetch_kept(query)
             .await?

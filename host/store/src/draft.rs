@@ -271,7 +271,7 @@ impl Store {
         id: DraftId,
     ) -> Result<(AnyRow, Option<DataKey>, Draft, Arc<Definition>)> {
         let row = self
-            .fetch_kept(sqlx::query(text).bind(id.0.to_string()))
+            .fetch_kept(|| sqlx::query(text).bind(id.0.to_string()))
             .await?
             .ok_or(StoreError::NotFound("brouillon"))?;
         let key = self.keys.of_row(&row)?;
@@ -365,11 +365,13 @@ impl Store {
              WHERE owner_id = $1 AND usager_id = $2 AND slug = $3 AND version = $4",
             draft_columns()
         );
-        let query = sqlx::query(&text)
-            .bind(owner.to_string())
-            .bind(usager.to_string())
-            .bind(demarche.slug.as_str().to_owned())
-            .bind(i64::from(demarche.version));
+        let query = || {
+            sqlx::query(&text)
+                .bind(owner.to_string())
+                .bind(usager.to_string())
+                .bind(demarche.slug.as_str().to_owned())
+                .bind(i64::from(demarche.version))
+        };
         let row = self.fetch_kept(query).await?;
         row.as_ref().map(|row| draft(row, &self.keys)).transpose()
     }

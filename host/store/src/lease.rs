@@ -18,21 +18,26 @@
 //!
 //! A connection whose query failed, however (PostgreSQL reports the end of
 //! its backend as a database error, `57P01`), or whose future was dropped
-//! mid-query is not put back but closed: these reads fail only in
-//! trouble. On PostgreSQL one that waited here for
+//! mid-query is not put back but closed. When the failure says the
+//! connection itself is gone (an I/O or protocol error, SQLSTATE class
+//! `08` or `57P0x`: a database restart, a dropped link), the read — which
+//! changes nothing — runs once more on a connection opened for it, which
+//! then takes the dead one's place: a request never fails because a kept
+//! connection died while it waited. On PostgreSQL one that waited here for
 //! [`crate::POSTGRES_PING_AFTER_IDLE`] is pinged before it is lent (within
-//! the pool's acquire timeout), as the pool does: a connection broken
-//! while idle (a database restart) is replaced before a request uses it;
-//! one broken while in use fails its request once, as in the pool. Kept
-//! connections do not expire (the pool's idle timeout and lifetime do not
-//! reach them); [`Kept::close`] closes them with the store.
+//! the pool's acquire timeout), as the pool does.
+//!
+//! Kept connections expire as the pool's do: one idle for the pool's idle
+//! timeout, or kept for its maximum lifetime (counted from when it left the
+//! pool), is closed instead of being lent; the reads of a quiet host close
+//! them at the next read. [`Kept::close`] closes them with the store.
 
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, AnyPool, Connection as _};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions as _, Connection as _};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::{Backend, POSTGRES_PING_AFTER_IDLE, Result, Store};
@@ -40,20 +45,77 @@ use crate::{Backend, POSTGRES_PING_AFTER_IDLE, Result, Store};
 /// Connections kept at most.
 pub(crate) const KEPT: usize = 4;
 
-/// The connections waiting to be lent, each with the instant it came back.
+/// A connection waiting to be lent.
+struct Waiting {
+    conn: AnyConnection,
+    /// When it left the pool (or was opened here).
+    kept_since: Instant,
+    /// When it came back from its last read.
+    idle_since: Instant,
+}
+
+/// The connections waiting to be lent, and when they expire.
 pub(crate) struct Kept {
-    waiting: Mutex<Vec<(AnyConnection, Instant)>>,
+    waiting: Mutex<Vec<Waiting>>,
     /// One permit per connection out of the pool, so that at most [`KEPT`]
     /// exist; closed with the store.
     permits: Semaphore,
+    /// A connection idle this long is closed, not lent (the pool's idle
+    /// timeout; none: never).
+    idle_timeout: Option<Duration>,
+    /// A connection kept this long is closed, not lent (the pool's maximum
+    /// lifetime; none: never).
+    max_lifetime: Option<Duration>,
 }
 
-impl Default for Kept {
-    fn default() -> Kept {
+impl Kept {
+    /// Kept connections that expire as those of `pool` do.
+    pub(crate) fn expiring_as(pool: &AnyPool) -> Kept {
+        let options = pool.options();
+        Kept::expiring(options.get_idle_timeout(), options.get_max_lifetime())
+    }
+
+    /// Kept connections closed after `idle_timeout` idle or `max_lifetime`
+    /// kept.
+    fn expiring(idle_timeout: Option<Duration>, max_lifetime: Option<Duration>) -> Kept {
         Kept {
             waiting: Mutex::default(),
             permits: Semaphore::new(KEPT),
+            idle_timeout,
+            max_lifetime,
         }
+    }
+
+    /// Whether `waiting` must be closed rather than lent, at `now`.
+    fn expired(&self, waiting: &Waiting, now: Instant) -> bool {
+        let over = |limit: Option<Duration>, since: Instant| {
+            limit.is_some_and(|limit| now.saturating_duration_since(since) >= limit)
+        };
+        over(self.idle_timeout, waiting.idle_since) || over(self.max_lifetime, waiting.kept_since)
+    }
+
+    /// Takes the last connection put back, closing those expired first.
+    async fn pop(&self) -> Option<Waiting> {
+        let now = Instant::now();
+        let (expired, next) = {
+            let Ok(mut waiting) = self.waiting.lock() else {
+                return None;
+            };
+            let expired = if waiting.iter().any(|w| self.expired(w, now)) {
+                let (expired, live) = std::mem::take(&mut *waiting)
+                    .into_iter()
+                    .partition(|w| self.expired(w, now));
+                *waiting = live;
+                expired
+            } else {
+                Vec::new()
+            };
+            (expired, waiting.pop())
+        };
+        for old in expired {
+            let _ = old.conn.close().await;
+        }
+        next
     }
 }
 
@@ -62,6 +124,7 @@ impl Default for Kept {
 /// connection (SQLite: the worker thread ends; PostgreSQL: the socket).
 pub(crate) struct Lease<'k> {
     conn: AnyConnection,
+    kept_since: Instant,
     kept: &'k Kept,
     _permit: SemaphorePermit<'k>,
 }
@@ -83,16 +146,21 @@ impl Kept {
             return Ok(None);
         };
         loop {
-            let waiting = self.waiting.lock().map(|mut w| w.pop()).ok().flatten();
-            let Some((mut conn, since)) = waiting else {
+            let Some(waiting) = self.pop().await else {
                 let conn = pool.acquire().await?.detach();
                 return Ok(Some(Lease {
                     conn,
+                    kept_since: Instant::now(),
                     kept: self,
                     _permit: permit,
                 }));
             };
-            if backend == Backend::Postgres && since.elapsed() >= POSTGRES_PING_AFTER_IDLE {
+            let Waiting {
+                mut conn,
+                kept_since,
+                idle_since,
+            } = waiting;
+            if backend == Backend::Postgres && idle_since.elapsed() >= POSTGRES_PING_AFTER_IDLE {
                 let limit = pool.options().get_acquire_timeout();
                 if !matches!(tokio::time::timeout(limit, conn.ping()).await, Ok(Ok(()))) {
                     drop(conn);
@@ -101,6 +169,7 @@ impl Kept {
             }
             return Ok(Some(Lease {
                 conn,
+                kept_since,
                 kept: self,
                 _permit: permit,
             }));
@@ -119,8 +188,8 @@ impl Kept {
             Ok(mut waiting) => std::mem::take(&mut *waiting),
             Err(_) => Vec::new(),
         };
-        for (conn, _) in waiting {
-            let _ = conn.close().await;
+        for waiting in waiting {
+            let _ = waiting.conn.close().await;
         }
     }
 }
@@ -134,30 +203,76 @@ impl Lease<'_> {
     /// Puts the connection back after a query that ended with `outcome`:
     /// kept if it succeeded, closed otherwise.
     pub(crate) fn done<T>(self, outcome: &std::result::Result<T, sqlx::Error>) {
-        let Lease { conn, kept, .. } = self;
+        let Lease {
+            conn,
+            kept_since,
+            kept,
+            ..
+        } = self;
         if outcome.is_ok()
             && let Ok(mut waiting) = kept.waiting.lock()
         {
-            waiting.push((conn, Instant::now()));
+            waiting.push(Waiting {
+                conn,
+                kept_since,
+                idle_since: Instant::now(),
+            });
         }
+    }
+
+    /// Replaces the connection, found dead, by one opened with `pool`'s
+    /// options (the pool's acquire timeout bounds the connecting).
+    ///
+    /// # Errors
+    /// The error of connecting.
+    async fn reconnect(&mut self, pool: &AnyPool) -> Result<()> {
+        let limit = pool.options().get_acquire_timeout();
+        let conn = tokio::time::timeout(limit, pool.connect_options().connect())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+        self.conn = conn;
+        self.kept_since = Instant::now();
+        Ok(())
+    }
+}
+
+/// Whether `error` says the connection itself is gone — an I/O or protocol
+/// error, or SQLSTATE class `08` (connection exception) or `57P01`–`57P03`
+/// (the server shut the backend down) — rather than the query refused.
+fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
     }
 }
 
 impl Store {
-    /// The row, if any, that `query` reads, on a kept connection when one
-    /// is free, else through the reader pool: for the reads every request
-    /// of a filing makes.
+    /// The row, if any, that the query `query()` builds reads, on a kept
+    /// connection when one is free, else through the reader pool: for the
+    /// reads every request of a filing makes. When the kept connection
+    /// turns out dead, the query is built again and runs on a connection
+    /// opened in its place (once).
     ///
     /// # Errors
     /// A database error.
     pub(crate) async fn fetch_kept<'q>(
         &self,
-        query: Query<'q, Any, AnyArguments<'q>>,
+        query: impl Fn() -> Query<'q, Any, AnyArguments<'q>>,
     ) -> Result<Option<AnyRow>> {
         let Some(mut lease) = self.kept.lease(&self.read, self.backend).await? else {
-            return Ok(query.fetch_optional(&self.read).await?);
+            return Ok(query().fetch_optional(&self.read).await?);
         };
-        let read = query.fetch_optional(lease.conn()).await;
+        let mut read = query().fetch_optional(lease.conn()).await;
+        if let Err(error) = &read
+            && connection_lost(error)
+        {
+            tracing::debug!(%error, "kept connection lost; reading on a new one");
+            lease.reconnect(&self.read).await?;
+            read = query().fetch_optional(lease.conn()).await;
+        }
         lease.done(&read);
         Ok(read?)
     }
@@ -257,7 +372,7 @@ mod tests {
         }
         assert!(try_lend(&store).await.is_none(), "no fifth kept connection");
         let row = store
-            .fetch_kept(sqlx::query("SELECT 1 AS one"))
+            .fetch_kept(|| sqlx::query("SELECT 1 AS one"))
             .await
             .unwrap();
         assert!(row.is_some(), "read through the pool");
@@ -285,7 +400,7 @@ mod tests {
         tokio::join!(store.close(), give_back);
         assert_eq!(waiting(&store), 0, "closed with the store");
         assert!(try_lend(&store).await.is_none(), "no more leases");
-        assert!(store.fetch_kept(sqlx::query("SELECT 1")).await.is_err());
+        assert!(store.fetch_kept(|| sqlx::query("SELECT 1")).await.is_err());
         database.remove().await;
     }
 
@@ -326,6 +441,74 @@ mod tests {
         assert!(broken.is_err());
         lease.done(&broken);
         assert_eq!(waiting(&store), 0, "closed, not put back");
+        other.close().await.unwrap();
+        store.close().await;
+        database.remove().await;
+    }
+
+    /// A kept connection idle for the idle timeout, or kept for the
+    /// maximum lifetime, is closed instead of being lent again.
+    #[tokio::test]
+    async fn an_expired_connection_is_closed_not_lent() {
+        use std::time::Duration;
+        let Some((database, store)) = store(false).await else {
+            return;
+        };
+        for (idle, lifetime) in [(Some(Duration::ZERO), None), (None, Some(Duration::ZERO))] {
+            let kept = super::Kept::expiring(idle, lifetime);
+            let mut lease = kept
+                .lease(&store.read, store.backend)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(mark(lease.conn(), false).await, "0");
+            lease.done(&Ok::<(), sqlx::Error>(()));
+            assert_eq!(kept.waiting.lock().unwrap().len(), 1, "put back");
+
+            let mut again = kept
+                .lease(&store.read, store.backend)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(kept.waiting.lock().unwrap().len(), 0);
+            assert_eq!(
+                mark(again.conn(), false).await,
+                "0",
+                "another connection than the expired one ({idle:?}, {lifetime:?})"
+            );
+            again.done(&Ok::<(), sqlx::Error>(()));
+            kept.close().await;
+        }
+        store.close().await;
+        database.remove().await;
+    }
+
+    /// A read on a kept connection whose PostgreSQL backend ended while it
+    /// waited (a database restart) answers all the same, on a connection
+    /// opened in its place, which is kept.
+    #[tokio::test]
+    async fn a_read_on_a_dead_kept_connection_runs_on_a_new_one() {
+        use sqlx::{Connection, Row};
+        let Some((database, store)) = store(true).await else {
+            return;
+        };
+        let mut lease = lend(&store).await;
+        let pid = mark(lease.conn(), true).await;
+        lease.done(&Ok::<(), sqlx::Error>(()));
+        let mut other = AnyConnection::connect(&database.url).await.unwrap();
+        sqlx::query(&format!("SELECT pg_terminate_backend({pid}, 5000)"))
+            .execute(&mut other)
+            .await
+            .unwrap();
+
+        let row = store
+            .fetch_kept(|| sqlx::query("SELECT pg_backend_pid() AS pid"))
+            .await
+            .expect("the read answers")
+            .unwrap();
+        let new: i32 = row.try_get("pid").unwrap();
+        assert_ne!(new.to_string(), pid, "on another backend");
+        assert_eq!(waiting(&store), 1, "the new connection is kept");
         other.close().await.unwrap();
         store.close().await;
         database.remove().await;

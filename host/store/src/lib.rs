@@ -343,6 +343,7 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
+        let kept = Arc::new(lease::Kept::expiring_as(&read));
         let store = Store {
             backend,
             url: Arc::from(url),
@@ -356,7 +357,7 @@ impl Store {
             erased: Arc::default(),
             keys: seal::Keyring::new(master),
             groups: Arc::default(),
-            kept: Arc::default(),
+            kept,
         };
         store.migrate().await?;
         if backend == Backend::Sqlite
