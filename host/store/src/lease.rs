@@ -18,19 +18,25 @@
 //!
 //! A connection whose query failed, however (PostgreSQL reports the end of
 //! its backend as a database error, `57P01`), or whose future was dropped
-//! mid-query is not put back but closed. When the failure says the
-//! connection itself is gone (an I/O or protocol error, SQLSTATE class
-//! `08` or `57P0x`: a database restart, a dropped link), the read — which
-//! changes nothing — runs once more on a connection opened for it, which
-//! then takes the dead one's place: a request never fails because a kept
-//! connection died while it waited. On PostgreSQL one that waited here for
-//! [`crate::POSTGRES_PING_AFTER_IDLE`] is pinged before it is lent (within
-//! the pool's acquire timeout), as the pool does.
+//! mid-query is not put back but closed. On PostgreSQL, when the failure
+//! says the connection itself is gone (an I/O or protocol error, SQLSTATE
+//! class `08` or `57P0x`: a database restart, a dropped link), the read —
+//! which changes nothing — runs once more on a connection opened for it
+//! (within the pool's acquire timeout), which then takes the dead one's
+//! place: a request fails because a kept connection died while it waited
+//! only if the database cannot be reached again within that timeout. (A
+//! SQLite connection is a file handle on a worker thread: no server can
+//! cut it, and its errors are the query's.) On PostgreSQL one that waited
+//! here for [`crate::POSTGRES_PING_AFTER_IDLE`] is pinged before it is lent
+//! (within the pool's acquire timeout), as the pool does.
 //!
-//! Kept connections expire as the pool's do: one idle for the pool's idle
-//! timeout, or kept for its maximum lifetime (counted from when it left the
-//! pool), is closed instead of being lent; the reads of a quiet host close
-//! them at the next read. [`Kept::close`] closes them with the store.
+//! Kept connections expire with the pool's limits: one idle for the pool's
+//! idle timeout, or kept for its maximum lifetime, is closed (in a task of
+//! its own) instead of being lent. Unlike the pool, nothing reaps them in
+//! the background: on a quiet host they wait for the next read, and the
+//! lifetime counts from when they left the pool, so a connection may live
+//! up to twice the pool's maximum lifetime. [`Kept::close`] closes them
+//! with the store.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -66,6 +72,11 @@ pub(crate) struct Kept {
     /// A connection kept this long is closed, not lent (the pool's maximum
     /// lifetime; none: never).
     max_lifetime: Option<Duration>,
+    /// On PostgreSQL, a connection idle this long is pinged before it is
+    /// lent ([`POSTGRES_PING_AFTER_IDLE`]).
+    ping_after: Duration,
+    /// Connections opened in place of dead ones, since the start.
+    reconnects: std::sync::atomic::AtomicUsize,
 }
 
 impl Kept {
@@ -83,6 +94,8 @@ impl Kept {
             permits: Semaphore::new(KEPT),
             idle_timeout,
             max_lifetime,
+            ping_after: POSTGRES_PING_AFTER_IDLE,
+            reconnects: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -112,8 +125,13 @@ impl Kept {
             };
             (expired, waiting.pop())
         };
-        for old in expired {
-            let _ = old.conn.close().await;
+        if !expired.is_empty() {
+            // Off the read's path: closing says goodbye to the server.
+            tokio::spawn(async move {
+                for old in expired {
+                    let _ = old.conn.close().await;
+                }
+            });
         }
         next
     }
@@ -160,7 +178,7 @@ impl Kept {
                 kept_since,
                 idle_since,
             } = waiting;
-            if backend == Backend::Postgres && idle_since.elapsed() >= POSTGRES_PING_AFTER_IDLE {
+            if backend == Backend::Postgres && idle_since.elapsed() >= self.ping_after {
                 let limit = pool.options().get_acquire_timeout();
                 if !matches!(tokio::time::timeout(limit, conn.ping()).await, Ok(Ok(()))) {
                     drop(conn);
@@ -221,10 +239,12 @@ impl Lease<'_> {
     }
 
     /// Replaces the connection, found dead, by one opened with `pool`'s
-    /// options (the pool's acquire timeout bounds the connecting).
+    /// options (the pool's acquire timeout bounds the connecting). For the
+    /// PostgreSQL pool only: it has no `after_connect` hook, which a
+    /// connection opened here would miss (the SQLite pools' set pragmas).
     ///
     /// # Errors
-    /// The error of connecting.
+    /// The error of connecting, or [`sqlx::Error::PoolTimedOut`].
     async fn reconnect(&mut self, pool: &AnyPool) -> Result<()> {
         let limit = pool.options().get_acquire_timeout();
         let conn = tokio::time::timeout(limit, pool.connect_options().connect())
@@ -232,14 +252,23 @@ impl Lease<'_> {
             .map_err(|_| sqlx::Error::PoolTimedOut)??;
         self.conn = conn;
         self.kept_since = Instant::now();
+        self.kept
+            .reconnects
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 }
 
-/// Whether `error` says the connection itself is gone — an I/O or protocol
-/// error, or SQLSTATE class `08` (connection exception) or `57P01`–`57P03`
-/// (the server shut the backend down) — rather than the query refused.
-fn connection_lost(error: &sqlx::Error) -> bool {
+/// Whether `error`, on a connection to `backend`, says the connection
+/// itself is gone rather than the query refused: on PostgreSQL an I/O or
+/// protocol error, or SQLSTATE class `08` (connection exception) or
+/// `57P0x` (the server shut the backend down, or dropped its database);
+/// never on SQLite, whose I/O and protocol errors are the query's or the
+/// file's.
+fn connection_lost(error: &sqlx::Error, backend: Backend) -> bool {
+    if backend != Backend::Postgres {
+        return false;
+    }
     match error {
         sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(error) => error
@@ -252,9 +281,9 @@ fn connection_lost(error: &sqlx::Error) -> bool {
 impl Store {
     /// The row, if any, that the query `query()` builds reads, on a kept
     /// connection when one is free, else through the reader pool: for the
-    /// reads every request of a filing makes. When the kept connection
-    /// turns out dead, the query is built again and runs on a connection
-    /// opened in its place (once).
+    /// reads every request of a filing makes. When the kept PostgreSQL
+    /// connection turns out dead, the query is built again and runs on a
+    /// connection opened in its place (once).
     ///
     /// # Errors
     /// A database error.
@@ -267,10 +296,13 @@ impl Store {
         };
         let mut read = query().fetch_optional(lease.conn()).await;
         if let Err(error) = &read
-            && connection_lost(error)
+            && connection_lost(error, self.backend)
         {
             tracing::debug!(%error, "kept connection lost; reading on a new one");
-            lease.reconnect(&self.read).await?;
+            if let Err(again) = lease.reconnect(&self.read).await {
+                tracing::warn!(%error, %again, "kept connection lost, and no new one");
+                return Err(again);
+            }
             read = query().fetch_optional(lease.conn()).await;
         }
         lease.done(&read);
@@ -279,7 +311,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use sqlx::AnyConnection;
 
     use crate::{FileStore, Store};
@@ -304,6 +336,14 @@ mod tests {
 
     fn waiting(store: &Store) -> usize {
         store.kept.waiting.lock().unwrap().len()
+    }
+
+    /// Connections opened in place of dead ones.
+    pub(crate) fn reconnects(store: &Store) -> usize {
+        store
+            .kept
+            .reconnects
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// What names the connection a query runs on: PostgreSQL's backend
@@ -489,17 +529,21 @@ mod tests {
     #[tokio::test]
     async fn a_read_on_a_dead_kept_connection_runs_on_a_new_one() {
         use sqlx::{Connection, Row};
-        let Some((database, store)) = store(true).await else {
+        let Some((database, mut store)) = store(true).await else {
             return;
         };
+        // Never pinged, however slow the machine: the read finds it dead.
+        std::sync::Arc::get_mut(&mut store.kept).unwrap().ping_after =
+            std::time::Duration::from_secs(3600);
         let mut lease = lend(&store).await;
         let pid = mark(lease.conn(), true).await;
         lease.done(&Ok::<(), sqlx::Error>(()));
         let mut other = AnyConnection::connect(&database.url).await.unwrap();
-        sqlx::query(&format!("SELECT pg_terminate_backend({pid}, 5000)"))
-            .execute(&mut other)
+        let cut: bool = sqlx::query_scalar(&format!("SELECT pg_terminate_backend({pid}, 5000)"))
+            .fetch_one(&mut other)
             .await
             .unwrap();
+        assert!(cut, "the kept connection's backend ended");
 
         let row = store
             .fetch_kept(|| sqlx::query("SELECT pg_backend_pid() AS pid"))
@@ -508,6 +552,7 @@ mod tests {
             .unwrap();
         let new: i32 = row.try_get("pid").unwrap();
         assert_ne!(new.to_string(), pid, "on another backend");
+        assert_eq!(reconnects(&store), 1, "opened in place of the dead one");
         assert_eq!(waiting(&store), 1, "the new connection is kept");
         other.close().await.unwrap();
         store.close().await;

@@ -665,6 +665,11 @@ mod tests {
             ),
             "a kept connection is pinged too"
         );
+        assert_eq!(
+            lease::tests::reconnects(&store),
+            0,
+            "replaced by the ping, not found dead by the read"
+        );
 
         other.close().await.unwrap();
         store.close().await;
