@@ -70,6 +70,9 @@ const UNSTORABLE_TEXT: [&str; 2] = ["22021", "22P05"];
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
+        if connection_lost(&error) {
+            lost::record();
+        }
         match &error {
             sqlx::Error::RowNotFound => StoreError::NotFound("ligne"),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -98,3 +101,55 @@ impl From<sqlx::Error> for StoreError {
 
 /// The result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Whether `error`, from PostgreSQL, says the connection itself is gone
+/// rather than the query refused: an I/O or protocol error, or SQLSTATE
+/// class `08` (connection exception) or `57P0x` (the server shut the
+/// backend down, or dropped its database).
+pub(crate) fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
+    }
+}
+
+/// When a store error last said a connection was gone
+/// ([`connection_lost`]), process-wide: after a database restart, the
+/// PostgreSQL pool pings before lending every connection that came back
+/// to it before that moment ([`crate::Store::connect_with_key`]), instead
+/// of letting each fail a request of its own. Process-wide rather than
+/// per store because the conversion of an error knows no store; a SQLite
+/// store ignores it, and another PostgreSQL store's loss only costs this
+/// one a ping per connection.
+pub(crate) mod lost {
+    use std::sync::LazyLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// The origin of the instants kept here.
+    static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+    /// The last loss, in microseconds since [`EPOCH`] plus one; 0: none.
+    static LAST: AtomicU64 = AtomicU64::new(0);
+
+    fn now() -> u64 {
+        u64::try_from(EPOCH.elapsed().as_micros())
+            .unwrap_or(u64::MAX - 1)
+            .saturating_add(1)
+    }
+
+    /// Notes a connection found gone, now.
+    pub(crate) fn record() {
+        LAST.fetch_max(now(), Ordering::Relaxed);
+    }
+
+    /// Whether a connection was found gone since a connection idle for
+    /// `idle_for` came back to its pool.
+    pub(crate) fn since_idle(idle_for: Duration) -> bool {
+        let last = LAST.load(Ordering::Relaxed);
+        let idle = u64::try_from(idle_for.as_micros()).unwrap_or(u64::MAX);
+        last != 0 && last >= now().saturating_sub(idle)
+    }
+}

@@ -260,22 +260,10 @@ impl Lease<'_> {
 }
 
 /// Whether `error`, on a connection to `backend`, says the connection
-/// itself is gone rather than the query refused: on PostgreSQL an I/O or
-/// protocol error, or SQLSTATE class `08` (connection exception) or
-/// `57P0x` (the server shut the backend down, or dropped its database);
-/// never on SQLite, whose I/O and protocol errors are the query's or the
-/// file's.
+/// itself is gone ([`crate::error::connection_lost`]); never on SQLite,
+/// whose I/O and protocol errors are the query's or the file's.
 fn connection_lost(error: &sqlx::Error, backend: Backend) -> bool {
-    if backend != Backend::Postgres {
-        return false;
-    }
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(error) => error
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
-        _ => false,
-    }
+    backend == Backend::Postgres && crate::error::connection_lost(error)
 }
 
 impl Store {

@@ -65,9 +65,11 @@
 //!   100), and `READ COMMITTED`; concurrent writers are made safe by row
 //!   locks: optimistic revisions on demandes, upserts on counters, `SKIP
 //!   LOCKED` on claims. It pings a connection before lending it only when
-//!   it sat idle for [`POSTGRES_PING_AFTER_IDLE`] (sqlx's pool pings each
-//!   one it takes back regardless, which [`lease`] avoids for the reads
-//!   every page save and filing make).
+//!   it sat idle for [`POSTGRES_PING_AFTER_IDLE`], or when a query found a
+//!   connection gone since it came back (a database restart: the first
+//!   request that meets a dead connection fails, the others are pinged and
+//!   replaced). sqlx's pool pings each one it takes back regardless, which
+//!   [`lease`] avoids for the reads every page save and filing make.
 //! - **Nothing is half-written**: every write that touches several rows is
 //!   one transaction, rolled back on any error. The only effect outside the
 //!   database, deleting files from disk, is recorded in the transaction
@@ -175,7 +177,10 @@ pub const POSTGRES_POOL_SIZE: u32 = 10;
 /// idle (a database restart, a dropped link) is replaced before a request
 /// uses it. One lent again sooner is not: under load every connection
 /// comes back within milliseconds, and pinging each loan cost a round trip
-/// per query, 2 of the 7 a submission made (BENCHMARKS.md §2).
+/// per query, 2 of the 7 a submission made (BENCHMARKS.md §2) — unless a
+/// query found a connection gone since it came back (`error::lost`): after
+/// a restart under load, the first request to meet a dead connection
+/// fails, and the pool pings the others before lending them.
 pub const POSTGRES_PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Reader connections of the SQLite pool (writes have their own
@@ -332,7 +337,9 @@ impl Store {
                     .test_before_acquire(false)
                     .before_acquire(|conn, meta| {
                         Box::pin(async move {
-                            if meta.idle_for >= POSTGRES_PING_AFTER_IDLE {
+                            if meta.idle_for >= POSTGRES_PING_AFTER_IDLE
+                                || error::lost::since_idle(meta.idle_for)
+                            {
                                 conn.ping().await?;
                             }
                             Ok(true)
@@ -607,6 +614,62 @@ mod tests {
         );
         assert!(sqlite::url_creating("sqlite::memory:").is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// After a database restart under load (here `pg_terminate_backend` on
+    /// every connection of the pool, lent again within
+    /// [`POSTGRES_PING_AFTER_IDLE`]), one request meets a dead connection
+    /// and fails; the pool then pings the others before lending them, and
+    /// the requests after it succeed.
+    #[tokio::test]
+    async fn after_a_lost_connection_the_pool_pings_the_others_before_lending_them() {
+        use sqlx::Connection;
+        let Some(database) = guichet_testdb::TestDatabase::create(true, "store").await else {
+            return;
+        };
+        let store = Store::connect(&database.url, FileStore::new(database.files_dir()))
+            .await
+            .unwrap();
+        // Five connections in the pool, each just back from a query.
+        futures::future::join_all(
+            (0..5).map(|_| sqlx::query("SELECT pg_sleep(0.05)").execute(&store.read)),
+        )
+        .await;
+        for _ in 0..100 {
+            if store.read.num_idle() >= 5 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(
+            store.read.num_idle() >= 5,
+            "five connections wait in the pool"
+        );
+
+        let mut other = sqlx::AnyConnection::connect(&database.url).await.unwrap();
+        let cut = sqlx::query(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut other)
+        .await
+        .unwrap();
+        assert!(cut.len() >= 5, "the pool's connections were cut");
+
+        let unknown = guichet_core::id::DemandeId::from_uuid(uuid::Uuid::new_v4());
+        let mut failed = 0;
+        for _ in 0..5 {
+            match store.demande(unknown).await {
+                Err(StoreError::NotFound(_)) => {}
+                Err(StoreError::Database(_)) => failed += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(failed <= 1, "{failed} requests met a dead connection");
+
+        other.close().await.unwrap();
+        store.close().await;
+        database.remove().await;
     }
 
     /// A PostgreSQL connection cut while idle in the pool or kept between
