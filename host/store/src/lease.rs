@@ -181,6 +181,7 @@ impl Kept {
             if backend == Backend::Postgres && idle_since.elapsed() >= self.ping_after {
                 let limit = pool.options().get_acquire_timeout();
                 if !matches!(tokio::time::timeout(limit, conn.ping()).await, Ok(Ok(()))) {
+                    crate::error::lost::record();
                     drop(conn);
                     continue;
                 }
@@ -287,6 +288,8 @@ impl Store {
             && connection_lost(error, self.backend)
         {
             tracing::debug!(%error, "kept connection lost; reading on a new one");
+            // The pool's connections may be gone as well.
+            crate::error::lost::record();
             if let Err(again) = lease.reconnect(&self.read).await {
                 tracing::warn!(%error, %again, "kept connection lost, and no new one");
                 return Err(again);

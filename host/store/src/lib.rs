@@ -66,9 +66,9 @@
 //!   locks: optimistic revisions on demandes, upserts on counters, `SKIP
 //!   LOCKED` on claims. It pings a connection before lending it only when
 //!   it sat idle for [`POSTGRES_PING_AFTER_IDLE`], or when a query found a
-//!   connection gone since it came back (a database restart: the first
-//!   request that meets a dead connection fails, the others are pinged and
-//!   replaced). sqlx's pool pings each one it takes back regardless, which
+//!   connection gone since it came back (a database restart: the requests
+//!   given a dead connection before the first such failure fail, those
+//!   after it get connections pinged and replaced). sqlx's pool pings each one it takes back regardless, which
 //!   [`lease`] avoids for the reads every page save and filing make.
 //! - **Nothing is half-written**: every write that touches several rows is
 //!   one transaction, rolled back on any error. The only effect outside the
@@ -179,8 +179,9 @@ pub const POSTGRES_POOL_SIZE: u32 = 10;
 /// comes back within milliseconds, and pinging each loan cost a round trip
 /// per query, 2 of the 7 a submission made (BENCHMARKS.md §2) — unless a
 /// query found a connection gone since it came back (`error::lost`): after
-/// a restart under load, the first request to meet a dead connection
-/// fails, and the pool pings the others before lending them.
+/// a restart under load, the requests given a dead connection before the
+/// first such failure fail, and the pool pings the others before lending
+/// them.
 pub const POSTGRES_PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Reader connections of the SQLite pool (writes have their own
@@ -645,6 +646,7 @@ mod tests {
             store.read.num_idle() >= 5,
             "five connections wait in the pool"
         );
+        let back = std::time::Instant::now();
 
         let mut other = sqlx::AnyConnection::connect(&database.url).await.unwrap();
         let cut = sqlx::query(
@@ -665,6 +667,10 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
+        assert!(
+            back.elapsed() < POSTGRES_PING_AFTER_IDLE,
+            "too slow: the pool pinged the connections for their idle time"
+        );
         assert!(failed <= 1, "{failed} requests met a dead connection");
 
         other.close().await.unwrap();
