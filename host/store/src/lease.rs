@@ -114,15 +114,7 @@ impl Kept {
             let Ok(mut waiting) = self.waiting.lock() else {
                 return None;
             };
-            let expired = if waiting.iter().any(|w| self.expired(w, now)) {
-                let (expired, live) = std::mem::take(&mut *waiting)
-                    .into_iter()
-                    .partition(|w| self.expired(w, now));
-                *waiting = live;
-                expired
-            } else {
-                Vec::new()
-            };
+            let expired: Vec<Waiting> = waiting.extract_if(.., |w| self.expired(w, now)).collect();
             (expired, waiting.pop())
         };
         if !expired.is_empty() {
@@ -307,7 +299,8 @@ pub(crate) mod tests {
 
     use crate::{FileStore, Store};
 
-    async fn store(postgres: bool) -> Option<(guichet_testdb::TestDatabase, Store)> {
+    /// A store on a fresh database, when the backend is there.
+    pub(crate) async fn store(postgres: bool) -> Option<(guichet_testdb::TestDatabase, Store)> {
         let database = guichet_testdb::TestDatabase::create(postgres, "store").await?;
         let store = Store::connect(&database.url, FileStore::new(database.files_dir()))
             .await

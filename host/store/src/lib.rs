@@ -617,37 +617,25 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    /// After a database restart under load (here `pg_terminate_backend` on
-    /// every connection of the pool, lent again within
-    /// [`POSTGRES_PING_AFTER_IDLE`]), one request meets a dead connection
-    /// and fails; the pool then pings the others before lending them, and
-    /// the requests after it succeed.
-    #[tokio::test]
-    async fn after_a_lost_connection_the_pool_pings_the_others_before_lending_them() {
-        use sqlx::Connection;
-        let Some(database) = guichet_testdb::TestDatabase::create(true, "store").await else {
-            return;
-        };
-        let store = Store::connect(&database.url, FileStore::new(database.files_dir()))
-            .await
-            .unwrap();
-        // Five connections in the pool, each just back from a query.
-        futures::future::join_all(
-            (0..5).map(|_| sqlx::query("SELECT pg_sleep(0.05)").execute(&store.read)),
-        )
-        .await;
+    /// Waits (up to a second) for at least `count` connections idle in
+    /// the reader pool, which takes each back in a task of its own.
+    async fn idle_in_pool(store: &Store, count: usize) -> usize {
         for _ in 0..100 {
-            if store.read.num_idle() >= 5 {
+            if store.read.num_idle() >= count {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        assert!(
-            store.read.num_idle() >= 5,
-            "five connections wait in the pool"
-        );
-        let back = std::time::Instant::now();
+        store.read.num_idle()
+    }
 
+    /// Ends every other backend of `database` with `pg_terminate_backend`,
+    /// as a database restart would, from a connection of its own (to
+    /// close at the end); the number ended.
+    async fn cut_connections(
+        database: &guichet_testdb::TestDatabase,
+    ) -> (sqlx::AnyConnection, usize) {
+        use sqlx::Connection;
         let mut other = sqlx::AnyConnection::connect(&database.url).await.unwrap();
         let cut = sqlx::query(
             "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
@@ -656,7 +644,33 @@ mod tests {
         .fetch_all(&mut other)
         .await
         .unwrap();
-        assert!(cut.len() >= 5, "the pool's connections were cut");
+        (other, cut.len())
+    }
+
+    /// After a database restart under load (here `pg_terminate_backend` on
+    /// every connection of the pool, lent again within
+    /// [`POSTGRES_PING_AFTER_IDLE`]), one request meets a dead connection
+    /// and fails; the pool then pings the others before lending them, and
+    /// the requests after it succeed.
+    #[tokio::test]
+    async fn after_a_lost_connection_the_pool_pings_the_others_before_lending_them() {
+        use sqlx::Connection;
+        let Some((database, store)) = lease::tests::store(true).await else {
+            return;
+        };
+        // Five connections in the pool, each just back from a query.
+        futures::future::join_all(
+            (0..5).map(|_| sqlx::query("SELECT pg_sleep(0.05)").execute(&store.read)),
+        )
+        .await;
+        assert!(
+            idle_in_pool(&store, 5).await >= 5,
+            "five connections wait in the pool"
+        );
+        let back = std::time::Instant::now();
+
+        let (other, cut) = cut_connections(&database).await;
+        assert!(cut >= 5, "the pool's connections were cut");
 
         let unknown = guichet_core::id::DemandeId::from_uuid(uuid::Uuid::new_v4());
         let mut failed = 0;
@@ -685,12 +699,9 @@ mod tests {
     #[tokio::test]
     async fn a_postgres_connection_cut_while_idle_is_replaced_before_use() {
         use sqlx::Connection;
-        let Some(database) = guichet_testdb::TestDatabase::create(true, "store").await else {
+        let Some((database, store)) = lease::tests::store(true).await else {
             return;
         };
-        let store = Store::connect(&database.url, FileStore::new(database.files_dir()))
-            .await
-            .unwrap();
         let mut lease = store
             .kept
             .lease(&store.read, store.backend)
@@ -700,24 +711,13 @@ mod tests {
         let read = sqlx::query("SELECT 1").execute(lease.conn()).await;
         lease.done(&read);
         sqlx::query("SELECT 1").execute(&store.read).await.unwrap();
-        // The pool takes a connection back in a task of its own.
-        for _ in 0..100 {
-            if store.read.num_idle() > 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert!(store.read.num_idle() > 0, "a connection waits in the pool");
+        assert!(
+            idle_in_pool(&store, 1).await > 0,
+            "a connection waits in the pool"
+        );
 
-        let mut other = sqlx::AnyConnection::connect(&database.url).await.unwrap();
-        let cut = sqlx::query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        .fetch_all(&mut other)
-        .await
-        .unwrap();
-        assert!(!cut.is_empty(), "the pool's connections were cut");
+        let (other, cut) = cut_connections(&database).await;
+        assert!(cut > 0, "the pool's connections were cut");
         tokio::time::sleep(POSTGRES_PING_AFTER_IDLE + std::time::Duration::from_millis(200)).await;
 
         for _ in 0..POSTGRES_POOL_SIZE {
