@@ -32,13 +32,16 @@
 //!
 //! Kept connections expire with the pool's limits: one idle for the pool's
 //! idle timeout, or kept for its maximum lifetime, is closed (in a task of
-//! its own) instead of being lent. Unlike the pool, nothing reaps them in
-//! the background: on a quiet host they wait for the next read, and the
-//! lifetime counts from when they left the pool, so a connection may live
-//! up to twice the pool's maximum lifetime. [`Kept::close`] closes them
-//! with the store.
+//! its own) instead of being lent. As the pool does, a background task
+//! ([`reaping`], started by [`Store::connect`] on the current tokio
+//! runtime) also closes those that expired while nobody read, within one
+//! reaping period ([`Kept::reap_period`], at most 60 s): a quiet host
+//! gives its database connections back. The lifetime counts from when a
+//! connection left the pool (sqlx does not tell when the pool opened it),
+//! so one may live up to twice the pool's maximum lifetime, plus that
+//! period. [`Kept::close`] closes them with the store.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyArguments, AnyRow};
@@ -107,14 +110,46 @@ impl Kept {
         over(self.idle_timeout, waiting.idle_since) || over(self.max_lifetime, waiting.kept_since)
     }
 
+    /// Takes out the connections waiting here that expired at `now`.
+    fn take_expired(&self, waiting: &mut Vec<Waiting>, now: Instant) -> Vec<Waiting> {
+        waiting.extract_if(.., |w| self.expired(w, now)).collect()
+    }
+
+    /// Closes the connections that expired while they waited. It holds a
+    /// permit meanwhile, so that [`Kept::close`] waits for it; when every
+    /// permit is lent nothing waits here, and when they are closed the
+    /// store is: nothing to do either way.
+    async fn reap(&self) {
+        let Ok(_permit) = self.permits.try_acquire() else {
+            return;
+        };
+        let expired = match self.waiting.lock() {
+            Ok(mut waiting) => self.take_expired(&mut waiting, Instant::now()),
+            Err(_) => return,
+        };
+        for old in expired {
+            let _ = old.conn.close().await;
+        }
+    }
+
+    /// How often [`reaping`] looks for expired connections: a quarter of
+    /// the shorter limit, between 1 s and 60 s; `None` when they never
+    /// expire.
+    pub(crate) fn reap_period(&self) -> Option<Duration> {
+        let shorter = match (self.idle_timeout, self.max_lifetime) {
+            (Some(idle), Some(lifetime)) => idle.min(lifetime),
+            (limit, None) | (None, limit) => limit?,
+        };
+        Some((shorter / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)))
+    }
+
     /// Takes the last connection put back, closing those expired first.
     async fn pop(&self) -> Option<Waiting> {
-        let now = Instant::now();
         let (expired, next) = {
             let Ok(mut waiting) = self.waiting.lock() else {
                 return None;
             };
-            let expired: Vec<Waiting> = waiting.extract_if(.., |w| self.expired(w, now)).collect();
+            let expired = self.take_expired(&mut waiting, Instant::now());
             (expired, waiting.pop())
         };
         if !expired.is_empty() {
@@ -126,6 +161,24 @@ impl Kept {
             });
         }
         next
+    }
+}
+
+/// Closes the expired connections of `kept` every `period`, until the
+/// store is dropped or closed: the background task of [`Kept`], which
+/// holds it weakly so as not to keep it alive.
+pub(crate) async fn reaping(kept: Weak<Kept>, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(kept) = kept.upgrade() else {
+            return;
+        };
+        if kept.permits.is_closed() {
+            return;
+        }
+        kept.reap().await;
     }
 }
 
@@ -507,6 +560,108 @@ pub(crate) mod tests {
         database.remove().await;
     }
 
+    /// On a quiet host, a kept connection that expired is closed without
+    /// waiting for a read (PostgreSQL: its backend ends), and the
+    /// background task ends when its store is dropped or closed; the
+    /// store starts one of its own.
+    #[tokio::test]
+    async fn an_expired_connection_is_closed_on_a_quiet_host() {
+        use std::sync::Arc;
+        use std::time::Duration;
+        for postgres in [false, true] {
+            let Some((database, store)) = store(postgres).await else {
+                continue;
+            };
+            assert_eq!(
+                Arc::weak_count(&store.kept),
+                1,
+                "the store's own reaping task"
+            );
+            let kept = Arc::new(super::Kept::expiring(
+                Some(Duration::from_millis(100)),
+                None,
+            ));
+            let mut lease = kept
+                .lease(&store.read, store.backend)
+                .await
+                .unwrap()
+                .unwrap();
+            let pid = mark(lease.conn(), postgres).await;
+            lease.done(&Ok::<(), sqlx::Error>(()));
+            let reaping = tokio::spawn(super::reaping(
+                Arc::downgrade(&kept),
+                Duration::from_millis(20),
+            ));
+            let gone = async {
+                loop {
+                    let waiting = kept.waiting.lock().unwrap().len();
+                    let backend = if postgres {
+                        sqlx::query_scalar::<_, i64>(&format!(
+                            "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = {pid}"
+                        ))
+                        .fetch_one(&store.read)
+                        .await
+                        .unwrap()
+                    } else {
+                        0
+                    };
+                    if waiting == 0 && backend == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(30), gone)
+                .await
+                .expect("the expired connection is closed without a read");
+            drop(kept);
+            tokio::time::timeout(Duration::from_secs(30), reaping)
+                .await
+                .expect("the task ends when its store is dropped")
+                .unwrap();
+
+            let kept = Arc::new(super::Kept::expiring(None, None));
+            let reaping = tokio::spawn(super::reaping(
+                Arc::downgrade(&kept),
+                Duration::from_millis(20),
+            ));
+            kept.close().await;
+            tokio::time::timeout(Duration::from_secs(30), reaping)
+                .await
+                .expect("the task ends when its store is closed")
+                .unwrap();
+            drop(kept);
+            store.close().await;
+            database.remove().await;
+        }
+    }
+
+    /// The reaping period follows the shorter limit, within bounds.
+    #[test]
+    fn the_reaping_period_follows_the_shorter_limit() {
+        use std::time::Duration;
+        let period = |idle, lifetime| super::Kept::expiring(idle, lifetime).reap_period();
+        let minutes = |n: u64| Some(Duration::from_secs(60 * n));
+        assert_eq!(
+            period(minutes(10), minutes(30)),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            period(minutes(2), minutes(3)),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            period(minutes(3), minutes(2)),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(period(None, minutes(2)), Some(Duration::from_secs(30)));
+        assert_eq!(
+            period(Some(Duration::from_millis(100)), None),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(period(None, None), None);
+    }
+
     /// A read on a kept connection whose PostgreSQL backend ended while it
     /// waited (a database restart) answers all the same, on a connection
     /// opened in its place, which is kept.
@@ -517,8 +672,11 @@ pub(crate) mod tests {
             return;
         };
         // Never pinged, however slow the machine: the read finds it dead.
-        std::sync::Arc::get_mut(&mut store.kept).unwrap().ping_after =
-            std::time::Duration::from_secs(3600);
+        // (A new `Kept`: the store's is shared with its reaping task.)
+        store.kept = std::sync::Arc::new(super::Kept {
+            ping_after: std::time::Duration::from_secs(3600),
+            ..super::Kept::expiring_as(&store.read)
+        });
         let mut lease = lend(&store).await;
         let pid = mark(lease.conn(), true).await;
         lease.done(&Ok::<(), sqlx::Error>(()));

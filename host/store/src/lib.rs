@@ -368,14 +368,19 @@ impl Store {
             kept,
         };
         store.migrate().await?;
-        if backend == Backend::Sqlite
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(sqlite::checkpoints(store.read.clone()));
-        }
         let mut conn = store.write.acquire().await?;
         store.keys.check(&mut conn).await?;
         drop(conn);
+        // Started once the store is sure to be returned: a store given up
+        // above leaves no task behind.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            if backend == Backend::Sqlite {
+                runtime.spawn(sqlite::checkpoints(store.read.clone()));
+            }
+            if let Some(period) = store.kept.reap_period() {
+                runtime.spawn(lease::reaping(Arc::downgrade(&store.kept), period));
+            }
+        }
         Ok(store)
     }
 

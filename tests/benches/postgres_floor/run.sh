@@ -8,9 +8,10 @@
 #   SCRIPT   pgbench scripts of this directory, without `.sql`
 #            (default: submission filing baseline)
 # Environment: GUICHET_TEST_POSTGRES, the server's admin URL (default
-# postgres://postgres@127.0.0.1:5432/postgres). A database
-# guichet_floor_<pid> is created there with Guichet's PostgreSQL
-# migrations, and dropped at the end.
+# postgres://postgres@127.0.0.1:5432/postgres); FLOOR_SKIP_MIGRATIONS,
+# numbers of migrations to leave out (e.g. "0014"), to measure the schema
+# before them. A database guichet_floor_<pid> is created there with
+# Guichet's PostgreSQL migrations, and dropped at the end.
 #
 # Each round empties the tables, writes 4,000 drafts per client, then runs
 # pgbench for 10 s with 16 clients on 2 threads, prepared statements. The
@@ -30,6 +31,8 @@ url="${admin%/*}/$db"
 psql -q "$admin" -c "CREATE DATABASE $db"
 trap 'psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
 for migration in "$migrations"/*.sql; do
+  number=$(basename "$migration" | cut -d_ -f1)
+  [[ " ${FLOOR_SKIP_MIGRATIONS:-} " == *" $number "* ]] && continue
   psql -q -v ON_ERROR_STOP=1 "$url" -f "$migration" >/dev/null
 done
 psql -q -v ON_ERROR_STOP=1 "$url" -f "$here/seed.sql" >/dev/null
