@@ -315,11 +315,13 @@ fn serve_and_measure(
     let server = runtime("guichet-server")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (baseline_tx, baseline_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let (store_tx, mut store_rx) = tokio::sync::oneshot::channel::<guichet_store::Store>();
     let served = server.spawn(async move {
         let app = App::start(&config, Arc::new(SystemClock)).await?;
         // The baseline's bare route, on its own port, through the same
         // store.
         let store = app.state.store.clone();
+        let _ = store_tx.send(store.clone());
         store
             .create_load_baseline()
             .await
@@ -340,6 +342,15 @@ fn serve_and_measure(
         let baseline = format!("http://{}", baseline_rx.await?);
         drive(&base, &baseline, kind, plan).await
     });
+    if let Ok(store) = store_rx.try_recv() {
+        let (numbers, statements) = store.numbering_counts();
+        if statements > 0 {
+            eprintln!(
+                "   numbers: {numbers} taken in {statements} counter statements ({:.2} a statement)",
+                numbers as f64 / statements as f64
+            );
+        }
+    }
     let _ = stop.send(());
     let ended =
         clients.block_on(async { tokio::time::timeout(Duration::from_secs(30), served).await });

@@ -143,22 +143,35 @@ pub(super) async fn usager_by_login(
 /// # Errors
 /// `NotFound` when there is no such draft or it is someone else's.
 pub async fn own(guichet: &Guichet, caller: &Caller, id: DraftId) -> Result<Loaded, ServiceError> {
-    own_to_save(guichet, caller, id)
-        .await
-        .map(|(loaded, _)| loaded)
+    let read = guichet.store.draft_to_save(id).await;
+    owned(caller, read).map(|(loaded, _)| loaded)
 }
 
-/// A draft of the caller with its definition, as [`own`], and its key to
-/// save it with (`Store::update_read_draft`).
+/// A draft of the caller with its definition and its key to save it with
+/// (`Store::update_read_draft`), from this host's memory of it when it
+/// has one (`Store::draft_to_change`: the save's revision guard catches a
+/// draft saved elsewhere since).
 ///
 /// # Errors
 /// As [`own`].
-async fn own_to_save(
+async fn own_to_change(
     guichet: &Guichet,
     caller: &Caller,
     id: DraftId,
 ) -> Result<(Loaded, DraftKey), ServiceError> {
-    match guichet.store.draft_to_save(id).await {
+    let read = guichet.store.draft_to_change(id).await;
+    owned(caller, read)
+}
+
+/// The draft `read` if it is the caller's.
+///
+/// # Errors
+/// `NotFound` when there is no such draft or it is someone else's.
+fn owned(
+    caller: &Caller,
+    read: Result<(Draft, Arc<Definition>, DraftKey), StoreError>,
+) -> Result<(Loaded, DraftKey), ServiceError> {
+    match read {
         Ok((draft, definition, key)) if draft.owner == caller.user.id => {
             Ok((Loaded { draft, definition }, key))
         }
@@ -272,7 +285,7 @@ pub async fn save_page(
     body: &serde_json::Value,
 ) -> Result<Saved, ServiceError> {
     let now = guichet.now();
-    let (Loaded { draft, definition }, key) = own_to_save(guichet, caller, id).await?;
+    let (Loaded { draft, definition }, key) = own_to_change(guichet, caller, id).await?;
     let page = form_page(&definition, page)?;
     let mut answers = read_answers(&definition, body).map_err(ServiceError::Fields)?;
     let mut problems = foreign_fields(page, &answers);

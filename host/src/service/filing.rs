@@ -41,6 +41,14 @@ pub struct Filed {
 
 /// Files a draft of the caller.
 ///
+/// An usager's own draft is filed from this host's memory of it when it
+/// has one (`Store::draft_to_file`). If the draft was saved or deleted
+/// elsewhere since, that filing fails having written nothing and taken no
+/// number: either refused by the core on answers the draft no longer
+/// holds, or as a conflict by the store, which checks the revision. Any
+/// failure of a filing from memory therefore files again from the draft
+/// as stored, whose answer is the one given.
+///
 /// # Errors
 /// `NotFound` for someone else's draft; `Fields` for a channel or usager
 /// given by an usager (`non_attendu`), an agent's missing channel
@@ -54,14 +62,65 @@ pub async fn file(
     id: DraftId,
     request: Request,
 ) -> Result<Filed, ServiceError> {
+    let remembered = caller.is_usager().then_some(&caller.user);
+    match file_read(guichet, caller, id, request.clone(), remembered).await {
+        Err(Refiled::Again) => {
+            guichet.store.forget_draft(id);
+            file_read(guichet, caller, id, request, None)
+                .await
+                .map_err(Refiled::into_error)
+        }
+        other => other.map_err(Refiled::into_error),
+    }
+}
+
+/// Why [`file_read`] failed: an error, or a filing from memory that
+/// failed, to file again from the draft as stored.
+enum Refiled {
+    Error(ServiceError),
+    Again,
+}
+
+impl Refiled {
+    fn into_error(self) -> ServiceError {
+        match self {
+            Refiled::Error(error) => error,
+            Refiled::Again => ServiceError::Store(StoreError::Conflict(
+                "le brouillon a été modifié pendant le dépôt : relisez-le et déposez-le à nouveau"
+                    .into(),
+            )),
+        }
+    }
+}
+
+impl<E: Into<ServiceError>> From<E> for Refiled {
+    fn from(error: E) -> Self {
+        Refiled::Error(error.into())
+    }
+}
+
+/// Files the draft `id` as [`file`] does, read from this host's memory
+/// when `usager` (the usager filing) is given and it remembers the draft.
+///
+/// # Errors
+/// As [`file`]; [`Refiled::Again`] for any failure of a filing from
+/// memory.
+async fn file_read(
+    guichet: &Guichet,
+    caller: &Caller,
+    id: DraftId,
+    request: Request,
+    usager: Option<&guichet_store::account::User>,
+) -> Result<Filed, Refiled> {
     let now = guichet.now();
-    let (draft, definition, context) = match guichet.store.draft_to_file(id).await {
+    let (draft, definition, context) = match guichet.store.draft_to_file(id, usager).await {
         Ok((draft, definition, context)) if draft.owner == caller.user.id => {
             (draft, definition, context)
         }
-        Ok(_) | Err(StoreError::NotFound(_)) => return Err(drafts::not_found()),
+        Ok(_) | Err(StoreError::NotFound(_)) => return Err(drafts::not_found().into()),
         Err(other) => return Err(other.into()),
     };
+    let remembered = context.remembered();
     let filer = if caller.is_usager() {
         if request.channel.is_some() || request.usager.is_some() {
             return Err(FieldError::new(
@@ -118,7 +177,7 @@ pub async fn file(
         jobs: transmission::at_filing(&definition, now),
         ..Extras::default()
     };
-    let outcome = guichet
+    let filed = guichet
         .store
         .file_demande(&definition.slug, context, now, extras, |reserved| {
             let filing = Filing {
@@ -138,9 +197,15 @@ pub async fn file(
                 },
             )
         })
-        .await?;
-    Ok(Filed {
-        demande: outcome.demande,
-        definition,
-    })
+        .await;
+    match filed {
+        Ok(outcome) => Ok(Filed {
+            demande: outcome.demande,
+            definition,
+        }),
+        // Perhaps refused for a draft saved elsewhere since: nothing was
+        // written, no number taken.
+        Err(_) if remembered => Err(Refiled::Again),
+        Err(error) => Err(Refiled::Error(error)),
+    }
 }

@@ -322,8 +322,8 @@ impl Store {
                 .map(|row| Ok(crate::draft::DraftId(row.uuid("id")?)))
                 .collect::<Result<_>>()?;
         let mut files = Vec::new();
-        for draft in drafts {
-            files.extend(crate::draft::delete_draft_in(&mut tx, draft, None, now).await?);
+        for draft in &drafts {
+            files.extend(crate::draft::delete_draft_in(&mut tx, *draft, None, now).await?);
         }
         let done = sqlx::query("DELETE FROM users WHERE id = $1 AND kind = $2")
             .bind(id.to_string())
@@ -335,6 +335,9 @@ impl Store {
         }
         tx.commit().await?;
         self.sessions.clear();
+        for draft in drafts {
+            self.forget_draft(draft);
+        }
         self.delete_files_after_commit(&files).await;
         self.personal_data_erased();
         Ok(())

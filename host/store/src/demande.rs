@@ -33,14 +33,13 @@ use guichet_core::workflow::deadline;
 
 use guichet_core::role::{GroupName, Role};
 use guichet_core::workflow::Phase;
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
+use crate::Store;
 use crate::demarche::VersionFacts;
 use crate::error::{Result, StoreError};
 use crate::seal::{self, Keyring};
 use crate::sql::{Batch, RowExt, Sql, millis, new_id};
-use crate::{Backend, Store};
 
 /// The row version of a demande, for optimistic concurrency: a write names
 /// the revision it read, and fails with [`StoreError::Conflict`] if the
@@ -85,6 +84,8 @@ impl Reservation {
 
 /// Takes the démarche's next number for `year` on `conn`, in a statement
 /// of its own (outside any transaction), as its text (`ARV-2026-000123`).
+/// Filings take theirs with the others waiting at the same moment
+/// ([`crate::numbering`], whose statement does the same).
 ///
 /// On PostgreSQL the counter's row stays locked until that statement's
 /// commit; were the commit to wait for its WAL flush, every filing of the
@@ -98,14 +99,15 @@ impl Reservation {
 /// again: never a number given to two demandes. Never call it inside a
 /// transaction that writes anything else: the whole transaction's commit
 /// would not wait for its flush.
+#[cfg(any(test, feature = "test-support"))]
 pub(crate) async fn next_number(
-    conn: &mut AnyConnection,
+    conn: &mut sqlx::AnyConnection,
     slug: &Slug,
     prefix: &str,
     year: i32,
 ) -> Result<String> {
     let mut batch = Batch::on(conn);
-    let postgres = batch.backend() == Backend::Postgres;
+    let postgres = conn.backend_name() == "PostgreSQL";
     let statement = push_next_number(&mut batch, slug, year);
     if postgres {
         statement.push(", set_config('synchronous_commit', 'off', true) AS unflushed");
@@ -635,7 +637,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::{Connection, Row};
+    use sqlx::{AnyConnection, Connection, Row};
 
     use super::*;
 
@@ -652,21 +654,10 @@ mod tests {
     /// transaction (a demande's insert) waits again.
     #[tokio::test]
     async fn a_number_is_taken_without_waiting_for_the_flush_on_postgres_alone() {
-        let Some(database) = guichet_testdb::TestDatabase::create(true, "store").await else {
+        let Some((database, store, mut conn)) = crate::numbering::tests::postgres().await else {
             return;
         };
-        let store = Store::connect(&database.url, crate::FileStore::new(database.files_dir()))
-            .await
-            .unwrap();
         let slug = Slug::parse("numeros").unwrap();
-        let mut conn = AnyConnection::connect(&database.url).await.unwrap();
-        sqlx::query(
-            "INSERT INTO demarches (slug, numero_prefix, latest_version, created_at, updated_at) \
-             VALUES ('numeros', 'NUM', 1, 0, 0)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
         let default = synchronous_commit(&mut conn).await;
         assert_ne!(default, "off", "the server's default waits for the flush");
 

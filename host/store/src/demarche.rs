@@ -227,6 +227,7 @@ impl Store {
             }
         };
         tx.commit().await?;
+        self.drafts.forget_stamps();
         if kind == ImportKind::UpdatedInPlace {
             // The same millisecond may stamp two updates (a frozen clock):
             // this host forgets its parsed copy at once.
@@ -413,6 +414,7 @@ impl Store {
             .bind(slug.as_str().to_owned())
             .execute(&self.write)
             .await?;
+        self.drafts.forget_stamps();
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("démarche"));
         }

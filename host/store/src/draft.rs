@@ -19,6 +19,11 @@
 //! A draft never filed expires: the scheduler deletes those not saved for
 //! the configured delay, with their files
 //! ([`Store::delete_drafts_saved_before`]).
+//!
+//! Saving a page and filing start from the draft as this host last wrote
+//! or read it, when it remembers it ([`Store::draft_to_change`],
+//! [`Store::draft_to_file`], [`memory`]): the revision guard of their
+//! writes makes that safe.
 
 use std::sync::Arc;
 
@@ -33,6 +38,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
+
+pub(crate) mod memory;
+
+pub use memory::{DRAFT_MEMORY_CAPACITY, DRAFT_MEMORY_IDLE, VERSION_STAMP_TTL};
 
 use crate::Store;
 use crate::account::{USER_COLUMNS_ACCOUNT, User, account};
@@ -104,6 +113,20 @@ pub struct FilingContext {
     pub(crate) account: Option<User>,
     /// The definition of the draft's version.
     pub(crate) definition: Arc<Definition>,
+    /// Whether the draft came from this host's memory rather than the
+    /// database ([`FilingContext::remembered`]).
+    pub(crate) remembered: bool,
+}
+
+impl FilingContext {
+    /// Whether the draft was this host's memory of it ([`memory`]): its
+    /// filing then fails as a conflict, having written nothing and taken
+    /// no number, if the draft was saved elsewhere meanwhile; the caller
+    /// files again from the draft as stored
+    /// ([`Store::forget_draft`], then [`Store::draft_to_file`]).
+    pub fn remembered(&self) -> bool {
+        self.remembered
+    }
 }
 
 /// A draft's data key as read with it ([`Store::draft_to_save`]), for
@@ -183,6 +206,7 @@ impl Store {
             updated_at: now,
         };
         // The draft's key and its row, written together.
+        let mut made = None;
         self.write_together(
             |batch| {
                 let key = self.keys.push_create(batch, now)?;
@@ -202,6 +226,7 @@ impl Store {
                     .item(millis(now))
                     .item(key.id().to_owned())
                     .push(")");
+                made = Some(key);
                 Ok(())
             },
             |_| Ok(()),
@@ -213,6 +238,7 @@ impl Store {
             }
             other => other,
         })?;
+        self.drafts.put(&draft, made.as_ref());
         Ok(draft)
     }
 
@@ -255,7 +281,74 @@ impl Store {
             draft_columns()
         );
         let (_, key, draft, definition) = self.draft_by_id(&text, id).await?;
+        self.drafts.put(&draft, key.as_ref());
         Ok((draft, definition, DraftKey { draft: id, key }))
+    }
+
+    /// A draft to change with [`Store::update_read_draft`], as
+    /// [`Store::draft_to_save`] reads it, but from this host's memory when
+    /// it remembers the draft ([`memory`]): a page saved then reads nothing
+    /// (but its version's stamp, once per [`VERSION_STAMP_TTL`]). What is
+    /// remembered may be older than what another host saved since; the
+    /// write's revision guard catches that. Never for showing a draft.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such draft (or its version).
+    pub async fn draft_to_change(&self, id: DraftId) -> Result<(Draft, Arc<Definition>, DraftKey)> {
+        let Some(remembered) = self.drafts.get(id) else {
+            return self.draft_to_save(id).await;
+        };
+        let (definition, _) = self.remembered_version(&remembered.draft.demarche).await?;
+        let key = DraftKey {
+            draft: id,
+            key: remembered.key.clone(),
+        };
+        Ok((remembered.draft.clone(), definition, key))
+    }
+
+    /// The definition of a remembered draft's version and its démarche's
+    /// numbering prefix, from the version's stamp ([`memory`]).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown version; a database error.
+    async fn remembered_version(
+        &self,
+        demarche: &DemarcheRef,
+    ) -> Result<(Arc<Definition>, Option<String>)> {
+        let slug = demarche.slug.as_str();
+        let stamp = match self.drafts.stamp(slug, demarche.version) {
+            Some(stamp) => stamp,
+            None => {
+                let query = || {
+                    sqlx::query(
+                        "SELECT v.updated_at, d.numero_prefix FROM demarche_versions v \
+                         JOIN demarches d ON d.slug = v.slug WHERE v.slug = $1 AND v.version = $2",
+                    )
+                    .bind(slug.to_owned())
+                    .bind(i64::from(demarche.version))
+                };
+                let row = self
+                    .fetch_kept(query)
+                    .await?
+                    .ok_or(StoreError::NotFound("version de démarche"))?;
+                let (updated_at, prefix) = (row.int("updated_at")?, row.text_opt("numero_prefix")?);
+                self.drafts
+                    .put_stamp(slug, demarche.version, updated_at, prefix);
+                self.drafts
+                    .stamp(slug, demarche.version)
+                    .ok_or(StoreError::NotFound("version de démarche"))?
+            }
+        };
+        let definition = self
+            .definition_at(slug, demarche.version, stamp.updated_at)
+            .await?;
+        Ok((definition, stamp.prefix))
+    }
+
+    /// Forgets this host's memory of a draft ([`memory`]): its next page
+    /// saved or filing reads it from the database.
+    pub fn forget_draft(&self, id: DraftId) {
+        self.drafts.forget(id);
     }
 
     /// The draft `id` read by `text` (its columns, its version's
@@ -296,12 +389,34 @@ impl Store {
     /// it reads besides ([`FilingContext`]: the démarche's numbering
     /// prefix, the draft's key, the usager's account).
     ///
+    /// `usager` is the account of the usager filing, when the caller is an
+    /// usager: if it is the author of the draft and the one it is for, and
+    /// this host remembers the draft ([`memory`]), nothing is read but the
+    /// version's stamp, and the account is `usager` (see
+    /// [`FilingContext::remembered`] for what the caller does when the
+    /// draft changed elsewhere).
+    ///
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn draft_to_file(
         &self,
         id: DraftId,
+        usager: Option<&User>,
     ) -> Result<(Draft, Arc<Definition>, FilingContext)> {
+        if let (Some(usager), Some(remembered)) = (usager, self.drafts.get(id))
+            && remembered.draft.owner == usager.id
+            && remembered.draft.usager == Some(usager.id)
+        {
+            let (definition, prefix) = self.remembered_version(&remembered.draft.demarche).await?;
+            let context = FilingContext {
+                prefix,
+                draft_key: remembered.key.clone(),
+                account: Some(usager.clone()),
+                definition: Arc::clone(&definition),
+                remembered: true,
+            };
+            return Ok((remembered.draft.clone(), definition, context));
+        }
         let text = format!(
             "SELECT {}, {DEFINITION_UPDATED_AT}, \
              (SELECT numero_prefix FROM demarches WHERE demarches.slug = drafts.slug) AS numero_prefix, \
@@ -310,11 +425,13 @@ impl Store {
             draft_columns()
         );
         let (row, key, draft, definition) = self.draft_by_id(&text, id).await?;
+        self.drafts.put(&draft, key.as_ref());
         let context = FilingContext {
             prefix: row.text_opt("numero_prefix")?,
             draft_key: key,
             account: account(&row)?,
             definition: Arc::clone(&definition),
+            remembered: false,
         };
         Ok((draft, definition, context))
     }
@@ -346,6 +463,7 @@ impl Store {
             draft_key: None,
             account: account(&row)?,
             definition: self.definition_of(demarche, &row).await?,
+            remembered: false,
         })
     }
 
@@ -457,6 +575,7 @@ impl Store {
         saved.answers = change(&saved)?;
         write_answers(&mut tx, &mut saved, key.as_ref(), now).await?;
         tx.commit().await.map_err(StoreError::from)?;
+        self.drafts.put(&saved, key.as_ref());
         Ok(saved)
     }
 
@@ -493,6 +612,9 @@ impl Store {
         if written {
             saved.revision += 1;
             saved.updated_at = now;
+            self.drafts.put(saved, key);
+        } else {
+            self.drafts.forget(saved.id);
         }
         Ok(written)
     }
@@ -525,6 +647,7 @@ impl Store {
             insert_file_row(&mut tx, &stored, key.as_ref()).await?;
             write_answers(&mut tx, &mut saved, key.as_ref(), now).await?;
             tx.commit().await.map_err(StoreError::from)?;
+            self.drafts.put(&saved, key.as_ref());
             Ok(())
         }
         .await;
@@ -571,9 +694,12 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn delete_draft(&self, id: DraftId, now: DateTime<Utc>) -> Result<()> {
+        self.drafts.forget(id);
         let mut tx = self.begin().await?;
         let files = delete_draft_in(&mut tx, id, None, now).await?;
         tx.commit().await?;
+        // Again: a page saved here meanwhile may have remembered it.
+        self.drafts.forget(id);
         self.delete_files_after_commit(&files).await;
         self.personal_data_erased();
         Ok(())
@@ -628,6 +754,9 @@ impl Store {
             files.extend(delete_draft_in(&mut tx, *id, None, now).await?);
         }
         tx.commit().await?;
+        for id in &ids {
+            self.drafts.forget(*id);
+        }
         self.delete_files_after_commit(&files).await;
         if !ids.is_empty() {
             self.personal_data_erased();

@@ -141,6 +141,7 @@ mod history;
 pub mod job;
 mod lease;
 pub mod link;
+mod numbering;
 pub mod outcome;
 pub mod password_link;
 pub mod registry;
@@ -286,6 +287,10 @@ pub struct Store {
     groups: Arc<group_commit::GroupCommit>,
     /// Reader connections kept between hot reads ([`lease`]).
     kept: Arc<lease::Kept>,
+    /// PostgreSQL's demande numbers, taken together ([`numbering`]).
+    numbering: Arc<numbering::Numbering>,
+    /// The drafts this host remembers ([`draft::memory`]).
+    drafts: Arc<draft::memory::DraftMemory>,
 }
 
 impl std::fmt::Debug for Store {
@@ -366,6 +371,8 @@ impl Store {
             keys: seal::Keyring::new(master),
             groups: Arc::default(),
             kept,
+            numbering: Arc::default(),
+            drafts: Arc::default(),
         };
         store.migrate().await?;
         let mut conn = store.write.acquire().await?;

@@ -49,7 +49,7 @@ use sqlx::{AnyConnection, Connection};
 use crate::account::USER_COLUMNS_U;
 use crate::account::{USER_COLUMNS, user};
 use crate::contact::{Contact, contact_of};
-use crate::demande::{DATA, Reservation, Revision, columns, next_number};
+use crate::demande::{DATA, Reservation, Revision, columns};
 use crate::draft::{DraftId, FilingContext};
 use crate::error::{Result, StoreError};
 use crate::job::NewJob;
@@ -198,8 +198,10 @@ impl Store {
     /// meanwhile ([`crate::group_commit`]). On PostgreSQL, holding the
     /// counter's row lock through the whole filing would make every
     /// submission of the démarche wait for the previous one's commit: the
-    /// number is taken in a statement of its own, and only a database
-    /// failure while storing leaves a gap (never a duplicate).
+    /// number is taken in a statement of its own, shared by the filings
+    /// that wait meanwhile and guarded by the draft's revision
+    /// ([`crate::numbering`]), and only a failure while storing leaves a
+    /// gap (never a duplicate).
     ///
     /// # Errors
     /// `build`'s error, or a [`StoreError`] as for
@@ -221,14 +223,24 @@ impl Store {
             .ok_or(StoreError::NotFound("démarche"))?;
         let year = self.zone().today(now).year();
         let mut outcome = build(Reservation::unnumbered())?;
+        if let Some(draft) = extras.draft {
+            // Filed or changed elsewhere: either way, read it again if ever.
+            self.forget_draft(draft);
+        }
         let deleted = match self.backend {
             Backend::Sqlite => {
                 self.file_on_sqlite(slug, &prefix, year, &extras, context, now, &mut outcome)
                     .await?
             }
             Backend::Postgres => {
+                // The draft's revision is checked as its number is taken:
+                // a draft saved meanwhile costs no number.
+                let draft = extras.draft.zip(extras.draft_revision);
+                let Some(numero) = self.take_number(slug, &prefix, year, draft).await? else {
+                    return Err(draft_gone(&extras).into());
+                };
+                outcome.renumber(&numero);
                 let mut conn = self.write.acquire().await.map_err(StoreError::from)?;
-                outcome.renumber(&next_number(&mut conn, slug, &prefix, year).await?);
                 let reads = FilingReads::of(context, &outcome);
                 if one_statement(&outcome, &extras) {
                     // One statement is atomic by itself: no `BEGIN` and

@@ -165,6 +165,7 @@ pub(crate) struct Keyring {
 }
 
 /// A demande's (or draft's, or job's) data key, unwrapped.
+#[derive(Clone)]
 pub(crate) struct DataKey {
     id: String,
     cipher: XChaCha20Poly1305,

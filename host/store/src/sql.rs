@@ -285,11 +285,6 @@ impl Batch {
         })
     }
 
-    /// The backend the batch is written for.
-    pub(crate) fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Starts the next statement with `text`; push and bind the rest into
     /// what it returns.
     pub(crate) fn statement(&mut self, text: &str) -> &mut Sql {

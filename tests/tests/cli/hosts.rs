@@ -3,14 +3,17 @@
 //! the vendor sees each demande once) and an activation made on one host is
 //! served by the other without a restart, through `LISTEN/NOTIFY` alone
 //! (both hosts run with `--registry-poll-seconds 0`, so nothing else could
-//! tell them).
+//! tell them). A draft saved on alternate hosts loses nothing, though each
+//! host starts from its own memory of it.
 
 use std::time::{Duration, Instant};
 
 use guichet_core::id::DemandeId;
 use guichet_store::job::JobStatus;
 use guichet_tests::app::{Backend, TestApp, run};
-use guichet_tests::filing::{SIGNALEMENT, connect_atal_to, file_signalement, step};
+use guichet_tests::filing::{
+    SIGNALEMENT, agent_view, connect_atal_to, file_signalement, open_draft, save_page, step, submit,
+};
 use guichet_tests::hostile::echange;
 use serde_json::json;
 
@@ -133,5 +136,50 @@ async fn two_hosts(app: TestApp) {
     eprintln!(
         "activation on host a served by host b after {:?}",
         activated.elapsed()
+    );
+
+    // A draft saved page by page on alternate hosts. Each host starts from
+    // its memory of the draft, which the other host made stale: host a's
+    // page save finds it changed and saves on the stored draft; host b's
+    // filing finds it changed, takes no number and files it as stored.
+    let draft = open_draft(&usager.at(&hosts[0].base), SIGNALEMENT).await;
+    save_page(
+        &usager.at(&hosts[1].base),
+        &draft,
+        "signalement",
+        json!({
+            "objet": "Nid-de-poule",
+            "categorie": "20",
+            "description": "Un nid-de-poule profond devant la boulangerie."
+        }),
+    )
+    .await;
+    save_page(
+        &usager.at(&hosts[0].base),
+        &draft,
+        "lieu",
+        json!({
+            "localisation": {
+                "street": "3 place de la Mairie",
+                "postcode": "13001",
+                "city": "Marseille",
+                "latitude": 43.2961,
+                "longitude": 5.3699
+            },
+            "precision_lieu": "devant la boulangerie"
+        }),
+    )
+    .await;
+    let id = submit(&usager.at(&hosts[1].base), &draft).await;
+    let view = agent_view(&gestionnaire.at(&hosts[0].base), &id).await;
+    assert_eq!(view["answers"]["objet"]["value"], "Nid-de-poule", "{view}");
+    assert_eq!(
+        view["answers"]["precision_lieu"]["value"], "devant la boulangerie",
+        "{view}"
+    );
+    let numero = view["numero"].as_str().expect("numero");
+    assert!(
+        numero.ends_with(&format!("-{:06}", demandes.len() + 1)),
+        "the next number, none lost: {numero}"
     );
 }
