@@ -11,8 +11,9 @@
 //! module per aggregate adds its methods to [`Store`]: [`demarche`]
 //! (import with versioning, catalogue), [`account`] (users), [`session`]
 //! (sessions, API tokens), [`group`] (groups, members, grants, rights),
-//! [`draft`],
-//! [`demande`] (filing, reading, the processing table) and [`outcome`]
+//! [`draft`] (with this host's memory of drafts, `draft::memory`),
+//! [`demande`] (filing, reading, the processing table, its numbers taken
+//! together on PostgreSQL by `numbering`) and [`outcome`]
 //! (writing a workflow [`Outcome`](guichet_core::workflow::Outcome)
 //! atomically), [`timer`], [`job`], [`file`](mod@file), [`connector`] (the
 //! journal of calls), [`registry`] (installed connector versions and
