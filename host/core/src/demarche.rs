@@ -23,6 +23,7 @@ mod satisfaction;
 mod version;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use crate::id::{FieldId, StatusId};
 use crate::id::{PageId, Slug};
@@ -236,6 +237,38 @@ pub struct Definition {
     /// *Je donne mon avis* page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub satisfaction: Option<Satisfaction>,
+    /// The workflow resolved from this definition, kept with it
+    /// ([`Definition::workflow`]).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub resolved: ResolvedWorkflow,
+}
+
+/// The workflow of a definition, resolved at its first use and kept with
+/// the definition ([`Definition::workflow`]), with what it was resolved
+/// from. Never serialised, ignored by equality, and empty in a clone.
+#[derive(Debug, Default)]
+pub struct ResolvedWorkflow(OnceLock<(WorkflowInputs, Arc<Workflow>)>);
+
+/// What a definition's workflow is resolved from: its kind, its workflow
+/// choice and the answers kept at anonymisation.
+#[derive(Debug, PartialEq)]
+struct WorkflowInputs {
+    kind: DemarcheKind,
+    choice: WorkflowChoice,
+    retained: Vec<FieldId>,
+}
+
+impl Clone for ResolvedWorkflow {
+    fn clone(&self) -> Self {
+        ResolvedWorkflow::default()
+    }
+}
+
+impl PartialEq for ResolvedWorkflow {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// One problem found in a definition.
@@ -363,8 +396,30 @@ impl Definition {
 
     /// The workflow of this definition: the standard template of its kind
     /// with its parameters, or its custom workflow.
-    pub fn workflow(&self) -> Workflow {
-        crate::workflow::resolve(self)
+    ///
+    /// Resolved once and kept with the definition (a filing used to build
+    /// it twice, 4 % of a submission's CPU, `BENCHMARKS.md` §2); resolved
+    /// again, and not kept, when the definition was changed since in what
+    /// it depends on (its kind, workflow or fields kept at anonymisation).
+    pub fn workflow(&self) -> Arc<Workflow> {
+        let retained = crate::workflow::anonymise::retained_fields(self);
+        if let Some((inputs, workflow)) = self.resolved.0.get() {
+            if inputs.kind == self.kind
+                && inputs.choice == self.workflow
+                && inputs.retained == retained
+            {
+                return Arc::clone(workflow);
+            }
+            return Arc::new(crate::workflow::resolve(self));
+        }
+        let workflow = Arc::new(crate::workflow::resolve(self));
+        let inputs = WorkflowInputs {
+            kind: self.kind,
+            choice: self.workflow.clone(),
+            retained,
+        };
+        let _ = self.resolved.0.set((inputs, Arc::clone(&workflow)));
+        workflow
     }
 
     /// The text of a notification: the definition's own, or the default one.

@@ -10,6 +10,7 @@
 //! may not read is refused, not answered empty.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use guichet_core::access::Perimeter;
@@ -257,7 +258,7 @@ pub(crate) async fn labelled(
     guichet: &Guichet,
     page: ProcessingPage,
 ) -> Result<Table, ServiceError> {
-    let mut workflows: HashMap<(Slug, u32), Workflow> = HashMap::new();
+    let mut workflows: HashMap<(Slug, u32), Arc<Workflow>> = HashMap::new();
     let mut rows = Vec::with_capacity(page.rows.len());
     for row in page.rows {
         let key = (row.demarche.slug.clone(), row.demarche.version);

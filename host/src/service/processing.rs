@@ -8,6 +8,8 @@
 //! Entering the status the démarche transmits on adds the transmission's
 //! job to the same transaction (`super::transmission`).
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use guichet_core::actor::{Actor, ActorKind};
 use guichet_core::demarche::RemoteTransitions;
@@ -63,7 +65,7 @@ impl Loaded {
     }
 
     /// The workflow of the demande's version.
-    pub fn workflow(&self) -> Workflow {
+    pub fn workflow(&self) -> Arc<Workflow> {
         self.definition.definition.workflow()
     }
 

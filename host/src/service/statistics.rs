@@ -28,6 +28,8 @@ mod trends;
 pub use satisfaction::{ChoiceCount, QuestionCounts, Satisfaction, ScoreCount};
 pub use trends::{BUCKET_DAYS, MAX_MONTHS, MonthShare, TimeBucket, Trends, trends};
 
+use std::sync::Arc;
+
 use chrono::{Datelike, Days, NaiveDate};
 use guichet_core::demande::RefusalType;
 use guichet_core::demarche::SurveyQuestion;
@@ -214,7 +216,7 @@ struct Judged {
 struct JudgedDemarche {
     slug: Slug,
     title: String,
-    workflow: Workflow,
+    workflow: Arc<Workflow>,
     /// Its survey's own questions.
     questions: Vec<SurveyQuestion>,
 }

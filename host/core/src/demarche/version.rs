@@ -57,6 +57,7 @@ fn without_texts(definition: &Definition) -> Definition {
         notifications: _,
         connector,
         satisfaction,
+        resolved: _,
     } = definition.clone();
     Definition {
         slug,
@@ -82,6 +83,7 @@ fn without_texts(definition: &Definition) -> Definition {
         notifications: Default::default(),
         connector,
         satisfaction: satisfaction.map(super::satisfaction::without_texts),
+        resolved: Default::default(),
     }
 }
 

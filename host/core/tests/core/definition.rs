@@ -448,7 +448,7 @@ fn texts_and_dates_are_updated_in_place() {
 #[test]
 fn structural_edits_need_a_new_version() {
     let current = example("aide-reparation-velo");
-    let edits: Vec<(&str, Edit)> = vec![
+    let mut edits: Vec<(&str, Edit)> = vec![
         (
             "new field",
             Box::new(|d| {
@@ -480,23 +480,11 @@ fn structural_edits_need_a_new_version() {
             }),
         ),
         (
-            "workflow parameter",
-            Box::new(|d| {
-                d.workflow = WorkflowChoice::Standard(StandardParameters {
-                    processing_days: Some(20),
-                    ..Default::default()
-                })
-            }),
-        ),
-        (
-            "kind",
-            Box::new(|d| d.kind = guichet_core::demarche::DemarcheKind::Complexe),
-        ),
-        (
             "service",
             Box::new(|d| d.service = group("Gest_SVL_DACT_Vélo")),
         ),
     ];
+    edits.extend(workflow_edits());
     for (what, edit) in edits {
         let mut new = current.clone();
         edit(&mut new);
@@ -513,4 +501,53 @@ fn set_choices(definition: &mut Definition, edit: impl Fn(&mut Vec<Choice>)) {
     if let FieldKind::Choice { choices, .. } = &mut field.kind {
         edit(choices);
     }
+}
+
+/// A definition's workflow is resolved once and shared; a definition
+/// changed since in what it depends on (kind, workflow, fields kept at
+/// anonymisation) gets its own, never the one kept.
+#[test]
+fn the_workflow_is_resolved_once_and_again_after_a_change() {
+    let mut definition = example("aide-reparation-velo");
+    let first = definition.workflow();
+    assert!(std::sync::Arc::ptr_eq(&first, &definition.workflow()));
+    assert_eq!(*first, guichet_core::workflow::resolve(&definition));
+
+    let mut edits = workflow_edits();
+    edits.extend::<Vec<(&str, Edit)>>(vec![(
+        "field kept",
+        Box::new(|d| {
+            for page in &mut d.pages {
+                page.fields
+                    .retain(|field| field.id != guichet_core::id::FieldId::from("attestation"));
+            }
+        }),
+    )]);
+    for (what, edit) in edits {
+        edit(&mut definition);
+        let resolved = guichet_core::workflow::resolve(&definition);
+        assert_eq!(*definition.workflow(), resolved, "{what}");
+        let copy = definition.clone();
+        assert_eq!(*copy.workflow(), resolved, "{what}, a clone");
+    }
+    assert_ne!(*first, *definition.workflow());
+}
+
+/// Edits of what a definition's workflow is resolved from.
+fn workflow_edits() -> Vec<(&'static str, Edit)> {
+    vec![
+        (
+            "workflow parameter",
+            Box::new(|d| {
+                d.workflow = WorkflowChoice::Standard(StandardParameters {
+                    processing_days: Some(20),
+                    ..Default::default()
+                })
+            }),
+        ),
+        (
+            "kind",
+            Box::new(|d| d.kind = guichet_core::demarche::DemarcheKind::Complexe),
+        ),
+    ]
 }

@@ -208,7 +208,7 @@ impl Store {
         };
         let outcome =
             submission::submit(&definition, filing, &source_options(), clock.now(), ZONE).unwrap();
-        let workflow = definition.workflow();
+        let workflow = (*definition.workflow()).clone();
         let mut store = Store {
             definition,
             workflow,
