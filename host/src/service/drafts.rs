@@ -274,6 +274,12 @@ pub struct Saved {
 /// page checked on the draft as stored when it is written. An invalid page
 /// is not saved.
 ///
+/// The draft comes from this host's memory of it when it has one
+/// (`Store::draft_to_change`). A save refused on it may have been checked
+/// against answers saved over on another host since (a page that shows or
+/// hides the fields of this one), so it is tried again on the draft as
+/// stored, whose answer is the one given.
+///
 /// # Errors
 /// `NotFound` for someone else's draft or an unknown page, `Fields` with
 /// every problem of the page.
@@ -284,8 +290,36 @@ pub async fn save_page(
     page: &str,
     body: &serde_json::Value,
 ) -> Result<Saved, ServiceError> {
+    let (loaded, key) = own_to_change(guichet, caller, id).await?;
+    if !key.remembered() {
+        return save_page_on(guichet, caller, loaded, key, page, body).await;
+    }
+    match save_page_on(guichet, caller, loaded, key, page, body).await {
+        Err(_) => {
+            guichet.store.forget_draft(id);
+            let read = guichet.store.draft_to_save(id).await;
+            let (loaded, key) = owned(caller, read)?;
+            save_page_on(guichet, caller, loaded, key, page, body).await
+        }
+        saved => saved,
+    }
+}
+
+/// Saves a page of the draft `loaded`, read with `key`, as [`save_page`]
+/// does.
+///
+/// # Errors
+/// As [`save_page`].
+async fn save_page_on(
+    guichet: &Guichet,
+    caller: &Caller,
+    loaded: Loaded,
+    key: DraftKey,
+    page: &str,
+    body: &serde_json::Value,
+) -> Result<Saved, ServiceError> {
     let now = guichet.now();
-    let (Loaded { draft, definition }, key) = own_to_change(guichet, caller, id).await?;
+    let Loaded { draft, definition } = loaded;
     let page = form_page(&definition, page)?;
     let mut answers = read_answers(&definition, body).map_err(ServiceError::Fields)?;
     let mut problems = foreign_fields(page, &answers);

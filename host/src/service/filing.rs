@@ -43,11 +43,13 @@ pub struct Filed {
 ///
 /// An usager's own draft is filed from this host's memory of it when it
 /// has one (`Store::draft_to_file`). If the draft was saved or deleted
-/// elsewhere since, that filing fails having written nothing and taken no
-/// number: either refused by the core on answers the draft no longer
-/// holds, or as a conflict by the store, which checks the revision. Any
-/// failure of a filing from memory therefore files again from the draft
-/// as stored, whose answer is the one given.
+/// elsewhere since, that filing fails having written nothing: refused by
+/// the core on answers the draft no longer holds (before any number is
+/// taken), or as a conflict by the store, which checks the revision (on
+/// PostgreSQL with the number's statement, which then takes none). Such
+/// a failure of a filing from memory files again from the draft as
+/// stored, whose answer is the one given; a database failure does not
+/// (on PostgreSQL it may come after the number was taken).
 ///
 /// # Errors
 /// `NotFound` for someone else's draft; `Fields` for a channel or usager
@@ -74,8 +76,8 @@ pub async fn file(
     }
 }
 
-/// Why [`file_read`] failed: an error, or a filing from memory that
-/// failed, to file again from the draft as stored.
+/// Why [`file_read`] failed: an error, or a filing from memory refused, to
+/// file again from the draft as stored.
 enum Refiled {
     Error(ServiceError),
     Again,
@@ -103,8 +105,8 @@ impl<E: Into<ServiceError>> From<E> for Refiled {
 /// when `usager` (the usager filing) is given and it remembers the draft.
 ///
 /// # Errors
-/// As [`file`]; [`Refiled::Again`] for any failure of a filing from
-/// memory.
+/// As [`file`]; [`Refiled::Again`] for a filing from memory refused by the
+/// core, or by the store as a conflict or for a draft not found.
 async fn file_read(
     guichet: &Guichet,
     caller: &Caller,
@@ -203,8 +205,18 @@ async fn file_read(
             demande: outcome.demande,
             definition,
         }),
+        // A database failure is the answer: on PostgreSQL it may come
+        // after the number was taken, which a second filing would waste.
+        Err(error @ ServiceError::Store(_))
+            if !matches!(
+                error,
+                ServiceError::Store(StoreError::Conflict(_) | StoreError::NotFound(_))
+            ) =>
+        {
+            Err(Refiled::Error(error))
+        }
         // Perhaps refused for a draft saved elsewhere since: nothing was
-        // written, no number taken.
+        // written.
         Err(_) if remembered => Err(Refiled::Again),
         Err(error) => Err(Refiled::Error(error)),
     }

@@ -21,8 +21,9 @@
 //! the number then replaces wherever the workflow wrote it (texts and
 //! mails: `Outcome::renumber`); [`Store::file_demande`] makes sure a refused
 //! submission takes none (on SQLite numbering has no gap at all; on
-//! PostgreSQL only a database failure while storing leaves one, never a
-//! duplicate).
+//! PostgreSQL a failure while storing, after the number was taken, leaves
+//! one, never a duplicate: a database failure, a filing cancelled, or a
+//! draft saved between the number and the demande).
 
 use chrono::{DateTime, Utc};
 use guichet_core::access::Perimeter;

@@ -136,6 +136,19 @@ impl FilingContext {
 pub struct DraftKey {
     draft: DraftId,
     key: Option<DataKey>,
+    /// Whether the draft came from this host's memory ([`memory`]).
+    remembered: bool,
+}
+
+impl DraftKey {
+    /// Whether the draft read with this key was this host's memory of it
+    /// ([`Store::draft_to_change`]): a change refused on it may have been
+    /// checked against answers saved over elsewhere since, so the caller
+    /// tries it again on the draft as stored ([`Store::forget_draft`],
+    /// then [`Store::draft_to_save`]).
+    pub fn remembered(&self) -> bool {
+        self.remembered
+    }
 }
 
 fn draft(row: &AnyRow, keys: &Keyring) -> Result<Draft> {
@@ -282,7 +295,12 @@ impl Store {
         );
         let (_, key, draft, definition) = self.draft_by_id(&text, id).await?;
         self.drafts.put(&draft, key.as_ref());
-        Ok((draft, definition, DraftKey { draft: id, key }))
+        let key = DraftKey {
+            draft: id,
+            key,
+            remembered: false,
+        };
+        Ok((draft, definition, key))
     }
 
     /// A draft to change with [`Store::update_read_draft`], as
@@ -302,6 +320,7 @@ impl Store {
         let key = DraftKey {
             draft: id,
             key: remembered.key.clone(),
+            remembered: true,
         };
         Ok((remembered.draft.clone(), definition, key))
     }
@@ -536,8 +555,12 @@ impl Store {
         let mut conn = self.read.acquire().await.map_err(StoreError::from)?;
         let (saved, key) = self.draft_and_key(&mut conn, id, "").await?;
         drop(conn);
-        self.update_read_draft(saved, DraftKey { draft: id, key }, now, change)
-            .await
+        let key = DraftKey {
+            draft: id,
+            key,
+            remembered: false,
+        };
+        self.update_read_draft(saved, key, now, change).await
     }
 
     /// Changes a draft's answers as [`Store::update_draft`] does, its first

@@ -13,6 +13,7 @@ on_both_backends!(
     a_saisie_for_another_usager_never_reuses_a_draft,
     parallel_uploads_to_one_draft_are_all_kept_within_the_limit,
     parallel_page_saves_and_uploads_are_all_kept,
+    a_page_refused_on_a_draft_remembered_here_is_checked_on_the_stored_one,
 );
 
 const CAMILLE: &str = "camille.martin@exemple.test";
@@ -170,4 +171,72 @@ async fn parallel_page_saves_and_uploads_are_all_kept(app: TestApp) {
         "Marseille"
     );
     assert_eq!(photos_of(saved), 2);
+}
+
+/// A démarche whose second page asks the number of children only when the
+/// first page's box is checked.
+const ENFANTS: &str = r#"
+slug: enfants
+title: Déclarer ses enfants
+category: Essais
+visibility: everyone
+kind: simple
+service: Gest_SVL_DACT_Mobilités
+presentation:
+  average_minutes: 5
+pages:
+  - id: foyer
+    title: Le foyer
+    fields:
+      - { id: enfants, kind: checkbox, label: J'ai des enfants }
+  - id: details
+    title: Les enfants
+    fields:
+      - id: nombre
+        kind: number
+        label: Nombre d'enfants
+        required: true
+        condition:
+          checked: enfants
+      - { id: remarque, kind: text, label: Une remarque }
+rgpd:
+  text: Vos données servent à cet essai.
+  consent_label: J'accepte.
+workflow:
+  standard: {}
+"#;
+
+/// This host remembers a draft whose box is checked; another host (a
+/// second store on the same database) unchecks it. Here, the next page
+/// saved without the number, which is no longer asked, is accepted: a
+/// refusal on the remembered answers is checked again on the stored draft.
+async fn a_page_refused_on_a_draft_remembered_here_is_checked_on_the_stored_one(app: TestApp) {
+    use guichet_core::id::FieldId;
+    use guichet_core::value::Value;
+    use guichet_store::draft::DraftId;
+    use guichet_store::{FileStore, Store, StoreError};
+
+    app.import_yaml(ENFANTS.to_owned()).await;
+    let usager = app.usager("Camille", "Martin", CAMILLE).await;
+    let draft = open_draft(&usager, "enfants").await;
+    save_page(&usager, &draft, "foyer", json!({ "enfants": true })).await;
+
+    let other = Store::connect(&app.url, FileStore::new(&app.files_dir))
+        .await
+        .unwrap();
+    let id = DraftId(uuid::Uuid::parse_str(&draft).unwrap());
+    other
+        .update_draft(id, app.clock_now(), |current| {
+            let mut answers = current.answers.clone();
+            answers.insert(FieldId::from("enfants"), Value::Checkbox(false));
+            Ok::<_, StoreError>(answers)
+        })
+        .await
+        .unwrap();
+    other.close().await;
+
+    let saved = save_page(&usager, &draft, "details", json!({ "remarque": "aucune" })).await;
+    assert_eq!(saved["answers"]["remarque"]["value"], "aucune", "{saved}");
+    assert_eq!(saved["answers"]["enfants"]["value"], false, "{saved}");
+    submit(&usager, &draft).await;
 }
