@@ -205,19 +205,20 @@ async fn file_read(
             demande: outcome.demande,
             definition,
         }),
-        // A database failure is the answer: on PostgreSQL it may come
-        // after the number was taken, which a second filing would waste.
-        Err(error @ ServiceError::Store(_))
-            if !matches!(
-                error,
-                ServiceError::Store(StoreError::Conflict(_) | StoreError::NotFound(_))
-            ) =>
-        {
-            Err(Refiled::Error(error))
-        }
-        // Perhaps refused for a draft saved elsewhere since: nothing was
-        // written.
-        Err(_) if remembered => Err(Refiled::Again),
+        Err(error) if remembered && refused(&error) => Err(Refiled::Again),
         Err(error) => Err(Refiled::Error(error)),
+    }
+}
+
+/// Whether a filing failed with `error` was refused, having written
+/// nothing and taken no number: by the core, or by the store finding the
+/// draft changed or gone; perhaps for a draft saved elsewhere since. A
+/// database failure is not: on PostgreSQL it may come after the number was
+/// taken, which a second filing would waste.
+fn refused(error: &ServiceError) -> bool {
+    match error {
+        ServiceError::Store(StoreError::Conflict(_) | StoreError::NotFound(_)) => true,
+        ServiceError::Store(_) => false,
+        _ => true,
     }
 }

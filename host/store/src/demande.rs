@@ -84,22 +84,13 @@ impl Reservation {
 }
 
 /// Takes the démarche's next number for `year` on `conn`, in a statement
-/// of its own (outside any transaction), as its text (`ARV-2026-000123`).
-/// Filings take theirs with the others waiting at the same moment
-/// ([`crate::numbering`], whose statement does the same).
-///
-/// On PostgreSQL the counter's row stays locked until that statement's
-/// commit; were the commit to wait for its WAL flush, every filing of the
-/// démarche would wait for the previous one's flush, one disk write after
-/// another. So this one commit does not wait (`synchronous_commit` off for
-/// its transaction alone, by `set_config(…, true)`, PostgreSQL's
-/// "asynchronous commit"). PostgreSQL writes and flushes its WAL in order:
-/// the synchronous commit of the demande that carries the number flushes
-/// the counter's commit before it. A crash of the database can therefore
-/// lose only a number no stored demande holds, which the next filing takes
-/// again: never a number given to two demandes. Never call it inside a
-/// transaction that writes anything else: the whole transaction's commit
-/// would not wait for its flush.
+/// of its own (outside any transaction), as its text (`ARV-2026-000123`),
+/// for filings written by hand in tests. Filings take theirs with the
+/// others waiting at the same moment ([`crate::numbering`], whose statement
+/// does the same, and whose docs say why its commit does not wait for its
+/// flush on PostgreSQL). Never call it inside a transaction that writes
+/// anything else: the whole transaction's commit would not wait for its
+/// flush.
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) async fn next_number(
     conn: &mut sqlx::AnyConnection,

@@ -119,11 +119,12 @@ pub struct FilingContext {
 }
 
 impl FilingContext {
-    /// Whether the draft was this host's memory of it ([`memory`]): its
-    /// filing then fails as a conflict, having written nothing and taken
-    /// no number, if the draft was saved elsewhere meanwhile; the caller
-    /// files again from the draft as stored
-    /// ([`Store::forget_draft`], then [`Store::draft_to_file`]).
+    /// Whether the draft was this host's memory of it ([`memory`]): if the
+    /// draft was saved elsewhere meanwhile, its filing is refused (by the
+    /// core on answers no longer stored, or by the store as a conflict)
+    /// having written nothing and taken no number; the caller files again
+    /// from the draft as stored ([`Store::forget_draft`], then
+    /// [`Store::draft_to_file`]).
     pub fn remembered(&self) -> bool {
         self.remembered
     }
@@ -352,10 +353,7 @@ impl Store {
                     .ok_or(StoreError::NotFound("version de démarche"))?;
                 let (updated_at, prefix) = (row.int("updated_at")?, row.text_opt("numero_prefix")?);
                 self.drafts
-                    .put_stamp(slug, demarche.version, updated_at, prefix);
-                self.drafts
-                    .stamp(slug, demarche.version)
-                    .ok_or(StoreError::NotFound("version de démarche"))?
+                    .put_stamp(slug, demarche.version, updated_at, prefix)
             }
         };
         let definition = self
@@ -717,11 +715,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] if there is no such draft.
     pub async fn delete_draft(&self, id: DraftId, now: DateTime<Utc>) -> Result<()> {
-        self.drafts.forget(id);
         let mut tx = self.begin().await?;
         let files = delete_draft_in(&mut tx, id, None, now).await?;
         tx.commit().await?;
-        // Again: a page saved here meanwhile may have remembered it.
         self.drafts.forget(id);
         self.delete_files_after_commit(&files).await;
         self.personal_data_erased();

@@ -5,8 +5,19 @@
 //! year (`numero_counters`, one row per démarche and year). On SQLite the
 //! single writer takes it inside the transaction that stores the demande
 //! ([`crate::group_commit`]). On PostgreSQL it is taken in a statement of
-//! its own, before the demande is stored ([`crate::demande::next_numbers`],
-//! which explains why that statement's commit does not wait for its flush).
+//! its own, before the demande is stored.
+//!
+//! **That statement's commit does not wait for its flush.** The counter's
+//! row stays locked until the statement commits; were the commit to wait
+//! for its WAL flush, every filing of the démarche would wait for the
+//! previous one's flush, one disk write after another. So the statement
+//! sets `synchronous_commit` off for its own transaction (`set_config(…,
+//! true)`, PostgreSQL's "asynchronous commit"). PostgreSQL writes and
+//! flushes its WAL in order: the synchronous commit of a demande that
+//! carries a number flushes the counter's commit before it. A crash of the
+//! database can therefore lose only numbers no stored demande holds, which
+//! the next filings take again: never a number given to two demandes.
+//!
 //! Every filing of a démarche updates the same row, so those statements
 //! queue on its lock, and each costs the database a statement and a
 //! commit: replayed by pgbench with no server, the counter's statement made

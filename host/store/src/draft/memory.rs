@@ -126,24 +126,23 @@ impl DraftMemory {
             .cloned()
     }
 
-    /// Keeps the stamp of `slug`'s `version` just read.
+    /// Keeps the stamp of `slug`'s `version` just read, and returns it.
     pub(crate) fn put_stamp(
         &self,
         slug: &str,
         version: u32,
         updated_at: i64,
         prefix: Option<String>,
-    ) {
+    ) -> Stamp {
+        let stamp = Stamp {
+            updated_at,
+            prefix,
+            read_at: Instant::now(),
+        };
         let mut stamps = self.stamps.lock().unwrap_or_else(PoisonError::into_inner);
         stamps.retain(|_, stamp| stamp.read_at.elapsed() < VERSION_STAMP_TTL);
-        stamps.insert(
-            (slug.to_owned(), version),
-            Stamp {
-                updated_at,
-                prefix,
-                read_at: Instant::now(),
-            },
-        );
+        stamps.insert((slug.to_owned(), version), stamp.clone());
+        stamp
     }
 
     /// Forgets every stamp: called after each change of a démarche here.
