@@ -36,6 +36,12 @@ pub struct Browser {
     /// Chromium's profile directory, unique to this browser: it names its
     /// processes, which [`Drop`] ends.
     profile: PathBuf,
+    /// The root element of the page a click or keys were last sent to:
+    /// [`Browser::wait_for_address`] waits until it is gone, so that a
+    /// navigation to an address that the page left already holds (the
+    /// table `/back-office/demandes` from a demande's page
+    /// `/back-office/demandes/{id}`) is not taken as done before it starts.
+    left: std::sync::Mutex<Option<fantoccini::elements::Element>>,
 }
 
 impl Drop for Browser {
@@ -127,6 +133,7 @@ impl Browser {
                         driver,
                         javascript,
                         profile,
+                        left: std::sync::Mutex::new(None),
                     };
                 }
                 Err(error) => last = Some(error),
@@ -141,17 +148,27 @@ impl Browser {
     /// # Panics
     /// When the browser cannot.
     pub async fn open(&self, url: &str) {
+        self.left.lock().expect("not poisoned").take();
         self.client.goto(url).await.expect("the page opens");
     }
 
     /// Waits (5 s at most) until the browser is at an address containing
-    /// `part`: a click's navigation has ended.
+    /// `part`, on a new page if a click or keys were sent since the last
+    /// wait: a click's navigation has ended.
     ///
     /// # Panics
     /// When it never gets there.
     pub async fn wait_for_address(&self, part: &str) {
+        let left = self.left.lock().expect("not poisoned").take();
         for _ in 0..100 {
-            if let Ok(url) = self.client.current_url().await
+            // The page the click was sent to is gone once its root element
+            // is stale (WebDriver answers with an error).
+            let replaced = match &left {
+                Some(root) => root.tag_name().await.is_err(),
+                None => true,
+            };
+            if replaced
+                && let Ok(url) = self.client.current_url().await
                 && url.as_str().contains(part)
             {
                 // The address changes when the new page starts; let it load.
@@ -166,7 +183,20 @@ impl Browser {
         }
         let at = self.client.current_url().await.map(|u| u.to_string());
         let source = self.client.source().await.unwrap_or_default();
-        panic!("the browser never reached an address with {part}: at {at:?}, showing {source}");
+        panic!(
+            "the browser never reached a new page at an address with {part}: at {at:?}, showing {source}"
+        );
+    }
+
+    /// Remembers the current page's root element before an action that may
+    /// leave it (see [`Browser::wait_for_address`]).
+    async fn leaving(&self) {
+        let root = self
+            .client
+            .find(fantoccini::Locator::Css("html"))
+            .await
+            .ok();
+        *self.left.lock().expect("not poisoned") = root;
     }
 
     /// Types `text` into the input whose id is `id`, after clearing it.
@@ -303,6 +333,7 @@ impl Browser {
     /// # Panics
     /// When the browser cannot.
     pub async fn type_keys(&self, keys: &str) {
+        self.leaving().await;
         self.client
             .active_element()
             .await
@@ -317,6 +348,7 @@ impl Browser {
     /// # Panics
     /// When there is none, or it cannot be clicked.
     pub async fn click(&self, css: &str) {
+        self.leaving().await;
         self.client
             .find(fantoccini::Locator::Css(css))
             .await

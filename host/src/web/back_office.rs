@@ -51,6 +51,10 @@ const PAGE_ROWS: u32 = 50;
 /// The most rows a CSV export holds.
 const EXPORT_ROWS: u32 = 10_000;
 
+/// The table's `fait` after a transfer took the demande out of the
+/// agent's services (`demande/posts.rs`).
+const TRANSFERRED: &str = "transfert";
+
 /// The routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -174,6 +178,9 @@ struct Filters {
     tri: String,
     /// From 1.
     page: String,
+    /// What was just done, to tell it (`transfert`); not carried in the
+    /// table's links.
+    fait: String,
 }
 
 impl Filters {
@@ -306,6 +313,8 @@ struct TablePage {
     next: Option<String>,
     /// The export's address, for an agent with the `process` right.
     export: Option<String>,
+    /// What was just done, told once after a redirect.
+    done: Option<&'static str>,
     errors: Errors,
 }
 
@@ -427,6 +436,12 @@ async fn table(
             }),
             export: can_export
                 .then(|| format!("/back-office/demandes.csv?{}", filters.query(1, None))),
+            done: match filters.fait.as_str() {
+                TRANSFERRED => Some(
+                    "La demande a été transférée : elle ne relève plus de vos services.",
+                ),
+                _ => None,
+            },
             filters,
             errors,
         },

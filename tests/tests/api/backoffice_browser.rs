@@ -247,8 +247,13 @@ async fn signalement(app: TestApp) {
     // Transferred: the page leaves the Voirie's agent for the table.
     unfold(&browser, "Transférer vers un autre service").await;
     browser.select("transferer-service", ECLAIRAGE).await;
-    submit(&browser, "transferer", "/back-office/demandes").await;
-    assert!(!browser.source().await.contains(&id), "no longer Voirie's");
+    submit(&browser, "transferer", "/back-office/demandes?fait=transfert").await;
+    let table = browser.source().await;
+    assert!(
+        table.contains("La demande a été transférée : elle ne relève plus de vos services."),
+        "{table}"
+    );
+    assert!(!table.contains(&id), "no longer Voirie's");
     let gone = Visitor::new(&app.base);
     gone.login("voirie@ville.test", AGENT_PASSWORD).await;
     assert_eq!(gone.get(&path).await.status, 403);

@@ -205,7 +205,10 @@ pub(in crate::web::back_office) async fn act(
                     crate::web::urlencoded(&transition)
                 ))
             } else {
-                see_other("/back-office/demandes")
+                see_other(&format!(
+                    "/back-office/demandes?fait={}",
+                    crate::web::back_office::TRANSFERRED
+                ))
             }
         }
         Err(error) => match action_errors(&transition, &error) {
