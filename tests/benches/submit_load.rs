@@ -35,6 +35,10 @@
 //!    (timed: filings per second, latency of each request and filing).
 //!
 //! Any answer other than 2xx counts as an error; the first is printed.
+//! Each timed round also prints the CPU time (user + system, from
+//! `/proc/<pid>/stat`) it cost per unit, in µs: this process's (server and
+//! clients) and PostgreSQL's processes' (the cluster's, whatever else runs
+//! on it): what a submission costs beside the baseline's write.
 //!
 //! Environment: `LOAD_SUBMISSIONS` (5000 per round), `LOAD_CONCURRENCY`
 //! (`8,16,32`), `LOAD_BACKENDS` (`sqlite,postgres`), `GUICHET_TEST_POSTGRES`
@@ -447,9 +451,12 @@ async fn drive(
         );
         let measure = timed(base, clients, submissions(&usagers, drafts)).await;
         let bare = timed(baseline, clients, bare_writes(&usagers, &api.answers)).await;
+        let (here, postgres) = measure.cpu_per_unit();
+        let (bare_here, bare_postgres) = bare.cpu_per_unit();
         eprintln!(
             "   {kind:?}, {clients} clients: {:.0} submissions/s, p99 {:.1} ms, {} errors; \
-             baseline {:.0}/s ({:.2}×)",
+             baseline {:.0}/s ({:.2}×); CPU µs each: {here:.0} here + {postgres:.0} PostgreSQL, \
+             baseline {bare_here:.0} + {bare_postgres:.0}",
             measure.per_second(),
             ms(measure.request(0.99)),
             measure.errors,
@@ -465,8 +472,10 @@ async fn drive(
     let kept = keep(&rounds);
     let clients = rounds[kept].clients;
     let measure = timed(base, clients, filings(&usagers, api.pages.clone())).await;
+    let (here, postgres) = measure.cpu_per_unit();
     eprintln!(
-        "   {kind:?}, {clients} clients: {:.0} whole filings/s, request p99 {:.1} ms, {} errors",
+        "   {kind:?}, {clients} clients: {:.0} whole filings/s, request p99 {:.1} ms, {} errors; \
+         CPU µs each: {here:.0} here + {postgres:.0} PostgreSQL",
         measure.per_second(),
         ms(measure.request(0.99)),
         measure.errors
@@ -875,9 +884,18 @@ struct Measure {
     units_latency: Vec<Duration>,
     errors: usize,
     first_error: Option<String>,
+    /// CPU time (user + system) over the phase: of this process (server and
+    /// clients), and of PostgreSQL's processes.
+    cpu: Cpu,
 }
 
 impl Measure {
+    /// CPU µs per unit: this process's, PostgreSQL's.
+    fn cpu_per_unit(&self) -> (f64, f64) {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.units.max(1) as f64;
+        (per(self.cpu.process), per(self.cpu.postgres))
+    }
+
     fn per_second(&self) -> f64 {
         self.units as f64 / self.wall.as_secs_f64()
     }
@@ -893,6 +911,62 @@ impl Measure {
     fn unit(&self, quantile: f64) -> Duration {
         percentile(&self.units_latency, quantile)
     }
+}
+
+/// CPU time spent, read from `/proc` (Linux; zero elsewhere).
+#[derive(Default, Clone, Copy)]
+struct Cpu {
+    process: Duration,
+    postgres: Duration,
+}
+
+impl Cpu {
+    /// The CPU used so far by this process and by every process named
+    /// `postgres` (the cluster's backends and helpers).
+    fn now() -> Cpu {
+        let mut postgres = Duration::ZERO;
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if std::fs::read_to_string(path.join("comm")).is_ok_and(|c| c.trim() == "postgres")
+                {
+                    postgres += cpu_of(&path.join("stat"));
+                }
+            }
+        }
+        Cpu {
+            process: cpu_of(std::path::Path::new("/proc/self/stat")),
+            postgres,
+        }
+    }
+
+    fn since(self, before: Cpu) -> Cpu {
+        Cpu {
+            process: self.process.saturating_sub(before.process),
+            postgres: self.postgres.saturating_sub(before.postgres),
+        }
+    }
+}
+
+/// utime + stime of a `/proc/<pid>/stat`, in clock ticks of 10 ms (Linux's
+/// `USER_HZ`, 100 on every architecture it runs here).
+fn cpu_of(stat: &std::path::Path) -> Duration {
+    let Ok(text) = std::fs::read_to_string(stat) else {
+        return Duration::ZERO;
+    };
+    // Fields after the command's closing parenthesis: state is field 3,
+    // utime 14 and stime 15.
+    let Some(after) = text.rfind(')').map(|i| &text[i + 1..]) else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 /// The nearest-rank percentile of sorted durations.
@@ -953,6 +1027,7 @@ async fn timed<W: Work>(base: &str, clients: usize, work: W) -> Measure {
         })
         .collect();
     ready.wait().await;
+    let cpu = Cpu::now();
     let started = Instant::now();
     let mut total = Measure::default();
     for worker in workers {
@@ -975,6 +1050,7 @@ async fn timed<W: Work>(base: &str, clients: usize, work: W) -> Measure {
         }
     }
     total.wall = started.elapsed();
+    total.cpu = Cpu::now().since(cpu);
     total.requests.sort_unstable();
     total.units_latency.sort_unstable();
     total
