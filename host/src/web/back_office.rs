@@ -437,9 +437,9 @@ async fn table(
             export: can_export
                 .then(|| format!("/back-office/demandes.csv?{}", filters.query(1, None))),
             done: match filters.fait.as_str() {
-                TRANSFERRED => Some(
-                    "La demande a été transférée : elle ne relève plus de vos services.",
-                ),
+                TRANSFERRED => {
+                    Some("La demande a été transférée : elle ne relève plus de vos services.")
+                }
                 _ => None,
             },
             filters,

@@ -247,7 +247,12 @@ async fn signalement(app: TestApp) {
     // Transferred: the page leaves the Voirie's agent for the table.
     unfold(&browser, "Transférer vers un autre service").await;
     browser.select("transferer-service", ECLAIRAGE).await;
-    submit(&browser, "transferer", "/back-office/demandes?fait=transfert").await;
+    submit(
+        &browser,
+        "transferer",
+        "/back-office/demandes?fait=transfert",
+    )
+    .await;
     let table = browser.source().await;
     assert!(
         table.contains("La demande a été transférée : elle ne relève plus de vos services."),
