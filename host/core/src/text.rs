@@ -21,7 +21,7 @@
 //! text an action carries, so the same text is stored the same way
 //! whichever way it came in.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// Whether a character displays as nothing: whitespace, a format character
@@ -60,6 +60,11 @@ pub fn is_blank(text: &str) -> bool {
 /// assert_eq!(clean("Ve\u{301}lo"), "Vélo");
 /// ```
 pub fn clean(text: &str) -> String {
+    // Most answers are NFC already (all of ASCII is): the quick check reads
+    // them once and spares the decomposition and recomposition.
+    if unicode_normalization::is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        return text.trim_matches(is_invisible).to_owned();
+    }
     let normalised: String = text.nfc().collect();
     normalised.trim_matches(is_invisible).to_owned()
 }
