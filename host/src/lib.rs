@@ -22,3 +22,12 @@ pub mod mail;
 pub mod scheduler;
 pub mod service;
 pub mod web;
+
+/// The memory allocator of the `guichet` binary: mimalloc (crate
+/// `mimalloc`, Microsoft's allocator built from C), which returns freed
+/// memory to the system sooner than glibc's per-thread arenas. Under the
+/// load benchmark the process peaked at about half the resident memory it
+/// reached with glibc, for the same CPU (BENCHMARKS.md §2 and §9). A
+/// program that embeds the host chooses its own allocator; the load
+/// benchmark declares this one, as `guichet serve` runs with it.
+pub use mimalloc::MiMalloc as Allocator;

@@ -69,6 +69,11 @@ use sqlx::{Connection, Executor, Row};
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
+/// The server runs with the allocator of `guichet serve` (mimalloc), and
+/// the clients with it too: one allocator per process.
+#[global_allocator]
+static ALLOCATOR: guichet_host::Allocator = guichet_host::Allocator;
+
 /// The aims of the issue on this 2-core machine.
 const AIM_SQLITE: f64 = 2_000.0;
 const AIM_POSTGRES: f64 = 1_500.0;
