@@ -21,6 +21,8 @@
 //! text an action carries, so the same text is stored the same way
 //! whichever way it came in.
 
+use std::borrow::Cow;
+
 use unicode_normalization::{IsNormalized, UnicodeNormalization};
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
@@ -62,10 +64,12 @@ pub fn is_blank(text: &str) -> bool {
 pub fn clean(text: &str) -> String {
     // Most answers are NFC already (all of ASCII is): the quick check reads
     // them once and spares the decomposition and recomposition.
-    if unicode_normalization::is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        return text.trim_matches(is_invisible).to_owned();
-    }
-    let normalised: String = text.nfc().collect();
+    let normalised: Cow<str> =
+        if unicode_normalization::is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(text.nfc().collect())
+        };
     normalised.trim_matches(is_invisible).to_owned()
 }
 
