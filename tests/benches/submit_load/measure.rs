@@ -1,6 +1,5 @@
-//! What the load benchmark measures besides its clients' own clocks: the
-//! latencies and rates of a timed phase, and the CPU and memory it cost,
-//! read from `/proc` (Linux).
+//! What the load benchmark measures of a timed phase: its rates and
+//! latencies, and the CPU and memory it cost, read from `/proc` (Linux).
 
 use std::time::Duration;
 
