@@ -1,7 +1,9 @@
 //! Migrations apply once, the database survives a restart, and it opens
 //! only with the master key that sealed it.
 
+use guichet_core::id::FieldId;
 use guichet_store::{FileStore, MasterKey, Store, StoreError};
+use sqlx::{Connection, Row};
 
 use crate::support::*;
 
@@ -110,4 +112,57 @@ async fn a_rotated_database_opens_with_the_new_key_only(db: TestDb) {
     // A store still holding the old key cannot rotate again.
     let again = db.rotate_master_key(&MasterKey::generate().unwrap()).await;
     assert!(matches!(again, Err(StoreError::Invalid(_))), "{again:?}");
+}
+
+/// On PostgreSQL, a sealed demande (and a sealed draft) up to a page long
+/// stays in its row: no TOAST chunks written at filing or at each page
+/// saved, no compression tried on ciphertext (migrations 0013 and 0014,
+/// BENCHMARKS.md §2). The signalement's description at its 2,000
+/// characters makes both values larger than the 2 kB past which
+/// PostgreSQL moves values out by default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_demandes_and_drafts_stay_in_their_row_on_postgres() {
+    run(Kind::Postgres, |db| async move {
+        let definition = import(&db, "signalement-voie-publique").await;
+        let mut long = signalement_answers(vec![]);
+        long.insert(FieldId::from("description"), text(&"é".repeat(2000)));
+        let owner = usager(&db).await;
+        db.create_draft(owner, &first_version(&definition), long.clone(), start())
+            .await
+            .unwrap();
+        let outcome = file_demande(&db, &definition, long.clone(), owner, start()).await;
+        let stored = db.demande(outcome.demande.id).await.unwrap().demande;
+        assert_eq!(stored.answers, outcome.demande.answers);
+
+        let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+        for (table, column) in [("demandes", "data"), ("drafts", "answers")] {
+            let size: i64 =
+                sqlx::query(&format!("SELECT MIN(octet_length({column})) FROM {table}"))
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+                    .get(0);
+            assert!(
+                size > 2_100,
+                "{table}: the sealed value is {size} bytes only"
+            );
+            let toast: String = sqlx::query(
+                "SELECT CAST(CAST(reltoastrelid AS regclass) AS TEXT) FROM pg_class \
+                 WHERE relname = $1 AND relnamespace = CAST('public' AS regnamespace)",
+            )
+            .bind(table)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .get(0);
+            let chunks: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {toast}"))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(chunks, 0, "{table}: its sealed value went to {toast}");
+        }
+        conn.close().await.unwrap();
+    })
+    .await;
 }
