@@ -30,6 +30,7 @@ pub mod web;
 /// reached with glibc, for the same CPU (BENCHMARKS.md §2 and §9). It is
 /// built without transparent huge pages (feature `no_thp`): with them, an
 /// idle `guichet demo` kept 120–143 MB resident, over the 80 MB aim,
-/// against 72–73 MB without (§9). A program that embeds the host chooses its own allocator; the load
-/// benchmark declares this one, as `guichet serve` runs with it.
+/// against 72–73 MB without (§9). A program that embeds the host chooses
+/// its own allocator; the load benchmark declares this one, as `guichet
+/// serve` runs with it.
 pub use mimalloc::MiMalloc as Allocator;

@@ -116,8 +116,7 @@ async fn a_rotated_database_opens_with_the_new_key_only(db: TestDb) {
 
 /// On PostgreSQL, a sealed demande (and a sealed draft) up to a page long
 /// stays in its row: no TOAST chunks written at filing or at each page
-/// saved, no compression tried on ciphertext (migrations 0013 and 0014,
-/// BENCHMARKS.md §2). The signalement's description at its 2,000
+/// saved (migrations 0013 and 0014, BENCHMARKS.md §2). The signalement's description at its 2,000
 /// characters makes both values larger than the 2 kB past which
 /// PostgreSQL moves values out by default.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
